@@ -1,0 +1,69 @@
+"""Errors raised by the arena package.
+
+    ArenaError
+    ├── ProviderError          a model provider failed; ``user_message`` is safe to show
+    │   ├── MissingKey         the key's environment variable is not set
+    │   ├── ProviderTimeout    no answer within the timeout
+    │   ├── RateLimited        429 after the allowed retries
+    │   ├── ProviderRefused    4xx that retrying will not change (401, 403, 400, ...)
+    │   └── ProviderUnavailable 5xx, connection errors, malformed bodies
+    ├── StoreError             the SQLite store failed
+    │   └── VoteRefused        a vote on an unknown battle or one whose answer failed
+    └── ConfigError            the roster or another arena setting is invalid
+
+SDK and aiosqlite errors are turned into these at the boundary with ``from exc``.
+"""
+
+from __future__ import annotations
+
+
+class ArenaError(Exception):
+    """Base class for every error the arena package raises."""
+
+
+class ConfigError(ArenaError):
+    """The roster or another arena setting is invalid."""
+
+
+class ProviderError(ArenaError):
+    """A model provider failed. ``model`` names the roster entry."""
+
+    reason = "failed"
+
+    def __init__(self, model: str, detail: str = "") -> None:
+        self.model = model
+        self.detail = detail
+        super().__init__(f"{model}: {self.reason}" + (f" ({detail})" if detail else ""))
+
+    @property
+    def user_message(self) -> str:
+        """One line a chat user can read: no stack trace, no secrets."""
+        return f"Model {self.model} is unavailable right now ({self.reason})."
+
+
+class MissingKey(ProviderError):
+    reason = "no API key configured"
+
+
+class ProviderTimeout(ProviderError):
+    reason = "timed out"
+
+
+class RateLimited(ProviderError):
+    reason = "rate limited"
+
+
+class ProviderRefused(ProviderError):
+    reason = "request refused"
+
+
+class ProviderUnavailable(ProviderError):
+    reason = "service unavailable"
+
+
+class StoreError(ArenaError):
+    """The SQLite store failed."""
+
+
+class VoteRefused(StoreError):
+    """A vote that cannot count: unknown battle, failed answer, bad choice."""

@@ -1,0 +1,18 @@
+"""Errors raised by the bot package.
+
+    BotError
+    └── NotAllowed   the user may not run this command (re-index is for admins)
+
+Errors from ``knowledge`` and ``arena`` pass through unchanged; the CLI turns every
+one of them into a one-line ClickException in one place.
+"""
+
+from __future__ import annotations
+
+
+class BotError(Exception):
+    """Base class for every error the bot package raises."""
+
+
+class NotAllowed(BotError):
+    """The user may not run this command."""

@@ -1,0 +1,74 @@
+"""The values that travel from documents to answers: sections, passages and hits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Section:
+    """A run of text from one place in a document, before chunking.
+
+    ``heading_path`` is the chain of headings above the text (outermost first);
+    ``location`` says where in the file it sits, for citations: ``"page 3"``,
+    ``"sheet On-call, row 4"``, or ``""`` when the file has no finer location.
+    """
+
+    text: str
+    heading_path: tuple[str, ...] = ()
+    location: str = ""
+
+
+@dataclass(frozen=True)
+class LoadedDocument:
+    """A whole file read into sections; ``source`` is its absolute POSIX path."""
+
+    source: str
+    title: str
+    sections: list[Section] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A chunk small enough for the embedding model's window, with its provenance.
+
+    ``id`` is stable: the same text at the same place in the same file gets the
+    same id on every run, so re-indexing replaces rather than duplicates.
+    """
+
+    id: str
+    text: str
+    source: str
+    title: str
+    heading_path: tuple[str, ...] = ()
+    location: str = ""
+
+    @property
+    def display_source(self) -> str:
+        return display_path(self.source)
+
+    def label(self) -> str:
+        """``source › heading › location`` as shown beside a citation."""
+        parts = [self.display_source]
+        if self.heading_path:
+            parts.append(" › ".join(self.heading_path))
+        if self.location:
+            parts.append(self.location)
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A passage returned by a search, with the score that ranked it (higher is better)."""
+
+    passage: Passage
+    score: float
+
+
+def display_path(source: str) -> str:
+    """Show a source path relative to the working directory when it lies below it."""
+    try:
+        return Path(source).relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return source
