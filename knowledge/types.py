@@ -48,14 +48,14 @@ class Passage:
     def display_source(self) -> str:
         return display_path(self.source)
 
+    @property
+    def place(self) -> str:
+        """Where in the file the passage sits: heading path and page/row, if any."""
+        return ", ".join(p for p in (" › ".join(self.heading_path), self.location) if p)
+
     def label(self) -> str:
-        """``source › heading › location`` as shown beside a citation."""
-        parts = [self.display_source]
-        if self.heading_path:
-            parts.append(" › ".join(self.heading_path))
-        if self.location:
-            parts.append(self.location)
-        return ", ".join(parts)
+        """``source, heading › subheading, page 3`` as shown beside a citation."""
+        return ", ".join(p for p in (self.display_source, self.place) if p)
 
 
 @dataclass(frozen=True)
