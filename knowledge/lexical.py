@@ -1,0 +1,163 @@
+"""The lexical half of hybrid search, and the record store of every passage.
+
+SQLite FTS5 with the Porter stemmer and BM25 ranking, built into Python's sqlite3.
+Passages are kept here whole (text, source, headings, location) so a search, dense or
+lexical, can turn ids back into Passages without asking Chroma.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+
+from .errors import IndexStoreError
+from .types import Passage
+
+__all__ = ["STOPWORDS", "LexicalIndex", "query_terms"]
+
+STOPWORDS = frozenset(
+    """
+    a about above after again against all am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for
+    from further had has have having he her here hers herself him himself his how i if
+    in into is it its itself just me more most my myself no nor not now of off on once
+    only or other our ours ourselves out over own same she should so some such than that
+    the their theirs them themselves then there these they this those through to too
+    under until up very was we were what when where which while who whom why will with
+    would you your yours yourself yourselves
+    """.split()  # noqa: SIM905
+)
+TERM = re.compile(r"\w+", re.UNICODE)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS passages (
+    rowid INTEGER PRIMARY KEY,
+    id TEXT UNIQUE NOT NULL,
+    text TEXT NOT NULL,
+    source TEXT NOT NULL,
+    title TEXT NOT NULL,
+    heading_path TEXT NOT NULL,
+    location TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS passages_source ON passages(source);
+CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5(
+    text, title, headings, content='', tokenize='porter unicode61'
+);
+"""
+
+
+def query_terms(query: str) -> list[str]:
+    """Words of a user query, lowercased, stopwords dropped (all kept if nothing else is)."""
+    words = [w.lower() for w in TERM.findall(query)]
+    kept = [w for w in words if w not in STOPWORDS]
+    return list(dict.fromkeys(kept or words))
+
+
+class LexicalIndex:
+    """BM25 over passages in one SQLite file (or ``":memory:"``)."""
+
+    def __init__(self, path: Path | str) -> None:
+        try:
+            self._db = sqlite3.connect(str(path), check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(SCHEMA)
+        except sqlite3.Error as exc:
+            raise IndexStoreError(f"cannot open the lexical index at {path}: {exc}") from exc
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The open database, for callers that keep their own tables beside the index."""
+        return self._db
+
+    def upsert(self, passages: Sequence[Passage]) -> None:
+        """Add passages, replacing any with the same id, in one transaction."""
+        try:
+            with self._db:
+                self._delete([p.id for p in passages])
+                for p in passages:
+                    cursor = self._db.execute(
+                        "INSERT INTO passages (id, text, source, title, heading_path, location)"
+                        " VALUES (?, ?, ?, ?, ?, ?)",
+                        (p.id, p.text, p.source, p.title, json.dumps(p.heading_path), p.location),
+                    )
+                    self._db.execute(
+                        "INSERT INTO passages_fts (rowid, text, title, headings)"
+                        " VALUES (?, ?, ?, ?)",
+                        (cursor.lastrowid, p.text, p.title, " ".join(p.heading_path)),
+                    )
+        except sqlite3.Error as exc:
+            raise IndexStoreError(f"lexical index write failed: {exc}") from exc
+
+    def delete(self, ids: Sequence[str]) -> None:
+        try:
+            with self._db:
+                self._delete(ids)
+        except sqlite3.Error as exc:
+            raise IndexStoreError(f"lexical index delete failed: {exc}") from exc
+
+    def _delete(self, ids: Sequence[str]) -> None:
+        for p_id in ids:
+            row = self._db.execute(
+                "SELECT rowid, text, title, heading_path FROM passages WHERE id = ?", (p_id,)
+            ).fetchone()
+            if row is None:
+                continue
+            rowid, text, title, headings = row
+            # contentless FTS5 tables delete by repeating the indexed values
+            self._db.execute(
+                "INSERT INTO passages_fts (passages_fts, rowid, text, title, headings)"
+                " VALUES ('delete', ?, ?, ?, ?)",
+                (rowid, text, title, " ".join(json.loads(headings))),
+            )
+            self._db.execute("DELETE FROM passages WHERE rowid = ?", (rowid,))
+
+    def search(self, query: str, k: int) -> list[tuple[str, float]]:
+        """Up to ``k`` (passage id, BM25 score) pairs, best first; higher is better."""
+        terms = query_terms(query)
+        if not terms:
+            return []
+        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        try:
+            rows = self._db.execute(
+                "SELECT p.id, -bm25(passages_fts, 1.0, 0.5, 0.5) AS score"
+                " FROM passages_fts JOIN passages p ON p.rowid = passages_fts.rowid"
+                " WHERE passages_fts MATCH ? ORDER BY score DESC LIMIT ?",
+                (match, k),
+            ).fetchall()
+        except sqlite3.Error as exc:
+            raise IndexStoreError(f"lexical search failed: {exc}") from exc
+        return [(p_id, float(score)) for p_id, score in rows]
+
+    def get(self, ids: Sequence[str]) -> dict[str, Passage]:
+        """Passages by id; unknown ids are left out."""
+        found: dict[str, Passage] = {}
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                "SELECT id, text, source, title, heading_path, location FROM passages"
+                f" WHERE id IN ({marks})",
+                chunk,
+            )
+            for p_id, text, source, title, headings, location in rows:
+                found[p_id] = Passage(
+                    p_id, text, source, title, tuple(json.loads(headings)), location
+                )
+        return found
+
+    def ids_for_source(self, source: str) -> list[str]:
+        rows = self._db.execute("SELECT id FROM passages WHERE source = ?", (source,))
+        return [r[0] for r in rows]
+
+    def sources(self) -> set[str]:
+        return {r[0] for r in self._db.execute("SELECT DISTINCT source FROM passages")}
+
+    def count(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM passages").fetchone()[0]
+
+    def close(self) -> None:
+        self._db.close()
