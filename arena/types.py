@@ -77,3 +77,6 @@ class ModelSpec(BaseModel):
     price_in: float = Field(default=0.0, ge=0)
     price_out: float = Field(default=0.0, ge=0)
     enabled: bool = True
+    timeout: float = Field(default=60.0, gt=0)
+    max_retries: int = Field(default=2, ge=0)
+    concurrency: int = Field(default=4, gt=0)

@@ -13,7 +13,7 @@ import re
 from .tokens import load_tokenizer
 from .types import LoadedDocument, Passage, Section
 
-__all__ = ["DEFAULT_MAX_TOKENS", "DEFAULT_OVERLAP_TOKENS", "chunk_document"]
+__all__ = ["DEFAULT_MAX_TOKENS", "DEFAULT_OVERLAP_TOKENS", "chunk_document", "split_sentences"]
 
 DEFAULT_MAX_TOKENS = 200
 DEFAULT_OVERLAP_TOKENS = 32
@@ -80,8 +80,13 @@ def units_of(text: str) -> list[str]:
         flat = " ".join(paragraph.split())
         if not flat:
             continue
-        for sentence in SENTENCE_END.split(flat):
+        for sentence in split_sentences(flat):
             words = sentence.split()
             # ~150 words stay under the window even with long word pieces
             units += [" ".join(words[i : i + 120]) for i in range(0, len(words), 120)]
     return units
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of a paragraph, cut after . ! ? before a capital or digit."""
+    return [s for s in SENTENCE_END.split(" ".join(text.split())) if s]

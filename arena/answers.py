@@ -1,0 +1,55 @@
+"""One contestant answers one Question: compose, call, cite, account.
+
+Provider failures never escape as exceptions: the Answer carries a message the user
+can read, and the log keeps the detail.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from arena.errors import ProviderError
+from arena.types import Answer, Question
+
+from .citations import resolve_citations
+from .compose import NOT_FOUND, compose
+from .roster import Contestant
+
+__all__ = ["answer_question", "cost_usd"]
+
+log = logging.getLogger(__name__)
+
+
+def cost_usd(contestant: Contestant, input_tokens: int, output_tokens: int) -> float:
+    """Prices are USD per million tokens, as providers publish them."""
+    spec = contestant.spec
+    return (input_tokens * spec.price_in + output_tokens * spec.price_out) / 1_000_000
+
+
+async def answer_question(contestant: Contestant, question: Question) -> Answer:
+    prompt = compose(question)
+    started = time.perf_counter()
+    try:
+        completion = await contestant.provider.complete(prompt)
+    except ProviderError as exc:
+        log.warning("model %s failed: %s", contestant.name, exc)
+        return Answer(
+            model=contestant.name,
+            error=exc.user_message,
+            latency_ms=(time.perf_counter() - started) * 1000,
+        )
+    latency_ms = (time.perf_counter() - started) * 1000
+    text, citations, fallback = resolve_citations(completion.text, prompt.passages)
+    if NOT_FOUND.lower() in text.lower():
+        citations, fallback = [], False
+    return Answer(
+        model=contestant.name,
+        text=text,
+        citations=citations,
+        input_tokens=completion.input_tokens,
+        output_tokens=completion.output_tokens,
+        latency_ms=latency_ms,
+        cost_usd=cost_usd(contestant, completion.input_tokens, completion.output_tokens),
+        cited_fallback=fallback,
+    )

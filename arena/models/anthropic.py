@@ -1,0 +1,42 @@
+"""Anthropic's Messages API (the system prompt is a top-level field there)."""
+
+from __future__ import annotations
+
+from arena.types import ModelSpec
+
+from .base import Completion, Prompt
+from .hosted import HostedProvider, map_sdk_error
+
+__all__ = ["AnthropicProvider"]
+
+
+class AnthropicProvider(HostedProvider):
+    default_key_env = "ANTHROPIC_API_KEY"
+
+    def __init__(self, spec: ModelSpec) -> None:
+        super().__init__(spec)
+        import anthropic
+
+        self._sdk = anthropic
+        self._client = anthropic.AsyncAnthropic(
+            api_key=self.api_key,
+            base_url=spec.base_url,
+            timeout=spec.timeout,
+            max_retries=spec.max_retries,
+        )
+
+    async def complete(self, prompt: Prompt) -> Completion:
+        async with self._limit:
+            try:
+                response = await self._client.messages.create(
+                    model=self.spec.model,
+                    system=prompt.system,
+                    messages=prompt.messages,
+                    temperature=self.spec.temperature,
+                    max_tokens=self.spec.max_tokens,
+                )
+                text = "".join(b.text for b in response.content if b.type == "text")
+                usage = response.usage
+            except Exception as exc:  # every SDK and parsing failure becomes ours
+                raise map_sdk_error(self.spec.name, exc, self._sdk) from exc
+        return Completion(text, input_tokens=usage.input_tokens, output_tokens=usage.output_tokens)

@@ -1,0 +1,45 @@
+"""What every contestant implements, and what it is handed.
+
+A provider turns a composed Prompt into a Completion. Citations, cost and error
+handling live above it (``arena.answers``), so a new provider is a small class.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from arena.types import ModelSpec, Question
+from knowledge.types import Hit
+
+__all__ = ["Completion", "Prompt", "Provider"]
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """A grounded prompt: chat messages for hosted models, the parts for offline ones.
+
+    ``passages[n - 1]`` is the passage cited as ``[n]``.
+    """
+
+    system: str
+    messages: list[dict[str, str]]
+    passages: list[Hit]
+    question: Question
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A provider's raw answer with the usage its API reported."""
+
+    text: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+class Provider(Protocol):
+    """One model behind one API; raises ``ProviderError`` subclasses on failure."""
+
+    spec: ModelSpec
+
+    async def complete(self, prompt: Prompt) -> Completion: ...

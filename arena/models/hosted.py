@@ -1,0 +1,63 @@
+"""What the OpenAI and Anthropic providers share: keys, limits and error mapping.
+
+Retries are the SDKs' own (exponential backoff with jitter on 408/409/429/5xx and
+connection errors, honouring ``Retry-After``; never on other 4xx), bounded by the
+spec's ``max_retries``. SDK errors become ours here, at the boundary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from types import ModuleType
+
+from arena.errors import (
+    MissingKey,
+    ProviderError,
+    ProviderRefused,
+    ProviderTimeout,
+    ProviderUnavailable,
+    RateLimited,
+)
+from arena.types import ModelSpec
+
+__all__ = ["LOCAL_KEY", "HostedProvider", "map_sdk_error"]
+
+LOCAL_KEY = "not-needed"  # OpenAI-compatible local servers (Ollama, vLLM) take any key
+
+
+class HostedProvider:
+    """A model behind an HTTP API: a key, a concurrency limit, an SDK client."""
+
+    default_key_env: str
+
+    def __init__(self, spec: ModelSpec) -> None:
+        self.spec = spec
+        self.api_key = self._key()
+        self._limit = asyncio.Semaphore(spec.concurrency)
+
+    def _key(self) -> str:
+        """The key from ``api_key_env``; a local ``base_url`` with no key env needs none."""
+        env = self.spec.api_key_env or (None if self.spec.base_url else self.default_key_env)
+        if env is None:
+            return LOCAL_KEY
+        key = os.environ.get(env)
+        if not key:
+            raise MissingKey(self.spec.name, f"set the {env} environment variable")
+        return key
+
+
+def map_sdk_error(model: str, exc: Exception, sdk: ModuleType) -> ProviderError:
+    """One of our ProviderErrors for an ``openai`` or ``anthropic`` SDK exception."""
+    if isinstance(exc, sdk.APITimeoutError):
+        return ProviderTimeout(model)
+    if isinstance(exc, sdk.APIStatusError):
+        code = exc.status_code
+        if code == 429:
+            return RateLimited(model, "HTTP 429")
+        if code >= 500:
+            return ProviderUnavailable(model, f"HTTP {code}")
+        return ProviderRefused(model, f"HTTP {code}")
+    if isinstance(exc, sdk.APIConnectionError):
+        return ProviderUnavailable(model, "connection failed")
+    return ProviderUnavailable(model, f"malformed response: {type(exc).__name__}")
