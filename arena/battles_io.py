@@ -1,0 +1,108 @@
+"""Battles as JSONL in the field names of the FastChat / Chatbot Arena battle files.
+
+``winner`` is ``model_a``, ``model_b``, ``tie`` or ``tie (bothbad)``; ``judge`` is the
+voter, as in FastChat. Import keys every battle by a hash of its identifying fields, so
+importing a file twice counts nothing twice; malformed lines are reported and skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import IO
+
+from arena.store import BattleRecord, Store
+from arena.types import Choice
+
+__all__ = ["ImportReport", "export_battles", "import_battles", "parse_battle"]
+
+WINNER_OF: dict[Choice, str] = {
+    "a": "model_a",
+    "b": "model_b",
+    "tie": "tie",
+    "both_bad": "tie (bothbad)",
+}
+CHOICE_OF = {winner: choice for choice, winner in WINNER_OF.items()}
+
+
+@dataclass
+class ImportReport:
+    imported: int = 0
+    duplicates: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+
+async def export_battles(store: Store, out: IO[str]) -> int:
+    """Write every live vote as one battle line, oldest first; return how many."""
+    count = 0
+    async for record in store.iter_battles():
+        line = {
+            "model_a": record.model_a,
+            "model_b": record.model_b,
+            "winner": WINNER_OF[record.choice],
+            "tstamp": record.tstamp,
+            "judge": record.user,
+            "question_id": record.question_id,
+            "channel": record.channel,
+        }
+        out.write(json.dumps(line, ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
+def parse_battle(line: str) -> BattleRecord:
+    """One JSONL line to a record; ValueError says what is wrong with it."""
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON ({exc.msg})") from exc
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    missing = [k for k in ("model_a", "model_b", "winner") if not data.get(k)]
+    if missing:
+        raise ValueError(f"missing {', '.join(missing)}")
+    if data["winner"] not in CHOICE_OF:
+        raise ValueError(f"unknown winner {data['winner']!r}")
+    if data["model_a"] == data["model_b"]:
+        raise ValueError("a model cannot battle itself")
+    try:
+        tstamp = float(data.get("tstamp") or 0)
+    except (TypeError, ValueError) as exc:
+        raise ValueError("tstamp is not a number") from exc
+    identity = [
+        data["model_a"],
+        data["model_b"],
+        data["winner"],
+        tstamp,
+        str(data.get("judge", "")),
+        str(data.get("question_id", "")),
+    ]
+    return BattleRecord(
+        model_a=str(data["model_a"]),
+        model_b=str(data["model_b"]),
+        choice=CHOICE_OF[data["winner"]],
+        tstamp=tstamp,
+        channel=str(data.get("channel") or "import"),
+        user=str(data.get("judge") or "import"),
+        source_key=hashlib.sha1(json.dumps(identity).encode()).hexdigest(),
+    )
+
+
+async def import_battles(store: Store, lines: IO[str]) -> ImportReport:
+    report = ImportReport()
+
+    def records() -> Iterator[BattleRecord]:
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                yield parse_battle(line)
+            except ValueError as exc:
+                report.errors.append((number, str(exc)))
+
+    parsed = list(records())
+    report.imported = await store.bulk_record_battles(parsed)
+    report.duplicates = len(parsed) - report.imported
+    return report

@@ -1,0 +1,158 @@
+"""The arena database's schema, as named, ordered steps that are never edited once shipped.
+
+Each step runs once, in order, inside a transaction, and is recorded in
+``_parley_migrations``; a database made by an older Parley is brought forward on open.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+import aiosqlite
+
+__all__ = ["MIGRATIONS", "applied", "migrate", "run_statements"]
+
+Step = Callable[[aiosqlite.Connection], Awaitable[None]]
+
+
+async def run_statements(db: aiosqlite.Connection, script: str) -> None:
+    """Each statement on its own: ``executescript`` would commit the step's transaction."""
+    for statement in script.split(";"):
+        if statement.strip():
+            await db.execute(statement)
+
+
+async def m001_initial(db: aiosqlite.Connection) -> None:
+    await run_statements(
+        db,
+        """
+        CREATE TABLE questions (
+            id INTEGER PRIMARY KEY,
+            platform TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            user TEXT NOT NULL,
+            thread TEXT,
+            text TEXT NOT NULL,
+            passages TEXT NOT NULL DEFAULT '[]',
+            created_at REAL NOT NULL
+        );
+        CREATE TABLE answers (
+            id INTEGER PRIMARY KEY,
+            question_id INTEGER NOT NULL REFERENCES questions(id),
+            model TEXT NOT NULL,
+            text TEXT NOT NULL,
+            citations TEXT NOT NULL DEFAULT '[]',
+            input_tokens INTEGER NOT NULL DEFAULT 0,
+            output_tokens INTEGER NOT NULL DEFAULT 0,
+            latency_ms REAL NOT NULL DEFAULT 0,
+            cost_usd REAL NOT NULL DEFAULT 0,
+            error TEXT,
+            created_at REAL NOT NULL
+        );
+        CREATE TABLE battles (
+            id INTEGER PRIMARY KEY,
+            question_id INTEGER NOT NULL REFERENCES questions(id),
+            answer_a INTEGER NOT NULL REFERENCES answers(id),
+            answer_b INTEGER NOT NULL REFERENCES answers(id),
+            channel TEXT NOT NULL,
+            created_at REAL NOT NULL
+        );
+        CREATE TABLE votes (
+            id INTEGER PRIMARY KEY,
+            battle_id INTEGER NOT NULL REFERENCES battles(id),
+            user TEXT NOT NULL,
+            choice TEXT NOT NULL CHECK (choice IN ('a', 'b', 'tie', 'both_bad')),
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            UNIQUE (battle_id, user)
+        );
+        CREATE TABLE thumbs (
+            answer_id INTEGER NOT NULL REFERENCES answers(id),
+            user TEXT NOT NULL,
+            value INTEGER NOT NULL CHECK (value IN (-1, 1)),
+            created_at REAL NOT NULL,
+            PRIMARY KEY (answer_id, user)
+        );
+        """,
+    )
+
+
+async def m002_pair_counts(db: aiosqlite.Connection) -> None:
+    """Running outcome counts per channel and model pair, so ratings cost O(models²)."""
+    await run_statements(
+        db,
+        """
+        CREATE TABLE pair_counts (
+            channel TEXT NOT NULL,
+            model_a TEXT NOT NULL,
+            model_b TEXT NOT NULL,
+            a_wins INTEGER NOT NULL DEFAULT 0,
+            b_wins INTEGER NOT NULL DEFAULT 0,
+            ties INTEGER NOT NULL DEFAULT 0,
+            both_bad INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (channel, model_a, model_b),
+            CHECK (model_a < model_b)
+        );
+        ALTER TABLE battles ADD COLUMN source_key TEXT;
+        CREATE UNIQUE INDEX battles_source_key ON battles(source_key);
+        CREATE INDEX questions_thread ON questions(platform, channel, thread);
+        CREATE INDEX votes_time ON votes(updated_at);
+        """,
+    )
+    # Votes stored before this step are counted now, so an upgrade loses none.
+    await db.execute(
+        """
+        INSERT INTO pair_counts (channel, model_a, model_b, a_wins, b_wins, ties, both_bad)
+        SELECT b.channel,
+               MIN(qa.model, qb.model), MAX(qa.model, qb.model),
+               SUM(CASE WHEN (v.choice = 'a') = (qa.model < qb.model) AND v.choice IN ('a', 'b')
+                        THEN 1 ELSE 0 END),
+               SUM(CASE WHEN (v.choice = 'b') = (qa.model < qb.model) AND v.choice IN ('a', 'b')
+                        THEN 1 ELSE 0 END),
+               SUM(v.choice = 'tie'), SUM(v.choice = 'both_bad')
+        FROM votes v
+        JOIN battles b ON b.id = v.battle_id
+        JOIN answers qa ON qa.id = b.answer_a
+        JOIN answers qb ON qb.id = b.answer_b
+        GROUP BY b.channel, MIN(qa.model, qb.model), MAX(qa.model, qb.model)
+        """
+    )
+
+
+MIGRATIONS: list[tuple[str, Step]] = [
+    ("001_initial", m001_initial),
+    ("002_pair_counts", m002_pair_counts),
+]
+
+
+async def applied(db: aiosqlite.Connection) -> list[str]:
+    await db.execute(
+        "CREATE TABLE IF NOT EXISTS _parley_migrations (name TEXT PRIMARY KEY, applied_at REAL)"
+    )
+    async with db.execute("SELECT name FROM _parley_migrations ORDER BY rowid") as cursor:
+        return [row[0] async for row in cursor]
+
+
+async def migrate(
+    db: aiosqlite.Connection, steps: list[tuple[str, Step]] = MIGRATIONS
+) -> list[str]:
+    """Apply the steps not yet recorded; return their names."""
+    done = set(await applied(db))
+    ran = []
+    for name, step in steps:
+        if name in done:
+            continue
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            await step(db)
+            await db.execute(
+                "INSERT INTO _parley_migrations (name, applied_at) VALUES (?, ?)",
+                (name, time.time()),
+            )
+            await db.commit()
+        except BaseException:
+            await db.rollback()
+            raise
+        ran.append(name)
+    return ran

@@ -1,0 +1,456 @@
+"""The arena's SQLite database: every question, answer, battle, vote and thumb is a row.
+
+One aiosqlite connection in autocommit mode; every write is an explicit
+``BEGIN IMMEDIATE`` transaction taken under one asyncio lock, so concurrent tasks never
+interleave inside a transaction. A vote and the pair counts it moves commit together:
+an acknowledged vote is never lost and never counted twice. Each user's live vote on a
+battle is one outcome for the ratings; a changed mind moves the counts, not adds to them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import aiosqlite
+
+from arena.errors import StoreError, VoteRefused
+from arena.migrations import migrate
+from arena.types import CHOICES, Answer, Choice, Turn
+from knowledge.types import Hit
+
+__all__ = ["BattleRecord", "PairCount", "Store", "VoteResult", "outcome_column"]
+
+T = TypeVar("T")
+OUTCOME_COLUMNS = ("a_wins", "b_wins", "ties", "both_bad")
+
+
+@dataclass(frozen=True)
+class VoteResult:
+    """A stored vote, with the names it reveals."""
+
+    battle_id: int
+    choice: Choice
+    model_a: str
+    model_b: str
+    replaced: bool
+
+
+@dataclass(frozen=True)
+class PairCount:
+    """Outcomes between two models, ``model_a < model_b`` by name."""
+
+    model_a: str
+    model_b: str
+    a_wins: int = 0
+    b_wins: int = 0
+    ties: int = 0
+    both_bad: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.a_wins + self.b_wins + self.ties + self.both_bad
+
+
+@dataclass(frozen=True)
+class BattleRecord:
+    """One voted battle as export, import and simulation see it (A = left, shown first)."""
+
+    model_a: str
+    model_b: str
+    choice: Choice
+    tstamp: float
+    channel: str = "import"
+    user: str = "import"
+    question_id: int | None = None
+    source_key: str | None = None
+
+
+def outcome_column(model_a: str, model_b: str, choice: Choice) -> tuple[str, str, str]:
+    """(first, second, column) with the pair in canonical order and the outcome flipped to match."""
+    if model_a < model_b:
+        return model_a, model_b, OUTCOME_COLUMNS[CHOICES.index(choice)]
+    flipped = {"a": "b_wins", "b": "a_wins", "tie": "ties", "both_bad": "both_bad"}[choice]
+    return model_b, model_a, flipped
+
+
+class Store:
+    """Async access to the arena database. Open with ``await Store.open(path)``."""
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path | str) -> Store:
+        try:
+            db = await aiosqlite.connect(str(path), isolation_level=None)
+            await db.execute("PRAGMA journal_mode=WAL")
+            await db.execute("PRAGMA foreign_keys=ON")
+            await db.execute("PRAGMA busy_timeout=5000")
+            await db.execute("PRAGMA synchronous=NORMAL")
+            await migrate(db)
+        except aiosqlite.Error as exc:
+            raise StoreError(f"cannot open the arena database at {path}: {exc}") from exc
+        return cls(db)
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._write_lock:
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                await self._db.rollback()
+                raise
+            await self._db.commit()
+
+    async def _write(self, work: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
+        try:
+            async with self._transaction() as db:
+                return await work(db)
+        except aiosqlite.Error as exc:
+            raise StoreError(f"arena database write failed: {exc}") from exc
+
+    async def _rows(self, sql: str, params: Iterable[object] = ()) -> list[aiosqlite.Row]:
+        try:
+            async with self._db.execute(sql, tuple(params)) as cursor:
+                return list(await cursor.fetchall())
+        except aiosqlite.Error as exc:
+            raise StoreError(f"arena database read failed: {exc}") from exc
+
+    # --- questions and answers ---------------------------------------------------------
+
+    async def record_question(
+        self,
+        *,
+        platform: str,
+        channel: str,
+        user: str,
+        thread: str | None,
+        text: str,
+        hits: list[Hit],
+    ) -> int:
+        passages = json.dumps(
+            [
+                {
+                    "id": h.passage.id,
+                    "source": h.passage.source,
+                    "location": h.passage.place,
+                    "score": round(h.score, 6),
+                }
+                for h in hits
+            ]
+        )
+
+        async def insert(db: aiosqlite.Connection) -> int:
+            cursor = await db.execute(
+                "INSERT INTO questions (platform, channel, user, thread, text, passages,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (platform, channel, user, thread, text, passages, time.time()),
+            )
+            return int(cursor.lastrowid)
+
+        return await self._write(insert)
+
+    async def record_answer(self, question_id: int, answer: Answer) -> int:
+        citations = json.dumps(
+            [
+                {
+                    "number": c.number,
+                    "id": c.passage.id,
+                    "source": c.passage.source,
+                    "location": c.passage.place,
+                }
+                for c in answer.citations
+            ]
+        )
+
+        async def insert(db: aiosqlite.Connection) -> int:
+            cursor = await db.execute(
+                "INSERT INTO answers (question_id, model, text, citations, input_tokens,"
+                " output_tokens, latency_ms, cost_usd, error, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    question_id,
+                    answer.model,
+                    answer.text,
+                    citations,
+                    answer.input_tokens,
+                    answer.output_tokens,
+                    answer.latency_ms,
+                    answer.cost_usd,
+                    answer.error,
+                    time.time(),
+                ),
+            )
+            return int(cursor.lastrowid)
+
+        return await self._write(insert)
+
+    async def record_battle(
+        self, question_id: int, left_answer_id: int, right_answer_id: int
+    ) -> int:
+        """A battle between two stored answers; the left one is shown as "Model A"."""
+
+        async def insert(db: aiosqlite.Connection) -> int:
+            cursor = await db.execute(
+                "INSERT INTO battles (question_id, answer_a, answer_b, channel, created_at)"
+                " SELECT ?, ?, ?, channel, ? FROM questions WHERE id = ?",
+                (question_id, left_answer_id, right_answer_id, time.time(), question_id),
+            )
+            if cursor.rowcount != 1:
+                raise StoreError(f"no question {question_id} to attach the battle to")
+            return int(cursor.lastrowid)
+
+        return await self._write(insert)
+
+    # --- votes and thumbs --------------------------------------------------------------
+
+    async def record_vote(self, battle_id: int, user: str, choice: Choice) -> VoteResult:
+        """Store or replace ``user``'s vote and move the pair counts in the same transaction."""
+        if choice not in CHOICES:
+            raise VoteRefused(f"unknown choice {choice!r}; expected one of {', '.join(CHOICES)}")
+
+        async def vote(db: aiosqlite.Connection) -> VoteResult:
+            battle = await self._battle(db, battle_id)
+            model_a, model_b, channel = battle
+            async with db.execute(
+                "SELECT choice FROM votes WHERE battle_id = ? AND user = ?", (battle_id, user)
+            ) as cursor:
+                previous = await cursor.fetchone()
+            now = time.time()
+            if previous is None:
+                await db.execute(
+                    "INSERT INTO votes (battle_id, user, choice, created_at, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (battle_id, user, choice, now, now),
+                )
+            elif previous[0] != choice:
+                await db.execute(
+                    "UPDATE votes SET choice = ?, updated_at = ? WHERE battle_id = ? AND user = ?",
+                    (choice, now, battle_id, user),
+                )
+                await self._count(db, channel, model_a, model_b, previous[0], -1)
+            if previous is None or previous[0] != choice:
+                await self._count(db, channel, model_a, model_b, choice, +1)
+            return VoteResult(battle_id, choice, model_a, model_b, replaced=previous is not None)
+
+        return await self._write(vote)
+
+    async def _battle(self, db: aiosqlite.Connection, battle_id: int) -> tuple[str, str, str]:
+        async with db.execute(
+            "SELECT qa.model, qb.model, b.channel, qa.error, qb.error FROM battles b"
+            " JOIN answers qa ON qa.id = b.answer_a JOIN answers qb ON qb.id = b.answer_b"
+            " WHERE b.id = ?",
+            (battle_id,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            raise VoteRefused(f"there is no battle {battle_id}")
+        if row[3] or row[4]:
+            raise VoteRefused(f"battle {battle_id} has a failed answer, so it cannot be rated")
+        return row[0], row[1], row[2]
+
+    @staticmethod
+    async def _count(
+        db: aiosqlite.Connection,
+        channel: str,
+        model_a: str,
+        model_b: str,
+        choice: Choice,
+        delta: int,
+    ) -> None:
+        first, second, column = outcome_column(model_a, model_b, choice)
+        await db.execute(
+            f"INSERT INTO pair_counts (channel, model_a, model_b, {column}) VALUES (?, ?, ?, ?)"
+            f" ON CONFLICT (channel, model_a, model_b) DO UPDATE SET {column} = {column} + ?",
+            (channel, first, second, delta, delta),
+        )
+
+    async def record_thumb(self, answer_id: int, user: str, value: int) -> None:
+        """+1 or -1; a user's later thumb on the same answer replaces the earlier one."""
+        if value not in (-1, 1):
+            raise VoteRefused("a thumb is +1 or -1")
+
+        async def thumb(db: aiosqlite.Connection) -> None:
+            async with db.execute("SELECT error FROM answers WHERE id = ?", (answer_id,)) as cur:
+                row = await cur.fetchone()
+            if row is None:
+                raise VoteRefused(f"there is no answer {answer_id}")
+            await db.execute(
+                "INSERT INTO thumbs (answer_id, user, value, created_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (answer_id, user) DO UPDATE SET value = excluded.value,"
+                " created_at = excluded.created_at",
+                (answer_id, user, value, time.time()),
+            )
+
+        await self._write(thumb)
+
+    # --- reading -----------------------------------------------------------------------
+
+    async def pair_counts(self, channel: str | None = None) -> list[PairCount]:
+        """Outcome counts per model pair, for one channel or summed over all."""
+        where, params = ("WHERE channel = ?", (channel,)) if channel is not None else ("", ())
+        rows = await self._rows(
+            "SELECT model_a, model_b, SUM(a_wins), SUM(b_wins), SUM(ties), SUM(both_bad)"
+            f" FROM pair_counts {where} GROUP BY model_a, model_b ORDER BY model_a, model_b",
+            params,
+        )
+        return [PairCount(*row) for row in rows if sum(row[2:])]
+
+    async def thumb_counts(self, channel: str | None = None) -> dict[str, tuple[int, int]]:
+        """Per model: (thumbs up, thumbs down)."""
+        where, params = ("WHERE q.channel = ?", (channel,)) if channel is not None else ("", ())
+        rows = await self._rows(
+            "SELECT a.model, SUM(t.value > 0), SUM(t.value < 0) FROM thumbs t"
+            " JOIN answers a ON a.id = t.answer_id JOIN questions q ON q.id = a.question_id"
+            f" {where} GROUP BY a.model",
+            params,
+        )
+        return {model: (int(up), int(down)) for model, up, down in rows}
+
+    async def thread_history(
+        self, platform: str, channel: str, thread: str, limit: int = 20
+    ) -> list[Turn]:
+        """Earlier turns of a thread, oldest first: each question and the answer that stood
+        for it (the one voted better in a battle, else the first that did not fail)."""
+        rows = await self._rows(
+            "SELECT q.id, q.text, a.id, a.text FROM questions q"
+            " LEFT JOIN answers a ON a.question_id = q.id AND a.error IS NULL"
+            " WHERE q.platform = ? AND q.channel = ? AND q.thread = ?"
+            " AND q.id IN (SELECT id FROM questions WHERE platform = ? AND channel = ?"
+            " AND thread = ? ORDER BY id DESC LIMIT ?) ORDER BY q.id, a.id",
+            (platform, channel, thread, platform, channel, thread, limit),
+        )
+        preferred = {
+            row[0]: row[1]
+            for row in await self._rows(
+                "SELECT b.question_id, CASE v.choice WHEN 'b' THEN b.answer_b ELSE b.answer_a END"
+                " FROM battles b JOIN votes v ON v.battle_id = b.id"
+                " JOIN questions q ON q.id = b.question_id"
+                " WHERE q.platform = ? AND q.channel = ? AND q.thread = ?",
+                (platform, channel, thread),
+            )
+        }
+        chosen: dict[int, tuple[str, str | None]] = {}
+        for q_id, q_text, a_id, a_text in rows:
+            if q_id not in chosen or (a_id is not None and preferred.get(q_id) == a_id):
+                chosen[q_id] = (q_text, a_text)
+        turns: list[Turn] = []
+        for q_text, a_text in chosen.values():
+            turns.append(Turn("user", q_text))
+            if a_text:
+                turns.append(Turn("assistant", a_text))
+        return turns
+
+    async def iter_battles(self) -> AsyncIterator[BattleRecord]:
+        """Every live vote as a battle record, in the order the votes were last cast."""
+        try:
+            async with self._db.execute(
+                "SELECT qa.model, qb.model, v.choice, v.updated_at, b.channel, v.user,"
+                " b.question_id, b.source_key FROM votes v"
+                " JOIN battles b ON b.id = v.battle_id"
+                " JOIN answers qa ON qa.id = b.answer_a JOIN answers qb ON qb.id = b.answer_b"
+                " ORDER BY v.updated_at, v.id"
+            ) as cursor:
+                async for row in cursor:
+                    yield BattleRecord(*row)
+        except aiosqlite.Error as exc:
+            raise StoreError(f"arena database read failed: {exc}") from exc
+
+    # --- bulk --------------------------------------------------------------------------
+
+    async def bulk_record_battles(
+        self, records: Iterable[BattleRecord], batch: int = 50_000
+    ) -> int:
+        """Store voted battles fast (import, simulation), keeping pair counts exact.
+
+        Records whose ``source_key`` is already stored are skipped, so importing the same
+        file twice counts nothing twice. Returns how many were stored.
+        """
+        stored = 0
+        chunk: list[BattleRecord] = []
+        for record in records:
+            if record.choice not in CHOICES:
+                raise VoteRefused(f"unknown choice {record.choice!r}")
+            chunk.append(record)
+            if len(chunk) >= batch:
+                stored += await self._write(lambda db, c=chunk: self._bulk(db, c))
+                chunk = []
+        if chunk:
+            stored += await self._write(lambda db: self._bulk(db, chunk))
+        return stored
+
+    async def _bulk(self, db: aiosqlite.Connection, records: list[BattleRecord]) -> int:
+        keys = [r.source_key for r in records if r.source_key]
+        known: set[str] = set()
+        for start in range(0, len(keys), 900):
+            part = keys[start : start + 900]
+            marks = ",".join("?" * len(part))
+            async with db.execute(
+                f"SELECT source_key FROM battles WHERE source_key IN ({marks})", part
+            ) as cursor:
+                known |= {row[0] async for row in cursor}
+        fresh = [r for r in records if not r.source_key or r.source_key not in known]
+        fresh = list({r.source_key or id(r): r for r in fresh}.values())
+        if not fresh:
+            return 0
+        base = {}
+        for table in ("questions", "answers", "battles"):
+            async with db.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}") as cursor:
+                base[table] = (await cursor.fetchone())[0]
+        questions, answers, battles, votes = [], [], [], []
+        counts: dict[tuple[str, str, str], list[int]] = {}
+        for n, r in enumerate(fresh, 1):
+            q_id, a_id, b_id = (
+                base["questions"] + n,
+                base["answers"] + 2 * n - 1,
+                base["battles"] + n,
+            )
+            questions.append((q_id, "import", r.channel, r.user, None, "", "[]", r.tstamp))
+            answers += [
+                (a_id, q_id, r.model_a, "", r.tstamp),
+                (a_id + 1, q_id, r.model_b, "", r.tstamp),
+            ]
+            battles.append((b_id, q_id, a_id, a_id + 1, r.channel, r.tstamp, r.source_key))
+            votes.append((b_id, r.user, r.choice, r.tstamp, r.tstamp))
+            first, second, column = outcome_column(r.model_a, r.model_b, r.choice)
+            cell = counts.setdefault((r.channel, first, second), [0, 0, 0, 0])
+            cell[OUTCOME_COLUMNS.index(column)] += 1
+        await db.executemany(
+            "INSERT INTO questions (id, platform, channel, user, thread, text, passages,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            questions,
+        )
+        await db.executemany(
+            "INSERT INTO answers (id, question_id, model, text, created_at) VALUES (?, ?, ?, ?, ?)",
+            answers,
+        )
+        await db.executemany(
+            "INSERT INTO battles (id, question_id, answer_a, answer_b, channel, created_at,"
+            " source_key) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            battles,
+        )
+        await db.executemany(
+            "INSERT INTO votes (battle_id, user, choice, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            votes,
+        )
+        await db.executemany(
+            "INSERT INTO pair_counts (channel, model_a, model_b, a_wins, b_wins, ties, both_bad)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, model_a, model_b) DO UPDATE SET"
+            " a_wins = a_wins + excluded.a_wins, b_wins = b_wins + excluded.b_wins,"
+            " ties = ties + excluded.ties, both_bad = both_bad + excluded.both_bad",
+            [(*key, *cell) for key, cell in counts.items()],
+        )
+        return len(fresh)
