@@ -1,0 +1,111 @@
+"""The CLI end to end on the bundled handbook: index, search, ask, models, leaderboard."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import cli
+
+ROOT = Path(__file__).resolve().parents[2]
+HANDBOOK = ROOT / "examples" / "handbook"
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory) -> Path:
+    """One indexed copy of the handbook shared by the read-only tests of this module."""
+    path = tmp_path_factory.mktemp("parley")
+    result = CliRunner().invoke(cli, ["--data-dir", str(path), "index", str(HANDBOOK)])
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def invoke(data_dir: Path, *args: str, input: str | None = None):
+    result = CliRunner().invoke(cli, ["--data-dir", str(data_dir), *args], input=input)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_index_reports_and_reindex_skips_unchanged(data_dir: Path) -> None:
+    files = [p for p in HANDBOOK.iterdir() if p.is_file()]
+    out = invoke(data_dir, "index", str(HANDBOOK)).output
+    assert f"{len(files)} unchanged" in out
+    assert "0 added" in out
+
+
+def test_index_reports_a_broken_file_and_keeps_going(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "good.md").write_text("# Parking\n\nVisitors park on level minus two.\n")
+    (docs / "broken.pdf").write_bytes(b"%PDF-1.4 this is not really a pdf")
+    out = invoke(tmp_path / "data", "index", str(docs)).output
+    assert "broken.pdf" in out and "skipped" in out
+    found = invoke(tmp_path / "data", "search", "where do visitors park", "--json").output
+    hits = json.loads(found)
+    assert hits[0]["source"].endswith("good.md")
+
+
+def test_search_json_has_the_documented_fields(data_dir: Path) -> None:
+    hits = json.loads(invoke(data_dir, "search", "roll back a deploy", "--json", "--k", "3").output)
+    assert len(hits) == 3
+    assert set(hits[0]) == {"source", "title", "location", "score", "text"}
+    assert hits[0]["score"] >= hits[1]["score"] >= hits[2]["score"]
+
+
+def test_ask_answers_with_citations(data_dir: Path) -> None:
+    payload = json.loads(invoke(data_dir, "ask", "How do I roll back a deploy?", "--json").output)
+    assert payload["answer"]
+    assert "[1]" in payload["answer"]
+    assert payload["citations"] and {"number", "source", "location"} <= set(payload["citations"][0])
+    assert payload["latency_ms"] > 0
+
+
+def test_ask_says_plainly_when_the_handbook_has_no_answer(data_dir: Path) -> None:
+    out = invoke(data_dir, "ask", "What is the airspeed velocity of an unladen swallow?").output
+    assert "could not find this in the knowledge base" in out.lower()
+
+
+def test_ask_with_an_unknown_model_is_a_clean_error(data_dir: Path) -> None:
+    result = CliRunner().invoke(cli, ["--data-dir", str(data_dir), "ask", "hi", "--model", "nope"])
+    assert result.exit_code != 0
+    assert "nope" in result.output and "Traceback" not in result.output
+
+
+def test_models_lists_the_offline_roster(data_dir: Path) -> None:
+    rows = json.loads(invoke(data_dir, "models", "--json").output)
+    assert {r["name"] for r in rows if r["ready"]} >= {"offline-sentences", "offline-passages"}
+
+
+def test_leaderboard_is_empty_before_any_vote(tmp_path: Path) -> None:
+    assert json.loads(invoke(tmp_path, "leaderboard", "--json").output) == []
+
+
+def test_leaderboard_and_export_do_not_import_the_embedding_stack(tmp_path: Path) -> None:
+    code = (
+        "import sys; from click.testing import CliRunner; from bot.cli import cli;"
+        f"r = CliRunner().invoke(cli, ['--data-dir', {str(tmp_path)!r}, 'leaderboard']);"
+        "assert r.exit_code == 0, r.output;"
+        f"r = CliRunner().invoke(cli, ['--data-dir', {str(tmp_path)!r}, 'export', 'battles']);"
+        "assert r.exit_code == 0, r.output;"
+        "heavy = ('chromadb', 'onnxruntime', 'openai', 'anthropic');"
+        "heavy = [m for m in heavy if m in sys.modules];"
+        "assert not heavy, heavy"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_every_command_is_documented() -> None:
+    docs = (ROOT / "docs" / "bot.md").read_text()
+    names = [f"parley {name}" for name, cmd in cli.commands.items() if not hasattr(cmd, "commands")]
+    names += [
+        f"parley {group} {sub}"
+        for group, cmd in cli.commands.items()
+        for sub in getattr(cmd, "commands", {})
+    ]
+    missing = [n for n in names if n not in docs]
+    assert not missing, f"undocumented commands: {missing}"
