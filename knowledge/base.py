@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .embed import Embedder, default_embedder
-from .indexer import Indexer, IndexReport, ProgressCallback
+from .indexer import DEFAULT_EMBED_BATCH, Indexer, IndexReport, ProgressCallback
 from .lexical import LexicalIndex
 from .retrieve import Mode, Retriever
 from .store import VectorStore
@@ -47,8 +47,17 @@ class KnowledgeBase:
             self._embedder = default_embedder()
         return self._embedder
 
-    def index(self, paths: Sequence[Path], progress: ProgressCallback | None = None) -> IndexReport:
-        indexer = Indexer(self._lexical, self._vectors, lambda: self.embedder)
+    def index(
+        self,
+        paths: Sequence[Path],
+        progress: ProgressCallback | None = None,
+        *,
+        batch_size: int = DEFAULT_EMBED_BATCH,
+    ) -> IndexReport:
+        """Bring the index in line with the files under ``paths``; see ``Indexer``."""
+        indexer = Indexer(
+            self._lexical, self._vectors, lambda: self.embedder, batch_size=batch_size
+        )
         return indexer.run(paths, progress)
 
     def search(self, query: str, k: int = 5, mode: Mode = "hybrid") -> list[Hit]:

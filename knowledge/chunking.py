@@ -51,8 +51,7 @@ def passage_id(source: str, section: Section, ordinal: int, text: str) -> str:
 
 def split_section(text: str, max_tokens: int, overlap_tokens: int) -> list[str]:
     """Pack sentence-sized units into windows of ``max_tokens``, overlapping a little."""
-    units = units_of(text)
-    counts = [len(e.ids) for e in load_tokenizer().encode_batch(units, add_special_tokens=False)]
+    units, counts = fitting_units(units_of(text), max_tokens)
     if sum(counts) <= max_tokens:
         return [" ".join(text.split()) if len(units) == 1 else "\n".join(units)]
     windows: list[str] = []
@@ -73,18 +72,36 @@ def split_section(text: str, max_tokens: int, overlap_tokens: int) -> list[str]:
     return windows
 
 
-def units_of(text: str) -> list[str]:
-    """Paragraphs, with paragraphs split into sentences and over-long sentences into words."""
-    units: list[str] = []
-    for paragraph in re.split(r"\n\s*\n", text):
-        flat = " ".join(paragraph.split())
-        if not flat:
+def token_counts(texts: list[str]) -> list[int]:
+    return [len(e.ids) for e in load_tokenizer().encode_batch(texts, add_special_tokens=False)]
+
+
+def fitting_units(units: list[str], max_tokens: int) -> tuple[list[str], list[int]]:
+    """Units and their token counts, with any unit over the window cut between words."""
+    out: list[str] = []
+    counts: list[int] = []
+    for unit, count in zip(units, token_counts(units), strict=True):
+        if count <= max_tokens or len(unit.split()) == 1:
+            out.append(unit)
+            counts.append(min(count, max_tokens))  # a lone giant word is truncated when embedded
             continue
-        for sentence in split_sentences(flat):
-            words = sentence.split()
-            # ~150 words stay under the window even with long word pieces
-            units += [" ".join(words[i : i + 120]) for i in range(0, len(words), 120)]
-    return units
+        words = unit.split()
+        half = len(words) // 2
+        parts, part_counts = fitting_units(
+            [" ".join(words[:half]), " ".join(words[half:])], max_tokens
+        )
+        out += parts
+        counts += part_counts
+    return out, counts
+
+
+def units_of(text: str) -> list[str]:
+    """Paragraphs, with paragraphs split into sentences."""
+    return [
+        sentence
+        for paragraph in re.split(r"\n\s*\n", text)
+        for sentence in split_sentences(paragraph)
+    ]
 
 
 def split_sentences(text: str) -> list[str]:

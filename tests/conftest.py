@@ -1,0 +1,49 @@
+"""Fakes that are real classes, registered exactly as the real ones are."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+HANDBOOK = ROOT / "examples" / "handbook"
+
+
+class HashEmbedder:
+    """Bag-of-words vectors from hashed words: fast, deterministic, and similar texts
+    really are closer. Counts its calls so tests can prove what was (not) embedded."""
+
+    name = "hash-embedder"
+    dim = 256
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.texts = 0
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls += 1
+        self.texts += len(texts)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                bucket = int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dim
+                out[row, bucket] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.maximum(norms, 1e-9)
+
+
+@pytest.fixture
+def hash_embedder() -> HashEmbedder:
+    return HashEmbedder()
+
+
+@pytest.fixture(scope="session")
+def real_embedder():
+    from knowledge.embed import default_embedder
+
+    return default_embedder()

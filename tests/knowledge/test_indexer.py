@@ -1,0 +1,153 @@
+"""Incremental indexing: add, change, delete, unchanged, bad files, interruptions."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from knowledge.base import KnowledgeBase
+from tests.conftest import HashEmbedder
+
+
+@pytest.fixture
+def docs(tmp_path: Path) -> Path:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "parking.md").write_text("# Parking\n\nVisitors park on level minus two.\n")
+    (folder / "lunch.md").write_text("# Lunch\n\nThe canteen serves lunch from noon.\n")
+    (folder / "wifi.txt").write_text("Guest wifi password is printed at reception.\n")
+    return folder
+
+
+@pytest.fixture
+def kb(tmp_path: Path, hash_embedder: HashEmbedder):
+    with KnowledgeBase.open(tmp_path / "index", embedder=hash_embedder) as base:
+        yield base
+
+
+def sources(kb: KnowledgeBase, query: str) -> list[str]:
+    return [Path(h.passage.source).name for h in kb.search(query, 5)]
+
+
+def test_first_run_adds_everything(kb: KnowledgeBase, docs: Path) -> None:
+    report = kb.index([docs])
+    assert (report.added, report.changed, report.removed, report.unchanged) == (3, 0, 0, 0)
+    assert report.passages == kb.count() == 3
+    assert sources(kb, "where do visitors park")[0] == "parking.md"
+
+
+def test_unchanged_files_are_not_parsed_or_embedded(
+    kb: KnowledgeBase, docs: Path, hash_embedder: HashEmbedder, monkeypatch
+) -> None:
+    kb.index([docs])
+    embedded = hash_embedder.texts
+    import knowledge.indexer
+
+    def no_parsing(path):
+        raise AssertionError(f"{path} was parsed again")
+
+    monkeypatch.setattr(knowledge.indexer, "load_document", no_parsing)
+    report = kb.index([docs])
+    assert report.unchanged == 3 and report.added == report.changed == 0
+    assert hash_embedder.texts == embedded
+
+
+def test_touched_but_identical_file_counts_as_unchanged(kb: KnowledgeBase, docs: Path) -> None:
+    kb.index([docs])
+    os.utime(docs / "lunch.md", ns=(1, 1))
+    assert kb.index([docs]).unchanged == 3
+
+
+def test_changed_file_is_replaced(kb: KnowledgeBase, docs: Path) -> None:
+    kb.index([docs])
+    (docs / "lunch.md").write_text("# Lunch\n\nThe canteen now serves breakfast too.\n")
+    report = kb.index([docs])
+    assert (report.changed, report.unchanged) == (1, 2)
+    texts = [h.passage.text for h in kb.search("canteen", 5)]
+    assert any("breakfast" in t for t in texts)
+    assert not any("from noon" in t for t in texts)
+    assert kb.count() == 3
+
+
+def test_deleted_file_is_removed(kb: KnowledgeBase, docs: Path) -> None:
+    kb.index([docs])
+    (docs / "wifi.txt").unlink()
+    report = kb.index([docs])
+    assert report.removed == 1 and kb.count() == 2
+    assert "wifi.txt" not in sources(kb, "guest wifi password")
+
+
+def test_bad_files_are_reported_and_skipped(kb: KnowledgeBase, docs: Path) -> None:
+    (docs / "broken.pdf").write_bytes(b"%PDF-1.4 garbage")
+    (docs / "empty.md").write_text("")
+    (docs / "photo.png").write_bytes(b"\x89PNG....")
+    (docs / ".hidden.md").write_text("# Secret\n\nhidden\n")
+    report = kb.index([docs])
+    skipped = {Path(p).name: reason for p, reason in report.skipped}
+    assert set(skipped) == {"broken.pdf", "empty.md", "photo.png"}
+    assert "not a valid PDF" in skipped["broken.pdf"]
+    assert report.added == 3
+
+
+def test_roots_indexed_separately_keep_each_other(kb: KnowledgeBase, docs: Path, tmp_path: Path):
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "holidays.md").write_text("# Holidays\n\nThe office closes on 24 December.\n")
+    kb.index([docs])
+    report = kb.index([other])
+    assert report.removed == 0 and kb.count() == 4
+
+
+class FailingEmbedder(HashEmbedder):
+    """Dies on its n-th call, like a Ctrl-C in the middle of a run."""
+
+    def __init__(self, fail_on_call: int) -> None:
+        super().__init__()
+        self.fail_on_call = fail_on_call
+
+    def embed(self, texts):
+        if self.calls + 1 == self.fail_on_call:
+            self.calls += 1
+            raise KeyboardInterrupt
+        return super().embed(texts)
+
+
+def test_interrupted_run_leaves_a_usable_index_and_the_next_run_finishes(
+    tmp_path: Path, docs: Path
+) -> None:
+    index = tmp_path / "index"
+    with KnowledgeBase.open(index, embedder=HashEmbedder()) as kb:
+        kb.index([docs])
+    for n in range(5):
+        (docs / f"extra{n}.md").write_text(f"# Extra {n}\n\nExtra fact number {n} about rockets.\n")
+    (docs / "lunch.md").write_text("# Lunch\n\nThe canteen now serves soup.\n")
+    failing = FailingEmbedder(fail_on_call=2)
+    with KnowledgeBase.open(index, embedder=failing) as kb:
+        with pytest.raises(KeyboardInterrupt):
+            kb.index([docs], batch_size=1)
+        assert failing.texts >= 1  # some files were written before the interruption
+        assert sources(kb, "where do visitors park")[0] == "parking.md"  # still answers
+    with KnowledgeBase.open(index, embedder=HashEmbedder()) as kb:
+        report = kb.index([docs])
+        assert report.added + report.changed >= 1
+        assert kb.count() == 8  # 3 originals + 5 extras, no duplicates
+        ids = [h.passage.id for h in kb.search("extra fact rockets", 20)]
+        assert len(ids) == len(set(ids))
+        assert kb.index([docs]).unchanged == 8
+
+
+def test_handbook_moved_files_are_found_again(tmp_path: Path, hash_embedder: HashEmbedder):
+    from tests.conftest import HANDBOOK
+
+    copy = tmp_path / "handbook"
+    shutil.copytree(HANDBOOK, copy)
+    with KnowledgeBase.open(tmp_path / "index", embedder=hash_embedder) as kb:
+        first = kb.index([copy])
+        assert first.added == len(list(HANDBOOK.iterdir())) and not first.skipped
+        (copy / "on-call.md").rename(copy / "on-call-guide.md")
+        report = kb.index([copy])
+        assert (report.added, report.removed) == (1, 1)
+        assert kb.count() == first.passages

@@ -1,0 +1,133 @@
+"""Loaders on real files of every format, and on the broken files users really have."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from knowledge.errors import LoadError, UnsupportedFile
+from knowledge.loaders import SUPPORTED_SUFFIXES, load_document
+from tests.conftest import HANDBOOK
+
+
+def texts(path: Path) -> str:
+    return "\n".join(s.text for s in load_document(path).sections)
+
+
+def test_the_handbook_covers_every_supported_format() -> None:
+    suffixes = {p.suffix for p in HANDBOOK.iterdir()}
+    assert {".md", ".txt", ".html", ".pdf", ".docx", ".csv", ".xlsx"} <= suffixes
+    assert suffixes <= SUPPORTED_SUFFIXES
+
+
+def test_markdown_sections_carry_their_heading_path() -> None:
+    doc = load_document(HANDBOOK / "deploys-and-rollbacks.md")
+    assert doc.title == "Deploys and rollbacks"
+    rollback = next(s for s in doc.sections if "shipit rollback" in s.text)
+    assert rollback.heading_path == ("Deploys and rollbacks", "Rolling back a deploy")
+    assert doc.source == (HANDBOOK / "deploys-and-rollbacks.md").resolve().as_posix()
+
+
+def test_markdown_code_fences_are_not_headings(tmp_path: Path) -> None:
+    path = tmp_path / "a.md"
+    path.write_text("# Top\n\n```\n# not a heading\n```\n\n## Sub\n\nBody text.\n")
+    doc = load_document(path)
+    assert [s.heading_path for s in doc.sections] == [("Top",), ("Top", "Sub")]
+    assert "# not a heading" in doc.sections[0].text
+
+
+def test_rst_underlined_headings(tmp_path: Path) -> None:
+    path = tmp_path / "guide.rst"
+    path.write_text("Guide\n=====\n\nIntro.\n\nInstall\n-------\n\nRun pip.\n")
+    doc = load_document(path)
+    assert doc.title == "Guide"
+    assert doc.sections[-1].heading_path == ("Guide", "Install")
+
+
+def test_html_drops_scripts_and_navigation_and_keeps_headings() -> None:
+    doc = load_document(HANDBOOK / "incident-process.html")
+    assert doc.title == "Incident process"
+    body = "\n".join(s.text for s in doc.sections)
+    assert "analytics" not in body and "Handbook home" not in body
+    severity = next(s for s in doc.sections if "SEV1" in s.text)
+    assert severity.heading_path == ("Incident process", "Severity levels")
+
+
+def test_pdf_keeps_page_numbers() -> None:
+    doc = load_document(HANDBOOK / "expenses-policy.pdf")
+    assert [s.location for s in doc.sections] == ["page 1", "page 2"]
+    assert "60 EUR per day" in doc.sections[0].text
+    assert "500 EUR" in doc.sections[1].text
+
+
+def test_docx_headings_and_title() -> None:
+    doc = load_document(HANDBOOK / "security-basics.docx")
+    assert doc.title == "Security basics"
+    secrets = next(s for s in doc.sections if "Vault" in s.text)
+    assert secrets.heading_path[-1] == "Secrets"
+
+
+@pytest.mark.parametrize("name", ["service-catalogue.xlsx", "on-call-rota.csv"])
+def test_spreadsheet_rows_keep_headers_and_skip_empty_cells(name: str) -> None:
+    doc = load_document(HANDBOOK / name)
+    body = texts(HANDBOOK / name)
+    for junk in ("nan", "None", "Unnamed"):
+        assert junk not in body
+    assert all(s.location.endswith(f"row {n}") for n, s in enumerate(doc.sections, 2))
+
+
+def test_xlsx_row_text_and_location() -> None:
+    doc = load_document(HANDBOOK / "service-catalogue.xlsx")
+    checkout = doc.sections[0]
+    assert checkout.location == "sheet Services, row 2"
+    # Notes is empty for checkout-api, so it must not appear at all
+    assert checkout.text == (
+        "Service: checkout-api; Owner: Payments squad; Tier: 1; "
+        "Runbook: runbooks/checkout; Slack channel: #team-payments"
+    )
+
+
+def test_csv_empty_cells_dropped(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("Name,Team,,Phone\nAda,,x,\n,,,\nBob,Infra,,555\n")
+    doc = load_document(path)
+    assert [s.text for s in doc.sections] == [
+        "Name: Ada; Column 3: x",
+        "Name: Bob; Team: Infra; Phone: 555",
+    ]
+    assert [s.location for s in doc.sections] == ["row 2", "row 4"]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("broken.pdf", b"%PDF-1.4\n garbage that is not a pdf", "not a valid PDF"),
+        ("empty.md", b"", "empty"),
+        ("blank.txt", b"   \n\n", "empty"),
+        ("binary.txt", b"\x00\x01\x02 binary \x00" * 50, "binary"),
+        ("latin.txt", bytes(range(128, 256)) * 20, "UTF-8"),
+        ("broken.docx", b"PK\x03\x04 not a zip really", "not a valid DOCX"),
+        ("broken.xlsx", b"nonsense", "not a valid XLSX"),
+    ],
+)
+def test_broken_files_raise_load_error_with_a_reason(
+    tmp_path: Path, name: str, content: bytes, reason: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(LoadError, match=reason):
+        load_document(path)
+
+
+def test_a_few_bad_bytes_are_tolerated(tmp_path: Path) -> None:
+    path = tmp_path / "mostly.txt"
+    path.write_bytes("Café opening hours are nine to five. ".encode() * 20 + b"\xff")
+    assert "opening hours" in texts(path)
+
+
+def test_unsupported_suffix(tmp_path: Path) -> None:
+    path = tmp_path / "image.png"
+    path.write_bytes(b"\x89PNG")
+    with pytest.raises(UnsupportedFile, match=r"unsupported file type '\.png'"):
+        load_document(path)
