@@ -72,7 +72,7 @@ class ModelSpec(BaseModel):
     model: str = ""
     base_url: str | None = None
     api_key_env: str | None = None
-    temperature: float = 0.2
+    temperature: float | None = None  # None: the provider's default
     max_tokens: int = Field(default=512, gt=0)
     price_in: float = Field(default=0.0, ge=0)
     price_out: float = Field(default=0.0, ge=0)

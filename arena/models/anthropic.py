@@ -5,7 +5,7 @@ from __future__ import annotations
 from arena.types import ModelSpec
 
 from .base import Completion, Prompt
-from .hosted import HostedProvider, map_sdk_error
+from .hosted import HostedProvider, map_sdk_error, temperature_field
 
 __all__ = ["AnthropicProvider"]
 
@@ -32,8 +32,9 @@ class AnthropicProvider(HostedProvider):
                     model=self.spec.model,
                     system=prompt.system,
                     messages=prompt.messages,
-                    temperature=self.spec.temperature,
                     max_tokens=self.spec.max_tokens,
+                    # newer SDKs dropped the argument; the API still takes it when set
+                    extra_body=temperature_field(self.spec),
                 )
                 text = "".join(b.text for b in response.content if b.type == "text")
                 usage = response.usage

@@ -21,7 +21,7 @@ from arena.errors import (
 )
 from arena.types import ModelSpec
 
-__all__ = ["LOCAL_KEY", "HostedProvider", "map_sdk_error"]
+__all__ = ["LOCAL_KEY", "HostedProvider", "map_sdk_error", "temperature_field"]
 
 LOCAL_KEY = "not-needed"  # OpenAI-compatible local servers (Ollama, vLLM) take any key
 
@@ -61,3 +61,8 @@ def map_sdk_error(model: str, exc: Exception, sdk: ModuleType) -> ProviderError:
     if isinstance(exc, sdk.APIConnectionError):
         return ProviderUnavailable(model, "connection failed")
     return ProviderUnavailable(model, f"malformed response: {type(exc).__name__}")
+
+
+def temperature_field(spec: ModelSpec) -> dict[str, float]:
+    """``temperature`` only when the roster sets it, so each model keeps its own default."""
+    return {} if spec.temperature is None else {"temperature": spec.temperature}

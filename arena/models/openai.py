@@ -5,7 +5,7 @@ from __future__ import annotations
 from arena.types import ModelSpec
 
 from .base import Completion, Prompt
-from .hosted import HostedProvider, map_sdk_error
+from .hosted import HostedProvider, map_sdk_error, temperature_field
 
 __all__ = ["OpenAIProvider"]
 
@@ -32,8 +32,8 @@ class OpenAIProvider(HostedProvider):
                 response = await self._client.chat.completions.create(
                     model=self.spec.model,
                     messages=messages,
-                    temperature=self.spec.temperature,
                     max_tokens=self.spec.max_tokens,
+                    extra_body=temperature_field(self.spec),
                 )
                 text = response.choices[0].message.content or ""
                 usage = response.usage
