@@ -1,0 +1,79 @@
+"""`parley chat` end to end: a battle, a vote that reveals names, then the leaderboard,
+export and import see exactly that vote."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import cli
+from tests.conftest import HANDBOOK
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("chat")
+    result = CliRunner().invoke(cli, ["--data-dir", str(path), "index", str(HANDBOOK)])
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def run(data_dir: Path, *args: str, input: str | None = None, env: dict | None = None):
+    result = CliRunner().invoke(cli, ["--data-dir", str(data_dir), *args], input=input, env=env)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_battle_vote_reveal_leaderboard_export_import(data_dir: Path, tmp_path: Path) -> None:
+    out = run(
+        data_dir,
+        "chat",
+        input="How do I roll back a deploy?\na\nquit\n",
+        env={"PARLEY_BATTLE_SHARE": "1"},
+    )
+    assert "Model A" in out and "Model B" in out
+    assert "Vote recorded: A is better. Model A was offline-" in out
+
+    board = json.loads(run(data_dir, "leaderboard", "--json"))
+    assert {row["model"] for row in board} == {"offline-sentences", "offline-passages"}
+    assert all(row["votes"] == 1 and row["provisional"] for row in board)
+    assert sorted(row["win_rate"] for row in board) == [0.0, 1.0]
+
+    exported = run(data_dir, "export", "battles").strip().splitlines()
+    (line,) = exported
+    battle = json.loads(line)
+    assert battle["winner"] == "model_a" and battle["channel"] == "console"
+
+    file = tmp_path / "battles.jsonl"
+    file.write_text(line + "\n{broken\n")
+    fresh = tmp_path / "fresh"
+    result = CliRunner().invoke(cli, ["--data-dir", str(fresh), "import", "battles", str(file)])
+    assert result.exit_code == 0
+    assert "Imported 1 battles" in result.output and "line 2" in result.output
+    again = run(fresh, "import", "battles", str(file))
+    assert "Imported 0 battles (1 already present" in again
+    imported = json.loads(run(fresh, "leaderboard", "--json"))
+    assert [(r["model"], r["votes"]) for r in imported] == [(r["model"], r["votes"]) for r in board]
+
+
+def test_single_answer_takes_a_thumb(data_dir: Path) -> None:
+    out = run(
+        data_dir,
+        "chat",
+        "--channel",
+        "thumbs",
+        input="What is the meal allowance when travelling?\n+\n\n",
+        env={"PARLEY_BATTLE_SHARE": "0"},
+    )
+    assert "60 EUR" in out and "👍 recorded" in out
+    board = json.loads(run(data_dir, "leaderboard", "--json", "--channel", "thumbs"))
+    assert len(board) == 1 and board[0]["thumbs_up_rate"] == 1.0 and board[0]["score"] is None
+
+
+def test_leaderboard_png(data_dir: Path, tmp_path: Path) -> None:
+    chart = tmp_path / "board.png"
+    run(data_dir, "leaderboard", "--png", str(chart))
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
