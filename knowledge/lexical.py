@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import IndexStoreError
 from .types import Passage
 
-__all__ = ["STOPWORDS", "LexicalIndex", "query_terms"]
+__all__ = ["BM25_WEIGHTS", "STOPWORDS", "LexicalIndex", "query_terms"]
 
 STOPWORDS = frozenset(
     """
@@ -27,10 +28,14 @@ STOPWORDS = frozenset(
     only or other our ours ourselves out over own same she should so some such than that
     the their theirs them themselves then there these they this those through to too
     under until up very was we were what when where which while who whom why will with
-    would you your yours yourself yourselves
+    would you your yours yourself yourselves s t also
     """.split()  # noqa: SIM905
 )
 TERM = re.compile(r"\w+", re.UNICODE)
+# BM25 column weights for (text, title, headings). The text carries the answer; a match
+# in the title or headings counts half (a title repeats in every passage of a file).
+BM25_WEIGHTS = (1.0, 0.5, 0.5)
+GET_BATCH = 500  # ids per SELECT, well under SQLite's bound-parameter limit
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS passages (
@@ -56,6 +61,11 @@ def query_terms(query: str) -> list[str]:
     return list(dict.fromkeys(kept or words))
 
 
+def match_expression(terms: Sequence[str]) -> str:
+    """An FTS5 query that ORs the terms, each quoted so no word acts as an operator."""
+    return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+
+
 class LexicalIndex:
     """BM25 over passages in one SQLite file (or ``":memory:"``)."""
 
@@ -75,29 +85,23 @@ class LexicalIndex:
 
     def upsert(self, passages: Sequence[Passage]) -> None:
         """Add passages, replacing any with the same id, in one transaction."""
-        try:
-            with self._db:
-                self._delete([p.id for p in passages])
-                for p in passages:
-                    cursor = self._db.execute(
-                        "INSERT INTO passages (id, text, source, title, heading_path, location)"
-                        " VALUES (?, ?, ?, ?, ?, ?)",
-                        (p.id, p.text, p.source, p.title, json.dumps(p.heading_path), p.location),
-                    )
-                    self._db.execute(
-                        "INSERT INTO passages_fts (rowid, text, title, headings)"
-                        " VALUES (?, ?, ?, ?)",
-                        (cursor.lastrowid, p.text, p.title, " ".join(p.heading_path)),
-                    )
-        except sqlite3.Error as exc:
-            raise IndexStoreError(f"lexical index write failed: {exc}") from exc
+        with _failing_as("lexical index write failed"), self._db:
+            self._delete([p.id for p in passages])
+            for p in passages:
+                cursor = self._db.execute(
+                    "INSERT INTO passages (id, text, source, title, heading_path, location)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (p.id, p.text, p.source, p.title, json.dumps(p.heading_path), p.location),
+                )
+                self._db.execute(
+                    "INSERT INTO passages_fts (rowid, text, title, headings) VALUES (?, ?, ?, ?)",
+                    (cursor.lastrowid, p.text, p.title, " ".join(p.heading_path)),
+                )
 
     def delete(self, ids: Sequence[str]) -> None:
-        try:
-            with self._db:
-                self._delete(ids)
-        except sqlite3.Error as exc:
-            raise IndexStoreError(f"lexical index delete failed: {exc}") from exc
+        """Remove passages by id, in one transaction; unknown ids are ignored."""
+        with _failing_as("lexical index delete failed"), self._db:
+            self._delete(ids)
 
     def _delete(self, ids: Sequence[str]) -> None:
         for p_id in ids:
@@ -107,7 +111,7 @@ class LexicalIndex:
             if row is None:
                 continue
             rowid, text, title, headings = row
-            # contentless FTS5 tables delete by repeating the indexed values
+            # a contentless FTS5 table forgets a row when given back its indexed values
             self._db.execute(
                 "INSERT INTO passages_fts (passages_fts, rowid, text, title, headings)"
                 " VALUES ('delete', ?, ?, ?, ?)",
@@ -116,48 +120,65 @@ class LexicalIndex:
             self._db.execute("DELETE FROM passages WHERE rowid = ?", (rowid,))
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
-        """Up to ``k`` (passage id, BM25 score) pairs, best first; higher is better."""
+        """Up to ``k`` (passage id, BM25 score) pairs, best first; higher is better.
+
+        Any text is a valid query: quotes, operators and punctuation are plain words.
+        """
         terms = query_terms(query)
-        if not terms:
+        if not terms or k <= 0:
             return []
-        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
-        try:
+        weights = ", ".join(str(w) for w in BM25_WEIGHTS)
+        with _failing_as("lexical search failed"):
             rows = self._db.execute(
-                "SELECT p.id, -bm25(passages_fts, 1.0, 0.5, 0.5) AS score"
+                # bm25() is lower-is-better, so it is negated
+                f"SELECT p.id, -bm25(passages_fts, {weights}) AS score"
                 " FROM passages_fts JOIN passages p ON p.rowid = passages_fts.rowid"
                 " WHERE passages_fts MATCH ? ORDER BY score DESC LIMIT ?",
-                (match, k),
+                (match_expression(terms), k),
             ).fetchall()
-        except sqlite3.Error as exc:
-            raise IndexStoreError(f"lexical search failed: {exc}") from exc
         return [(p_id, float(score)) for p_id, score in rows]
 
     def get(self, ids: Sequence[str]) -> dict[str, Passage]:
         """Passages by id; unknown ids are left out."""
         found: dict[str, Passage] = {}
-        for start in range(0, len(ids), 500):
-            chunk = list(ids[start : start + 500])
-            marks = ",".join("?" * len(chunk))
-            rows = self._db.execute(
-                "SELECT id, text, source, title, heading_path, location FROM passages"
-                f" WHERE id IN ({marks})",
-                chunk,
-            )
-            for p_id, text, source, title, headings, location in rows:
-                found[p_id] = Passage(
-                    p_id, text, source, title, tuple(json.loads(headings)), location
+        with _failing_as("lexical index read failed"):
+            for start in range(0, len(ids), GET_BATCH):
+                chunk = list(ids[start : start + GET_BATCH])
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(
+                    "SELECT id, text, source, title, heading_path, location FROM passages"
+                    f" WHERE id IN ({marks})",
+                    chunk,
                 )
+                for p_id, text, source, title, headings, location in rows:
+                    found[p_id] = Passage(
+                        p_id, text, source, title, tuple(json.loads(headings)), location
+                    )
         return found
 
     def ids_for_source(self, source: str) -> list[str]:
-        rows = self._db.execute("SELECT id FROM passages WHERE source = ?", (source,))
-        return [r[0] for r in rows]
+        """Ids of one file's passages, so the indexer can replace or remove that file."""
+        with _failing_as("lexical index read failed"):
+            rows = self._db.execute("SELECT id FROM passages WHERE source = ?", (source,))
+            return [r[0] for r in rows]
 
     def sources(self) -> set[str]:
-        return {r[0] for r in self._db.execute("SELECT DISTINCT source FROM passages")}
+        """Every file with passages in the index."""
+        with _failing_as("lexical index read failed"):
+            return {r[0] for r in self._db.execute("SELECT DISTINCT source FROM passages")}
 
     def count(self) -> int:
-        return self._db.execute("SELECT COUNT(*) FROM passages").fetchone()[0]
+        with _failing_as("lexical index read failed"):
+            return self._db.execute("SELECT COUNT(*) FROM passages").fetchone()[0]
 
     def close(self) -> None:
         self._db.close()
+
+
+@contextmanager
+def _failing_as(what: str) -> Iterator[None]:
+    """Turn SQLite errors into IndexStoreError with a message saying what failed."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise IndexStoreError(f"{what}: {exc}") from exc

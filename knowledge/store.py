@@ -9,49 +9,64 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .errors import IndexStoreError
 from .types import Passage
 
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+    from chromadb.config import Settings
+
 __all__ = ["COLLECTION", "VectorStore"]
 
 COLLECTION = "parley_passages"
 
 
-def chroma_settings():
+def _settings() -> Settings:
     from chromadb.config import Settings
 
     return Settings(anonymized_telemetry=False, allow_reset=False)
 
 
 class VectorStore:
-    """One cosine-space Chroma collection keyed by passage id."""
+    """One cosine-space Chroma collection keyed by passage id.
 
-    def __init__(self, client) -> None:
+    Chroma raises many unrelated exception types (its own, ValueError, httpx and
+    connection errors), so every call turns any failure into IndexStoreError.
+    """
+
+    def __init__(self, client: ClientAPI) -> None:
         try:
             self._client = client
             self._collection = client.get_or_create_collection(
                 COLLECTION, embedding_function=None, metadata={"hnsw:space": "cosine"}
             )
             self._max_batch = int(client.get_max_batch_size())
-        except Exception as exc:  # chromadb raises many unrelated types
+        except Exception as exc:
             raise IndexStoreError(f"cannot open the vector store: {exc}") from exc
 
     @classmethod
     def persistent(cls, path: Path) -> VectorStore:
-        import chromadb
+        """Vectors in a folder of the data directory, no server needed."""
+        try:
+            import chromadb
 
-        path.mkdir(parents=True, exist_ok=True)
-        return cls(chromadb.PersistentClient(path=str(path), settings=chroma_settings()))
+            path.mkdir(parents=True, exist_ok=True)
+            client = chromadb.PersistentClient(path=str(path), settings=_settings())
+        except Exception as exc:
+            raise IndexStoreError(f"cannot open the vector store at {path}: {exc}") from exc
+        return cls(client)
 
     @classmethod
     def http(cls, host: str, port: int) -> VectorStore:
-        import chromadb
-
+        """Vectors on a Chroma server started with ``chroma run``."""
         try:
-            client = chromadb.HttpClient(host=host, port=port, settings=chroma_settings())
+            import chromadb
+
+            client = chromadb.HttpClient(host=host, port=port, settings=_settings())
         except Exception as exc:
             raise IndexStoreError(
                 f"cannot reach the Chroma server at {host}:{port}: {exc}"
@@ -59,18 +74,22 @@ class VectorStore:
         return cls(client)
 
     def upsert(self, passages: Sequence[Passage], embeddings: np.ndarray) -> None:
+        """Write vectors in batches Chroma accepts; an existing id is replaced."""
+        if len(passages) != len(embeddings):
+            raise ValueError(f"{len(passages)} passages but {len(embeddings)} embeddings")
         try:
             for start in range(0, len(passages), self._max_batch):
                 batch = passages[start : start + self._max_batch]
                 self._collection.upsert(
                     ids=[p.id for p in batch],
-                    embeddings=embeddings[start : start + len(batch)],
+                    embeddings=np.asarray(embeddings[start : start + len(batch)], np.float32),
                     metadatas=[{"source": p.source} for p in batch],
                 )
         except Exception as exc:
             raise IndexStoreError(f"vector store write failed: {exc}") from exc
 
     def delete(self, ids: Sequence[str]) -> None:
+        """Remove vectors by id; unknown ids are ignored."""
         try:
             for start in range(0, len(ids), self._max_batch):
                 self._collection.delete(ids=list(ids[start : start + self._max_batch]))
@@ -79,11 +98,13 @@ class VectorStore:
 
     def query(self, embedding: np.ndarray, k: int) -> list[tuple[str, float]]:
         """Up to ``k`` (passage id, cosine similarity) pairs, best first."""
-        if k <= 0 or self.count() == 0:
+        if k <= 0:
             return []
         try:
             result = self._collection.query(
-                query_embeddings=[embedding], n_results=k, include=["distances"]
+                query_embeddings=[np.asarray(embedding, np.float32)],
+                n_results=k,
+                include=["distances"],
             )
         except Exception as exc:
             raise IndexStoreError(f"vector search failed: {exc}") from exc
@@ -91,6 +112,7 @@ class VectorStore:
         return [(p_id, 1.0 - float(d)) for p_id, d in zip(ids, distances, strict=True)]
 
     def ids(self) -> set[str]:
+        """Every stored id, so the indexer can find vectors with no passage record."""
         try:
             return set(self._collection.get(include=[])["ids"])
         except Exception as exc:

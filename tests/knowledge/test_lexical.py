@@ -1,0 +1,118 @@
+"""SQLite FTS5 index: stemming, stopwords, hostile queries, replace, delete, get."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.lexical import LexicalIndex, match_expression, query_terms
+
+
+@pytest.fixture
+def index(make_passage):
+    ix = LexicalIndex(":memory:")
+    ix.upsert(
+        [
+            make_passage("We deployed the payments service twice.", id="deploy"),
+            make_passage("Travel expenses need a receipt.", id="expense", title="Expenses"),
+            make_passage(
+                "Call the secondary after fifteen minutes.",
+                id="oncall",
+                title="On-call",
+                heading_path=("Escalation", "Paging"),
+                location="page 2",
+            ),
+        ]
+    )
+    yield ix
+    ix.close()
+
+
+def ids(results):
+    return [i for i, _ in results]
+
+
+def test_stemming_matches_other_word_forms(index):
+    assert ids(index.search("deploying", 5)) == ["deploy"]
+    assert ids(index.search("receipts", 5)) == ["expense"]
+
+
+def test_stopwords_do_not_match_on_their_own(index):
+    # "the" and "after" are in two passages; only "minutes" should decide
+    assert ids(index.search("the minutes after the", 5)) == ["oncall"]
+    assert query_terms("What is the on-call rota?") == ["call", "rota"]
+
+
+def test_query_of_only_stopwords_still_searches(index):
+    assert query_terms("the") == ["the"]
+    assert "deploy" in ids(index.search("the", 5))
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        '"unbalanced',
+        "NOT OR AND",
+        "deploy*",
+        "(travel",
+        "col:umn",
+        "a - b ^ c",
+        "NEAR(x y)",
+        "'; DROP TABLE",
+    ],
+)
+def test_odd_punctuation_and_operators_never_break_the_query(index, query):
+    index.search(query, 5)  # must not raise
+    assert '"' not in "".join(query_terms(query))
+
+
+def test_quotes_are_escaped_in_the_match_expression():
+    assert match_expression(['say"hi', "x"]) == '"say""hi" OR "x"'
+
+
+def test_scores_are_higher_for_better_matches(index, make_passage):
+    index.upsert([make_passage("receipt receipt receipt for travel expenses", id="many")])
+    results = index.search("travel expenses receipt", 5)
+    assert ids(results)[0] == "many"
+    assert results[0][1] > results[1][1] > 0
+
+
+def test_title_and_headings_are_searchable(index):
+    assert ids(index.search("escalation paging", 5)) == ["oncall"]
+
+
+def test_get_returns_whole_passages_and_skips_unknown_ids(index):
+    found = index.get(["oncall", "missing"])
+    assert set(found) == {"oncall"}
+    passage = found["oncall"]
+    assert passage.heading_path == ("Escalation", "Paging")
+    assert (passage.title, passage.location, passage.source) == ("On-call", "page 2", "/docs/a.md")
+
+
+def test_upsert_replaces_a_passage_with_the_same_id(index, make_passage):
+    index.upsert([make_passage("Rollbacks take five minutes.", id="deploy")])
+    assert index.count() == 3
+    assert index.search("payments", 5) == []
+    assert ids(index.search("rollbacks", 5)) == ["deploy"]
+
+
+def test_delete_removes_record_and_index_entries(index):
+    index.delete(["deploy", "never-existed"])
+    assert index.count() == 2
+    assert index.search("deployed", 5) == []
+    assert index.get(["deploy"]) == {}
+
+
+def test_sources_and_ids_for_source(index, make_passage):
+    index.upsert([make_passage("Other file.", id="other", source="/docs/b.md")])
+    assert index.sources() == {"/docs/a.md", "/docs/b.md"}
+    assert index.ids_for_source("/docs/b.md") == ["other"]
+
+
+def test_index_persists_in_a_file(tmp_path, make_passage):
+    path = tmp_path / "lexical.db"
+    first = LexicalIndex(path)
+    first.upsert([make_passage("Persistent words here.", id="kept")])
+    first.close()
+    again = LexicalIndex(path)
+    assert ids(again.search("persistent", 5)) == ["kept"]
+    again.close()
