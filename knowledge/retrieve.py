@@ -1,8 +1,8 @@
 """Hybrid retrieval: dense and lexical candidates fused, near-duplicates collapsed.
 
 Neither half wins everywhere: BM25 is better on exact names and rare terms, MiniLM on
-paraphrase. Fusing normalised scores beat reciprocal rank fusion on SciFact's train
-claims (see docs/benchmarks.md); RRF stays available for comparison.
+paraphrase. Both fusions are here, reciprocal rank fusion and a weighted sum of
+normalised scores; the defaults below were chosen on SciFact's train claims only.
 """
 
 from __future__ import annotations
@@ -21,9 +21,13 @@ from .types import Hit
 __all__ = [
     "CANDIDATES",
     "DENSE_WEIGHT",
+    "DUPLICATE_JACCARD",
+    "FUSION",
+    "NORMALISATION",
     "RRF_K",
     "Fusion",
     "Mode",
+    "Normalisation",
     "Retriever",
     "collapse_duplicates",
     "reciprocal_rank_fusion",
@@ -32,37 +36,56 @@ __all__ = [
 
 Mode = Literal["hybrid", "dense", "lexical"]
 Fusion = Literal["weighted", "rrf"]
-
-CANDIDATES = 50  # each half's pool before fusion
-# Weight of the dense score in the normalised sum, chosen on SciFact's 809 train claims
-# by scripts/bench_retrieval.py --tune (never on test queries).
-DENSE_WEIGHT = 0.5
-RRF_K = 60  # the constant of Cormack et al. (2009)
-DUPLICATE_JACCARD = 0.9
-WORD = re.compile(r"\w+")
-
+Normalisation = Literal["minmax", "zscore"]
 Ranked = list[tuple[str, float]]
 
+# Chosen with `scripts/bench_retrieval.py DATA/scifact --queries queries_train.jsonl
+# --qrels qrels/train.tsv --tune` (809 train claims; test claims never used), see
+# docs/benchmarks.md for the grid and the figures.
+CANDIDATES = 50  # each half's candidate pool before fusion
+FUSION: Fusion = "weighted"
+NORMALISATION: Normalisation = "minmax"
+DENSE_WEIGHT = 0.5  # share of the dense score in the weighted sum
+RRF_K = 60  # rank constant of reciprocal rank fusion (Cormack et al. 2009)
 
-def min_max(scores: Ranked) -> dict[str, float]:
+DUPLICATE_JACCARD = 0.9  # word-set overlap above which two passages say the same thing
+WORD = re.compile(r"\w+")
+
+
+def normalise(scores: Ranked, how: Normalisation = NORMALISATION) -> dict[str, float]:
+    """Put one list's scores on a common scale: min-max to [0, 1], or z-scores."""
     if not scores:
         return {}
-    values = np.array([s for _, s in scores])
-    low, span = values.min(), values.max() - values.min()
-    return {i: float((s - low) / span) if span > 0 else 1.0 for i, s in scores}
+    values = np.array([s for _, s in scores], dtype=np.float64)
+    if how == "zscore":
+        centre, spread = values.mean(), values.std()
+    else:
+        centre, spread = values.min(), values.max() - values.min()
+    if spread <= 0:
+        return {i: 1.0 for i, _ in scores}
+    return {i: float((s - centre) / spread) for i, s in scores}
 
 
-def weighted_fusion(dense: Ranked, lexical: Ranked, dense_weight: float = DENSE_WEIGHT) -> Ranked:
-    """Min-max normalise each list, then sum with weights; missing means 0."""
-    d, lex = min_max(dense), min_max(lexical)
+def weighted_fusion(
+    dense: Ranked,
+    lexical: Ranked,
+    dense_weight: float = DENSE_WEIGHT,
+    *,
+    norm: Normalisation = NORMALISATION,
+) -> Ranked:
+    """Normalise each list, then sum with weights; a passage missing from a list gets
+    that list's lowest normalised score (it ranked below everything retrieved)."""
+    d, lex = normalise(dense, norm), normalise(lexical, norm)
+    d_floor, lex_floor = min(d.values(), default=0.0), min(lex.values(), default=0.0)
     fused = {
-        i: dense_weight * d.get(i, 0.0) + (1 - dense_weight) * lex.get(i, 0.0)
+        i: dense_weight * d.get(i, d_floor) + (1 - dense_weight) * lex.get(i, lex_floor)
         for i in d.keys() | lex.keys()
     }
     return sorted(fused.items(), key=lambda kv: kv[1], reverse=True)
 
 
 def reciprocal_rank_fusion(*lists: Ranked, k: int = RRF_K) -> Ranked:
+    """Sum of 1 / (k + rank) over the lists a passage appears in."""
     fused: dict[str, float] = {}
     for ranked in lists:
         for rank, (i, _) in enumerate(ranked, 1):
@@ -71,7 +94,8 @@ def reciprocal_rank_fusion(*lists: Ranked, k: int = RRF_K) -> Ranked:
 
 
 def collapse_duplicates(hits: Sequence[Hit]) -> list[Hit]:
-    """Keep the best of passages that say the same thing (same or nearly the same words)."""
+    """Keep the best of passages that say the same thing (same or nearly the same words),
+    so one chunk indexed from two copies of a file cannot fill a prompt alone."""
     kept: list[Hit] = []
     seen: list[set[str]] = []
     for hit in hits:
@@ -96,17 +120,22 @@ class Retriever:
         vectors: VectorStore,
         lexical: LexicalIndex,
         *,
-        fusion: Fusion = "weighted",
+        fusion: Fusion = FUSION,
         dense_weight: float = DENSE_WEIGHT,
+        candidates: int = CANDIDATES,
     ) -> None:
         self._embedder = embedder
         self._vectors = vectors
         self._lexical = lexical
         self._fusion = fusion
         self._dense_weight = dense_weight
+        self._candidates = candidates
 
     def search(self, query: str, k: int = 5, mode: Mode = "hybrid") -> list[Hit]:
-        pool = max(CANDIDATES, 4 * k)
+        """The ``k`` best passages for ``query``, best first; empty for a blank query."""
+        if k <= 0 or not query.strip():
+            return []
+        pool = max(self._candidates, k)
         dense = self._dense(query, pool) if mode != "lexical" else []
         lexical = self._lexical.search(query, pool) if mode != "dense" else []
         if mode == "dense":
