@@ -1,0 +1,70 @@
+"""Fill the arena database with battles drawn from known ratings, for the rating benchmarks.
+
+    PARLEY_DATA_DIR=/tmp/sim python scripts/simulate_votes.py --models 50 --votes 1000000 --seed 0
+
+True ratings are drawn from N(1000, 150). Each battle picks a uniformly random pair and
+the shown order at random; it is a tie with probability ``--ties`` (a tenth of those
+"both bad"), otherwise the winner follows Bradley-Terry on the Elo scale. Battles go in
+through ``Store.bulk_record_battles``, the same path as imports, so the pair counts are
+kept exactly as for live votes. The true ratings are written to ``true_ratings.json``
+beside the database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+
+import numpy as np
+
+from arena.store import BattleRecord, Store
+from arena.types import CHOICES
+from bot.config import Settings
+
+
+def simulate(models: int, votes: int, ties: float, seed: int) -> tuple[dict[str, float], list]:
+    rng = np.random.default_rng(seed)
+    names = [f"model-{n:03d}" for n in range(models)]
+    truth = rng.normal(1000, 150, models)
+    a = rng.integers(0, models, votes)
+    b = (a + rng.integers(1, models, votes)) % models  # never a model against itself
+    p_a = 1 / (1 + 10 ** ((truth[b] - truth[a]) / 400))
+    draw = rng.random(votes)
+    outcome = np.where(rng.random(votes) < p_a, 0, 1)  # index into CHOICES: a or b
+    outcome = np.where(draw < ties, np.where(draw < ties / 10, 3, 2), outcome)
+    start = time.time() - votes  # one battle a second, ending now
+    records = [
+        BattleRecord(names[i], names[j], CHOICES[o], start + n, "sim", f"voter-{n % 5000}")
+        for n, (i, j, o) in enumerate(zip(a.tolist(), b.tolist(), outcome.tolist(), strict=True))
+    ]
+    return dict(zip(names, truth.tolist(), strict=True)), records
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", type=int, default=50)
+    parser.add_argument("--votes", type=int, default=1_000_000)
+    parser.add_argument("--ties", type=float, default=0.1)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    truth, records = simulate(args.models, args.votes, args.ties, args.seed)
+    started = time.perf_counter()
+    store = await Store.open(settings.database_path)
+    try:
+        stored = await store.bulk_record_battles(records)
+    finally:
+        await store.close()
+    seconds = time.perf_counter() - started
+    (settings.data_dir / "true_ratings.json").write_text(json.dumps(truth, indent=1))
+    print(
+        f"stored {stored:,} battles among {args.models} models in {seconds:.1f} s "
+        f"({stored / seconds:,.0f}/s) into {settings.database_path}"
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
