@@ -1,0 +1,234 @@
+"""Retrieval quality and latency of lexical, dense and hybrid search on a BEIR data set.
+
+    python scripts/bench_retrieval.py DATASET_DIR [--json] [--queries FILE --qrels FILE]
+                                      [--limit N] [--work DIR] [--tune]
+
+The corpus goes through Parley's own indexer: each document becomes a Markdown file
+(title as its heading, so long titles stay titles and head every passage of the
+document) in a work folder, ``KnowledgeBase.index`` loads, chunks and
+embeds it, and a document's score is the best score of its passages. The index is kept
+in the work folder, so a rerun skips the embedding. ``--tune`` compares fusion settings
+on the given queries; run it on training queries only, never on the test set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import sys
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from urllib.parse import quote, unquote
+
+import numpy as np
+
+from knowledge.base import KnowledgeBase
+from knowledge.embed import default_embedder
+from knowledge.retrieve import CANDIDATES, Mode, reciprocal_rank_fusion, weighted_fusion
+from knowledge.types import Hit
+
+MODES: tuple[Mode, ...] = ("lexical", "dense", "hybrid")
+PASSAGES_PER_QUERY = 30  # enough passages to rank the top 10 documents
+Qrels = dict[str, dict[str, int]]
+Ranked = list[tuple[str, float]]
+
+
+def read_jsonl(path: Path) -> Iterable[dict]:
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            if line.strip():
+                yield json.loads(line)
+
+
+def read_qrels(path: Path) -> Qrels:
+    qrels: Qrels = {}
+    with path.open(encoding="utf-8") as rows:
+        for row in rows:
+            query_id, doc_id, score = row.rstrip("\n").split("\t")
+            if score.isdigit() and int(score) > 0:
+                qrels.setdefault(query_id, {})[doc_id] = int(score)
+    return qrels
+
+
+def write_corpus(corpus: Path, folder: Path) -> int:
+    """One Markdown file per document; unchanged files are left alone for the indexer."""
+    folder.mkdir(parents=True, exist_ok=True)
+    count = 0
+    for doc in read_jsonl(corpus):
+        title = " ".join(doc.get("title", "").split())
+        body = f"# {title}\n\n{doc['text']}\n" if title else f"{doc['text']}\n"
+        path = folder / f"{quote(doc['_id'], safe='')}.md"
+        if not path.exists() or path.read_text(encoding="utf-8") != body:
+            path.write_text(body, encoding="utf-8")
+        count += 1
+    return count
+
+
+def doc_id(source: str) -> str:
+    return unquote(Path(source).stem)
+
+
+def doc_ranking(ranked: Iterable[tuple[str, float]], depth: int = 10) -> list[str]:
+    """Documents in the order of their best passage (the input is best first)."""
+    return list(dict.fromkeys(doc_id(source) for source, _ in ranked))[:depth]
+
+
+def ndcg_at(ranking: list[str], relevant: dict[str, int], k: int = 10) -> float:
+    dcg = sum(relevant.get(d, 0) / math.log2(i + 2) for i, d in enumerate(ranking[:k]))
+    ideal = sorted(relevant.values(), reverse=True)[:k]
+    return dcg / sum(g / math.log2(i + 2) for i, g in enumerate(ideal))
+
+
+def recall_at(ranking: list[str], relevant: dict[str, int], k: int = 5) -> float:
+    return len(set(ranking[:k]) & relevant.keys()) / len(relevant)
+
+
+def reciprocal_rank(ranking: list[str], relevant: dict[str, int]) -> float:
+    return next((1 / (i + 1) for i, d in enumerate(ranking) if d in relevant), 0.0)
+
+
+def scores(rankings: list[list[str]], qrels: list[dict[str, int]]) -> dict[str, float]:
+    return {
+        "ndcg@10": float(np.mean([ndcg_at(r, q) for r, q in zip(rankings, qrels, strict=True)])),
+        "recall@5": float(np.mean([recall_at(r, q) for r, q in zip(rankings, qrels, strict=True)])),
+        "mrr": float(
+            np.mean([reciprocal_rank(r, q) for r, q in zip(rankings, qrels, strict=True)])
+        ),
+    }
+
+
+def by_source(hits: list[Hit]) -> Ranked:
+    return [(h.passage.source, h.score) for h in hits]
+
+
+def evaluate(kb: KnowledgeBase, queries: list[tuple[str, str]], qrels: Qrels) -> dict:
+    gold = [qrels[qid] for qid, _ in queries]
+    results: dict[str, dict[str, float]] = {}
+    for mode in MODES:
+        kb.search(queries[0][1], PASSAGES_PER_QUERY, mode=mode)  # warm-up, not timed
+        rankings, latencies = [], []
+        for _, text in queries:
+            start = time.perf_counter()
+            hits = kb.search(text, PASSAGES_PER_QUERY, mode=mode)
+            latencies.append((time.perf_counter() - start) * 1000)
+            rankings.append(doc_ranking(by_source(hits)))
+        results[mode] = {
+            **scores(rankings, gold),
+            "p50_ms": float(np.percentile(latencies, 50)),
+            "p99_ms": float(np.percentile(latencies, 99)),
+        }
+    return results
+
+
+def tune(kb: KnowledgeBase, queries: list[tuple[str, str]], qrels: Qrels) -> list[tuple]:
+    """nDCG@10 and recall@5 of fusion settings over the same dense and lexical pools."""
+    gold = [qrels[qid] for qid, _ in queries]
+    pool = max(CANDIDATES, 100)
+    pools = []
+    for _, text in queries:
+        dense = kb.search(text, pool, mode="dense")
+        lexical = kb.search(text, pool, mode="lexical")
+        ids = {h.passage.id: h.passage.source for h in dense + lexical}
+        pools.append(
+            (
+                ids,
+                [(h.passage.id, h.score) for h in dense],
+                [(h.passage.id, h.score) for h in lexical],
+            )
+        )
+    settings: list[tuple[str, Callable[[Ranked, Ranked], Ranked]]] = []
+    for depth in (20, 50, 100):
+        for rrf_k in (10, 30, 60, 100):
+            settings.append(
+                (
+                    f"rrf k={rrf_k} pool={depth}",
+                    cut(depth, lambda d, x, c=rrf_k: reciprocal_rank_fusion(d, x, k=c)),
+                )
+            )
+        for norm in ("minmax", "zscore"):
+            for w in np.round(np.arange(0.1, 1.0, 0.1), 1):
+                settings.append(
+                    (
+                        f"{norm} w={w} pool={depth}",
+                        cut(depth, lambda d, x, w=w, n=norm: weighted_fusion(d, x, w, norm=n)),
+                    )
+                )
+    rows = []
+    for name, fuse in settings:
+        rankings = [
+            doc_ranking((ids[i], s) for i, s in fuse(dense, lexical))
+            for ids, dense, lexical in pools
+        ]
+        measured = scores(rankings, gold)
+        rows.append((name, measured["ndcg@10"], measured["recall@5"]))
+    return sorted(rows, key=lambda row: row[1], reverse=True)
+
+
+def cut(depth: int, fuse: Callable[[Ranked, Ranked], Ranked]) -> Callable[[Ranked, Ranked], Ranked]:
+    return lambda dense, lexical: fuse(dense[:depth], lexical[:depth])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "dataset", type=Path, help="folder with corpus.jsonl, queries.jsonl, qrels/"
+    )
+    parser.add_argument(
+        "--queries", type=Path, help="queries file (default: DATASET/queries.jsonl)"
+    )
+    parser.add_argument("--qrels", type=Path, help="qrels file (default: DATASET/qrels/test.tsv)")
+    parser.add_argument("--limit", type=int, help="evaluate only the first N queries")
+    parser.add_argument("--work", type=Path, help="where documents and index are kept")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--tune", action="store_true", help="compare fusion settings instead")
+    args = parser.parse_args(argv)
+
+    dataset = args.dataset.resolve()
+    digest = hashlib.sha1(str(dataset).encode()).hexdigest()[:8]
+    work = args.work or Path("/tmp") / f"parley-bench-{dataset.name}-{digest}"
+    qrels = read_qrels(args.qrels or dataset / "qrels" / "test.tsv")
+    queries = [
+        (q["_id"], q["text"])
+        for q in read_jsonl(args.queries or dataset / "queries.jsonl")
+        if q["_id"] in qrels
+    ][: args.limit]
+
+    def log(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    documents = write_corpus(dataset / "corpus.jsonl", work / "docs")
+    log(f"{documents} documents in {work / 'docs'}")
+
+    def progress(path: str, done: int, total: int) -> None:
+        if done % 500 == 0 or done == total:
+            log(f"indexed {done}/{total} files")
+
+    with KnowledgeBase.open(work / "index", embedder=default_embedder()) as kb:
+        report = kb.index([work / "docs"], progress)
+        log(
+            f"index: {report.added} added, {report.changed} changed, {report.unchanged} unchanged,"
+            f" {report.passages} passages, {report.seconds:.1f} s"
+        )
+        if args.tune:
+            for name, ndcg, recall in tune(kb, queries, qrels):
+                print(f"{name:28} ndcg@10 {ndcg:.4f}  recall@5 {recall:.4f}")
+            return 0
+        results = evaluate(kb, queries, qrels)
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        print(f"{dataset.name}: {len(queries)} queries, {report.passages} passages")
+        print(f"{'method':8} {'nDCG@10':>8} {'R@5':>7} {'MRR':>7} {'p50 ms':>7} {'p99 ms':>7}")
+        for mode, m in results.items():
+            print(
+                f"{mode:8} {m['ndcg@10']:8.3f} {m['recall@5']:7.3f} {m['mrr']:7.3f}"
+                f" {m['p50_ms']:7.1f} {m['p99_ms']:7.1f}"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
