@@ -23,23 +23,12 @@ import aiosqlite
 from arena.errors import StoreError, VoteRefused
 from arena.migrations import migrate
 from arena.types import CHOICES, Answer, Choice, Turn
+from arena.votes import OUTCOME_COLUMNS, VoteBatcher, VoteResult, outcome_column
 from knowledge.types import Hit
 
-__all__ = ["BattleRecord", "PairCount", "Store", "VoteResult", "outcome_column"]
+__all__ = ["BattleRecord", "PairCount", "Store", "VoteResult"]
 
 T = TypeVar("T")
-OUTCOME_COLUMNS = ("a_wins", "b_wins", "ties", "both_bad")
-
-
-@dataclass(frozen=True)
-class VoteResult:
-    """A stored vote, with the names it reveals."""
-
-    battle_id: int
-    choice: Choice
-    model_a: str
-    model_b: str
-    replaced: bool
 
 
 @dataclass(frozen=True)
@@ -72,20 +61,13 @@ class BattleRecord:
     source_key: str | None = None
 
 
-def outcome_column(model_a: str, model_b: str, choice: Choice) -> tuple[str, str, str]:
-    """(first, second, column) with the pair in canonical order and the outcome flipped to match."""
-    if model_a < model_b:
-        return model_a, model_b, OUTCOME_COLUMNS[CHOICES.index(choice)]
-    flipped = {"a": "b_wins", "b": "a_wins", "tie": "ties", "both_bad": "both_bad"}[choice]
-    return model_b, model_a, flipped
-
-
 class Store:
     """Async access to the arena database. Open with ``await Store.open(path)``."""
 
     def __init__(self, db: aiosqlite.Connection) -> None:
         self._db = db
         self._write_lock = asyncio.Lock()
+        self._votes = VoteBatcher(self._transaction)
 
     @classmethod
     async def open(cls, path: Path | str) -> Store:
@@ -101,6 +83,7 @@ class Store:
         return cls(db)
 
     async def close(self) -> None:
+        await self._votes.drain()
         await self._db.close()
 
     @asynccontextmanager
@@ -217,65 +200,12 @@ class Store:
     # --- votes and thumbs --------------------------------------------------------------
 
     async def record_vote(self, battle_id: int, user: str, choice: Choice) -> VoteResult:
-        """Store or replace ``user``'s vote and move the pair counts in the same transaction."""
-        if choice not in CHOICES:
-            raise VoteRefused(f"unknown choice {choice!r}; expected one of {', '.join(CHOICES)}")
+        """Store or replace ``user``'s vote; the pair counts move in the same transaction.
 
-        async def vote(db: aiosqlite.Connection) -> VoteResult:
-            battle = await self._battle(db, battle_id)
-            model_a, model_b, channel = battle
-            async with db.execute(
-                "SELECT choice FROM votes WHERE battle_id = ? AND user = ?", (battle_id, user)
-            ) as cursor:
-                previous = await cursor.fetchone()
-            now = time.time()
-            if previous is None:
-                await db.execute(
-                    "INSERT INTO votes (battle_id, user, choice, created_at, updated_at)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    (battle_id, user, choice, now, now),
-                )
-            elif previous[0] != choice:
-                await db.execute(
-                    "UPDATE votes SET choice = ?, updated_at = ? WHERE battle_id = ? AND user = ?",
-                    (choice, now, battle_id, user),
-                )
-                await self._count(db, channel, model_a, model_b, previous[0], -1)
-            if previous is None or previous[0] != choice:
-                await self._count(db, channel, model_a, model_b, choice, +1)
-            return VoteResult(battle_id, choice, model_a, model_b, replaced=previous is not None)
-
-        return await self._write(vote)
-
-    async def _battle(self, db: aiosqlite.Connection, battle_id: int) -> tuple[str, str, str]:
-        async with db.execute(
-            "SELECT qa.model, qb.model, b.channel, qa.error, qb.error FROM battles b"
-            " JOIN answers qa ON qa.id = b.answer_a JOIN answers qb ON qb.id = b.answer_b"
-            " WHERE b.id = ?",
-            (battle_id,),
-        ) as cursor:
-            row = await cursor.fetchone()
-        if row is None:
-            raise VoteRefused(f"there is no battle {battle_id}")
-        if row[3] or row[4]:
-            raise VoteRefused(f"battle {battle_id} has a failed answer, so it cannot be rated")
-        return row[0], row[1], row[2]
-
-    @staticmethod
-    async def _count(
-        db: aiosqlite.Connection,
-        channel: str,
-        model_a: str,
-        model_b: str,
-        choice: Choice,
-        delta: int,
-    ) -> None:
-        first, second, column = outcome_column(model_a, model_b, choice)
-        await db.execute(
-            f"INSERT INTO pair_counts (channel, model_a, model_b, {column}) VALUES (?, ?, ?, ?)"
-            f" ON CONFLICT (channel, model_a, model_b) DO UPDATE SET {column} = {column} + ?",
-            (channel, first, second, delta, delta),
-        )
+        Concurrent votes are group-committed (see ``arena.votes``); this returns once the
+        vote's transaction has committed.
+        """
+        return await self._votes.submit(battle_id, user, choice)
 
     async def record_thumb(self, answer_id: int, user: str, value: int) -> None:
         """+1 or -1; a user's later thumb on the same answer replaces the earlier one."""

@@ -1,0 +1,173 @@
+"""Group commit for votes: concurrent votes share one transaction, each acknowledged after it.
+
+Under load a vote's cost was its round trips to SQLite's thread (begin, two reads, two
+writes, commit). Votes that arrive while a batch is being written wait for the next
+batch, which reads every battle and earlier vote it needs in two queries and writes
+votes and pair-count changes with two ``executemany`` calls. A voter's coroutine
+returns only once its batch has committed, so an acknowledged vote is never lost; a
+batch that fails is rolled back whole and every voter in it gets the error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+
+import aiosqlite
+
+from arena.errors import StoreError, VoteRefused
+from arena.types import CHOICES, Choice
+
+__all__ = ["MAX_BATCH", "OUTCOME_COLUMNS", "VoteBatcher", "VoteResult", "outcome_column"]
+
+MAX_BATCH = 500  # keeps each batch's IN lists well inside SQLite's variable limit
+OUTCOME_COLUMNS = ("a_wins", "b_wins", "ties", "both_bad")
+
+
+@dataclass(frozen=True)
+class VoteResult:
+    """A stored vote, with the names it reveals."""
+
+    battle_id: int
+    choice: Choice
+    model_a: str
+    model_b: str
+    replaced: bool
+
+
+@dataclass(frozen=True)
+class VoteRequest:
+    battle_id: int
+    user: str
+    choice: Choice
+
+
+def outcome_column(model_a: str, model_b: str, choice: Choice) -> tuple[str, str, str]:
+    """(first, second, column): the pair in name order and the outcome flipped to match."""
+    if model_a < model_b:
+        return model_a, model_b, OUTCOME_COLUMNS[CHOICES.index(choice)]
+    flipped = {"a": "b_wins", "b": "a_wins", "tie": "ties", "both_bad": "both_bad"}[choice]
+    return model_b, model_a, flipped
+
+
+Transaction = Callable[[], AbstractAsyncContextManager[aiosqlite.Connection]]
+
+
+class VoteBatcher:
+    """Collects votes and writes them in batches, one transaction each."""
+
+    def __init__(self, transaction: Transaction) -> None:
+        self._transaction = transaction
+        self._pending: list[tuple[VoteRequest, asyncio.Future[VoteResult]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def submit(self, battle_id: int, user: str, choice: Choice) -> VoteResult:
+        if choice not in CHOICES:
+            raise VoteRefused(f"unknown choice {choice!r}; expected one of {', '.join(CHOICES)}")
+        future: asyncio.Future[VoteResult] = asyncio.get_running_loop().create_future()
+        self._pending.append((VoteRequest(battle_id, user, choice), future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        return await asyncio.shield(future)  # a cancelled voter does not cancel the batch
+
+    async def drain(self) -> None:
+        """Wait until every submitted vote is written (before closing the database)."""
+        if self._flusher is not None:
+            await self._flusher
+
+    async def _flush(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+            try:
+                async with self._transaction() as db:
+                    outcomes = await apply_votes(db, [request for request, _ in batch])
+            except aiosqlite.Error as exc:
+                error = StoreError(f"arena database write failed: {exc}")
+                outcomes = [error] * len(batch)
+            for (_, future), outcome in zip(batch, outcomes, strict=True):
+                if future.done():
+                    continue
+                if isinstance(outcome, Exception):
+                    future.set_exception(outcome)
+                else:
+                    future.set_result(outcome)
+
+
+async def apply_votes(
+    db: aiosqlite.Connection, requests: list[VoteRequest]
+) -> list[VoteResult | VoteRefused]:
+    """Write a batch of votes in order, inside the caller's transaction."""
+    battles = await battle_models(db, sorted({r.battle_id for r in requests}))
+    live = await live_votes(db, sorted({(r.battle_id, r.user) for r in requests}))
+    changed: dict[tuple[int, str], Choice] = {}
+    deltas: dict[tuple[str, str, str], list[int]] = {}
+    outcomes: list[VoteResult | VoteRefused] = []
+    for request in requests:
+        battle = battles.get(request.battle_id)
+        if isinstance(battle, VoteRefused) or battle is None:
+            outcomes.append(battle or VoteRefused(f"there is no battle {request.battle_id}"))
+            continue
+        model_a, model_b, channel = battle
+        key = (request.battle_id, request.user)
+        previous = live.get(key)
+        if previous != request.choice:
+            for choice, sign in ((previous, -1), (request.choice, +1)):
+                if choice is not None:
+                    first, second, column = outcome_column(model_a, model_b, choice)
+                    cell = deltas.setdefault((channel, first, second), [0, 0, 0, 0])
+                    cell[OUTCOME_COLUMNS.index(column)] += sign
+            live[key] = changed[key] = request.choice
+        outcomes.append(
+            VoteResult(request.battle_id, request.choice, model_a, model_b, previous is not None)
+        )
+    now = time.time()
+    await db.executemany(
+        "INSERT INTO votes (battle_id, user, choice, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (battle_id, user)"
+        " DO UPDATE SET choice = excluded.choice, updated_at = excluded.updated_at",
+        [(battle_id, user, choice, now, now) for (battle_id, user), choice in changed.items()],
+    )
+    await db.executemany(
+        "INSERT INTO pair_counts (channel, model_a, model_b, a_wins, b_wins, ties, both_bad)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, model_a, model_b) DO UPDATE SET"
+        " a_wins = a_wins + excluded.a_wins, b_wins = b_wins + excluded.b_wins,"
+        " ties = ties + excluded.ties, both_bad = both_bad + excluded.both_bad",
+        [(*key, *cell) for key, cell in deltas.items() if any(cell)],
+    )
+    return outcomes
+
+
+async def battle_models(
+    db: aiosqlite.Connection, ids: list[int]
+) -> dict[int, tuple[str, str, str] | VoteRefused]:
+    """Per battle: (model shown as A, model shown as B, channel), or why it cannot be voted."""
+    marks = ",".join("?" * len(ids))
+    found: dict[int, tuple[str, str, str] | VoteRefused] = {}
+    async with db.execute(
+        "SELECT b.id, qa.model, qb.model, b.channel, qa.error, qb.error FROM battles b"
+        " JOIN answers qa ON qa.id = b.answer_a JOIN answers qb ON qb.id = b.answer_b"
+        f" WHERE b.id IN ({marks})",
+        ids,
+    ) as cursor:
+        async for battle_id, model_a, model_b, channel, error_a, error_b in cursor:
+            found[battle_id] = (
+                VoteRefused(f"battle {battle_id} has a failed answer, so it cannot be rated")
+                if error_a or error_b
+                else (model_a, model_b, channel)
+            )
+    return found
+
+
+async def live_votes(
+    db: aiosqlite.Connection, keys: list[tuple[int, str]]
+) -> dict[tuple[int, str], Choice]:
+    values = ",".join("(?, ?)" for _ in keys)
+    params = [part for key in keys for part in key]
+    async with db.execute(
+        f"SELECT battle_id, user, choice FROM votes WHERE (battle_id, user) IN (VALUES {values})",
+        params,
+    ) as cursor:
+        return {(battle_id, user): choice async for battle_id, user, choice in cursor}
