@@ -17,7 +17,7 @@ from arena.answers import answer_question
 from arena.matchmaking import choose_contestants
 from arena.roster import Roster
 from arena.store import Store, VoteResult
-from arena.types import Answer, Choice, Question
+from arena.types import Answer, Choice, Question, Turn
 from knowledge.types import Hit
 
 from . import messages
@@ -74,6 +74,13 @@ async def reject_empty(ask: Ask) -> str | None:
 DEFAULT_CHECKS: tuple[Check, ...] = (reject_empty,)
 
 
+def retrieval_query(text: str, history: list[Turn]) -> str:
+    """What to search for: a follow-up ("and when does it run?") names its subject only in
+    the thread, so the previous question rides along; models still see the exact question."""
+    previous = next((t.text for t in reversed(history) if t.role == "user"), "")
+    return f"{previous}\n{text}" if previous else text
+
+
 class Service:
     """Wires retrieval, the roster, matchmaking and the store; owns no I/O of its own."""
 
@@ -111,7 +118,6 @@ class Service:
             refusal = await check(ask)
             if refusal:
                 return Reply(question_id=0, answers=[], notices=[refusal])
-        hits = list(await asyncio.to_thread(self._search, ask.text, self._top_k))
         history = (
             await self._store.thread_history(
                 ask.platform, ask.channel, ask.thread, limit=self._history_turns
@@ -119,6 +125,8 @@ class Service:
             if ask.thread
             else []
         )
+        query = retrieval_query(ask.text, history)
+        hits = list(await asyncio.to_thread(self._search, query, self._top_k))
         question = Question(text=ask.text, hits=hits, history=history)
         names = [model] if model else await self._pick(ask.channel)
         contestants = [self._roster.get(name) for name in names]

@@ -49,9 +49,16 @@ async def store():
     await store.close()
 
 
-def service(store: Store, contestants: Roster, battle_share: float = 1.0) -> Service:
+def service(
+    store: Store, contestants: Roster, battle_share: float = 1.0, searched: list | None = None
+) -> Service:
+    def search(text: str, k: int) -> list[Hit]:
+        if searched is not None:
+            searched.append(text)
+        return HITS[:k]
+
     return Service(
-        search=lambda text, k: HITS[:k],
+        search=search,
         roster=contestants,
         store=store,
         top_k=5,
@@ -115,6 +122,17 @@ async def test_follow_up_questions_carry_the_thread(store: Store) -> None:
         "Use shipit rollback [1].",
     ]
     assert len(third.messages) == 1  # another thread starts fresh
+
+
+async def test_follow_ups_search_with_the_previous_question(store: Store) -> None:
+    searched: list[str] = []
+    svc = service(store, roster(fake("alpha")), battle_share=0, searched=searched)
+    await svc.ask(ask("Who owns billing-worker?"))
+    await svc.ask(ask("And when does it run?"))
+    assert searched == [
+        "Who owns billing-worker?",
+        "Who owns billing-worker?\nAnd when does it run?",
+    ]
 
 
 async def test_votes_on_unknown_battles_are_refused(store: Store) -> None:
