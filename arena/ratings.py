@@ -96,34 +96,35 @@ def online_elo(battles: Iterable[Outcome], k: float = ELO_K) -> dict[str, float]
 
 @dataclass(frozen=True)
 class PairTable:
-    """Pair counts as dense matrices over ``models`` (sorted by name).
-
-    ``wins[i, j]``: times i beat j. ``ties[i, j]`` (symmetric): plain ties.
-    ``both_bad[i, j]`` (symmetric): "both bad" votes, a tie for the fit.
-    """
+    """Pair counts as arrays over the pairs that met: pair p is ``models[i[p]]`` (the
+    first by name) against ``models[j[p]]``; "both bad" is kept apart for its rate."""
 
     models: list[str]
-    wins: np.ndarray
+    i: np.ndarray
+    j: np.ndarray
+    wins_i: np.ndarray
+    wins_j: np.ndarray
     ties: np.ndarray
     both_bad: np.ndarray
 
     @classmethod
     def from_counts(cls, counts: Sequence[Counted]) -> PairTable:
-        """From per-pair counts (either order; repeated pairs add up)."""
+        """From per-pair counts; pairs given twice (in either order) add up."""
         models = sorted({c.model_a for c in counts} | {c.model_b for c in counts})
         index = {m: n for n, m in enumerate(models)}
-        n = len(models)
-        wins, ties, both_bad = np.zeros((n, n)), np.zeros((n, n)), np.zeros((n, n))
+        merged: dict[tuple[int, int], np.ndarray] = {}
         for c in counts:
             a, b = index[c.model_a], index[c.model_b]
             if a == b:
                 raise ValueError(f"a model cannot battle itself: {c.model_a}")
-            wins[a, b] += c.a_wins
-            wins[b, a] += c.b_wins
-            for matrix, value in ((ties, c.ties), (both_bad, c.both_bad)):
-                matrix[a, b] += value
-                matrix[b, a] += value
-        return cls(models, wins, ties, both_bad)
+            row = np.array([c.a_wins, c.b_wins, c.ties, c.both_bad], dtype=np.float64)
+            if a > b:
+                a, b, row = b, a, row[[1, 0, 2, 3]]
+            merged[a, b] = merged.get((a, b), 0) + row
+        keys = [k for k, v in merged.items() if v.sum() > 0]
+        cells = np.array([merged[k] for k in keys]).reshape(-1, 4)
+        pairs = np.array(keys, dtype=np.int64).reshape(-1, 2)
+        return cls(models, pairs[:, 0], pairs[:, 1], *cells.T)
 
     @property
     def fit_ties(self) -> np.ndarray:
@@ -131,9 +132,19 @@ class PairTable:
         return self.ties + self.both_bad
 
     @property
-    def votes(self) -> np.ndarray:
-        """Per model, the battles it was in."""
-        return (self.wins + self.wins.T + self.fit_ties).sum(axis=1)
+    def battles(self) -> np.ndarray:
+        """Per pair, the battles it had."""
+        return self.wins_i + self.wins_j + self.fit_ties
+
+    def per_model(self, at_i: np.ndarray, at_j: np.ndarray) -> np.ndarray:
+        """Sum per-pair values (last axis: pairs) into models: ``at_i`` to each pair's
+        first model, ``at_j`` to its second. Leading axes (rounds) are kept."""
+        lead = np.broadcast_shapes(np.shape(at_i), np.shape(at_j))[:-1]
+        n = len(self.models)
+        grid = np.zeros((*lead, n, n))
+        grid[..., self.i, self.j] = at_i
+        grid[..., self.j, self.i] = at_j
+        return grid.sum(axis=-1)
 
 
 @dataclass(frozen=True)
@@ -152,102 +163,106 @@ class BTFit:
         return math.exp(self.log_nu)
 
 
-def _outcome_probabilities(
-    beta: np.ndarray, log_nu: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For rounds (R, n) and (R,): log D, P(i beats j) and P(tie), each (R, n, n)."""
-    a = beta[:, :, None]
-    b = beta[:, None, :]
-    tie = log_nu[:, None, None] + (a + b) / 2
-    top = np.maximum(np.maximum(a, b), tie)
-    ea, eb, et = np.exp(a - top), np.exp(b - top), np.exp(tie - top)
-    total = ea + eb + et
-    return top + np.log(total), ea / total, et / total
+@dataclass(frozen=True)
+class _Point:
+    """The likelihood and outcome probabilities at one (beta, log ν), per round and pair.
 
-
-def _log_likelihood(
-    beta: np.ndarray, log_nu: np.ndarray, wins: np.ndarray, ties: np.ndarray
-) -> np.ndarray:
-    """Davidson's log-likelihood with the ridge, per round (R,).
-
-    Summed over ordered pairs, each unordered pair counts twice, hence the halving.
+    With d = (βᵢ - βⱼ)/2 the common factor e^((βᵢ+βⱼ)/2) cancels from Davidson's
+    probabilities: P(i) = e^d/E, P(j) = e^-d/E, P(tie) = ν/E with E = e^d + e^-d + ν,
+    so one exponential per pair suffices and the likelihood needs no shift.
     """
-    log_d, _, _ = _outcome_probabilities(beta, log_nu)
-    n_pair = wins + wins.transpose(0, 2, 1) + ties
-    tie_logit = log_nu[:, None, None] + (beta[:, :, None] + beta[:, None, :]) / 2
+
+    beta: np.ndarray  # (R, n)
+    log_nu: np.ndarray  # (R,)
+    log_likelihood: np.ndarray  # (R,)
+    p_i: np.ndarray  # (R, P)
+    p_tie: np.ndarray  # (R, P)
+
+
+@dataclass(frozen=True)
+class _Counts:
+    """Per round and pair: i's wins, j's wins, ties; and per pair the battles (fixed)."""
+
+    wins_i: np.ndarray
+    wins_j: np.ndarray
+    ties: np.ndarray
+    battles: np.ndarray
+
+
+def _evaluate(beta: np.ndarray, log_nu: np.ndarray, table: PairTable, counts: _Counts) -> _Point:
+    d = np.clip((beta[:, table.i] - beta[:, table.j]) / 2, -300, 300)
+    up = np.exp(d)
+    nu = np.exp(log_nu)[:, None]
+    total = up + 1 / up + nu
     ll = (
-        (wins * beta[:, :, None]).sum(axis=(1, 2))  # i's strength for each of i's wins
-        + 0.5 * (ties * tie_logit).sum(axis=(1, 2))
-        - 0.5 * (n_pair * log_d).sum(axis=(1, 2))
+        ((counts.wins_i - counts.wins_j) * d).sum(axis=1)
+        + counts.ties.sum(axis=1) * log_nu
+        - (counts.battles * np.log(total)).sum(axis=1)
     )
-    return ll - RIDGE * ((beta**2).sum(axis=1) + log_nu**2)
+    ll -= RIDGE * ((beta**2).sum(axis=1) + log_nu**2)
+    return _Point(beta, log_nu, ll, up / total, nu / total)
 
 
-def _newton_steps(
-    beta: np.ndarray, log_nu: np.ndarray, wins: np.ndarray, ties: np.ndarray
-) -> np.ndarray:
-    """Newton directions for (beta, log ν) per round, shape (R, n + 1).
+def _newton_step(point: _Point, table: PairTable, counts: _Counts) -> np.ndarray:
+    """The Newton direction for (beta, log ν) per round, shape (R, n + 1).
 
-    For pair (i, j), i's score is s = [i wins] + ½[tie]; the gradient in βᵢ is
-    Σⱼ (observed s - expected s) and the information is the covariance of the scores
-    (and of the tie indicator for log ν), weighted by the pair's battles. The
-    log-likelihood is concave, so Newton with step halving converges in a few steps.
+    For a pair, i's score is s = [i wins] + ½[tie] and j's is 1 - s, so the gradient in
+    βᵢ is Σ (observed s - expected s) and the information is a graph Laplacian weighted
+    by battles·Var(s), bordered by Cov(s, [tie]) for log ν. The log-likelihood is
+    concave, so Newton with step halving converges in a few steps.
     """
-    rounds, n = beta.shape
-    _, p_win, p_tie = _outcome_probabilities(beta, log_nu)
-    p_lose = p_win.transpose(0, 2, 1)
-    n_pair = wins + wins.transpose(0, 2, 1) + ties
-    mean_s = p_win + p_tie / 2  # E[s_i] for pair (i, j)
-    mean_s_other = p_lose + p_tie / 2
+    rounds, n = point.beta.shape
+    p_i, p_tie, battles = point.p_i, point.p_tie, counts.battles
+    mean_s = p_i + p_tie / 2
+    g = counts.wins_i + counts.ties / 2 - battles * mean_s  # d ll / d beta_i; beta_j gets -g
+    v = battles * (p_i + p_tie / 4 - mean_s**2)  # battles * Var(s)
+    c = battles * p_tie * (0.5 - mean_s)  # battles * Cov(s, [tie])
 
     grad = np.empty((rounds, n + 1))
-    grad[:, :n] = (wins + ties / 2 - n_pair * mean_s).sum(axis=2) - 2 * RIDGE * beta
-    grad[:, n] = 0.5 * (ties - n_pair * p_tie).sum(axis=(1, 2)) - 2 * RIDGE * log_nu
+    grad[:, :n] = table.per_model(g, -g)
+    grad[:, :n] -= 2 * RIDGE * point.beta
+    grad[:, n] = (counts.ties - battles * p_tie).sum(axis=1) - 2 * RIDGE * point.log_nu
 
-    info = np.empty((rounds, n + 1, n + 1))
-    block = n_pair * (p_tie / 4 - mean_s * mean_s_other)  # Cov(s_i, s_j), off-diagonal
-    var_s = (p_win + p_tie / 4 - mean_s**2) * n_pair
-    info[:, :n, :n] = block
-    diagonal = var_s.sum(axis=2) + 2 * RIDGE
-    idx = np.arange(n)
-    info[:, idx, idx] = diagonal
-    cross = (n_pair * (p_tie / 2 - mean_s * p_tie)).sum(axis=2)  # Cov(s_i, [tie])
+    info = np.zeros((rounds, n + 1, n + 1))
+    info[:, table.i, table.j] = -v
+    info[:, table.j, table.i] = -v
+    diagonal = np.arange(n)
+    info[:, diagonal, diagonal] = table.per_model(v, v) + 2 * RIDGE
+    cross = table.per_model(c, -c)
     info[:, :n, n] = cross
     info[:, n, :n] = cross
-    info[:, n, n] = 0.5 * (n_pair * p_tie * (1 - p_tie)).sum(axis=(1, 2)) + 2 * RIDGE
+    info[:, n, n] = (battles * p_tie * (1 - p_tie)).sum(axis=1) + 2 * RIDGE
     return np.linalg.solve(info, grad[:, :, None])[:, :, 0]
 
 
 def _fit_rounds(
-    wins: np.ndarray,
-    ties: np.ndarray,
-    beta: np.ndarray,
-    log_nu: np.ndarray,
-    tolerance: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Damped Newton for R independent tables at once (all arrays carry a round axis)."""
-    beta, log_nu = beta.copy(), log_nu.copy()
+    table: PairTable, counts: _Counts, beta: np.ndarray, log_nu: np.ndarray, tolerance: float
+) -> _Point:
+    """Damped Newton for R tables at once, until every round's step is below
+    ``tolerance`` (natural-log units). A step that would lower a round's likelihood is
+    halved until it does not. Strengths come back with mean 0 per round."""
     n = beta.shape[1]
-    current = _log_likelihood(beta, log_nu, wins, ties)
-    active = np.ones(len(beta), dtype=bool)
+    point = _evaluate(beta, log_nu, table, counts)
     for _ in range(MAX_NEWTON_STEPS):
-        rows = np.flatnonzero(active)
-        if not len(rows):
-            break
-        step = _newton_steps(beta[rows], log_nu[rows], wins[rows], ties[rows])
-        scale = np.ones(len(rows))
-        for _ in range(MAX_HALVINGS):  # halve where the likelihood would fall
-            trial_beta = beta[rows] + scale[:, None] * step[:, :n]
-            trial_nu = log_nu[rows] + scale * step[:, n]
-            trial = _log_likelihood(trial_beta, trial_nu, wins[rows], ties[rows])
-            worse = trial < current[rows] - 1e-12 * np.abs(current[rows])
+        step = _newton_step(point, table, counts)
+        scale = np.ones(len(step))
+        for _ in range(MAX_HALVINGS):
+            trial = _evaluate(
+                point.beta + scale[:, None] * step[:, :n],
+                point.log_nu + scale * step[:, n],
+                table,
+                counts,
+            )
+            slack = 1e-12 * np.abs(point.log_likelihood)
+            worse = trial.log_likelihood < point.log_likelihood - slack
             if not worse.any():
                 break
             scale[worse] /= 2
-        beta[rows], log_nu[rows], current[rows] = trial_beta, trial_nu, trial
-        moved = np.abs(scale[:, None] * step).max(axis=1)
-        active[rows[moved < tolerance]] = False
-    return beta - beta.mean(axis=1, keepdims=True), log_nu
+        point = trial
+        if np.abs(scale[:, None] * step).max() < tolerance:
+            break
+    centred = point.beta - point.beta.mean(axis=1, keepdims=True)
+    return _Point(centred, point.log_nu, point.log_likelihood, point.p_i, point.p_tie)
 
 
 def fit_bradley_terry(
@@ -255,16 +270,15 @@ def fit_bradley_terry(
 ) -> BTFit:
     """Maximum likelihood of Davidson's Bradley-Terry model on the table.
 
-    A model that never met the others stays at the mean; a disconnected comparison
-    graph is only held together by the ridge, so its scores are not comparable.
+    Models only compared within separate groups are held together by the ridge alone,
+    so scores across such groups mean little (their intervals show it).
     """
     n = len(table.models)
     beta = start.strengths[None, :] if start else np.zeros((1, n))
     log_nu = np.array([start.log_nu if start else -1.0])
-    beta, log_nu = _fit_rounds(
-        table.wins[None], table.fit_ties[None], beta, log_nu, tolerance
-    )
-    return BTFit(beta[0], float(log_nu[0]))
+    counts = _Counts(table.wins_i[None], table.wins_j[None], table.fit_ties[None], table.battles)
+    point = _fit_rounds(table, counts, beta, log_nu, tolerance)
+    return BTFit(point.beta[0], float(point.log_nu[0]))
 
 
 def bootstrap_scores(
@@ -279,35 +293,21 @@ def bootstrap_scores(
 
     Each pair keeps its number of battles and draws its (i wins, j wins, tie) counts
     from a multinomial with the observed shares. Holding each pair's total fixed treats
-    how often a pair met as the design (matchmaking chooses it), not as noise about
-    the models; it also keeps every observed pair in every round. All rounds are
-    refitted together, warm-started from the full fit.
+    how often a pair met as the design (matchmaking chooses it), not as noise about the
+    models, and keeps every observed pair in every round. All rounds are refitted
+    together, warm-started from the full fit.
     """
-    n = len(table.models)
-    upper_i, upper_j = np.triu_indices(n, k=1)
-    cells = np.stack(
-        [
-            table.wins[upper_i, upper_j],
-            table.wins[upper_j, upper_i],
-            table.fit_ties[upper_i, upper_j],
-        ],
-        axis=1,
-    )
-    totals = cells.sum(axis=1)
-    met = totals > 0
-    shares = cells[met] / totals[met, None]
-    draws = rng.multinomial(totals[met].astype(np.int64), shares, size=(rounds, int(met.sum())))
-    i, j = upper_i[met], upper_j[met]
-    wins = np.zeros((rounds, n, n))
-    ties = np.zeros((rounds, n, n))
-    wins[:, i, j] = draws[:, :, 0]
-    wins[:, j, i] = draws[:, :, 1]
-    ties[:, i, j] = draws[:, :, 2]
-    ties[:, j, i] = draws[:, :, 2]
-    beta0 = np.repeat(fit.strengths[None, :], rounds, axis=0)
-    log_nu0 = np.full(rounds, fit.log_nu)
-    beta, _ = _fit_rounds(wins, ties, beta0, log_nu0, tolerance)
-    return SCORE_PER_LOG * beta + ELO_INITIAL
+    battles = table.battles
+    # a multinomial of three cells as two binomials, vectorised over rounds and pairs
+    wins_i = rng.binomial(battles.astype(np.int64), table.wins_i / battles, (rounds, len(battles)))
+    rest = battles - wins_i
+    share_j = table.wins_j / np.maximum(table.wins_j + table.fit_ties, 1)
+    wins_j = rng.binomial(rest.astype(np.int64), share_j)
+    counts = _Counts(wins_i.astype(float), wins_j.astype(float), rest - wins_j, battles)
+    beta = np.repeat(fit.strengths[None, :], rounds, axis=0)
+    log_nu = np.full(rounds, fit.log_nu)
+    point = _fit_rounds(table, counts, beta, log_nu, tolerance)
+    return SCORE_PER_LOG * point.beta + ELO_INITIAL
 
 
 def rank_upper_bounds(ci_low: np.ndarray, ci_high: np.ndarray) -> np.ndarray:

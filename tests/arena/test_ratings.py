@@ -1,0 +1,216 @@
+"""Ratings: online Elo by hand, Bradley-Terry with Davidson ties on simulated data,
+bootstrap coverage and Rank (UB)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy.optimize import minimize
+from scipy.stats import spearmanr
+
+from arena.ratings import (
+    BTFit,
+    PairTable,
+    bootstrap_scores,
+    fit_bradley_terry,
+    online_elo,
+    rank_upper_bounds,
+)
+from arena.store import BattleRecord, PairCount
+
+
+def battle(model_a: str, model_b: str, choice: str) -> BattleRecord:
+    return BattleRecord(model_a, model_b, choice, tstamp=0.0)  # type: ignore[arg-type]
+
+
+def simulate(
+    truth: np.ndarray, battles_per_pair: int, nu: float, rng: np.random.Generator
+) -> list[PairCount]:
+    """Pair counts from Davidson's model with Elo-scale ratings ``truth``.
+
+    A tenth of the ties are reported as "both bad", which the fit treats as ties.
+    """
+    counts = []
+    strength = truth * math.log(10) / 400
+    for i in range(len(truth)):
+        for j in range(i + 1, len(truth)):
+            d = (strength[i] - strength[j]) / 2
+            weights = np.array([math.exp(d), math.exp(-d), nu])
+            a, b, tie = rng.multinomial(battles_per_pair, weights / weights.sum())
+            both_bad = rng.binomial(tie, 0.1)
+            counts.append(PairCount(f"m{i:02d}", f"m{j:02d}", a, b, tie - both_bad, both_bad))
+    return counts
+
+
+def as_half_wins(counts: list[PairCount]) -> list[PairCount]:
+    """FastChat's way: a tie is half a win for each side (doubled to stay integral)."""
+    return [
+        PairCount(
+            c.model_a,
+            c.model_b,
+            2 * c.a_wins + c.ties + c.both_bad,
+            2 * c.b_wins + c.ties + c.both_bad,
+        )
+        for c in counts
+    ]
+
+
+def tie_share(counts: list[PairCount]) -> float:
+    return sum(c.ties + c.both_bad for c in counts) / sum(c.total for c in counts)
+
+
+# --- online Elo ---------------------------------------------------------------------
+
+
+def test_elo_first_win_moves_both_by_half_k() -> None:
+    assert online_elo([battle("x", "y", "a")]) == {"x": 1002.0, "y": 998.0}
+
+
+def test_elo_hand_computed_sequence_in_time_order() -> None:
+    ratings = online_elo([battle("x", "y", "a"), battle("y", "x", "tie"), battle("x", "z", "b")])
+    # 2nd: y (998) expected 1/(1 + 10^(4/400)) = 0.494244 against x (1002); a tie scores
+    # 0.5, so y gains 4 * 0.005756 = 0.023024. 3rd: x at 1001.976976 expected 0.502846
+    # against the newcomer z, and loses: x -2.011383, z +2.011383.
+    assert ratings["y"] == pytest.approx(998.023024, abs=1e-5)
+    assert ratings["x"] == pytest.approx(999.965593, abs=1e-5)
+    assert ratings["z"] == pytest.approx(1002.011383, abs=1e-5)
+
+
+def test_elo_both_bad_is_a_tie_and_order_matters() -> None:
+    tie = online_elo([battle("x", "y", "a"), battle("x", "y", "tie")])
+    both_bad = online_elo([battle("x", "y", "a"), battle("x", "y", "both_bad")])
+    assert tie == both_bad
+    assert tie["x"] < 1002.0  # the favourite drew: it loses a little
+    forward = online_elo([battle("x", "y", "a"), battle("x", "y", "b")])
+    backward = online_elo([battle("x", "y", "b"), battle("x", "y", "a")])
+    assert forward["x"] < 1000 < backward["x"]
+
+
+# --- the pair table -----------------------------------------------------------------
+
+
+def test_pair_table_merges_pairs_in_either_order() -> None:
+    table = PairTable.from_counts(
+        [PairCount("a", "b", 3, 1, 2, 1), PairCount("b", "a", 5, 0, 0, 0)]
+    )
+    assert table.models == ["a", "b"]
+    assert (table.wins_i[0], table.wins_j[0], table.ties[0], table.both_bad[0]) == (3, 6, 2, 1)
+    assert table.per_model(table.battles, table.battles).tolist() == [12, 12]
+
+
+def test_pair_table_refuses_a_model_against_itself() -> None:
+    with pytest.raises(ValueError, match="itself"):
+        PairTable.from_counts([PairCount("a", "a", 1, 0, 0, 0)])
+
+
+# --- Bradley-Terry ------------------------------------------------------------------
+
+
+def test_fit_matches_a_generic_optimiser_on_davidsons_likelihood() -> None:
+    truth = np.array([1000.0, 1100.0, 900.0, 1250.0, 980.0])
+    table = PairTable.from_counts(simulate(truth, 60, 0.6, np.random.default_rng(1)))
+    fit = fit_bradley_terry(table)
+
+    def negative_log_likelihood(x: np.ndarray) -> float:
+        beta, log_nu = x[:-1], x[-1]
+        a, b = beta[table.i], beta[table.j]
+        tie = log_nu + (a + b) / 2
+        log_d = np.logaddexp(np.logaddexp(a, b), tie)
+        ll = table.wins_i @ (a - log_d) + table.wins_j @ (b - log_d)
+        ll += table.fit_ties @ (tie - log_d)
+        return -ll + 1e-3 * (beta @ beta + log_nu**2)
+
+    reference = minimize(negative_log_likelihood, np.zeros(6), method="BFGS", tol=1e-10).x
+    assert fit.strengths == pytest.approx(reference[:-1] - reference[:-1].mean(), abs=1e-4)
+    assert fit.log_nu == pytest.approx(reference[-1], abs=1e-4)
+    assert fit.scores.mean() == pytest.approx(1000.0)
+
+
+def test_fit_recovers_known_ratings_on_the_elo_scale() -> None:
+    rng = np.random.default_rng(7)
+    truth = rng.normal(1000, 150, 16)
+    fit = fit_bradley_terry(PairTable.from_counts(simulate(truth, 400, 0.5, rng)))
+    assert spearmanr(truth, fit.scores).statistic > 0.97
+    centred_truth = truth - truth.mean() + 1000
+    assert np.abs(fit.scores - centred_truth).max() < 40
+    assert fit.scores.std() / truth.std() == pytest.approx(1.0, abs=0.05)
+    assert fit.nu == pytest.approx(0.5, rel=0.15)
+
+
+@pytest.mark.parametrize("nu", [0.35, 1.0])  # about 10% and 30% ties
+def test_ties_do_not_compress_the_scale_but_half_wins_do(nu: float) -> None:
+    rng = np.random.default_rng(11)
+    truth = rng.normal(1000, 150, 20)
+    with_ties = simulate(truth, 2000, nu, rng)
+    without_ties = simulate(truth, 2000, 0.0, rng)
+    assert 0.08 < tie_share(with_ties) < 0.35
+
+    def spread(counts: list[PairCount]) -> float:
+        return float(fit_bradley_terry(PairTable.from_counts(counts)).scores.std())
+
+    baseline = spread(without_ties)
+    assert spread(with_ties) / baseline == pytest.approx(1.0, abs=0.03)
+    assert spread(as_half_wins(with_ties)) / baseline < 0.93
+
+
+def test_an_undefeated_model_stays_finite_and_on_top() -> None:
+    fit = fit_bradley_terry(PairTable.from_counts([PairCount("a", "b", 3, 0, 0, 0)]))
+    assert np.all(np.isfinite(fit.scores))
+    assert fit.scores[0] > fit.scores[1]
+
+
+def test_a_table_without_ties_fits_a_tiny_tie_parameter() -> None:
+    rng = np.random.default_rng(3)
+    fit = fit_bradley_terry(
+        PairTable.from_counts(simulate(np.array([900.0, 1000, 1100]), 200, 0.0, rng))
+    )
+    assert fit.nu < 1e-3
+    assert np.all(np.diff(fit.scores) > 0)
+
+
+# --- bootstrap and Rank (UB) ----------------------------------------------------------
+
+
+def test_bootstrap_is_reproducible_and_centred_on_the_fit() -> None:
+    truth = np.array([900.0, 1000.0, 1050.0, 1200.0])
+    table = PairTable.from_counts(simulate(truth, 300, 0.4, np.random.default_rng(5)))
+    fit = fit_bradley_terry(table)
+    first = bootstrap_scores(table, fit, 50, np.random.default_rng(9))
+    again = bootstrap_scores(table, fit, 50, np.random.default_rng(9))
+    assert first.shape == (50, 4)
+    assert np.array_equal(first, again)
+    assert first.mean(axis=0) == pytest.approx(fit.scores, abs=10)
+    assert np.all(first.std(axis=0) > 1)
+
+
+def test_bootstrap_intervals_cover_the_truth_at_near_the_nominal_rate() -> None:
+    rng = np.random.default_rng(2024)
+    covered, total = 0, 0
+    for _ in range(40):
+        truth = rng.normal(1000, 150, 8)
+        table = PairTable.from_counts(simulate(truth, 40, 0.4, rng))
+        fit = fit_bradley_terry(table)
+        low, high = np.percentile(bootstrap_scores(table, fit, 100, rng), [2.5, 97.5], axis=0)
+        centred = truth - truth.mean() + 1000  # scores are anchored at mean 1000
+        covered += int(np.sum((low <= centred) & (centred <= high)))
+        total += len(truth)
+    assert 0.88 <= covered / total <= 0.99
+
+
+def test_bootstrap_warm_start_from_a_given_fit_changes_nothing() -> None:
+    truth = np.array([950.0, 1000.0, 1100.0])
+    table = PairTable.from_counts(simulate(truth, 200, 0.4, np.random.default_rng(4)))
+    fit = fit_bradley_terry(table)
+    cold = BTFit(np.zeros(3), -1.0)
+    warm = bootstrap_scores(table, fit, 20, np.random.default_rng(1))
+    from_cold = bootstrap_scores(table, cold, 20, np.random.default_rng(1))
+    assert warm == pytest.approx(from_cold, abs=1e-2)
+
+
+def test_rank_upper_bound_counts_models_clearly_above() -> None:
+    low = np.array([10.0, 15.0, 30.0, 5.0])
+    high = np.array([20.0, 25.0, 40.0, 12.0])
+    # model 3 (5..12): models 1 and 2 have lower bounds above 12, model 0 (10) not -> 3
+    assert rank_upper_bounds(low, high).tolist() == [2, 2, 1, 3]
