@@ -1,26 +1,47 @@
 """The leaderboard: Bradley-Terry scores with 95% intervals, rates, and a chart.
 
 Computed from the pair counts and thumb counts only, so it costs O(models²) whatever
-the number of votes. Models with thumbs but no battles are listed after the rated
-ones, without a score.
+the number of votes. Scores are on the Elo scale with mean 1000 over the rated models
+(see ``arena.ratings``); intervals are bootstrap percentiles (2.5, 97.5).
+
+Models with thumbs but no battles are listed after the rated ones with no score, rank,
+interval or rates (a thumb is not a comparison), marked provisional. A model is
+provisional while it has fewer than ``provisional_votes`` battle votes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+from rich.markup import escape
 from rich.table import Table
 
-from arena.ratings import PairTable, bootstrap_scores, fit_bradley_terry, rank_upper_bounds
-from arena.store import PairCount, Store
+from arena.ratings import (
+    Counted,
+    PairTable,
+    bootstrap_scores,
+    fit_bradley_terry,
+    rank_upper_bounds,
+)
+from arena.store import Store
 
-__all__ = ["LeaderboardRow", "build_leaderboard", "leaderboard_rows", "render_table", "write_chart"]
+__all__ = [
+    "LeaderboardRow",
+    "build_leaderboard",
+    "leaderboard_rows",
+    "render_table",
+    "thumbs_up_rate",
+    "write_chart",
+]
 
 
 @dataclass(frozen=True)
 class LeaderboardRow:
+    """One model's line; the field names are the keys of ``parley leaderboard --json``."""
+
     rank_ub: int | None
     model: str
     score: float | None
@@ -33,6 +54,7 @@ class LeaderboardRow:
     provisional: bool
 
     def as_dict(self) -> dict[str, object]:
+        """Plain JSON-ready values."""
         return asdict(self)
 
 
@@ -44,34 +66,36 @@ async def build_leaderboard(
     provisional_votes: int = 20,
     seed: int | None = None,
 ) -> list[LeaderboardRow]:
+    """The leaderboard of one channel's votes (all channels when ``channel`` is None)."""
     counts = await store.pair_counts(channel)
     thumbs = await store.thumb_counts(channel)
-    return leaderboard_rows(counts, thumbs, rounds, provisional_votes, seed)
+    return leaderboard_rows(
+        counts, thumbs, rounds=rounds, provisional_votes=provisional_votes, seed=seed
+    )
 
 
 def leaderboard_rows(
-    counts: list[PairCount],
-    thumbs: dict[str, tuple[int, int]],
+    counts: Sequence[Counted],
+    thumbs: Mapping[str, tuple[int, int]],
+    *,
     rounds: int = 100,
     provisional_votes: int = 20,
     seed: int | None = None,
 ) -> list[LeaderboardRow]:
+    """Rows from pair counts and thumb counts: rated models by score, then thumbs-only ones."""
+    if rounds < 1:
+        raise ValueError(f"bootstrap rounds must be at least 1, not {rounds}")
     rows: list[LeaderboardRow] = []
-    rated: set[str] = set()
-    if counts:
-        table = PairTable.from_counts(counts)
+    table = PairTable.from_counts(counts)
+    if table.models:
         fit = fit_bradley_terry(table)
         samples = bootstrap_scores(table, fit, rounds, np.random.default_rng(seed))
         low, high = np.percentile(samples, [2.5, 97.5], axis=0)
         ranks = rank_upper_bounds(low, high)
-        n = len(table.models)
-        votes, wins, both_bad = np.zeros(n), np.zeros(n), np.zeros(n)
-        for c in counts:
-            a, b = table.models.index(c.model_a), table.models.index(c.model_b)
-            votes[[a, b]] += c.total
-            wins[a] += c.a_wins
-            wins[b] += c.b_wins
-            both_bad[[a, b]] += c.both_bad
+        battles = table.battles
+        votes = table.per_model(battles, battles)
+        wins = table.per_model(table.wins_i, table.wins_j)
+        both_bad = table.per_model(table.both_bad, table.both_bad)
         for k, model in enumerate(table.models):
             rows.append(
                 LeaderboardRow(
@@ -87,31 +111,29 @@ def leaderboard_rows(
                     provisional=bool(votes[k] < provisional_votes),
                 )
             )
-        rated = set(table.models)
-        rows.sort(key=lambda r: -(r.score or 0))
-    for model in sorted(set(thumbs) - rated):
-        rows.append(
-            LeaderboardRow(
-                None, model, None, None, None, 0, None, None, thumbs_up_rate(thumbs[model]), True
-            )
-        )
+        rows.sort(key=lambda row: (-(row.score or 0.0), row.model))
+    for model in sorted(set(thumbs) - set(table.models)):
+        rate = thumbs_up_rate(thumbs[model])
+        rows.append(LeaderboardRow(None, model, None, None, None, 0, None, None, rate, True))
     return rows
 
 
 def thumbs_up_rate(counts: tuple[int, int] | None) -> float | None:
+    """Share of thumbs that were up; None when the model has none."""
     if not counts or sum(counts) == 0:
         return None
     return round(counts[0] / sum(counts), 4)
 
 
-def render_table(rows: list[LeaderboardRow]) -> Table:
+def render_table(rows: Sequence[LeaderboardRow]) -> Table:
+    """The leaderboard as a rich table; provisional models are marked."""
     table = Table("Rank (UB)", "Model", "Score", "95% CI", "Votes", "Win", "Both bad", "👍 rate")
 
     def pct(value: float | None) -> str:
         return "–" if value is None else f"{value:.0%}"
 
     for r in rows:
-        name = f"{r.model} [dim](provisional)[/]" if r.provisional else r.model
+        name = escape(r.model) + (" [dim](provisional)[/]" if r.provisional else "")
         table.add_row(
             "–" if r.rank_ub is None else str(r.rank_ub),
             name,
@@ -125,7 +147,7 @@ def render_table(rows: list[LeaderboardRow]) -> Table:
     return table
 
 
-def write_chart(rows: list[LeaderboardRow], path: Path) -> None:
+def write_chart(rows: Sequence[LeaderboardRow], path: Path) -> None:
     """Scores with their 95% intervals, best at the top, as a PNG."""
     import matplotlib
 
@@ -137,7 +159,9 @@ def write_chart(rows: list[LeaderboardRow], path: Path) -> None:
     if scored:
         y = np.arange(len(scored))
         scores = np.array([r.score for r in scored])
+        # a percentile interval may, rarely, not contain the full-data score
         errors = np.array([[r.score - r.ci_low, r.ci_high - r.score] for r in scored]).T
+        errors = np.maximum(errors, 0.0)
         ax.errorbar(scores, y, xerr=errors, fmt="o", capsize=4)
         ax.set_yticks(y, [r.model + (" *" if r.provisional else "") for r in scored])
     else:
