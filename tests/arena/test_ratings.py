@@ -18,7 +18,7 @@ from arena.ratings import (
     online_elo,
     rank_upper_bounds,
 )
-from arena.store import BattleRecord, PairCount
+from arena.store import BattleRecord, PairCount, Store
 
 
 def battle(model_a: str, model_b: str, choice: str) -> BattleRecord:
@@ -86,6 +86,25 @@ def test_elo_both_bad_is_a_tie_and_order_matters() -> None:
     forward = online_elo([battle("x", "y", "a"), battle("x", "y", "b")])
     backward = online_elo([battle("x", "y", "b"), battle("x", "y", "a")])
     assert forward["x"] < 1000 < backward["x"]
+
+
+async def test_elo_over_a_stores_battles_in_time_order() -> None:
+    store = await Store.open(":memory:")
+    try:
+        await store.bulk_record_battles(
+            [  # stored out of order: the store gives them back by time
+                BattleRecord("x", "z", "b", tstamp=3.0),
+                BattleRecord("x", "y", "a", tstamp=1.0),
+                BattleRecord("y", "x", "tie", tstamp=2.0),
+            ]
+        )
+        ratings = online_elo([record async for record in store.iter_battles()])
+    finally:
+        await store.close()
+    assert ratings == pytest.approx(
+        online_elo([battle("x", "y", "a"), battle("y", "x", "tie"), battle("x", "z", "b")])
+    )
+    assert ratings["z"] == pytest.approx(1002.011383, abs=1e-5)
 
 
 # --- the pair table -----------------------------------------------------------------
