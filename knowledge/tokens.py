@@ -7,17 +7,28 @@ data (see data/NOTICE.md) because the package that ships it would pull in torch.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
 
 from tokenizers import Tokenizer
 
-__all__ = ["count_tokens", "load_tokenizer"]
+__all__ = ["count_tokens", "count_tokens_batch", "load_tokenizer"]
+
+MAX_REMEMBERED_WORDS = 1_000_000
+# Control characters that Python's str.split() treats as whitespace but the tokenizer's
+# normalizer deletes; removed first so that both split a text into the same words.
+DELETED_CONTROLS = dict.fromkeys(map(ord, "\x0b\x0c\x1c\x1d\x1e\x1f\x85"))
+_word_counts: dict[str, int] = {}
 
 
 @lru_cache(maxsize=1)
 def load_tokenizer() -> Tokenizer:
-    """The vendored tokenizer, loaded once, with padding and truncation switched off."""
+    """The vendored tokenizer, loaded once, with padding and truncation switched off.
+
+    Callers share this instance, so none of them may switch padding or truncation
+    on: token counts would silently stop at the truncation length.
+    """
     data = resources.files("knowledge") / "data" / "tokenizer.json"
     tokenizer = Tokenizer.from_str(data.read_text(encoding="utf-8"))
     tokenizer.no_padding()
@@ -27,4 +38,21 @@ def load_tokenizer() -> Tokenizer:
 
 def count_tokens(text: str) -> int:
     """Word pieces in ``text``, without the [CLS]/[SEP] markers."""
-    return len(load_tokenizer().encode(text, add_special_tokens=False).ids)
+    return count_tokens_batch([text])[0]
+
+
+def count_tokens_batch(texts: Sequence[str]) -> list[int]:
+    """Word pieces in each text, exactly as the tokenizer counts them, only faster.
+
+    The tokenizer never joins pieces across whitespace, so a text's count is the sum
+    of its words' counts. Words repeat a lot, so each distinct word is tokenized once
+    and remembered: chunking a corpus then tokenizes a small share of its text.
+    """
+    words = [text.translate(DELETED_CONTROLS).split() for text in texts]
+    if len(_word_counts) > MAX_REMEMBERED_WORDS:
+        _word_counts.clear()
+    unknown = list({word for text_words in words for word in text_words} - _word_counts.keys())
+    if unknown:
+        encodings = load_tokenizer().encode_batch(unknown, add_special_tokens=False)
+        _word_counts.update(zip(unknown, (len(e.ids) for e in encodings), strict=True))
+    return [sum(map(_word_counts.__getitem__, text_words)) for text_words in words]
