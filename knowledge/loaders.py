@@ -3,36 +3,60 @@
 Every failure becomes a LoadError with a plain reason, so the indexer can report the
 file and go on. Spreadsheet rows keep their column headers and drop empty cells:
 the system Parley replaces filled its prompts with ``NaN`` and ``Unnamed: 3``.
+
+Text files must be UTF-8 (a BOM is fine, UTF-16 with a BOM too). A few undecodable
+bytes are replaced with U+FFFD and the file is kept; a file where more than 1% of the
+characters cannot be decoded is not text Parley can read, and is rejected.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
+import datetime as dt
 import io
+import logging
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import LoadError, UnsupportedFile
 from .types import LoadedDocument, Section
 
 __all__ = ["SUPPORTED_SUFFIXES", "load_document"]
 
-MAX_BAD_BYTE_SHARE = 0.01  # more undecodable bytes than this and the file is not text
+if TYPE_CHECKING:
+    from docx.table import Table
+    from lxml.html import HtmlElement
+
+log = logging.getLogger(__name__)
+
+MAX_BAD_CHAR_SHARE = 0.01  # more undecodable characters than this and the file is not text
+MIN_BAD_CHARS = 3  # ... but a short file may always have this many
+Block = tuple[int, str]  # (heading level, text); level 0 is a paragraph of body text
+Loader = Callable[[bytes], tuple[str, list[Section]]]
 
 
 def load_document(path: Path) -> LoadedDocument:
     """Read one file into sections; raise LoadError (or UnsupportedFile) saying why not."""
-    loader = LOADERS.get(path.suffix.lower())
+    suffix = path.suffix.lower()
+    loader = LOADERS.get(suffix)
     if loader is None:
-        raise UnsupportedFile(f"unsupported file type {path.suffix or '(none)'!r}")
+        raise UnsupportedFile(f"unsupported file type {suffix or '(none)'!r}")
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise LoadError(f"cannot read the file: {exc.strerror or exc}") from exc
     if not data.strip():
         raise LoadError("file is empty")
-    title, sections = loader(data, path)
+    try:
+        title, sections = loader(data)
+    except (LoadError, ImportError):  # an ImportError is a broken install, not a bad file
+        raise
+    except Exception as exc:  # a malformed file can make any parser fail in its own way
+        kind = suffix.lstrip(".").upper()
+        raise LoadError(f"could not parse the {kind} file: {type(exc).__name__}: {exc}") from exc
     sections = [s for s in sections if s.text.strip()]
     if not sections:
         raise LoadError("no text found in the file")
@@ -42,254 +66,418 @@ def load_document(path: Path) -> LoadedDocument:
 
 
 def decode_text(data: bytes) -> str:
-    """UTF-8 (with or without BOM), tolerating a few bad bytes but not binary files."""
-    if b"\x00" in data[:8192]:
+    """UTF-8 (with or without BOM) or BOM-marked UTF-16; a few bad bytes, never binary."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise LoadError(f"not valid UTF-16 text: {exc.reason}") from exc
+    if b"\x00" in data:
         raise LoadError("looks binary (contains NUL bytes), not text")
     text = data.decode("utf-8-sig", errors="replace")
-    if text.count("\ufffd") > max(3, MAX_BAD_BYTE_SHARE * len(text)):
-        raise LoadError("not valid UTF-8 text (too many undecodable bytes)")
+    bad = text.count("\ufffd") - data.count("\ufffd".encode())
+    if bad > max(MIN_BAD_CHARS, MAX_BAD_CHAR_SHARE * len(text)):
+        raise LoadError(
+            f"not UTF-8 text: {bad} of {len(text)} characters cannot be decoded"
+            " (save the file as UTF-8)"
+        )
+    if bad:
+        log.warning("replaced %d undecodable bytes with U+FFFD", bad)
     return text
 
 
-def paragraphs_of(lines: Iterable[str]) -> str:
-    return "\n".join(lines).strip()
+def squash(text: str) -> str:
+    return " ".join(text.split())
 
 
-# --- Markdown, reStructuredText, plain text -----------------------------------------
-
-MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-RST_UNDERLINE = re.compile(r"^([=\-~^\"'`#*+<>:.])\1{2,}\s*$")
-
-
-def load_markdown(data: bytes, path: Path) -> tuple[str, list[Section]]:
-    return split_by_headings(decode_text(data).splitlines(), markdown_heading)
-
-
-def load_rst(data: bytes, path: Path) -> tuple[str, list[Section]]:
-    return split_by_headings(decode_text(data).splitlines(), rst_heading_factory())
-
-
-def load_text(data: bytes, path: Path) -> tuple[str, list[Section]]:
-    text = decode_text(data).strip()
-    first = text.splitlines()[0].strip() if text else ""
-    title = first if 0 < len(first) <= 80 else ""
-    return title, [Section(text)]
-
-
-HeadingFn = Callable[[list[str], int], tuple[int, str, int] | None]
-
-
-def markdown_heading(lines: list[str], i: int) -> tuple[int, str, int] | None:
-    """(level, heading, lines consumed) when line i starts a Markdown heading."""
-    match = MD_HEADING.match(lines[i])
-    return (len(match.group(1)), match.group(2).strip(), 1) if match else None
-
-
-def rst_heading_factory() -> HeadingFn:
-    """reST levels follow the order in which underline characters first appear."""
-    levels: list[str] = []
-
-    def heading(lines: list[str], i: int) -> tuple[int, str, int] | None:
-        if i + 1 >= len(lines) or not lines[i].strip() or RST_UNDERLINE.match(lines[i]):
-            return None
-        under = lines[i + 1]
-        if not RST_UNDERLINE.match(under) or len(under.rstrip()) < len(lines[i].rstrip()):
-            return None
-        if under[0] not in levels:
-            levels.append(under[0])
-        return levels.index(under[0]) + 1, lines[i].strip(), 2
-
-    return heading
-
-
-def split_by_headings(lines: list[str], heading_at: HeadingFn) -> tuple[str, list[Section]]:
-    """Cut text at headings; each section carries the chain of headings above it."""
+def sections_from_blocks(blocks: Iterable[Block]) -> tuple[str, list[Section]]:
+    """Group paragraphs under the headings above them; the title is the first level-1 heading."""
     title = ""
-    stack: list[tuple[int, str]] = []
-    sections: list[Section] = []
-    body: list[str] = []
-    in_code = False
-
-    def flush() -> None:
-        if paragraphs_of(body):
-            sections.append(Section(paragraphs_of(body), tuple(h for _, h in stack)))
-        body.clear()
-
-    i = 0
-    while i < len(lines):
-        if lines[i].lstrip().startswith("```"):
-            in_code = not in_code
-        found = None if in_code else heading_at(lines, i)
-        if found is None:
-            body.append(lines[i])
-            i += 1
-            continue
-        level, text, used = found
-        flush()
-        title = title or (text if level == 1 else "")
-        stack = [(lvl, h) for lvl, h in stack if lvl < level] + [(level, text)]
-        i += used
-    flush()
-    return title or (stack[0][1] if stack else ""), sections
-
-
-# --- HTML ------------------------------------------------------------------------------
-
-HTML_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
-HTML_BLOCKS = (*HTML_HEADINGS, "p", "li", "pre", "td", "th", "dt", "dd", "blockquote")
-
-
-def load_html(data: bytes, path: Path) -> tuple[str, list[Section]]:
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(data, "lxml")
-    for tag in soup(["script", "style", "nav", "header", "footer", "noscript", "template"]):
-        tag.decompose()
-    title = soup.title.get_text(" ", strip=True) if soup.title else ""
     stack: list[tuple[int, str]] = []
     sections: list[Section] = []
     body: list[str] = []
 
     def flush() -> None:
         if body:
-            sections.append(Section("\n".join(body), tuple(h for _, h in stack)))
+            sections.append(Section("\n\n".join(body), tuple(h for _, h in stack)))
         body.clear()
 
-    root = soup.body or soup
-    for tag in root.find_all(HTML_BLOCKS):
-        if tag.find_parent(HTML_BLOCKS) is not None:
-            continue  # its text is already part of the enclosing block
-        text = " ".join(tag.get_text(" ", strip=True).split())
+    for level, raw in blocks:
+        text = raw.strip()
         if not text:
             continue
-        if tag.name in HTML_HEADINGS:
-            flush()
-            level = int(tag.name[1])
-            stack = [(lvl, h) for lvl, h in stack if lvl < level] + [(level, text)]
-        else:
+        if level == 0:
             body.append(text)
+            continue
+        flush()
+        title = title or (text if level == 1 else "")
+        stack = [(lvl, h) for lvl, h in stack if lvl < level] + [(level, squash(text))]
     flush()
-    if not sections:  # pages without block markup: keep their text whole
-        text = " ".join(root.get_text(" ", strip=True).split())
-        sections = [Section(text)] if text else []
-    return title or (stack[0][1] if stack else ""), sections
+    return title, sections
+
+
+# --- Markdown, reStructuredText, plain text -----------------------------------------
+
+MD_ATX = re.compile(r"^ {0,3}(#{1,6})\s+(.*?)(?:\s+#+)?\s*$")
+MD_SETEXT = re.compile(r"^ {0,3}(=+|-+)\s*$")
+MD_BREAK = re.compile(r"^ {0,3}([-*_])(?:\s*\1){2,}\s*$")
+MD_ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,9}[.)])\s+|^\s*\|")  # list items and table rows
+FRONT_MATTER_TITLE = re.compile(r"^title:\s*[\"']?(.*?)[\"']?\s*$")
+
+
+def load_markdown(data: bytes) -> tuple[str, list[Section]]:
+    lines = decode_text(data).splitlines()
+    meta_title, lines = split_front_matter(lines)
+    title, sections = sections_from_blocks(markdown_blocks(lines))
+    return meta_title or title, sections
+
+
+def split_front_matter(lines: list[str]) -> tuple[str, list[str]]:
+    """A leading ``---`` YAML block is metadata, not text; its ``title:`` names the file."""
+    if not lines or lines[0].strip() != "---":
+        return "", lines
+    for end in range(1, min(len(lines), 100)):
+        if lines[end].strip() in ("---", "..."):
+            titles = [m.group(1) for m in map(FRONT_MATTER_TITLE.match, lines[1:end]) if m]
+            return (titles[0] if titles else ""), lines[end + 1 :]
+    return "", lines
+
+
+def markdown_blocks(lines: list[str]) -> Iterator[Block]:
+    """Headings (ATX and underlined), paragraphs, and each list item or table row alone."""
+    paragraph: list[str] = []
+    fence = ""
+    for line in lines:
+        stripped = line.strip()
+        if fence:
+            paragraph.append(line)
+            fence = "" if stripped.startswith(fence) else fence
+            continue
+        if stripped.startswith(("```", "~~~")):
+            fence = stripped[:3]
+            paragraph.append(line)
+            continue
+        atx = MD_ATX.match(line)
+        setext = MD_SETEXT.match(line)
+        if atx:
+            yield 0, "\n".join(paragraph)
+            paragraph = []
+            yield len(atx.group(1)), atx.group(2)
+        elif setext and len(paragraph) == 1 and not MD_ITEM.match(paragraph[0]):
+            yield (1 if setext.group(1)[0] == "=" else 2), paragraph.pop()
+        elif not stripped or MD_BREAK.match(line) or MD_ITEM.match(line):
+            yield 0, "\n".join(paragraph)
+            paragraph = [line] if stripped and MD_ITEM.match(line) else []
+        else:
+            paragraph.append(line)
+    yield 0, "\n".join(paragraph)
+
+
+RST_ADORNMENT = re.compile(r"^([!-/:-@\[-`{-~])\1+\s*$")
+
+
+def load_rst(data: bytes) -> tuple[str, list[Section]]:
+    return sections_from_blocks(rst_blocks(decode_text(data).splitlines()))
+
+
+def rst_blocks(lines: list[str]) -> Iterator[Block]:
+    """reST section titles are levelled by the order their adornment styles first appear."""
+    styles: list[tuple[str, bool]] = []
+    paragraph: list[str] = []
+    i = 0
+    while i < len(lines):
+        found = rst_title_at(lines, i)
+        if found is None:
+            if lines[i].strip():
+                paragraph.append(lines[i])
+            else:
+                yield 0, "\n".join(paragraph)
+                paragraph = []
+            i += 1
+            continue
+        style, text, used = found
+        yield 0, "\n".join(paragraph)
+        paragraph = []
+        if style not in styles:
+            styles.append(style)
+        yield styles.index(style) + 1, text
+        i += used
+    yield 0, "\n".join(paragraph)
+
+
+def rst_title_at(lines: list[str], i: int) -> tuple[tuple[str, bool], str, int] | None:
+    """((adornment char, has overline), title, lines used) when a section title starts at i."""
+    line = lines[i]
+    below = lines[i + 1] if i + 1 < len(lines) else ""
+    if RST_ADORNMENT.match(line) and i + 2 < len(lines):
+        text, under = below.strip(), lines[i + 2]
+        if text and under.rstrip() == line.rstrip() and len(line.rstrip()) >= len(text):
+            return (line[0], True), text, 3
+        return None
+    preceded_by_blank = i == 0 or not lines[i - 1].strip()
+    if (
+        preceded_by_blank
+        and line.strip()
+        and not line[0].isspace()
+        and RST_ADORNMENT.match(below)
+        and len(below.rstrip()) >= len(line.rstrip())
+    ):
+        return (below[0], False), line.strip(), 2
+    return None
+
+
+def load_text(data: bytes) -> tuple[str, list[Section]]:
+    text = decode_text(data).strip()
+    first = text.splitlines()[0].strip() if text else ""
+    return (first if len(first) <= 80 else ""), [Section(text)]
+
+
+# --- HTML ------------------------------------------------------------------------------
+
+HTML_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+HTML_DROP = ["script", "style", "nav", "noscript", "template", "svg", "iframe", "object"]
+HTML_CHROME_CLASSES = frozenset({"navheader", "navfooter", "navbar", "breadcrumb", "breadcrumbs"})
+HTML_BLOCKS = frozenset(
+    {"address", "article", "aside", "blockquote", "caption", "dd", "details", "div", "dl", "dt"}
+    | {"fieldset", "figcaption", "figure", "footer", "form", "header", "hr", "li", "main", "ol"}
+    | {"p", "pre", "section", "summary", "ul"}
+)
+
+
+def load_html(data: bytes) -> tuple[str, list[Section]]:
+    import lxml.html
+
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        data = decode_text(data).encode("utf-8")
+    if b"\x00" in data:
+        raise LoadError("looks binary (contains NUL bytes), not text")
+    try:  # valid UTF-8 is read as UTF-8; anything else by its declared charset
+        data.decode("utf-8")
+        encoding: str | None = "utf-8"
+    except UnicodeDecodeError:
+        encoding = None
+    parser = lxml.html.HTMLParser(encoding=encoding, remove_comments=True, remove_pis=True)
+    root = lxml.html.document_fromstring(data.removeprefix(codecs.BOM_UTF8), parser=parser)
+    title_element = root.find(".//title")
+    page_title = squash(title_element.text_content()) if title_element is not None else ""
+    for element in [e for e in root.iter() if is_page_chrome(e)]:
+        element.drop_tree()
+    body = root.find("body")
+    title, sections = sections_from_blocks(html_blocks(body if body is not None else root))
+    return page_title or title, sections
+
+
+def is_page_chrome(element: HtmlElement) -> bool:
+    """Scripts, styles, navigation, and site headers and footers outside the content."""
+    tag = element.tag if isinstance(element.tag, str) else ""
+    if tag in HTML_DROP or element.get("role") in ("navigation", "search"):
+        return True
+    if HTML_CHROME_CLASSES.intersection((element.get("class") or "").split()):
+        return True
+    if tag in ("header", "footer"):
+        return not any(a.tag in ("main", "article") for a in element.iterancestors())
+    return False
+
+
+def html_blocks(root: HtmlElement) -> list[Block]:
+    """Walk the tree in document order: headings, tables, and paragraphs at block edges."""
+    out: list[Block] = []
+    inline: list[str] = []
+
+    def end_paragraph() -> None:
+        text = squash("".join(inline))
+        if text:
+            out.append((0, text))
+        inline.clear()
+
+    def walk(element: HtmlElement) -> None:
+        inline.append(element.text or "")
+        for child in element:
+            tag = child.tag if isinstance(child.tag, str) else ""
+            if tag in HTML_HEADINGS:
+                end_paragraph()
+                out.append((int(tag[1]), squash(child.text_content())))
+            elif tag == "table":
+                end_paragraph()
+                out.extend((0, text) for _, text in table_texts(html_table_rows(child))[1])
+            elif tag == "br":
+                inline.append(" ")
+            elif tag in HTML_BLOCKS:
+                end_paragraph()
+                walk(child)
+                end_paragraph()
+            else:
+                walk(child)
+            inline.append(child.tail or "")
+
+    walk(root)
+    end_paragraph()
+    return out
+
+
+def html_table_rows(table: HtmlElement) -> list[list[str]]:
+    own_rows = [tr for tr in table.iter("tr") if next(tr.iterancestors("table")) is table]
+    return [
+        [squash(cell.text_content()) for cell in tr if cell.tag in ("td", "th")] for tr in own_rows
+    ]
 
 
 # --- PDF and DOCX ----------------------------------------------------------------------
 
 
-def load_pdf(data: bytes, path: Path) -> tuple[str, list[Section]]:
+def load_pdf(data: bytes) -> tuple[str, list[Section]]:
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
 
     try:
         reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            raise LoadError("the PDF is encrypted")
-        pages = [page.extract_text() or "" for page in reader.pages]
-        meta_title = (reader.metadata or {}).get("/Title") if reader.metadata else None
-    except LoadError:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        encrypted = reader.is_encrypted
+    except Exception as exc:  # pypdf raises many kinds of error on damaged files
         raise LoadError(f"not a valid PDF: {exc}") from exc
-    sections = [
-        Section(text.strip(), location=f"page {n}")
-        for n, text in enumerate(pages, 1)
-        if text.strip()
-    ]
+    if encrypted:
+        try:
+            opened = reader.decrypt("")  # many PDFs lock only editing, not reading
+        except Exception as exc:
+            raise LoadError(f"the PDF is encrypted and cannot be opened: {exc}") from exc
+        if not opened:
+            raise LoadError("the PDF is encrypted and needs a password")
+    try:
+        pages = list(reader.pages)
+        title = (reader.metadata.title if reader.metadata else None) or ""
+    except Exception as exc:
+        raise LoadError(f"not a valid PDF: {exc}") from exc
+    sections, errors = [], []
+    for number, page in enumerate(pages, 1):
+        try:
+            text = page.extract_text() or ""
+        except Exception as exc:  # one damaged page should not cost the others
+            errors.append(f"page {number}: {exc}")
+            continue
+        if text.strip():
+            sections.append(Section(text.strip(), location=f"page {number}"))
+    if errors and len(errors) == len(pages):
+        raise LoadError(f"not a valid PDF: {errors[0]}")
+    for error in errors:
+        log.warning("skipped unreadable PDF %s", error)
     if not sections:
-        raise LoadError("the PDF has no extractable text (scanned images?)")
-    return str(meta_title or ""), sections
+        raise LoadError("the PDF has no extractable text (scanned pages need OCR)")
+    return str(title).strip(), sections
 
 
-def load_docx(data: bytes, path: Path) -> tuple[str, list[Section]]:
+def load_docx(data: bytes) -> tuple[str, list[Section]]:
     import docx
-    from docx.opc.exceptions import PackageNotFoundError
+    from docx.table import Table
 
     try:
         document = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, ValueError, KeyError, OSError) as exc:
+    except Exception as exc:  # zipfile, lxml and python-docx errors alike
         raise LoadError(f"not a valid DOCX file: {exc}") from exc
-    except Exception as exc:  # zipfile.BadZipFile and lxml errors
-        raise LoadError(f"not a valid DOCX file: {exc}") from exc
-    lines: list[str] = []
-    for paragraph in document.paragraphs:
-        style = paragraph.style.name if paragraph.style is not None else ""
-        level = heading_level(style)
-        text = paragraph.text.strip()
-        if level and text:
-            lines.append(f"{'#' * level} {text}")
-        elif text:
-            lines += [text, ""]
-    for table in document.tables:
-        rows = [[cell.text.strip() for cell in row.cells] for row in table.rows]
-        if rows:
-            lines += [row_text(rows[0], r) for r in rows[1:]] + [""]
-    title = document.core_properties.title or ""
-    md_title, sections = split_by_headings(lines, markdown_heading)
-    return title or md_title, sections
+    blocks: list[Block] = []
+    for item in document.iter_inner_content():
+        if isinstance(item, Table):
+            blocks += [(0, text) for _, text in table_texts(docx_table_rows(item))[1]]
+        else:
+            style = item.style.name if item.style is not None else ""
+            blocks.append((docx_heading_level(style or ""), item.text))
+    title, sections = sections_from_blocks(blocks)
+    return document.core_properties.title or title, sections
 
 
-def heading_level(style: str) -> int:
+def docx_heading_level(style: str) -> int:
+    """Title is level 1 and ``Heading N`` level N + 1, so headings nest under the title."""
     if style == "Title":
         return 1
-    match = re.match(r"Heading (\d)", style)
-    return int(match.group(1)) if match else 0
+    match = re.fullmatch(r"Heading (\d)", style)
+    return int(match.group(1)) + 1 if match else 0
 
 
-# --- CSV and XLSX ----------------------------------------------------------------------
+def docx_table_rows(table: Table) -> list[list[str]]:
+    """Cell texts by row; a merged cell is reported once, not once per grid column."""
+    rows = []
+    for row in table.rows:
+        cells, seen = [], set()
+        for cell in row.cells:
+            if id(cell._tc) not in seen:
+                seen.add(id(cell._tc))
+                cells.append(squash(cell.text))
+        rows.append(cells)
+    return rows
+
+
+# --- Tables: CSV, XLSX, and the tables inside HTML and DOCX -------------------------------
+
+EXCEL_ERRORS = frozenset({"#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!"})
+NUMBERISH = re.compile(r"[-+]?[\d.,:/ ]+%?")
+PANDAS_NAMELESS = re.compile(r"Unnamed: \d+")
 
 
 def cell_text(value: object) -> str:
-    if value is None:
+    """What a reader sees in the cell; empty for blanks, NaN and Excel error values."""
+    if value is None or (isinstance(value, float) and value != value):
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return " ".join(str(value).split())
+    if isinstance(value, dt.datetime) and value.time() == dt.time():
+        return value.date().isoformat()
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    text = squash(str(value))
+    return "" if text in EXCEL_ERRORS or text in ("nan", "NaN") else text
 
 
-def row_text(headers: list[str], values: list[object]) -> str:
-    """``Header: value; Header2: value``, skipping empty cells and nameless columns' gaps."""
+def looks_like_header(cells: Sequence[str]) -> bool:
+    """Labels, not data: all text, no numbers or dates, no label twice."""
+    filled = [c for c in cells if c]
+    return len(set(filled)) == len(filled) and not any(NUMBERISH.fullmatch(c) for c in filled)
+
+
+def table_texts(rows: Sequence[Sequence[str]]) -> tuple[list[str], list[tuple[int, str]]]:
+    """(captions above the table, [(row number, "Header: value; ...")]) for the data rows.
+
+    One-cell rows above a wider table are captions; the next row is the header when it
+    looks like labels, otherwise the table has no header and cells stand alone.
+    Empty cells are skipped and so are their headers; numbers count from 1.
+    """
+    numbered = [(n, list(cells)) for n, cells in enumerate(rows, 1) if any(cells)]
+    wide = any(sum(1 for c in cells if c) > 1 for _, cells in numbered)
+    captions: list[str] = []
+    while wide and numbered and sum(1 for c in numbered[0][1] if c) == 1:
+        captions.append(next(c for c in numbered.pop(0)[1] if c))
+    header: list[str] = []
+    if len(numbered) > 1 and looks_like_header(numbered[0][1]):
+        header = ["" if PANDAS_NAMELESS.fullmatch(h) else h for h in numbered.pop(0)[1]]
+    texts = [(n, row_text(header, cells)) for n, cells in numbered]
+    return captions, [(n, text) for n, text in texts if text]
+
+
+def row_text(header: Sequence[str], cells: Sequence[str]) -> str:
+    """``Header: value; Header2: value``; a value under no header stands alone."""
     parts = []
-    for n, value in enumerate(values):
-        text = cell_text(value)
-        if not text:
-            continue
-        header = headers[n] if n < len(headers) and headers[n] else f"Column {n + 1}"
-        parts.append(f"{header}: {text}")
+    for column, value in enumerate(cells):
+        if value:
+            label = header[column] if column < len(header) else ""
+            parts.append(f"{label}: {value}" if label else value)
     return "; ".join(parts)
 
 
-def table_sections(rows: Iterator[list[object]], where: str) -> list[Section]:
-    """The first non-empty row is the header; each later row becomes one section."""
-    headers: list[str] | None = None
-    sections = []
-    for number, row in enumerate(rows, 1):
-        cells = [cell_text(v) for v in row]
-        if not any(cells):
-            continue
-        if headers is None:
-            headers = cells
-            continue
-        text = row_text(headers, list(row))
-        if text:
-            sections.append(Section(text, location=f"{where}row {number}"))
-    return sections
+def table_sections(rows: Sequence[Sequence[str]], where: str) -> list[Section]:
+    captions, texts = table_texts(rows)
+    return [Section(text, tuple(captions), f"{where}row {n}") for n, text in texts]
 
 
-def load_csv(data: bytes, path: Path) -> tuple[str, list[Section]]:
+def load_csv(data: bytes) -> tuple[str, list[Section]]:
     text = decode_text(data)
     try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
+        dialect = csv.Sniffer().sniff(text[:8192], delimiters=",;\t|")
     except csv.Error:
         dialect = csv.excel
     try:
-        return "", table_sections(iter(csv.reader(io.StringIO(text), dialect)), "")
+        rows = [[squash(c) for c in row] for row in csv.reader(io.StringIO(text), dialect)]
     except csv.Error as exc:
         raise LoadError(f"not a valid CSV file: {exc}") from exc
+    return "", table_sections(rows, "")
 
 
-def load_xlsx(data: bytes, path: Path) -> tuple[str, list[Section]]:
+def load_xlsx(data: bytes) -> tuple[str, list[Section]]:
     from openpyxl import load_workbook
 
     try:
@@ -299,14 +487,16 @@ def load_xlsx(data: bytes, path: Path) -> tuple[str, list[Section]]:
     sections: list[Section] = []
     try:
         for sheet in book.worksheets:
-            rows = (list(r) for r in sheet.iter_rows(values_only=True))
+            if hasattr(sheet, "reset_dimensions"):
+                sheet.reset_dimensions()  # the stored size may be wrong; read every cell
+            rows = [[cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
             sections += table_sections(rows, f"sheet {sheet.title}, ")
     finally:
         book.close()
     return "", sections
 
 
-LOADERS: dict[str, Callable[[bytes, Path], tuple[str, list[Section]]]] = {
+LOADERS: dict[str, Loader] = {
     ".md": load_markdown,
     ".markdown": load_markdown,
     ".rst": load_rst,

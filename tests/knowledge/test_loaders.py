@@ -93,7 +93,7 @@ def test_csv_empty_cells_dropped(tmp_path: Path) -> None:
     path.write_text("Name,Team,,Phone\nAda,,x,\n,,,\nBob,Infra,,555\n")
     doc = load_document(path)
     assert [s.text for s in doc.sections] == [
-        "Name: Ada; Column 3: x",
+        "Name: Ada; x",  # a value under a blank header stands alone, no invented label
         "Name: Bob; Team: Infra; Phone: 555",
     ]
     assert [s.location for s in doc.sections] == ["row 2", "row 4"]
