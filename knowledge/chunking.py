@@ -1,23 +1,39 @@
 """Sections to passages that fit the embedding model's window.
 
 Text is never merged across sections (headings, pages, rows), so every passage has one
-honest location. Long sections are cut at paragraphs, then sentences, with a small
-overlap of whole sentences so a fact split across a boundary is still found.
+honest location. A section that fits stays whole. A longer one is cut into windows of
+whole sentences, ending at a paragraph break where that keeps the window at least half
+full, and each window repeats the last sentences of the one before (``overlap_tokens``)
+so a fact that straddles a cut is still found whole. A sentence longer than a window
+is cut between words. Token counts come from the embedder's own tokenizer, in batches.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
+from dataclasses import dataclass
+from itertools import accumulate, pairwise
 
-from .tokens import load_tokenizer
+from .tokens import count_tokens_batch, load_tokenizer
 from .types import LoadedDocument, Passage, Section
 
 __all__ = ["DEFAULT_MAX_TOKENS", "DEFAULT_OVERLAP_TOKENS", "chunk_document", "split_sentences"]
 
 DEFAULT_MAX_TOKENS = 200
 DEFAULT_OVERLAP_TOKENS = 32
+PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A sentence (or a piece of an over-long one) and the paragraph it belongs to."""
+
+    text: str
+    tokens: int
+    paragraph: int
 
 
 def chunk_document(
@@ -26,84 +42,110 @@ def chunk_document(
     max_tokens: int = DEFAULT_MAX_TOKENS,
     overlap_tokens: int = DEFAULT_OVERLAP_TOKENS,
 ) -> list[Passage]:
-    """Passages of at most ``max_tokens`` word pieces, with stable ids."""
-    passages: list[Passage] = []
-    for section in doc.sections:
-        texts = split_section(section.text, max_tokens, overlap_tokens)
-        passages += [
-            Passage(
-                id=passage_id(doc.source, section, ordinal, text),
-                text=text,
-                source=doc.source,
-                title=doc.title,
-                heading_path=section.heading_path,
-                location=section.location,
+    """Passages of at most ``max_tokens`` word pieces each, with stable ids."""
+    if max_tokens < 1 or not 0 <= overlap_tokens < max_tokens:
+        raise ValueError("need max_tokens >= 1 and 0 <= overlap_tokens < max_tokens")
+    paragraphs = [paragraphs_of(section.text) for section in doc.sections]
+    counts = iter(count_tokens_batch([p for ps in paragraphs for p in ps]))
+    passages: dict[str, Passage] = {}
+    for section, section_paragraphs in zip(doc.sections, paragraphs, strict=True):
+        section_counts = [next(counts) for _ in section_paragraphs]
+        if sum(section_counts) <= max_tokens:
+            texts = ["\n\n".join(section_paragraphs)] if section_paragraphs else []
+        else:
+            units = units_of(section_paragraphs, max_tokens)
+            texts = windows(units, max_tokens, overlap_tokens)
+        for ordinal, text in enumerate(texts):
+            pid = passage_id(doc.source, section, ordinal, text)
+            passages.setdefault(  # the same text under the same heading is one passage
+                pid,
+                Passage(pid, text, doc.source, doc.title, section.heading_path, section.location),
             )
-            for ordinal, text in enumerate(texts)
-        ]
-    return passages
+    return list(passages.values())
 
 
 def passage_id(source: str, section: Section, ordinal: int, text: str) -> str:
-    key = "\x1f".join([source, *section.heading_path, section.location, str(ordinal), text])
-    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:20]
+    """A hash of where the passage sits and what it says: stable across runs."""
+    key = json.dumps([source, list(section.heading_path), section.location, ordinal, text])
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:24]
 
 
-def split_section(text: str, max_tokens: int, overlap_tokens: int) -> list[str]:
-    """Pack sentence-sized units into windows of ``max_tokens``, overlapping a little."""
-    units, counts = fitting_units(units_of(text), max_tokens)
-    if sum(counts) <= max_tokens:
-        return [" ".join(text.split()) if len(units) == 1 else "\n".join(units)]
-    windows: list[str] = []
-    start = 0
-    while start < len(units):
-        end, size = start, 0
-        while end < len(units) and (end == start or size + counts[end] <= max_tokens):
-            size += counts[end]
-            end += 1
-        windows.append(" ".join(units[start:end]))
-        if end >= len(units):
-            break
-        back, carried = end, 0
-        while back - 1 > start and carried + counts[back - 1] <= overlap_tokens:
-            back -= 1
-            carried += counts[back]
-        start = back
-    return windows
-
-
-def token_counts(texts: list[str]) -> list[int]:
-    return [len(e.ids) for e in load_tokenizer().encode_batch(texts, add_special_tokens=False)]
-
-
-def fitting_units(units: list[str], max_tokens: int) -> tuple[list[str], list[int]]:
-    """Units and their token counts, with any unit over the window cut between words."""
-    out: list[str] = []
-    counts: list[int] = []
-    for unit, count in zip(units, token_counts(units), strict=True):
-        if count <= max_tokens or len(unit.split()) == 1:
-            out.append(unit)
-            counts.append(min(count, max_tokens))  # a lone giant word is truncated when embedded
-            continue
-        words = unit.split()
-        half = len(words) // 2
-        parts, part_counts = fitting_units(
-            [" ".join(words[:half]), " ".join(words[half:])], max_tokens
-        )
-        out += parts
-        counts += part_counts
-    return out, counts
-
-
-def units_of(text: str) -> list[str]:
-    """Paragraphs, with paragraphs split into sentences."""
-    return [
-        sentence
-        for paragraph in re.split(r"\n\s*\n", text)
-        for sentence in split_sentences(paragraph)
-    ]
+def paragraphs_of(text: str) -> list[str]:
+    """Paragraphs split at blank lines, each on one line with single spaces."""
+    return [p for p in (" ".join(p.split()) for p in PARAGRAPH_BREAK.split(text)) if p]
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences of a paragraph, cut after . ! ? before a capital or digit."""
-    return [s for s in SENTENCE_END.split(" ".join(text.split())) if s]
+    """Sentences of a text: paragraphs apart, cut after . ! ? before a capital or digit."""
+    return [s for p in paragraphs_of(text) for s in SENTENCE_END.split(p) if s]
+
+
+def units_of(paragraphs: list[str], max_tokens: int) -> list[Unit]:
+    """The sentences of the paragraphs, with any sentence over the window cut into pieces."""
+    sentences = [
+        (n, sentence)
+        for n, paragraph in enumerate(paragraphs)
+        for sentence in SENTENCE_END.split(paragraph)
+    ]
+    sentence_counts = count_tokens_batch([s for _, s in sentences])
+    units = []
+    for (n, sentence), count in zip(sentences, sentence_counts, strict=True):
+        if count <= max_tokens:
+            units.append(Unit(sentence, count, n))
+        else:
+            units += [
+                Unit(piece, size, n) for piece, size in cut_between_words(sentence, max_tokens)
+            ]
+    return units
+
+
+def cut_between_words(text: str, max_tokens: int) -> list[tuple[str, int]]:
+    """Pieces of at most ``max_tokens`` word pieces, cut before a word where possible."""
+    encoding = load_tokenizer().encode(text, add_special_tokens=False)
+    words, offsets = encoding.word_ids, encoding.offsets
+    pieces, start = [], 0
+    while start < len(offsets):
+        end = min(start + max_tokens, len(offsets))
+        if end < len(offsets):
+            cut = end
+            while cut > start + 1 and words[cut] == words[cut - 1]:
+                cut -= 1  # do not split a word into pieces of two passages
+            end = cut if cut > start + 1 else end
+        last = offsets[end][0] if end < len(offsets) else len(text)
+        pieces.append((text[offsets[start][0] : last].strip(), end - start))
+        start = end
+    return pieces
+
+
+def windows(units: list[Unit], max_tokens: int, overlap_tokens: int) -> list[str]:
+    """Pack units into windows of ``max_tokens``, each repeating a little of the last."""
+    before = [0, *accumulate(u.tokens for u in units)]  # before[i]: tokens of units[:i]
+    texts: list[str] = []
+    start = 0
+    while True:
+        end = start + 1
+        while end < len(units) and before[end + 1] - before[start] <= max_tokens:
+            end += 1
+        if end < len(units):  # prefer ending where a paragraph ends
+            breaks = [
+                b
+                for b in range(start + 1, end)
+                if units[b].paragraph != units[b - 1].paragraph
+                and before[b] - before[start] >= max_tokens // 2
+            ]
+            end = breaks[-1] if breaks else end
+        texts.append(join_units(units[start:end]))
+        if end == len(units):
+            return texts
+        budget = min(overlap_tokens, max_tokens - units[end].tokens)
+        back = end
+        while back - 1 > start and before[end] - before[back - 1] <= budget:
+            back -= 1
+        start = back
+
+
+def join_units(units: list[Unit]) -> str:
+    parts = [units[0].text]
+    for previous, unit in pairwise(units):
+        parts.append(("\n\n" if unit.paragraph != previous.paragraph else " ") + unit.text)
+    return "".join(parts)
