@@ -48,6 +48,7 @@ SCORE_PER_LOG = ELO_SCALE / math.log(ELO_BASE)  # natural-log strength -> Elo po
 RIDGE = 1e-3
 MAX_NEWTON_STEPS = 100
 MAX_HALVINGS = 30
+CHORD_STEPS = 12
 
 
 class Outcome(Protocol):
@@ -189,40 +190,57 @@ class _Counts:
     battles: np.ndarray
 
 
-def _evaluate(beta: np.ndarray, log_nu: np.ndarray, table: PairTable, counts: _Counts) -> _Point:
+def _evaluate(
+    beta: np.ndarray,
+    log_nu: np.ndarray,
+    table: PairTable,
+    counts: _Counts,
+    *,
+    likelihood: bool = True,
+) -> _Point:
+    """Probabilities at (beta, log ν), and the log-likelihood unless told it is not needed
+    (it is NaN then: the chord steps never compare likelihoods)."""
     d = np.clip((beta[:, table.i] - beta[:, table.j]) / 2, -300, 300)
     up = np.exp(d)
     nu = np.exp(log_nu)[:, None]
     total = up + 1 / up + nu
-    ll = (
-        ((counts.wins_i - counts.wins_j) * d).sum(axis=1)
-        + counts.ties.sum(axis=1) * log_nu
-        - (counts.battles * np.log(total)).sum(axis=1)
-    )
-    ll -= RIDGE * ((beta**2).sum(axis=1) + log_nu**2)
+    ll = np.full(len(beta), np.nan)
+    if likelihood:
+        ll = (
+            ((counts.wins_i - counts.wins_j) * d).sum(axis=1)
+            + counts.ties.sum(axis=1) * log_nu
+            - (counts.battles * np.log(total)).sum(axis=1)
+            - RIDGE * ((beta**2).sum(axis=1) + log_nu**2)
+        )
     return _Point(beta, log_nu, ll, up / total, nu / total)
 
 
-def _newton_step(point: _Point, table: PairTable, counts: _Counts) -> np.ndarray:
-    """The Newton direction for (beta, log ν) per round, shape (R, n + 1).
+def _gradient(point: _Point, table: PairTable, counts: _Counts) -> np.ndarray:
+    """d log-likelihood / d(beta, log ν) per round, shape (R, n + 1).
 
     For a pair, i's score is s = [i wins] + ½[tie] and j's is 1 - s, so the gradient in
-    βᵢ is Σ (observed s - expected s) and the information is a graph Laplacian weighted
-    by battles·Var(s), bordered by Cov(s, [tie]) for log ν. The log-likelihood is
-    concave, so Newton with step halving converges in a few steps.
+    βᵢ is Σ (observed s - expected s) over i's pairs.
     """
     rounds, n = point.beta.shape
     p_i, p_tie, battles = point.p_i, point.p_tie, counts.battles
+    g = counts.wins_i + counts.ties / 2 - battles * (p_i + p_tie / 2)  # beta_j gets -g
+    grad = np.empty((rounds, n + 1))
+    grad[:, :n] = table.per_model(g, -g) - 2 * RIDGE * point.beta
+    grad[:, n] = (counts.ties - battles * p_tie).sum(axis=1) - 2 * RIDGE * point.log_nu
+    return grad
+
+
+def _information(point: _Point, table: PairTable, battles: np.ndarray) -> np.ndarray:
+    """Minus the Hessian per round, shape (R, n + 1, n + 1).
+
+    A graph Laplacian weighted by battles·Var(s), bordered by battles·Cov(s, [tie]) for
+    log ν. It does not depend on the observed counts, only on how often pairs met.
+    """
+    rounds, n = point.beta.shape
+    p_i, p_tie = point.p_i, point.p_tie
     mean_s = p_i + p_tie / 2
-    g = counts.wins_i + counts.ties / 2 - battles * mean_s  # d ll / d beta_i; beta_j gets -g
     v = battles * (p_i + p_tie / 4 - mean_s**2)  # battles * Var(s)
     c = battles * p_tie * (0.5 - mean_s)  # battles * Cov(s, [tie])
-
-    grad = np.empty((rounds, n + 1))
-    grad[:, :n] = table.per_model(g, -g)
-    grad[:, :n] -= 2 * RIDGE * point.beta
-    grad[:, n] = (counts.ties - battles * p_tie).sum(axis=1) - 2 * RIDGE * point.log_nu
-
     info = np.zeros((rounds, n + 1, n + 1))
     info[:, table.i, table.j] = -v
     info[:, table.j, table.i] = -v
@@ -232,7 +250,14 @@ def _newton_step(point: _Point, table: PairTable, counts: _Counts) -> np.ndarray
     info[:, :n, n] = cross
     info[:, n, :n] = cross
     info[:, n, n] = (battles * p_tie * (1 - p_tie)).sum(axis=1) + 2 * RIDGE
-    return np.linalg.solve(info, grad[:, :, None])[:, :, 0]
+    return info
+
+
+def _newton_step(point: _Point, table: PairTable, counts: _Counts) -> np.ndarray:
+    """The Newton direction for (beta, log ν) per round, shape (R, n + 1). The
+    log-likelihood is concave, so Newton with step halving converges in a few steps."""
+    info = _information(point, table, counts.battles)
+    return np.linalg.solve(info, _gradient(point, table, counts)[:, :, None])[:, :, 0]
 
 
 def _fit_rounds(
@@ -295,19 +320,58 @@ def bootstrap_scores(
     from a multinomial with the observed shares. Holding each pair's total fixed treats
     how often a pair met as the design (matchmaking chooses it), not as noise about the
     models, and keeps every observed pair in every round. All rounds are refitted
-    together, warm-started from the full fit.
+    together from the full fit (chord steps, then damped Newton for any straggler).
     """
     battles = table.battles
-    # a multinomial of three cells as two binomials, vectorised over rounds and pairs
-    wins_i = rng.binomial(battles.astype(np.int64), table.wins_i / battles, (rounds, len(battles)))
+    # a multinomial of three cells as two binomials, vectorised over rounds and pairs;
+    # rounds vary fastest so the sampler reuses its set-up for each pair's (n, p)
+    wins_i = np.ascontiguousarray(
+        rng.binomial(
+            battles.astype(np.int64)[:, None],
+            (table.wins_i / battles)[:, None],
+            (len(battles), rounds),
+        ).T
+    )
     rest = battles - wins_i
     share_j = table.wins_j / np.maximum(table.wins_j + table.fit_ties, 1)
     wins_j = rng.binomial(rest.astype(np.int64), share_j)
     counts = _Counts(wins_i.astype(float), wins_j.astype(float), rest - wins_j, battles)
+    beta, converged = _chord_rounds(table, counts, fit, tolerance)
+    if not converged.all():  # far from the full fit: damped Newton, round by round
+        slow = np.flatnonzero(~converged)
+        some = _Counts(counts.wins_i[slow], counts.wins_j[slow], counts.ties[slow], battles)
+        start_beta = np.repeat(fit.strengths[None, :], len(slow), axis=0)
+        start_nu = np.full(len(slow), fit.log_nu)
+        beta[slow] = _fit_rounds(table, some, start_beta, start_nu, tolerance).beta
+    return SCORE_PER_LOG * beta + ELO_INITIAL
+
+
+def _chord_rounds(
+    table: PairTable, counts: _Counts, fit: BTFit, tolerance: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Newton steps with the full fit's information for every round (the chord method).
+
+    Resampled tables sit close to the full one, so its Hessian, factorised once, is
+    nearly right for all of them and each step cuts the error about a hundredfold.
+    Returns strengths (mean 0) and which rounds converged within ``CHORD_STEPS``.
+    """
+    rounds, n = len(counts.wins_i), len(table.models)
     beta = np.repeat(fit.strengths[None, :], rounds, axis=0)
     log_nu = np.full(rounds, fit.log_nu)
-    point = _fit_rounds(table, counts, beta, log_nu, tolerance)
-    return SCORE_PER_LOG * point.beta + ELO_INITIAL
+    at_fit = (fit.strengths[None, :], np.array([fit.log_nu]))
+    full = _evaluate(*at_fit, table, counts, likelihood=False)
+    inverse = np.linalg.inv(_information(full, table, counts.battles)[0])
+    converged = np.zeros(rounds, dtype=bool)
+    for _ in range(CHORD_STEPS):
+        point = _evaluate(beta, log_nu, table, counts, likelihood=False)
+        step = _gradient(point, table, counts) @ inverse
+        step[converged] = 0.0
+        beta += step[:, :n]
+        log_nu += step[:, n]
+        converged |= np.abs(step).max(axis=1) < tolerance
+        if converged.all():
+            break
+    return beta - beta.mean(axis=1, keepdims=True), converged
 
 
 def rank_upper_bounds(ci_low: np.ndarray, ci_high: np.ndarray) -> np.ndarray:
