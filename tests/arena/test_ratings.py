@@ -228,6 +228,19 @@ def test_bootstrap_warm_start_from_a_given_fit_changes_nothing() -> None:
     assert warm == pytest.approx(from_cold, abs=1e-2)
 
 
+def test_bootstrap_on_a_handful_of_votes_is_finite_and_start_independent() -> None:
+    # resamples such as 3-0 from 2-1 lie far from the full fit: the slow path refits them
+    table = PairTable.from_counts(
+        [PairCount("a", "b", 2, 1, 0, 0), PairCount("b", "c", 1, 1, 1, 0)]
+    )
+    fit = fit_bradley_terry(table)
+    warm = bootstrap_scores(table, fit, 100, np.random.default_rng(1))
+    cold = bootstrap_scores(table, BTFit(np.zeros(3), -1.0), 100, np.random.default_rng(1))
+    assert np.all(np.isfinite(warm))
+    assert warm == pytest.approx(cold, abs=1e-2)
+    assert warm.mean(axis=1) == pytest.approx(1000.0)
+
+
 def test_rank_upper_bound_counts_models_clearly_above() -> None:
     low = np.array([10.0, 15.0, 30.0, 5.0])
     high = np.array([20.0, 25.0, 40.0, 12.0])
