@@ -20,32 +20,39 @@ import math
 import sqlite3
 import statistics
 import time
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from scipy.optimize import minimize
 from scipy.stats import spearmanr
 
-from arena.leaderboard import build_leaderboard
+from arena.leaderboard import LeaderboardRow, build_leaderboard
 from arena.ratings import PairTable, bootstrap_scores, fit_bradley_terry
 from arena.store import Store
 from bot.config import Settings
 
 
-def reference_load(db: Path):
-    import pandas as pd
+def reference_load(db: Path) -> pd.DataFrame:
+    """Every battle as a row (model_a, model_b, winner), as FastChat starts from."""
 
     query = (
         "SELECT qa.model AS model_a, qb.model AS model_b, v.choice AS winner FROM votes v"
         " JOIN battles b ON b.id = v.battle_id JOIN answers qa ON qa.id = b.answer_a"
         " JOIN answers qb ON qb.id = b.answer_b"
     )
-    with sqlite3.connect(db) as con:
+    with closing(sqlite3.connect(db)) as con:
         return pd.read_sql_query(query, con)
 
 
-def reference_preprocess(battles):
-    """Unique matchups with counts; outcome 1.0 (A wins), 0.0 (B wins), 0.5 (tie)."""
+def reference_preprocess(
+    battles: pd.DataFrame,
+) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """Unique matchups with counts; outcome 1.0 (A wins), 0.0 (B wins), 0.5 (tie).
+
+    A tie at outcome 0.5 is the same likelihood as FastChat's duplicated rows (one win
+    for each side at half weight)."""
     models = sorted(set(battles["model_a"]) | set(battles["model_b"]))
     index = {m: n for n, m in enumerate(models)}
     battles = battles.assign(
@@ -58,10 +65,19 @@ def reference_preprocess(battles):
     return models, matchups, grouped["outcome"].to_numpy(), grouped["n"].to_numpy(float)
 
 
-def reference_fit(matchups, outcomes, weights, n_models, base=10.0, scale=400.0, init=1000.0):
+def reference_fit(
+    matchups: np.ndarray,
+    outcomes: np.ndarray,
+    weights: np.ndarray,
+    n_models: int,
+    base: float = 10.0,
+    scale: float = 400.0,
+    init: float = 1000.0,
+) -> np.ndarray:
+    """Logistic Bradley-Terry by L-BFGS on weighted rows, ratings in Elo units."""
     alpha = math.log(base)
 
-    def loss(ratings):
+    def loss(ratings: np.ndarray) -> tuple[float, np.ndarray]:
         logits = alpha * (ratings[matchups[:, 0]] - ratings[matchups[:, 1]])
         probs = 1 / (1 + np.exp(-logits))
         ll = weights * (
@@ -85,7 +101,8 @@ def reference_fit(matchups, outcomes, weights, n_models, base=10.0, scale=400.0,
     return scale * ratings + init
 
 
-def reference(db: Path, rounds: int, seed: int):
+def reference(db: Path, rounds: int, seed: int) -> tuple[list[str], np.ndarray, dict]:
+    """The whole reference pipeline, timed; the bootstrap resamples battles."""
     t0 = time.perf_counter()
     battles = reference_load(db)
     t1 = time.perf_counter()
@@ -106,7 +123,8 @@ def reference(db: Path, rounds: int, seed: int):
     )
 
 
-async def parley(db: Path, rounds: int, seed: int):
+async def parley(db: Path, rounds: int, seed: int) -> tuple[list[LeaderboardRow], float]:
+    """Database to finished leaderboard, as ``parley leaderboard`` does it, timed."""
     started = time.perf_counter()
     store = await Store.open(db)
     try:
@@ -134,6 +152,7 @@ async def parley_stages(db: Path, rounds: int, seed: int) -> dict[str, float]:
 
 
 def spearman(truth: dict[str, float], scores: dict[str, float]) -> float:
+    """Rank correlation over the models both name."""
     names = sorted(truth)
     return float(spearmanr([truth[n] for n in names], [scores[n] for n in names]).statistic)
 
@@ -147,7 +166,10 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     db = args.db or Settings().database_path
-    truth = json.loads((db.parent / "true_ratings.json").read_text())
+    truth_file = db.parent / "true_ratings.json"
+    if not db.exists() or not truth_file.exists():
+        parser.error(f"no simulated votes at {db}: run scripts/simulate_votes.py first")
+    truth = json.loads(truth_file.read_text())
 
     times = []
     for _ in range(args.repeat):
