@@ -8,7 +8,8 @@ does, pulls every rating toward the middle. "Both bad" is a tie in the fit.
 
 Scores are on the Elo scale, ``400·log10(πᵢ) + 1000``, anchored so that the mean of the
 natural-log strengths is 0, i.e. the mean score is 1000. The fit is a damped Newton
-method on dense (models x models) arrays, run for every bootstrap round at once.
+method with the analytic gradient and Hessian on per-pair arrays; the bootstrap refits
+all its rounds at once.
 """
 
 from __future__ import annotations
@@ -110,7 +111,9 @@ class PairTable:
 
     @classmethod
     def from_counts(cls, counts: Sequence[Counted]) -> PairTable:
-        """From per-pair counts; pairs given twice (in either order) add up."""
+        """From per-pair counts; pairs given twice (in either order) add up. Pairs with
+        no battles are left out, so every model listed has at least one."""
+        counts = [c for c in counts if c.a_wins + c.b_wins + c.ties + c.both_bad > 0]
         models = sorted({c.model_a for c in counts} | {c.model_b for c in counts})
         index = {m: n for n, m in enumerate(models)}
         merged: dict[tuple[int, int], np.ndarray] = {}
@@ -122,7 +125,7 @@ class PairTable:
             if a > b:
                 a, b, row = b, a, row[[1, 0, 2, 3]]
             merged[a, b] = merged.get((a, b), 0) + row
-        keys = [k for k, v in merged.items() if v.sum() > 0]
+        keys = sorted(merged)
         cells = np.array([merged[k] for k in keys]).reshape(-1, 4)
         pairs = np.array(keys, dtype=np.int64).reshape(-1, 2)
         return cls(models, pairs[:, 0], pairs[:, 1], *cells.T)

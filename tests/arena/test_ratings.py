@@ -119,6 +119,12 @@ def test_pair_table_merges_pairs_in_either_order() -> None:
     assert table.per_model(table.battles, table.battles).tolist() == [12, 12]
 
 
+def test_pair_table_leaves_out_pairs_without_battles() -> None:
+    table = PairTable.from_counts([PairCount("a", "b", 1, 0, 0, 0), PairCount("b", "c")])
+    assert table.models == ["a", "b"]
+    assert len(table.i) == 1
+
+
 def test_pair_table_refuses_a_model_against_itself() -> None:
     with pytest.raises(ValueError, match="itself"):
         PairTable.from_counts([PairCount("a", "a", 1, 0, 0, 0)])
