@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO
@@ -29,6 +30,8 @@ CHOICE_OF = {winner: choice for choice, winner in WINNER_OF.items()}
 
 @dataclass
 class ImportReport:
+    """What an import did: battles stored, battles already present, and bad lines."""
+
     imported: int = 0
     duplicates: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
@@ -60,9 +63,13 @@ def parse_battle(line: str) -> BattleRecord:
         raise ValueError(f"not JSON ({exc.msg})") from exc
     if not isinstance(data, dict):
         raise ValueError("not a JSON object")
-    missing = [k for k in ("model_a", "model_b", "winner") if not data.get(k)]
+    missing = [
+        k
+        for k in ("model_a", "model_b", "winner")
+        if not isinstance(data.get(k), str) or not data[k]
+    ]
     if missing:
-        raise ValueError(f"missing {', '.join(missing)}")
+        raise ValueError(f"missing or not text: {', '.join(missing)}")
     if data["winner"] not in CHOICE_OF:
         raise ValueError(f"unknown winner {data['winner']!r}")
     if data["model_a"] == data["model_b"]:
@@ -71,6 +78,8 @@ def parse_battle(line: str) -> BattleRecord:
         tstamp = float(data.get("tstamp") or 0)
     except (TypeError, ValueError) as exc:
         raise ValueError("tstamp is not a number") from exc
+    if not math.isfinite(tstamp):
+        raise ValueError("tstamp is not a finite number")
     identity = [
         data["model_a"],
         data["model_b"],
@@ -91,18 +100,23 @@ def parse_battle(line: str) -> BattleRecord:
 
 
 async def import_battles(store: Store, lines: IO[str]) -> ImportReport:
+    """Store every well-formed battle line; report duplicates and bad lines by number."""
     report = ImportReport()
+    parsed = 0
 
     def records() -> Iterator[BattleRecord]:
+        nonlocal parsed
         for number, line in enumerate(lines, 1):
             if not line.strip():
                 continue
             try:
-                yield parse_battle(line)
+                record = parse_battle(line)
             except ValueError as exc:
                 report.errors.append((number, str(exc)))
+                continue
+            parsed += 1
+            yield record
 
-    parsed = list(records())
-    report.imported = await store.bulk_record_battles(parsed)
-    report.duplicates = len(parsed) - report.imported
+    report.imported = await store.bulk_record_battles(records())
+    report.duplicates = parsed - report.imported
     return report

@@ -120,9 +120,21 @@ async def m002_pair_counts(db: aiosqlite.Connection) -> None:
     )
 
 
+async def m003_question_indexes(db: aiosqlite.Connection) -> None:
+    """Thread history looks answers and battles up by question; without these it scans."""
+    await run_statements(
+        db,
+        """
+        CREATE INDEX answers_question ON answers(question_id);
+        CREATE INDEX battles_question ON battles(question_id);
+        """,
+    )
+
+
 MIGRATIONS: list[tuple[str, Step]] = [
     ("001_initial", m001_initial),
     ("002_pair_counts", m002_pair_counts),
+    ("003_question_indexes", m003_question_indexes),
 ]
 
 

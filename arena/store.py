@@ -73,12 +73,16 @@ class Store:
     async def open(cls, path: Path | str) -> Store:
         try:
             db = await aiosqlite.connect(str(path), isolation_level=None)
+        except aiosqlite.Error as exc:
+            raise StoreError(f"cannot open the arena database at {path}: {exc}") from exc
+        try:
             await db.execute("PRAGMA journal_mode=WAL")
             await db.execute("PRAGMA foreign_keys=ON")
             await db.execute("PRAGMA busy_timeout=5000")
             await db.execute("PRAGMA synchronous=NORMAL")
             await migrate(db)
         except aiosqlite.Error as exc:
+            await db.close()
             raise StoreError(f"cannot open the arena database at {path}: {exc}") from exc
         return cls(db)
 
@@ -186,13 +190,21 @@ class Store:
         """A battle between two stored answers; the left one is shown as "Model A"."""
 
         async def insert(db: aiosqlite.Connection) -> int:
+            async with db.execute(
+                "SELECT id, model FROM answers WHERE question_id = ? AND id IN (?, ?)",
+                (question_id, left_answer_id, right_answer_id),
+            ) as cursor:
+                models = {answer_id: model async for answer_id, model in cursor}
+            if len(models) != 2 or len(set(models.values())) != 2:
+                raise StoreError(
+                    f"a battle needs two answers to question {question_id} from two different"
+                    f" models; got answers {left_answer_id} and {right_answer_id}"
+                )
             cursor = await db.execute(
                 "INSERT INTO battles (question_id, answer_a, answer_b, channel, created_at)"
                 " SELECT ?, ?, ?, channel, ? FROM questions WHERE id = ?",
                 (question_id, left_answer_id, right_answer_id, time.time(), question_id),
             )
-            if cursor.rowcount != 1:
-                raise StoreError(f"no question {question_id} to attach the battle to")
             return int(cursor.lastrowid)
 
         return await self._write(insert)
@@ -213,7 +225,7 @@ class Store:
             raise VoteRefused("a thumb is +1 or -1")
 
         async def thumb(db: aiosqlite.Connection) -> None:
-            async with db.execute("SELECT error FROM answers WHERE id = ?", (answer_id,)) as cur:
+            async with db.execute("SELECT 1 FROM answers WHERE id = ?", (answer_id,)) as cur:
                 row = await cur.fetchone()
             if row is None:
                 raise VoteRefused(f"there is no answer {answer_id}")
@@ -252,35 +264,30 @@ class Store:
     async def thread_history(
         self, platform: str, channel: str, thread: str, limit: int = 20
     ) -> list[Turn]:
-        """Earlier turns of a thread, oldest first: each question and the answer that stood
-        for it (the one voted better in a battle, else the first that did not fail)."""
+        """The thread's last ``limit`` questions and their answers as turns, oldest first.
+
+        A question's answer is, for a battle, the side its asker voted for ("Model B" only
+        if they chose B; a tie, both bad or no vote keeps "Model A"), otherwise the first
+        answer that did not fail. A question with no such answer gives only its turn.
+        """
         rows = await self._rows(
-            "SELECT q.id, q.text, a.id, a.text FROM questions q"
-            " LEFT JOIN answers a ON a.question_id = q.id AND a.error IS NULL"
-            " WHERE q.platform = ? AND q.channel = ? AND q.thread = ?"
-            " AND q.id IN (SELECT id FROM questions WHERE platform = ? AND channel = ?"
-            " AND thread = ? ORDER BY id DESC LIMIT ?) ORDER BY q.id, a.id",
-            (platform, channel, thread, platform, channel, thread, limit),
+            "SELECT q.text, a.text FROM ("
+            "  SELECT q.id, q.text, COALESCE("
+            "    (SELECT CASE v.choice WHEN 'b' THEN b.answer_b ELSE b.answer_a END"
+            "     FROM battles b LEFT JOIN votes v ON v.battle_id = b.id AND v.user = q.user"
+            "     WHERE b.question_id = q.id ORDER BY b.id LIMIT 1),"
+            "    (SELECT id FROM answers WHERE question_id = q.id AND error IS NULL"
+            "     ORDER BY id LIMIT 1)) AS answer_id"
+            "  FROM questions q WHERE q.platform = ? AND q.channel = ? AND q.thread = ?"
+            "  ORDER BY q.id DESC LIMIT ?) q"
+            " LEFT JOIN answers a ON a.id = q.answer_id ORDER BY q.id",
+            (platform, channel, thread, limit),
         )
-        preferred = {
-            row[0]: row[1]
-            for row in await self._rows(
-                "SELECT b.question_id, CASE v.choice WHEN 'b' THEN b.answer_b ELSE b.answer_a END"
-                " FROM battles b JOIN votes v ON v.battle_id = b.id"
-                " JOIN questions q ON q.id = b.question_id"
-                " WHERE q.platform = ? AND q.channel = ? AND q.thread = ?",
-                (platform, channel, thread),
-            )
-        }
-        chosen: dict[int, tuple[str, str | None]] = {}
-        for q_id, q_text, a_id, a_text in rows:
-            if q_id not in chosen or (a_id is not None and preferred.get(q_id) == a_id):
-                chosen[q_id] = (q_text, a_text)
         turns: list[Turn] = []
-        for q_text, a_text in chosen.values():
-            turns.append(Turn("user", q_text))
-            if a_text:
-                turns.append(Turn("assistant", a_text))
+        for question, answer in rows:
+            turns.append(Turn("user", question))
+            if answer:
+                turns.append(Turn("assistant", answer))
         return turns
 
     async def iter_battles(self) -> AsyncIterator[BattleRecord]:
@@ -313,6 +320,8 @@ class Store:
         for record in records:
             if record.choice not in CHOICES:
                 raise VoteRefused(f"unknown choice {record.choice!r}")
+            if record.model_a == record.model_b:
+                raise VoteRefused(f"{record.model_a!r} cannot battle itself")
             chunk.append(record)
             if len(chunk) >= batch:
                 stored += await self._write(lambda db, c=chunk: self._bulk(db, c))

@@ -81,12 +81,20 @@ class VoteBatcher:
     async def _flush(self) -> None:
         while self._pending:
             batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+            outcomes: list[VoteResult | Exception]
             try:
                 async with self._transaction() as db:
-                    outcomes = await apply_votes(db, [request for request, _ in batch])
+                    outcomes = [*await apply_votes(db, [request for request, _ in batch])]
             except aiosqlite.Error as exc:
-                error = StoreError(f"arena database write failed: {exc}")
-                outcomes = [error] * len(batch)
+                outcomes = [StoreError(f"arena database write failed: {exc}")] * len(batch)
+            except Exception as exc:  # rolled back: every voter hears of it, none waits forever
+                outcomes = [exc] * len(batch)
+            except BaseException:  # cancelled (loop shutting down): fail every waiting voter
+                for _, future in batch + self._pending:
+                    if not future.done():
+                        future.set_exception(StoreError("the vote writer was stopped"))
+                self._pending = []
+                raise
             for (_, future), outcome in zip(batch, outcomes, strict=True):
                 if future.done():
                     continue
