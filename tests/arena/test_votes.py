@@ -1,0 +1,202 @@
+"""Votes and thumbs: one live vote per user per battle, exact pair counts, refusals."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from arena.errors import StoreError, VoteRefused
+from arena.store import PairCount, Store
+from arena.types import CHOICES, Answer, Choice
+from arena.votes import outcome_column
+
+
+@pytest.fixture
+async def store() -> AsyncIterator[Store]:
+    store = await Store.open(":memory:")
+    yield store
+    await store.close()
+
+
+async def make_battle(
+    store: Store, left: str, right: str, *, channel: str = "general", error: str | None = None
+) -> int:
+    question = await store.record_question(
+        platform="slack", channel=channel, user="asker", thread=None, text="q?", hits=[]
+    )
+    left_id = await store.record_answer(question, Answer(left, text="left"))
+    right_id = await store.record_answer(question, Answer(right, text="", error=error))
+    return await store.record_battle(question, left_id, right_id)
+
+
+async def test_the_same_vote_twice_counts_once(store: Store) -> None:
+    battle = await make_battle(store, "alpha", "beta")
+    first = await store.record_vote(battle, "ann", "a")
+    again = await store.record_vote(battle, "ann", "a")
+    assert (first.replaced, again.replaced) == (False, True)
+    assert (first.model_a, first.model_b) == ("alpha", "beta")
+    assert await store.pair_counts() == [PairCount("alpha", "beta", a_wins=1)]
+
+
+async def test_a_changed_vote_moves_the_count(store: Store) -> None:
+    battle = await make_battle(store, "alpha", "beta")
+    await store.record_vote(battle, "ann", "a")
+    await store.record_vote(battle, "ann", "tie")
+    assert await store.pair_counts() == [PairCount("alpha", "beta", ties=1)]
+    await store.record_vote(battle, "ann", "both_bad")
+    assert await store.pair_counts() == [PairCount("alpha", "beta", both_bad=1)]
+    assert [r.choice async for r in store.iter_battles()] == ["both_bad"]
+
+
+async def test_each_user_is_one_outcome(store: Store) -> None:
+    battle = await make_battle(store, "alpha", "beta")
+    for user, choice in [("ann", "a"), ("bob", "a"), ("cy", "b"), ("dee", "tie")]:
+        await store.record_vote(battle, user, choice)
+    assert await store.pair_counts() == [PairCount("alpha", "beta", 2, 1, 1, 0)]
+
+
+async def test_counts_keep_models_in_name_order_and_flip_the_outcome(store: Store) -> None:
+    battle = await make_battle(store, "zeta", "alpha")  # zeta shown as A
+    result = await store.record_vote(battle, "ann", "a")
+    assert (result.model_a, result.model_b) == ("zeta", "alpha")
+    assert await store.pair_counts() == [PairCount("alpha", "zeta", b_wins=1)]
+    assert outcome_column("zeta", "alpha", "b") == ("alpha", "zeta", "a_wins")
+    assert outcome_column("alpha", "zeta", "tie") == ("alpha", "zeta", "ties")
+
+
+async def test_pair_counts_per_channel_and_summed(store: Store) -> None:
+    general = await make_battle(store, "alpha", "beta", channel="general")
+    random_ = await make_battle(store, "beta", "alpha", channel="random")
+    other = await make_battle(store, "alpha", "gamma", channel="random")
+    await store.record_vote(general, "ann", "a")
+    await store.record_vote(random_, "ann", "a")
+    await store.record_vote(other, "ann", "both_bad")
+    assert await store.pair_counts("general") == [PairCount("alpha", "beta", a_wins=1)]
+    assert await store.pair_counts("random") == [
+        PairCount("alpha", "beta", b_wins=1),
+        PairCount("alpha", "gamma", both_bad=1),
+    ]
+    assert await store.pair_counts() == [
+        PairCount("alpha", "beta", 1, 1, 0, 0),
+        PairCount("alpha", "gamma", both_bad=1),
+    ]
+    assert await store.pair_counts("nowhere") == []
+
+
+async def test_refusals_say_why_and_change_nothing(store: Store) -> None:
+    good = await make_battle(store, "alpha", "beta")
+    failed = await make_battle(store, "alpha", "beta", error="timed out")
+    with pytest.raises(VoteRefused, match="no battle 999"):
+        await store.record_vote(999, "ann", "a")
+    with pytest.raises(VoteRefused, match="failed answer"):
+        await store.record_vote(failed, "ann", "a")
+    with pytest.raises(VoteRefused, match="unknown choice"):
+        await store.record_vote(good, "ann", "left")  # type: ignore[arg-type]
+    assert await store.pair_counts() == []
+    assert [r async for r in store.iter_battles()] == []
+
+
+async def test_a_refused_vote_does_not_sink_the_votes_sharing_its_batch(store: Store) -> None:
+    battle = await make_battle(store, "alpha", "beta")
+    results = await asyncio.gather(
+        store.record_vote(battle, "ann", "a"),
+        store.record_vote(12345, "bob", "a"),
+        store.record_vote(battle, "cy", "b"),
+        return_exceptions=True,
+    )
+    assert isinstance(results[1], VoteRefused)
+    assert not isinstance(results[0], Exception) and not isinstance(results[2], Exception)
+    assert await store.pair_counts() == [PairCount("alpha", "beta", 1, 1, 0, 0)]
+
+
+async def test_concurrent_voters_lose_nothing_and_double_nothing(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "parley.db")
+    models = ["m0", "m1", "m2", "m3", "m4"]
+    rng = random.Random(7)
+    battles = {}
+    for _ in range(40):
+        left, right = rng.sample(models, 2)
+        battles[await make_battle(store, left, right)] = (left, right)
+    told: dict[tuple[int, str], Choice] = {}
+
+    async def voter(name: str) -> None:
+        mine = random.Random(name)
+        for _ in range(30):  # with 40 battles, many votes replace an earlier one
+            battle = mine.choice(list(battles))
+            result = await store.record_vote(battle, name, mine.choice(CHOICES))
+            told[(battle, name)] = result.choice
+
+    await asyncio.gather(*(voter(f"user-{n}") for n in range(60)))
+    expected: Counter[tuple[str, str, str]] = Counter()
+    for (battle, _), choice in told.items():
+        expected[outcome_column(*battles[battle], choice)] += 1
+    counted: Counter[tuple[str, str, str]] = Counter()
+    for pair in await store.pair_counts():
+        for column in ("a_wins", "b_wins", "ties", "both_bad"):
+            counted[(pair.model_a, pair.model_b, column)] = getattr(pair, column)
+    stored = {(r.question_id, r.user): r.choice async for r in store.iter_battles()}
+    await store.close()
+    assert +counted == expected  # + drops zero entries
+    assert len(stored) == len(told)
+    assert Counter(stored.values()) == Counter(told.values())
+    assert sum(expected.values()) == len(told)
+
+
+async def test_votes_are_durable_once_acknowledged(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "parley.db")
+    battle = await make_battle(store, "alpha", "beta")
+    await asyncio.gather(*(store.record_vote(battle, f"u{n}", "b") for n in range(25)))
+    await store.close()
+    reopened = await Store.open(tmp_path / "parley.db")
+    try:
+        assert await reopened.pair_counts() == [PairCount("alpha", "beta", b_wins=25)]
+    finally:
+        await reopened.close()
+
+
+async def test_one_thumb_per_user_per_answer(store: Store) -> None:
+    question = await store.record_question(
+        platform="discord", channel="help", user="ann", thread=None, text="q", hits=[]
+    )
+    answer = await store.record_answer(question, Answer("alpha", text="yes"))
+    await store.record_thumb(answer, "ann", 1)
+    await store.record_thumb(answer, "ann", 1)
+    await store.record_thumb(answer, "bob", 1)
+    assert await store.thumb_counts() == {"alpha": (2, 0)}
+    await store.record_thumb(answer, "ann", -1)  # a changed mind replaces the thumb
+    assert await store.thumb_counts() == {"alpha": (1, 1)}
+    assert await store.thumb_counts("help") == {"alpha": (1, 1)}
+    assert await store.thumb_counts("elsewhere") == {}
+
+
+async def test_bad_thumbs_are_refused(store: Store) -> None:
+    question = await store.record_question(
+        platform="discord", channel="help", user="ann", thread=None, text="q", hits=[]
+    )
+    answer = await store.record_answer(question, Answer("alpha", text="yes"))
+    with pytest.raises(VoteRefused, match="no answer"):
+        await store.record_thumb(answer + 1, "ann", 1)
+    with pytest.raises(VoteRefused, match=r"\+1 or -1"):
+        await store.record_thumb(answer, "ann", 5)
+    assert await store.thumb_counts() == {}
+
+
+async def test_a_battle_needs_two_models_answering_its_question(store: Store) -> None:
+    first = await store.record_question(
+        platform="slack", channel="c", user="u", thread=None, text="one", hits=[]
+    )
+    second = await store.record_question(
+        platform="slack", channel="c", user="u", thread=None, text="two", hits=[]
+    )
+    a1 = await store.record_answer(first, Answer("alpha", text="x"))
+    a2 = await store.record_answer(first, Answer("alpha", text="y"))
+    b1 = await store.record_answer(second, Answer("beta", text="z"))
+    with pytest.raises(StoreError, match="two different models"):
+        await store.record_battle(first, a1, a2)
+    with pytest.raises(StoreError, match="two different models"):
+        await store.record_battle(first, a1, b1)
