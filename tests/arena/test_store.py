@@ -1,0 +1,184 @@
+"""The store's records: questions with passages, answers, thread history, bulk writes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import pytest
+
+from arena.errors import VoteRefused
+from arena.store import BattleRecord, PairCount, Store
+from arena.types import Answer, Citation, Turn
+from knowledge.types import Hit, Passage
+
+
+@pytest.fixture
+async def store() -> AsyncIterator[Store]:
+    store = await Store.open(":memory:")
+    yield store
+    await store.close()
+
+
+async def ask(store: Store, text: str, *, thread: str | None = "t1", user: str = "ann") -> int:
+    return await store.record_question(
+        platform="slack", channel="general", user=user, thread=thread, text=text, hits=[]
+    )
+
+
+async def one_row(store: Store, sql: str, *params: object) -> tuple:
+    async with store._db.execute(sql, params) as cursor:  # reading raw rows checks what is kept
+        return tuple(await cursor.fetchone())
+
+
+async def test_questions_keep_their_passages_and_answers_their_accounting(store: Store) -> None:
+    passage = Passage(
+        id="p1", text="Leave is 25 days.", source="hr.md", title="HR", heading_path=("Leave",)
+    )
+    question = await store.record_question(
+        platform="discord",
+        channel="help",
+        user="ann",
+        thread="th",
+        text="How much leave?",
+        hits=[Hit(passage, 0.8123456789)],
+    )
+    answer = Answer(
+        "alpha",
+        text="25 days [1].",
+        citations=[Citation(1, passage)],
+        input_tokens=120,
+        output_tokens=9,
+        latency_ms=350.5,
+        cost_usd=0.0002,
+    )
+    answer_id = await store.record_answer(question, answer)
+    failed_id = await store.record_answer(question, Answer("beta", error="timed out"))
+    row = await one_row(store, "SELECT platform, thread, text, passages FROM questions")
+    assert row[:3] == ("discord", "th", "How much leave?")
+    assert json.loads(row[3]) == [
+        {"id": "p1", "source": "hr.md", "location": "Leave", "score": 0.812346}
+    ]
+    row = await one_row(
+        store,
+        "SELECT model, text, citations, input_tokens, output_tokens, latency_ms, cost_usd, error"
+        " FROM answers WHERE id = ?",
+        answer_id,
+    )
+    assert row[:2] == ("alpha", "25 days [1].")
+    assert json.loads(row[2]) == [{"number": 1, "id": "p1", "source": "hr.md", "location": "Leave"}]
+    assert row[3:] == (120, 9, 350.5, 0.0002, None)
+    assert await one_row(store, "SELECT error FROM answers WHERE id = ?", failed_id) == (
+        "timed out",
+    )
+
+
+async def test_a_battle_takes_its_questions_channel(store: Store) -> None:
+    question = await store.record_question(
+        platform="slack", channel="random", user="u", thread=None, text="q", hits=[]
+    )
+    left = await store.record_answer(question, Answer("alpha", text="x"))
+    right = await store.record_answer(question, Answer("beta", text="y"))
+    battle = await store.record_battle(question, left, right)
+    assert await one_row(store, "SELECT channel, answer_a FROM battles WHERE id = ?", battle) == (
+        "random",
+        left,
+    )
+
+
+async def test_thread_history_pairs_each_question_with_its_answer(store: Store) -> None:
+    first = await ask(store, "What is leave?")
+    await store.record_answer(first, Answer("alpha", error="timed out"))
+    await store.record_answer(first, Answer("beta", text="Time off."))
+    await ask(store, "Unanswered?")
+    other_thread = await ask(store, "Elsewhere", thread="t2")
+    await store.record_answer(other_thread, Answer("alpha", text="not here"))
+    assert await store.thread_history("slack", "general", "t1") == [
+        Turn("user", "What is leave?"),
+        Turn("assistant", "Time off."),
+        Turn("user", "Unanswered?"),
+    ]
+    assert await store.thread_history("discord", "general", "t1") == []
+
+
+async def test_thread_history_follows_the_askers_vote_in_a_battle(store: Store) -> None:
+    async def battle(text: str) -> int:
+        question = await ask(store, text)
+        right = await store.record_answer(question, Answer("alpha", text=f"{text}: alpha"))
+        left = await store.record_answer(question, Answer("beta", text=f"{text}: beta"))
+        return await store.record_battle(question, left, right)  # beta shown as A
+
+    voted_b = await battle("one")
+    await store.record_vote(voted_b, "ann", "b")
+    not_voted = await battle("two")
+    await store.record_vote(not_voted, "someone-else", "b")  # not the asker: A stands
+    tied = await battle("three")
+    await store.record_vote(tied, "ann", "tie")
+    history = await store.thread_history("slack", "general", "t1")
+    assert [t.text for t in history if t.role == "assistant"] == [
+        "one: alpha",
+        "two: beta",
+        "three: beta",
+    ]
+
+
+async def test_thread_history_keeps_the_latest_questions(store: Store) -> None:
+    for n in range(5):
+        question = await ask(store, f"q{n}")
+        await store.record_answer(question, Answer("alpha", text=f"a{n}"))
+    history = await store.thread_history("slack", "general", "t1", limit=2)
+    assert [t.text for t in history] == ["q3", "a3", "q4", "a4"]
+
+
+async def test_bulk_counts_match_the_live_vote_path(store: Store) -> None:
+    live = await Store.open(":memory:")
+    outcomes = [("zeta", "alpha", "a"), ("alpha", "zeta", "b"), ("alpha", "beta", "tie")]
+    outcomes += [("beta", "alpha", "both_bad"), ("alpha", "beta", "a")]
+    try:
+        for n, (left, right, choice) in enumerate(outcomes):
+            question = await ask(live, f"q{n}")
+            ids = [await live.record_answer(question, Answer(m, text=m)) for m in (left, right)]
+            await live.record_vote(await live.record_battle(question, *ids), "ann", choice)
+        expected = await live.pair_counts()
+    finally:
+        await live.close()
+    records = [BattleRecord(a, b, c, tstamp=float(n)) for n, (a, b, c) in enumerate(outcomes)]
+    assert await store.bulk_record_battles(records, batch=2) == 5
+    assert await store.pair_counts() == expected
+    assert expected == [PairCount("alpha", "beta", 1, 0, 1, 1), PairCount("alpha", "zeta", 0, 2)]
+
+
+async def test_bulk_skips_known_source_keys_and_refuses_nonsense(store: Store) -> None:
+    record = BattleRecord("alpha", "beta", "a", 1.0, source_key="k1")
+    assert await store.bulk_record_battles([record, record]) == 1
+    assert await store.bulk_record_battles([record]) == 0
+    assert await store.pair_counts() == [PairCount("alpha", "beta", a_wins=1)]
+    with pytest.raises(VoteRefused, match="battle itself"):
+        await store.bulk_record_battles([BattleRecord("alpha", "alpha", "a", 2.0)])
+    with pytest.raises(VoteRefused, match="unknown choice"):
+        await store.bulk_record_battles([BattleRecord("alpha", "beta", "x", 2.0)])  # type: ignore[arg-type]
+    assert await store.pair_counts() == [PairCount("alpha", "beta", a_wins=1)]
+
+
+async def test_bulk_rows_live_beside_live_ones(store: Store) -> None:
+    question = await ask(store, "live")
+    ids = [await store.record_answer(question, Answer(m, text=m)) for m in ("alpha", "beta")]
+    battle = await store.record_battle(question, *ids)
+    await store.bulk_record_battles([BattleRecord("alpha", "beta", "b", 5.0, channel="general")])
+    await store.record_vote(battle, "ann", "a")  # ids from the bulk path did not collide
+    assert await store.pair_counts("general") == [PairCount("alpha", "beta", 1, 1, 0, 0)]
+
+
+async def test_iter_battles_in_time_order(store: Store) -> None:
+    records = [
+        BattleRecord("x", "y", "a", tstamp=30.0, channel="c", user="u1"),
+        BattleRecord("y", "z", "tie", tstamp=10.0, channel="c", user="u2"),
+        BattleRecord("x", "z", "both_bad", tstamp=20.0, channel="d", user="u3"),
+    ]
+    await store.bulk_record_battles(records)
+    seen = [r async for r in store.iter_battles()]
+    assert [(r.model_a, r.model_b, r.choice, r.tstamp, r.channel, r.user) for r in seen] == [
+        ("y", "z", "tie", 10.0, "c", "u2"),
+        ("x", "z", "both_bad", 20.0, "d", "u3"),
+        ("x", "y", "a", 30.0, "c", "u1"),
+    ]
