@@ -64,9 +64,10 @@ class BattleRecord:
 class Store:
     """Async access to the arena database. Open with ``await Store.open(path)``."""
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: aiosqlite.Connection, path: str = ":memory:") -> None:
         self._db = db
-        self._write_lock = asyncio.Lock()
+        self._path = path
+        self._lock = asyncio.Lock()
         self._votes = VoteBatcher(self._transaction)
 
     @classmethod
@@ -84,7 +85,7 @@ class Store:
         except aiosqlite.Error as exc:
             await db.close()
             raise StoreError(f"cannot open the arena database at {path}: {exc}") from exc
-        return cls(db)
+        return cls(db, str(path))
 
     async def close(self) -> None:
         await self._votes.drain()
@@ -92,7 +93,7 @@ class Store:
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        async with self._write_lock:
+        async with self._lock:
             await self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
@@ -109,11 +110,28 @@ class Store:
             raise StoreError(f"arena database write failed: {exc}") from exc
 
     async def _rows(self, sql: str, params: Iterable[object] = ()) -> list[aiosqlite.Row]:
+        """A short read, taken between write transactions so it never sees half of one."""
         try:
-            async with self._db.execute(sql, tuple(params)) as cursor:
+            async with self._lock, self._db.execute(sql, tuple(params)) as cursor:
                 return list(await cursor.fetchall())
         except aiosqlite.Error as exc:
             raise StoreError(f"arena database read failed: {exc}") from exc
+
+    @asynccontextmanager
+    async def _snapshot(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A long read on its own connection: one consistent view (WAL) that blocks no vote.
+
+        An in-memory database has only its one connection, so it is read there.
+        """
+        if self._path == ":memory:":
+            yield self._db
+            return
+        db = await aiosqlite.connect(self._path)
+        try:
+            await db.execute("BEGIN")
+            yield db
+        finally:
+            await db.close()
 
     # --- questions and answers ---------------------------------------------------------
 
@@ -291,15 +309,22 @@ class Store:
         return turns
 
     async def iter_battles(self) -> AsyncIterator[BattleRecord]:
-        """Every live vote as a battle record, in the order the votes were last cast."""
+        """Every live vote as a battle record, in the order the votes were last cast.
+
+        Read from a snapshot, so votes cast during a long export neither block on it nor
+        appear in it twice.
+        """
         try:
-            async with self._db.execute(
-                "SELECT qa.model, qb.model, v.choice, v.updated_at, b.channel, v.user,"
-                " b.question_id, b.source_key FROM votes v"
-                " JOIN battles b ON b.id = v.battle_id"
-                " JOIN answers qa ON qa.id = b.answer_a JOIN answers qb ON qb.id = b.answer_b"
-                " ORDER BY v.updated_at, v.id"
-            ) as cursor:
+            async with (
+                self._snapshot() as db,
+                db.execute(
+                    "SELECT qa.model, qb.model, v.choice, v.updated_at, b.channel, v.user,"
+                    " b.question_id, b.source_key FROM votes v"
+                    " JOIN battles b ON b.id = v.battle_id"
+                    " JOIN answers qa ON qa.id = b.answer_a JOIN answers qb ON qb.id = b.answer_b"
+                    " ORDER BY v.updated_at, v.id"
+                ) as cursor,
+            ):
                 async for row in cursor:
                     yield BattleRecord(*row)
         except aiosqlite.Error as exc:

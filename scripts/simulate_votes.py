@@ -7,7 +7,8 @@ the shown order at random; it is a tie with probability ``--ties`` (a tenth of t
 "both bad"), otherwise the winner follows Bradley-Terry on the Elo scale. Battles go in
 through ``Store.bulk_record_battles``, the same path as imports, so the pair counts are
 kept exactly as for live votes. The true ratings are written to ``true_ratings.json``
-beside the database.
+beside the database. An existing database is left alone unless ``--replace`` is given,
+so a second run cannot silently double the battles.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import argparse
 import asyncio
 import json
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 
@@ -24,7 +27,10 @@ from arena.types import CHOICES
 from bot.config import Settings
 
 
-def simulate(models: int, votes: int, ties: float, seed: int) -> tuple[dict[str, float], list]:
+def simulate(
+    models: int, votes: int, ties: float, seed: int
+) -> tuple[dict[str, float], Iterator[BattleRecord]]:
+    """True ratings by name, and the battles drawn from them (lazily, oldest first)."""
     rng = np.random.default_rng(seed)
     names = [f"model-{n:03d}" for n in range(models)]
     truth = rng.normal(1000, 150, models)
@@ -35,11 +41,15 @@ def simulate(models: int, votes: int, ties: float, seed: int) -> tuple[dict[str,
     outcome = np.where(rng.random(votes) < p_a, 0, 1)  # index into CHOICES: a or b
     outcome = np.where(draw < ties, np.where(draw < ties / 10, 3, 2), outcome)
     start = time.time() - votes  # one battle a second, ending now
-    records = [
-        BattleRecord(names[i], names[j], CHOICES[o], start + n, "sim", f"voter-{n % 5000}")
-        for n, (i, j, o) in enumerate(zip(a.tolist(), b.tolist(), outcome.tolist(), strict=True))
-    ]
-    return dict(zip(names, truth.tolist(), strict=True)), records
+
+    def records() -> Iterator[BattleRecord]:
+        rows = zip(a.tolist(), b.tolist(), outcome.tolist(), strict=True)
+        for n, (i, j, o) in enumerate(rows):
+            yield BattleRecord(
+                names[i], names[j], CHOICES[o], start + n, "sim", f"voter-{n % 5000}"
+            )
+
+    return dict(zip(names, truth.tolist(), strict=True)), records()
 
 
 async def main() -> None:
@@ -48,21 +58,28 @@ async def main() -> None:
     parser.add_argument("--votes", type=int, default=1_000_000)
     parser.add_argument("--ties", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--replace", action="store_true", help="delete an existing database first")
     args = parser.parse_args()
     settings = Settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    database = settings.database_path
+    if args.replace:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{database}{suffix}").unlink(missing_ok=True)
+    elif database.exists():
+        parser.error(f"{database} exists; simulated battles go into a fresh one (--replace)")
+    database.parent.mkdir(parents=True, exist_ok=True)
     truth, records = simulate(args.models, args.votes, args.ties, args.seed)
     started = time.perf_counter()
-    store = await Store.open(settings.database_path)
+    store = await Store.open(database)
     try:
         stored = await store.bulk_record_battles(records)
     finally:
         await store.close()
     seconds = time.perf_counter() - started
-    (settings.data_dir / "true_ratings.json").write_text(json.dumps(truth, indent=1))
+    (database.parent / "true_ratings.json").write_text(json.dumps(truth, indent=1))
     print(
         f"stored {stored:,} battles among {args.models} models in {seconds:.1f} s "
-        f"({stored / seconds:,.0f}/s) into {settings.database_path}"
+        f"({stored / seconds:,.0f}/s) into {database}"
     )
 
 

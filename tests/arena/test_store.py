@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -182,3 +183,23 @@ async def test_iter_battles_in_time_order(store: Store) -> None:
         ("x", "z", "both_bad", 20.0, "d", "u3"),
         ("x", "y", "a", 30.0, "c", "u1"),
     ]
+
+
+async def test_an_export_reads_one_snapshot_while_votes_arrive(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "parley.db")
+    try:
+        battles = []
+        for n in range(3):
+            question = await ask(store, f"q{n}")
+            ids = [await store.record_answer(question, Answer(m, text=m)) for m in ("x", "y")]
+            battles.append(await store.record_battle(question, *ids))
+            await store.record_vote(battles[-1], "ann", "a")
+        reading = store.iter_battles()
+        first = await anext(reading)
+        await store.record_vote(battles[0], "ann", "b")  # moves to the end of the time order
+        await store.record_vote(battles[1], "bob", "tie")
+        rest = [record async for record in reading]
+        assert [r.choice for r in [first, *rest]] == ["a", "a", "a"]
+        assert len([r async for r in store.iter_battles()]) == 4  # a fresh read sees them
+    finally:
+        await store.close()
