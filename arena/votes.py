@@ -172,10 +172,13 @@ async def battle_models(
 async def live_votes(
     db: aiosqlite.Connection, keys: list[tuple[int, str]]
 ) -> dict[tuple[int, str], Choice]:
+    """The current vote, if any, of each (battle, user)."""
     values = ",".join("(?, ?)" for _ in keys)
     params = [part for key in keys for part in key]
+    # a join, not ``(battle_id, user) IN (VALUES ...)``: SQLite scans the table for the latter
     async with db.execute(
-        f"SELECT battle_id, user, choice FROM votes WHERE (battle_id, user) IN (VALUES {values})",
+        f"SELECT v.battle_id, v.user, v.choice FROM (VALUES {values}) AS k"
+        " JOIN votes v ON v.battle_id = k.column1 AND v.user = k.column2",
         params,
     ) as cursor:
         return {(battle_id, user): choice async for battle_id, user, choice in cursor}
