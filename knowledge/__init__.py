@@ -1,0 +1,79 @@
+"""Documents to passages: loading, chunking, embedding, indexing and hybrid search.
+
+The public names are importable from here, but each is loaded from its submodule on
+first use: ``import knowledge`` stays cheap, and Chroma, onnxruntime and numpy are
+imported only by the code paths that need them.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from .errors import EmbeddingError, IndexStoreError, KnowledgeError, LoadError, UnsupportedFile
+from .types import Hit, LoadedDocument, Passage, Section
+
+if TYPE_CHECKING:
+    from .base import KnowledgeBase
+    from .chunking import chunk_document
+    from .embed import Embedder, default_embedder, embedding_text
+    from .indexer import IndexReport, ProgressCallback
+    from .lexical import LexicalIndex
+    from .loaders import SUPPORTED_SUFFIXES, load_document
+    from .retrieve import Mode, Retriever
+    from .store import VectorStore
+
+__all__ = [
+    "SUPPORTED_SUFFIXES",
+    "Embedder",
+    "EmbeddingError",
+    "Hit",
+    "IndexReport",
+    "IndexStoreError",
+    "KnowledgeBase",
+    "KnowledgeError",
+    "LexicalIndex",
+    "LoadError",
+    "LoadedDocument",
+    "Mode",
+    "Passage",
+    "ProgressCallback",
+    "Retriever",
+    "Section",
+    "UnsupportedFile",
+    "VectorStore",
+    "chunk_document",
+    "default_embedder",
+    "embedding_text",
+    "load_document",
+]
+
+_LAZY = {
+    "KnowledgeBase": "base",
+    "chunk_document": "chunking",
+    "Embedder": "embed",
+    "default_embedder": "embed",
+    "embedding_text": "embed",
+    "IndexReport": "indexer",
+    "ProgressCallback": "indexer",
+    "LexicalIndex": "lexical",
+    "SUPPORTED_SUFFIXES": "loaders",
+    "load_document": "loaders",
+    "Mode": "retrieve",
+    "Retriever": "retrieve",
+    "VectorStore": "store",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's submodule the first time the name is asked for."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
