@@ -1,8 +1,16 @@
 """Battles as JSONL in the field names of the FastChat / Chatbot Arena battle files.
 
-``winner`` is ``model_a``, ``model_b``, ``tie`` or ``tie (bothbad)``; ``judge`` is the
-voter, as in FastChat. Import keys every battle by a hash of its identifying fields, so
-importing a file twice counts nothing twice; malformed lines are reported and skipped.
+Each line: ``model_a``, ``model_b`` (A was shown on the left), ``winner`` (``model_a``,
+``model_b``, ``tie`` or ``tie (bothbad)``), ``tstamp`` (unix seconds of the vote),
+``judge`` (the voter, FastChat's name for it), ``question_id`` and ``channel``. Import
+reads the same fields and ignores the rest (so public arena files load); a missing
+``channel`` or ``judge`` becomes ``"import"``, a missing ``tstamp`` 0.
+
+Import keys every battle by a hash of model_a, model_b, winner, tstamp, judge and
+question_id, stored with the battle, so importing a file (or a file that overlaps one
+already imported) twice counts nothing twice. Live battles carry no key: importing an
+instance's export back into the same instance would count its votes again. Malformed
+lines are reported by number and skipped; the rest still load.
 """
 
 from __future__ import annotations

@@ -1,10 +1,17 @@
 """The arena's SQLite database: every question, answer, battle, vote and thumb is a row.
 
-One aiosqlite connection in autocommit mode; every write is an explicit
-``BEGIN IMMEDIATE`` transaction taken under one asyncio lock, so concurrent tasks never
-interleave inside a transaction. A vote and the pair counts it moves commit together:
-an acknowledged vote is never lost and never counted twice. Each user's live vote on a
-battle is one outcome for the ratings; a changed mind moves the counts, not adds to them.
+Concurrency: one aiosqlite connection in autocommit mode (WAL, foreign keys on). Every
+write is an explicit ``BEGIN IMMEDIATE`` transaction taken under one asyncio lock, so
+tasks sharing the Store never interleave inside a transaction; short reads take the same
+lock, so they never see half of one. Exports read a WAL snapshot on a second connection
+and block no writer. Votes are group-committed (``arena.votes``): a vote and the pair
+counts it moves commit together, and ``record_vote`` returns only after that commit, so
+an acknowledged vote is never lost and never counted twice. Another process writing the
+same file waits up to ``busy_timeout``.
+
+Counting: each user's live vote on a battle is one outcome for the ratings (three users
+voting on one battle are three outcomes); a changed mind moves the counts, it does not
+add to them. Pair counts are kept per channel with the two models in name order.
 """
 
 from __future__ import annotations
@@ -338,7 +345,9 @@ class Store:
         """Store voted battles fast (import, simulation), keeping pair counts exact.
 
         Records whose ``source_key`` is already stored are skipped, so importing the same
-        file twice counts nothing twice. Returns how many were stored.
+        file twice counts nothing twice. Each batch is one transaction; a record that
+        cannot count (bad choice, a model against itself) raises VoteRefused and stops
+        the run, with the batches before it kept. Returns how many were stored.
         """
         stored = 0
         chunk: list[BattleRecord] = []
