@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from itertools import accumulate, pairwise
 
-from .tokens import count_tokens_batch, load_tokenizer
+from .tokens import count_tokens_batch
 from .types import LoadedDocument, Passage, Section
 
 __all__ = ["DEFAULT_MAX_TOKENS", "DEFAULT_OVERLAP_TOKENS", "chunk_document", "split_sentences"]
@@ -100,21 +100,40 @@ def units_of(paragraphs: list[str], max_tokens: int) -> list[Unit]:
 
 
 def cut_between_words(text: str, max_tokens: int) -> list[tuple[str, int]]:
-    """Pieces of at most ``max_tokens`` word pieces, cut before a word where possible."""
-    encoding = load_tokenizer().encode(text, add_special_tokens=False)
-    words, offsets = encoding.word_ids, encoding.offsets
-    pieces, start = [], 0
-    while start < len(offsets):
-        end = min(start + max_tokens, len(offsets))
-        if end < len(offsets):
-            cut = end
-            while cut > start + 1 and words[cut] == words[cut - 1]:
-                cut -= 1  # do not split a word into pieces of two passages
-            end = cut if cut > start + 1 else end
-        last = offsets[end][0] if end < len(offsets) else len(text)
-        pieces.append((text[offsets[start][0] : last].strip(), end - start))
-        start = end
+    """Pieces of at most ``max_tokens`` word pieces, cut at spaces.
+
+    Word counts come from the remembered per-word counts, so this costs no tokenizer
+    call; only a single word longer than a window (a long dotted path) is encoded.
+    """
+    words = text.split()
+    pieces: list[tuple[str, int]] = []
+    current: list[str] = []
+    size = 0
+    for word, count in zip(words, count_tokens_batch(words), strict=True):
+        if current and (size + count > max_tokens or count > max_tokens):
+            pieces.append((" ".join(current), size))
+            current, size = [], 0
+        if count > max_tokens:
+            pieces += cut_one_word(word, max_tokens)
+        else:
+            current.append(word)
+            size += count
+    if current:
+        pieces.append((" ".join(current), size))
     return pieces
+
+
+def cut_one_word(word: str, max_tokens: int) -> list[tuple[str, int]]:
+    """A word of more than ``max_tokens`` pieces, halved until every part fits.
+
+    Such words are rare (long dotted paths, data blobs), so simple beats tight here;
+    a single character is at most one piece, so the halving always ends.
+    """
+    count = count_tokens_batch([word])[0]
+    if count <= max_tokens:
+        return [(word, count)]
+    middle = len(word) // 2
+    return cut_one_word(word[:middle], max_tokens) + cut_one_word(word[middle:], max_tokens)
 
 
 def windows(units: list[Unit], max_tokens: int, overlap_tokens: int) -> list[str]:

@@ -51,7 +51,8 @@ def count_tokens_batch(texts: Sequence[str]) -> list[int]:
     words = [text.translate(DELETED_CONTROLS).split() for text in texts]
     if len(_word_counts) > MAX_REMEMBERED_WORDS:
         _word_counts.clear()
-    unknown = list({word for text_words in words for word in text_words} - _word_counts.keys())
+    # Not ``set - _word_counts.keys()``: that walks the whole dict on every call.
+    unknown = [w for w in {w for ws in words for w in ws} if w not in _word_counts]
     if unknown:
         encodings = load_tokenizer().encode_batch(unknown, add_special_tokens=False)
         _word_counts.update(zip(unknown, (len(e.ids) for e in encodings), strict=True))
