@@ -486,6 +486,7 @@ def load_xlsx(data: bytes) -> tuple[str, list[Section]]:
         raise LoadError(f"not a valid XLSX file: {exc}") from exc
     sections: list[Section] = []
     try:
+        title = book.properties.title or ""
         for sheet in book.worksheets:
             if hasattr(sheet, "reset_dimensions"):
                 sheet.reset_dimensions()  # the stored size may be wrong; read every cell
@@ -493,7 +494,7 @@ def load_xlsx(data: bytes) -> tuple[str, list[Section]]:
             sections += table_sections(rows, f"sheet {sheet.title}, ")
     finally:
         book.close()
-    return "", sections
+    return title, sections
 
 
 LOADERS: dict[str, Loader] = {

@@ -68,12 +68,26 @@ SECURITY = [
         "Secrets live in Vault under secret/platform/. Never paste a secret into Slack, a "
         "ticket or a commit. If a secret leaks, rotate it at once and tell #security.",
     ),
+    ("Heading 1", "Access levels"),
+    (
+        "p",
+        "Who may reach which environment, and who approves it. Requests go through the "
+        "#access-requests channel.",
+    ),
+    ("table", "ACCESS_LEVELS"),
     ("Heading 1", "Laptops"),
     (
         "p",
         "Laptops must have disk encryption on and lock after 5 minutes idle. Report a "
         "lost laptop to security@northwind.example within one hour.",
     ),
+]
+
+ACCESS_LEVELS = [
+    ["Environment", "Who", "Approved by", "Session length"],
+    ["staging", "Every engineer", "", "12 hours"],
+    ["production read-only", "On-call engineers", "Team lead", "8 hours"],
+    ["production admin", "Platform SREs", "Head of Security (Farah Haddad)", "2 hours"],
 ]
 
 SERVICES_HEADER = ["Service", "Owner", "Tier", "Runbook", "Slack channel", "Notes"]
@@ -90,6 +104,21 @@ SERVICES = [
     ["auth-service", "Identity squad", 1, "runbooks/auth", "#team-identity", None],
     ["search-indexer", "Discovery squad", 3, None, "#team-discovery", "Best effort; no pages"],
     ["notifications", "Platform team", 2, "runbooks/notifications", None, "Sends email and push"],
+]
+
+
+ESCALATION_CAPTION = "Escalation path by service tier (reviewed October 2026)"
+ESCALATION_HEADER = ["Tier", "First", "After 10 minutes", "After 30 minutes", "Status page"]
+ESCALATION = [
+    [
+        1,
+        "Primary on-call",
+        "Secondary on-call",
+        "Engineering manager Dana Kim",
+        "Within 15 minutes",
+    ],
+    [2, "Primary on-call", "Secondary on-call", None, "If customers notice"],
+    [3, "Owning squad channel", None, None, None],
 ]
 
 
@@ -121,7 +150,12 @@ def make_docx(path: Path) -> None:
     document = docx.Document()
     document.core_properties.title = "Security basics"
     for style, text in SECURITY:
-        if style == "p":
+        if style == "table":
+            table = document.add_table(rows=0, cols=len(ACCESS_LEVELS[0]), style="Table Grid")
+            for row in ACCESS_LEVELS:
+                for cell, value in zip(table.add_row().cells, row, strict=True):
+                    cell.text = value
+        elif style == "p":
             document.add_paragraph(text)
         else:
             document.add_paragraph(text, style=style)
@@ -132,11 +166,18 @@ def make_xlsx(path: Path) -> None:
     from openpyxl import Workbook
 
     book = Workbook()
+    book.properties.title = "Service catalogue"
     sheet = book.active
     sheet.title = "Services"
     sheet.append(SERVICES_HEADER)
     for row in SERVICES:
         sheet.append(row)
+    escalation = book.create_sheet("Escalation")
+    escalation.append([ESCALATION_CAPTION])
+    escalation.append([])
+    escalation.append(ESCALATION_HEADER)
+    for row in ESCALATION:
+        escalation.append(row)
     book.save(path)
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+from openpyxl import Workbook
+from pypdf import PdfWriter
 
 from knowledge.errors import LoadError, UnsupportedFile
 from knowledge.loaders import SUPPORTED_SUFFIXES, load_document
@@ -72,13 +75,24 @@ def test_docx_headings_and_title() -> None:
 def test_spreadsheet_rows_keep_headers_and_skip_empty_cells(name: str) -> None:
     doc = load_document(HANDBOOK / name)
     body = texts(HANDBOOK / name)
-    for junk in ("nan", "None", "Unnamed"):
+    for junk in ("nan", "None", "Unnamed", ": ;", "NaT"):
         assert junk not in body
-    assert all(s.location.endswith(f"row {n}") for n, s in enumerate(doc.sections, 2))
+    assert all(re.search(r"row \d+$", s.location) for s in doc.sections)
+    assert all(": " in s.text for s in doc.sections)
+
+
+def test_csv_rota_rows() -> None:
+    doc = load_document(HANDBOOK / "on-call-rota.csv")
+    assert doc.title == "on-call-rota"
+    assert doc.sections[0].location == "row 2"
+    assert doc.sections[0].text == (
+        "Week starting: 2026-11-02; Primary: Amara Okafor; Secondary: Jonas Weber"
+    )
 
 
 def test_xlsx_row_text_and_location() -> None:
     doc = load_document(HANDBOOK / "service-catalogue.xlsx")
+    assert doc.title == "Service catalogue"
     checkout = doc.sections[0]
     assert checkout.location == "sheet Services, row 2"
     # Notes is empty for checkout-api, so it must not appear at all
@@ -86,6 +100,34 @@ def test_xlsx_row_text_and_location() -> None:
         "Service: checkout-api; Owner: Payments squad; Tier: 1; "
         "Runbook: runbooks/checkout; Slack channel: #team-payments"
     )
+
+
+def test_xlsx_title_row_above_the_header_becomes_the_heading() -> None:
+    doc = load_document(HANDBOOK / "service-catalogue.xlsx")
+    tier3 = next(s for s in doc.sections if s.location == "sheet Escalation, row 6")
+    assert tier3.heading_path == ("Escalation path by service tier (reviewed October 2026)",)
+    assert tier3.text == "Tier: 3; First: Owning squad channel"
+
+
+def test_xlsx_sheet_without_a_header_row(tmp_path: Path) -> None:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Numbers"
+    sheet.append([2024, "Q1", 1.5])
+    sheet.append([2025, None, 2.0])
+    book.save(tmp_path / "plain.xlsx")
+    doc = load_document(tmp_path / "plain.xlsx")
+    assert [(s.text, s.location) for s in doc.sections] == [
+        ("2024; Q1; 1.5", "sheet Numbers, row 1"),
+        ("2025; 2", "sheet Numbers, row 2"),
+    ]
+
+
+def test_docx_tables_become_rows_with_headers() -> None:
+    doc = load_document(HANDBOOK / "security-basics.docx")
+    access = next(s for s in doc.sections if s.heading_path[-1] == "Access levels")
+    assert "Environment: production admin; Who: Platform SREs;" in access.text
+    assert "Environment: staging; Who: Every engineer; Session length: 12 hours" in access.text
 
 
 def test_csv_empty_cells_dropped(tmp_path: Path) -> None:
@@ -131,3 +173,54 @@ def test_unsupported_suffix(tmp_path: Path) -> None:
     path.write_bytes(b"\x89PNG")
     with pytest.raises(UnsupportedFile, match=r"unsupported file type '\.png'"):
         load_document(path)
+
+
+def test_encrypted_pdf_needs_a_password(tmp_path: Path) -> None:
+    writer = PdfWriter(clone_from=HANDBOOK / "expenses-policy.pdf")
+    writer.encrypt(user_password="secret", algorithm="RC4-128")
+    writer.write(tmp_path / "locked.pdf")
+    with pytest.raises(LoadError, match="encrypted"):
+        load_document(tmp_path / "locked.pdf")
+
+
+def test_pdf_without_text(tmp_path: Path) -> None:
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    writer.write(tmp_path / "scan.pdf")
+    with pytest.raises(LoadError, match="no extractable text"):
+        load_document(tmp_path / "scan.pdf")
+
+
+def test_binary_bytes_behind_a_text_suffix(tmp_path: Path) -> None:
+    path = tmp_path / "notes.md"
+    path.write_bytes((HANDBOOK / "security-basics.docx").read_bytes()[:4000] + b"\x00")
+    with pytest.raises(LoadError, match="binary"):
+        load_document(path)
+
+
+def test_utf16_with_a_bom_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("Übergabe on Mondays.", encoding="utf-16")
+    assert texts(path) == "Übergabe on Mondays."
+
+
+def test_html_tables_and_headings_without_a_title(tmp_path: Path) -> None:
+    path = tmp_path / "page.html"
+    path.write_text(
+        "<h2>Owners</h2><table><tr><th>Service</th><th>Team</th><th>Pager</th></tr>"
+        "<tr><td>auth</td><td>Identity</td><td></td></tr></table>"
+        "<footer>Copyright</footer>"
+    )
+    doc = load_document(path)
+    assert doc.title == "page"
+    assert [(s.heading_path, s.text) for s in doc.sections] == [
+        (("Owners",), "Service: auth; Team: Identity")
+    ]
+
+
+def test_every_library_failure_is_a_load_error(tmp_path: Path) -> None:
+    path = tmp_path / "half.docx"
+    path.write_bytes((HANDBOOK / "security-basics.docx").read_bytes()[:2000])
+    with pytest.raises(LoadError) as caught:
+        load_document(path)
+    assert caught.value.__cause__ is not None
