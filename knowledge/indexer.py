@@ -112,6 +112,7 @@ class Indexer:
         manifest = self._manifest()
         files = list(walk(roots))
         pending: list[PendingFile] = []
+        waiting = 0  # passages in ``pending``
         seen: set[str] = set()
         for done, path in enumerate(files, 1):
             source = path.resolve().as_posix()
@@ -119,13 +120,14 @@ class Indexer:
             item = self._examine(path, source, manifest.get(source), report)
             if item is not None:
                 pending.append(item)
+                waiting += len(item.passages)
                 if source in manifest:
                     report.changed += 1
                 else:
                     report.added += 1
-                if sum(len(f.passages) for f in pending) >= self._batch_size:
+                if waiting >= self._batch_size:
                     self._flush(pending)
-                    pending = []
+                    pending, waiting = [], 0
             if progress:
                 progress(source, done, len(files))
         self._flush(pending)
@@ -166,7 +168,11 @@ class Indexer:
         try:
             passages = chunk_document(load_document(path))
         except LoadError as exc:
-            report.skipped.append((source, str(exc)))
+            reason = str(exc)
+            if known:  # its old passages describe content the file no longer has
+                self._forget(source)
+                reason += " (its earlier passages were removed)"
+            report.skipped.append((source, reason))
             return None
         return PendingFile(source, stat.st_size, stat.st_mtime_ns, digest, passages)
 
@@ -193,10 +199,14 @@ class Indexer:
     ) -> int:
         gone = [path for path in manifest if path not in seen and under(path, roots)]
         for path in gone:
-            self._delete(self._lexical.ids_for_source(path))
-            with self._db:
-                self._db.execute("DELETE FROM manifest WHERE path = ?", (path,))
+            self._forget(path)
         return len(gone)
+
+    def _forget(self, source: str) -> None:
+        """Drop a file's passages, then its manifest row (so a kill in between is redone)."""
+        self._delete(self._lexical.ids_for_source(source))
+        with self._db:
+            self._db.execute("DELETE FROM manifest WHERE path = ?", (source,))
 
     def _drop_orphans(self, roots: list[str]) -> None:
         """Passages an interrupted run wrote for files it never recorded, and stray vectors."""
@@ -204,9 +214,10 @@ class Indexer:
         for source in self._lexical.sources():
             if source not in recorded and under(source, roots):
                 self._delete(self._lexical.ids_for_source(source))
-        if self._vectors.count() != self._lexical.count():
-            known = set(self._lexical.get(list(self._vectors.ids())))
-            self._vectors.delete([i for i in self._vectors.ids() if i not in known])
+        if self._vectors.count() != self._lexical.count():  # killed between the two writes
+            stored = list(self._vectors.ids())
+            known = set(self._lexical.get(stored))
+            self._vectors.delete([i for i in stored if i not in known])
 
     def _delete(self, ids: list[str]) -> None:
         if ids:
