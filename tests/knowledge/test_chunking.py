@@ -5,6 +5,9 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
+import pytest
+
+from knowledge import chunking
 from knowledge.chunking import chunk_document, split_sentences
 from knowledge.loaders import load_document
 from knowledge.tokens import count_tokens
@@ -56,3 +59,60 @@ def test_handbook_chunks_fit_the_window() -> None:
     path = Path(__file__).resolve().parents[2] / "examples/handbook/deploys-and-rollbacks.md"
     passages = chunk_document(load_document(path))
     assert passages and all(count_tokens(p.text) <= 200 for p in passages)
+
+
+def test_overlap_is_whole_sentences_within_the_budget() -> None:
+    passages = chunk_document(doc(Section(LONG)), max_tokens=120, overlap_tokens=32)
+    for first, second in itertools.pairwise(passages):
+        shared = [s for s in split_sentences(second.text) if s in split_sentences(first.text)]
+        assert shared and second.text.startswith(" ".join(shared))
+        assert count_tokens(" ".join(shared)) <= 32
+
+
+def test_no_overlap_when_asked_for_none() -> None:
+    passages = chunk_document(doc(Section(LONG)), max_tokens=120, overlap_tokens=0)
+    sentences = [s for p in passages for s in split_sentences(p.text)]
+    assert sentences == split_sentences(LONG)
+
+
+def test_windows_prefer_to_end_at_a_paragraph() -> None:
+    paragraph = " ".join(f"Step {i} of the rollback is described here." for i in range(12))
+    text = "\n\n".join([paragraph, paragraph.replace("rollback", "deploy")] * 2)
+    passages = chunk_document(doc(Section(text)), max_tokens=200, overlap_tokens=0)
+    assert len(passages) > 1
+    assert [p.text for p in passages[:2]] == [paragraph, paragraph.replace("rollback", "deploy")]
+
+
+def test_rows_stay_as_they_are() -> None:
+    rows = [Section(f"Service: s{n}; Owner: Team {n}", (), f"sheet S, row {n}") for n in (2, 3)]
+    passages = chunk_document(doc(*rows))
+    assert [(p.text, p.location) for p in passages] == [
+        ("Service: s2; Owner: Team 2", "sheet S, row 2"),
+        ("Service: s3; Owner: Team 3", "sheet S, row 3"),
+    ]
+
+
+def test_different_text_or_place_gives_different_ids() -> None:
+    base = chunk_document(doc(Section("Meals: 60 EUR a day.", ("Expenses",))))[0].id
+    assert chunk_document(doc(Section("Meals: 60 EUR a day.", ("Expenses",))))[0].id == base
+    others = [
+        doc(Section("Meals: 65 EUR a day.", ("Expenses",))),
+        doc(Section("Meals: 60 EUR a day.", ("Travel",))),
+        doc(Section("Meals: 60 EUR a day.", ("Expenses",), "page 2")),
+    ]
+    assert {chunk_document(d)[0].id for d in others}.isdisjoint({base})
+    assert len({chunk_document(d)[0].id for d in others}) == 3
+
+
+def test_identical_sections_are_one_passage() -> None:
+    twice = doc(Section("Same words.", ("A",)), Section("Same words.", ("A",)))
+    assert len(chunk_document(twice)) == 1
+
+
+def test_bad_limits_are_refused() -> None:
+    with pytest.raises(ValueError):
+        chunk_document(doc(Section("x")), max_tokens=10, overlap_tokens=10)
+
+
+def test_all_lists_the_public_names() -> None:
+    assert set(chunking.__all__) <= set(dir(chunking))
