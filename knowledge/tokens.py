@@ -7,7 +7,8 @@ data (see data/NOTICE.md) because the package that ships it would pull in torch.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import ChainMap
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from importlib import resources
 
@@ -49,11 +50,15 @@ def count_tokens_batch(texts: Sequence[str]) -> list[int]:
     and remembered: chunking a corpus then tokenizes a small share of its text.
     """
     words = [text.translate(DELETED_CONTROLS).split() for text in texts]
-    if len(_word_counts) > MAX_REMEMBERED_WORDS:
-        _word_counts.clear()
     # Not ``set - _word_counts.keys()``: that walks the whole dict on every call.
     unknown = [w for w in {w for ws in words for w in ws} if w not in _word_counts]
+    new: dict[str, int] = {}
     if unknown:
         encodings = load_tokenizer().encode_batch(unknown, add_special_tokens=False)
-        _word_counts.update(zip(unknown, (len(e.ids) for e in encodings), strict=True))
-    return [sum(map(_word_counts.__getitem__, text_words)) for text_words in words]
+        new = dict(zip(unknown, (len(e.ids) for e in encodings), strict=True))
+        if len(_word_counts) + len(new) <= MAX_REMEMBERED_WORDS:
+            _word_counts.update(new)  # only ever grows, so concurrent callers stay safe
+            new = {}
+    # Once memory is full, a batch's new words are counted without being kept.
+    counts: Mapping[str, int] = ChainMap(new, _word_counts) if new else _word_counts
+    return [sum(map(counts.__getitem__, text_words)) for text_words in words]

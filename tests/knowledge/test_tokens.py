@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from knowledge import tokens
 from knowledge.tokens import count_tokens, count_tokens_batch, load_tokenizer
 
@@ -32,3 +34,11 @@ def test_tokenizer_is_loaded_once() -> None:
 
 def test_all_lists_the_public_names() -> None:
     assert sorted(tokens.__all__) == ["count_tokens", "count_tokens_batch", "load_tokenizer"]
+
+
+def test_counts_stay_exact_once_memory_is_full(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tokens, "MAX_REMEMBERED_WORDS", len(tokens._word_counts))
+    text = "zqxjkvb-unremembered frobnicated"
+    expected = len(load_tokenizer().encode(text, add_special_tokens=False).ids)
+    assert count_tokens_batch([text, "plain"]) == [expected, 1]
+    assert "frobnicated" not in tokens._word_counts
