@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+
+import numpy as np
 
 from .embed import Embedder, default_embedder
 from .indexer import DEFAULT_EMBED_BATCH, Indexer, IndexReport, ProgressCallback
@@ -12,16 +14,43 @@ from .retrieve import Mode, Retriever
 from .store import VectorStore
 from .types import Hit
 
-__all__ = ["KnowledgeBase"]
+__all__ = ["KnowledgeBase", "LazyEmbedder"]
+
+
+class LazyEmbedder:
+    """An embedder loaded on its first use, so an unchanged re-index or a lexical search
+    never pays for loading the model."""
+
+    def __init__(self, load: Callable[[], Embedder]) -> None:
+        self._load = load
+        self._loaded: Embedder | None = None
+
+    @property
+    def loaded(self) -> Embedder:
+        if self._loaded is None:
+            self._loaded = self._load()
+        return self._loaded
+
+    @property
+    def name(self) -> str:
+        return self.loaded.name
+
+    @property
+    def dim(self) -> int:
+        return self.loaded.dim
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return self.loaded.embed(texts)
 
 
 class KnowledgeBase:
     """Both indexes of one data directory (or a Chroma server), behind four methods."""
 
-    def __init__(self, lexical: LexicalIndex, vectors: VectorStore, embedder: Embedder | None):
+    def __init__(self, lexical: LexicalIndex, vectors: VectorStore, embedder: Embedder) -> None:
         self._lexical = lexical
         self._vectors = vectors
         self._embedder = embedder
+        self._retriever = Retriever(embedder, vectors, lexical)
 
     @classmethod
     def open(
@@ -38,14 +67,8 @@ class KnowledgeBase:
             if chroma_host
             else VectorStore.persistent(index_dir / "chroma")
         )
-        return cls(LexicalIndex(index_dir / "lexical.db"), vectors, embedder)
-
-    @property
-    def embedder(self) -> Embedder:
-        """Loaded on first use, so an unchanged re-index never pays for the model."""
-        if self._embedder is None:
-            self._embedder = default_embedder()
-        return self._embedder
+        lexical = LexicalIndex(index_dir / "lexical.db")
+        return cls(lexical, vectors, embedder or LazyEmbedder(default_embedder))
 
     def index(
         self,
@@ -55,15 +78,15 @@ class KnowledgeBase:
         batch_size: int = DEFAULT_EMBED_BATCH,
     ) -> IndexReport:
         """Bring the index in line with the files under ``paths``; see ``Indexer``."""
-        indexer = Indexer(
-            self._lexical, self._vectors, lambda: self.embedder, batch_size=batch_size
-        )
+        indexer = Indexer(self._lexical, self._vectors, self._embedder, batch_size=batch_size)
         return indexer.run(paths, progress)
 
     def search(self, query: str, k: int = 5, mode: Mode = "hybrid") -> list[Hit]:
-        return Retriever(self.embedder, self._vectors, self._lexical).search(query, k, mode)
+        """The ``k`` best passages for ``query``; see ``Retriever.search``."""
+        return self._retriever.search(query, k, mode)
 
     def count(self) -> int:
+        """Passages in the index."""
         return self._lexical.count()
 
     def close(self) -> None:

@@ -93,13 +93,13 @@ class Indexer:
         self,
         lexical: LexicalIndex,
         vectors: VectorStore,
-        embedder: Callable[[], Embedder],
+        embedder: Embedder,
         *,
         batch_size: int = DEFAULT_EMBED_BATCH,
     ) -> None:
         self._lexical = lexical
         self._vectors = vectors
-        self._embedder = embedder  # a factory: unchanged runs never load the model
+        self._embedder = embedder
         self._batch_size = batch_size
         self._db = lexical.connection
         with self._db:
@@ -180,7 +180,7 @@ class Indexer:
         """Embed and write every pending passage, then retire old ones and record the files."""
         passages = [p for f in pending for p in f.passages]
         if passages:
-            vectors = self._embedder().embed([embedding_text(p) for p in passages])
+            vectors = self._embedder.embed([embedding_text(p) for p in passages])
             self._vectors.upsert(passages, vectors)
             self._lexical.upsert(passages)
         for item in pending:

@@ -1,0 +1,94 @@
+"""KnowledgeBase: what it creates on disk, reopening, laziness, and the real handbook."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+import knowledge.base
+from knowledge.base import KnowledgeBase
+from knowledge.errors import IndexStoreError
+from tests.conftest import HANDBOOK, HashEmbedder
+
+
+@pytest.fixture
+def docs(tmp_path: Path) -> Path:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "parking.md").write_text("# Parking\n\nVisitors park on level minus two.\n")
+    (folder / "lunch.md").write_text("# Lunch\n\nThe canteen serves lunch from noon.\n")
+    return folder
+
+
+def test_open_lays_out_the_index_folder(tmp_path: Path) -> None:
+    index = tmp_path / "deep" / "index"
+    with KnowledgeBase.open(index, embedder=HashEmbedder()) as kb:
+        assert kb.count() == 0
+        assert kb.search("anything", 5) == []
+    assert (index / "lexical.db").is_file()
+    assert (index / "chroma").is_dir()
+
+
+def test_reopened_index_answers_and_knows_its_files(tmp_path: Path, docs: Path) -> None:
+    with KnowledgeBase.open(tmp_path / "index", embedder=HashEmbedder()) as kb:
+        kb.index([docs])
+    with KnowledgeBase.open(tmp_path / "index", embedder=HashEmbedder()) as kb:
+        assert Path(kb.search("where do visitors park", 1)[0].passage.source).name == "parking.md"
+        assert kb.index([docs]).unchanged == 2
+
+
+def test_unchanged_reindex_never_loads_the_model(
+    tmp_path: Path, docs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with KnowledgeBase.open(tmp_path / "index", embedder=HashEmbedder()) as kb:
+        kb.index([docs])
+
+    def no_model():
+        raise AssertionError("the embedding model was loaded")
+
+    monkeypatch.setattr(knowledge.base, "default_embedder", no_model)
+    with KnowledgeBase.open(tmp_path / "index") as kb:
+        report = kb.index([docs])
+        assert (report.unchanged, report.passages) == (2, 2)
+        assert kb.search("canteen", 1, mode="lexical")  # lexical search needs no model either
+
+
+def test_a_closed_knowledge_base_fails_clearly(tmp_path: Path, docs: Path) -> None:
+    with KnowledgeBase.open(tmp_path / "index", embedder=HashEmbedder()) as kb:
+        kb.index([docs])
+    with pytest.raises(IndexStoreError):
+        kb.search("canteen", 1, mode="lexical")
+
+
+@pytest.fixture(scope="module")
+def handbook_kb(tmp_path_factory: pytest.TempPathFactory, real_embedder):
+    if not HANDBOOK.is_dir():
+        pytest.skip("examples/handbook is not present")
+    copy = tmp_path_factory.mktemp("handbook") / "handbook"
+    shutil.copytree(HANDBOOK, copy)
+    with KnowledgeBase.open(copy.parent / "index", embedder=real_embedder) as kb:
+        report = kb.index([copy])
+        assert report.added == len(list(HANDBOOK.iterdir())) and not report.skipped
+        yield kb
+
+
+@pytest.mark.parametrize(
+    ("question", "expected_file"),
+    [
+        ("How do I roll back a deploy?", "deploys-and-rollbacks.md"),
+        ("Can I deploy on a Friday afternoon?", "deploys-and-rollbacks.md"),
+        ("What is the home office budget for a chair or monitor?", "expenses-policy.pdf"),
+        ("Who should write the postmortem after a SEV1?", "incident-process.html"),
+        ("How much is the on-call stipend?", "on-call.md"),
+        ("Which squad owns checkout-api?", "service-catalogue.xlsx"),
+        ("Where are secrets stored?", "security-basics.docx"),
+        ("What is an error budget?", "glossary.txt"),
+    ],
+)
+def test_handbook_questions_find_the_right_file(
+    handbook_kb: KnowledgeBase, question: str, expected_file: str
+) -> None:
+    hits = handbook_kb.search(question, 3)
+    assert Path(hits[0].passage.source).name == expected_file
