@@ -79,6 +79,8 @@ class Store:
 
     @classmethod
     async def open(cls, path: Path | str) -> Store:
+        if str(path) != ":memory:" and not Path(path).parent.is_dir():
+            raise StoreError(f"cannot open the arena database at {path}: no such folder")
         try:
             db = await aiosqlite.connect(str(path), isolation_level=None)
         except aiosqlite.Error as exc:
@@ -295,6 +297,8 @@ class Store:
         if they chose B; a tie, both bad or no vote keeps "Model A"), otherwise the first
         answer that did not fail. A question with no such answer gives only its turn.
         """
+        if limit <= 0:
+            return []
         rows = await self._rows(
             "SELECT q.text, a.text FROM ("
             "  SELECT q.id, q.text, COALESCE("

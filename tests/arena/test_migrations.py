@@ -108,5 +108,8 @@ async def test_a_failing_step_is_rolled_back_and_not_recorded() -> None:
 
 
 async def test_an_unopenable_path_is_a_store_error(tmp_path: Path) -> None:
-    with pytest.raises(StoreError, match="cannot open"):
+    with pytest.raises(StoreError, match="no such folder"):
         await Store.open(tmp_path / "missing-folder" / "parley.db")
+    (tmp_path / "notes.db").write_bytes(b"not a database, just text " * 100)
+    with pytest.raises(StoreError, match="cannot open"):
+        await Store.open(tmp_path / "notes.db")

@@ -129,6 +129,7 @@ async def test_thread_history_keeps_the_latest_questions(store: Store) -> None:
         await store.record_answer(question, Answer("alpha", text=f"a{n}"))
     history = await store.thread_history("slack", "general", "t1", limit=2)
     assert [t.text for t in history] == ["q3", "a3", "q4", "a4"]
+    assert await store.thread_history("slack", "general", "t1", limit=0) == []
 
 
 async def test_bulk_counts_match_the_live_vote_path(store: Store) -> None:
