@@ -174,10 +174,13 @@ def markdown_blocks(lines: list[str]) -> Iterator[Block]:
 
 
 RST_ADORNMENT = re.compile(r"^([!-/:-@\[-`{-~])\1+\s*$")
+RST_ROLE = re.compile(r":[a-z][\w:.+-]*:`~?([^`<]+?)\s*(?:<[^>`]*>)?`")  # :mod:`json` -> json
 
 
 def load_rst(data: bytes) -> tuple[str, list[Section]]:
-    return sections_from_blocks(rst_blocks(decode_text(data).splitlines()))
+    """Role markup is unwrapped first, so titles and passages read as plain words."""
+    text = RST_ROLE.sub(r"\1", decode_text(data))
+    return sections_from_blocks(rst_blocks(text.splitlines()))
 
 
 def rst_blocks(lines: list[str]) -> Iterator[Block]:

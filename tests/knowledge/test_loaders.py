@@ -42,10 +42,18 @@ def test_markdown_code_fences_are_not_headings(tmp_path: Path) -> None:
 
 def test_rst_underlined_headings(tmp_path: Path) -> None:
     path = tmp_path / "guide.rst"
-    path.write_text("Guide\n=====\n\nIntro.\n\nInstall\n-------\n\nRun pip.\n")
+    path.write_text(
+        "=====\nGuide\n=====\n\nIntro.\n\n:mod:`json` usage\n-----------------\n\n"
+        "Call :func:`~json.dumps` or see :ref:`the guide <guide>`.\n\nNotes\n~~~~~\n\nEnd.\n"
+    )
     doc = load_document(path)
     assert doc.title == "Guide"
-    assert doc.sections[-1].heading_path == ("Guide", "Install")
+    assert [s.heading_path for s in doc.sections] == [
+        ("Guide",),
+        ("Guide", "json usage"),
+        ("Guide", "json usage", "Notes"),
+    ]
+    assert doc.sections[1].text == "Call json.dumps or see the guide."
 
 
 def test_html_drops_scripts_and_navigation_and_keeps_headings() -> None:
