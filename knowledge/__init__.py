@@ -7,13 +7,13 @@ imported only by the code paths that need them.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+import importlib
+import typing
 
 from .errors import EmbeddingError, IndexStoreError, KnowledgeError, LoadError, UnsupportedFile
 from .types import Hit, LoadedDocument, Passage, Section
 
-if TYPE_CHECKING:
+if typing.TYPE_CHECKING:
     from .base import KnowledgeBase
     from .chunking import chunk_document
     from .embed import Embedder, default_embedder, embedding_text
@@ -65,12 +65,12 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     """Import a public name's submodule the first time the name is asked for."""
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f".{module}", __name__), name)
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
     globals()[name] = value  # later lookups skip this function
     return value
 

@@ -52,7 +52,7 @@ class IndexReport:
 
 
 @dataclass
-class PendingFile:
+class _PendingFile:
     """A parsed file waiting for its passages to be embedded and written."""
 
     path: str
@@ -63,13 +63,13 @@ class PendingFile:
 
 
 @dataclass(frozen=True)
-class ManifestRow:
+class _ManifestRow:
     size: int
     mtime_ns: int
     sha256: str
 
 
-def walk(roots: Sequence[Path]) -> Iterator[Path]:
+def _walk(roots: Sequence[Path]) -> Iterator[Path]:
     """Files under the roots, in a stable order, skipping hidden files and folders."""
     for root in roots:
         if root.is_file():
@@ -82,7 +82,7 @@ def walk(roots: Sequence[Path]) -> Iterator[Path]:
                     yield Path(folder) / name
 
 
-def under(path: str, roots: Sequence[str]) -> bool:
+def _under(path: str, roots: Sequence[str]) -> bool:
     return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
 
 
@@ -110,8 +110,8 @@ class Indexer:
         report = IndexReport()
         roots = [p.resolve() for p in paths]
         manifest = self._manifest()
-        files = list(walk(roots))
-        pending: list[PendingFile] = []
+        files = list(_walk(roots))
+        pending: list[_PendingFile] = []
         waiting = 0  # passages in ``pending``
         seen: set[str] = set()
         for done, path in enumerate(files, 1):
@@ -137,14 +137,14 @@ class Indexer:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _manifest(self) -> dict[str, ManifestRow]:
+    def _manifest(self) -> dict[str, _ManifestRow]:
         rows = self._db.execute("SELECT path, size, mtime_ns, sha256 FROM manifest")
-        return {path: ManifestRow(size, mtime, sha) for path, size, mtime, sha in rows}
+        return {path: _ManifestRow(size, mtime, sha) for path, size, mtime, sha in rows}
 
     def _examine(
-        self, path: Path, source: str, known: ManifestRow | None, report: IndexReport
-    ) -> PendingFile | None:
-        """A PendingFile when the file is new or changed; None when unchanged or skipped."""
+        self, path: Path, source: str, known: _ManifestRow | None, report: IndexReport
+    ) -> _PendingFile | None:
+        """A _PendingFile when the file is new or changed; None when unchanged or skipped."""
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
             report.skipped.append((source, f"unsupported file type {path.suffix or '(none)'!r}"))
             return None
@@ -174,9 +174,9 @@ class Indexer:
                 reason += " (its earlier passages were removed)"
             report.skipped.append((source, reason))
             return None
-        return PendingFile(source, stat.st_size, stat.st_mtime_ns, digest, passages)
+        return _PendingFile(source, stat.st_size, stat.st_mtime_ns, digest, passages)
 
-    def _flush(self, pending: list[PendingFile]) -> None:
+    def _flush(self, pending: list[_PendingFile]) -> None:
         """Embed and write every pending passage, then retire old ones and record the files."""
         passages = [p for f in pending for p in f.passages]
         if passages:
@@ -195,9 +195,9 @@ class Indexer:
                 )
 
     def _remove_missing(
-        self, manifest: dict[str, ManifestRow], seen: set[str], roots: list[str]
+        self, manifest: dict[str, _ManifestRow], seen: set[str], roots: list[str]
     ) -> int:
-        gone = [path for path in manifest if path not in seen and under(path, roots)]
+        gone = [path for path in manifest if path not in seen and _under(path, roots)]
         for path in gone:
             self._forget(path)
         return len(gone)
@@ -212,7 +212,7 @@ class Indexer:
         """Passages an interrupted run wrote for files it never recorded, and stray vectors."""
         recorded = set(self._manifest())
         for source in self._lexical.sources():
-            if source not in recorded and under(source, roots):
+            if source not in recorded and _under(source, roots):
                 self._delete(self._lexical.ids_for_source(source))
         if self._vectors.count() != self._lexical.count():  # killed between the two writes
             stored = list(self._vectors.ids())
