@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from knowledge.base import KnowledgeBase
+from knowledge.lexical import LexicalIndex
+from knowledge.store import VectorStore
 from tests.conftest import HashEmbedder
 
 
@@ -151,3 +153,63 @@ def test_handbook_moved_files_are_found_again(tmp_path: Path, hash_embedder: Has
         report = kb.index([copy])
         assert (report.added, report.removed) == (1, 1)
         assert kb.count() == first.passages
+
+
+def test_file_that_turns_unreadable_loses_its_old_passages(kb: KnowledgeBase, docs: Path):
+    kb.index([docs])
+    (docs / "lunch.md").write_bytes(b"")
+    report = kb.index([docs])
+    (path, reason), *_ = report.skipped
+    assert Path(path).name == "lunch.md" and "earlier passages were removed" in reason
+    assert kb.count() == 2
+    assert "lunch.md" not in sources(kb, "canteen lunch noon")
+    (docs / "lunch.md").write_text("# Lunch\n\nThe canteen serves lunch from noon.\n")
+    assert kb.index([docs]).added == 1  # back as a new file
+
+
+def test_interrupt_from_the_progress_callback(tmp_path: Path, docs: Path) -> None:
+    for n in range(6):
+        (docs / f"extra{n}.md").write_text(f"# Extra {n}\n\nExtra fact number {n}.\n")
+
+    def stop_at_fifth(path: str, done: int, total: int) -> None:
+        if done == 5:
+            raise KeyboardInterrupt
+
+    index = tmp_path / "index"
+    with KnowledgeBase.open(index, embedder=HashEmbedder()) as kb:
+        with pytest.raises(KeyboardInterrupt):
+            kb.index([docs], stop_at_fifth, batch_size=1)
+        assert kb.count() >= 1 and kb.search("extra fact", 1)
+        report = kb.index([docs])
+        assert report.added + report.unchanged == 9 and report.added >= 1
+        assert kb.count() == 9
+
+
+class LexicalDyingAfterVectors(LexicalIndex):
+    """Killed between the vector write and the lexical write of its n-th batch."""
+
+    def __init__(self, path: Path, die_on_upsert: int) -> None:
+        super().__init__(path)
+        self.upserts = 0
+        self.die_on_upsert = die_on_upsert
+
+    def upsert(self, passages) -> None:
+        self.upserts += 1
+        if self.upserts == self.die_on_upsert:
+            raise KeyboardInterrupt
+        super().upsert(passages)
+
+
+def test_kill_between_the_two_stores_leaves_no_stray_vectors(tmp_path: Path, docs: Path):
+    index = tmp_path / "index"
+    index.mkdir()
+    vectors = VectorStore.persistent(index / "chroma")
+    lexical = LexicalDyingAfterVectors(index / "lexical.db", die_on_upsert=2)
+    with KnowledgeBase(lexical, vectors, HashEmbedder()) as kb, pytest.raises(KeyboardInterrupt):
+        kb.index([docs], batch_size=1)  # lunch.md written, parking.md only in Chroma
+    assert (vectors.count(), LexicalIndex(index / "lexical.db").count()) == (2, 1)
+    (docs / "parking.md").unlink()  # so no redo will overwrite its stray vector
+    with KnowledgeBase(LexicalIndex(index / "lexical.db"), vectors, HashEmbedder()) as kb:
+        report = kb.index([docs])
+        assert kb.count() == vectors.count() == 2
+        assert (report.added, report.unchanged, report.removed) == (1, 1, 0)
