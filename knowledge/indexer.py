@@ -108,7 +108,12 @@ class Indexer:
     def run(self, paths: Sequence[Path], progress: ProgressCallback | None = None) -> IndexReport:
         started = time.perf_counter()
         report = IndexReport()
-        roots = [p.resolve() for p in paths]
+        roots = []
+        for root in (p.resolve() for p in paths):
+            if root.exists():
+                roots.append(root)
+            else:  # left out of removal too: a typo or an unmounted disk must not wipe files
+                report.skipped.append((root.as_posix(), "no such file or folder"))
         manifest = self._manifest()
         files = list(_walk(roots))
         pending: list[_PendingFile] = []

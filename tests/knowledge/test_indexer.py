@@ -213,3 +213,11 @@ def test_kill_between_the_two_stores_leaves_no_stray_vectors(tmp_path: Path, doc
         report = kb.index([docs])
         assert kb.count() == vectors.count() == 2
         assert (report.added, report.unchanged, report.removed) == (1, 1, 0)
+
+
+def test_missing_root_is_reported_and_removes_nothing(kb: KnowledgeBase, docs: Path) -> None:
+    kb.index([docs])
+    shutil.move(docs, docs.with_name("moved"))
+    report = kb.index([docs])
+    assert report.skipped == [(docs.as_posix(), "no such file or folder")]
+    assert report.removed == 0 and kb.count() == 3
