@@ -82,7 +82,7 @@ def weighted_fusion(
     d_floor, lex_floor = min(d.values(), default=0.0), min(lex.values(), default=0.0)
     fused = {
         i: dense_weight * d.get(i, d_floor) + (1 - dense_weight) * lex.get(i, lex_floor)
-        for i in d.keys() | lex.keys()
+        for i in dict.fromkeys([*d, *lex])  # ordered, so ties break the same way each run
     }
     return sorted(fused.items(), key=lambda kv: kv[1], reverse=True)
 
@@ -96,22 +96,31 @@ def reciprocal_rank_fusion(*lists: Ranked, k: int = RRF_K) -> Ranked:
     return sorted(fused.items(), key=lambda kv: kv[1], reverse=True)
 
 
-def collapse_duplicates(hits: Sequence[Hit]) -> list[Hit]:
+def collapse_duplicates(hits: Sequence[Hit], limit: int | None = None) -> list[Hit]:
     """Keep the best of passages that say the same thing (same or nearly the same words),
-    so one chunk indexed from two copies of a file cannot fill a prompt alone."""
+    so one chunk indexed from two copies of a file cannot fill a prompt alone. Stops once
+    ``limit`` hits are kept."""
     kept: list[Hit] = []
     seen: list[set[str]] = []
     for hit in hits:
+        if limit is not None and len(kept) >= limit:
+            break
         words = set(WORD.findall(hit.passage.text.lower()))
-        if any(jaccard(words, other) >= DUPLICATE_JACCARD for other in seen):
+        if any(near_duplicate(words, other) for other in seen):
             continue
         kept.append(hit)
         seen.append(words)
     return kept
 
 
-def jaccard(a: set[str], b: set[str]) -> float:
-    return len(a & b) / len(a | b) if a or b else 1.0
+def near_duplicate(a: set[str], b: set[str]) -> bool:
+    """Word-set Jaccard at or above DUPLICATE_JACCARD; sets whose sizes differ too much
+    cannot get there, so most pairs are settled without an intersection."""
+    small, large = sorted((len(a), len(b)))
+    if small < DUPLICATE_JACCARD * large:
+        return False
+    union = len(a | b)
+    return union == 0 or len(a & b) >= DUPLICATE_JACCARD * union
 
 
 class Retriever:
@@ -152,7 +161,7 @@ class Retriever:
         ranked = ranked[: 3 * k]  # room for duplicates to fall out
         passages = self._lexical.get([i for i, _ in ranked])
         hits = [Hit(passages[i], s) for i, s in ranked if i in passages]
-        return collapse_duplicates(hits)[:k]
+        return collapse_duplicates(hits, limit=k)
 
     def _dense(self, query: str, k: int) -> Ranked:
         vector = self._embedder.embed([query])[0]

@@ -52,7 +52,8 @@ def ids(hits: list[Hit]) -> list[str]:
     ],
 )
 def test_hybrid_puts_the_right_passage_first(retriever, query, expected):
-    assert ids(retriever.search(query, k=3))[0] == expected
+    best = ids(retriever.search(query, k=3))[0]
+    assert best.removesuffix("-copy") == expected  # the copy ties with the original
 
 
 @pytest.mark.parametrize("mode", ["dense", "lexical", "hybrid"])
@@ -92,6 +93,7 @@ def test_near_duplicates_collapse_but_different_passages_stay(make_passage):
         for n, t in enumerate([base, near, changed, other])
     ]
     assert ids(collapse_duplicates(hits)) == ["0", "3"]
+    assert ids(collapse_duplicates(hits, limit=1)) == ["0"]
 
 
 def test_weighted_fusion_rewards_agreement_and_honours_weights():
