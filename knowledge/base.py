@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-
-import numpy as np
+from typing import Any, TypeVar, cast
 
 from .embed import Embedder, default_embedder
 from .indexer import DEFAULT_EMBED_BATCH, Indexer, IndexReport, ProgressCallback
@@ -14,33 +13,28 @@ from .retrieve import Mode, Retriever
 from .store import VectorStore
 from .types import Hit
 
-__all__ = ["KnowledgeBase", "LazyEmbedder"]
+__all__ = ["KnowledgeBase", "deferred"]
+
+T = TypeVar("T")
 
 
-class LazyEmbedder:
-    """An embedder loaded on its first use, so an unchanged re-index or a lexical search
-    never pays for loading the model."""
+class _Deferred:
+    """Stands in for an object that is costly to build, and builds it on first use."""
 
-    def __init__(self, load: Callable[[], Embedder]) -> None:
-        self._load = load
-        self._loaded: Embedder | None = None
+    def __init__(self, build: Callable[[], Any]) -> None:
+        self._build = build
+        self._built: Any = None
 
-    @property
-    def loaded(self) -> Embedder:
-        if self._loaded is None:
-            self._loaded = self._load()
-        return self._loaded
+    def __getattr__(self, name: str) -> Any:  # only called for names not set above
+        if self._built is None:
+            self._built = self._build()
+        return getattr(self._built, name)
 
-    @property
-    def name(self) -> str:
-        return self.loaded.name
 
-    @property
-    def dim(self) -> int:
-        return self.loaded.dim
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        return self.loaded.embed(texts)
+def deferred(build: Callable[[], T]) -> T:
+    """``build()``'s result, built only when first used: loading the model or opening
+    Chroma takes seconds, and an unchanged re-index or a lexical search needs neither."""
+    return cast(T, _Deferred(build))
 
 
 class KnowledgeBase:
@@ -62,13 +56,14 @@ class KnowledgeBase:
         embedder: Embedder | None = None,
     ) -> KnowledgeBase:
         index_dir.mkdir(parents=True, exist_ok=True)
-        vectors = (
-            VectorStore.http(chroma_host, chroma_port)
-            if chroma_host
-            else VectorStore.persistent(index_dir / "chroma")
-        )
+
+        def open_vectors() -> VectorStore:
+            if chroma_host:
+                return VectorStore.http(chroma_host, chroma_port)
+            return VectorStore.persistent(index_dir / "chroma")
+
         lexical = LexicalIndex(index_dir / "lexical.db")
-        return cls(lexical, vectors, embedder or LazyEmbedder(default_embedder))
+        return cls(lexical, deferred(open_vectors), embedder or deferred(default_embedder))
 
     def index(
         self,

@@ -3,7 +3,10 @@
 A manifest (size, mtime, sha256 per file) sits in the lexical index's SQLite file.
 A file's passages are written to both stores before its manifest row, so a run killed
 at any point leaves an index that answers, and the next run redoes only the files whose
-rows are missing or stale (stable passage ids make the redo idempotent).
+rows are missing or stale (stable passage ids make the redo idempotent). A flag set
+before a run's first write and cleared at its end tells the next run whether to look
+for vectors stranded by a kill: that check opens Chroma's whole index, which an
+unchanged re-index should not pay for.
 """
 
 from __future__ import annotations
@@ -34,7 +37,8 @@ CREATE TABLE IF NOT EXISTS manifest (
     size INTEGER NOT NULL,
     mtime_ns INTEGER NOT NULL,
     sha256 TEXT NOT NULL
-)
+);
+CREATE TABLE IF NOT EXISTS index_state (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 
 
@@ -103,7 +107,7 @@ class Indexer:
         self._batch_size = batch_size
         self._db = lexical.connection
         with self._db:
-            self._db.execute(MANIFEST_SCHEMA)
+            self._db.executescript(MANIFEST_SCHEMA)
 
     def run(self, paths: Sequence[Path], progress: ProgressCallback | None = None) -> IndexReport:
         started = time.perf_counter()
@@ -120,7 +124,8 @@ class Indexer:
         waiting = 0  # passages in ``pending``
         seen: set[str] = set()
         for done, path in enumerate(files, 1):
-            source = path.resolve().as_posix()
+            # roots are resolved, so only a symlinked file needs resolving (as loaders do)
+            source = (path.resolve() if path.is_symlink() else path).as_posix()
             seen.add(source)
             item = self._examine(path, source, manifest.get(source), report)
             if item is not None:
@@ -138,6 +143,7 @@ class Indexer:
         self._flush(pending)
         report.removed = self._remove_missing(manifest, seen, [r.as_posix() for r in roots])
         self._drop_orphans([r.as_posix() for r in roots])
+        self._set_writing(False)
         report.passages = self._lexical.count()
         report.seconds = time.perf_counter() - started
         return report
@@ -184,6 +190,8 @@ class Indexer:
     def _flush(self, pending: list[_PendingFile]) -> None:
         """Embed and write every pending passage, then retire old ones and record the files."""
         passages = [p for f in pending for p in f.passages]
+        if pending:
+            self._set_writing(True)
         if passages:
             vectors = self._embedder.embed([embedding_text(p) for p in passages])
             self._vectors.upsert(passages, vectors)
@@ -219,12 +227,25 @@ class Indexer:
         for source in self._lexical.sources():
             if source not in recorded and _under(source, roots):
                 self._delete(self._lexical.ids_for_source(source))
-        if self._vectors.count() != self._lexical.count():  # killed between the two writes
+        if self._was_writing() and self._vectors.count() != self._lexical.count():
             stored = list(self._vectors.ids())
             known = set(self._lexical.get(stored))
             self._vectors.delete([i for i in stored if i not in known])
 
+    def _was_writing(self) -> bool:
+        row = self._db.execute("SELECT value FROM index_state WHERE name = 'writing'").fetchone()
+        return bool(row and row[0])
+
+    def _set_writing(self, writing: bool) -> None:
+        if writing != self._was_writing():
+            with self._db:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO index_state (name, value) VALUES ('writing', ?)",
+                    (int(writing),),
+                )
+
     def _delete(self, ids: list[str]) -> None:
         if ids:
+            self._set_writing(True)
             self._vectors.delete(ids)
             self._lexical.delete(ids)

@@ -39,7 +39,7 @@ def test_reopened_index_answers_and_knows_its_files(tmp_path: Path, docs: Path) 
         assert kb.index([docs]).unchanged == 2
 
 
-def test_unchanged_reindex_never_loads_the_model(
+def test_unchanged_reindex_loads_neither_model_nor_chroma(
     tmp_path: Path, docs: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with KnowledgeBase.open(tmp_path / "index", embedder=HashEmbedder()) as kb:
@@ -48,7 +48,11 @@ def test_unchanged_reindex_never_loads_the_model(
     def no_model():
         raise AssertionError("the embedding model was loaded")
 
+    def no_chroma(path):
+        raise AssertionError("Chroma was opened")
+
     monkeypatch.setattr(knowledge.base, "default_embedder", no_model)
+    monkeypatch.setattr(knowledge.base.VectorStore, "persistent", no_chroma)
     with KnowledgeBase.open(tmp_path / "index") as kb:
         report = kb.index([docs])
         assert (report.unchanged, report.passages) == (2, 2)
