@@ -1,0 +1,112 @@
+"""How often the offline answerers get SQuAD questions right, with citations and latency.
+
+    python scripts/bench_answers.py DATASET_DIR [--limit 1000] [--work DIR] [--json]
+
+The corpus is indexed through Parley's own indexer exactly as ``bench_retrieval.py``
+does (pass the same ``--work`` folder to reuse its index). Questions are shuffled with a
+fixed seed; the first ``--tune`` of them are the slice the answerers' constants were
+chosen on and are never reported; the next ``--limit`` are measured. For each offline
+answerer: the share of answers containing a gold answer string (normalised as the SQuAD
+evaluation script does), the share whose citations include the gold paragraph, the mean
+answer length in words, and latency (retrieval plus answer) p50/p95.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import re
+import string
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from bench_retrieval import doc_id, read_jsonl, read_qrels, write_corpus
+
+from arena.answers import answer_question
+from arena.roster import build_roster
+from arena.types import Question
+from knowledge.base import KnowledgeBase
+from knowledge.embed import default_embedder
+
+TOP_K = 5
+
+
+def normalise(text: str) -> str:
+    """Lower case, no punctuation, no articles, single spaces (the SQuAD convention)."""
+    text = "".join(ch for ch in text.lower() if ch not in string.punctuation)
+    return " ".join(re.sub(r"\b(a|an|the)\b", " ", text).split())
+
+
+def contains_gold(answer: str, golds: list[str]) -> bool:
+    said = normalise(answer)
+    return any(normalise(g) and normalise(g) in said for g in golds)
+
+
+async def measure(kb: KnowledgeBase, questions: list[dict], qrels: dict) -> dict[str, dict]:
+    roster = build_roster([])
+    figures: dict[str, dict] = {}
+    for contestant in roster.entries:
+        hits_gold = cited_gold = 0
+        words, latencies = [], []
+        for q in questions:
+            started = time.perf_counter()
+            hits = kb.search(q["text"], TOP_K)
+            answer = await answer_question(contestant, Question(q["text"], hits))
+            latencies.append((time.perf_counter() - started) * 1000)
+            hits_gold += contains_gold(answer.text, q["answers"])
+            cited = {doc_id(c.passage.source) for c in answer.citations}
+            cited_gold += bool(cited & set(qrels[q["_id"]]))
+            words.append(len(re.sub(r"\[\d+\]", "", answer.text).split()))
+        n = len(questions)
+        figures[contestant.name] = {
+            "contains_gold": hits_gold / n,
+            "cites_gold_paragraph": cited_gold / n,
+            "mean_words": float(np.mean(words)),
+            "p50_ms": float(np.percentile(latencies, 50)),
+            "p95_ms": float(np.percentile(latencies, 95)),
+        }
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("dataset", type=Path, help="a BEIR folder whose queries carry answers")
+    parser.add_argument("--limit", type=int, default=1000, help="questions measured")
+    parser.add_argument("--tune", type=int, default=500, help="questions set aside for tuning")
+    parser.add_argument("--slice", choices=["report", "tune"], default="report")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/parley-bench-answers"))
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    dataset = args.dataset.resolve()
+    qrels = read_qrels(dataset / "qrels" / "test.tsv")
+    questions = [q for q in read_jsonl(dataset / "queries.jsonl") if q.get("answers")]
+    random.Random(0).shuffle(questions)
+    chosen = (
+        questions[: args.tune]
+        if args.slice == "tune"
+        else questions[args.tune : args.tune + args.limit]
+    )
+    write_corpus(dataset / "corpus.jsonl", args.work / "docs")
+    with KnowledgeBase.open(args.work / "index", embedder=default_embedder()) as kb:
+        report = kb.index([args.work / "docs"])
+        print(f"index: {report.passages} passages ({report.seconds:.1f} s)", file=sys.stderr)
+        figures = asyncio.run(measure(kb, chosen, qrels))
+    if args.json:
+        print(json.dumps(figures, indent=2))
+        return
+    print(f"{dataset.name}: {len(chosen)} questions ({args.slice} slice), top {TOP_K} passages")
+    header = ("gold in answer", "cites gold", "words", "p50 ms", "p95 ms")
+    print(f"{'answerer':20}" + "".join(f"{h:>{max(8, len(h) + 1)}}" for h in header))
+    for name, f in figures.items():
+        print(
+            f"{name:20}{f['contains_gold']:15.1%}{f['cites_gold_paragraph']:11.1%}"
+            f"{f['mean_words']:8.1f}{f['p50_ms']:8.1f}{f['p95_ms']:8.1f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
