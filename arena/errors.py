@@ -16,6 +16,19 @@ SDK and aiosqlite errors are turned into these at the boundary with ``from exc``
 
 from __future__ import annotations
 
+__all__ = [
+    "ArenaError",
+    "ConfigError",
+    "MissingKey",
+    "ProviderError",
+    "ProviderRefused",
+    "ProviderTimeout",
+    "ProviderUnavailable",
+    "RateLimited",
+    "StoreError",
+    "VoteRefused",
+]
+
 
 class ArenaError(Exception):
     """Base class for every error the arena package raises."""

@@ -9,6 +9,17 @@ from pydantic import BaseModel, Field
 
 from knowledge.types import Hit, Passage
 
+__all__ = [
+    "CHOICES",
+    "Answer",
+    "Choice",
+    "Citation",
+    "ModelSpec",
+    "Question",
+    "Role",
+    "Turn",
+]
+
 Role = Literal["user", "assistant"]
 Choice = Literal["a", "b", "tie", "both_bad"]
 CHOICES: tuple[Choice, ...] = ("a", "b", "tie", "both_bad")

@@ -26,6 +26,19 @@ from . import messages
 from .config import Settings
 from .errors import BotError
 
+__all__ = [
+    "ParleyGroup",
+    "answer_json",
+    "channel_option",
+    "hit_json",
+    "json_option",
+    "main",
+    "roster_row",
+    "run",
+    "settings_of",
+    "shorten",
+]
+
 T = TypeVar("T")
 console = Console()
 

@@ -21,6 +21,17 @@ from pydantic_settings import (
 
 from arena.types import ModelSpec
 
+__all__ = [
+    "DEFAULT_BATTLE_SHARE",
+    "DEFAULT_BOOTSTRAP_ROUNDS",
+    "DEFAULT_CONFIG_FILE",
+    "DEFAULT_DATA_DIR",
+    "DEFAULT_PROVISIONAL_VOTES",
+    "DEFAULT_TOP_K",
+    "Settings",
+    "config_file",
+]
+
 DEFAULT_DATA_DIR = Path(".parley")
 DEFAULT_CONFIG_FILE = Path("parley.toml")
 DEFAULT_TOP_K = 5

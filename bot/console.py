@@ -18,6 +18,15 @@ from .config import Settings
 from .runtime import open_service
 from .service import Ask, Reply, Service, ShownAnswer
 
+__all__ = [
+    "QUIT_WORDS",
+    "VOTE_KEYS",
+    "answer_panel",
+    "collect_feedback",
+    "run_console",
+    "show_reply",
+]
+
 QUIT_WORDS = frozenset({"", "quit", "exit", ":q"})
 VOTE_KEYS = {"a": "a", "b": "b", "t": "tie", "x": "both_bad"}
 

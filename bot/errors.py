@@ -9,6 +9,11 @@ one of them into a one-line ClickException in one place.
 
 from __future__ import annotations
 
+__all__ = [
+    "BotError",
+    "NotAllowed",
+]
+
 
 class BotError(Exception):
     """Base class for every error the bot package raises."""

@@ -7,6 +7,19 @@ from typing import TYPE_CHECKING
 
 from arena.types import Answer, Choice
 
+__all__ = [
+    "CHOICE_LABELS",
+    "all_models_failed",
+    "empty_question",
+    "import_summary",
+    "index_summary",
+    "no_votes_yet",
+    "nothing_found",
+    "sources_lines",
+    "thumb_recorded",
+    "vote_recorded",
+]
+
 if TYPE_CHECKING:
     from knowledge.indexer import IndexReport
 

@@ -14,6 +14,12 @@ from arena.store import Store
 from .config import Settings
 from .service import Service
 
+__all__ = [
+    "open_knowledge",
+    "open_service",
+    "open_store",
+]
+
 
 def open_knowledge(settings: Settings):  # -> KnowledgeBase, imported lazily on purpose
     """Open the index in the data directory (or the configured Chroma server)."""

@@ -22,6 +22,18 @@ from knowledge.types import Hit
 
 from . import messages
 
+__all__ = [
+    "DEFAULT_CHECKS",
+    "Ask",
+    "Check",
+    "Reply",
+    "SearchFn",
+    "Service",
+    "ShownAnswer",
+    "reject_empty",
+    "retrieval_query",
+]
+
 SearchFn = Callable[[str, int], Sequence[Hit]]
 
 

@@ -12,6 +12,14 @@ Errors from third-party libraries are turned into these at the boundary
 
 from __future__ import annotations
 
+__all__ = [
+    "EmbeddingError",
+    "IndexStoreError",
+    "KnowledgeError",
+    "LoadError",
+    "UnsupportedFile",
+]
+
 
 class KnowledgeError(Exception):
     """Base class for every error the knowledge package raises."""

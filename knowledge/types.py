@@ -5,6 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+__all__ = [
+    "Hit",
+    "LoadedDocument",
+    "Passage",
+    "Section",
+    "display_path",
+]
+
 
 @dataclass(frozen=True)
 class Section:
