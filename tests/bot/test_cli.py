@@ -7,22 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from bot.cli import cli
-
-ROOT = Path(__file__).resolve().parents[2]
-HANDBOOK = ROOT / "examples" / "handbook"
-
-
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory) -> Path:
-    """One indexed copy of the handbook shared by the read-only tests of this module."""
-    path = tmp_path_factory.mktemp("parley")
-    result = CliRunner().invoke(cli, ["--data-dir", str(path), "index", str(HANDBOOK)])
-    assert result.exit_code == 0, result.output
-    return path
+from tests.conftest import HANDBOOK, ROOT
 
 
 def invoke(data_dir: Path, *args: str, input: str | None = None):

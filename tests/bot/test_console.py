@@ -6,19 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from bot.cli import cli
-from tests.conftest import HANDBOOK
-
-
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("chat")
-    result = CliRunner().invoke(cli, ["--data-dir", str(path), "index", str(HANDBOOK)])
-    assert result.exit_code == 0, result.output
-    return path
 
 
 def run(data_dir: Path, *args: str, input: str | None = None, env: dict | None = None):
