@@ -80,6 +80,11 @@ class KnowledgeBase:
         """The ``k`` best passages for ``query``; see ``Retriever.search``."""
         return self._retriever.search(query, k, mode)
 
+    @property
+    def retriever(self) -> Retriever:
+        """The ranking itself, for tools that compare fusions on the same candidates."""
+        return self._retriever
+
     def count(self) -> int:
         """Passages in the index."""
         return self._lexical.count()

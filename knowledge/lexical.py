@@ -119,8 +119,10 @@ class LexicalIndex:
             )
             self._db.execute("DELETE FROM passages WHERE rowid = ?", (rowid,))
 
-    def search(self, query: str, k: int) -> list[tuple[str, float]]:
-        """Up to ``k`` (passage id, BM25 score) pairs, best first; higher is better.
+    def search(self, query: str, k: int, *, also: Sequence[str] = ()) -> list[tuple[str, float]]:
+        """Up to ``k`` (passage id, BM25 score) pairs, best first; higher is better. Ids in
+        ``also`` that match the query are added with their scores (hybrid search asks for
+        the dense half's passages, so fusion compares true scores, not a floor).
 
         Any text is a valid query: quotes, operators and punctuation are plain words.
         """
@@ -128,15 +130,20 @@ class LexicalIndex:
         if not terms or k <= 0:
             return []
         weights = ", ".join(str(w) for w in BM25_WEIGHTS)
+        marks = ",".join("?" * len(also))
         with _failing_as("lexical search failed"):
             rows = self._db.execute(
-                # rank inside FTS5 first and join only the top k (joining every match
-                # before the LIMIT cost ~30 ms a query at 40k passages); bm25() is
-                # lower-is-better, so it is negated
-                f"SELECT p.id, -top.score FROM (SELECT rowid, bm25(passages_fts, {weights})"
-                " AS score FROM passages_fts WHERE passages_fts MATCH ? ORDER BY score LIMIT ?)"
-                " AS top JOIN passages p ON p.rowid = top.rowid ORDER BY top.score",
-                (match_expression(terms), k),
+                # score every match once inside FTS5 (materialised), take the top k, and
+                # join only those and the asked-for ids to their records (joining every
+                # match cost ~30 ms a query at 40k passages); bm25() is lower-is-better
+                f"WITH scored AS MATERIALIZED (SELECT rowid, bm25(passages_fts, {weights})"
+                " AS score FROM passages_fts WHERE passages_fts MATCH ?),"
+                " top AS (SELECT * FROM (SELECT rowid, score FROM scored ORDER BY score LIMIT ?)"
+                " UNION SELECT rowid, score FROM scored WHERE rowid IN"
+                f" (SELECT rowid FROM passages WHERE id IN ({marks})))"
+                " SELECT p.id, -top.score FROM top JOIN passages p ON p.rowid = top.rowid"
+                " ORDER BY top.score",
+                (match_expression(terms), k, *also),
             ).fetchall()
         return [(p_id, float(score)) for p_id, score in rows]
 

@@ -111,6 +111,20 @@ class VectorStore:
         ids, distances = result["ids"][0], result["distances"][0]
         return [(p_id, 1.0 - float(d)) for p_id, d in zip(ids, distances, strict=True)]
 
+    def similarities(self, embedding: np.ndarray, ids: Sequence[str]) -> dict[str, float]:
+        """Cosine similarity of ``embedding`` to the stored vectors of ``ids``, so fusion can
+        score a passage that only the lexical half found; unknown ids are left out."""
+        if not ids:
+            return {}
+        try:
+            result = self._collection.get(ids=list(ids), include=["embeddings"])
+        except Exception as exc:
+            raise IndexStoreError(f"vector store read failed: {exc}") from exc
+        vectors = np.asarray(result["embeddings"], np.float32).reshape(-1, len(embedding))
+        norms = np.linalg.norm(vectors, axis=1) * np.linalg.norm(embedding)
+        cosines = vectors @ np.asarray(embedding, np.float32) / np.maximum(norms, 1e-12)
+        return {p_id: float(c) for p_id, c in zip(result["ids"], cosines, strict=True)}
+
     def ids(self) -> set[str]:
         """Every stored id, so the indexer can find vectors with no passage record."""
         try:

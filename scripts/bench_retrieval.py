@@ -20,6 +20,7 @@ import math
 import sys
 import time
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 from urllib.parse import quote, unquote
 
@@ -124,51 +125,70 @@ def evaluate(kb: KnowledgeBase, queries: list[tuple[str, str]], qrels: Qrels) ->
 
 
 def tune(kb: KnowledgeBase, queries: list[tuple[str, str]], qrels: Qrels) -> list[tuple]:
-    """nDCG@10 and recall@5 of fusion settings over the same dense and lexical pools."""
+    """nDCG@10 and recall@5 of fusion settings over the same candidates.
+
+    Each query's candidates are both halves' 100 best, every one scored by both halves.
+    A half's top ``depth`` is its ``depth`` best scores among them (a passage outside a
+    half's top 100 scores below all of it), so one pool gives every depth, fused either
+    with a floor for the passages a half did not return ("floor") or with their true
+    scores ("complete", what hybrid search does).
+    """
     gold = [qrels[qid] for qid, _ in queries]
-    pool = max(CANDIDATES, 100)
     pools = []
     for _, text in queries:
-        dense = kb.search(text, pool, mode="dense")
-        lexical = kb.search(text, pool, mode="lexical")
-        ids = {h.passage.id: h.passage.source for h in dense + lexical}
-        pools.append(
-            (
-                ids,
-                [(h.passage.id, h.score) for h in dense],
-                [(h.passage.id, h.score) for h in lexical],
-            )
-        )
+        dense, lexical = kb.retriever.candidates(text, max(CANDIDATES, 100))
+        sources = {i: p.source for i, p in kb.retriever.passages([i for i, _ in lexical]).items()}
+        matches = [pair for pair in lexical if pair[1] > 0]  # what BM25 alone returns
+        pools.append((sources, best_first(dense), best_first(matches)))
     settings: list[tuple[str, Callable[[Ranked, Ranked], Ranked]]] = []
     for depth in (20, 50, 100):
         for rrf_k in (10, 30, 60, 100):
             settings.append(
                 (
                     f"rrf k={rrf_k} pool={depth}",
-                    cut(depth, lambda d, x, c=rrf_k: reciprocal_rank_fusion(d, x, k=c)),
+                    floor(depth, lambda d, x, c=rrf_k: reciprocal_rank_fusion(d, x, k=c)),
                 )
             )
         for norm in ("minmax", "zscore"):
             for w in np.round(np.arange(0.1, 1.0, 0.1), 1):
-                settings.append(
-                    (
-                        f"{norm} w={w} pool={depth}",
-                        cut(depth, lambda d, x, w=w, n=norm: weighted_fusion(d, x, w, norm=n)),
-                    )
-                )
+                fuse = partial(weighted_fusion, dense_weight=w, norm=norm)
+                settings.append((f"floor {norm} w={w} pool={depth}", floor(depth, fuse)))
+                settings.append((f"complete {norm} w={w} pool={depth}", complete(depth, fuse)))
     rows = []
     for name, fuse in settings:
         rankings = [
-            doc_ranking((ids[i], s) for i, s in fuse(dense, lexical))
-            for ids, dense, lexical in pools
+            doc_ranking((sources[i], s) for i, s in fuse(dense, lexical))
+            for sources, dense, lexical in pools
         ]
         measured = scores(rankings, gold)
         rows.append((name, measured["ndcg@10"], measured["recall@5"]))
     return sorted(rows, key=lambda row: row[1], reverse=True)
 
 
-def cut(depth: int, fuse: Callable[[Ranked, Ranked], Ranked]) -> Callable[[Ranked, Ranked], Ranked]:
+def best_first(ranked: Ranked) -> Ranked:
+    return sorted(ranked, key=lambda pair: pair[1], reverse=True)
+
+
+def floor(
+    depth: int, fuse: Callable[[Ranked, Ranked], Ranked]
+) -> Callable[[Ranked, Ranked], Ranked]:
+    """Fuse each half's top ``depth`` alone, as if the other half's scores were unknown."""
     return lambda dense, lexical: fuse(dense[:depth], lexical[:depth])
+
+
+def complete(
+    depth: int, fuse: Callable[[Ranked, Ranked], Ranked]
+) -> Callable[[Ranked, Ranked], Ranked]:
+    """Fuse the union of both halves' top ``depth``, each passage with both true scores."""
+
+    def fused(dense: Ranked, lexical: Ranked) -> Ranked:
+        pool = dict.fromkeys([i for i, _ in dense[:depth]] + [i for i, _ in lexical[:depth]])
+        dense_scores, lexical_scores = dict(dense), dict(lexical)
+        return fuse(
+            [(i, dense_scores[i]) for i in pool], [(i, lexical_scores.get(i, 0.0)) for i in pool]
+        )
+
+    return fused
 
 
 def main(argv: list[str] | None = None) -> int:

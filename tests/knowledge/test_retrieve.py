@@ -96,6 +96,22 @@ def test_near_duplicates_collapse_but_different_passages_stay(make_passage):
     assert ids(collapse_duplicates(hits, limit=1)) == ["0"]
 
 
+def test_hybrid_scores_every_candidate_with_both_halves(retriever):
+    # with one candidate per half, dense finds "oncall" and BM25 finds "coffee": fusion
+    # then needs each half's true score for the other's passage, not a floor
+    query = "who gets paged if nobody answers the coffee machine"
+    assert ids_of(retriever._dense(query, 1)) == ["oncall"]
+    assert ids_of(retriever._lexical.search(query, 1)) == ["coffee"]
+    dense, lexical = (dict(half) for half in retriever.candidates(query, 1))
+    assert dense.keys() == lexical.keys() == {"oncall", "coffee"}
+    assert dense["coffee"] == pytest.approx(dict(retriever._dense(query, 6))["coffee"], abs=1e-4)
+    assert lexical["oncall"] == pytest.approx(dict(retriever._lexical.search(query, 6))["oncall"])
+
+
+def ids_of(ranked: list[tuple[str, float]]) -> list[str]:
+    return [i for i, _ in ranked]
+
+
 def test_weighted_fusion_rewards_agreement_and_honours_weights():
     dense = [("a", 0.9), ("b", 0.8), ("c", 0.1)]
     lexical = [("b", 12.0), ("d", 11.0), ("a", 2.0)]

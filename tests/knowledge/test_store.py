@@ -21,6 +21,11 @@ def check_round_trip(store: VectorStore, make_passage) -> None:
     results = store.query(unit(1, 0.1, 0), 3)
     assert [i for i, _ in results] == ["north", "north-east", "east"]
     assert results[0][1] == pytest.approx(float(unit(1, 0.1, 0) @ unit(1, 0, 0)), abs=1e-4)
+    scores = store.similarities(unit(1, 0.1, 0), ["east", "missing", "north"])
+    assert scores.keys() == {"east", "north"}  # an unknown id is left out, not an error
+    assert scores["north"] == pytest.approx(results[0][1], abs=1e-4)  # same scale as query
+    assert scores["east"] == pytest.approx(float(unit(1, 0.1, 0) @ unit(0, 1, 0)), abs=1e-4)
+    assert store.similarities(unit(1, 0, 0), []) == {}
     store.delete(["north"])
     assert [i for i, _ in store.query(unit(1, 0, 0), 3)] == ["north-east", "east"]
 
