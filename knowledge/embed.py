@@ -60,6 +60,9 @@ class MiniLMEmbedder:
             options.intra_op_num_threads = threads or min(os.cpu_count() or 1, 4)
             options.inter_op_num_threads = 1  # one sequential graph: more threads only contend
             options.log_severity_level = 3
+            # idle threads sleep instead of spinning, so a search's BM25 thread and the
+            # bot's event loop get the cores while a query is embedded
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             model = resources.files(MODEL_PACKAGE) / "model.onnx"
             with resources.as_file(model) as model_path:
                 self._session = ort.InferenceSession(

@@ -35,6 +35,7 @@ TERM = re.compile(r"\w+", re.UNICODE)
 # BM25 column weights for (text, title, headings). The text carries the answer; a match
 # in the title or headings counts half (a title repeats in every passage of a file).
 BM25_WEIGHTS = (1.0, 0.5, 0.5)
+_BM25 = f"bm25(passages_fts, {', '.join(str(w) for w in BM25_WEIGHTS)})"
 GET_BATCH = 500  # ids per SELECT, well under SQLite's bound-parameter limit
 
 SCHEMA = """
@@ -119,33 +120,43 @@ class LexicalIndex:
             )
             self._db.execute("DELETE FROM passages WHERE rowid = ?", (rowid,))
 
-    def search(self, query: str, k: int, *, also: Sequence[str] = ()) -> list[tuple[str, float]]:
-        """Up to ``k`` (passage id, BM25 score) pairs, best first; higher is better. Ids in
-        ``also`` that match the query are added with their scores (hybrid search asks for
-        the dense half's passages, so fusion compares true scores, not a floor).
+    def search(self, query: str, k: int) -> list[tuple[str, float]]:
+        """Up to ``k`` (passage id, BM25 score) pairs, best first; higher is better.
 
         Any text is a valid query: quotes, operators and punctuation are plain words.
         """
         terms = query_terms(query)
         if not terms or k <= 0:
             return []
-        weights = ", ".join(str(w) for w in BM25_WEIGHTS)
-        marks = ",".join("?" * len(also))
         with _failing_as("lexical search failed"):
             rows = self._db.execute(
-                # score every match once inside FTS5 (materialised), take the top k, and
-                # join only those and the asked-for ids to their records (joining every
-                # match cost ~30 ms a query at 40k passages); bm25() is lower-is-better
-                f"WITH scored AS MATERIALIZED (SELECT rowid, bm25(passages_fts, {weights})"
-                " AS score FROM passages_fts WHERE passages_fts MATCH ?),"
-                " top AS (SELECT * FROM (SELECT rowid, score FROM scored ORDER BY score LIMIT ?)"
-                " UNION SELECT rowid, score FROM scored WHERE rowid IN"
-                f" (SELECT rowid FROM passages WHERE id IN ({marks})))"
-                " SELECT p.id, -top.score FROM top JOIN passages p ON p.rowid = top.rowid"
-                " ORDER BY top.score",
-                (match_expression(terms), k, *also),
+                # rank inside FTS5 first and join only the top k (joining every match
+                # before the LIMIT cost ~30 ms a query at 40k passages); bm25() is
+                # lower-is-better, so it is negated
+                f"SELECT p.id, -top.score FROM (SELECT rowid, {_BM25} AS score FROM passages_fts"
+                " WHERE passages_fts MATCH ? ORDER BY score LIMIT ?) AS top"
+                " JOIN passages p ON p.rowid = top.rowid ORDER BY top.score",
+                (match_expression(terms), k),
             ).fetchall()
         return [(p_id, float(score)) for p_id, score in rows]
+
+    def scores(self, query: str, ids: Sequence[str]) -> dict[str, float]:
+        """BM25 scores of the given passages that match ``query`` (the others score 0 and
+        are left out), so hybrid search can score what only the dense half found."""
+        terms = query_terms(query)
+        if not terms or not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        with _failing_as("lexical search failed"):
+            rows = self._db.execute(
+                # bm25() is the costly part of a search, so it runs only on these rows;
+                # the unary + keeps SQLite from re-running the MATCH once per id
+                f"SELECT p.id, -{_BM25} FROM passages_fts JOIN passages p ON p.rowid ="
+                f" passages_fts.rowid WHERE passages_fts MATCH ? AND +passages_fts.rowid IN"
+                f" (SELECT rowid FROM passages WHERE id IN ({marks}))",
+                (match_expression(terms), *ids),
+            ).fetchall()
+        return {p_id: float(score) for p_id, score in rows}
 
     def get(self, ids: Sequence[str]) -> dict[str, Passage]:
         """Passages by id; unknown ids are left out."""

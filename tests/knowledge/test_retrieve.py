@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from knowledge import retrieve
@@ -106,6 +108,16 @@ def test_hybrid_scores_every_candidate_with_both_halves(retriever):
     assert dense.keys() == lexical.keys() == {"oncall", "coffee"}
     assert dense["coffee"] == pytest.approx(dict(retriever._dense(query, 6))["coffee"], abs=1e-4)
     assert lexical["oncall"] == pytest.approx(dict(retriever._lexical.search(query, 6))["oncall"])
+
+
+def test_concurrent_hybrid_searches_match_one_at_a_time(retriever):
+    # each hybrid search hands its BM25 calls to worker threads; many searches at once
+    # (the bot answers several people) must not mix their results
+    queries = ["roll back a deploy", "HSM-7", "who gets paged", "dinner on a trip"] * 4
+    alone = [ids(retriever.search(q, k=3)) for q in queries]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        together = list(pool.map(lambda q: ids(retriever.search(q, k=3)), queries))
+    assert together == alone
 
 
 def ids_of(ranked: list[tuple[str, float]]) -> list[str]:
