@@ -85,7 +85,11 @@ class OfflineAnswerer(ABC):
 
 
 class SentenceAnswerer(OfflineAnswerer):
-    """The most relevant, non-redundant sentences of the top passages, each cited."""
+    """The most relevant, non-redundant sentences of the top passages, each cited.
+
+    A sentence ending with ':' is never picked: it introduces a code block, list or table
+    that an extractive answer does not carry, so on its own it reads as cut off.
+    """
 
     def answer(
         self, prompt: Prompt, embedder: Embedder, question: np.ndarray, relevance: np.ndarray
@@ -97,7 +101,7 @@ class SentenceAnswerer(OfflineAnswerer):
             (n, sentence)
             for n, hit in enumerate(prompt.passages[:TOP_PASSAGES], 1)
             for sentence in split_sentences(hit.passage.text)
-            if len(sentence.split()) >= 3
+            if len(sentence.split()) >= 3 and not sentence.endswith(":")
         ]
         if not candidates:
             return NOT_FOUND

@@ -84,3 +84,18 @@ async def test_nothing_relevant_says_so_plainly() -> None:
             contestant(cls), Question("Quantum chromodynamics gluon?", HITS, [])
         )
         assert NOT_FOUND in empty.text and NOT_FOUND in unrelated.text
+
+
+async def test_sentences_answer_skips_a_sentence_that_introduces_a_code_block() -> None:
+    # from PostgreSQL's "11.8. Partial Indexes": the command itself follows the colon
+    text = (
+        "A partial index is an index built over a subset of a table.\n\n"
+        "To create a partial index that suits our example, use a command such as this:\n\n"
+        "CREATE INDEX access_log_client_ip_ix ON access_log (client_ip);"
+    )
+    hits = [Hit(Passage("pg", text, "indexes-partial.html", "11.8. Partial Indexes"), 0.9)]
+    answer = await answer_question(
+        contestant(SentenceAnswerer), Question("How do I create a partial index?", hits, [])
+    )
+    assert answer.text.startswith("A partial index is an index built over a subset")
+    assert "such as this" not in answer.text
