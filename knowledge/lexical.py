@@ -17,7 +17,7 @@ from pathlib import Path
 from .errors import IndexStoreError
 from .types import Passage
 
-__all__ = ["BM25_WEIGHTS", "STOPWORDS", "LexicalIndex", "query_terms"]
+__all__ = ["BM25_WEIGHTS", "SCORED_ROWS", "STOPWORDS", "LexicalIndex", "query_terms"]
 
 STOPWORDS = frozenset(
     """
@@ -36,6 +36,12 @@ TERM = re.compile(r"\w+", re.UNICODE)
 # in the title or headings counts half (a title repeats in every passage of a file).
 BM25_WEIGHTS = (1.0, 0.5, 0.5)
 _BM25 = f"bm25(passages_fts, {', '.join(str(w) for w in BM25_WEIGHTS)})"
+# bm25() costs ~1 us a row and a query's common words match most of a large index, so
+# a search scores only the passages that hold its rarest words, as many of them as keep
+# this many rows (at least the rarest one). A passage with none of them would need many
+# common words to reach the top; at 43,314 passages the top 10 of 200 queries came out
+# the same, in 10.7 ms instead of 18.1 (p99 22 instead of 48).
+SCORED_ROWS = 5000
 GET_BATCH = 500  # ids per SELECT, well under SQLite's bound-parameter limit
 
 SCHEMA = """
@@ -128,17 +134,43 @@ class LexicalIndex:
         terms = query_terms(query)
         if not terms or k <= 0:
             return []
+        where, params = "passages_fts MATCH ?", [match_expression(terms)]
         with _failing_as("lexical search failed"):
+            rare = self._rarest(terms)
+            if rare != terms:
+                # without the unary + SQLite re-runs the full MATCH per row (100x slower)
+                where += " AND +rowid IN (SELECT rowid FROM passages_fts WHERE"
+                where += " passages_fts MATCH ?)"
+                params.append(match_expression(rare))
             rows = self._db.execute(
                 # rank inside FTS5 first and join only the top k (joining every match
                 # before the LIMIT cost ~30 ms a query at 40k passages); bm25() is
                 # lower-is-better, so it is negated
                 f"SELECT p.id, -top.score FROM (SELECT rowid, {_BM25} AS score FROM passages_fts"
-                " WHERE passages_fts MATCH ? ORDER BY score LIMIT ?) AS top"
+                f" WHERE {where} ORDER BY score LIMIT ?) AS top"
                 " JOIN passages p ON p.rowid = top.rowid ORDER BY top.score",
-                (match_expression(terms), k),
+                (*params, k),
             ).fetchall()
         return [(p_id, float(score)) for p_id, score in rows]
+
+    def _rarest(self, terms: list[str]) -> list[str]:
+        """The query's rarest terms whose matches add up to at most SCORED_ROWS rows
+        (always the rarest one); all of them when together they stay under it."""
+        matches = {
+            term: self._db.execute(
+                "SELECT count(*) FROM passages_fts WHERE passages_fts MATCH ?",
+                (match_expression([term]),),
+            ).fetchone()[0]
+            for term in terms
+        }
+        kept: list[str] = []
+        rows = 0
+        for term in sorted(terms, key=matches.__getitem__):
+            if kept and rows + matches[term] > SCORED_ROWS:
+                break
+            kept.append(term)
+            rows += matches[term]
+        return kept if len(kept) < len(terms) else terms
 
     def scores(self, query: str, ids: Sequence[str]) -> dict[str, float]:
         """BM25 scores of the given passages that match ``query`` (the others score 0 and

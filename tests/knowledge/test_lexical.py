@@ -125,3 +125,20 @@ def test_scores_gives_bm25_of_the_asked_for_passages_that_match(index):
     # a passage the query's words do not match scores 0 and is left out
     assert index.scores("receipt", ["deploy", "oncall"]) == {}
     assert index.scores("receipt", []) == {}
+
+
+def test_common_words_alone_do_not_make_a_search_score_every_row(make_passage, monkeypatch):
+    ix = LexicalIndex(":memory:")
+    common = [make_passage(f"The service answered request {n}.", id=f"c{n}") for n in range(30)]
+    ix.upsert([*common, make_passage("Roll the service back.", id="rollback")])
+    query = "service back"
+    everything = dict(ix.search(query, 50))
+    assert len(everything) == 31  # under the row budget every match is scored
+
+    monkeypatch.setattr("knowledge.lexical.SCORED_ROWS", 5)
+    pruned = ix.search(query, 50)
+    # only passages holding the rare word are scored, with their full-query score
+    assert pruned == [("rollback", pytest.approx(everything["rollback"]))]
+    # a query of common words only still scores them, rarest first
+    assert len(ix.search("service", 50)) == 31
+    ix.close()
