@@ -20,7 +20,7 @@ MARKER = re.compile(r"\[(\d+(?:\s*[-–,]\s*\d+)*)\]")
 MARKER_RUN = re.compile(rf"{MARKER.pattern}(?:[ \t]*{MARKER.pattern})*")
 
 
-def expand(group: str) -> list[int]:
+def _expand(group: str) -> list[int]:
     """``"1, 3-4"`` → ``[1, 3, 4]``."""
     numbers: list[int] = []
     for part in re.split(r"\s*,\s*", group):
@@ -34,11 +34,11 @@ def expand(group: str) -> list[int]:
 
 def cited_numbers(text: str) -> list[int]:
     """Every number cited, in order of first appearance."""
-    seen = [n for match in MARKER.finditer(text) for n in expand(match.group(1))]
+    seen = [n for match in MARKER.finditer(text) for n in _expand(match.group(1))]
     return list(dict.fromkeys(seen))
 
 
-def source_key(passage: Passage) -> tuple[str, str]:
+def _source_key(passage: Passage) -> tuple[str, str]:
     """What a reader tells sources apart by: the file and the place in it."""
     return passage.source, passage.place
 
@@ -54,11 +54,11 @@ def resolve_citations(text: str, passages: list[Hit]) -> tuple[str, list[Citatio
     renumbered: dict[int, int] = {}
     for n in cited_numbers(text):
         if 1 <= n <= len(passages):
-            key = source_key(passages[n - 1].passage)
+            key = _source_key(passages[n - 1].passage)
             renumbered[n] = numbers.setdefault(key, len(numbers) + 1)
 
     def renumber(run: re.Match[str]) -> str:
-        cited = [renumbered.get(n) for m in MARKER.finditer(run.group()) for n in expand(m[1])]
+        cited = [renumbered.get(n) for m in MARKER.finditer(run.group()) for n in _expand(m[1])]
         return "".join(f"[{n}]" for n in dict.fromkeys(cited) if n)
 
     clean = MARKER_RUN.sub(renumber, text)
@@ -70,6 +70,6 @@ def resolve_citations(text: str, passages: list[Hit]) -> tuple[str, list[Citatio
         return clean, [Citation(n, listed[n]) for n in sorted(listed)], False
     places: dict[tuple[str, str], Passage] = {}
     for hit in passages:
-        places.setdefault(source_key(hit.passage), hit.passage)
+        places.setdefault(_source_key(hit.passage), hit.passage)
     top = list(places.values())[:FALLBACK_SOURCES]
     return clean, [Citation(n, passage) for n, passage in enumerate(top, 1)], bool(top)

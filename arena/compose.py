@@ -62,7 +62,7 @@ def fit_passages(hits: list[Hit], budget: int) -> list[Hit]:
     return kept
 
 
-def context_block(hits: list[Hit]) -> str:
+def _context_block(hits: list[Hit]) -> str:
     return "\n\n".join(
         f"[{n}] (source: {hit.passage.label()})\n{hit.passage.text}"
         for n, hit in enumerate(hits, 1)
@@ -79,7 +79,7 @@ def compose(
     messages = [
         {"role": t.role, "content": t.text} for t in fit_history(question.history, history_tokens)
     ]
-    context = context_block(passages) if passages else "(no passages were found)"
+    context = _context_block(passages) if passages else "(no passages were found)"
     messages.append(
         {"role": "user", "content": f"Context:\n{context}\n\nQuestion: {question.text}"}
     )

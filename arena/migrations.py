@@ -23,7 +23,7 @@ async def run_statements(db: aiosqlite.Connection, script: str) -> None:
             await db.execute(statement)
 
 
-async def m001_initial(db: aiosqlite.Connection) -> None:
+async def _m001_initial(db: aiosqlite.Connection) -> None:
     await run_statements(
         db,
         """
@@ -78,7 +78,7 @@ async def m001_initial(db: aiosqlite.Connection) -> None:
     )
 
 
-async def m002_pair_counts(db: aiosqlite.Connection) -> None:
+async def _m002_pair_counts(db: aiosqlite.Connection) -> None:
     """Running outcome counts per channel and model pair, so ratings cost O(models²)."""
     await run_statements(
         db,
@@ -120,7 +120,7 @@ async def m002_pair_counts(db: aiosqlite.Connection) -> None:
     )
 
 
-async def m003_question_indexes(db: aiosqlite.Connection) -> None:
+async def _m003_question_indexes(db: aiosqlite.Connection) -> None:
     """Thread history looks answers and battles up by question; without these it scans."""
     await run_statements(
         db,
@@ -132,9 +132,9 @@ async def m003_question_indexes(db: aiosqlite.Connection) -> None:
 
 
 MIGRATIONS: list[tuple[str, Step]] = [
-    ("001_initial", m001_initial),
-    ("002_pair_counts", m002_pair_counts),
-    ("003_question_indexes", m003_question_indexes),
+    ("001_initial", _m001_initial),
+    ("002_pair_counts", _m002_pair_counts),
+    ("003_question_indexes", _m003_question_indexes),
 ]
 
 

@@ -39,7 +39,7 @@ class VoteResult:
 
 
 @dataclass(frozen=True)
-class VoteRequest:
+class _VoteRequest:
     battle_id: int
     user: str
     choice: Choice
@@ -61,14 +61,14 @@ class VoteBatcher:
 
     def __init__(self, transaction: Transaction) -> None:
         self._transaction = transaction
-        self._pending: list[tuple[VoteRequest, asyncio.Future[VoteResult]]] = []
+        self._pending: list[tuple[_VoteRequest, asyncio.Future[VoteResult]]] = []
         self._flusher: asyncio.Task[None] | None = None
 
     async def submit(self, battle_id: int, user: str, choice: Choice) -> VoteResult:
         if choice not in CHOICES:
             raise VoteRefused(f"unknown choice {choice!r}; expected one of {', '.join(CHOICES)}")
         future: asyncio.Future[VoteResult] = asyncio.get_running_loop().create_future()
-        self._pending.append((VoteRequest(battle_id, user, choice), future))
+        self._pending.append((_VoteRequest(battle_id, user, choice), future))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush())
         return await asyncio.shield(future)  # a cancelled voter does not cancel the batch
@@ -84,7 +84,7 @@ class VoteBatcher:
             outcomes: list[VoteResult | Exception]
             try:
                 async with self._transaction() as db:
-                    outcomes = [*await apply_votes(db, [request for request, _ in batch])]
+                    outcomes = [*await _apply_votes(db, [request for request, _ in batch])]
             except aiosqlite.Error as exc:
                 outcomes = [StoreError(f"arena database write failed: {exc}")] * len(batch)
             except Exception as exc:  # rolled back: every voter hears of it, none waits forever
@@ -104,12 +104,12 @@ class VoteBatcher:
                     future.set_result(outcome)
 
 
-async def apply_votes(
-    db: aiosqlite.Connection, requests: list[VoteRequest]
+async def _apply_votes(
+    db: aiosqlite.Connection, requests: list[_VoteRequest]
 ) -> list[VoteResult | VoteRefused]:
     """Write a batch of votes in order, inside the caller's transaction."""
-    battles = await battle_models(db, sorted({r.battle_id for r in requests}))
-    live = await live_votes(db, sorted({(r.battle_id, r.user) for r in requests}))
+    battles = await _battle_models(db, sorted({r.battle_id for r in requests}))
+    live = await _live_votes(db, sorted({(r.battle_id, r.user) for r in requests}))
     changed: dict[tuple[int, str], Choice] = {}
     deltas: dict[tuple[str, str, str], list[int]] = {}
     outcomes: list[VoteResult | VoteRefused] = []
@@ -148,7 +148,7 @@ async def apply_votes(
     return outcomes
 
 
-async def battle_models(
+async def _battle_models(
     db: aiosqlite.Connection, ids: list[int]
 ) -> dict[int, tuple[str, str, str] | VoteRefused]:
     """Per battle: (model shown as A, model shown as B, channel), or why it cannot be voted."""
@@ -169,7 +169,7 @@ async def battle_models(
     return found
 
 
-async def live_votes(
+async def _live_votes(
     db: aiosqlite.Connection, keys: list[tuple[int, str]]
 ) -> dict[tuple[int, str], Choice]:
     """The current vote, if any, of each (battle, user)."""

@@ -28,7 +28,7 @@ SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
 
 
 @dataclass(frozen=True)
-class Unit:
+class _Unit:
     """A sentence (or a piece of an over-long one) and the paragraph it belongs to."""
 
     text: str
@@ -45,7 +45,7 @@ def chunk_document(
     """Passages of at most ``max_tokens`` word pieces each, with stable ids."""
     if max_tokens < 1 or not 0 <= overlap_tokens < max_tokens:
         raise ValueError("need max_tokens >= 1 and 0 <= overlap_tokens < max_tokens")
-    paragraphs = [paragraphs_of(section.text) for section in doc.sections]
+    paragraphs = [_paragraphs_of(section.text) for section in doc.sections]
     counts = iter(count_tokens_batch([p for ps in paragraphs for p in ps]))
     passages: dict[str, Passage] = {}
     for section, section_paragraphs in zip(doc.sections, paragraphs, strict=True):
@@ -53,10 +53,10 @@ def chunk_document(
         if sum(section_counts) <= max_tokens:
             texts = ["\n\n".join(section_paragraphs)] if section_paragraphs else []
         else:
-            units = units_of(section_paragraphs, max_tokens)
-            texts = windows(units, max_tokens, overlap_tokens)
+            units = _units_of(section_paragraphs, max_tokens)
+            texts = _windows(units, max_tokens, overlap_tokens)
         for ordinal, text in enumerate(texts):
-            pid = passage_id(doc.source, section, ordinal, text)
+            pid = _passage_id(doc.source, section, ordinal, text)
             passages.setdefault(  # the same text under the same heading is one passage
                 pid,
                 Passage(pid, text, doc.source, doc.title, section.heading_path, section.location),
@@ -64,23 +64,23 @@ def chunk_document(
     return list(passages.values())
 
 
-def passage_id(source: str, section: Section, ordinal: int, text: str) -> str:
+def _passage_id(source: str, section: Section, ordinal: int, text: str) -> str:
     """A hash of where the passage sits and what it says: stable across runs."""
     key = json.dumps([source, list(section.heading_path), section.location, ordinal, text])
     return hashlib.sha1(key.encode("utf-8")).hexdigest()[:24]
 
 
-def paragraphs_of(text: str) -> list[str]:
+def _paragraphs_of(text: str) -> list[str]:
     """Paragraphs split at blank lines, each on one line with single spaces."""
     return [p for p in (" ".join(p.split()) for p in PARAGRAPH_BREAK.split(text)) if p]
 
 
 def split_sentences(text: str) -> list[str]:
     """Sentences of a text: paragraphs apart, cut after . ! ? before a capital or digit."""
-    return [s for p in paragraphs_of(text) for s in SENTENCE_END.split(p) if s]
+    return [s for p in _paragraphs_of(text) for s in SENTENCE_END.split(p) if s]
 
 
-def units_of(paragraphs: list[str], max_tokens: int) -> list[Unit]:
+def _units_of(paragraphs: list[str], max_tokens: int) -> list[_Unit]:
     """The sentences of the paragraphs, with any sentence over the window cut into pieces."""
     sentences = [
         (n, sentence)
@@ -91,15 +91,15 @@ def units_of(paragraphs: list[str], max_tokens: int) -> list[Unit]:
     units = []
     for (n, sentence), count in zip(sentences, sentence_counts, strict=True):
         if count <= max_tokens:
-            units.append(Unit(sentence, count, n))
+            units.append(_Unit(sentence, count, n))
         else:
             units += [
-                Unit(piece, size, n) for piece, size in cut_between_words(sentence, max_tokens)
+                _Unit(piece, size, n) for piece, size in _cut_between_words(sentence, max_tokens)
             ]
     return units
 
 
-def cut_between_words(text: str, max_tokens: int) -> list[tuple[str, int]]:
+def _cut_between_words(text: str, max_tokens: int) -> list[tuple[str, int]]:
     """Pieces of at most ``max_tokens`` word pieces, cut at spaces.
 
     Word counts come from the remembered per-word counts, so this costs no tokenizer
@@ -114,7 +114,7 @@ def cut_between_words(text: str, max_tokens: int) -> list[tuple[str, int]]:
             pieces.append((" ".join(current), size))
             current, size = [], 0
         if count > max_tokens:
-            pieces += cut_one_word(word, max_tokens)
+            pieces += _cut_one_word(word, max_tokens)
         else:
             current.append(word)
             size += count
@@ -123,7 +123,7 @@ def cut_between_words(text: str, max_tokens: int) -> list[tuple[str, int]]:
     return pieces
 
 
-def cut_one_word(word: str, max_tokens: int) -> list[tuple[str, int]]:
+def _cut_one_word(word: str, max_tokens: int) -> list[tuple[str, int]]:
     """A word of more than ``max_tokens`` pieces, halved until every part fits.
 
     Such words are rare (long dotted paths, data blobs), so simple beats tight here;
@@ -133,10 +133,10 @@ def cut_one_word(word: str, max_tokens: int) -> list[tuple[str, int]]:
     if count <= max_tokens:
         return [(word, count)]
     middle = len(word) // 2
-    return cut_one_word(word[:middle], max_tokens) + cut_one_word(word[middle:], max_tokens)
+    return _cut_one_word(word[:middle], max_tokens) + _cut_one_word(word[middle:], max_tokens)
 
 
-def windows(units: list[Unit], max_tokens: int, overlap_tokens: int) -> list[str]:
+def _windows(units: list[_Unit], max_tokens: int, overlap_tokens: int) -> list[str]:
     """Pack units into windows of ``max_tokens``, each repeating a little of the last."""
     before = [0, *accumulate(u.tokens for u in units)]  # before[i]: tokens of units[:i]
     texts: list[str] = []
@@ -153,7 +153,7 @@ def windows(units: list[Unit], max_tokens: int, overlap_tokens: int) -> list[str
                 and before[b] - before[start] >= max_tokens // 2
             ]
             end = breaks[-1] if breaks else end
-        texts.append(join_units(units[start:end]))
+        texts.append(_join_units(units[start:end]))
         if end == len(units):
             return texts
         budget = min(overlap_tokens, max_tokens - units[end].tokens)
@@ -163,7 +163,7 @@ def windows(units: list[Unit], max_tokens: int, overlap_tokens: int) -> list[str
         start = back
 
 
-def join_units(units: list[Unit]) -> str:
+def _join_units(units: list[_Unit]) -> str:
     parts = [units[0].text]
     for previous, unit in pairwise(units):
         parts.append(("\n\n" if unit.paragraph != previous.paragraph else " ") + unit.text)

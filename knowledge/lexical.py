@@ -17,7 +17,14 @@ from pathlib import Path
 from .errors import IndexStoreError
 from .types import Passage
 
-__all__ = ["BM25_WEIGHTS", "SCORED_ROWS", "STOPWORDS", "LexicalIndex", "query_terms"]
+__all__ = [
+    "BM25_WEIGHTS",
+    "SCORED_ROWS",
+    "STOPWORDS",
+    "LexicalIndex",
+    "match_expression",
+    "query_terms",
+]
 
 STOPWORDS = frozenset(
     """

@@ -65,7 +65,7 @@ def load_document(path: Path) -> LoadedDocument:
     )
 
 
-def decode_text(data: bytes) -> str:
+def _decode_text(data: bytes) -> str:
     """UTF-8 (with or without BOM) or BOM-marked UTF-16; a few bad bytes, never binary."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
@@ -86,11 +86,11 @@ def decode_text(data: bytes) -> str:
     return text
 
 
-def squash(text: str) -> str:
+def _squash(text: str) -> str:
     return " ".join(text.split())
 
 
-def sections_from_blocks(blocks: Iterable[Block]) -> tuple[str, list[Section]]:
+def _sections_from_blocks(blocks: Iterable[Block]) -> tuple[str, list[Section]]:
     """Group paragraphs under the headings above them; the title is the first level-1 heading."""
     title = ""
     stack: list[tuple[int, str]] = []
@@ -111,7 +111,7 @@ def sections_from_blocks(blocks: Iterable[Block]) -> tuple[str, list[Section]]:
             continue
         flush()
         title = title or (text if level == 1 else "")
-        stack = [(lvl, h) for lvl, h in stack if lvl < level] + [(level, squash(text))]
+        stack = [(lvl, h) for lvl, h in stack if lvl < level] + [(level, _squash(text))]
     flush()
     return title, sections
 
@@ -125,14 +125,14 @@ MD_ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,9}[.)])\s+|^\s*\|")  # list items and t
 FRONT_MATTER_TITLE = re.compile(r"^title:\s*[\"']?(.*?)[\"']?\s*$")
 
 
-def load_markdown(data: bytes) -> tuple[str, list[Section]]:
-    lines = decode_text(data).splitlines()
-    meta_title, lines = split_front_matter(lines)
-    title, sections = sections_from_blocks(markdown_blocks(lines))
+def _load_markdown(data: bytes) -> tuple[str, list[Section]]:
+    lines = _decode_text(data).splitlines()
+    meta_title, lines = _split_front_matter(lines)
+    title, sections = _sections_from_blocks(_markdown_blocks(lines))
     return meta_title or title, sections
 
 
-def split_front_matter(lines: list[str]) -> tuple[str, list[str]]:
+def _split_front_matter(lines: list[str]) -> tuple[str, list[str]]:
     """A leading ``---`` YAML block is metadata, not text; its ``title:`` names the file."""
     if not lines or lines[0].strip() != "---":
         return "", lines
@@ -143,7 +143,7 @@ def split_front_matter(lines: list[str]) -> tuple[str, list[str]]:
     return "", lines
 
 
-def markdown_blocks(lines: list[str]) -> Iterator[Block]:
+def _markdown_blocks(lines: list[str]) -> Iterator[Block]:
     """Headings (ATX and underlined), paragraphs, and each list item or table row alone."""
     paragraph: list[str] = []
     fence = ""
@@ -177,19 +177,19 @@ RST_ADORNMENT = re.compile(r"^([!-/:-@\[-`{-~])\1+\s*$")
 RST_ROLE = re.compile(r":[a-z][\w:.+-]*:`~?([^`<]+?)\s*(?:<[^>`]*>)?`")  # :mod:`json` -> json
 
 
-def load_rst(data: bytes) -> tuple[str, list[Section]]:
+def _load_rst(data: bytes) -> tuple[str, list[Section]]:
     """Role markup is unwrapped first, so titles and passages read as plain words."""
-    text = RST_ROLE.sub(r"\1", decode_text(data))
-    return sections_from_blocks(rst_blocks(text.splitlines()))
+    text = RST_ROLE.sub(r"\1", _decode_text(data))
+    return _sections_from_blocks(_rst_blocks(text.splitlines()))
 
 
-def rst_blocks(lines: list[str]) -> Iterator[Block]:
+def _rst_blocks(lines: list[str]) -> Iterator[Block]:
     """reST section titles are levelled by the order their adornment styles first appear."""
     styles: list[tuple[str, bool]] = []
     paragraph: list[str] = []
     i = 0
     while i < len(lines):
-        found = rst_title_at(lines, i)
+        found = _rst_title_at(lines, i)
         if found is None:
             if lines[i].strip():
                 paragraph.append(lines[i])
@@ -208,7 +208,7 @@ def rst_blocks(lines: list[str]) -> Iterator[Block]:
     yield 0, "\n".join(paragraph)
 
 
-def rst_title_at(lines: list[str], i: int) -> tuple[tuple[str, bool], str, int] | None:
+def _rst_title_at(lines: list[str], i: int) -> tuple[tuple[str, bool], str, int] | None:
     """((adornment char, has overline), title, lines used) when a section title starts at i."""
     line = lines[i]
     below = lines[i + 1] if i + 1 < len(lines) else ""
@@ -229,8 +229,8 @@ def rst_title_at(lines: list[str], i: int) -> tuple[tuple[str, bool], str, int] 
     return None
 
 
-def load_text(data: bytes) -> tuple[str, list[Section]]:
-    text = decode_text(data).strip()
+def _load_text(data: bytes) -> tuple[str, list[Section]]:
+    text = _decode_text(data).strip()
     first = text.splitlines()[0].strip() if text else ""
     return (first if len(first) <= 80 else ""), [Section(text)]
 
@@ -247,11 +247,11 @@ HTML_BLOCKS = frozenset(
 )
 
 
-def load_html(data: bytes) -> tuple[str, list[Section]]:
+def _load_html(data: bytes) -> tuple[str, list[Section]]:
     import lxml.html
 
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        data = decode_text(data).encode("utf-8")
+        data = _decode_text(data).encode("utf-8")
     if b"\x00" in data:
         raise LoadError("looks binary (contains NUL bytes), not text")
     try:  # valid UTF-8 is read as UTF-8; anything else by its declared charset
@@ -262,15 +262,15 @@ def load_html(data: bytes) -> tuple[str, list[Section]]:
     parser = lxml.html.HTMLParser(encoding=encoding, remove_comments=True, remove_pis=True)
     root = lxml.html.document_fromstring(data.removeprefix(codecs.BOM_UTF8), parser=parser)
     title_element = root.find(".//title")
-    page_title = squash(title_element.text_content()) if title_element is not None else ""
-    for element in [e for e in root.iter() if is_page_chrome(e)]:
+    page_title = _squash(title_element.text_content()) if title_element is not None else ""
+    for element in [e for e in root.iter() if _is_page_chrome(e)]:
         element.drop_tree()
     body = root.find("body")
-    title, sections = sections_from_blocks(html_blocks(body if body is not None else root))
+    title, sections = _sections_from_blocks(_html_blocks(body if body is not None else root))
     return page_title or title, sections
 
 
-def is_page_chrome(element: HtmlElement) -> bool:
+def _is_page_chrome(element: HtmlElement) -> bool:
     """Scripts, styles, navigation, and site headers and footers outside the content."""
     tag = element.tag if isinstance(element.tag, str) else ""
     if tag in HTML_DROP or element.get("role") in ("navigation", "search"):
@@ -282,13 +282,13 @@ def is_page_chrome(element: HtmlElement) -> bool:
     return False
 
 
-def html_blocks(root: HtmlElement) -> list[Block]:
+def _html_blocks(root: HtmlElement) -> list[Block]:
     """Walk the tree in document order: headings, tables, and paragraphs at block edges."""
     out: list[Block] = []
     inline: list[str] = []
 
     def end_paragraph() -> None:
-        text = squash("".join(inline))
+        text = _squash("".join(inline))
         if text:
             out.append((0, text))
         inline.clear()
@@ -299,10 +299,10 @@ def html_blocks(root: HtmlElement) -> list[Block]:
             tag = child.tag if isinstance(child.tag, str) else ""
             if tag in HTML_HEADINGS:
                 end_paragraph()
-                out.append((int(tag[1]), squash(child.text_content())))
+                out.append((int(tag[1]), _squash(child.text_content())))
             elif tag == "table":
                 end_paragraph()
-                out.extend((0, text) for _, text in table_texts(html_table_rows(child))[1])
+                out.extend((0, text) for _, text in _table_texts(_html_table_rows(child))[1])
             elif tag == "br":
                 inline.append(" ")
             elif tag in HTML_BLOCKS:
@@ -318,17 +318,17 @@ def html_blocks(root: HtmlElement) -> list[Block]:
     return out
 
 
-def html_table_rows(table: HtmlElement) -> list[list[str]]:
+def _html_table_rows(table: HtmlElement) -> list[list[str]]:
     own_rows = [tr for tr in table.iter("tr") if next(tr.iterancestors("table")) is table]
     return [
-        [squash(cell.text_content()) for cell in tr if cell.tag in ("td", "th")] for tr in own_rows
+        [_squash(cell.text_content()) for cell in tr if cell.tag in ("td", "th")] for tr in own_rows
     ]
 
 
 # --- PDF and DOCX ----------------------------------------------------------------------
 
 
-def load_pdf(data: bytes) -> tuple[str, list[Section]]:
+def _load_pdf(data: bytes) -> tuple[str, list[Section]]:
     from pypdf import PdfReader
 
     try:
@@ -366,7 +366,7 @@ def load_pdf(data: bytes) -> tuple[str, list[Section]]:
     return str(title).strip(), sections
 
 
-def load_docx(data: bytes) -> tuple[str, list[Section]]:
+def _load_docx(data: bytes) -> tuple[str, list[Section]]:
     import docx
     from docx.table import Table
 
@@ -377,15 +377,15 @@ def load_docx(data: bytes) -> tuple[str, list[Section]]:
     blocks: list[Block] = []
     for item in document.iter_inner_content():
         if isinstance(item, Table):
-            blocks += [(0, text) for _, text in table_texts(docx_table_rows(item))[1]]
+            blocks += [(0, text) for _, text in _table_texts(_docx_table_rows(item))[1]]
         else:
             style = item.style.name if item.style is not None else ""
-            blocks.append((docx_heading_level(style or ""), item.text))
-    title, sections = sections_from_blocks(blocks)
+            blocks.append((_docx_heading_level(style or ""), item.text))
+    title, sections = _sections_from_blocks(blocks)
     return document.core_properties.title or title, sections
 
 
-def docx_heading_level(style: str) -> int:
+def _docx_heading_level(style: str) -> int:
     """Title is level 1 and ``Heading N`` level N + 1, so headings nest under the title."""
     if style == "Title":
         return 1
@@ -393,7 +393,7 @@ def docx_heading_level(style: str) -> int:
     return int(match.group(1)) + 1 if match else 0
 
 
-def docx_table_rows(table: Table) -> list[list[str]]:
+def _docx_table_rows(table: Table) -> list[list[str]]:
     """Cell texts by row; a merged cell is reported once, not once per grid column."""
     rows = []
     for row in table.rows:
@@ -401,7 +401,7 @@ def docx_table_rows(table: Table) -> list[list[str]]:
         for cell in row.cells:
             if id(cell._tc) not in seen:
                 seen.add(id(cell._tc))
-                cells.append(squash(cell.text))
+                cells.append(_squash(cell.text))
         rows.append(cells)
     return rows
 
@@ -413,7 +413,7 @@ NUMBERISH = re.compile(r"[-+]?[\d.,:/ ]+%?")
 PANDAS_NAMELESS = re.compile(r"Unnamed: \d+")
 
 
-def cell_text(value: object) -> str:
+def _cell_text(value: object) -> str:
     """What a reader sees in the cell; empty for blanks, NaN and Excel error values."""
     if value is None or (isinstance(value, float) and value != value):
         return ""
@@ -423,17 +423,17 @@ def cell_text(value: object) -> str:
         return value.date().isoformat()
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
-    text = squash(str(value))
+    text = _squash(str(value))
     return "" if text in EXCEL_ERRORS or text in ("nan", "NaN") else text
 
 
-def looks_like_header(cells: Sequence[str]) -> bool:
+def _looks_like_header(cells: Sequence[str]) -> bool:
     """Labels, not data: all text, no numbers or dates, no label twice."""
     filled = [c for c in cells if c]
     return len(set(filled)) == len(filled) and not any(NUMBERISH.fullmatch(c) for c in filled)
 
 
-def table_texts(rows: Sequence[Sequence[str]]) -> tuple[list[str], list[tuple[int, str]]]:
+def _table_texts(rows: Sequence[Sequence[str]]) -> tuple[list[str], list[tuple[int, str]]]:
     """(captions above the table, [(row number, "Header: value; ...")]) for the data rows.
 
     One-cell rows above a wider table are captions; the next row is the header when it
@@ -446,13 +446,13 @@ def table_texts(rows: Sequence[Sequence[str]]) -> tuple[list[str], list[tuple[in
     while wide and numbered and sum(1 for c in numbered[0][1] if c) == 1:
         captions.append(next(c for c in numbered.pop(0)[1] if c))
     header: list[str] = []
-    if len(numbered) > 1 and looks_like_header(numbered[0][1]):
+    if len(numbered) > 1 and _looks_like_header(numbered[0][1]):
         header = ["" if PANDAS_NAMELESS.fullmatch(h) else h for h in numbered.pop(0)[1]]
-    texts = [(n, row_text(header, cells)) for n, cells in numbered]
+    texts = [(n, _row_text(header, cells)) for n, cells in numbered]
     return captions, [(n, text) for n, text in texts if text]
 
 
-def row_text(header: Sequence[str], cells: Sequence[str]) -> str:
+def _row_text(header: Sequence[str], cells: Sequence[str]) -> str:
     """``Header: value; Header2: value``; a value under no header stands alone."""
     parts = []
     for column, value in enumerate(cells):
@@ -462,25 +462,25 @@ def row_text(header: Sequence[str], cells: Sequence[str]) -> str:
     return "; ".join(parts)
 
 
-def table_sections(rows: Sequence[Sequence[str]], where: str) -> list[Section]:
-    captions, texts = table_texts(rows)
+def _table_sections(rows: Sequence[Sequence[str]], where: str) -> list[Section]:
+    captions, texts = _table_texts(rows)
     return [Section(text, tuple(captions), f"{where}row {n}") for n, text in texts]
 
 
-def load_csv(data: bytes) -> tuple[str, list[Section]]:
-    text = decode_text(data)
+def _load_csv(data: bytes) -> tuple[str, list[Section]]:
+    text = _decode_text(data)
     try:
         dialect = csv.Sniffer().sniff(text[:8192], delimiters=",;\t|")
     except csv.Error:
         dialect = csv.excel
     try:
-        rows = [[squash(c) for c in row] for row in csv.reader(io.StringIO(text), dialect)]
+        rows = [[_squash(c) for c in row] for row in csv.reader(io.StringIO(text), dialect)]
     except csv.Error as exc:
         raise LoadError(f"not a valid CSV file: {exc}") from exc
-    return "", table_sections(rows, "")
+    return "", _table_sections(rows, "")
 
 
-def load_xlsx(data: bytes) -> tuple[str, list[Section]]:
+def _load_xlsx(data: bytes) -> tuple[str, list[Section]]:
     from openpyxl import load_workbook
 
     try:
@@ -493,23 +493,23 @@ def load_xlsx(data: bytes) -> tuple[str, list[Section]]:
         for sheet in book.worksheets:
             if hasattr(sheet, "reset_dimensions"):
                 sheet.reset_dimensions()  # the stored size may be wrong; read every cell
-            rows = [[cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-            sections += table_sections(rows, f"sheet {sheet.title}, ")
+            rows = [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+            sections += _table_sections(rows, f"sheet {sheet.title}, ")
     finally:
         book.close()
     return title, sections
 
 
 LOADERS: dict[str, Loader] = {
-    ".md": load_markdown,
-    ".markdown": load_markdown,
-    ".rst": load_rst,
-    ".txt": load_text,
-    ".html": load_html,
-    ".htm": load_html,
-    ".pdf": load_pdf,
-    ".docx": load_docx,
-    ".csv": load_csv,
-    ".xlsx": load_xlsx,
+    ".md": _load_markdown,
+    ".markdown": _load_markdown,
+    ".rst": _load_rst,
+    ".txt": _load_text,
+    ".html": _load_html,
+    ".htm": _load_html,
+    ".pdf": _load_pdf,
+    ".docx": _load_docx,
+    ".csv": _load_csv,
+    ".xlsx": _load_xlsx,
 }
 SUPPORTED_SUFFIXES = frozenset(LOADERS)

@@ -59,7 +59,7 @@ DUPLICATE_JACCARD = 0.9  # word-set overlap above which two passages say the sam
 WORD = re.compile(r"\w+")
 
 
-def normalise(scores: Ranked, how: Normalisation = NORMALISATION) -> dict[str, float]:
+def _normalise(scores: Ranked, how: Normalisation = NORMALISATION) -> dict[str, float]:
     """Put one list's scores on a common scale: min-max to [0, 1], or z-scores."""
     if not scores:
         return {}
@@ -83,7 +83,7 @@ def weighted_fusion(
     """Normalise each list, then sum with weights; a passage missing from a list gets
     that list's lowest normalised score (it ranked below everything retrieved). Hybrid
     search passes both lists over the same passages (``Retriever.candidates``)."""
-    d, lex = normalise(dense, norm), normalise(lexical, norm)
+    d, lex = _normalise(dense, norm), _normalise(lexical, norm)
     d_floor, lex_floor = min(d.values(), default=0.0), min(lex.values(), default=0.0)
     fused = {
         i: dense_weight * d.get(i, d_floor) + (1 - dense_weight) * lex.get(i, lex_floor)
@@ -111,14 +111,14 @@ def collapse_duplicates(hits: Sequence[Hit], limit: int | None = None) -> list[H
         if limit is not None and len(kept) >= limit:
             break
         words = set(WORD.findall(hit.passage.text.lower()))
-        if any(near_duplicate(words, other) for other in seen):
+        if any(_near_duplicate(words, other) for other in seen):
             continue
         kept.append(hit)
         seen.append(words)
     return kept
 
 
-def near_duplicate(a: set[str], b: set[str]) -> bool:
+def _near_duplicate(a: set[str], b: set[str]) -> bool:
     """Word-set Jaccard at or above DUPLICATE_JACCARD; sets whose sizes differ too much
     cannot get there, so most pairs are settled without an intersection."""
     small, large = sorted((len(a), len(b)))

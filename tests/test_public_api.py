@@ -2,9 +2,7 @@
 
 Public means: classes and functions a module defines whose names do not start with an
 underscore. Each must be listed in the module's ``__all__``, every listed name must
-exist, and a package's ``__init__`` lists every public name it offers. Modules that do
-not meet this yet are listed in KNOWN_GAPS as strict expected failures, so the list can
-only shrink: fixing a module makes its entry fail until the entry is removed.
+exist, and a package's ``__init__`` lists every public name it offers.
 """
 
 from __future__ import annotations
@@ -22,19 +20,6 @@ import pytest
 PACKAGES = ("knowledge", "arena", "bot")
 ROOT = Path(__file__).resolve().parents[1]
 
-# (check, module) pairs that fail today, each to be fixed by the module's owner.
-KNOWN_GAPS: set[tuple[str, str]] = {
-    ("listed", "arena.citations"),
-    ("listed", "arena.compose"),
-    ("listed", "arena.migrations"),
-    ("listed", "arena.models.offline"),
-    ("listed", "arena.votes"),
-    ("listed", "knowledge.chunking"),
-    ("listed", "knowledge.lexical"),
-    ("listed", "knowledge.loaders"),
-    ("listed", "knowledge.retrieve"),
-}
-
 
 def module_names() -> list[str]:
     names = []
@@ -45,19 +30,6 @@ def module_names() -> list[str]:
             info.name for info in pkgutil.walk_packages(package.__path__, prefix=f"{package_name}.")
         ]
     return sorted(names)
-
-
-def cases(check: str) -> list:
-    return [
-        pytest.param(
-            name,
-            id=name,
-            marks=[pytest.mark.xfail(strict=True, reason="known gap")]
-            if (check, name) in KNOWN_GAPS
-            else [],
-        )
-        for name in module_names()
-    ]
 
 
 def public_definitions(module: ModuleType) -> set[str]:
@@ -71,19 +43,19 @@ def public_definitions(module: ModuleType) -> set[str]:
     }
 
 
-@pytest.mark.parametrize("name", cases("declares"))
+@pytest.mark.parametrize("name", module_names())
 def test_module_declares_all(name: str) -> None:
     assert isinstance(getattr(importlib.import_module(name), "__all__", None), list)
 
 
-@pytest.mark.parametrize("name", cases("exist"))
+@pytest.mark.parametrize("name", module_names())
 def test_listed_names_exist(name: str) -> None:
     module = importlib.import_module(name)
     missing = [n for n in getattr(module, "__all__", []) if not hasattr(module, n)]
     assert not missing, f"{name}.__all__ lists names it lacks: {missing}"
 
 
-@pytest.mark.parametrize("name", cases("listed"))
+@pytest.mark.parametrize("name", module_names())
 def test_public_definitions_are_listed(name: str) -> None:
     module = importlib.import_module(name)
     unlisted = sorted(public_definitions(module) - set(getattr(module, "__all__", [])))

@@ -25,6 +25,7 @@ from .base import Completion, Prompt
 __all__ = [
     "MIN_RELEVANCE",
     "OFFLINE_PROVIDERS",
+    "OfflineAnswerer",
     "PassageAnswerer",
     "SentenceAnswerer",
     "default_embedder_factory",
@@ -50,7 +51,7 @@ def default_embedder_factory() -> Embedder:
     return default_embedder()
 
 
-def overlap(question_terms: set[str], text: str) -> float:
+def _overlap(question_terms: set[str], text: str) -> float:
     """Share of the question's content words that the text contains."""
     if not question_terms:
         return 0.0
@@ -107,7 +108,7 @@ class SentenceAnswerer(OfflineAnswerer):
             return NOT_FOUND
         vectors = embedder.embed([s for _, s in candidates])
         scores = vectors @ question + OVERLAP_WEIGHT * np.array(
-            [overlap(terms, s) for _, s in candidates]
+            [_overlap(terms, s) for _, s in candidates]
         )
         chosen: list[int] = []
         words = 0
@@ -122,7 +123,9 @@ class SentenceAnswerer(OfflineAnswerer):
             chosen.append(int(i))
             words += length
         chosen.sort(key=lambda i: (candidates[i][0], i))  # read in document order
-        return " ".join(f"{trim(candidates[i][1], MAX_WORDS)} [{candidates[i][0]}]" for i in chosen)
+        return " ".join(
+            f"{_trim(candidates[i][1], MAX_WORDS)} [{candidates[i][0]}]" for i in chosen
+        )
 
 
 class PassageAnswerer(OfflineAnswerer):
@@ -133,15 +136,15 @@ class PassageAnswerer(OfflineAnswerer):
     ) -> str:
         terms = set(query_terms(prompt.question.text))
         scores = relevance + OVERLAP_WEIGHT * np.array(
-            [overlap(terms, h.passage.text) for h in prompt.passages]
+            [_overlap(terms, h.passage.text) for h in prompt.passages]
         )
         best = int(np.argmax(scores))
         passage = prompt.passages[best].passage
         name = passage.title or passage.display_source
-        return f"From {name}: “{trim(passage.text, MAX_WORDS)}” [{best + 1}]"
+        return f"From {name}: “{_trim(passage.text, MAX_WORDS)}” [{best + 1}]"
 
 
-def trim(text: str, max_words: int) -> str:
+def _trim(text: str, max_words: int) -> str:
     words = text.split()
     return " ".join(words) if len(words) <= max_words else " ".join(words[:max_words]) + " …"
 
