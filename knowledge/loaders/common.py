@@ -1,0 +1,75 @@
+"""What the format loaders share: text decoding, whitespace, and sections from blocks.
+
+Text files must be UTF-8 (a BOM is fine, UTF-16 with a BOM too). A few undecodable
+bytes are replaced with U+FFFD and the file is kept; a file where more than 1% of the
+characters cannot be decoded is not text Parley can read, and is rejected.
+"""
+
+from __future__ import annotations
+
+import codecs
+import logging
+from collections.abc import Iterable
+
+from ..errors import LoadError
+from ..types import Section
+
+__all__ = ["Block", "decode_text", "sections_from_blocks", "squash"]
+
+log = logging.getLogger(__name__)
+
+MAX_BAD_CHAR_SHARE = 0.01  # more undecodable characters than this and the file is not text
+MIN_BAD_CHARS = 3  # ... but a short file may always have this many
+Block = tuple[int, str]  # (heading level, text); level 0 is a paragraph of body text
+
+
+def decode_text(data: bytes) -> str:
+    """UTF-8 (with or without BOM) or BOM-marked UTF-16; a few bad bytes, never binary."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise LoadError(f"not valid UTF-16 text: {exc.reason}") from exc
+    if b"\x00" in data:
+        raise LoadError("looks binary (contains NUL bytes), not text")
+    text = data.decode("utf-8-sig", errors="replace")
+    bad = text.count("\ufffd") - data.count("\ufffd".encode())
+    if bad > max(MIN_BAD_CHARS, MAX_BAD_CHAR_SHARE * len(text)):
+        raise LoadError(
+            f"not UTF-8 text: {bad} of {len(text)} characters cannot be decoded"
+            " (save the file as UTF-8)"
+        )
+    if bad:
+        log.warning("replaced %d undecodable bytes with U+FFFD", bad)
+    return text
+
+
+def squash(text: str) -> str:
+    """Every run of whitespace, line breaks included, as one space: text as a reader sees it."""
+    return " ".join(text.split())
+
+
+def sections_from_blocks(blocks: Iterable[Block]) -> tuple[str, list[Section]]:
+    """Group paragraphs under the headings above them; the title is the first level-1 heading."""
+    title = ""
+    stack: list[tuple[int, str]] = []
+    sections: list[Section] = []
+    body: list[str] = []
+
+    def flush() -> None:
+        if body:
+            sections.append(Section("\n\n".join(body), tuple(h for _, h in stack)))
+        body.clear()
+
+    for level, raw in blocks:
+        text = raw.strip()
+        if not text:
+            continue
+        if level == 0:
+            body.append(text)
+            continue
+        flush()
+        title = title or (text if level == 1 else "")
+        stack = [(lvl, h) for lvl, h in stack if lvl < level] + [(level, squash(text))]
+    flush()
+    return title, sections
