@@ -41,8 +41,14 @@ def normalise(text: str) -> str:
     return " ".join(re.sub(r"\b(a|an|the)\b", " ", text).split())
 
 
+def without_markers(answer: str) -> str:
+    """The answer's words alone: a marker like [2] must neither count as a word nor match
+    a gold answer "2"."""
+    return re.sub(r"\[\d+\]", "", answer)
+
+
 def contains_gold(answer: str, golds: list[str]) -> bool:
-    said = normalise(answer)
+    said = normalise(without_markers(answer))
     return any(normalise(g) and normalise(g) in said for g in golds)
 
 
@@ -60,7 +66,7 @@ async def measure(kb: KnowledgeBase, questions: list[dict], qrels: dict) -> dict
             hits_gold += contains_gold(answer.text, q["answers"])
             cited = {doc_id(c.passage.source) for c in answer.citations}
             cited_gold += bool(cited & set(qrels[q["_id"]]))
-            words.append(len(re.sub(r"\[\d+\]", "", answer.text).split()))
+            words.append(len(without_markers(answer.text).split()))
         n = len(questions)
         figures[contestant.name] = {
             "contains_gold": hits_gold / n,
