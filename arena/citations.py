@@ -13,7 +13,7 @@ import re
 from arena.types import Citation
 from knowledge.types import Hit, Passage
 
-__all__ = ["FALLBACK_SOURCES", "cited_numbers", "resolve_citations"]
+__all__ = ["FALLBACK_SOURCES", "MARKER", "cited_numbers", "resolve_citations"]
 
 FALLBACK_SOURCES = 3
 MARKER = re.compile(r"\[(\d+(?:\s*[-–,]\s*\d+)*)\]")

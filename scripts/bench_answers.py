@@ -27,6 +27,7 @@ import numpy as np
 from bench_retrieval import doc_id, read_jsonl, read_qrels, write_corpus
 
 from arena.answers import answer_question
+from arena.citations import MARKER
 from arena.roster import build_roster
 from arena.types import Question
 from knowledge.base import KnowledgeBase
@@ -44,7 +45,7 @@ def normalise(text: str) -> str:
 def without_markers(answer: str) -> str:
     """The answer's words alone: a marker like [2] must neither count as a word nor match
     a gold answer "2"."""
-    return re.sub(r"\[\d+\]", "", answer)
+    return MARKER.sub("", answer)
 
 
 def contains_gold(answer: str, golds: list[str]) -> bool:
