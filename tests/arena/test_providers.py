@@ -9,7 +9,8 @@ from arena.answers import answer_question
 from arena.roster import build_roster
 from arena.types import ModelSpec, Question, Turn
 from knowledge.types import Hit, Passage
-from tests.arena.conftest import Scripted, anthropic_reply, openai_reply
+from tests.fakes.http_server import Scripted
+from tests.fakes.providers import anthropic_reply, openai_reply
 
 HITS = [
     Hit(Passage("p1", "Run shipit rollback to roll back.", "/hb/deploys.md", "Deploys"), 0.9),

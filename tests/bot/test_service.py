@@ -8,38 +8,13 @@ import random
 import pytest
 
 from arena.errors import ProviderUnavailable, VoteRefused
-from arena.models.base import Completion, Prompt
-from arena.roster import Contestant, Roster
+from arena.roster import Roster
 from arena.store import Store
-from arena.types import ModelSpec
 from bot.service import Ask, Service
 from knowledge.types import Hit, Passage
+from tests.fakes.providers import fake, roster
 
 HITS = [Hit(Passage("p1", "Run shipit rollback to roll back.", "/hb/deploys.md", "Deploys"), 0.9)]
-
-
-class FakeProvider:
-    """Replies from a list (an Exception in the list is raised) and keeps every prompt."""
-
-    def __init__(self, spec: ModelSpec, replies: list[str | Exception]) -> None:
-        self.spec = spec
-        self.replies = list(replies)
-        self.prompts: list[Prompt] = []
-
-    async def complete(self, prompt: Prompt) -> Completion:
-        self.prompts.append(prompt)
-        reply = self.replies.pop(0) if self.replies else "Run shipit rollback [1]."
-        if isinstance(reply, Exception):
-            raise reply
-        return Completion(reply, input_tokens=10, output_tokens=5)
-
-
-def roster(*providers: FakeProvider) -> Roster:
-    return Roster(entries=[Contestant(p.spec, p) for p in providers])
-
-
-def fake(name: str, *replies: str | Exception) -> FakeProvider:
-    return FakeProvider(ModelSpec(name=name, provider="fake"), list(replies))
 
 
 @pytest.fixture
