@@ -29,6 +29,7 @@ def cost_usd(contestant: Contestant, input_tokens: int, output_tokens: int) -> f
 
 async def answer_question(contestant: Contestant, question: Question) -> Answer:
     prompt = compose(question)
+    shown = [hit.passage for hit in prompt.passages]
     started = time.perf_counter()
     try:
         completion = await contestant.provider.complete(prompt)
@@ -38,6 +39,7 @@ async def answer_question(contestant: Contestant, question: Question) -> Answer:
             model=contestant.name,
             error=exc.user_message,
             latency_ms=(time.perf_counter() - started) * 1000,
+            shown=shown,
         )
     latency_ms = (time.perf_counter() - started) * 1000
     text, citations, fallback = resolve_citations(completion.text, prompt.passages)
@@ -52,4 +54,5 @@ async def answer_question(contestant: Contestant, question: Question) -> Answer:
         latency_ms=latency_ms,
         cost_usd=cost_usd(contestant, completion.input_tokens, completion.output_tokens),
         cited_fallback=fallback,
+        shown=shown,
     )

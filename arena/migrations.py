@@ -131,10 +131,47 @@ async def _m003_question_indexes(db: aiosqlite.Connection) -> None:
     )
 
 
+async def _m004_passage_texts(db: aiosqlite.Connection) -> None:
+    """What each question retrieved and each answer was shown, text included.
+
+    Passage ids hash the text at index time, so after a re-index an id alone no longer
+    says what an old answer saw; the judge audits need exactly that. Texts are stored
+    once, under a hash of their content and provenance, however often they are retrieved.
+    """
+    await run_statements(
+        db,
+        """
+        CREATE TABLE passage_texts (
+            hash TEXT PRIMARY KEY,
+            passage_id TEXT NOT NULL,
+            source TEXT NOT NULL,
+            title TEXT NOT NULL,
+            location TEXT NOT NULL,
+            text TEXT NOT NULL
+        );
+        CREATE TABLE question_passages (
+            question_id INTEGER NOT NULL REFERENCES questions(id),
+            rank INTEGER NOT NULL,
+            passage_hash TEXT NOT NULL REFERENCES passage_texts(hash),
+            score REAL NOT NULL,
+            PRIMARY KEY (question_id, rank)
+        );
+        CREATE TABLE answer_passages (
+            answer_id INTEGER NOT NULL REFERENCES answers(id),
+            rank INTEGER NOT NULL,
+            passage_hash TEXT NOT NULL REFERENCES passage_texts(hash),
+            PRIMARY KEY (answer_id, rank)
+        );
+        ALTER TABLE thumbs ADD COLUMN reason TEXT;
+        """,
+    )
+
+
 MIGRATIONS: list[tuple[str, Step]] = [
     ("001_initial", _m001_initial),
     ("002_pair_counts", _m002_pair_counts),
     ("003_question_indexes", _m003_question_indexes),
+    ("004_passage_texts", _m004_passage_texts),
 ]
 
 

@@ -29,11 +29,12 @@ import aiosqlite
 
 from arena.errors import StoreError, VoteRefused
 from arena.migrations import migrate
+from arena.passage_records import AnswerRecord, read_answer, save_answer_passages, save_hits
 from arena.types import CHOICES, Answer, Choice, Turn
 from arena.votes import OUTCOME_COLUMNS, VoteBatcher, VoteResult, outcome_column
 from knowledge.types import Hit
 
-__all__ = ["BattleRecord", "PairCount", "Store", "VoteResult"]
+__all__ = ["AnswerRecord", "BattleRecord", "PairCount", "Store", "VoteResult"]
 
 T = TypeVar("T")
 
@@ -154,25 +155,15 @@ class Store:
         text: str,
         hits: list[Hit],
     ) -> int:
-        passages = json.dumps(
-            [
-                {
-                    "id": h.passage.id,
-                    "source": h.passage.source,
-                    "location": h.passage.place,
-                    "score": round(h.score, 6),
-                }
-                for h in hits
-            ]
-        )
-
         async def insert(db: aiosqlite.Connection) -> int:
             cursor = await db.execute(
-                "INSERT INTO questions (platform, channel, user, thread, text, passages,"
-                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (platform, channel, user, thread, text, passages, time.time()),
+                "INSERT INTO questions (platform, channel, user, thread, text, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (platform, channel, user, thread, text, time.time()),
             )
-            return int(cursor.lastrowid)
+            question_id = int(cursor.lastrowid)
+            await save_hits(db, question_id, hits)
+            return question_id
 
         return await self._write(insert)
 
@@ -207,7 +198,9 @@ class Store:
                     time.time(),
                 ),
             )
-            return int(cursor.lastrowid)
+            answer_id = int(cursor.lastrowid)
+            await save_answer_passages(db, answer_id, answer.shown)
+            return answer_id
 
         return await self._write(insert)
 
@@ -246,8 +239,11 @@ class Store:
         """
         return await self._votes.submit(battle_id, user, choice)
 
-    async def record_thumb(self, answer_id: int, user: str, value: int) -> None:
-        """+1 or -1; a user's later thumb on the same answer replaces the earlier one."""
+    async def record_thumb(
+        self, answer_id: int, user: str, value: int, reason: str | None = None
+    ) -> None:
+        """+1 or -1, with an optional reason; a user's later thumb on the same answer
+        replaces the earlier one (a thumb up clears an earlier reason)."""
         if value not in (-1, 1):
             raise VoteRefused("a thumb is +1 or -1")
 
@@ -257,15 +253,32 @@ class Store:
             if row is None:
                 raise VoteRefused(f"there is no answer {answer_id}")
             await db.execute(
-                "INSERT INTO thumbs (answer_id, user, value, created_at) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (answer_id, user) DO UPDATE SET value = excluded.value,"
+                "INSERT INTO thumbs (answer_id, user, value, reason, created_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (answer_id, user) DO UPDATE SET"
+                " value = excluded.value, reason = excluded.reason,"
                 " created_at = excluded.created_at",
-                (answer_id, user, value, time.time()),
+                (answer_id, user, value, reason, time.time()),
             )
 
         await self._write(thumb)
 
     # --- reading -----------------------------------------------------------------------
+
+    async def answer_record(self, answer_id: int) -> AnswerRecord | None:
+        """An answer with its question and exactly the passages it was shown."""
+        try:
+            async with self._lock:
+                return await read_answer(self._db, answer_id)
+        except aiosqlite.Error as exc:
+            raise StoreError(f"arena database read failed: {exc}") from exc
+
+    async def thumb_reasons(self, answer_id: int) -> list[tuple[str, int, str | None]]:
+        """(user, value, reason) of every thumb on one answer."""
+        rows = await self._rows(
+            "SELECT user, value, reason FROM thumbs WHERE answer_id = ? ORDER BY created_at",
+            (answer_id,),
+        )
+        return [(user, int(value), reason) for user, value, reason in rows]
 
     async def pair_counts(self, channel: str | None = None) -> list[PairCount]:
         """Outcome counts per model pair, for one channel or summed over all."""
