@@ -18,13 +18,18 @@ from typing import Any, TypeVar
 import click
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 
 from arena.errors import ArenaError
 from knowledge.errors import KnowledgeError
+from knowledge.indexer import IndexReport
 
 from . import messages
+from .access import Requester
 from .config import Settings
 from .errors import BotError
+from .reindex import ReindexStatus
+from .service import Board, ModelCheck, ModelStatus
 
 __all__ = [
     "ParleyGroup",
@@ -32,11 +37,13 @@ __all__ = [
     "channel_option",
     "hit_json",
     "json_option",
+    "local_operator",
     "main",
     "roster_row",
     "run",
     "settings_of",
     "shorten",
+    "status_text",
 ]
 
 T = TypeVar("T")
@@ -90,36 +97,45 @@ def cli(data_dir: Path | None) -> None:
     """Parley answers your team's questions from its knowledge base, with cited sources."""
 
 
+def local_operator() -> Requester:
+    """Whoever runs the CLI on this machine already has the files: an admin by right."""
+    return Requester("cli", getpass.getuser(), platform_admin=True)
+
+
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.pass_context
 def index(ctx: click.Context, paths: tuple[Path, ...]) -> None:
-    """Index files and folders; unchanged files are skipped, removed files dropped."""
+    """Index files and folders (default: the configured sources); unchanged files are
+    skipped, removed files dropped."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+    from .runtime import open_service
+
     settings = settings_of(ctx)
-    with (
-        Progress(
-            TextColumn("[bold]Indexing"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.description}"),
-            console=console,
-            transient=True,
-        ) as bar,
-    ):
+    with Progress(
+        TextColumn("[bold]Indexing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        console=console,
+        transient=True,
+    ) as bar:
         task = bar.add_task("", total=None)
 
-        def progress(path: str, done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total, description=Path(path).name)
+        async def progress(status: ReindexStatus) -> None:
+            bar.update(
+                task,
+                completed=status.done,
+                total=status.total or None,
+                description=Path(status.current).name,
+            )
 
-        from .runtime import open_knowledge
+        async def go() -> IndexReport:
+            async with open_service(settings) as service:
+                return await service.reindex(local_operator(), list(paths), progress)
 
-        kb = open_knowledge(settings)
-        try:
-            report = kb.index(list(paths), progress=progress)
-        finally:
-            kb.close()
+        report = run(go())
     for path, reason in report.skipped:
         console.print(f"[yellow]skipped[/] {path}: {reason}", highlight=False, soft_wrap=True)
     console.print(messages.index_summary(report), highlight=False, soft_wrap=True)
@@ -225,29 +241,55 @@ def answer_json(answer) -> dict[str, Any]:
 
 @cli.command()
 @json_option
+@click.option("--check", is_flag=True, help="Send each model a tiny request: reachable or not.")
 @click.pass_context
-def models(ctx: click.Context, as_json: bool) -> None:
-    """List the roster and whether each model is ready to answer."""
-    from arena.roster import build_roster
+def models(ctx: click.Context, as_json: bool, check: bool) -> None:
+    """List the configured models; with --check, send each a tiny request."""
+    from .runtime import open_service
 
-    roster = build_roster(settings_of(ctx).models)
-    rows = [roster_row(c) for c in roster.entries]
-    rows += [{"name": n, "ready": False, "reason": why} for n, why in roster.skipped]
+    async def go() -> tuple[list[ModelStatus], dict[str, ModelCheck]]:
+        async with open_service(settings_of(ctx)) as service:
+            checks = await service.check_models() if check else []
+            return service.models(), {c.name: c for c in checks}
+
+    statuses, checks = run(go())
+    rows = [roster_row(s, checks.get(s.name)) for s in statuses]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
     from rich.table import Table
 
-    table = Table("model", "provider", "model id", "ready")
+    table = Table("model", "provider", "model id", "status")
     for row in rows:
-        ready = "[green]ready[/]" if row["ready"] else f"[red]no[/]: {row['reason']}"
-        table.add_row(row["name"], row.get("provider", ""), row.get("model", ""), ready)
+        table.add_row(row["name"], row["provider"], row["model"] or "-", status_text(row))
     console.print(table)
 
 
-def roster_row(contestant) -> dict[str, Any]:
-    spec = contestant.spec
-    return {"name": spec.name, "provider": spec.provider, "model": spec.model, "ready": True}
+def roster_row(status: ModelStatus, check: ModelCheck | None = None) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "name": status.name,
+        "provider": status.provider,
+        "model": status.model,
+        "configured": status.ready,
+    }
+    if not status.ready:
+        row["reason"] = status.reason
+    if check is not None:
+        row["reachable"] = check.reachable
+        row["latency_ms"] = round(check.latency_ms, 1)
+        if check.error:
+            row["error"] = check.error
+    return row
+
+
+def status_text(row: dict[str, Any]) -> str:
+    if not row["configured"]:
+        return f"[red]not set up[/]: {escape(row['reason'])}"
+    if "reachable" not in row:
+        return "configured"
+    if row["reachable"]:
+        return f"[green]reachable[/] ({row['latency_ms']:.0f} ms)"
+    return f"[red]unreachable[/]: {escape(row.get('error', ''))}"
 
 
 @cli.command()
@@ -260,31 +302,28 @@ def leaderboard(
     ctx: click.Context, channel: str | None, as_json: bool, png: Path | None, rounds: int | None
 ) -> None:
     """Rank the models from the votes: score, 95% interval, votes, win and thumbs rates."""
-    from arena.leaderboard import build_leaderboard, render_table, write_chart
+    from arena.leaderboard import render_table
 
-    from .runtime import open_store
+    from .runtime import open_service
 
     settings = settings_of(ctx)
+    if rounds:
+        settings = settings.model_copy(update={"bootstrap_rounds": rounds})
 
-    async def go():
-        async with open_store(settings) as store:
-            return await build_leaderboard(
-                store,
-                channel=channel,
-                rounds=rounds or settings.bootstrap_rounds,
-                provisional_votes=settings.provisional_votes,
-            )
+    async def go() -> Board:
+        async with open_service(settings) as service:
+            return await service.leaderboard(channel, chart=png is not None)
 
-    rows = run(go())
-    if png:
-        write_chart(rows, png)
+    board = run(go())
+    if png and board.chart_png:
+        png.write_bytes(board.chart_png)
     if as_json:
-        click.echo(json.dumps([row.as_dict() for row in rows], indent=2))
+        click.echo(json.dumps([row.as_dict() for row in board.rows], indent=2))
         return
-    if not rows:
+    if not board.rows:
         console.print(messages.no_votes_yet())
         return
-    console.print(render_table(rows))
+    console.print(render_table(board.rows))
     if png:
         console.print(f"Chart written to {png}")
 

@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     provisional_votes: int = Field(default=DEFAULT_PROVISIONAL_VOTES, ge=0)
     bootstrap_rounds: int = Field(default=DEFAULT_BOOTSTRAP_ROUNDS, gt=0)
     models: list[ModelSpec] = Field(default_factory=list)
+    # platform-qualified user ids that may re-index: ["slack:U0123", "discord:4567"]
+    admins: list[str] = Field(default_factory=list)
+    # what a re-index from chat walks when no paths are named
+    sources: list[Path] = Field(default_factory=list)
 
     @classmethod
     def settings_customise_sources(

@@ -1,7 +1,8 @@
 """Errors raised by the bot package.
 
     BotError
-    └── NotAllowed   the user may not run this command (re-index is for admins)
+    ├── NotAllowed    the user may not run this command (re-index is for admins)
+    └── ReindexBusy   a re-index is already running; the message says whose and how far
 
 Errors from ``knowledge`` and ``arena`` pass through unchanged; the CLI turns every
 one of them into a one-line ClickException in one place.
@@ -12,6 +13,7 @@ from __future__ import annotations
 __all__ = [
     "BotError",
     "NotAllowed",
+    "ReindexBusy",
 ]
 
 
@@ -21,3 +23,7 @@ class BotError(Exception):
 
 class NotAllowed(BotError):
     """The user may not run this command."""
+
+
+class ReindexBusy(BotError):
+    """A re-index is already running; one runs at a time."""
