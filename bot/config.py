@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -63,6 +63,15 @@ class Settings(BaseSettings):
     admins: list[str] = Field(default_factory=list)
     # what a re-index from chat walks when no paths are named
     sources: list[Path] = Field(default_factory=list)
+    # Discord: the bot token from DISCORD_TOKEN (a secret: never shown in reprs or logs);
+    # guild ids to sync slash commands to at once (none: globally, which Discord spreads
+    # within the hour); the message-content intent lets follow-ups in Parley's threads
+    # need no mention (enable it in the developer portal first)
+    discord_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("DISCORD_TOKEN", "PARLEY_DISCORD_TOKEN")
+    )
+    discord_guilds: list[int] = Field(default_factory=list)
+    discord_message_content: bool = True
 
     @classmethod
     def settings_customise_sources(

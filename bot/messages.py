@@ -24,6 +24,7 @@ __all__ = [
     "reindex_progress",
     "sources_lines",
     "thumb_recorded",
+    "unexpected_error",
     "vote_recorded",
 ]
 
@@ -128,3 +129,7 @@ def reindex_busy(status: ReindexStatus) -> str:
         f" ({running} ago); {reindex_progress(status)[0].lower()}"
         f"{reindex_progress(status)[1:]}. Try again when it has finished."
     )
+
+
+def unexpected_error() -> str:
+    return "Something went wrong on Parley's side; it has been logged. Please try again."
