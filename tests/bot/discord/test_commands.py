@@ -292,3 +292,47 @@ async def test_leaderboard_sends_a_table_and_the_chart(
     assert embed["image"]["url"] == "attachment://leaderboard.png"
     chart = seen.body["files[0]"]
     assert chart["filename"] == "leaderboard.png" and chart["bytes"].startswith(b"\x89PNG")
+
+
+async def test_leaderboard_for_one_channel_counts_only_its_votes(
+    discord_api: FakeDiscord, store: Store
+) -> None:
+    service = make_service(store, battle_share=1.0)
+    bot = await start(discord_api, service)
+    await battle(bot, discord_api)
+    await service.vote(1, "u1", "a")
+    other = {"id": "601", "type": 0, "guild_id": str(GUILD_ID), "name": "random"}
+    resolved = {"channels": {"601": {**other, "permissions": "0"}}}
+    _, token = await bot.slash("leaderboard", channel=601, resolved=resolved)
+    assert discord_api.followups(token)[0]["content"] == messages.no_votes_yet()
+    resolved = {"channels": {str(CHANNEL_ID): {**other, "id": str(CHANNEL_ID), "permissions": "0"}}}
+    _, token = await bot.slash("leaderboard", channel=CHANNEL_ID, resolved=resolved)
+    await bot.client.close()
+    (seen,) = discord_api.server.seen(f"/api/v10/webhooks/900/{token}", "POST")
+    assert f"<#{CHANNEL_ID}>" in seen.body["payload_json"]["embeds"][0]["description"]
+
+
+async def test_ask_inside_a_thread_carries_the_threads_history(
+    discord_api: FakeDiscord, store: Store
+) -> None:
+    alpha = fake("alpha", "Run shipit rollback [1].", "At noon [1].")
+    bot = await start(discord_api, make_service(store, roster(alpha)))
+    thread = discord_api.thread(CHANNEL_ID, 7777, "Rollbacks")
+    await bot.slash("ask", question="How do I roll back?", channel_payload=thread)
+    await bot.slash("ask", question="And when?", channel_payload=thread)
+    await bot.client.close()
+    assert "How do I roll back?" in alpha.prompts[-1].messages[0]["content"]
+    rows = await store._rows("SELECT channel, thread FROM questions")
+    assert {tuple(r) for r in rows} == {(str(CHANNEL_ID), "7777")}
+
+
+async def test_a_failure_inside_parley_is_told_privately(
+    discord_api: FakeDiscord, tmp_path: Path
+) -> None:
+    store = await Store.open(tmp_path / "parley.db")
+    bot = await start(discord_api, make_service(store))
+    await store.close()  # the database is gone: storing the question fails
+    _, token = await bot.slash("ask", question="How do I roll back?")
+    await bot.client.close()
+    (sorry,) = discord_api.followups(token)
+    assert sorry["content"] == messages.unexpected_error() and sorry["flags"] == EPHEMERAL

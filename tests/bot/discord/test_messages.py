@@ -76,3 +76,14 @@ async def test_a_bare_mention_gets_a_hint_in_place_not_a_thread(
     assert hint["content"].startswith("Ask me a question")
     assert int(hint["message_reference"]["message_id"]) == asked
     assert hint["allowed_mentions"]["parse"] == []
+
+
+async def test_a_direct_message_is_answered_in_place_without_a_mention(
+    bot: Discord, discord_api: FakeDiscord, store: Store
+) -> None:
+    await bot.say("How do I roll back?", channel_id=8888, guild=False)
+    assert not [r for r in discord_api.server.requests if r.path.endswith("/threads")]
+    (answer,) = discord_api.posted(8888)
+    assert answer["embeds"][0]["title"] == "alpha"
+    rows = await store._rows("SELECT channel, thread FROM questions")
+    assert [tuple(r) for r in rows] == [("8888", "8888")]  # the DM is one long thread
