@@ -20,6 +20,7 @@ from discord import app_commands
 from .. import messages
 from ..service import Ask, Service
 from .commands import COMMANDS, location, send_reply
+from .embeds import CONTENT_LIMIT
 from .views import PLATFORM, ThumbButton, VoteButton
 
 __all__ = ["THREAD_NAME_LIMIT", "ParleyClient", "sync_commands"]
@@ -87,7 +88,7 @@ class ParleyClient(discord.Client):
         async with channel.typing():
             reply = await self.service.ask(ask)
         if not reply.answers and not isinstance(channel, discord.Thread) and message.guild:
-            await message.reply(" ".join(reply.notices)[:2000], mention_author=False)
+            await message.reply(" ".join(reply.notices)[:CONTENT_LIMIT], mention_author=False)
             return
         target: discord.abc.Messageable = channel
         if message.guild is not None and not isinstance(channel, discord.Thread):

@@ -336,3 +336,16 @@ async def test_a_failure_inside_parley_is_told_privately(
     await bot.client.close()
     (sorry,) = discord_api.followups(token)
     assert sorry["content"] == messages.unexpected_error() and sorry["flags"] == EPHEMERAL
+
+
+async def test_one_failed_side_of_a_battle_leaves_a_single_answer_and_a_notice(
+    discord_api: FakeDiscord, store: Store
+) -> None:
+    half = roster(fake("alpha", ProviderUnavailable("alpha", "HTTP 503")), fake("beta"))
+    bot = await start(discord_api, make_service(store, half, battle_share=1.0))
+    _, token = await bot.slash("ask", question="How do I roll back?")
+    await bot.client.close()
+    (post,) = discord_api.followups(token)
+    assert "alpha is unavailable" in post["content"]
+    assert [e["title"] for e in post["embeds"]] == ["beta"]
+    assert buttons(post) == ["parley:thumb:2:up", "parley:thumb:2:down"]  # beta's answer
