@@ -98,7 +98,7 @@ async def reindex(interaction: discord.Interaction) -> None:
         try:
             await interaction.edit_original_response(content=text[:CONTENT_LIMIT])
         except discord.HTTPException as exc:  # e.g. the 15-minute token expired: keep indexing
-            log.warning("could not update the re-index message: %s", exc)
+            log.warning("could not update the re-index message (%s): %s", exc, text)
 
     await reindex_from_chat(service_of(interaction), requester, show)
 
