@@ -28,7 +28,7 @@ from typing import TypeVar
 import aiosqlite
 
 from arena.errors import StoreError, VoteRefused
-from arena.migrations import migrate
+from arena.migrations import MIGRATIONS, migrate
 from arena.passage_records import AnswerRecord, read_answer, save_answer_passages, save_hits
 from arena.types import CHOICES, Answer, Choice, Turn
 from arena.votes import OUTCOME_COLUMNS, VoteBatcher, VoteResult, outcome_column
@@ -69,6 +69,21 @@ class BattleRecord:
     source_key: str | None = None
 
 
+def _read_only_uri(path: Path | str) -> str:
+    return f"{Path(path).absolute().as_uri()}?mode=ro"
+
+
+async def _check_current(db: aiosqlite.Connection, path: Path | str) -> None:
+    """A read-only open cannot migrate: an older schema is named, not half-read."""
+    async with db.execute("SELECT name FROM _parley_migrations") as cursor:
+        done = {row[0] async for row in cursor}
+    if any(name not in done for name, _ in MIGRATIONS):
+        raise StoreError(
+            f"the arena database at {path} was made by an older Parley; run a command that"
+            " writes (parley chat, parley index) once to upgrade it"
+        )
+
+
 class Store:
     """Async access to the arena database. Open with ``await Store.open(path)``."""
 
@@ -78,29 +93,42 @@ class Store:
         self._db = db
         self._path = path
         self._instance = instance
+        self._read_only = False
         self._lock = asyncio.Lock()
         self._votes = VoteBatcher(self._transaction)
 
     @classmethod
-    async def open(cls, path: Path | str) -> Store:
+    async def open(cls, path: Path | str, *, read_only: bool = False) -> Store:
+        """Open (creating and migrating) the database; ``read_only`` never writes a byte,
+        so reports work on a read-only mount, and fails on a missing file."""
         if str(path) != ":memory:" and not Path(path).parent.is_dir():
             raise StoreError(f"cannot open the arena database at {path}: no such folder")
+        if read_only and not Path(path).is_file():
+            raise StoreError(f"there is no arena database at {path}")
+        target = _read_only_uri(path) if read_only else str(path)
         try:
-            db = await aiosqlite.connect(str(path), isolation_level=None)
+            db = await aiosqlite.connect(target, isolation_level=None, uri=read_only)
         except aiosqlite.Error as exc:
             raise StoreError(f"cannot open the arena database at {path}: {exc}") from exc
         try:
-            await db.execute("PRAGMA journal_mode=WAL")
             await db.execute("PRAGMA foreign_keys=ON")
             await db.execute("PRAGMA busy_timeout=5000")
-            await db.execute("PRAGMA synchronous=NORMAL")
-            await migrate(db)
+            if read_only:
+                await _check_current(db, path)
+            else:
+                await db.execute("PRAGMA journal_mode=WAL")
+                await db.execute("PRAGMA synchronous=NORMAL")
+                await migrate(db)
             async with db.execute("SELECT value FROM meta WHERE key = 'instance'") as cursor:
                 (instance,) = await cursor.fetchone()
-        except aiosqlite.Error as exc:
+        except (aiosqlite.Error, StoreError) as exc:
             await db.close()
+            if isinstance(exc, StoreError):
+                raise
             raise StoreError(f"cannot open the arena database at {path}: {exc}") from exc
-        return cls(db, str(path), instance)
+        store = cls(db, str(path), instance)
+        store._read_only = read_only
+        return store
 
     async def close(self) -> None:
         await self._votes.drain()
@@ -141,7 +169,10 @@ class Store:
         if self._path == ":memory:":
             yield self._db
             return
-        db = await aiosqlite.connect(self._path)
+        if self._read_only:
+            db = await aiosqlite.connect(_read_only_uri(self._path), uri=True)
+        else:
+            db = await aiosqlite.connect(self._path)
         try:
             await db.execute("BEGIN")
             yield db

@@ -14,6 +14,7 @@ __all__ = [
     "THUMB_REASONS",
     "all_models_failed",
     "empty_question",
+    "empty_search",
     "import_summary",
     "index_summary",
     "no_sources",
@@ -60,6 +61,10 @@ def sources_lines(answer: Answer) -> list[str]:
 
 def empty_question() -> str:
     return "Ask me a question, for example: How do I roll back a deploy?"
+
+
+def empty_search() -> str:
+    return "Give some words to search for, for example: parley search \"roll back a deploy\""
 
 
 def all_models_failed(errors: list[str]) -> str:

@@ -7,6 +7,7 @@ knowledge base opens on first use, so ``parley leaderboard`` never touches the i
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 from arena.store import Store
 
 from .config import Settings
+from .errors import BotError
 from .service import Service
 
 if TYPE_CHECKING:
@@ -24,6 +26,7 @@ __all__ = [
     "open_knowledge",
     "open_service",
     "open_store",
+    "writable_data_dir",
 ]
 
 
@@ -56,11 +59,36 @@ class _OnFirstUse:
                 self._kb.close()
 
 
+def writable_data_dir(settings: Settings) -> None:
+    """Create the data directory, or say plainly why it cannot be used."""
+    folder = settings.data_dir
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BotError(f"cannot create the data directory {folder}: {exc.strerror}") from exc
+    if not os.access(folder, os.W_OK):
+        raise BotError(f"the data directory {folder} is not writable")
+
+
 @asynccontextmanager
-async def open_store(settings: Settings) -> AsyncIterator[Store]:
-    """The arena database, migrated, closed on exit."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = await Store.open(settings.database_path)
+async def open_store(settings: Settings, *, read_only: bool = False) -> AsyncIterator[Store]:
+    """The arena database, migrated, closed on exit.
+
+    ``read_only`` (reports: leaderboard, export) creates nothing and writes nothing: a
+    mistyped ``--data-dir`` is an error, and a data directory with no database yet reads
+    as an empty arena.
+    """
+    if read_only:
+        if not settings.data_dir.is_dir():
+            raise BotError(
+                f"there is no Parley data directory at {settings.data_dir}"
+                " (check --data-dir or PARLEY_DATA_DIR)"
+            )
+        exists = settings.database_path.is_file()
+        store = await Store.open(settings.database_path if exists else ":memory:", read_only=exists)
+    else:
+        writable_data_dir(settings)
+        store = await Store.open(settings.database_path)
     try:
         yield store
     finally:
@@ -68,13 +96,14 @@ async def open_store(settings: Settings) -> AsyncIterator[Store]:
 
 
 @asynccontextmanager
-async def open_service(settings: Settings) -> AsyncIterator[Service]:
-    """A Service over the knowledge base, the roster and the store."""
+async def open_service(settings: Settings, *, read_only: bool = False) -> AsyncIterator[Service]:
+    """A Service over the knowledge base, the roster and the store (see ``open_store``
+    for ``read_only``)."""
     from arena.roster import build_roster
 
     knowledge = _OnFirstUse(settings)
     try:
-        async with open_store(settings) as store:
+        async with open_store(settings, read_only=read_only) as store:
             yield Service(
                 search=lambda text, k: knowledge.get().search(text, k),
                 index=lambda paths, progress: knowledge.get().index(paths, progress=progress),
