@@ -416,6 +416,30 @@ def import_battles(ctx: click.Context, file) -> None:
 
 
 @cli.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def backup(ctx: click.Context, file: Path) -> None:
+    """Copy the arena database (votes, answers, grades) to FILE, safely while the bot runs."""
+    from arena.backup import backup_database
+
+    votes = run(backup_database(settings_of(ctx).database_path, file))
+    click.echo(messages.backup_done(file, votes))
+
+
+@cli.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace an existing database (stop the bot first).")
+@click.pass_context
+def restore(ctx: click.Context, file: Path, force: bool) -> None:
+    """Restore the arena database from a backup FILE into the data directory."""
+    from arena.backup import restore_database
+
+    settings = settings_of(ctx)
+    votes = run(restore_database(file, settings.database_path, force=force))
+    click.echo(messages.restore_done(file, settings.database_path, votes))
+
+
+@cli.command()
 @click.option("--channel", default="console", show_default=True, help="Channel name to record.")
 @click.pass_context
 def chat(ctx: click.Context, channel: str) -> None:

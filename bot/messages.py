@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from arena.types import Answer, Choice
@@ -13,6 +14,7 @@ __all__ = [
     "CHOICE_LABELS",
     "THUMB_REASONS",
     "all_models_failed",
+    "backup_done",
     "empty_question",
     "empty_search",
     "import_summary",
@@ -23,6 +25,7 @@ __all__ = [
     "nothing_found",
     "reindex_busy",
     "reindex_progress",
+    "restore_done",
     "sources_lines",
     "thumb_recorded",
     "vote_recorded",
@@ -133,3 +136,11 @@ def reindex_busy(status: ReindexStatus) -> str:
         f" ({running} ago); {reindex_progress(status)[0].lower()}"
         f"{reindex_progress(status)[1:]}. Try again when it has finished."
     )
+
+
+def backup_done(file: Path, votes: int) -> str:
+    return f"Backed up the arena database to {file} ({votes} votes)."
+
+
+def restore_done(file: Path, database: Path, votes: int) -> str:
+    return f"Restored {database} from {file} ({votes} votes)."
