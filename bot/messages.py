@@ -26,6 +26,7 @@ __all__ = [
     "reindex_busy",
     "reindex_progress",
     "restore_done",
+    "search_unavailable",
     "sources_lines",
     "thumb_recorded",
     "vote_recorded",
@@ -64,6 +65,13 @@ def sources_lines(answer: Answer) -> list[str]:
 
 def empty_question() -> str:
     return "Ask me a question, for example: How do I roll back a deploy?"
+
+
+def search_unavailable() -> str:
+    return (
+        "Search is unavailable right now, so I cannot answer from the documents."
+        " Try again in a minute."
+    )
 
 
 def empty_search() -> str:

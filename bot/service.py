@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Collection, Sequence
@@ -26,6 +27,7 @@ from arena.models.base import Prompt
 from arena.roster import Roster
 from arena.store import Store, VoteResult
 from arena.types import Answer, Choice, Question, Turn
+from knowledge.errors import KnowledgeError
 from knowledge.indexer import IndexReport
 from knowledge.types import Hit
 
@@ -49,6 +51,8 @@ __all__ = [
     "reject_empty",
     "retrieval_query",
 ]
+
+log = logging.getLogger(__name__)
 
 MAX_REASON_CHARS = 500  # a thumbs-down reason is a sentence, not an essay
 
@@ -196,7 +200,11 @@ class Service:
             else []
         )
         query = retrieval_query(ask.text, history)
-        hits = list(await asyncio.to_thread(self._search, query, self._top_k))
+        try:
+            hits = list(await asyncio.to_thread(self._search, query, self._top_k))
+        except KnowledgeError as exc:  # e.g. the Chroma server is down: say so, keep running
+            log.warning("search failed for a question in %s: %s", ask.channel, exc)
+            return Reply(question_id=0, answers=[], notices=[messages.search_unavailable()])
         question = Question(text=ask.text, hits=hits, history=history)
         names = [model] if model else await self._pick(ask.channel)
         contestants = [self._roster.get(name) for name in names]

@@ -16,6 +16,7 @@ from arena.store import Store
 from bot.access import Requester
 from bot.errors import BotError, NotAllowed, ReindexBusy
 from bot.service import Ask, Service
+from knowledge.errors import IndexStoreError
 from knowledge.indexer import IndexReport
 from knowledge.types import Hit, Passage
 from tests.fakes.providers import fake, roster
@@ -269,3 +270,32 @@ async def test_reindex_without_sources_says_how_to_configure_them(store: Store) 
     svc = admin_service(store, SlowIndex())
     with pytest.raises(BotError, match="sources"):
         await svc.reindex(Requester("slack", "UADMIN"))
+
+
+async def test_a_model_that_hangs_is_cut_off_and_the_other_side_shown_alone(
+    store: Store,
+) -> None:
+    stuck = fake("stuck", delay=30)
+    stuck.spec = stuck.spec.model_copy(update={"timeout": 0.2, "max_retries": 0})
+    svc = service(store, roster(stuck, fake("quick")))
+    reply = await asyncio.wait_for(svc.ask(ask()), timeout=5)
+    assert not reply.is_battle and [s.answer.model for s in reply.answers] == ["quick"]
+    assert reply.notices == ["Model stuck is unavailable right now (timed out)."]
+    assert await store.pair_counts() == []
+
+
+async def test_search_that_fails_gives_a_clear_reply_and_recovers(store: Store) -> None:
+    down = True
+
+    def search(text: str, k: int) -> list[Hit]:
+        if down:
+            raise IndexStoreError("cannot reach the Chroma server at 127.0.0.1:8000")
+        return HITS[:k]
+
+    provider = fake("alpha")
+    svc = Service(search=search, roster=roster(provider), store=store, top_k=5, battle_share=0)
+    reply = await svc.ask(ask())
+    assert reply.answers == [] and reply.notices[0].startswith("Search is unavailable")
+    assert provider.prompts == []
+    down = False
+    assert (await svc.ask(ask())).answers
