@@ -186,25 +186,25 @@ def test_interrupt_from_the_progress_callback(tmp_path: Path, docs: Path) -> Non
 
 
 class LexicalDyingAfterVectors(LexicalIndex):
-    """Killed between the vector write and the lexical write of its n-th batch."""
+    """Killed between the vector write and the lexical write of its n-th file."""
 
-    def __init__(self, path: Path, die_on_upsert: int) -> None:
+    def __init__(self, path: Path, die_on_write: int) -> None:
         super().__init__(path)
-        self.upserts = 0
-        self.die_on_upsert = die_on_upsert
+        self.writes = 0
+        self.die_on_write = die_on_write
 
-    def upsert(self, passages) -> None:
-        self.upserts += 1
-        if self.upserts == self.die_on_upsert:
+    def replace_file(self, record, passages):
+        self.writes += 1
+        if self.writes == self.die_on_write:
             raise KeyboardInterrupt
-        super().upsert(passages)
+        return super().replace_file(record, passages)
 
 
 def test_kill_between_the_two_stores_leaves_no_stray_vectors(tmp_path: Path, docs: Path):
     index = tmp_path / "index"
     index.mkdir()
     vectors = VectorStore.persistent(index / "chroma")
-    lexical = LexicalDyingAfterVectors(index / "lexical.db", die_on_upsert=2)
+    lexical = LexicalDyingAfterVectors(index / "lexical.db", die_on_write=2)
     with KnowledgeBase(lexical, vectors, HashEmbedder()) as kb, pytest.raises(KeyboardInterrupt):
         kb.index([docs], batch_size=1)  # lunch.md written, parking.md only in Chroma
     assert (vectors.count(), LexicalIndex(index / "lexical.db").count()) == (2, 1)
