@@ -109,15 +109,27 @@ def index(ctx: click.Context, paths: tuple[Path, ...]) -> None:
         ) as bar,
     ):
         task = bar.add_task("", total=None)
+        # a second bar for the passages of a file too long for one embedding batch
+        within = bar.add_task("", total=None, visible=False)
 
         def progress(path: str, done: int, total: int) -> None:
             bar.update(task, completed=done, total=total, description=Path(path).name)
+
+        def passages(path: str, embedded: int, total: int) -> None:
+            description = f"{Path(path).name}: passages embedded"
+            bar.update(
+                within,
+                completed=embedded,
+                total=total,
+                description=description,
+                visible=embedded < total,
+            )
 
         from .runtime import open_knowledge
 
         kb = open_knowledge(settings)
         try:
-            report = kb.index(list(paths), progress=progress)
+            report = kb.index(list(paths), progress=progress, on_passages=passages)
         finally:
             kb.close()
     for path, reason in report.skipped:
