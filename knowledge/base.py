@@ -22,15 +22,19 @@ T = TypeVar("T")
 
 
 class _Deferred:
-    """Stands in for an object that is costly to build, and builds it on first use."""
+    """Stands in for an object that is costly to build, and builds it on first use,
+    once, even when several threads (searches, an index run) ask at the same time."""
 
     def __init__(self, build: Callable[[], Any]) -> None:
         self._build = build
         self._built: Any = None
+        self._building = threading.Lock()
 
     def __getattr__(self, name: str) -> Any:  # only called for names not set above
         if self._built is None:
-            self._built = self._build()
+            with self._building:
+                if self._built is None:
+                    self._built = self._build()
         return getattr(self._built, name)
 
 
