@@ -154,6 +154,8 @@ def index(ctx: click.Context, paths: tuple[Path, ...]) -> None:
         disable=not console.is_terminal,  # piped output gets the summary alone
     ) as bar:
         task = bar.add_task("", total=None)
+        # a second bar for the passages of a file too long for one embedding batch
+        within = bar.add_task("", total=None, visible=False)
 
         async def progress(status: ReindexStatus) -> None:
             bar.update(
@@ -162,6 +164,15 @@ def index(ctx: click.Context, paths: tuple[Path, ...]) -> None:
                 total=status.total or None,
                 description=Path(status.current).name,
             )
+
+            if status.passages_total:  # a file too long for one embedding batch
+                bar.update(
+                    within,
+                    completed=status.passages_done,
+                    total=status.passages_total,
+                    description=f"{Path(status.current).name}: passages embedded",
+                    visible=status.passages_done < status.passages_total,
+                )
 
         async def go() -> IndexReport:
             async with open_service(settings) as service:

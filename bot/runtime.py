@@ -7,6 +7,7 @@ knowledge base opens on first use, so ``parley leaderboard`` never touches the i
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 from collections.abc import AsyncIterator
@@ -30,27 +31,32 @@ __all__ = [
 ]
 
 
-def open_knowledge(settings: Settings) -> KnowledgeBase:
-    """Open the index in the data directory (or the configured Chroma server)."""
+def open_knowledge(settings: Settings, *, hold: bool = False) -> KnowledgeBase:
+    """Open the index in the data directory (or the configured Chroma server); ``hold``
+    keeps the right to write it (see ``KnowledgeBase.open``)."""
     from knowledge.base import KnowledgeBase
 
     return KnowledgeBase.open(
-        settings.index_dir, chroma_host=settings.chroma_host, chroma_port=settings.chroma_port
+        settings.index_dir,
+        chroma_host=settings.chroma_host,
+        chroma_port=settings.chroma_port,
+        hold=hold,
     )
 
 
 class _OnFirstUse:
     """The knowledge base, opened by the first search or re-index (from any thread)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, hold: bool = False) -> None:
         self._settings = settings
+        self._hold = hold
         self._kb: KnowledgeBase | None = None
         self._lock = threading.Lock()
 
     def get(self) -> KnowledgeBase:
         with self._lock:
             if self._kb is None:
-                self._kb = open_knowledge(self._settings)
+                self._kb = open_knowledge(self._settings, hold=self._hold)
             return self._kb
 
     def close(self) -> None:
@@ -96,17 +102,25 @@ async def open_store(settings: Settings, *, read_only: bool = False) -> AsyncIte
 
 
 @asynccontextmanager
-async def open_service(settings: Settings, *, read_only: bool = False) -> AsyncIterator[Service]:
+async def open_service(
+    settings: Settings, *, read_only: bool = False, hold_index: bool = False
+) -> AsyncIterator[Service]:
     """A Service over the knowledge base, the roster and the store (see ``open_store``
-    for ``read_only``)."""
+    for ``read_only``). A bot that re-indexes from chat passes ``hold_index``: it opens
+    the index at once and keeps the right to write it, so a ``parley index`` run from
+    another process is refused instead of writing under it."""
     from arena.roster import build_roster
 
-    knowledge = _OnFirstUse(settings)
+    knowledge = _OnFirstUse(settings, hold=hold_index)
+    if hold_index:
+        await asyncio.to_thread(knowledge.get)
     try:
         async with open_store(settings, read_only=read_only) as store:
             yield Service(
                 search=lambda text, k: knowledge.get().search(text, k),
-                index=lambda paths, progress: knowledge.get().index(paths, progress=progress),
+                index=lambda paths, progress, passages: knowledge.get().index(
+                    paths, progress=progress, on_passages=passages
+                ),
                 roster=build_roster(settings.models),
                 store=store,
                 top_k=settings.top_k,

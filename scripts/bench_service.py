@@ -143,7 +143,9 @@ async def main_async(args: argparse.Namespace) -> dict:
         store = await Store.open(work / "parley.db")
         service = Service(
             search=lambda text, k: kb.search(text, k),
-            index=lambda paths, progress: kb.index(paths, progress=progress),
+            index=lambda paths, progress, passages: kb.index(
+                paths, progress=progress, on_passages=passages
+            ),
             roster=build_roster([]),
             store=store,
             top_k=5,

@@ -207,7 +207,7 @@ class SlowIndex:
         self.release = threading.Event()
         self.runs: list[list[Path]] = []
 
-    def __call__(self, paths, progress) -> IndexReport:
+    def __call__(self, paths, progress, passages) -> IndexReport:
         self.runs.append(list(paths))
         for done in range(1, 4):
             progress(f"/kb/file{done}.md", done, 3)
