@@ -30,7 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.followup import ALONE_WEIGHT, POOL, fuse_rankings, thread_query
+from arena.types import Turn
+from bot.followup import ALONE_WEIGHT, POOL, followup_search, fuse_rankings, thread_query
 from knowledge.base import KnowledgeBase
 from knowledge.types import Hit
 
@@ -88,12 +89,18 @@ def rrf(weight: float, rank_k: int, pool: int) -> Method:
     return fused
 
 
+def old_rule(t: Turn2) -> list[Hit]:
+    return t.joined[:K]
+
+
+FUSED = score_sum(ALONE_WEIGHT, POOL)
+
+
 def methods(grid: bool) -> dict[str, Method]:
-    chosen = f"fused (w={ALONE_WEIGHT}, pool {POOL}k)"
     found: dict[str, Method] = {
         "question alone": lambda t: t.alone[:K],
-        "previous + question (old rule)": lambda t: t.joined[:K],
-        chosen: score_sum(ALONE_WEIGHT, POOL),
+        "previous + question (old rule)": old_rule,
+        f"fused (w={ALONE_WEIGHT}, pool {POOL}k)": FUSED,
         "standalone rewrite (upper bound)": lambda t: t.rewrite[:K] if t.rewrite else [],
     }
     if grid:
@@ -122,6 +129,32 @@ def score(turns: list[Turn2], grid: bool) -> dict[str, dict[str, dict[str, float
                 "n": len(rows),
             }
     return out
+
+
+def paired(turns: list[Turn2]) -> dict[str, int]:
+    """Turns the fusion does better or worse on than the old rule, by each measure."""
+    out = {}
+    for measure in (recall, hit_at_1):
+        change = [measure(FUSED(t), t.gold) - measure(old_rule(t), t.gold) for t in turns]
+        name = "recall@5" if measure is recall else "hit@1"
+        out[f"{name} better"] = sum(c > 0 for c in change)
+        out[f"{name} worse"] = sum(c < 0 for c in change)
+    return out
+
+
+def latency(kb: KnowledgeBase, conversations: list[dict]) -> dict[str, float]:
+    """Median milliseconds of one threaded question: the old single search, the fusion."""
+    timed: dict[str, list[float]] = {"old rule": [], "fused": []}
+    for c in conversations:
+        history = [Turn("user", c["first"]), Turn("assistant", "An answer.")]
+        for name, run in (
+            ("old rule", lambda c=c: kb.search(thread_query(c["second"], c["first"]), K)),
+            ("fused", lambda c=c, h=history: followup_search(kb.search, c["second"], h, K)),
+        ):
+            start = time.perf_counter()
+            run()
+            timed[name].append((time.perf_counter() - start) * 1000)
+    return {f"{name} p50 ms": float(np.median(ms)) for name, ms in timed.items()}
 
 
 def read_jsonl(path: Path) -> Iterable[dict]:
@@ -226,14 +259,20 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     with KnowledgeBase.open(args.work / "handbook") as kb:
         kb.index([HANDBOOK])
-        report["handbook"] = score(handbook_turns(kb, list(read_jsonl(args.set))), args.grid)
+        conversations = list(read_jsonl(args.set))
+        turns = handbook_turns(kb, conversations)  # also warms the model up
+        report["handbook"] = score(turns, args.grid)
+        report["handbook paired"] = paired(turns)
+        report["handbook latency"] = latency(kb, conversations)
     data = args.pacific / "validation.json"
     if data.exists():
         conversations = json.loads(data.read_text(encoding="utf-8"))
         write_pacific(conversations, args.work / "pacific-docs")
         with KnowledgeBase.open(args.work / "pacific") as kb:
             kb.index([args.work / "pacific-docs"])
-            report["pacific"] = score(pacific_turns(kb, conversations, args.limit), args.grid)
+            turns = pacific_turns(kb, conversations, args.limit)
+            report["pacific"] = score(turns, args.grid)
+            report["pacific paired"] = paired(turns)
     else:
         print(f"PACIFIC not found at {args.pacific}; handbook only", file=sys.stderr)
     report["seconds"] = round(time.perf_counter() - start, 1)
@@ -244,6 +283,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("handbook", "pacific"):
         if name in report:
             print_table(name, report[name])  # type: ignore[arg-type]
+            print(f"fused against the old rule, turns: {report[f'{name} paired']}")
+    print(f"\nlatency on the handbook: {report['handbook latency']}")
     print(f"\n{report['seconds']} s")
     return 0
 
