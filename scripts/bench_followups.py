@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from arena.types import Turn
+from bot.config import DEFAULT_TOP_K
 from bot.followup import ALONE_WEIGHT, POOL, followup_search, fuse_rankings, thread_query
 from knowledge.base import KnowledgeBase
 from knowledge.types import Hit
@@ -39,18 +40,18 @@ ROOT = Path(__file__).resolve().parents[1]
 HANDBOOK = ROOT / "examples" / "handbook"
 DEFAULT_SET = ROOT / "scripts" / "data" / "followups_handbook.jsonl"
 DEFAULT_PACIFIC = ROOT / ".." / "shared" / "data" / "pacific"
-K = 5  # passages the service hands the answerers (bot.config.DEFAULT_TOP_K)
-DEPTH = 4 * K  # deepest pool searched; shallower pools are its prefixes
+K = DEFAULT_TOP_K  # passages the service hands the answerers
 WEIGHTS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 RANK_KS = (1, 10, 60)
 POOLS = (1, 2, 3, 4)
+DEPTH = max(*POOLS, POOL) * K  # deepest pool searched; shallower pools are its prefixes
 
-Method = Callable[["Turn2"], list[Hit]]
+Method = Callable[["Scored"], list[Hit]]
 
 
 @dataclass
-class Turn2:
-    """One evaluated turn: its rankings under each query and a test for gold passages."""
+class Scored:
+    """One evaluated turn: its rankings under each query, and a test per gold item."""
 
     group: str
     alone: list[Hit]
@@ -77,7 +78,7 @@ def score_sum(weight: float, pool: int) -> Method:
 def rrf(weight: float, rank_k: int, pool: int) -> Method:
     """Weighted reciprocal rank fusion, the scale-free alternative, for comparison."""
 
-    def fused(t: Turn2) -> list[Hit]:
+    def fused(t: Scored) -> list[Hit]:
         scores: dict[str, float] = {}
         hits: dict[str, Hit] = {}
         for ranking, share in ((t.alone, weight), (t.joined, 1.0 - weight)):
@@ -89,7 +90,7 @@ def rrf(weight: float, rank_k: int, pool: int) -> Method:
     return fused
 
 
-def old_rule(t: Turn2) -> list[Hit]:
+def old_rule(t: Scored) -> list[Hit]:
     return t.joined[:K]
 
 
@@ -112,7 +113,7 @@ def methods(grid: bool) -> dict[str, Method]:
     return found
 
 
-def score(turns: list[Turn2], grid: bool) -> dict[str, dict[str, dict[str, float]]]:
+def score(turns: list[Scored], grid: bool) -> dict[str, dict[str, dict[str, float]]]:
     """{method: {group: {recall@5, hit@1, n}}}, groups plus "all"."""
     groups = [*sorted({t.group for t in turns}), "all"]
     out: dict[str, dict[str, dict[str, float]]] = {}
@@ -131,7 +132,7 @@ def score(turns: list[Turn2], grid: bool) -> dict[str, dict[str, dict[str, float
     return out
 
 
-def paired(turns: list[Turn2]) -> dict[str, int]:
+def paired(turns: list[Scored]) -> dict[str, int]:
     """Turns the fusion does better or worse on than the old rule, by each measure."""
     out = {}
     for measure in (recall, hit_at_1):
@@ -171,7 +172,7 @@ def passage_test(file: str, contains: str) -> Callable[[Hit], bool]:
     return lambda h: Path(h.passage.source).name == file and contains in h.passage.text
 
 
-def handbook_turns(kb: KnowledgeBase, conversations: list[dict]) -> list[Turn2]:
+def handbook_turns(kb: KnowledgeBase, conversations: list[dict]) -> list[Scored]:
     turns = []
     for c in conversations:
         gold = [passage_test(g["file"], g["contains"]) for g in c["gold"]]
@@ -179,7 +180,7 @@ def handbook_turns(kb: KnowledgeBase, conversations: list[dict]) -> list[Turn2]:
             if not any(test(h) for h in kb.search(g["contains"], 50)):
                 raise SystemExit(f"gold passage not in the handbook index: {g}")
         turns.append(
-            Turn2(
+            Scored(
                 group="dependent" if c["dependent"] else "independent",
                 alone=kb.search(c["second"], DEPTH),
                 joined=kb.search(thread_query(c["second"], c["first"]), DEPTH),
@@ -209,7 +210,7 @@ def pacific_group(question: dict) -> str:
     return "independent" if question["question"] == question["original_question"] else "rewritten"
 
 
-def pacific_turns(kb: KnowledgeBase, conversations: list[dict], limit: int | None) -> list[Turn2]:
+def pacific_turns(kb: KnowledgeBase, conversations: list[dict], limit: int | None) -> list[Scored]:
     turns = []
     for n, c in enumerate(conversations[:limit]):
         questions = c["questions"]
@@ -222,7 +223,7 @@ def pacific_turns(kb: KnowledgeBase, conversations: list[dict], limit: int | Non
             if not names:
                 continue
             turns.append(
-                Turn2(
+                Scored(
                     group=pacific_group(q),
                     alone=kb.search(q["question"], DEPTH),
                     joined=kb.search(thread_query(q["question"], before["question"]), DEPTH),
