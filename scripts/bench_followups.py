@@ -250,7 +250,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", type=Path, default=DEFAULT_SET, help="handbook conversations")
     parser.add_argument("--pacific", type=Path, default=DEFAULT_PACIFIC, help="PACIFIC folder")
-    parser.add_argument("--work", type=Path, default=Path(".bench-followups"), help="index dir")
+    parser.add_argument(
+        "--work", type=Path, default=Path("/tmp/parley-bench-followups"), help="index dir"
+    )
     parser.add_argument("--limit", type=int, help="only the first N PACIFIC conversations")
     parser.add_argument("--grid", action="store_true", help="also score fusion settings")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
