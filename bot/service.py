@@ -26,7 +26,7 @@ from arena.matchmaking import choose_contestants
 from arena.models.base import Prompt
 from arena.roster import Roster
 from arena.store import Store, VoteResult
-from arena.types import Answer, Choice, Question, Turn
+from arena.types import Answer, Choice, Question
 from knowledge.errors import KnowledgeError
 from knowledge.indexer import IndexReport
 from knowledge.types import Hit
@@ -34,6 +34,7 @@ from knowledge.types import Hit
 from . import messages
 from .access import Requester, is_admin
 from .errors import BotError, NotAllowed
+from .followup import followup_search
 from .reindex import IndexFn, ProgressFn, Reindexer, ReindexStatus
 
 __all__ = [
@@ -49,7 +50,6 @@ __all__ = [
     "Service",
     "ShownAnswer",
     "reject_empty",
-    "retrieval_query",
 ]
 
 log = logging.getLogger(__name__)
@@ -138,13 +138,6 @@ async def reject_empty(ask: Ask) -> str | None:
 DEFAULT_CHECKS: tuple[Check, ...] = (reject_empty,)
 
 
-def retrieval_query(text: str, history: list[Turn]) -> str:
-    """What to search for: a follow-up ("and when does it run?") names its subject only in
-    the thread, so the previous question rides along; models still see the exact question."""
-    previous = next((t.text for t in reversed(history) if t.role == "user"), "")
-    return f"{previous}\n{text}" if previous else text
-
-
 class Service:
     """Wires retrieval, the roster, matchmaking and the store; owns no I/O of its own."""
 
@@ -199,9 +192,10 @@ class Service:
             if ask.thread
             else []
         )
-        query = retrieval_query(ask.text, history)
         try:
-            hits = list(await asyncio.to_thread(self._search, query, self._top_k))
+            hits = await asyncio.to_thread(
+                followup_search, self._search, ask.text, history, self._top_k
+            )
         except KnowledgeError as exc:  # e.g. the Chroma server is down: say so, keep running
             log.warning("search failed for a question in %s: %s", ask.channel, exc)
             return Reply(question_id=0, answers=[], notices=[messages.search_unavailable()])
