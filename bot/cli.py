@@ -13,6 +13,7 @@ import json
 import logging
 import sys
 from collections.abc import Coroutine
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -88,6 +89,7 @@ def settings_of(ctx: click.Context) -> Settings:
         for warning in warnings:
             click.echo(f"Warning: {warning}", err=True)
         root.meta["settings"] = settings
+        root.meta["settings_warnings"] = warnings
     return root.meta["settings"]
 
 
@@ -424,6 +426,29 @@ def import_battles(ctx: click.Context, file) -> None:
     for line_number, reason in report.errors:
         click.echo(f"line {line_number}: {reason}", err=True)
     click.echo(messages.import_summary(report.imported, report.duplicates, len(report.errors)))
+
+
+@cli.command()
+@click.option("--no-models", is_flag=True, help="Skip sending each model a tiny request.")
+@json_option
+@click.pass_context
+def doctor(ctx: click.Context, no_models: bool, as_json: bool) -> None:
+    """Check the configuration, data directory, index, database and models; say what to fix."""
+    from .doctor import diagnose
+
+    settings = settings_of(ctx)
+    warnings = ctx.find_root().meta["settings_warnings"]
+    findings = run(diagnose(settings, warnings, check_models=not no_models))
+    if as_json:
+        click.echo(json.dumps([asdict(f) for f in findings], indent=2))
+    else:
+        for f in findings:
+            mark = "[green]ok[/]  " if f.ok else "[red]FIX[/] "
+            console.print(f"{mark} {f.check}: {escape(f.detail)}", highlight=False, soft_wrap=True)
+            if f.fix:
+                console.print(f"      → {escape(f.fix)}", highlight=False, soft_wrap=True)
+    if not all(f.ok for f in findings):
+        sys.exit(1)
 
 
 @cli.command()

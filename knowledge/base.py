@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from .embed import Embedder, default_embedder
-from .errors import IndexBusy
+from .errors import EmbedderMismatch, IndexBusy
 from .indexer import DEFAULT_EMBED_BATCH, Indexer, IndexReport, PassageCallback, ProgressCallback
 from .lexical import LexicalIndex
 from .lock import IndexLock
@@ -16,7 +17,7 @@ from .retrieve import Mode, Retriever
 from .store import VectorStore
 from .types import Hit
 
-__all__ = ["KnowledgeBase", "deferred"]
+__all__ = ["IndexHealth", "KnowledgeBase", "deferred"]
 
 T = TypeVar("T")
 
@@ -42,6 +43,16 @@ def deferred(build: Callable[[], T]) -> T:
     """``build()``'s result, built only when first used: loading the model or opening
     Chroma takes seconds, and an unchanged re-index or a lexical search needs neither."""
     return cast(T, _Deferred(build))
+
+
+@dataclass(frozen=True)
+class IndexHealth:
+    """Passages in the lexical index and vectors in the vector store (equal when sound),
+    and why the configured embedder cannot search this index ("" when it can)."""
+
+    passages: int
+    vectors: int
+    embedder_mismatch: str = ""
 
 
 class KnowledgeBase:
@@ -148,6 +159,16 @@ class KnowledgeBase:
     def count(self) -> int:
         """Passages in the index."""
         return self._lexical.count()
+
+    def health(self) -> IndexHealth:
+        """What ``parley doctor`` checks: both stores hold the same passages, and the
+        configured embedder is the one that built the index (loads both)."""
+        try:
+            self._lexical.check_embedder(self._embedder.name, self._embedder.dim)
+            mismatch = ""
+        except EmbedderMismatch as exc:
+            mismatch = str(exc)
+        return IndexHealth(self._lexical.count(), self._vectors.count(), mismatch)
 
     def close(self) -> None:
         self._lexical.close()
