@@ -137,6 +137,8 @@ async def _m004_passage_texts(db: aiosqlite.Connection) -> None:
     Passage ids hash the text at index time, so after a re-index an id alone no longer
     says what an old answer saw; the judge audits need exactly that. Texts are stored
     once, under a hash of their content and provenance, however often they are retrieved.
+    Also: a reason with each thumb, and an id for this database, so its exported battles
+    carry keys that an import into it recognises.
     """
     await run_statements(
         db,
@@ -163,6 +165,8 @@ async def _m004_passage_texts(db: aiosqlite.Connection) -> None:
             PRIMARY KEY (answer_id, rank)
         );
         ALTER TABLE thumbs ADD COLUMN reason TEXT;
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        INSERT INTO meta (key, value) VALUES ('instance', lower(hex(randomblob(8))))
         """,
     )
 

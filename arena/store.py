@@ -28,7 +28,7 @@ from typing import TypeVar
 import aiosqlite
 
 from arena.errors import StoreError, VoteRefused
-from arena.migrations import migrate
+from arena.migrations import MIGRATIONS, migrate
 from arena.passage_records import AnswerRecord, read_answer, save_answer_passages, save_hits
 from arena.types import CHOICES, Answer, Choice, Turn
 from arena.votes import OUTCOME_COLUMNS, VoteBatcher, VoteResult, outcome_column
@@ -69,33 +69,66 @@ class BattleRecord:
     source_key: str | None = None
 
 
+def _read_only_uri(path: Path | str) -> str:
+    return f"{Path(path).absolute().as_uri()}?mode=ro"
+
+
+async def _check_current(db: aiosqlite.Connection, path: Path | str) -> None:
+    """A read-only open cannot migrate: an older schema is named, not half-read."""
+    async with db.execute("SELECT name FROM _parley_migrations") as cursor:
+        done = {row[0] async for row in cursor}
+    if any(name not in done for name, _ in MIGRATIONS):
+        raise StoreError(
+            f"the arena database at {path} was made by an older Parley; run a command that"
+            " writes (parley chat, parley index) once to upgrade it"
+        )
+
+
 class Store:
     """Async access to the arena database. Open with ``await Store.open(path)``."""
 
-    def __init__(self, db: aiosqlite.Connection, path: str = ":memory:") -> None:
+    def __init__(
+        self, db: aiosqlite.Connection, path: str = ":memory:", instance: str = ""
+    ) -> None:
         self._db = db
         self._path = path
+        self._instance = instance
+        self._read_only = False
         self._lock = asyncio.Lock()
         self._votes = VoteBatcher(self._transaction)
 
     @classmethod
-    async def open(cls, path: Path | str) -> Store:
+    async def open(cls, path: Path | str, *, read_only: bool = False) -> Store:
+        """Open (creating and migrating) the database; ``read_only`` never writes a byte,
+        so reports work on a read-only mount, and fails on a missing file."""
         if str(path) != ":memory:" and not Path(path).parent.is_dir():
             raise StoreError(f"cannot open the arena database at {path}: no such folder")
+        if read_only and not Path(path).is_file():
+            raise StoreError(f"there is no arena database at {path}")
+        target = _read_only_uri(path) if read_only else str(path)
         try:
-            db = await aiosqlite.connect(str(path), isolation_level=None)
+            db = await aiosqlite.connect(target, isolation_level=None, uri=read_only)
         except aiosqlite.Error as exc:
             raise StoreError(f"cannot open the arena database at {path}: {exc}") from exc
         try:
-            await db.execute("PRAGMA journal_mode=WAL")
             await db.execute("PRAGMA foreign_keys=ON")
             await db.execute("PRAGMA busy_timeout=5000")
-            await db.execute("PRAGMA synchronous=NORMAL")
-            await migrate(db)
-        except aiosqlite.Error as exc:
+            if read_only:
+                await _check_current(db, path)
+            else:
+                await db.execute("PRAGMA journal_mode=WAL")
+                await db.execute("PRAGMA synchronous=NORMAL")
+                await migrate(db)
+            async with db.execute("SELECT value FROM meta WHERE key = 'instance'") as cursor:
+                (instance,) = await cursor.fetchone()
+        except (aiosqlite.Error, StoreError) as exc:
             await db.close()
+            if isinstance(exc, StoreError):
+                raise
             raise StoreError(f"cannot open the arena database at {path}: {exc}") from exc
-        return cls(db, str(path))
+        store = cls(db, str(path), instance)
+        store._read_only = read_only
+        return store
 
     async def close(self) -> None:
         await self._votes.drain()
@@ -136,7 +169,10 @@ class Store:
         if self._path == ":memory:":
             yield self._db
             return
-        db = await aiosqlite.connect(self._path)
+        if self._read_only:
+            db = await aiosqlite.connect(_read_only_uri(self._path), uri=True)
+        else:
+            db = await aiosqlite.connect(self._path)
         try:
             await db.execute("BEGIN")
             yield db
@@ -332,8 +368,13 @@ class Store:
                 turns.append(Turn("assistant", answer))
         return turns
 
+    def _live_key(self, battle_id: int, user: str) -> str:
+        """The stable key of one user's vote on a battle voted here, as exports carry it."""
+        return f"parley:{self._instance}:{battle_id}:{user}"
+
     async def iter_battles(self) -> AsyncIterator[BattleRecord]:
-        """Every live vote as a battle record, in the order the votes were last cast.
+        """Every live vote as a battle record, in the order the votes were last cast; each
+        carries its key (an imported battle's own, or this database's id, battle and user).
 
         Read from a snapshot, so votes cast during a long export neither block on it nor
         appear in it twice.
@@ -343,14 +384,15 @@ class Store:
                 self._snapshot() as db,
                 db.execute(
                     "SELECT qa.model, qb.model, v.choice, v.updated_at, b.channel, v.user,"
-                    " b.question_id, b.source_key FROM votes v"
+                    " b.question_id, b.source_key, b.id FROM votes v"
                     " JOIN battles b ON b.id = v.battle_id"
                     " JOIN answers qa ON qa.id = b.answer_a JOIN answers qb ON qb.id = b.answer_b"
                     " ORDER BY v.updated_at, v.id"
                 ) as cursor,
             ):
-                async for row in cursor:
-                    yield BattleRecord(*row)
+                async for *fields, key, battle_id in cursor:
+                    user = fields[5]
+                    yield BattleRecord(*fields, source_key=key or self._live_key(battle_id, user))
         except aiosqlite.Error as exc:
             raise StoreError(f"arena database read failed: {exc}") from exc
 
@@ -381,6 +423,24 @@ class Store:
             stored += await self._write(lambda db: self._bulk(db, chunk))
         return stored
 
+    async def _own_live_keys(self, db: aiosqlite.Connection, keys: list[str]) -> set[str]:
+        """The keys among ``keys`` that name a vote cast in this very database, so an
+        instance's export imported back into it counts nothing twice."""
+        prefix = f"parley:{self._instance}:"
+        own = set()
+        for key in keys:
+            if not key.startswith(prefix):
+                continue
+            battle, _, user = key[len(prefix) :].partition(":")
+            if not battle.isdigit():
+                continue
+            async with db.execute(
+                "SELECT 1 FROM votes WHERE battle_id = ? AND user = ?", (int(battle), user)
+            ) as cursor:
+                if await cursor.fetchone():
+                    own.add(key)
+        return own
+
     async def _bulk(self, db: aiosqlite.Connection, records: list[BattleRecord]) -> int:
         keys = [r.source_key for r in records if r.source_key]
         known: set[str] = set()
@@ -391,6 +451,7 @@ class Store:
                 f"SELECT source_key FROM battles WHERE source_key IN ({marks})", part
             ) as cursor:
                 known |= {row[0] async for row in cursor}
+        known |= await self._own_live_keys(db, keys)
         fresh = [r for r in records if not r.source_key or r.source_key not in known]
         fresh = list({r.source_key or id(r): r for r in fresh}.values())
         if not fresh:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Collection, Sequence
@@ -25,13 +26,15 @@ from arena.matchmaking import choose_contestants
 from arena.models.base import Prompt
 from arena.roster import Roster
 from arena.store import Store, VoteResult
-from arena.types import Answer, Choice, Question, Turn
+from arena.types import Answer, Choice, Question
+from knowledge.errors import KnowledgeError
 from knowledge.indexer import IndexReport
 from knowledge.types import Hit
 
 from . import messages
 from .access import Requester, is_admin
 from .errors import BotError, NotAllowed
+from .followup import followup_search
 from .reindex import IndexFn, ProgressFn, Reindexer, ReindexStatus
 
 __all__ = [
@@ -47,8 +50,9 @@ __all__ = [
     "Service",
     "ShownAnswer",
     "reject_empty",
-    "retrieval_query",
 ]
+
+log = logging.getLogger(__name__)
 
 MAX_REASON_CHARS = 500  # a thumbs-down reason is a sentence, not an essay
 
@@ -134,13 +138,6 @@ async def reject_empty(ask: Ask) -> str | None:
 DEFAULT_CHECKS: tuple[Check, ...] = (reject_empty,)
 
 
-def retrieval_query(text: str, history: list[Turn]) -> str:
-    """What to search for: a follow-up ("and when does it run?") names its subject only in
-    the thread, so the previous question rides along; models still see the exact question."""
-    previous = next((t.text for t in reversed(history) if t.role == "user"), "")
-    return f"{previous}\n{text}" if previous else text
-
-
 class Service:
     """Wires retrieval, the roster, matchmaking and the store; owns no I/O of its own."""
 
@@ -195,8 +192,13 @@ class Service:
             if ask.thread
             else []
         )
-        query = retrieval_query(ask.text, history)
-        hits = list(await asyncio.to_thread(self._search, query, self._top_k))
+        try:
+            hits = await asyncio.to_thread(
+                followup_search, self._search, ask.text, history, self._top_k
+            )
+        except KnowledgeError as exc:  # e.g. the Chroma server is down: say so, keep running
+            log.warning("search failed for a question in %s: %s", ask.channel, exc)
+            return Reply(question_id=0, answers=[], notices=[messages.search_unavailable()])
         question = Question(text=ask.text, hits=hits, history=history)
         names = [model] if model else await self._pick(ask.channel)
         contestants = [self._roster.get(name) for name in names]

@@ -36,7 +36,7 @@ async def test_refusals_are_shown_not_raised() -> None:
 
     release = threading.Event()
 
-    def slow_index(paths, progress):
+    def slow_index(paths, progress, passages):
         release.wait(5)
         return IndexReport()
 

@@ -227,7 +227,7 @@ class Indexer:
     def __init__(self) -> None:
         self.runs = 0
 
-    def __call__(self, paths, progress):
+    def __call__(self, paths, progress, passages):
         self.runs += 1
         for done in range(1, 3):
             progress(f"/hb/file{done}.md", done, 2)
