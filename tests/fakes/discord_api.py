@@ -26,7 +26,11 @@ __all__ = [
     "GUILD_ID",
     "MANAGE_GUILD",
     "FakeDiscord",
+    "guild",
+    "interaction",
     "member",
+    "slash_data",
+    "text_channel",
     "user",
 ]
 
@@ -63,6 +67,110 @@ def member(user_id: int, name: str = "ana", permissions: int = 0) -> dict[str, A
         "flags": 0,
         "permissions": str(permissions),
     }
+
+
+def text_channel(channel_id: int = CHANNEL_ID) -> dict[str, Any]:
+    return {
+        "id": str(channel_id),
+        "type": 0,
+        "guild_id": str(GUILD_ID),
+        "name": "general",
+        "position": 0,
+        "permission_overwrites": [],
+        "nsfw": False,
+        "parent_id": None,
+    }
+
+
+def guild() -> dict[str, Any]:
+    """The GUILD_CREATE payload of the one server the tests run in, Parley a member."""
+    return {
+        "id": str(GUILD_ID),
+        "name": "Team",
+        "icon": None,
+        "owner_id": "1",
+        "unavailable": False,
+        "member_count": 2,
+        "roles": [
+            {
+                "id": str(GUILD_ID),
+                "name": "@everyone",
+                "permissions": str((1 << 10) | (1 << 11)),  # view channels, send messages
+                "position": 0,
+                "color": 0,
+                "hoist": False,
+                "managed": False,
+                "mentionable": False,
+                "flags": 0,
+            }
+        ],
+        "channels": [text_channel()],
+        "threads": [],
+        "members": [{**member(BOT_ID, "Parley"), "user": BOT}],
+        "emojis": [],
+        "stickers": [],
+        "features": [],
+        "premium_tier": 0,
+        "verification_level": 0,
+        "default_message_notifications": 0,
+        "explicit_content_filter": 0,
+        "mfa_level": 0,
+        "system_channel_flags": 0,
+        "preferred_locale": "en-US",
+        "nsfw_level": 0,
+        "large": False,
+    }
+
+
+def interaction(
+    interaction_id: int,
+    kind: int,
+    data: dict[str, Any],
+    *,
+    user_id: int,
+    permissions: int = 0,
+    channel: dict[str, Any] | None = None,
+    message: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """An INTERACTION_CREATE payload: 2 a slash command, 3 a button, 5 a modal submit."""
+    channel = channel or text_channel()
+    payload: dict[str, Any] = {
+        "id": str(interaction_id),
+        "application_id": str(APP_ID),
+        "type": kind,
+        "token": f"token-{interaction_id}",
+        "version": 1,
+        "guild_id": str(GUILD_ID),
+        "channel_id": channel["id"],
+        "channel": channel,
+        "member": member(user_id, permissions=permissions),
+        "data": data,
+        "locale": "en-US",
+        "guild_locale": "en-US",
+        "app_permissions": "0",
+        "entitlements": [],
+        "authorizing_integration_owners": {},
+        "context": 0,
+        "attachment_size_limit": 8_388_608,
+    }
+    if message is not None:
+        payload["message"] = message
+    return payload
+
+
+def slash_data(
+    command_id: int, name: str, options: dict[str, Any], resolved: dict | None = None
+) -> dict[str, Any]:
+    """A slash command's ``data``: string options, and ``channel`` as a channel option."""
+    data: dict[str, Any] = {"id": str(command_id), "name": name, "type": 1}
+    if options:
+        data["options"] = [
+            {"name": key, "type": 7 if key == "channel" else 3, "value": str(value)}
+            for key, value in options.items()
+        ]
+    if resolved:
+        data["resolved"] = resolved
+    return data
 
 
 class FakeDiscord:

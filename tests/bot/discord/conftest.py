@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import discord
@@ -18,12 +18,13 @@ from bot.service import Service
 from knowledge.indexer import IndexReport
 from knowledge.types import Hit, Passage
 from tests.fakes.discord_api import (
-    APP_ID,
-    BOT,
     CHANNEL_ID,
     GUILD_ID,
     FakeDiscord,
+    guild,
+    interaction,
     member,
+    slash_data,
     user,
 )
 from tests.fakes.providers import fake, roster
@@ -98,7 +99,6 @@ class Discord:
 
     client: ParleyClient
     api: FakeDiscord
-    tokens: list[str] = field(default_factory=list)
 
     @property
     def state(self):
@@ -116,43 +116,26 @@ class Discord:
     ) -> tuple[int, str]:
         """Feed one INTERACTION_CREATE; returns its id and token once handled."""
         interaction_id = self.api.next_id()
-        token = f"token-{interaction_id}"
-        payload: dict[str, Any] = {
-            "id": str(interaction_id),
-            "application_id": str(APP_ID),
-            "type": kind,
-            "token": token,
-            "version": 1,
-            "guild_id": str(GUILD_ID),
-            "channel_id": str((channel or {}).get("id", CHANNEL_ID)),
-            "channel": channel or text_channel(),
-            "member": member(user_id, permissions=permissions),
-            "data": data,
-            "locale": "en-US",
-            "guild_locale": "en-US",
-            "app_permissions": "0",
-            "entitlements": [],
-            "authorizing_integration_owners": {},
-            "context": 0,
-            "attachment_size_limit": 8_388_608,
-        }
-        if message is not None:
-            payload["message"] = message
+        payload = interaction(
+            interaction_id,
+            kind,
+            data,
+            user_id=user_id,
+            permissions=permissions,
+            channel=channel,
+            message=message,
+        )
         self.state.parsers["INTERACTION_CREATE"](payload)
         await settle()
-        return interaction_id, token
+        return interaction_id, payload["token"]
 
     async def slash(self, name: str, **options: Any) -> tuple[int, str]:
-        opts = [
-            {"name": key, "type": 7 if key == "channel" else 3, "value": str(value)}
+        given = {
+            key: value
             for key, value in options.items()
             if key not in ("user_id", "permissions", "channel_payload", "resolved")
-        ]
-        data: dict[str, Any] = {"id": str(self.api.next_id()), "name": name, "type": 1}
-        if opts:
-            data["options"] = opts
-        if "resolved" in options:
-            data["resolved"] = options["resolved"]
+        }
+        data = slash_data(self.api.next_id(), name, given, options.get("resolved"))
         return await self.interaction(
             2,
             data,
@@ -208,63 +191,11 @@ class Discord:
         self.state.parsers["THREAD_CREATE"]({**payload, "newly_created": True})
 
 
-def text_channel(channel_id: int = CHANNEL_ID) -> dict[str, Any]:
-    return {
-        "id": str(channel_id),
-        "type": 0,
-        "guild_id": str(GUILD_ID),
-        "name": "general",
-        "position": 0,
-        "permission_overwrites": [],
-        "nsfw": False,
-        "parent_id": None,
-    }
-
-
-def guild_payload() -> dict[str, Any]:
-    return {
-        "id": str(GUILD_ID),
-        "name": "Team",
-        "icon": None,
-        "owner_id": "1",
-        "unavailable": False,
-        "member_count": 2,
-        "roles": [
-            {
-                "id": str(GUILD_ID),
-                "name": "@everyone",
-                "permissions": str((1 << 10) | (1 << 11)),
-                "position": 0,
-                "color": 0,
-                "hoist": False,
-                "managed": False,
-                "mentionable": False,
-                "flags": 0,
-            }
-        ],
-        "channels": [text_channel()],
-        "threads": [],
-        "members": [{**member(BOT["id"] and int(BOT["id"]), "Parley"), "user": BOT}],
-        "emojis": [],
-        "stickers": [],
-        "features": [],
-        "premium_tier": 0,
-        "verification_level": 0,
-        "default_message_notifications": 0,
-        "explicit_content_filter": 0,
-        "mfa_level": 0,
-        "system_channel_flags": 0,
-        "preferred_locale": "en-US",
-        "nsfw_level": 0,
-        "large": False,
-    }
-
-
 async def start(api: FakeDiscord, service: Service, **options: Any) -> Discord:
     """A ParleyClient logged in to the fake, knowing the guild (as after GUILD_CREATE)."""
     client = ParleyClient(service, **options)
     await client.login("test-token")
-    client._connection.parsers["GUILD_CREATE"](guild_payload())
+    client._connection.parsers["GUILD_CREATE"](guild())
     return Discord(client, api)
 
 
