@@ -78,21 +78,20 @@ class ParleyClient(discord.Client):
         """In a thread or a DM, answer there; in a channel, in a new thread from the message
         (its id is the message's, so the question is stored under it before it exists)."""
         channel = message.channel
-        if message.guild is None:
-            where, thread = str(channel.id), str(channel.id)
-        elif isinstance(channel, discord.Thread):
-            where, thread = location(channel)
+        in_channel = message.guild is not None and not isinstance(channel, discord.Thread)
+        if message.guild is None:  # a DM is one long conversation
+            asked_in, thread = str(channel.id), str(channel.id)
+        elif in_channel:
+            asked_in, thread = str(channel.id), str(message.id)
         else:
-            where, thread = str(channel.id), str(message.id)
-        ask = Ask(text, str(message.author.id), where, thread, PLATFORM)
+            asked_in, thread = location(channel)
+        ask = Ask(text, str(message.author.id), asked_in, thread, PLATFORM)
         async with channel.typing():
             reply = await self.service.ask(ask)
-        if not reply.answers and not isinstance(channel, discord.Thread) and message.guild:
+        if in_channel and not reply.answers:  # a hint or a failure: no thread for that
             await message.reply(" ".join(reply.notices)[:CONTENT_LIMIT], mention_author=False)
             return
-        target: discord.abc.Messageable = channel
-        if message.guild is not None and not isinstance(channel, discord.Thread):
-            target = await message.create_thread(name=_thread_name(text))
+        target = await message.create_thread(name=_thread_name(text)) if in_channel else channel
         await send_reply(target.send, reply)
 
 
