@@ -132,6 +132,7 @@ async def test_a_vote_reveals_the_models_and_a_second_click_changes_it(
     (confirmation,) = discord_api.followups(token)
     assert confirmation["flags"] == EPHEMERAL
     assert confirmation["content"].startswith("Vote recorded: A is better.")
+    assert update["data"]["allowed_mentions"] == confirmation["allowed_mentions"] == {"parse": []}
 
     revealed = as_posted(discord_api, {**post, "embeds": update["data"]["embeds"]})
     second, token = await bot.click("parley:vote:1:both_bad", revealed)
@@ -196,6 +197,7 @@ async def test_thumbs_up_is_stored_and_confirmed_privately(
     (reply,) = discord_api.callbacks(clicked)
     assert reply["type"] == MESSAGE and reply["data"]["flags"] == EPHEMERAL
     assert reply["data"]["content"] == messages.thumb_recorded("alpha", 1)
+    assert reply["data"]["allowed_mentions"] == {"parse": []}
     assert await store.thumb_reasons(1) == [(str(USER_ID), 1, None)]
 
 
