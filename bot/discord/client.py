@@ -21,7 +21,7 @@ from .. import messages
 from ..service import Ask, Service
 from .commands import COMMANDS, location, send_reply
 from .embeds import CONTENT_LIMIT
-from .views import PLATFORM, ThumbButton, VoteButton
+from .views import PLATFORM, ThumbButton, VoteButton, submit_reason
 
 __all__ = ["THREAD_NAME_LIMIT", "ParleyClient", "sync_commands"]
 
@@ -55,6 +55,10 @@ class ParleyClient(discord.Client):
         """Route every Parley button by its custom_id (restart-safe), sync the commands."""
         self.add_dynamic_items(VoteButton, ThumbButton)
         await sync_commands(self.tree, self.guild_ids)
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Reason forms are routed here by custom_id, so they survive a restart."""
+        await submit_reason(interaction)
 
     async def on_message(self, message: discord.Message) -> None:
         me = self.user

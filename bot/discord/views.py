@@ -24,9 +24,19 @@ from .embeds import label_of, reveal
 if TYPE_CHECKING:
     from ..service import Service
 
-__all__ = ["PLATFORM", "ReasonModal", "ThumbButton", "VoteButton", "reply_view", "service_of"]
+__all__ = [
+    "PLATFORM",
+    "ReasonModal",
+    "ThumbButton",
+    "VoteButton",
+    "reply_view",
+    "service_of",
+    "submit_reason",
+]
 
 PLATFORM = "discord"
+_REASON_FIELD = "reason"
+_REASON_ID = re.compile(r"parley:reason:(?P<answer>\d+)")
 _STYLES: dict[Choice, discord.ButtonStyle] = {
     "a": discord.ButtonStyle.primary,
     "b": discord.ButtonStyle.primary,
@@ -108,23 +118,28 @@ class ThumbButton(
     async def callback(self, interaction: discord.Interaction) -> None:
         """Store the thumb at once (a dismissed modal still counts), then confirm it or,
         for a thumbs-down, open the modal that asks why."""
-        label = label_of(interaction.message.embeds if interaction.message else [])
-        user = str(interaction.user.id)
         try:
-            await service_of(interaction).thumb(self.answer_id, user, self.value)
+            await service_of(interaction).thumb(
+                self.answer_id, str(interaction.user.id), self.value
+            )
         except VoteRefused as exc:
             await interaction.response.send_message(str(exc), ephemeral=True)
             return
         if self.value < 0:
-            await interaction.response.send_modal(ReasonModal(self.answer_id, user, label))
+            form = ReasonModal(self.answer_id)
+            await interaction.response.send_modal(form)
+            form.stop()  # discord.py forgets it: the submission is routed by custom_id
         else:
+            label = label_of(interaction.message.embeds if interaction.message else [])
             await interaction.response.send_message(
                 messages.thumb_recorded(label, self.value), ephemeral=True
             )
 
 
 class ReasonModal(discord.ui.Modal, title="What was wrong?"):
-    """Asks, optionally, why an answer got a thumbs-down; the reason is stored with it."""
+    """The form that asks, optionally, why an answer got a thumbs-down. Only the form:
+    its submission is handled by custom_id in ``submit_reason``, like the buttons, so a
+    form opened before a restart still counts after it."""
 
     reason: discord.ui.TextInput = discord.ui.TextInput(
         label="What was wrong? (optional)",
@@ -132,21 +147,44 @@ class ReasonModal(discord.ui.Modal, title="What was wrong?"):
         required=False,
         max_length=MAX_REASON_CHARS,
         placeholder=", ".join(messages.THUMB_REASONS.values()) + "…",
-        custom_id="reason",
+        custom_id=_REASON_FIELD,
     )
 
-    def __init__(self, answer_id: int, user: str, label: str) -> None:
-        # one modal per user and answer: two users' modals must not replace each other
-        super().__init__(custom_id=f"parley:reason:{answer_id}:{user}", timeout=15 * 60)
-        self.answer_id = answer_id
-        self.label = label
+    def __init__(self, answer_id: int) -> None:
+        super().__init__(custom_id=f"parley:reason:{answer_id}", timeout=None)
 
-    async def on_submit(self, interaction: discord.Interaction) -> None:
-        reason = self.reason.value.strip() or None
-        await service_of(interaction).thumb(self.answer_id, str(interaction.user.id), -1, reason)
-        await interaction.response.send_message(
-            messages.thumb_recorded(self.label, -1), ephemeral=True
+
+async def submit_reason(interaction: discord.Interaction) -> bool:
+    """Store the reason a submitted ReasonModal carries; False for any other interaction."""
+    data: dict[str, Any] = interaction.data or {}  # type: ignore[assignment]
+    match = _REASON_ID.fullmatch(str(data.get("custom_id", "")))
+    if interaction.type is not discord.InteractionType.modal_submit or match is None:
+        return False
+    label = label_of(interaction.message.embeds if interaction.message else [])
+    reason = _field_value(data.get("components", []), _REASON_FIELD).strip() or None
+    try:
+        await service_of(interaction).thumb(
+            int(match["answer"]), str(interaction.user.id), -1, reason
         )
+    except VoteRefused as exc:
+        await interaction.response.send_message(str(exc), ephemeral=True)
+        return True
+    await interaction.response.send_message(messages.thumb_recorded(label, -1), ephemeral=True)
+    return True
+
+
+def _field_value(components: list[dict[str, Any]], custom_id: str) -> str:
+    """A text field's value in a modal submission, inside action rows or labels."""
+    for component in components:
+        if component.get("custom_id") == custom_id:
+            return str(component.get("value") or "")
+        nested = list(component.get("components", []))
+        if "component" in component:  # a label wraps exactly one component
+            nested.append(component["component"])
+        found = _field_value(nested, custom_id)
+        if found:
+            return found
+    return ""
 
 
 def reply_view(reply: Reply) -> discord.ui.View | None:

@@ -74,19 +74,10 @@ def report() -> IndexReport:
     return IndexReport(added=2, unchanged=1, passages=9, seconds=0.5)
 
 
-def _waits_out_a_timeout(task: asyncio.Task) -> bool:
-    """A modal's 15-minute timeout watcher (discord.py internals): never waited for."""
-    return "timeout_task_impl" in getattr(task.get_coro(), "__qualname__", "")
-
-
 async def settle() -> None:
     """Wait until every task the client started (handlers, callbacks) has finished."""
     for _ in range(50):
-        pending = [
-            t
-            for t in asyncio.all_tasks()
-            if t is not asyncio.current_task() and not _waits_out_a_timeout(t)
-        ]
+        pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
         if not pending:
             return
         await asyncio.wait(pending, timeout=10)

@@ -209,18 +209,51 @@ async def test_thumbs_down_opens_a_modal_and_the_reason_is_stored(
     clicked, _ = await bot.click("parley:thumb:1:down", message)
     (modal,) = discord_api.callbacks(clicked)
     assert modal["type"] == MODAL
-    assert modal["data"]["custom_id"] == f"parley:reason:1:{USER_ID}"
+    assert modal["data"]["custom_id"] == "parley:reason:1"
     (field,) = [c for row in modal["data"]["components"] for c in row["components"]]
     assert field["custom_id"] == "reason" and field["required"] is False
     assert await store.thumb_reasons(1) == [(str(USER_ID), -1, None)]  # counted already
 
     submitted, _ = await bot.submit(
-        f"parley:reason:1:{USER_ID}", {"reason": "  The command was renamed  "}, message
+        "parley:reason:1", {"reason": "  The command was renamed  "}, message
     )
     (thanks,) = discord_api.callbacks(submitted)
     assert thanks["type"] == MESSAGE and thanks["data"]["flags"] == EPHEMERAL
     assert thanks["data"]["content"] == messages.thumb_recorded("alpha", -1)
     assert await store.thumb_reasons(1) == [(str(USER_ID), -1, "The command was renamed")]
+
+
+async def test_a_reason_form_opened_before_a_restart_still_counts(
+    discord_api: FakeDiscord, tmp_path: Path
+) -> None:
+    path = tmp_path / "parley.db"
+    store = await Store.open(path)
+    bot = await start(discord_api, make_service(store))
+    _, token = await bot.slash("ask", question="How do I roll back?")
+    message = as_posted(discord_api, discord_api.followups(token)[0])
+    await bot.click("parley:thumb:1:down", message)
+    await bot.client.close()
+    await store.close()
+
+    store = await Store.open(path)
+    bot = await start(discord_api, make_service(store))
+    submitted, _ = await bot.submit("parley:reason:1", {"reason": "outdated"}, message)
+    await bot.client.close()
+    (thanks,) = discord_api.callbacks(submitted)
+    assert thanks["data"]["content"] == messages.thumb_recorded("alpha", -1)
+    assert await store.thumb_reasons(1) == [(str(USER_ID), -1, "outdated")]
+    await store.close()
+
+
+async def test_a_reason_inside_a_label_component_is_read_too(
+    bot: Discord, discord_api: FakeDiscord, store: Store
+) -> None:
+    _, token = await bot.slash("ask", question="How do I roll back?")
+    message = as_posted(discord_api, discord_api.followups(token)[0])
+    labelled = [{"type": 18, "component": {"type": 4, "custom_id": "reason", "value": "wrong"}}]
+    data = {"custom_id": "parley:reason:1", "components": labelled}
+    await bot.interaction(5, data, message=message)
+    assert await store.thumb_reasons(1) == [(str(USER_ID), -1, "wrong")]
 
 
 class Indexer:
