@@ -1,25 +1,33 @@
 """From outcomes to ratings: online Elo, and Bradley-Terry with ties and bootstrap intervals.
 
 Bradley-Terry is fitted on the models x models table of pair counts, never on vote rows,
-so a million votes cost what a thousand do. Ties follow Davidson (1970): for models i
-and j with strengths πᵢ = e^βᵢ, P(i wins) = πᵢ/D, P(tie) = ν·√(πᵢπⱼ)/D with
-D = πᵢ + πⱼ + ν·√(πᵢπⱼ), and ν is fitted too. Counting a tie as half a win, as FastChat
-does, pulls every rating toward the middle. "Both bad" is a tie in the fit.
+so a million votes cost what a thousand do. With strengths βᵢ (natural-log units) and
+d = (βᵢ - βⱼ)/2, the outcome weights are e^d (i wins), e^-d (j wins) and ν·cosh(d)^λ
+(a tie), each divided by their sum. λ = 0 is Davidson (1970), whose ties grow rarer as
+the gap grows; λ = 1 makes the tie rate ν/(2 + ν) whatever the gap. Real votes follow
+neither for sure, so λ is chosen in [0, 1] by likelihood along with β and ν. Either way,
+given that a battle was not a tie, i wins with the Bradley-Terry probability
+1/(1 + e^(βⱼ - βᵢ)), so the scores mean the same thing whatever λ is. Counting a tie as
+half a win, as FastChat does, pulls every rating toward the middle. "Both bad" is a tie.
 
-Scores are on the Elo scale, ``400·log10(πᵢ) + 1000``, anchored so that the mean of the
-natural-log strengths is 0, i.e. the mean score is 1000. The fit is a damped Newton
-method with the analytic gradient and Hessian on per-pair arrays; the bootstrap refits
-all its rounds at once.
+Scores are on the Elo scale, ``400·log10(e^βᵢ) + 1000``, anchored so that the mean of the
+strengths is 0, i.e. the mean score is 1000. The fit is damped Fisher scoring with the
+analytic gradient and information on per-pair arrays; the bootstrap refits all its
+rounds at once. Beside it, ``score_covariance`` gives the sandwich (robust) covariance
+that LMArena's arena-rank reports, for normal intervals without resampling.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
+from scipy.optimize import minimize_scalar
+from scipy.stats import norm
 
 from arena.types import Choice
 
@@ -33,9 +41,12 @@ __all__ = [
     "Outcome",
     "PairTable",
     "bootstrap_scores",
+    "data_seed",
     "fit_bradley_terry",
+    "normal_intervals",
     "online_elo",
     "rank_upper_bounds",
+    "score_covariance",
 ]
 
 ELO_K = 4.0
@@ -50,6 +61,7 @@ RIDGE = 1e-3
 MAX_NEWTON_STEPS = 100
 MAX_HALVINGS = 30
 CHORD_STEPS = 12
+SHAPE_TOLERANCE = 0.01  # how finely the tie shape λ is chosen
 
 
 class Outcome(Protocol):
@@ -153,10 +165,15 @@ class PairTable:
 
 @dataclass(frozen=True)
 class BTFit:
-    """Strengths in natural-log units (mean 0), the tie parameter, and Elo-scale scores."""
+    """Strengths in natural-log units (mean 0), the tie parameters, and Elo-scale scores.
+
+    ``tie_shape`` is λ of the tie model (see the module docstring): 0 is Davidson's
+    gap-dependent ties, 1 ties whose rate does not depend on the gap.
+    """
 
     strengths: np.ndarray
     log_nu: float
+    tie_shape: float = 0.0
 
     @property
     def scores(self) -> np.ndarray:
@@ -171,16 +188,18 @@ class BTFit:
 class _Point:
     """The likelihood and outcome probabilities at one (beta, log ν), per round and pair.
 
-    With d = (βᵢ - βⱼ)/2 the common factor e^((βᵢ+βⱼ)/2) cancels from Davidson's
-    probabilities: P(i) = e^d/E, P(j) = e^-d/E, P(tie) = ν/E with E = e^d + e^-d + ν,
-    so one exponential per pair suffices and the likelihood needs no shift.
+    With d = (βᵢ - βⱼ)/2 the common factor e^((βᵢ+βⱼ)/2) cancels: P(i) = e^d/E,
+    P(j) = e^-d/E, P(tie) = ν·cosh(d)^λ/E with E = e^d + e^-d + ν·cosh(d)^λ, so one
+    exponential per pair suffices and the likelihood needs no shift.
     """
 
     beta: np.ndarray  # (R, n)
     log_nu: np.ndarray  # (R,)
     log_likelihood: np.ndarray  # (R,)
     p_i: np.ndarray  # (R, P)
+    p_j: np.ndarray  # (R, P)
     p_tie: np.ndarray  # (R, P)
+    slope: np.ndarray  # (R, P): λ·tanh(d), how a tie's log-probability moves with d
 
 
 @dataclass(frozen=True)
@@ -193,84 +212,113 @@ class _Counts:
     battles: np.ndarray
 
 
+def _log_cosh(d: np.ndarray) -> np.ndarray:
+    """log cosh d without overflow."""
+    a = np.abs(d)
+    return a + np.log1p(np.exp(-2 * a)) - math.log(2)
+
+
 def _evaluate(
     beta: np.ndarray,
     log_nu: np.ndarray,
+    shape: float,
     table: PairTable,
     counts: _Counts,
     *,
     likelihood: bool = True,
 ) -> _Point:
-    """Probabilities at (beta, log ν), and the log-likelihood unless told it is not needed
-    (it is NaN then: the chord steps never compare likelihoods)."""
+    """Probabilities at (beta, log ν) for tie shape λ, and the log-likelihood unless told
+    it is not needed (it is NaN then: the chord steps never compare likelihoods)."""
     d = np.clip((beta[:, table.i] - beta[:, table.j]) / 2, -300, 300)
     up = np.exp(d)
-    nu = np.exp(log_nu)[:, None]
-    total = up + 1 / up + nu
+    log_tie = log_nu[:, None] + shape * _log_cosh(d)
+    tie = np.exp(log_tie)
+    total = up + 1 / up + tie
     ll = np.full(len(beta), np.nan)
     if likelihood:
         ll = (
             ((counts.wins_i - counts.wins_j) * d).sum(axis=1)
-            + counts.ties.sum(axis=1) * log_nu
+            + (counts.ties * log_tie).sum(axis=1)
             - (counts.battles * np.log(total)).sum(axis=1)
             - RIDGE * ((beta**2).sum(axis=1) + log_nu**2)
         )
-    return _Point(beta, log_nu, ll, up / total, nu / total)
+    slope = shape * np.tanh(d)
+    return _Point(beta, log_nu, ll, up / total, 1 / (up * total), tie / total, slope)
+
+
+def _moments(point: _Point) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per battle of each pair, with y = ½([i wins] - [j wins] + λ·tanh(d)·[tie]) (the
+    score of βᵢ; βⱼ's is -y) and t = [tie] (the score of log ν, plus a constant):
+    E[y], Var(y) and Cov(y, t)."""
+    p_i, p_j, p_tie, slope = point.p_i, point.p_j, point.p_tie, point.slope
+    mean = (p_i - p_j + slope * p_tie) / 2
+    var = (p_i + p_j + slope**2 * p_tie) / 4 - mean**2
+    cov = p_tie * (slope / 2 - mean)
+    return mean, var, cov
 
 
 def _gradient(point: _Point, table: PairTable, counts: _Counts) -> np.ndarray:
-    """d log-likelihood / d(beta, log ν) per round, shape (R, n + 1).
-
-    For a pair, i's score is s = [i wins] + ½[tie] and j's is 1 - s, so the gradient in
-    βᵢ is Σ (observed s - expected s) over i's pairs.
-    """
+    """d log-likelihood / d(beta, log ν) per round, shape (R, n + 1): observed minus
+    expected y summed over each model's pairs, and observed minus expected ties."""
     rounds, n = point.beta.shape
-    p_i, p_tie, battles = point.p_i, point.p_tie, counts.battles
-    g = counts.wins_i + counts.ties / 2 - battles * (p_i + p_tie / 2)  # beta_j gets -g
+    mean, _, _ = _moments(point)
+    g = (counts.wins_i - counts.wins_j + point.slope * counts.ties) / 2 - counts.battles * mean
     grad = np.empty((rounds, n + 1))
     grad[:, :n] = table.per_model(g, -g) - 2 * RIDGE * point.beta
-    grad[:, n] = (counts.ties - battles * p_tie).sum(axis=1) - 2 * RIDGE * point.log_nu
+    grad[:, n] = (counts.ties - counts.battles * point.p_tie).sum(axis=1)
+    grad[:, n] -= 2 * RIDGE * point.log_nu
     return grad
 
 
-def _information(point: _Point, table: PairTable, battles: np.ndarray) -> np.ndarray:
-    """Minus the Hessian per round, shape (R, n + 1, n + 1).
-
-    A graph Laplacian weighted by battles·Var(s), bordered by battles·Cov(s, [tie]) for
-    log ν. It does not depend on the observed counts, only on how often pairs met.
-    """
-    rounds, n = point.beta.shape
-    p_i, p_tie = point.p_i, point.p_tie
-    mean_s = p_i + p_tie / 2
-    v = battles * (p_i + p_tie / 4 - mean_s**2)  # battles * Var(s)
-    c = battles * p_tie * (0.5 - mean_s)  # battles * Cov(s, [tie])
-    info = np.zeros((rounds, n + 1, n + 1))
-    info[:, table.i, table.j] = -v
-    info[:, table.j, table.i] = -v
+def _bordered(table: PairTable, weight: np.ndarray, cross: np.ndarray, corner: np.ndarray):
+    """A (R, n + 1, n + 1) matrix: the graph Laplacian of per-pair ``weight`` over the
+    models, bordered by per-pair ``cross`` (+ to i, - to j) and ``corner`` summed."""
+    rounds, n = weight.shape[0], len(table.models)
+    out = np.zeros((rounds, n + 1, n + 1))
+    out[:, table.i, table.j] = -weight
+    out[:, table.j, table.i] = -weight
     diagonal = np.arange(n)
-    info[:, diagonal, diagonal] = table.per_model(v, v) + 2 * RIDGE
-    cross = table.per_model(c, -c)
-    info[:, :n, n] = cross
-    info[:, n, :n] = cross
-    info[:, n, n] = (battles * p_tie * (1 - p_tie)).sum(axis=1) + 2 * RIDGE
+    out[:, diagonal, diagonal] = table.per_model(weight, weight)
+    border = table.per_model(cross, -cross)
+    out[:, :n, n] = border
+    out[:, n, :n] = border
+    out[:, n, n] = corner.sum(axis=1)
+    return out
+
+
+def _information(point: _Point, table: PairTable, battles: np.ndarray) -> np.ndarray:
+    """The Fisher information per round (plus the ridge), shape (R, n + 1, n + 1).
+
+    It depends on how often pairs met, not on the observed counts, which lets the
+    bootstrap reuse the full fit's. For λ = 0 it is also minus the Hessian.
+    """
+    _, var, cov = _moments(point)
+    tie_var = battles * point.p_tie * (1 - point.p_tie)
+    info = _bordered(table, battles * var, battles * cov, tie_var)
+    n = len(table.models)
+    info[:, np.arange(n + 1), np.arange(n + 1)] += 2 * RIDGE
     return info
 
 
 def _newton_step(point: _Point, table: PairTable, counts: _Counts) -> np.ndarray:
-    """The Newton direction for (beta, log ν) per round, shape (R, n + 1). The
-    log-likelihood is concave, so Newton with step halving converges in a few steps."""
+    """The scoring (Newton with the expected Hessian) direction per round, (R, n + 1)."""
     info = _information(point, table, counts.battles)
     return np.linalg.solve(info, _gradient(point, table, counts)[:, :, None])[:, :, 0]
 
 
 def _fit_rounds(
-    table: PairTable, counts: _Counts, beta: np.ndarray, log_nu: np.ndarray, tolerance: float
+    table: PairTable,
+    counts: _Counts,
+    beta: np.ndarray,
+    log_nu: np.ndarray,
+    shape: float,
+    tolerance: float,
 ) -> _Point:
-    """Damped Newton for R tables at once, until every round's step is below
+    """Damped scoring steps for R tables at once, until every round's step is below
     ``tolerance`` (natural-log units). A step that would lower a round's likelihood is
     halved until it does not. Strengths come back with mean 0 per round."""
     n = beta.shape[1]
-    point = _evaluate(beta, log_nu, table, counts)
+    point = _evaluate(beta, log_nu, shape, table, counts)
     for _ in range(MAX_NEWTON_STEPS):
         step = _newton_step(point, table, counts)
         scale = np.ones(len(step))
@@ -278,6 +326,7 @@ def _fit_rounds(
             trial = _evaluate(
                 point.beta + scale[:, None] * step[:, :n],
                 point.log_nu + scale * step[:, n],
+                shape,
                 table,
                 counts,
             )
@@ -290,23 +339,64 @@ def _fit_rounds(
         if np.abs(scale[:, None] * step).max() < tolerance:
             break
     centred = point.beta - point.beta.mean(axis=1, keepdims=True)
-    return _Point(centred, point.log_nu, point.log_likelihood, point.p_i, point.p_tie)
+    return replace(point, beta=centred)
 
 
-def fit_bradley_terry(
-    table: PairTable, *, start: BTFit | None = None, tolerance: float = 1e-9
-) -> BTFit:
-    """Maximum likelihood of Davidson's Bradley-Terry model on the table.
-
-    Models only compared within separate groups are held together by the ridge alone,
-    so scores across such groups mean little (their intervals show it).
-    """
+def _fit_at_shape(
+    table: PairTable, shape: float, start: BTFit | None, tolerance: float
+) -> tuple[BTFit, float]:
+    """The fit for one tie shape λ, and its log-likelihood."""
     n = len(table.models)
     beta = start.strengths[None, :] if start else np.zeros((1, n))
     log_nu = np.array([start.log_nu if start else -1.0])
     counts = _Counts(table.wins_i[None], table.wins_j[None], table.fit_ties[None], table.battles)
-    point = _fit_rounds(table, counts, beta, log_nu, tolerance)
-    return BTFit(point.beta[0], float(point.log_nu[0]))
+    point = _fit_rounds(table, counts, beta, log_nu, shape, tolerance)
+    fit = BTFit(point.beta[0], float(point.log_nu[0]), shape)
+    return fit, float(point.log_likelihood[0])
+
+
+def fit_bradley_terry(
+    table: PairTable,
+    *,
+    start: BTFit | None = None,
+    tolerance: float = 1e-9,
+    tie_shape: float | None = None,
+) -> BTFit:
+    """Maximum likelihood of Bradley-Terry with the nested tie model on the table.
+
+    ``tie_shape`` fixes λ; by default it is chosen in [0, 1] by likelihood (a bounded
+    scalar search, each step a warm-started fit). Models only compared within separate
+    groups are held together by the ridge alone, so scores across such groups mean
+    little (their intervals show it).
+    """
+    if tie_shape is not None:
+        if not 0 <= tie_shape <= 1:
+            raise ValueError(f"tie shape must lie in [0, 1], not {tie_shape}")
+        return _fit_at_shape(table, tie_shape, start, tolerance)[0]
+    if not table.fit_ties.any():  # no ties: λ has nothing to explain
+        return _fit_at_shape(table, 0.0, start, tolerance)[0]
+    warm = [start]
+
+    def minus_profile(shape: float) -> float:
+        fit, ll = _fit_at_shape(table, shape, warm[0], 1e-6)
+        warm[0] = fit
+        return -ll
+
+    best = minimize_scalar(
+        minus_profile, bounds=(0.0, 1.0), method="bounded", options={"xatol": SHAPE_TOLERANCE}
+    )
+    # the bounded search never evaluates the ends; they are the two named models
+    candidates = [float(best.x), 0.0, 1.0]
+    fits = [_fit_at_shape(table, shape, warm[0], tolerance) for shape in candidates]
+    return max(fits, key=lambda pair: pair[1])[0]
+
+
+def data_seed(table: PairTable) -> int:
+    """A bootstrap seed taken from the counts themselves: the same votes, the same board."""
+    digest = hashlib.sha256("\n".join(table.models).encode())
+    for part in (table.i, table.j, table.wins_i, table.wins_j, table.ties, table.both_bad):
+        digest.update(np.ascontiguousarray(part, dtype=np.float64).tobytes())
+    return int.from_bytes(digest.digest()[:8], "little")
 
 
 def bootstrap_scores(
@@ -322,8 +412,9 @@ def bootstrap_scores(
     Each pair keeps its number of battles and draws its (i wins, j wins, tie) counts
     from a multinomial with the observed shares. Holding each pair's total fixed treats
     how often a pair met as the design (matchmaking chooses it), not as noise about the
-    models, and keeps every observed pair in every round. All rounds are refitted
-    together from the full fit (chord steps, then damped Newton for any straggler).
+    models, and keeps every observed pair in every round. The tie shape stays at the
+    full fit's. All rounds are refitted together from the full fit (chord steps, then
+    damped scoring for any straggler).
     """
     battles = table.battles
     # a multinomial of three cells as two binomials, vectorised over rounds and pairs;
@@ -340,33 +431,33 @@ def bootstrap_scores(
     wins_j = rng.binomial(rest.astype(np.int64), share_j)
     counts = _Counts(wins_i.astype(float), wins_j.astype(float), rest - wins_j, battles)
     beta, converged = _chord_rounds(table, counts, fit, tolerance)
-    if not converged.all():  # far from the full fit: damped Newton, round by round
+    if not converged.all():  # far from the full fit: damped scoring, round by round
         slow = np.flatnonzero(~converged)
         some = _Counts(counts.wins_i[slow], counts.wins_j[slow], counts.ties[slow], battles)
         start_beta = np.repeat(fit.strengths[None, :], len(slow), axis=0)
         start_nu = np.full(len(slow), fit.log_nu)
-        beta[slow] = _fit_rounds(table, some, start_beta, start_nu, tolerance).beta
+        beta[slow] = _fit_rounds(table, some, start_beta, start_nu, fit.tie_shape, tolerance).beta
     return SCORE_PER_LOG * beta + ELO_INITIAL
 
 
 def _chord_rounds(
     table: PairTable, counts: _Counts, fit: BTFit, tolerance: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Newton steps with the full fit's information for every round (the chord method).
+    """Scoring steps with the full fit's information for every round (the chord method).
 
-    Resampled tables sit close to the full one, so its Hessian, factorised once, is
+    Resampled tables sit close to the full one, so its information, inverted once, is
     nearly right for all of them and each step cuts the error about a hundredfold.
     Returns strengths (mean 0) and which rounds converged within ``CHORD_STEPS``.
     """
     rounds, n = len(counts.wins_i), len(table.models)
     beta = np.repeat(fit.strengths[None, :], rounds, axis=0)
     log_nu = np.full(rounds, fit.log_nu)
-    at_fit = (fit.strengths[None, :], np.array([fit.log_nu]))
+    at_fit = (fit.strengths[None, :], np.array([fit.log_nu]), fit.tie_shape)
     full = _evaluate(*at_fit, table, counts, likelihood=False)
     inverse = np.linalg.inv(_information(full, table, counts.battles)[0])
     converged = np.zeros(rounds, dtype=bool)
     for _ in range(CHORD_STEPS):
-        point = _evaluate(beta, log_nu, table, counts, likelihood=False)
+        point = _evaluate(beta, log_nu, fit.tie_shape, table, counts, likelihood=False)
         step = _gradient(point, table, counts) @ inverse
         step[converged] = 0.0
         beta += step[:, :n]
@@ -375,6 +466,44 @@ def _chord_rounds(
         if converged.all():
             break
     return beta - beta.mean(axis=1, keepdims=True), converged
+
+
+def score_covariance(table: PairTable, fit: BTFit, *, robust: bool = True) -> np.ndarray:
+    """The covariance of the scores (Elo points², models x models) from the fit.
+
+    ``robust`` gives the sandwich estimator H⁻¹·M·H⁻¹ (M sums each battle's outer
+    product of scores, so it holds when the tie model is wrong, as LMArena's arena-rank
+    does); otherwise the inverse Fisher information. Scores are centred (mean fixed at
+    1000), so the covariance is projected onto that constraint.
+    """
+    n = len(table.models)
+    counts = _Counts(table.wins_i[None], table.wins_j[None], table.fit_ties[None], table.battles)
+    point = _evaluate(fit.strengths[None, :], np.array([fit.log_nu]), fit.tie_shape, table, counts)
+    inverse = np.linalg.inv(_information(point, table, table.battles)[0])
+    if robust:
+        mean, _, _ = _moments(point)
+        p_tie = point.p_tie
+        # each outcome's (y score, tie score) and how often it happened
+        outcomes = [
+            (0.5 - mean, -p_tie, counts.wins_i),
+            (-0.5 - mean, -p_tie, counts.wins_j),
+            (point.slope / 2 - mean, 1 - p_tie, counts.ties),
+        ]
+        yy = sum(c * u**2 for u, _, c in outcomes)
+        yt = sum(c * u * t for u, t, c in outcomes)
+        tt = sum(c * t**2 for _, t, c in outcomes)
+        meat = _bordered(table, yy, yt, tt)[0]
+        inverse = inverse @ meat @ inverse
+    centre = np.eye(n) - 1 / n
+    return SCORE_PER_LOG**2 * centre @ inverse[:n, :n] @ centre
+
+
+def normal_intervals(
+    fit: BTFit, covariance: np.ndarray, level: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
+    """Score ± z·standard error from a score covariance (e.g. ``score_covariance``)."""
+    half = norm.ppf(0.5 + level / 2) * np.sqrt(np.clip(np.diag(covariance), 0, None))
+    return fit.scores - half, fit.scores + half
 
 
 def rank_upper_bounds(ci_low: np.ndarray, ci_high: np.ndarray) -> np.ndarray:
