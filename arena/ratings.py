@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import numpy as np
@@ -58,6 +58,9 @@ SCORE_PER_LOG = ELO_SCALE / math.log(ELO_BASE)  # natural-log strength -> Elo po
 # strengths and log ν, so an undefeated model (or a table without ties) stays finite;
 # with real data it moves scores by far less than 0.1.
 RIDGE = 1e-3
+# Covariates (style differences, standardised) get a standard normal prior on their
+# coefficients: a little L2, as LMArena's contextual Bradley-Terry has.
+COVARIATE_RIDGE = 0.5
 MAX_NEWTON_STEPS = 100
 MAX_HALVINGS = 30
 CHORD_STEPS = 12
@@ -92,19 +95,29 @@ class Counted(Protocol):
     def both_bad(self) -> int: ...
 
 
-def online_elo(battles: Iterable[Outcome], k: float = ELO_K) -> dict[str, float]:
+def online_elo(
+    battles: Iterable[Outcome | tuple[str, str, str]],
+    k: float = ELO_K,
+    *,
+    start: Mapping[str, float] | None = None,
+) -> dict[str, float]:
     """Chatbot Arena's online Elo over battles in time order; a tie or "both bad" is half.
 
     Each battle moves both ratings by k·(actual - expected) from the ratings before it.
+    Battles are outcomes or plain (model A, model B, choice) tuples; ``start`` continues
+    from earlier ratings (models not in it start at 1000).
     """
-    ratings: dict[str, float] = {}
+    ratings: dict[str, float] = dict(start or {})
+    actual = {"a": 1.0, "b": 0.0, "tie": 0.5, "both_bad": 0.5}
     for battle in battles:
-        ra = ratings.setdefault(battle.model_a, ELO_INITIAL)
-        rb = ratings.setdefault(battle.model_b, ELO_INITIAL)
-        expected_a = 1 / (1 + ELO_BASE ** ((rb - ra) / ELO_SCALE))
-        actual_a = {"a": 1.0, "b": 0.0}.get(battle.choice, 0.5)
-        ratings[battle.model_a] = ra + k * (actual_a - expected_a)
-        ratings[battle.model_b] = rb + k * ((1 - actual_a) - (1 - expected_a))
+        model_a, model_b, choice = (
+            battle if isinstance(battle, tuple) else (battle.model_a, battle.model_b, battle.choice)
+        )
+        ra = ratings.get(model_a, ELO_INITIAL)
+        rb = ratings.get(model_b, ELO_INITIAL)
+        delta = k * (actual[choice] - 1 / (1 + ELO_BASE ** ((rb - ra) / ELO_SCALE)))
+        ratings[model_a] = ra + delta
+        ratings[model_b] = rb - delta
     return ratings
 
 
@@ -120,6 +133,7 @@ class PairTable:
     wins_j: np.ndarray
     ties: np.ndarray
     both_bad: np.ndarray
+    covariates: np.ndarray | None = None  # (pairs, k): per row, e.g. style differences
 
     @classmethod
     def from_counts(cls, counts: Sequence[Counted]) -> PairTable:
@@ -152,15 +166,27 @@ class PairTable:
         """Per pair, the battles it had."""
         return self.wins_i + self.wins_j + self.fit_ties
 
+    @property
+    def z(self) -> np.ndarray:
+        """The covariates, (pairs, 0) when there are none."""
+        return self.covariates if self.covariates is not None else np.zeros((len(self.i), 0))
+
     def per_model(self, at_i: np.ndarray, at_j: np.ndarray) -> np.ndarray:
         """Sum per-pair values (last axis: pairs) into models: ``at_i`` to each pair's
-        first model, ``at_j`` to its second. Leading axes (rounds) are kept."""
-        lead = np.broadcast_shapes(np.shape(at_i), np.shape(at_j))[:-1]
+        first model, ``at_j`` to its second. Leading axes (rounds) are kept. A pair may
+        appear on several rows (battle rows with covariates): they add up."""
+        at_i, at_j = np.broadcast_arrays(at_i, at_j)
         n = len(self.models)
-        grid = np.zeros((*lead, n, n))
-        grid[..., self.i, self.j] = at_i
-        grid[..., self.j, self.i] = at_j
-        return grid.sum(axis=-1)
+        return _scatter(at_i, self.i, n) + _scatter(at_j, self.j, n)
+
+
+def _scatter(values: np.ndarray, index: np.ndarray, size: int) -> np.ndarray:
+    """Sum ``values`` (last axis: rows) into ``size`` bins by ``index``, per leading axes."""
+    lead = values.shape[:-1]
+    flat = values.reshape(-1, values.shape[-1])
+    offsets = np.arange(len(flat))[:, None] * size + index[None, :]
+    summed = np.bincount(offsets.ravel(), flat.ravel(), minlength=len(flat) * size)
+    return summed.reshape(*lead, size)
 
 
 @dataclass(frozen=True)
@@ -174,6 +200,7 @@ class BTFit:
     strengths: np.ndarray
     log_nu: float
     tie_shape: float = 0.0
+    coefficients: np.ndarray = field(default_factory=lambda: np.zeros(0))  # one per covariate
 
     @property
     def scores(self) -> np.ndarray:
@@ -193,7 +220,7 @@ class _Point:
     exponential per pair suffices and the likelihood needs no shift.
     """
 
-    beta: np.ndarray  # (R, n)
+    beta: np.ndarray  # (R, n + k): strengths, then covariate coefficients
     log_nu: np.ndarray  # (R,)
     log_likelihood: np.ndarray  # (R,)
     p_i: np.ndarray  # (R, P)
@@ -212,12 +239,6 @@ class _Counts:
     battles: np.ndarray
 
 
-def _log_cosh(d: np.ndarray) -> np.ndarray:
-    """log cosh d without overflow."""
-    a = np.abs(d)
-    return a + np.log1p(np.exp(-2 * a)) - math.log(2)
-
-
 def _evaluate(
     beta: np.ndarray,
     log_nu: np.ndarray,
@@ -229,21 +250,33 @@ def _evaluate(
 ) -> _Point:
     """Probabilities at (beta, log ν) for tie shape λ, and the log-likelihood unless told
     it is not needed (it is NaN then: the chord steps never compare likelihoods)."""
-    d = np.clip((beta[:, table.i] - beta[:, table.j]) / 2, -300, 300)
+    n = len(table.models)
+    gap = beta[:, table.i] - beta[:, table.j]
+    if n < beta.shape[1]:
+        gap += beta[:, n:] @ table.z.T
+    d = np.clip(gap / 2, -300, 300)  # e^300 is far inside float range
     up = np.exp(d)
-    log_tie = log_nu[:, None] + shape * _log_cosh(d)
-    tie = np.exp(log_tie)
-    total = up + 1 / up + tie
+    down = 1 / up
+    both = up + down  # 2·cosh(d)
+    nu = np.exp(log_nu)[:, None]
+    if shape == 0:  # Davidson, and λ = 1, without the power: the bootstrap's hot path
+        tie = np.broadcast_to(nu, both.shape)
+    elif shape == 1:
+        tie = nu * both / 2
+    else:
+        tie = nu * (both / 2) ** shape
+    total = both + tie
     ll = np.full(len(beta), np.nan)
     if likelihood:
         ll = (
             ((counts.wins_i - counts.wins_j) * d).sum(axis=1)
-            + (counts.ties * log_tie).sum(axis=1)
+            + (counts.ties * np.log(tie)).sum(axis=1)
             - (counts.battles * np.log(total)).sum(axis=1)
-            - RIDGE * ((beta**2).sum(axis=1) + log_nu**2)
+            - RIDGE * ((beta[:, :n] ** 2).sum(axis=1) + log_nu**2)
+            - COVARIATE_RIDGE * (beta[:, n:] ** 2).sum(axis=1)
         )
-    slope = shape * np.tanh(d)
-    return _Point(beta, log_nu, ll, up / total, 1 / (up * total), tie / total, slope)
+    slope = shape * (up - down) / both  # λ·tanh(d)
+    return _Point(beta, log_nu, ll, up / total, down / total, tie / total, slope)
 
 
 def _moments(point: _Point) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -257,37 +290,56 @@ def _moments(point: _Point) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return mean, var, cov
 
 
+def _ridge(n: int, k: int) -> np.ndarray:
+    """The prior's precision per parameter (β, θ, log ν), times two."""
+    return 2 * np.concatenate([np.full(n, RIDGE), np.full(k, COVARIATE_RIDGE), [RIDGE]])
+
+
 def _gradient(point: _Point, table: PairTable, counts: _Counts) -> np.ndarray:
-    """d log-likelihood / d(beta, log ν) per round, shape (R, n + 1): observed minus
-    expected y summed over each model's pairs, and observed minus expected ties."""
-    rounds, n = point.beta.shape
+    """d log-likelihood / d(beta, θ, log ν) per round, shape (R, n + k + 1): observed
+    minus expected y summed over each model's pairs (and weighted by each covariate),
+    and observed minus expected ties."""
+    rounds, width = point.beta.shape
+    n = len(table.models)
     mean, _, _ = _moments(point)
     g = (counts.wins_i - counts.wins_j + point.slope * counts.ties) / 2 - counts.battles * mean
-    grad = np.empty((rounds, n + 1))
-    grad[:, :n] = table.per_model(g, -g) - 2 * RIDGE * point.beta
-    grad[:, n] = (counts.ties - counts.battles * point.p_tie).sum(axis=1)
-    grad[:, n] -= 2 * RIDGE * point.log_nu
-    return grad
+    grad = np.empty((rounds, width + 1))
+    grad[:, :n] = table.per_model(g, -g)
+    grad[:, n:width] = g @ table.z
+    grad[:, width] = (counts.ties - counts.battles * point.p_tie).sum(axis=1)
+    params = np.concatenate([point.beta, point.log_nu[:, None]], axis=1)
+    return grad - _ridge(n, width - n) * params
 
 
-def _bordered(table: PairTable, weight: np.ndarray, cross: np.ndarray, corner: np.ndarray):
-    """A (R, n + 1, n + 1) matrix: the graph Laplacian of per-pair ``weight`` over the
-    models, bordered by per-pair ``cross`` (+ to i, - to j) and ``corner`` summed."""
-    rounds, n = weight.shape[0], len(table.models)
-    out = np.zeros((rounds, n + 1, n + 1))
-    out[:, table.i, table.j] = -weight
-    out[:, table.j, table.i] = -weight
-    diagonal = np.arange(n)
-    out[:, diagonal, diagonal] = table.per_model(weight, weight)
-    border = table.per_model(cross, -cross)
-    out[:, :n, n] = border
-    out[:, n, :n] = border
-    out[:, n, n] = corner.sum(axis=1)
+def _bordered(
+    table: PairTable, weight: np.ndarray, cross: np.ndarray, corner: np.ndarray
+) -> np.ndarray:
+    """Σ over rows of weight·x·xᵀ with x = (eᵢ - eⱼ, the row's covariates), bordered by
+    Σ cross·x and Σ corner: shape (R, n + k + 1, n + k + 1)."""
+    rounds, n, z = weight.shape[0], len(table.models), table.z
+    k = z.shape[1]
+    out = np.zeros((rounds, n + k + 1, n + k + 1))
+    out[:, :n, :n] = _scatter(
+        np.concatenate([weight, weight, -weight, -weight], axis=1),
+        np.concatenate(
+            [table.i * (n + 1), table.j * (n + 1), table.i * n + table.j, table.j * n + table.i]
+        ),
+        n * n,
+    ).reshape(rounds, n, n)
+    for column in range(k):  # β-θ blocks
+        side = table.per_model(weight * z[:, column], -weight * z[:, column])
+        out[:, :n, n + column] = side
+        out[:, n + column, :n] = side
+    out[:, n : n + k, n : n + k] = np.einsum("rp,pa,pb->rab", weight, z, z)
+    border = np.concatenate([table.per_model(cross, -cross), cross @ z], axis=1)
+    out[:, : n + k, n + k] = border
+    out[:, n + k, : n + k] = border
+    out[:, n + k, n + k] = corner.sum(axis=1)
     return out
 
 
 def _information(point: _Point, table: PairTable, battles: np.ndarray) -> np.ndarray:
-    """The Fisher information per round (plus the ridge), shape (R, n + 1, n + 1).
+    """The Fisher information per round (plus the ridge), shape (R, n + k + 1, n + k + 1).
 
     It depends on how often pairs met, not on the observed counts, which lets the
     bootstrap reuse the full fit's. For λ = 0 it is also minus the Hessian.
@@ -295,13 +347,14 @@ def _information(point: _Point, table: PairTable, battles: np.ndarray) -> np.nda
     _, var, cov = _moments(point)
     tie_var = battles * point.p_tie * (1 - point.p_tie)
     info = _bordered(table, battles * var, battles * cov, tie_var)
-    n = len(table.models)
-    info[:, np.arange(n + 1), np.arange(n + 1)] += 2 * RIDGE
+    width = point.beta.shape[1]
+    diagonal = np.arange(width + 1)
+    info[:, diagonal, diagonal] += _ridge(len(table.models), width - len(table.models))
     return info
 
 
 def _newton_step(point: _Point, table: PairTable, counts: _Counts) -> np.ndarray:
-    """The scoring (Newton with the expected Hessian) direction per round, (R, n + 1)."""
+    """The scoring (Newton with the expected Hessian) direction per round, (R, n + k + 1)."""
     info = _information(point, table, counts.battles)
     return np.linalg.solve(info, _gradient(point, table, counts)[:, :, None])[:, :, 0]
 
@@ -317,7 +370,7 @@ def _fit_rounds(
     """Damped scoring steps for R tables at once, until every round's step is below
     ``tolerance`` (natural-log units). A step that would lower a round's likelihood is
     halved until it does not. Strengths come back with mean 0 per round."""
-    n = beta.shape[1]
+    n = beta.shape[1]  # strengths and covariate coefficients
     point = _evaluate(beta, log_nu, shape, table, counts)
     for _ in range(MAX_NEWTON_STEPS):
         step = _newton_step(point, table, counts)
@@ -338,21 +391,34 @@ def _fit_rounds(
         point = trial
         if np.abs(scale[:, None] * step).max() < tolerance:
             break
-    centred = point.beta - point.beta.mean(axis=1, keepdims=True)
-    return replace(point, beta=centred)
+    return replace(point, beta=_centred(point.beta, len(table.models)))
+
+
+def _centred(beta: np.ndarray, n: int) -> np.ndarray:
+    """The strengths (first n columns) shifted to mean 0; coefficients untouched."""
+    out = beta.copy()
+    out[:, :n] -= out[:, :n].mean(axis=1, keepdims=True)
+    return out
 
 
 def _fit_at_shape(
     table: PairTable, shape: float, start: BTFit | None, tolerance: float
 ) -> tuple[BTFit, float]:
     """The fit for one tie shape λ, and its log-likelihood."""
-    n = len(table.models)
-    beta = start.strengths[None, :] if start else np.zeros((1, n))
+    n, k = len(table.models), table.z.shape[1]
+    beta = np.zeros((1, n + k))
+    if start:
+        beta[0, :n] = start.strengths
+        beta[0, n:] = start.coefficients if len(start.coefficients) == k else 0.0
     log_nu = np.array([start.log_nu if start else -1.0])
-    counts = _Counts(table.wins_i[None], table.wins_j[None], table.fit_ties[None], table.battles)
-    point = _fit_rounds(table, counts, beta, log_nu, shape, tolerance)
-    fit = BTFit(point.beta[0], float(point.log_nu[0]), shape)
+    point = _fit_rounds(table, _observed(table), beta, log_nu, shape, tolerance)
+    fit = BTFit(point.beta[0, :n], float(point.log_nu[0]), shape, point.beta[0, n:])
     return fit, float(point.log_likelihood[0])
+
+
+def _observed(table: PairTable) -> _Counts:
+    """The table's own counts as a single round."""
+    return _Counts(table.wins_i[None], table.wins_j[None], table.fit_ties[None], table.battles)
 
 
 def fit_bradley_terry(
@@ -376,19 +442,19 @@ def fit_bradley_terry(
     if not table.fit_ties.any():  # no ties: λ has nothing to explain
         return _fit_at_shape(table, 0.0, start, tolerance)[0]
     warm = [start]
+    profile: dict[float, float] = {}
 
     def minus_profile(shape: float) -> float:
-        fit, ll = _fit_at_shape(table, shape, warm[0], 1e-6)
-        warm[0] = fit
-        return -ll
+        warm[0], profile[shape] = _fit_at_shape(table, shape, warm[0], 1e-6)
+        return -profile[shape]
 
-    best = minimize_scalar(
+    minimize_scalar(
         minus_profile, bounds=(0.0, 1.0), method="bounded", options={"xatol": SHAPE_TOLERANCE}
     )
-    # the bounded search never evaluates the ends; they are the two named models
-    candidates = [float(best.x), 0.0, 1.0]
-    fits = [_fit_at_shape(table, shape, warm[0], tolerance) for shape in candidates]
-    return max(fits, key=lambda pair: pair[1])[0]
+    for end in (0.0, 1.0):  # the bounded search never tries the ends, the named models
+        minus_profile(end)
+    best = max(profile, key=profile.__getitem__)
+    return _fit_at_shape(table, best, warm[0], tolerance)[0]
 
 
 def data_seed(table: PairTable) -> int:
@@ -414,8 +480,11 @@ def bootstrap_scores(
     how often a pair met as the design (matchmaking chooses it), not as noise about the
     models, and keeps every observed pair in every round. The tie shape stays at the
     full fit's. All rounds are refitted together from the full fit (chord steps, then
-    damped scoring for any straggler).
+    damped scoring for any straggler). Tables with covariates (one row per battle) have
+    nothing to resample per row; use ``score_covariance`` for them.
     """
+    if table.z.shape[1]:
+        raise ValueError("the bootstrap resamples pair counts; this table has covariates")
     battles = table.battles
     # a multinomial of three cells as two binomials, vectorised over rounds and pairs;
     # rounds vary fastest so the sampler reuses its set-up for each pair's (n, p)
@@ -452,8 +521,7 @@ def _chord_rounds(
     rounds, n = len(counts.wins_i), len(table.models)
     beta = np.repeat(fit.strengths[None, :], rounds, axis=0)
     log_nu = np.full(rounds, fit.log_nu)
-    at_fit = (fit.strengths[None, :], np.array([fit.log_nu]), fit.tie_shape)
-    full = _evaluate(*at_fit, table, counts, likelihood=False)
+    full = _evaluate(*_at(fit), fit.tie_shape, table, counts, likelihood=False)
     inverse = np.linalg.inv(_information(full, table, counts.battles)[0])
     converged = np.zeros(rounds, dtype=bool)
     for _ in range(CHORD_STEPS):
@@ -477,8 +545,8 @@ def score_covariance(table: PairTable, fit: BTFit, *, robust: bool = True) -> np
     1000), so the covariance is projected onto that constraint.
     """
     n = len(table.models)
-    counts = _Counts(table.wins_i[None], table.wins_j[None], table.fit_ties[None], table.battles)
-    point = _evaluate(fit.strengths[None, :], np.array([fit.log_nu]), fit.tie_shape, table, counts)
+    counts = _observed(table)
+    point = _evaluate(*_at(fit), fit.tie_shape, table, counts)
     inverse = np.linalg.inv(_information(point, table, table.battles)[0])
     if robust:
         mean, _, _ = _moments(point)
@@ -496,6 +564,11 @@ def score_covariance(table: PairTable, fit: BTFit, *, robust: bool = True) -> np
         inverse = inverse @ meat @ inverse
     centre = np.eye(n) - 1 / n
     return SCORE_PER_LOG**2 * centre @ inverse[:n, :n] @ centre
+
+
+def _at(fit: BTFit) -> tuple[np.ndarray, np.ndarray]:
+    """The fit as one round's (beta with coefficients, log ν)."""
+    return np.concatenate([fit.strengths, fit.coefficients])[None, :], np.array([fit.log_nu])
 
 
 def normal_intervals(

@@ -255,12 +255,26 @@ def roster_row(contestant) -> dict[str, Any]:
 @json_option
 @click.option("--png", type=click.Path(dir_okay=False, path_type=Path), help="Also draw a chart.")
 @click.option("--rounds", type=click.IntRange(min=1), help="Bootstrap rounds (default 100).")
+@click.option(
+    "--intervals",
+    type=click.Choice(["bootstrap", "sandwich"]),
+    default="bootstrap",
+    show_default=True,
+    help="Bootstrap percentiles, or the sandwich (robust) normal intervals.",
+)
+@click.option("--style", is_flag=True, help="Add style-controlled scores (length and markdown).")
 @click.pass_context
 def leaderboard(
-    ctx: click.Context, channel: str | None, as_json: bool, png: Path | None, rounds: int | None
+    ctx: click.Context,
+    channel: str | None,
+    as_json: bool,
+    png: Path | None,
+    rounds: int | None,
+    intervals: str,
+    style: bool,
 ) -> None:
-    """Rank the models from the votes: score, 95% interval, votes, win and thumbs rates."""
-    from arena.leaderboard import build_leaderboard, render_table, write_chart
+    """Rank the models from the votes: score, 95% interval, Elo, votes, win and thumbs rates."""
+    from arena.leaderboard import build_board, render_board, write_chart
 
     from .runtime import open_store
 
@@ -268,14 +282,19 @@ def leaderboard(
 
     async def go():
         async with open_store(settings) as store:
-            return await build_leaderboard(
+            return await build_board(
                 store,
                 channel=channel,
                 rounds=rounds or settings.bootstrap_rounds,
                 provisional_votes=settings.provisional_votes,
+                intervals=intervals,
+                style=style,
+                # the hygiene cap, once Settings has it (off when absent or None)
+                daily_cap=getattr(settings, "max_votes_per_user_per_day", None),
             )
 
-    rows = run(go())
+    board = run(go())
+    rows = board.rows
     if png:
         write_chart(rows, png)
     if as_json:
@@ -284,7 +303,7 @@ def leaderboard(
     if not rows:
         console.print(messages.no_votes_yet())
         return
-    console.print(render_table(rows))
+    console.print(render_board(board, style=style))
     if png:
         console.print(f"Chart written to {png}")
 

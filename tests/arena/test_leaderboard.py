@@ -29,6 +29,12 @@ FIELDS = [
     "both_bad_rate",
     "thumbs_up_rate",
     "provisional",
+    "elo",
+    "left_out_votes",
+    "style_score",
+    "style_ci_low",
+    "style_ci_high",
+    "style_rank_ub",
 ]
 
 
