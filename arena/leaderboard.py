@@ -289,7 +289,7 @@ def render_table(
     provisional model's interval and rank are too wide to rank by, so they are not
     shown; its name is marked with * and a note says why.
     """
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=0)  # the box parts columns
     table.caption_justify = "left"
 
     def pct(value: float | None) -> str:
@@ -308,7 +308,7 @@ def render_table(
 
     columns = ["Rank", "Model", "Score", "95% CI"]
     if style:
-        columns += ["Style", "Style CI", "S.Rank"]
+        columns += ["Style", "Style CI", "Style rank"]
     columns += ["Elo", "Votes"]
     if not style:
         columns += ["Win", "Both bad", "👍"]
@@ -336,8 +336,8 @@ def render_table(
         widest = max([len(line[n]) for line in lines] + [1])
         if header == "Model":
             table.add_column(header, min_width=widest, no_wrap=True)
-        else:  # headers may wrap onto two lines; cells never do
-            table.add_column(header, justify="right", min_width=widest, no_wrap=False)
+        else:  # headers may wrap (or fold) onto more lines; cells never do
+            table.add_column(header, justify="right", min_width=widest, overflow="fold")
     for cells in lines:
         table.add_row(*cells)
     notes = []
