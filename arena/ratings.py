@@ -36,6 +36,7 @@ __all__ = [
     "ELO_INITIAL",
     "ELO_K",
     "ELO_SCALE",
+    "SCORE_PER_LOG",
     "BTFit",
     "Counted",
     "Outcome",
@@ -64,7 +65,7 @@ COVARIATE_RIDGE = 0.5
 MAX_NEWTON_STEPS = 100
 MAX_HALVINGS = 30
 CHORD_STEPS = 12
-SHAPE_TOLERANCE = 0.01  # how finely the tie shape λ is chosen
+SHAPE_TOLERANCE = 0.02  # how finely the tie shape λ is chosen
 
 
 class Outcome(Protocol):
@@ -385,6 +386,8 @@ def _fit_rounds(
             )
             slack = 1e-12 * np.abs(point.log_likelihood)
             worse = trial.log_likelihood < point.log_likelihood - slack
+            # a step already below tolerance is accepted: the likelihood is flat there
+            worse &= np.abs(scale[:, None] * step).max(axis=1) >= tolerance
             if not worse.any():
                 break
             scale[worse] /= 2
