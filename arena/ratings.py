@@ -176,7 +176,8 @@ class PairTable:
         """Sum per-pair values (last axis: pairs) into models: ``at_i`` to each pair's
         first model, ``at_j`` to its second. Leading axes (rounds) are kept. A pair may
         appear on several rows (battle rows with covariates): they add up."""
-        at_i, at_j = np.broadcast_arrays(at_i, at_j)
+        if np.shape(at_i) != np.shape(at_j):
+            at_i, at_j = np.broadcast_arrays(at_i, at_j)
         n = len(self.models)
         return _scatter(at_i, self.i, n) + _scatter(at_j, self.j, n)
 
@@ -184,6 +185,8 @@ class PairTable:
 def _scatter(values: np.ndarray, index: np.ndarray, size: int) -> np.ndarray:
     """Sum ``values`` (last axis: rows) into ``size`` bins by ``index``, per leading axes."""
     lead = values.shape[:-1]
+    if values.ndim == 1 or values.shape[0] == 1:  # one round: the fit's common case
+        return np.bincount(index, values.reshape(-1), minlength=size).reshape(*lead, size)
     flat = values.reshape(-1, values.shape[-1])
     offsets = np.arange(len(flat))[:, None] * size + index[None, :]
     summed = np.bincount(offsets.ravel(), flat.ravel(), minlength=len(flat) * size)
