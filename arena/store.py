@@ -52,6 +52,15 @@ _DAILY_RANK = (
 )
 
 
+# votes up to an id that sit on excluded battles (CROSS JOIN: from the few excluded
+# battles to their votes); it grows when a battle is excluded
+# after its votes were replayed into the cached Elo
+_EXCLUDED_UP_TO = (
+    "SELECT COUNT(*) FROM battles b CROSS JOIN votes v ON v.battle_id = b.id"
+    " WHERE b.excluded IS NOT NULL AND v.id <= ?"
+)
+
+
 def _features(values: list) -> tuple[int, int, int, int] | None:
     """Stored style features, or None when the answer has none (imports)."""
     return None if values[0] is None else tuple(values)  # type: ignore[return-value]
@@ -390,38 +399,37 @@ class Store:
 
         The result is cached in the database with how far it got; a later call replays
         only votes added since, unless something earlier changed (a changed vote, a
-        vote imported with an older time, a newly excluded battle, a daily cap), when
-        it replays them all.
+        vote imported with an older time, a battle excluded after its votes were
+        counted, a daily cap), when it replays them all.
         """
         scope = json.dumps([channel, daily_cap])
         cached = await self._rows("SELECT state FROM elo_cache WHERE scope = ?", (scope,))
         state = json.loads(cached[0][0]) if cached else None
-        (excluded,) = (await self._rows("SELECT COUNT(*) FROM battles WHERE excluded IS NOT NULL"))[
-            0
-        ]
-        clause, params = self._counted_votes(channel, daily_cap)
-        since_id = 0
-        ratings: dict[str, float] = {}
-        if state and state["excluded"] == excluded and daily_cap is None:
-            (changed, older) = (
-                await self._rows(
-                    "SELECT (SELECT COUNT(*) FROM votes WHERE updated_at > ? AND +id <= ?),"
-                    " (SELECT COUNT(*) FROM votes WHERE id > ? AND +updated_at < ?)",
-                    (state["time"], state["id"], state["id"], state["time"]),
-                )
-            )[0]
-            if not changed and not older:
-                since_id, ratings = state["id"], state["ratings"]
         (last_id, last_time) = (
             await self._rows(
                 "SELECT COALESCE((SELECT MAX(id) FROM votes), 0),"
                 " COALESCE((SELECT MAX(updated_at) FROM votes), 0)"
             )
         )[0]
+        clause, params = self._counted_votes(channel, daily_cap)
+        since_id = 0
+        ratings: dict[str, float] = {}
+        if state and daily_cap is None:
+            (changed, older, excluded) = (
+                await self._rows(
+                    "SELECT (SELECT COUNT(*) FROM votes WHERE updated_at > ? AND +id <= ?),"
+                    " (SELECT COUNT(*) FROM votes WHERE id > ? AND +updated_at < ?),"
+                    f" ({_EXCLUDED_UP_TO})",
+                    (state["time"], state["id"], state["id"], state["time"], state["id"]),
+                )
+            )[0]
+            if not changed and not older and excluded == state["excluded"]:
+                since_id, ratings = state["id"], state["ratings"]
         if since_id < last_id:
             ratings = online_elo(
                 await self._elo_battles(clause, params, since_id, last_id), start=ratings
             )
+        (excluded,) = (await self._rows(_EXCLUDED_UP_TO, (last_id,)))[0]
         state = {"excluded": excluded, "id": last_id, "time": last_time, "ratings": ratings}
         await self._write(
             lambda db: db.execute(
