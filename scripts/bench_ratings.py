@@ -369,6 +369,7 @@ def main() -> None:
     parser.add_argument("--arena-rank-python", type=Path, help="interpreter with arena-rank")
     parser.add_argument("--make-arena-rank-venv", type=Path, help="make that environment here")
     parser.add_argument("--coverage", action="store_true", help="simulated coverage, no database")
+    parser.add_argument("--parley-only", action="store_true", help="time Parley alone")
     parser.add_argument("--seeds", type=int, default=5, help="--coverage: seeds per tie model")
     parser.add_argument("--battles", type=int, default=100_000, help="--coverage: per seed")
     parser.add_argument("--models", type=int, default=50, help="--coverage: models")
@@ -394,6 +395,9 @@ def main() -> None:
     seed = args.seed if args.seed is not None else 0
     stages = asyncio.run(parley_stages(db, args.rounds, seed))
     parley_scores = {r.model: r.score for r in rows}
+    if args.parley_only:
+        print(json.dumps({"runs_s": times, "median_s": statistics.median(times), **stages}))
+        return
     models, ref_scores, ref_times = reference(db, args.rounds, seed)
     ref_by_name = dict(zip(models, ref_scores.tolist(), strict=True))
     ref_low = dict(zip(models, ref_times.pop("ci_low"), strict=True))
