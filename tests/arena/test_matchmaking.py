@@ -158,9 +158,10 @@ def test_models_without_votes_are_paired_first() -> None:
     }
 
 
-def test_active_weights_favour_pairs_near_the_top() -> None:
+@pytest.mark.parametrize("per_pair", [20, 200_000])  # the same at any number of votes
+def test_active_weights_favour_pairs_near_the_top(per_pair: int) -> None:
     names = [f"m{k}" for k in range(8)]
-    counts = ranked_counts(names, per_pair=20)  # m0 best, m7 worst
+    counts = ranked_counts(names, per_pair=per_pair)  # m0 best, m7 worst
     weights = steering_weights(names, counts, top=3)
     assert weights["m0", "m1"] > 10 * weights["m6", "m7"]
     rng = random.Random(1)
