@@ -50,11 +50,9 @@ _DAILY_RANK = (
     " CAST(v.created_at / 86400 AS INTEGER) ORDER BY v.created_at, v.id) AS n"
     " FROM votes v JOIN battles b ON b.id = v.battle_id WHERE b.excluded IS NULL"
 )
-
-
 # votes up to an id that sit on excluded battles (CROSS JOIN: from the few excluded
-# battles to their votes); it grows when a battle is excluded
-# after its votes were replayed into the cached Elo
+# battles to their votes); it grows when a battle is excluded after its votes were
+# replayed into the cached Elo
 _EXCLUDED_UP_TO = (
     "SELECT COUNT(*) FROM battles b CROSS JOIN votes v ON v.battle_id = b.id"
     " WHERE b.excluded IS NOT NULL AND v.id <= ?"
