@@ -306,7 +306,7 @@ def render_table(
     def rank(value: int | None, hide: bool) -> str:
         return "–" if value is None or hide else str(value)
 
-    columns = ["Rank", "Model", "Score", "95% CI"]
+    columns = ["Rank (UB)", "Model", "Score", "95% CI"]
     if style:
         columns += ["Style", "Style CI", "Style rank"]
     columns += ["Elo", "Votes"]
