@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from statistics import NormalDist
 from typing import Protocol
 
 import numpy as np
-from scipy.optimize import minimize_scalar
-from scipy.stats import norm
 
 from arena.types import Choice
 
@@ -436,10 +435,10 @@ def fit_bradley_terry(
 ) -> BTFit:
     """Maximum likelihood of Bradley-Terry with the nested tie model on the table.
 
-    ``tie_shape`` fixes λ; by default it is chosen in [0, 1] by likelihood (a bounded
-    scalar search, each step a warm-started fit). Models only compared within separate
-    groups are held together by the ridge alone, so scores across such groups mean
-    little (their intervals show it).
+    ``tie_shape`` fixes λ; by default it is chosen in [0, 1] by likelihood (a
+    golden-section search with the ends tried too, each step a warm-started fit).
+    Models only compared within separate groups are held together by the ridge alone,
+    so scores across such groups mean little (their intervals show it).
     """
     if tie_shape is not None:
         if not 0 <= tie_shape <= 1:
@@ -450,17 +449,34 @@ def fit_bradley_terry(
     warm = [start]
     profile: dict[float, float] = {}
 
-    def minus_profile(shape: float) -> float:
+    def likelihood(shape: float) -> float:
         warm[0], profile[shape] = _fit_at_shape(table, shape, warm[0], 1e-6)
-        return -profile[shape]
+        return profile[shape]
 
-    minimize_scalar(
-        minus_profile, bounds=(0.0, 1.0), method="bounded", options={"xatol": SHAPE_TOLERANCE}
-    )
-    for end in (0.0, 1.0):  # the bounded search never tries the ends, the named models
-        minus_profile(end)
+    _golden_section(likelihood, 0.0, 1.0, SHAPE_TOLERANCE)
     best = max(profile, key=profile.__getitem__)
     return _fit_at_shape(table, best, warm[0], tolerance)[0]
+
+
+def _golden_section(f: Callable[[float], float], low: float, high: float, width: float) -> None:
+    """Golden-section search for the maximum of a unimodal ``f`` on [low, high] until the
+    bracket is narrower than ``width``; the ends are tried too (the caller keeps every
+    value). Written out rather than taken from scipy.optimize, whose import alone costs
+    ``parley leaderboard`` about half a second."""
+    f(low)
+    f(high)
+    shrink = (math.sqrt(5) - 1) / 2
+    a, b = low + (1 - shrink) * (high - low), low + shrink * (high - low)
+    fa, fb = f(a), f(b)
+    while high - low > width:
+        if fa >= fb:
+            high, b, fb = b, a, fa
+            a = low + (1 - shrink) * (high - low)
+            fa = f(a)
+        else:
+            low, a, fa = a, b, fb
+            b = low + shrink * (high - low)
+            fb = f(b)
 
 
 def data_seed(table: PairTable) -> int:
@@ -581,7 +597,8 @@ def normal_intervals(
     fit: BTFit, covariance: np.ndarray, level: float = 0.95
 ) -> tuple[np.ndarray, np.ndarray]:
     """Score ± z·standard error from a score covariance (e.g. ``score_covariance``)."""
-    half = norm.ppf(0.5 + level / 2) * np.sqrt(np.clip(np.diag(covariance), 0, None))
+    z = NormalDist().inv_cdf(0.5 + level / 2)
+    half = z * np.sqrt(np.clip(np.diag(covariance), 0, None))
     return fit.scores - half, fit.scores + half
 
 

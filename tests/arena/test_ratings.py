@@ -212,6 +212,22 @@ def test_the_tie_shape_is_chosen_by_likelihood_and_keeps_the_scale() -> None:
     assert np.ptp(forced) / np.ptp(truth) < np.ptp(chosen) / np.ptp(truth) - 0.03
 
 
+def test_a_tie_shape_between_the_two_named_models_is_found() -> None:
+    rng = np.random.default_rng(12)
+    truth = rng.normal(1000, 200, 10)
+    strength = truth * math.log(10) / 400
+    counts = []
+    for i in range(10):
+        for j in range(i + 1, 10):
+            d = (strength[i] - strength[j]) / 2
+            weights = np.array([math.exp(d), math.exp(-d), 0.3 * math.cosh(d) ** 0.5])
+            a, b, tie = rng.multinomial(4000, weights / weights.sum())
+            counts.append(PairCount(f"m{i}", f"m{j}", a, b, tie))
+    assert fit_bradley_terry(PairTable.from_counts(counts)).tie_shape == pytest.approx(
+        0.5, abs=0.15
+    )
+
+
 def test_a_tie_shape_outside_zero_to_one_is_refused() -> None:
     table = PairTable.from_counts([PairCount("a", "b", 3, 1, 1, 0)])
     with pytest.raises(ValueError, match="tie shape"):
