@@ -146,6 +146,7 @@ async def _m005_style_and_hygiene(db: aiosqlite.Connection) -> None:
         ALTER TABLE answers ADD COLUMN style_bold INTEGER;
         ALTER TABLE battles ADD COLUMN excluded TEXT;
         CREATE INDEX battles_excluded ON battles(excluded) WHERE excluded IS NOT NULL;
+        CREATE INDEX answers_styled ON answers(id) WHERE style_tokens IS NOT NULL;
         CREATE TABLE elo_cache (scope TEXT PRIMARY KEY, state TEXT NOT NULL);
         """,
     )

@@ -59,11 +59,6 @@ _EXCLUDED_UP_TO = (
 )
 
 
-def _features(values: list) -> tuple[int, int, int, int] | None:
-    """Stored style features, or None when the answer has none (imports)."""
-    return None if values[0] is None else tuple(values)  # type: ignore[return-value]
-
-
 @dataclass(frozen=True)
 class PairCount:
     """Outcomes between two models, ``model_a < model_b`` by name."""
@@ -364,21 +359,41 @@ class Store:
     async def style_rows(
         self, channel: str | None = None, *, daily_cap: int | None = None
     ) -> list[StyleRow]:
-        """The votes that count, grouped by models, outcome and both answers' style
-        features, for style control (the same votes as ``pair_counts``)."""
+        """The votes that count (the same as ``pair_counts``), for style control: those
+        whose answers both have style features grouped by models, outcome and features,
+        and the rest (imports have no text) as featureless rows taken from the pair
+        counts, so a million imported battles cost what their pair counts do."""
         capped, params = self._counted_votes(channel, daily_cap)
         rows = await self._rows(
             "SELECT qa.model, qb.model, v.choice, qa.style_tokens, qa.style_headers,"
             " qa.style_lists, qa.style_bold, qb.style_tokens, qb.style_headers,"
             " qb.style_lists, qb.style_bold, COUNT(*)"
-            f" FROM battles b {_VOTES_AND_MODELS} WHERE {capped}"
+            # from the answers with features (a partial index) to their battles and votes
+            " FROM answers qa INDEXED BY answers_styled"
+            " CROSS JOIN battles b ON b.question_id = qa.question_id AND b.answer_a = qa.id"
+            " JOIN answers qb ON qb.id = b.answer_b JOIN votes v ON v.battle_id = b.id"
+            f" WHERE qa.style_tokens IS NOT NULL AND qb.style_tokens IS NOT NULL AND {capped}"
             " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11",
             params,
         )
-        return [
-            StyleRow(a, b, choice, _features(features[:4]), _features(features[4:8]), features[8])
+        styled = [
+            StyleRow(a, b, choice, tuple(features[:4]), tuple(features[4:8]), features[8])
             for a, b, choice, *features in rows
         ]
+        rest = {
+            (c.model_a, c.model_b): [c.a_wins, c.b_wins, c.ties, c.both_bad]
+            for c in await self.pair_counts(channel, daily_cap=daily_cap)
+        }
+        for row in styled:
+            first, second, column = outcome_column(row.model_a, row.model_b, row.choice)
+            rest[first, second][OUTCOME_COLUMNS.index(column)] -= row.count
+        featureless = [
+            StyleRow(first, second, choice, None, None, count)
+            for (first, second), cells in rest.items()
+            for choice, count in zip(CHOICES, cells, strict=True)
+            if count
+        ]
+        return styled + featureless
 
     def _counted_votes(self, channel: str | None, daily_cap: int | None) -> tuple[str, list]:
         """A WHERE clause (over battles b and votes v) for the votes that count."""

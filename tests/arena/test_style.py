@@ -79,27 +79,21 @@ def simulated_style_votes(rng: np.random.Generator) -> tuple[np.ndarray, list[St
     rows = []
     for _ in range(6000):
         i, j = rng.choice(5, 2, replace=False)
-        length_i, length_j = (
-            round(verbosity[k] * rng.lognormal(0, 0.6)) + 1 for k in (i, j)
-        )
+        length_i, length_j = (round(verbosity[k] * rng.lognormal(0, 0.6)) + 1 for k in (i, j))
         z = (length_i - length_j) / (length_i + length_j)
         logit = (truth[i] - truth[j]) * math.log(10) / 400 + 4.0 * z
         if rng.random() < 0.1:
             choice = "tie"
         else:
             choice = "a" if rng.random() < 1 / (1 + math.exp(-logit)) else "b"
-        rows.append(
-            StyleRow(f"m{i}", f"m{j}", choice, (length_i, 0, 0, 0), (length_j, 0, 0, 0))
-        )
+        rows.append(StyleRow(f"m{i}", f"m{j}", choice, (length_i, 0, 0, 0), (length_j, 0, 0, 0)))
     return truth, rows
 
 
 def plain_counts(rows: list[StyleRow]) -> list[PairCount]:
     seen = Counter((r.model_a, r.model_b, r.choice) for r in rows)
     pairs = {(r.model_a, r.model_b) for r in rows}
-    return [
-        PairCount(a, b, seen[a, b, "a"], seen[a, b, "b"], seen[a, b, "tie"]) for a, b in pairs
-    ]
+    return [PairCount(a, b, seen[a, b, "a"], seen[a, b, "b"], seen[a, b, "tie"]) for a, b in pairs]
 
 
 def test_style_control_recovers_the_truth_where_plain_bradley_terry_does_not() -> None:
@@ -179,3 +173,38 @@ async def test_the_board_with_style_adds_scores_and_coefficients(store: Store) -
     for row in styled.rows:
         assert row.style_ci_low < row.style_score < row.style_ci_high
         assert row.style_rank_ub == 1
+
+
+async def test_style_rows_count_exactly_the_votes_the_pair_counts_do(store: Store) -> None:
+    for n, choice in enumerate(["a", "b", "tie", "a"]):
+        question = await store.record_question(
+            platform="console", channel="general", user="u", thread=None, text="q", hits=[]
+        )
+        ids = [
+            await store.record_answer(question, Answer(m, text="word " * (3 + n)))
+            for m in ("beta", "alpha")  # A is beta: the pair's order flips
+        ]
+        battle = await store.record_battle(
+            question, *ids, excluded="names_model" if n == 3 else None
+        )
+        await store.record_vote(battle, f"voter-{n}", choice)
+    await store.bulk_record_battles(
+        [BattleRecord("alpha", "beta", c, tstamp=float(n)) for n, c in enumerate(["a", "a", "b"])]
+    )
+    for cap in (None, 1):
+        totals: Counter[tuple[str, str, str]] = Counter()
+        for row in await store.style_rows(daily_cap=cap):
+            totals[row.model_a, row.model_b, row.choice] += row.count
+        counted = await store.pair_counts(daily_cap=cap)
+        as_rows = Counter()
+        for c in counted:
+            for choice, n in zip(
+                ("a", "b", "tie", "both_bad"), (c.a_wins, c.b_wins, c.ties, c.both_bad), strict=True
+            ):
+                as_rows[c.model_a, c.model_b, choice] += n
+        flipped = Counter()
+        for (a, b, choice), n in totals.items():
+            if a > b:
+                a, b, choice = b, a, {"a": "b", "b": "a"}.get(choice, choice)
+            flipped[a, b, choice] += n
+        assert +flipped == +as_rows
