@@ -13,11 +13,12 @@ says more than a rout.
 model: the channel's own board once it has ``min_channel_votes`` votes, the overall
 board before that, except for an ``exploration`` share of answers, drawn uniformly. A
 battle picks the pair whose next vote most reduces the uncertainty about the ranking
-near the top (active sampling): for each pair, one more battle adds Fisher information
-w·xxᵀ with x = eₐ - e_b, and by the rank-one update the variance of each top model's
-score falls by w·(Σx)ₖ²/(1 + w·xᵀΣx); pairs are drawn in proportion to the square of
-that fall summed over the current top ``top`` models (``GREED``: squaring favours the
-best pairs more; chosen on a 12-model simulation, confirmed on a 20-model one, see
+near the top of the overall board, where every vote counts (active sampling): for
+each pair, one more battle adds Fisher information w·xxᵀ with x = eₐ - e_b, and by
+the rank-one update the variance of each top model's score falls by
+w·(Σx)ₖ²/(1 + w·xᵀΣx); pairs are drawn in proportion to the square of that fall summed
+over the current top ``top`` models (``GREED``: squaring favours the best pairs more;
+chosen on a 12-model simulation, confirmed on a 20-model one, see
 ``scripts/simulate_steering.py``). Models with no votes yet are paired first.
 """
 
