@@ -21,6 +21,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from arena.matchmaking import DEFAULT_EXPLORATION, DEFAULT_MIN_CHANNEL_VOTES
 from arena.types import ModelSpec
 
 from .errors import ConfigFileError
@@ -69,6 +70,14 @@ class Settings(BaseSettings):
     admins: list[str] = Field(default_factory=list)
     # what a re-index from chat walks when no paths are named
     sources: list[Path] = Field(default_factory=list)
+    # battle hygiene: words by which an answer names its own model (merged over each
+    # model's name, model id and vendor), and how many of one user's votes a day count
+    identity_words: dict[str, list[str]] = Field(default_factory=dict)
+    max_votes_per_user_per_day: int | None = Field(default=None, ge=1)
+    # steering: the share of single answers from a model other than the best-rated one,
+    # and the votes a channel needs before its own board steers it
+    exploration_share: float = Field(default=DEFAULT_EXPLORATION, ge=0, le=1)
+    steer_min_channel_votes: int = Field(default=DEFAULT_MIN_CHANNEL_VOTES, ge=0)
     # Discord: the bot token from DISCORD_TOKEN (a secret: never shown in reprs or logs);
     # guild ids to sync slash commands to at once (none: globally, which Discord spreads
     # within the hour); the message-content intent lets follow-ups in Parley's threads

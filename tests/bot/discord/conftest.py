@@ -59,7 +59,9 @@ def make_service(
 ) -> Service:
     return Service(
         search=lambda text, k: HITS[:k],
-        roster=contestants or roster(fake("alpha"), fake("beta")),
+        # one model unless battling: which one answers alone is the matchmaker's choice
+        roster=contestants
+        or (roster(fake("alpha"), fake("beta")) if battle_share else roster(fake("alpha"))),
         store=store,
         top_k=5,
         battle_share=battle_share,
