@@ -154,12 +154,12 @@ class ReasonModal(discord.ui.Modal, title="What was wrong?"):
         super().__init__(custom_id=f"parley:reason:{answer_id}", timeout=None)
 
 
-async def submit_reason(interaction: discord.Interaction) -> bool:
-    """Store the reason a submitted ReasonModal carries; False for any other interaction."""
+async def submit_reason(interaction: discord.Interaction) -> None:
+    """Store the reason a submitted ReasonModal carries; any other interaction passes."""
     data: dict[str, Any] = interaction.data or {}  # type: ignore[assignment]
     match = _REASON_ID.fullmatch(str(data.get("custom_id", "")))
     if interaction.type is not discord.InteractionType.modal_submit or match is None:
-        return False
+        return
     label = label_of(interaction.message.embeds if interaction.message else [])
     reason = _field_value(data.get("components", []), _REASON_FIELD).strip() or None
     try:
@@ -168,9 +168,8 @@ async def submit_reason(interaction: discord.Interaction) -> bool:
         )
     except VoteRefused as exc:
         await interaction.response.send_message(str(exc), ephemeral=True)
-        return True
+        return
     await interaction.response.send_message(messages.thumb_recorded(label, -1), ephemeral=True)
-    return True
 
 
 def _field_value(components: list[dict[str, Any]], custom_id: str) -> str:
