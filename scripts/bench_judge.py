@@ -12,7 +12,8 @@ number changed, a name swapped, a claim negated, a refusal). Questions are shuff
 with a fixed seed; SQuAD's first ``--questions`` are the tuning slice the judge's
 thresholds were chosen on, the next ``--questions`` are the reported slice. Prints the
 AUC of real against canary scores, per kind the share of canaries scored strictly below
-their real answer, and grades per second (embedding included, one process).
+their real answer, and grades per second (embedding included, one process; also per
+CPU second of the process, which does not depend on what else the machine runs).
 """
 
 from __future__ import annotations
@@ -97,12 +98,12 @@ def run(items, judge: OfflineJudge) -> dict:
         for canary in make_canaries(answer, passages, others, rng):
             cases.append(Case(question, passages, canary.answer))
             owners.append((i, canary.kind))
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     grades = []
     step = BATCH * 5
     for at in range(0, len(cases), step):
         grades += judge.grade_now(cases[at : at + step])
-    seconds = time.perf_counter() - started
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
     real = {i: g.score for (i, kind), g in zip(owners, grades, strict=True) if kind == "real"}
     scored = [
         (i, kind, real[i], g.score)
@@ -121,6 +122,9 @@ def run(items, judge: OfflineJudge) -> dict:
         "real_score_mean": round(float(np.mean(list(real.values()))), 1),
         "real_below_refusal": sum(r <= 50 for r in real.values()),
         "grades_per_s": round(len(cases) / seconds, 1),
+        # CPU seconds of this process (all its threads): what the grades cost when the
+        # machine's two cores are shared with other work, as they were here
+        "grades_per_cpu_s": round(len(cases) / cpu_seconds, 1),
         "flagged": report.flagged,
     }
 
