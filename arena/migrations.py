@@ -131,10 +131,51 @@ async def _m003_question_indexes(db: aiosqlite.Connection) -> None:
     )
 
 
+async def _m006_judge(db: aiosqlite.Connection) -> None:
+    """Judge grades (of answers, of canaries, of cases from a file) and pairwise verdicts.
+
+    An unmeasured grade keeps its raw reply and error but never a score.
+    """
+    await run_statements(
+        db,
+        """
+        CREATE TABLE grades (
+            id INTEGER PRIMARY KEY,
+            answer_id INTEGER REFERENCES answers(id),
+            kind TEXT NOT NULL DEFAULT 'answer',
+            judge TEXT NOT NULL,
+            criteria TEXT NOT NULL DEFAULT '{}',
+            context_relevance TEXT,
+            legacy_score REAL,
+            score REAL,
+            unmeasured INTEGER NOT NULL DEFAULT 0,
+            error TEXT,
+            raw TEXT NOT NULL DEFAULT '',
+            latency_ms REAL NOT NULL DEFAULT 0,
+            cost_usd REAL NOT NULL DEFAULT 0,
+            created_at REAL NOT NULL,
+            CHECK (unmeasured = 0 OR (score IS NULL AND legacy_score IS NULL))
+        );
+        CREATE INDEX grades_answer ON grades(answer_id, judge);
+        CREATE TABLE pair_verdicts (
+            id INTEGER PRIMARY KEY,
+            battle_id INTEGER NOT NULL REFERENCES battles(id),
+            judge TEXT NOT NULL,
+            winner TEXT CHECK (winner IN ('model_a', 'model_b', 'tie')),
+            a_first TEXT,
+            b_first TEXT,
+            created_at REAL NOT NULL
+        );
+        CREATE INDEX pair_verdicts_battle ON pair_verdicts(battle_id, judge);
+        """,
+    )
+
+
 MIGRATIONS: list[tuple[str, Step]] = [
     ("001_initial", _m001_initial),
     ("002_pair_counts", _m002_pair_counts),
     ("003_question_indexes", _m003_question_indexes),
+    ("006_judge", _m006_judge),
 ]
 
 

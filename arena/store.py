@@ -23,7 +23,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import aiosqlite
 
@@ -33,7 +33,11 @@ from arena.types import CHOICES, Answer, Choice, Turn
 from arena.votes import OUTCOME_COLUMNS, VoteBatcher, VoteResult, outcome_column
 from knowledge.types import Hit
 
-__all__ = ["BattleRecord", "PairCount", "Store", "VoteResult"]
+if TYPE_CHECKING:
+    from arena.judge.grades import Grade
+    from arena.judge.pairwise import PairVerdict
+
+__all__ = ["BattleRecord", "JudgeSummary", "PairCount", "Store", "VoteResult"]
 
 T = TypeVar("T")
 
@@ -66,6 +70,18 @@ class BattleRecord:
     user: str = "import"
     question_id: int | None = None
     source_key: str | None = None
+
+
+@dataclass(frozen=True)
+class JudgeSummary:
+    """One model's judge grades: means over measured grades only (levels worth 5..1)."""
+
+    model: str
+    graded: int
+    unmeasured: int
+    score: float | None
+    legacy_score: float | None
+    criteria: dict[str, float]
 
 
 class Store:
@@ -341,6 +357,86 @@ class Store:
         except aiosqlite.Error as exc:
             raise StoreError(f"arena database read failed: {exc}") from exc
 
+    # --- judge grades -----------------------------------------------------------------
+
+    async def record_grade(
+        self, grade: Grade, answer_id: int | None = None, kind: str = "answer"
+    ) -> int:
+        """Store a grade with its raw reply, latency and cost; ``kind`` names a canary."""
+        context = grade.context_relevance
+        row = (
+            answer_id,
+            kind,
+            grade.judge,
+            json.dumps({c: j.model_dump() for c, j in grade.criteria.items()}),
+            context and context.model_dump_json(),
+            grade.legacy_score,
+            grade.score,
+            int(grade.unmeasured),
+            grade.error,
+            grade.raw,
+            grade.latency_ms,
+            grade.cost_usd,
+            time.time(),
+        )
+
+        async def insert(db: aiosqlite.Connection) -> int:
+            cursor = await db.execute(
+                "INSERT INTO grades (answer_id, kind, judge, criteria, context_relevance,"
+                " legacy_score, score, unmeasured, error, raw, latency_ms, cost_usd, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                row,
+            )
+            return int(cursor.lastrowid)
+
+        return await self._write(insert)
+
+    async def record_pair_verdict(self, battle_id: int, judge: str, verdict: PairVerdict) -> int:
+        """A judge's both-orders verdict on a battle (``winner`` None: unmeasured)."""
+
+        async def insert(db: aiosqlite.Connection) -> int:
+            cursor = await db.execute(
+                "INSERT INTO pair_verdicts (battle_id, judge, winner, a_first, b_first,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (battle_id, judge, verdict.winner, verdict.a_first, verdict.b_first, time.time()),
+            )
+            return int(cursor.lastrowid)
+
+        return await self._write(insert)
+
+    async def judge_summary(self, judge: str | None = None) -> list[JudgeSummary]:
+        """Per model, the judge grades of its answers (canaries left out), by model name."""
+        from arena.judge.grades import LEVEL_VALUE
+
+        where, params = ("AND g.judge = ?", (judge,)) if judge is not None else ("", ())
+        rows = await self._rows(
+            "SELECT a.model, g.criteria, g.score, g.legacy_score, g.unmeasured FROM grades g"
+            f" JOIN answers a ON a.id = g.answer_id WHERE g.kind = 'answer' {where}"
+            " ORDER BY a.model",
+            params,
+        )
+        by_model: dict[str, list[aiosqlite.Row]] = {}
+        for row in rows:
+            by_model.setdefault(row[0], []).append(row)
+        summaries = []
+        for model, graded in by_model.items():
+            measured = [r for r in graded if not r[4]]
+            levels: dict[str, list[int]] = {}
+            for r in measured:
+                for criterion, judged in json.loads(r[1]).items():
+                    levels.setdefault(criterion, []).append(LEVEL_VALUE[judged["level"]])
+            summaries.append(
+                JudgeSummary(
+                    model,
+                    len(measured),
+                    len(graded) - len(measured),
+                    _mean([r[2] for r in measured]),
+                    _mean([r[3] for r in measured]),
+                    {c: sum(v) / len(v) for c, v in levels.items()},
+                )
+            )
+        return summaries
+
     # --- bulk --------------------------------------------------------------------------
 
     async def bulk_record_battles(
@@ -431,3 +527,7 @@ class Store:
             [(*key, *cell) for key, cell in counts.items()],
         )
         return len(fresh)
+
+
+def _mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
