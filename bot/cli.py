@@ -27,9 +27,11 @@ from .config import Settings
 from .errors import BotError
 
 __all__ = [
+    "DefaultCommandGroup",
     "ParleyGroup",
     "answer_json",
     "channel_option",
+    "grade_lines",
     "hit_json",
     "json_option",
     "main",
@@ -53,6 +55,20 @@ class ParleyGroup(click.Group):
             raise click.ClickException(str(exc)) from exc
         except ValidationError as exc:
             raise click.ClickException(f"invalid configuration: {exc}") from exc
+
+
+class DefaultCommandGroup(click.Group):
+    """A group whose first argument, when it names no subcommand, goes to a default one:
+    ``parley judge CASES.jsonl`` is ``parley judge grade CASES.jsonl``."""
+
+    def __init__(self, *args: Any, default_command: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.default_command = default_command
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] != "--help":
+            args = [self.default_command, *args]
+        return super().parse_args(ctx, args)
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
@@ -336,6 +352,78 @@ def import_battles(ctx: click.Context, file) -> None:
     for line_number, reason in report.errors:
         click.echo(f"line {line_number}: {reason}", err=True)
     click.echo(messages.import_summary(report.imported, report.duplicates, len(report.errors)))
+
+
+@cli.group("judge", cls=DefaultCommandGroup, default_command="grade")
+def judge_group() -> None:
+    """Grade answers with the judge (`parley judge CASES.jsonl`), or compare two judges."""
+
+
+@judge_group.command("grade")
+@click.argument("cases", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--judge",
+    "judge_name",
+    help="Roster model to judge with (default: the configured judge, else the offline one).",
+)
+@json_option
+@click.pass_context
+def judge_grade(ctx: click.Context, cases: Path, judge_name: str | None, as_json: bool) -> None:
+    """Grade each case of CASES (JSONL: question, context, answer), in input order."""
+    from arena.judge.cases import grade_cases, read_cases
+
+    settings = settings_of(ctx)
+    loaded = read_cases(cases)
+    grades = run(
+        grade_cases(loaded, judge_name or settings.judge, settings.models, settings.judge_timeout)
+    )
+    if as_json:
+        click.echo(json.dumps([g.as_dict() for g in grades], indent=2, ensure_ascii=False))
+        return
+    for number, grade in enumerate(grades, 1):
+        for line in grade_lines(number, grade):
+            console.print(line, highlight=False, soft_wrap=True)
+
+
+def grade_lines(number: int, grade) -> list[str]:
+    """A grade as text: the scores, then one line per criterion with its reason."""
+    if grade.unmeasured:
+        return [f"[bold]{number}.[/] unmeasured ({grade.judge}): {grade.error}"]
+    lines = [
+        f"[bold]{number}.[/] score {grade.score:.0f}/100 (legacy {grade.legacy_score:.0f})"
+        f"  [dim]{grade.judge}, {grade.latency_ms:.0f} ms, ${grade.cost_usd:.4f}[/]"
+    ]
+    for name, judged in [*grade.criteria.items(), ("context", grade.context_relevance)]:
+        lines.append(f"   {name:<13} {judged.level:<9} [dim]{judged.reason}[/]")
+    return lines
+
+
+@judge_group.command("agreement")
+@click.argument("first", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("second", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@json_option
+def judge_agreement(first: Path, second: Path, as_json: bool) -> None:
+    """Agreement and Cohen's kappa of two sets of pairwise verdicts (battle JSONL), with and
+    without ties, as FastChat's llm_judge computes them; the same file twice compares its
+    judges with each other."""
+    from arena.judge.agreement import agreement, read_verdicts
+
+    one = read_verdicts(first)
+    same = first.resolve() == second.resolve()
+    turns = agreement(one) if same else agreement(one, read_verdicts(second))
+    if as_json:
+        click.echo(json.dumps([t.as_dict() for t in turns], indent=2))
+        return
+    if not turns:
+        click.echo("No match was judged in both sets.")
+    for t in turns:
+        for label, figures in (("with ties", t.with_ties), ("without ties", t.without_ties)):
+            ratio = "-" if figures.ratio is None else f"{figures.ratio:.1%}"
+            kappa = "-" if figures.kappa is None else f"{figures.kappa:.3f}"
+            click.echo(
+                f"turn {t.turn} {label:<12} agreement {ratio:>6}"
+                f" ({figures.agree}/{figures.total})  kappa {kappa}"
+            )
 
 
 @cli.command()

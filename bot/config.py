@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     provisional_votes: int = Field(default=DEFAULT_PROVISIONAL_VOTES, ge=0)
     bootstrap_rounds: int = Field(default=DEFAULT_BOOTSTRAP_ROUNDS, gt=0)
     models: list[ModelSpec] = Field(default_factory=list)
+    # the roster model that grades answers; None: the offline judge (no keys needed)
+    judge: str | None = None
+    judge_timeout: float | None = Field(default=None, gt=0)  # seconds a grade; None: 60
 
     @classmethod
     def settings_customise_sources(

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from itertools import combinations, product
 from pathlib import Path
 
-from arena.errors import ConfigError
+from arena.errors import InputError
 
 __all__ = [
     "Agreement",
@@ -87,7 +87,7 @@ def read_verdicts(path: Path) -> list[PairwiseVerdict]:
                 continue
             verdicts.append(verdict)
     if errors:
-        raise ConfigError(
+        raise InputError(
             f"{path}: " + "; ".join(errors[:5]) + ("; ..." if len(errors) > 5 else "")
         )
     return verdicts

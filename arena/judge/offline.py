@@ -13,8 +13,9 @@ passages, not that they are attached to the right thing, so a swap to a number o
 that the passages state elsewhere passes; it sees a negation only when the answer's
 sentence lines up with a passage sentence by its words, so a paraphrased contradiction
 ("rose" for "fell") passes; numbers written as words are not matched with digits;
-clarity and conciseness are judged from length and form only; completeness is the
-share of the question's words the answer covers, not whether it answers every part.
+the context's relevance counts shared words, so passages that answer in other words
+("defeated" for "won") score low; clarity and conciseness are judged from length and
+form only; completeness is not measured apart from relevance.
 """
 
 from __future__ import annotations
@@ -43,7 +44,6 @@ __all__ = ["OfflineJudge", "Signals", "signals_of"]
 RELEVANCE_STEPS = (0.75, 0.55, 0.4, 0.25)  # answer similarity + share of question words
 SUPPORT_STEPS = (0.9, 0.75, 0.6, 0.4)  # share of the answer's words found in the passages
 CONTEXT_STEPS = (0.8, 0.6, 0.4, 0.2)  # best passage's share of the question's words
-COVERAGE_STEPS = (0.6, 0.4, 0.25, 0.1)  # share of the question's words in the answer
 CONCISE_WORDS = (80, 150, 250, 400)  # at most this many words, best level first
 LONG_SENTENCE = 45  # mean words a sentence beyond which an answer reads poorly
 ALIGNED = 0.5  # an answer sentence sharing this share of its words with a passage sentence
@@ -90,12 +90,17 @@ def _aligned_flips(answer: str, passage_sentences: list[tuple[set[str], int]]) -
     return flips
 
 
+def _terms(text: str) -> set[str]:
+    """Content words and numbers: what coverage and support are counted in."""
+    return content_words(text) | numbers_in(text)
+
+
 def signals_of(case: Case, similarity: float) -> Signals:
     """The measurements for one case, given its answer's cosine similarity to its question."""
     context = "\n\n".join(case.passages)
-    context_words = content_words(context)
-    answer_words = content_words(case.answer)
-    question_words = content_words(case.question)
+    context_words = _terms(context)
+    answer_words = _terms(case.answer)
+    question_words = _terms(case.question)
     context_lower = {w.lower() for w in WORD.findall(context)}
     passage_sentences = [
         (content_words(s), negations_in(s)) for p in case.passages for s in split_sentences(p)
@@ -107,7 +112,7 @@ def signals_of(case: Case, similarity: float) -> Signals:
         answer_similarity=similarity,
         context_coverage=max(
             (
-                len(question_words & content_words(p)) / max(len(question_words), 1)
+                len(question_words & _terms(p)) / max(len(question_words), 1)
                 for p in case.passages
             ),
             default=0.0,
@@ -154,8 +159,8 @@ def _grade_of(s: Signals, latency_ms: float) -> Grade:
             level=_level(relevance_value, RELEVANCE_STEPS),
         )
         completeness = Judged(
-            reason=f"Covers {s.question_coverage:.0%} of the question's words.",
-            level=_level(s.question_coverage, COVERAGE_STEPS),
+            reason="Judged from relevance: offline, whether every part is answered is unknown.",
+            level=_level(relevance_value, RELEVANCE_STEPS),
         )
     if s.mean_sentence_words > LONG_SENTENCE:
         clarity = Judged(

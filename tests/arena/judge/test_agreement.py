@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from arena.errors import ConfigError
+from arena.errors import InputError
 from arena.judge.agreement import PairwiseVerdict, agreement, cohen_kappa, read_verdicts
 
 
@@ -74,5 +74,5 @@ def test_read_verdicts_reports_bad_lines(tmp_path) -> None:
         + json.dumps({"model_a": "x"})
         + "\n"
     )
-    with pytest.raises(ConfigError, match=r"line 2: winner.*line 3.*line 4: missing field"):
+    with pytest.raises(InputError, match=r"line 2: winner.*line 3.*line 4: missing field"):
         read_verdicts(path)
