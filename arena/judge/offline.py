@@ -41,7 +41,7 @@ __all__ = ["OfflineJudge", "Signals", "signals_of"]
 # Thresholds, best level first: a value at or above the n-th gives LEVELS[n]. Tuned on
 # the tuning slice of scripts/bench_judge.py (SQuAD questions never reported), see
 # docs/benchmarks.md.
-RELEVANCE_STEPS = (0.75, 0.55, 0.4, 0.25)  # answer similarity + share of question words
+RELEVANCE_STEPS = (0.75, 0.55, 0.4, 0.15)  # answer similarity + share of question words
 SUPPORT_STEPS = (0.9, 0.75, 0.6, 0.4)  # share of the answer's words found in the passages
 CONTEXT_STEPS = (0.8, 0.6, 0.4, 0.2)  # best passage's share of the question's words
 CONCISE_WORDS = (80, 150, 250, 400)  # at most this many words, best level first
