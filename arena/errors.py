@@ -7,8 +7,8 @@
     │   ├── RateLimited        429 after the allowed retries
     │   ├── ProviderRefused    4xx that retrying will not change (401, 403, 400, ...)
     │   └── ProviderUnavailable 5xx, connection errors, malformed bodies
-    ├── StoreError             the SQLite store failed
-    │   └── VoteRefused        a vote on an unknown battle or one whose answer failed
+    ├── StoreError             the SQLite store failed (a fault: retrying may help)
+    ├── VoteRefused            the user's mistake: a vote on an unknown battle, a bad choice
     ├── ConfigError            the roster or another arena setting is invalid
     └── InputError             a file of cases or verdicts is malformed (lines named)
 
@@ -84,5 +84,6 @@ class StoreError(ArenaError):
     """The SQLite store failed."""
 
 
-class VoteRefused(StoreError):
-    """A vote that cannot count: unknown battle, failed answer, bad choice."""
+class VoteRefused(ArenaError):
+    """A vote or thumb that cannot count: unknown battle or answer, failed answer, bad
+    choice. The user's mistake, not a storage fault, so adapters show it as such."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from rich.markup import escape
@@ -147,8 +148,8 @@ def render_table(rows: Sequence[LeaderboardRow]) -> Table:
     return table
 
 
-def write_chart(rows: Sequence[LeaderboardRow], path: Path) -> None:
-    """Scores with their 95% intervals, best at the top, as a PNG."""
+def write_chart(rows: Sequence[LeaderboardRow], path: Path | BinaryIO) -> None:
+    """Scores with their 95% intervals, best at the top, as a PNG (to a file or a buffer)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -169,5 +170,5 @@ def write_chart(rows: Sequence[LeaderboardRow], path: Path) -> None:
     ax.set_xlabel("score (Bradley-Terry, Elo scale) with 95% interval; * provisional")
     ax.set_title("Parley leaderboard")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=120, format="png")
     plt.close(fig)

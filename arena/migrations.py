@@ -131,8 +131,49 @@ async def _m003_question_indexes(db: aiosqlite.Connection) -> None:
     )
 
 
+async def _m004_passage_texts(db: aiosqlite.Connection) -> None:
+    """What each question retrieved and each answer was shown, text included.
+
+    Passage ids hash the text at index time, so after a re-index an id alone no longer
+    says what an old answer saw; the judge audits need exactly that. Texts are stored
+    once, under a hash of their content and provenance, however often they are retrieved.
+    Also: a reason with each thumb, and an id for this database, so its exported battles
+    carry keys that an import into it recognises.
+    """
+    await run_statements(
+        db,
+        """
+        CREATE TABLE passage_texts (
+            hash TEXT PRIMARY KEY,
+            passage_id TEXT NOT NULL,
+            source TEXT NOT NULL,
+            title TEXT NOT NULL,
+            location TEXT NOT NULL,
+            text TEXT NOT NULL
+        );
+        CREATE TABLE question_passages (
+            question_id INTEGER NOT NULL REFERENCES questions(id),
+            rank INTEGER NOT NULL,
+            passage_hash TEXT NOT NULL REFERENCES passage_texts(hash),
+            score REAL NOT NULL,
+            PRIMARY KEY (question_id, rank)
+        );
+        CREATE TABLE answer_passages (
+            answer_id INTEGER NOT NULL REFERENCES answers(id),
+            rank INTEGER NOT NULL,
+            passage_hash TEXT NOT NULL REFERENCES passage_texts(hash),
+            PRIMARY KEY (answer_id, rank)
+        );
+        ALTER TABLE thumbs ADD COLUMN reason TEXT;
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        INSERT INTO meta (key, value) VALUES ('instance', lower(hex(randomblob(8))))
+        """,
+    )
+
+
 async def _m006_judge(db: aiosqlite.Connection) -> None:
-    """Judge grades (of answers, of canaries, of cases from a file) and pairwise verdicts.
+    """Judge grades (of answers, of canaries, of cases from a file), pairwise verdicts and
+    audit reports.
 
     An unmeasured grade keeps its raw reply and error but never a score.
     """
@@ -167,6 +208,12 @@ async def _m006_judge(db: aiosqlite.Connection) -> None:
             created_at REAL NOT NULL
         );
         CREATE INDEX pair_verdicts_battle ON pair_verdicts(battle_id, judge);
+        CREATE TABLE audits (
+            id INTEGER PRIMARY KEY,
+            judge TEXT NOT NULL,
+            report TEXT NOT NULL,
+            created_at REAL NOT NULL
+        );
         """,
     )
 
@@ -175,6 +222,7 @@ MIGRATIONS: list[tuple[str, Step]] = [
     ("001_initial", _m001_initial),
     ("002_pair_counts", _m002_pair_counts),
     ("003_question_indexes", _m003_question_indexes),
+    ("004_passage_texts", _m004_passage_texts),
     ("006_judge", _m006_judge),
 ]
 

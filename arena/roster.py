@@ -39,7 +39,7 @@ class Contestant:
 @dataclass
 class Roster:
     entries: list[Contestant] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[tuple[ModelSpec, str]] = field(default_factory=list)  # (spec, why not)
 
     @property
     def names(self) -> list[str]:
@@ -70,5 +70,5 @@ def build_roster(specs: list[ModelSpec]) -> Roster:
             roster.entries.append(Contestant(spec, factory(spec)))
         except ProviderError as exc:
             log.warning("model %s left off the roster: %s", spec.name, exc.detail or exc.reason)
-            roster.skipped.append((spec.name, exc.detail or exc.reason))
+            roster.skipped.append((spec, exc.detail or exc.reason))
     return roster

@@ -28,7 +28,20 @@ from typing import TYPE_CHECKING, TypeVar
 import aiosqlite
 
 from arena.errors import StoreError, VoteRefused
-from arena.migrations import migrate
+from arena.judge.records import (
+    AUDIT_CANDIDATES,
+    INSERT_AUDIT,
+    INSERT_GRADE,
+    INSERT_PAIR_VERDICT,
+    LATEST_AUDIT,
+    JudgeSummary,
+    grade_row,
+    pair_verdict_row,
+    summaries,
+    summary_query,
+)
+from arena.migrations import MIGRATIONS, migrate
+from arena.passage_records import AnswerRecord, read_answer, save_answer_passages, save_hits
 from arena.types import CHOICES, Answer, Choice, Turn
 from arena.votes import OUTCOME_COLUMNS, VoteBatcher, VoteResult, outcome_column
 from knowledge.types import Hit
@@ -37,7 +50,7 @@ if TYPE_CHECKING:
     from arena.judge.grades import Grade
     from arena.judge.pairwise import PairVerdict
 
-__all__ = ["BattleRecord", "JudgeSummary", "PairCount", "Store", "VoteResult"]
+__all__ = ["AnswerRecord", "BattleRecord", "JudgeSummary", "PairCount", "Store", "VoteResult"]
 
 T = TypeVar("T")
 
@@ -72,45 +85,66 @@ class BattleRecord:
     source_key: str | None = None
 
 
-@dataclass(frozen=True)
-class JudgeSummary:
-    """One model's judge grades: means over measured grades only (levels worth 5..1)."""
+def _read_only_uri(path: Path | str) -> str:
+    return f"{Path(path).absolute().as_uri()}?mode=ro"
 
-    model: str
-    graded: int
-    unmeasured: int
-    score: float | None
-    legacy_score: float | None
-    criteria: dict[str, float]
+
+async def _check_current(db: aiosqlite.Connection, path: Path | str) -> None:
+    """A read-only open cannot migrate: an older schema is named, not half-read."""
+    async with db.execute("SELECT name FROM _parley_migrations") as cursor:
+        done = {row[0] async for row in cursor}
+    if any(name not in done for name, _ in MIGRATIONS):
+        raise StoreError(
+            f"the arena database at {path} was made by an older Parley; run a command that"
+            " writes (parley chat, parley index) once to upgrade it"
+        )
 
 
 class Store:
     """Async access to the arena database. Open with ``await Store.open(path)``."""
 
-    def __init__(self, db: aiosqlite.Connection, path: str = ":memory:") -> None:
+    def __init__(
+        self, db: aiosqlite.Connection, path: str = ":memory:", instance: str = ""
+    ) -> None:
         self._db = db
         self._path = path
+        self._instance = instance
+        self._read_only = False
         self._lock = asyncio.Lock()
         self._votes = VoteBatcher(self._transaction)
 
     @classmethod
-    async def open(cls, path: Path | str) -> Store:
+    async def open(cls, path: Path | str, *, read_only: bool = False) -> Store:
+        """Open (creating and migrating) the database; ``read_only`` never writes a byte,
+        so reports work on a read-only mount, and fails on a missing file."""
         if str(path) != ":memory:" and not Path(path).parent.is_dir():
             raise StoreError(f"cannot open the arena database at {path}: no such folder")
+        if read_only and not Path(path).is_file():
+            raise StoreError(f"there is no arena database at {path}")
+        target = _read_only_uri(path) if read_only else str(path)
         try:
-            db = await aiosqlite.connect(str(path), isolation_level=None)
+            db = await aiosqlite.connect(target, isolation_level=None, uri=read_only)
         except aiosqlite.Error as exc:
             raise StoreError(f"cannot open the arena database at {path}: {exc}") from exc
         try:
-            await db.execute("PRAGMA journal_mode=WAL")
             await db.execute("PRAGMA foreign_keys=ON")
             await db.execute("PRAGMA busy_timeout=5000")
-            await db.execute("PRAGMA synchronous=NORMAL")
-            await migrate(db)
-        except aiosqlite.Error as exc:
+            if read_only:
+                await _check_current(db, path)
+            else:
+                await db.execute("PRAGMA journal_mode=WAL")
+                await db.execute("PRAGMA synchronous=NORMAL")
+                await migrate(db)
+            async with db.execute("SELECT value FROM meta WHERE key = 'instance'") as cursor:
+                (instance,) = await cursor.fetchone()
+        except (aiosqlite.Error, StoreError) as exc:
             await db.close()
+            if isinstance(exc, StoreError):
+                raise
             raise StoreError(f"cannot open the arena database at {path}: {exc}") from exc
-        return cls(db, str(path))
+        store = cls(db, str(path), instance)
+        store._read_only = read_only
+        return store
 
     async def close(self) -> None:
         await self._votes.drain()
@@ -151,7 +185,10 @@ class Store:
         if self._path == ":memory:":
             yield self._db
             return
-        db = await aiosqlite.connect(self._path)
+        if self._read_only:
+            db = await aiosqlite.connect(_read_only_uri(self._path), uri=True)
+        else:
+            db = await aiosqlite.connect(self._path)
         try:
             await db.execute("BEGIN")
             yield db
@@ -170,25 +207,15 @@ class Store:
         text: str,
         hits: list[Hit],
     ) -> int:
-        passages = json.dumps(
-            [
-                {
-                    "id": h.passage.id,
-                    "source": h.passage.source,
-                    "location": h.passage.place,
-                    "score": round(h.score, 6),
-                }
-                for h in hits
-            ]
-        )
-
         async def insert(db: aiosqlite.Connection) -> int:
             cursor = await db.execute(
-                "INSERT INTO questions (platform, channel, user, thread, text, passages,"
-                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (platform, channel, user, thread, text, passages, time.time()),
+                "INSERT INTO questions (platform, channel, user, thread, text, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (platform, channel, user, thread, text, time.time()),
             )
-            return int(cursor.lastrowid)
+            question_id = int(cursor.lastrowid)
+            await save_hits(db, question_id, hits)
+            return question_id
 
         return await self._write(insert)
 
@@ -223,7 +250,9 @@ class Store:
                     time.time(),
                 ),
             )
-            return int(cursor.lastrowid)
+            answer_id = int(cursor.lastrowid)
+            await save_answer_passages(db, answer_id, answer.shown)
+            return answer_id
 
         return await self._write(insert)
 
@@ -262,8 +291,11 @@ class Store:
         """
         return await self._votes.submit(battle_id, user, choice)
 
-    async def record_thumb(self, answer_id: int, user: str, value: int) -> None:
-        """+1 or -1; a user's later thumb on the same answer replaces the earlier one."""
+    async def record_thumb(
+        self, answer_id: int, user: str, value: int, reason: str | None = None
+    ) -> None:
+        """+1 or -1, with an optional reason; a user's later thumb on the same answer
+        replaces the earlier one (a thumb up clears an earlier reason)."""
         if value not in (-1, 1):
             raise VoteRefused("a thumb is +1 or -1")
 
@@ -273,15 +305,32 @@ class Store:
             if row is None:
                 raise VoteRefused(f"there is no answer {answer_id}")
             await db.execute(
-                "INSERT INTO thumbs (answer_id, user, value, created_at) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (answer_id, user) DO UPDATE SET value = excluded.value,"
+                "INSERT INTO thumbs (answer_id, user, value, reason, created_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (answer_id, user) DO UPDATE SET"
+                " value = excluded.value, reason = excluded.reason,"
                 " created_at = excluded.created_at",
-                (answer_id, user, value, time.time()),
+                (answer_id, user, value, reason, time.time()),
             )
 
         await self._write(thumb)
 
     # --- reading -----------------------------------------------------------------------
+
+    async def answer_record(self, answer_id: int) -> AnswerRecord | None:
+        """An answer with its question and exactly the passages it was shown."""
+        try:
+            async with self._lock:
+                return await read_answer(self._db, answer_id)
+        except aiosqlite.Error as exc:
+            raise StoreError(f"arena database read failed: {exc}") from exc
+
+    async def thumb_reasons(self, answer_id: int) -> list[tuple[str, int, str | None]]:
+        """(user, value, reason) of every thumb on one answer."""
+        rows = await self._rows(
+            "SELECT user, value, reason FROM thumbs WHERE answer_id = ? ORDER BY created_at",
+            (answer_id,),
+        )
+        return [(user, int(value), reason) for user, value, reason in rows]
 
     async def pair_counts(self, channel: str | None = None) -> list[PairCount]:
         """Outcome counts per model pair, for one channel or summed over all."""
@@ -335,8 +384,13 @@ class Store:
                 turns.append(Turn("assistant", answer))
         return turns
 
+    def _live_key(self, battle_id: int, user: str) -> str:
+        """The stable key of one user's vote on a battle voted here, as exports carry it."""
+        return f"parley:{self._instance}:{battle_id}:{user}"
+
     async def iter_battles(self) -> AsyncIterator[BattleRecord]:
-        """Every live vote as a battle record, in the order the votes were last cast.
+        """Every live vote as a battle record, in the order the votes were last cast; each
+        carries its key (an imported battle's own, or this database's id, battle and user).
 
         Read from a snapshot, so votes cast during a long export neither block on it nor
         appear in it twice.
@@ -346,96 +400,53 @@ class Store:
                 self._snapshot() as db,
                 db.execute(
                     "SELECT qa.model, qb.model, v.choice, v.updated_at, b.channel, v.user,"
-                    " b.question_id, b.source_key FROM votes v"
+                    " b.question_id, b.source_key, b.id FROM votes v"
                     " JOIN battles b ON b.id = v.battle_id"
                     " JOIN answers qa ON qa.id = b.answer_a JOIN answers qb ON qb.id = b.answer_b"
                     " ORDER BY v.updated_at, v.id"
                 ) as cursor,
             ):
-                async for row in cursor:
-                    yield BattleRecord(*row)
+                async for *fields, key, battle_id in cursor:
+                    user = fields[5]
+                    yield BattleRecord(*fields, source_key=key or self._live_key(battle_id, user))
         except aiosqlite.Error as exc:
             raise StoreError(f"arena database read failed: {exc}") from exc
 
-    # --- judge grades -----------------------------------------------------------------
+    # --- the judge (SQL in arena.judge.records) --------------------------------------
 
     async def record_grade(
         self, grade: Grade, answer_id: int | None = None, kind: str = "answer"
     ) -> int:
         """Store a grade with its raw reply, latency and cost; ``kind`` names a canary."""
-        context = grade.context_relevance
-        row = (
-            answer_id,
-            kind,
-            grade.judge,
-            json.dumps({c: j.model_dump() for c, j in grade.criteria.items()}),
-            context and context.model_dump_json(),
-            grade.legacy_score,
-            grade.score,
-            int(grade.unmeasured),
-            grade.error,
-            grade.raw,
-            grade.latency_ms,
-            grade.cost_usd,
-            time.time(),
-        )
-
-        async def insert(db: aiosqlite.Connection) -> int:
-            cursor = await db.execute(
-                "INSERT INTO grades (answer_id, kind, judge, criteria, context_relevance,"
-                " legacy_score, score, unmeasured, error, raw, latency_ms, cost_usd, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                row,
-            )
-            return int(cursor.lastrowid)
-
-        return await self._write(insert)
+        row = grade_row(grade, answer_id, kind)
+        return await self._write(lambda db: self._insert(db, INSERT_GRADE, row))
 
     async def record_pair_verdict(self, battle_id: int, judge: str, verdict: PairVerdict) -> int:
         """A judge's both-orders verdict on a battle (``winner`` None: unmeasured)."""
-
-        async def insert(db: aiosqlite.Connection) -> int:
-            cursor = await db.execute(
-                "INSERT INTO pair_verdicts (battle_id, judge, winner, a_first, b_first,"
-                " created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (battle_id, judge, verdict.winner, verdict.a_first, verdict.b_first, time.time()),
-            )
-            return int(cursor.lastrowid)
-
-        return await self._write(insert)
+        row = pair_verdict_row(battle_id, judge, verdict)
+        return await self._write(lambda db: self._insert(db, INSERT_PAIR_VERDICT, row))
 
     async def judge_summary(self, judge: str | None = None) -> list[JudgeSummary]:
         """Per model, the judge grades of its answers (canaries left out), by model name."""
-        from arena.judge.grades import LEVEL_VALUE
+        return summaries(await self._rows(*summary_query(judge)))
 
-        where, params = ("AND g.judge = ?", (judge,)) if judge is not None else ("", ())
-        rows = await self._rows(
-            "SELECT a.model, g.criteria, g.score, g.legacy_score, g.unmeasured FROM grades g"
-            f" JOIN answers a ON a.id = g.answer_id WHERE g.kind = 'answer' {where}"
-            " ORDER BY a.model",
-            params,
-        )
-        by_model: dict[str, list[aiosqlite.Row]] = {}
-        for row in rows:
-            by_model.setdefault(row[0], []).append(row)
-        summaries = []
-        for model, graded in by_model.items():
-            measured = [r for r in graded if not r[4]]
-            levels: dict[str, list[int]] = {}
-            for r in measured:
-                for criterion, judged in json.loads(r[1]).items():
-                    levels.setdefault(criterion, []).append(LEVEL_VALUE[judged["level"]])
-            summaries.append(
-                JudgeSummary(
-                    model,
-                    len(measured),
-                    len(graded) - len(measured),
-                    _mean([r[2] for r in measured]),
-                    _mean([r[3] for r in measured]),
-                    {c: sum(v) / len(v) for c, v in levels.items()},
-                )
-            )
-        return summaries
+    async def answers_to_audit(self, judge: str, limit: int, since: float = 0.0) -> list[int]:
+        """Ids of answers ``judge`` has not graded, thumbs-down first, then newest."""
+        return [row[0] for row in await self._rows(AUDIT_CANDIDATES, (since, judge, limit))]
+
+    async def record_audit(self, judge: str, report: dict) -> int:
+        row = (judge, json.dumps(report), time.time())
+        return await self._write(lambda db: self._insert(db, INSERT_AUDIT, row))
+
+    async def latest_audit(self) -> dict | None:
+        """The last stored audit report, or None before the first audit."""
+        rows = await self._rows(LATEST_AUDIT)
+        return json.loads(rows[0][0]) if rows else None
+
+    @staticmethod
+    async def _insert(db: aiosqlite.Connection, sql: str, row: tuple) -> int:
+        cursor = await db.execute(sql, row)
+        return int(cursor.lastrowid)
 
     # --- bulk --------------------------------------------------------------------------
 
@@ -464,6 +475,24 @@ class Store:
             stored += await self._write(lambda db: self._bulk(db, chunk))
         return stored
 
+    async def _own_live_keys(self, db: aiosqlite.Connection, keys: list[str]) -> set[str]:
+        """The keys among ``keys`` that name a vote cast in this very database, so an
+        instance's export imported back into it counts nothing twice."""
+        prefix = f"parley:{self._instance}:"
+        own = set()
+        for key in keys:
+            if not key.startswith(prefix):
+                continue
+            battle, _, user = key[len(prefix) :].partition(":")
+            if not battle.isdigit():
+                continue
+            async with db.execute(
+                "SELECT 1 FROM votes WHERE battle_id = ? AND user = ?", (int(battle), user)
+            ) as cursor:
+                if await cursor.fetchone():
+                    own.add(key)
+        return own
+
     async def _bulk(self, db: aiosqlite.Connection, records: list[BattleRecord]) -> int:
         keys = [r.source_key for r in records if r.source_key]
         known: set[str] = set()
@@ -474,6 +503,7 @@ class Store:
                 f"SELECT source_key FROM battles WHERE source_key IN ({marks})", part
             ) as cursor:
                 known |= {row[0] async for row in cursor}
+        known |= await self._own_live_keys(db, keys)
         fresh = [r for r in records if not r.source_key or r.source_key not in known]
         fresh = list({r.source_key or id(r): r for r in fresh}.values())
         if not fresh:
@@ -527,7 +557,3 @@ class Store:
             [(*key, *cell) for key, cell in counts.items()],
         )
         return len(fresh)
-
-
-def _mean(values: list[float]) -> float | None:
-    return sum(values) / len(values) if values else None

@@ -57,7 +57,9 @@ class Answer:
 
     ``error`` holds a user-facing message when the model failed; the text is then empty.
     ``cited_fallback`` is true when the model cited nothing and ``citations`` lists the
-    top passages instead, so the reader can tell the difference.
+    top passages instead, so the reader can tell the difference. ``shown`` holds the
+    passages the prompt carried, numbered as the model saw them, so the store keeps
+    exactly the context an answer was given.
     """
 
     model: str
@@ -69,6 +71,7 @@ class Answer:
     cost_usd: float = 0.0
     error: str | None = None
     cited_fallback: bool = False
+    shown: list[Passage] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

@@ -10,51 +10,72 @@ from __future__ import annotations
 import asyncio
 import getpass
 import json
+import logging
 import sys
 from collections.abc import Coroutine
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 
 from arena.errors import ArenaError
 from knowledge.errors import KnowledgeError
+from knowledge.indexer import IndexReport
 
 from . import messages
-from .config import Settings
+from .access import Requester
+from .config import Settings, load_settings
 from .errors import BotError
+from .reindex import ReindexStatus
+from .service import Board, ModelCheck, ModelStatus
 
 __all__ = [
+    "JSON_ERRORS",
     "DefaultCommandGroup",
     "ParleyGroup",
     "answer_json",
     "channel_option",
+    "configure_logging",
     "grade_lines",
     "hit_json",
     "json_option",
+    "local_operator",
     "main",
     "roster_row",
     "run",
     "settings_of",
     "shorten",
+    "status_text",
 ]
 
 T = TypeVar("T")
 console = Console()
 
 
+JSON_ERRORS = "parley.json_errors"  # set in Context.meta (shared by the chain) by --json
+
+
 class ParleyGroup(click.Group):
-    """Turns Parley's errors into clean one-line messages instead of tracebacks."""
+    """Turns Parley's errors into clean one-line messages instead of tracebacks; a command
+    run with --json gets its error as JSON on stdout too, and exit code 1 either way."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except (KnowledgeError, ArenaError, BotError) as exc:
-            raise click.ClickException(str(exc)) from exc
-        except ValidationError as exc:
-            raise click.ClickException(f"invalid configuration: {exc}") from exc
+            error = click.ClickException(str(exc))
+            error.__cause__ = exc
+        except click.UsageError:
+            raise
+        except click.ClickException as exc:
+            error = exc
+        if ctx.meta.get(JSON_ERRORS):
+            click.echo(json.dumps({"error": error.format_message()}, ensure_ascii=False))
+            sys.exit(error.exit_code)
+        raise error
 
 
 class DefaultCommandGroup(click.Group):
@@ -80,15 +101,22 @@ def settings_of(ctx: click.Context) -> Settings:
     root = ctx.find_root()
     if "settings" not in root.meta:
         overrides = {"data_dir": root.params["data_dir"]} if root.params.get("data_dir") else {}
-        try:
-            root.meta["settings"] = Settings(**overrides)
-        except ValidationError as exc:
-            raise click.ClickException(f"invalid configuration: {exc}") from exc
+        settings, warnings = load_settings(**overrides)
+        for warning in warnings:
+            click.echo(f"Warning: {warning}", err=True)
+        root.meta["settings"] = settings
+        root.meta["settings_warnings"] = warnings
     return root.meta["settings"]
 
 
 def json_option(fn):
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")(fn)
+    def remember(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+        ctx.meta[JSON_ERRORS] = value
+        return value
+
+    return click.option(
+        "--json", "as_json", is_flag=True, callback=remember, help="Print JSON instead of text."
+    )(fn)
 
 
 def channel_option(fn):
@@ -101,41 +129,74 @@ def channel_option(fn):
     type=click.Path(file_okay=False, path_type=Path),
     help="Where Parley keeps its index and database (default .parley, or PARLEY_DATA_DIR).",
 )
+@click.option("-v", "--verbose", is_flag=True, help="Log what happens (and libraries' warnings).")
 @click.version_option(package_name="parley")
-def cli(data_dir: Path | None) -> None:
+def cli(data_dir: Path | None, verbose: bool) -> None:
     """Parley answers your team's questions from its knowledge base, with cited sources."""
+    configure_logging(verbose)
+
+
+def configure_logging(verbose: bool) -> None:
+    """Errors only by default: a file a library warns about (pypdf's "EOF marker not
+    found") is already reported once, plainly, by Parley itself; -v shows everything."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.ERROR,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        force=True,
+    )
+
+
+def local_operator() -> Requester:
+    """Whoever runs the CLI on this machine already has the files: an admin by right."""
+    return Requester("cli", getpass.getuser(), platform_admin=True)
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.pass_context
 def index(ctx: click.Context, paths: tuple[Path, ...]) -> None:
-    """Index files and folders; unchanged files are skipped, removed files dropped."""
+    """Index files and folders (default: the configured sources); unchanged files are
+    skipped, removed files dropped."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+    from .runtime import open_service
+
     settings = settings_of(ctx)
-    with (
-        Progress(
-            TextColumn("[bold]Indexing"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.description}"),
-            console=console,
-            transient=True,
-        ) as bar,
-    ):
+    with Progress(
+        TextColumn("[bold]Indexing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,  # piped output gets the summary alone
+    ) as bar:
         task = bar.add_task("", total=None)
+        # a second bar for the passages of a file too long for one embedding batch
+        within = bar.add_task("", total=None, visible=False)
 
-        def progress(path: str, done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total, description=Path(path).name)
+        async def progress(status: ReindexStatus) -> None:
+            bar.update(
+                task,
+                completed=status.done,
+                total=status.total or None,
+                description=Path(status.current).name,
+            )
 
-        from .runtime import open_knowledge
+            if status.passages_total:  # a file too long for one embedding batch
+                bar.update(
+                    within,
+                    completed=status.passages_done,
+                    total=status.passages_total,
+                    description=f"{Path(status.current).name}: passages embedded",
+                    visible=status.passages_done < status.passages_total,
+                )
 
-        kb = open_knowledge(settings)
-        try:
-            report = kb.index(list(paths), progress=progress)
-        finally:
-            kb.close()
+        async def go() -> IndexReport:
+            async with open_service(settings) as service:
+                return await service.reindex(local_operator(), list(paths), progress)
+
+        report = run(go())
     for path, reason in report.skipped:
         console.print(f"[yellow]skipped[/] {path}: {reason}", highlight=False, soft_wrap=True)
     console.print(messages.index_summary(report), highlight=False, soft_wrap=True)
@@ -157,6 +218,8 @@ def search(ctx: click.Context, query: str, k: int | None, mode: str, as_json: bo
     """Show the passages that best match QUERY, with source, location and score."""
     from .runtime import open_knowledge
 
+    if not query.strip():
+        raise click.UsageError(messages.empty_search())
     settings = settings_of(ctx)
     kb = open_knowledge(settings)
     try:
@@ -241,29 +304,55 @@ def answer_json(answer) -> dict[str, Any]:
 
 @cli.command()
 @json_option
+@click.option("--check", is_flag=True, help="Send each model a tiny request: reachable or not.")
 @click.pass_context
-def models(ctx: click.Context, as_json: bool) -> None:
-    """List the roster and whether each model is ready to answer."""
-    from arena.roster import build_roster
+def models(ctx: click.Context, as_json: bool, check: bool) -> None:
+    """List the configured models; with --check, send each a tiny request."""
+    from .runtime import open_service
 
-    roster = build_roster(settings_of(ctx).models)
-    rows = [roster_row(c) for c in roster.entries]
-    rows += [{"name": n, "ready": False, "reason": why} for n, why in roster.skipped]
+    async def go() -> tuple[list[ModelStatus], dict[str, ModelCheck]]:
+        async with open_service(settings_of(ctx)) as service:
+            checks = await service.check_models() if check else []
+            return service.models(), {c.name: c for c in checks}
+
+    statuses, checks = run(go())
+    rows = [roster_row(s, checks.get(s.name)) for s in statuses]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
     from rich.table import Table
 
-    table = Table("model", "provider", "model id", "ready")
+    table = Table("model", "provider", "model id", "status")
     for row in rows:
-        ready = "[green]ready[/]" if row["ready"] else f"[red]no[/]: {row['reason']}"
-        table.add_row(row["name"], row.get("provider", ""), row.get("model", ""), ready)
+        table.add_row(row["name"], row["provider"], row["model"] or "-", status_text(row))
     console.print(table)
 
 
-def roster_row(contestant) -> dict[str, Any]:
-    spec = contestant.spec
-    return {"name": spec.name, "provider": spec.provider, "model": spec.model, "ready": True}
+def roster_row(status: ModelStatus, check: ModelCheck | None = None) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "name": status.name,
+        "provider": status.provider,
+        "model": status.model,
+        "configured": status.ready,
+    }
+    if not status.ready:
+        row["reason"] = status.reason
+    if check is not None:
+        row["reachable"] = check.reachable
+        row["latency_ms"] = round(check.latency_ms, 1)
+        if check.error:
+            row["error"] = check.error
+    return row
+
+
+def status_text(row: dict[str, Any]) -> str:
+    if not row["configured"]:
+        return f"[red]not set up[/]: {escape(row['reason'])}"
+    if "reachable" not in row:
+        return "configured"
+    if row["reachable"]:
+        return f"[green]reachable[/] ({row['latency_ms']:.0f} ms)"
+    return f"[red]unreachable[/]: {escape(row.get('error', ''))}"
 
 
 @cli.command()
@@ -276,31 +365,28 @@ def leaderboard(
     ctx: click.Context, channel: str | None, as_json: bool, png: Path | None, rounds: int | None
 ) -> None:
     """Rank the models from the votes: score, 95% interval, votes, win and thumbs rates."""
-    from arena.leaderboard import build_leaderboard, render_table, write_chart
+    from arena.leaderboard import render_table
 
-    from .runtime import open_store
+    from .runtime import open_service
 
     settings = settings_of(ctx)
+    if rounds:
+        settings = settings.model_copy(update={"bootstrap_rounds": rounds})
 
-    async def go():
-        async with open_store(settings) as store:
-            return await build_leaderboard(
-                store,
-                channel=channel,
-                rounds=rounds or settings.bootstrap_rounds,
-                provisional_votes=settings.provisional_votes,
-            )
+    async def go() -> Board:
+        async with open_service(settings, read_only=True) as service:
+            return await service.leaderboard(channel, chart=png is not None)
 
-    rows = run(go())
-    if png:
-        write_chart(rows, png)
+    board = run(go())
+    if png and board.chart_png:
+        png.write_bytes(board.chart_png)
     if as_json:
-        click.echo(json.dumps([row.as_dict() for row in rows], indent=2))
+        click.echo(json.dumps([row.as_dict() for row in board.rows], indent=2))
         return
-    if not rows:
+    if not board.rows:
         console.print(messages.no_votes_yet())
         return
-    console.print(render_table(rows))
+    console.print(render_table(board.rows))
     if png:
         console.print(f"Chart written to {png}")
 
@@ -312,7 +398,11 @@ def export_group() -> None:
 
 @export_group.command("battles")
 @click.option(
-    "-o", "--output", type=click.File("w"), default="-", help="Write here (default stdout)."
+    "-o",
+    "--output",
+    type=click.File("w", lazy=False),  # created even when there is nothing to export
+    default="-",
+    help="Write here (default stdout).",
 )
 @click.pass_context
 def export_battles(ctx: click.Context, output) -> None:
@@ -322,7 +412,7 @@ def export_battles(ctx: click.Context, output) -> None:
     from .runtime import open_store
 
     async def go() -> int:
-        async with open_store(settings_of(ctx)) as store:
+        async with open_store(settings_of(ctx), read_only=True) as store:
             return await export(store, output)
 
     count = run(go())
@@ -352,6 +442,53 @@ def import_battles(ctx: click.Context, file) -> None:
     for line_number, reason in report.errors:
         click.echo(f"line {line_number}: {reason}", err=True)
     click.echo(messages.import_summary(report.imported, report.duplicates, len(report.errors)))
+
+
+@cli.command()
+@click.option("--no-models", is_flag=True, help="Skip sending each model a tiny request.")
+@json_option
+@click.pass_context
+def doctor(ctx: click.Context, no_models: bool, as_json: bool) -> None:
+    """Check the configuration, data directory, index, database and models; say what to fix."""
+    from .doctor import diagnose
+
+    settings = settings_of(ctx)
+    warnings = ctx.find_root().meta["settings_warnings"]
+    findings = run(diagnose(settings, warnings, check_models=not no_models))
+    if as_json:
+        click.echo(json.dumps([asdict(f) for f in findings], indent=2))
+    else:
+        for f in findings:
+            mark = "[green]ok[/]  " if f.ok else "[red]FIX[/] "
+            console.print(f"{mark} {f.check}: {escape(f.detail)}", highlight=False, soft_wrap=True)
+            if f.fix:
+                console.print(f"      → {escape(f.fix)}", highlight=False, soft_wrap=True)
+    if not all(f.ok for f in findings):
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def backup(ctx: click.Context, file: Path) -> None:
+    """Copy the arena database (votes, answers, grades) to FILE, safely while the bot runs."""
+    from arena.backup import backup_database
+
+    votes = run(backup_database(settings_of(ctx).database_path, file))
+    click.echo(messages.backup_done(file, votes))
+
+
+@cli.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace an existing database (stop the bot first).")
+@click.pass_context
+def restore(ctx: click.Context, file: Path, force: bool) -> None:
+    """Restore the arena database from a backup FILE into the data directory."""
+    from arena.backup import restore_database
+
+    settings = settings_of(ctx)
+    votes = run(restore_database(file, settings.database_path, force=force))
+    click.echo(messages.restore_done(file, settings.database_path, votes))
 
 
 @cli.group("judge", cls=DefaultCommandGroup, default_command="grade")

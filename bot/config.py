@@ -9,9 +9,11 @@ environment variable that holds its key (``api_key_env``) and the provider reads
 from __future__ import annotations
 
 import os
+import tomllib
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -20,6 +22,8 @@ from pydantic_settings import (
 )
 
 from arena.types import ModelSpec
+
+from .errors import ConfigFileError
 
 __all__ = [
     "DEFAULT_BATTLE_SHARE",
@@ -30,6 +34,8 @@ __all__ = [
     "DEFAULT_TOP_K",
     "Settings",
     "config_file",
+    "load_settings",
+    "unknown_keys",
 ]
 
 DEFAULT_DATA_DIR = Path(".parley")
@@ -59,6 +65,10 @@ class Settings(BaseSettings):
     provisional_votes: int = Field(default=DEFAULT_PROVISIONAL_VOTES, ge=0)
     bootstrap_rounds: int = Field(default=DEFAULT_BOOTSTRAP_ROUNDS, gt=0)
     models: list[ModelSpec] = Field(default_factory=list)
+    # platform-qualified user ids that may re-index: ["slack:U0123", "discord:4567"]
+    admins: list[str] = Field(default_factory=list)
+    # what a re-index from chat walks when no paths are named
+    sources: list[Path] = Field(default_factory=list)
     # the roster model that grades answers; None: the offline judge (no keys needed)
     judge: str | None = None
     judge_timeout: float | None = Field(default=None, gt=0)  # seconds a grade; None: 60
@@ -82,3 +92,35 @@ class Settings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+
+def load_settings(**overrides: Any) -> tuple[Settings, list[str]]:
+    """Settings, and warnings about keys in the TOML file that Parley does not know.
+
+    Every problem becomes one ConfigFileError line naming the file, the place and what is
+    wrong, instead of a traceback (an invalid file is read on every command).
+    """
+    path = config_file()
+    try:
+        settings = Settings(**overrides)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigFileError(f"{path}: not valid TOML: {exc}") from exc
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in error['loc']) or 'value'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        where = f"{path} or PARLEY_* variables"
+        raise ConfigFileError(f"invalid configuration ({where}): {problems}") from exc
+    data = tomllib.loads(path.read_text()) if path.is_file() else {}
+    warnings = [f"{path}: unknown setting {key!r} is ignored" for key in unknown_keys(data)]
+    return settings, warnings
+
+
+def unknown_keys(data: dict[str, Any]) -> list[str]:
+    """Top-level and per-model keys that no setting reads (a typo should not pass unnoticed)."""
+    unknown = [key for key in data if key not in Settings.model_fields]
+    for n, model in enumerate(data.get("models") or [], 1):
+        if isinstance(model, dict):
+            unknown += [f"models[{n}].{k}" for k in model if k not in ModelSpec.model_fields]
+    return unknown

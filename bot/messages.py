@@ -3,18 +3,30 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from arena.types import Answer, Choice
+from knowledge.types import display_path
 
 __all__ = [
     "CHOICE_LABELS",
+    "THUMB_REASONS",
     "all_models_failed",
+    "backup_done",
     "empty_question",
+    "empty_search",
     "import_summary",
     "index_summary",
+    "no_sources",
     "no_votes_yet",
+    "not_admin",
     "nothing_found",
+    "reindex_busy",
+    "reindex_progress",
+    "restore_done",
+    "search_unavailable",
     "sources_lines",
     "thumb_recorded",
     "vote_recorded",
@@ -23,11 +35,21 @@ __all__ = [
 if TYPE_CHECKING:
     from knowledge.indexer import IndexReport
 
+    from .reindex import ReindexStatus
+
 CHOICE_LABELS: dict[Choice, str] = {
     "a": "A is better",
     "b": "B is better",
     "tie": "Tie",
     "both_bad": "Both are bad",
+}
+
+
+THUMB_REASONS: dict[str, str] = {
+    "wrong": "Wrong",
+    "outdated": "Outdated",
+    "not_in_docs": "Not in the docs",
+    "unclear": "Unclear",
 }
 
 
@@ -43,6 +65,17 @@ def sources_lines(answer: Answer) -> list[str]:
 
 def empty_question() -> str:
     return "Ask me a question, for example: How do I roll back a deploy?"
+
+
+def search_unavailable() -> str:
+    return (
+        "Search is unavailable right now, so I cannot answer from the documents."
+        " Try again in a minute."
+    )
+
+
+def empty_search() -> str:
+    return "Give some words to search for, for example: parley search \"roll back a deploy\""
 
 
 def all_models_failed(errors: list[str]) -> str:
@@ -78,3 +111,44 @@ def no_votes_yet() -> str:
 
 def import_summary(imported: int, duplicates: int, errors: int) -> str:
     return f"Imported {imported} battles ({duplicates} already present, {errors} lines skipped)."
+
+
+def not_admin() -> str:
+    return "Only Parley's admins can re-index the knowledge base. Ask one of them to run it."
+
+
+def no_sources() -> str:
+    return (
+        "No knowledge sources are configured: set `sources = [\"docs/\"]` in parley.toml,"
+        " or name the paths to index."
+    )
+
+
+def _ago(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    return f"{int(seconds)} s" if minutes == 0 else f"{minutes} min"
+
+
+def reindex_progress(status: ReindexStatus) -> str:
+    """``Re-indexing: 12 of 40 files (handbook.pdf)``; the total is unknown at first."""
+    name = display_path(status.current).rsplit("/", 1)[-1] if status.current else ""
+    count = f"{status.done} of {status.total} files" if status.total else "starting"
+    return f"Re-indexing: {count}" + (f" ({name})" if name else "")
+
+
+def reindex_busy(status: ReindexStatus) -> str:
+    started = time.strftime("%H:%M", time.localtime(status.started_at))
+    running = _ago(time.time() - status.started_at)
+    return (
+        f"A re-index is already running, started by {status.requested_by} at {started}"
+        f" ({running} ago); {reindex_progress(status)[0].lower()}"
+        f"{reindex_progress(status)[1:]}. Try again when it has finished."
+    )
+
+
+def backup_done(file: Path, votes: int) -> str:
+    return f"Backed up the arena database to {file} ({votes} votes)."
+
+
+def restore_done(file: Path, database: Path, votes: int) -> str:
+    return f"Restored {database} from {file} ({votes} votes)."

@@ -1,38 +1,60 @@
-"""The platform-neutral core: an Ask becomes a Reply, a click becomes a stored vote.
+"""The platform-neutral core: every operation a user can reach, in one class.
 
-Slack, Discord, the console and the CLI all call this one class, so every surface
-stores the same rows and shows the same answers. Retrieval happens once per question
-and every contestant answers from the same passages, so a battle compares models,
-not retrievals.
+Slack, Discord, the console and the CLI all call this one class (ask, vote, thumb,
+leaderboard, re-index, the roster's status), so every surface stores the same rows,
+shows the same answers and refuses non-admins the same way. Retrieval happens once per
+question and every contestant answers from the same passages, so a battle compares
+models, not retrievals. CPU-bound work (search, the indexer, ratings and the chart) runs
+in worker threads, so the event loop stays free for acknowledgements.
 """
 
 from __future__ import annotations
 
 import asyncio
+import io
+import logging
 import random
-from collections.abc import Awaitable, Callable, Sequence
+import time
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from arena.answers import answer_question
+from arena.errors import ProviderError, VoteRefused
+from arena.leaderboard import LeaderboardRow, build_leaderboard, write_chart
 from arena.matchmaking import choose_contestants
+from arena.models.base import Prompt
 from arena.roster import Roster
 from arena.store import Store, VoteResult
-from arena.types import Answer, Choice, Question, Turn
+from arena.types import Answer, Choice, Question
+from knowledge.errors import KnowledgeError
+from knowledge.indexer import IndexReport
 from knowledge.types import Hit
 
 from . import messages
+from .access import Requester, is_admin
+from .errors import BotError, NotAllowed
+from .followup import followup_search
+from .reindex import IndexFn, ProgressFn, Reindexer, ReindexStatus
 
 __all__ = [
     "DEFAULT_CHECKS",
+    "MAX_REASON_CHARS",
     "Ask",
+    "Board",
     "Check",
+    "ModelCheck",
+    "ModelStatus",
     "Reply",
     "SearchFn",
     "Service",
     "ShownAnswer",
     "reject_empty",
-    "retrieval_query",
 ]
+
+log = logging.getLogger(__name__)
+
+MAX_REASON_CHARS = 500  # a thumbs-down reason is a sentence, not an essay
 
 SearchFn = Callable[[str, int], Sequence[Hit]]
 
@@ -75,6 +97,36 @@ class Reply:
         return self.battle_id is not None
 
 
+@dataclass(frozen=True)
+class Board:
+    """A leaderboard: rows best first, and the chart as PNG bytes when asked for."""
+
+    rows: list[LeaderboardRow]
+    channel: str | None = None
+    chart_png: bytes | None = None
+
+
+@dataclass(frozen=True)
+class ModelStatus:
+    """One configured model: what it is, and whether it could be set up."""
+
+    name: str
+    provider: str
+    model: str
+    ready: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ModelCheck:
+    """The result of sending one model a tiny request."""
+
+    name: str
+    reachable: bool
+    latency_ms: float
+    error: str = ""
+
+
 Check = Callable[[Ask], Awaitable[str | None]]
 
 
@@ -84,13 +136,6 @@ async def reject_empty(ask: Ask) -> str | None:
 
 
 DEFAULT_CHECKS: tuple[Check, ...] = (reject_empty,)
-
-
-def retrieval_query(text: str, history: list[Turn]) -> str:
-    """What to search for: a follow-up ("and when does it run?") names its subject only in
-    the thread, so the previous question rides along; models still see the exact question."""
-    previous = next((t.text for t in reversed(history) if t.role == "user"), "")
-    return f"{previous}\n{text}" if previous else text
 
 
 class Service:
@@ -108,6 +153,11 @@ class Service:
         history_turns: int = 10,
         checks: Sequence[Check] = DEFAULT_CHECKS,
         rng: random.Random | None = None,
+        index: IndexFn | None = None,
+        sources: Sequence[Path] = (),
+        admins: Collection[str] = (),
+        bootstrap_rounds: int = 100,
+        provisional_votes: int = 20,
     ) -> None:
         self._search = search
         self._roster = roster
@@ -118,6 +168,11 @@ class Service:
         self._history_turns = history_turns
         self._checks = checks
         self._rng = rng or random.Random()
+        self._reindexer = Reindexer(index) if index else None
+        self._sources = list(sources)
+        self._admins = frozenset(admins)
+        self._bootstrap_rounds = bootstrap_rounds
+        self._provisional_votes = provisional_votes
 
     @property
     def default_model(self) -> str:
@@ -137,8 +192,13 @@ class Service:
             if ask.thread
             else []
         )
-        query = retrieval_query(ask.text, history)
-        hits = list(await asyncio.to_thread(self._search, query, self._top_k))
+        try:
+            hits = await asyncio.to_thread(
+                followup_search, self._search, ask.text, history, self._top_k
+            )
+        except KnowledgeError as exc:  # e.g. the Chroma server is down: say so, keep running
+            log.warning("search failed for a question in %s: %s", ask.channel, exc)
+            return Reply(question_id=0, answers=[], notices=[messages.search_unavailable()])
         question = Question(text=ask.text, hits=hits, history=history)
         names = [model] if model else await self._pick(ask.channel)
         contestants = [self._roster.get(name) for name in names]
@@ -173,10 +233,111 @@ class Service:
         answer_id, answer = ok[0]
         return Reply(question_id, [ShownAnswer(answer_id, answer.model, answer)], notices=notices)
 
+    # --- votes and thumbs --------------------------------------------------------------
+
     async def vote(self, battle_id: int, user: str, choice: Choice) -> VoteResult:
-        """Store one user's vote (a changed mind replaces it); the result reveals the names."""
+        """Store one user's vote (a changed mind replaces it); the result reveals the names.
+
+        Raises VoteRefused for an unknown battle or choice: the user's mistake, shown as such.
+        """
+        if choice not in messages.CHOICE_LABELS:
+            raise VoteRefused(f"unknown vote {choice!r}")
         return await self._store.record_vote(battle_id, user, choice)
 
-    async def thumb(self, answer_id: int, user: str, value: int) -> None:
-        """Store a thumbs up (+1) or down (-1); one per user per answer."""
-        await self._store.record_thumb(answer_id, user, value)
+
+    async def thumb(
+        self, answer_id: int, user: str, value: int, reason: str | None = None
+    ) -> None:
+        """Store a thumbs up (+1) or down (-1), one per user per answer. A thumbs-down may
+        say why: one of ``messages.THUMB_REASONS`` or the user's own words."""
+        reason = " ".join(reason.split())[:MAX_REASON_CHARS] if reason and value < 0 else None
+        await self._store.record_thumb(answer_id, user, value, reason or None)
+
+    # --- leaderboard -------------------------------------------------------------------
+
+    async def leaderboard(self, channel: str | None = None, *, chart: bool = False) -> Board:
+        """Ratings from the stored votes, overall or for one channel; with ``chart``, the
+        PNG too (drawn in a worker thread: matplotlib takes a few hundred milliseconds)."""
+        rows = await build_leaderboard(
+            self._store,
+            channel=channel,
+            rounds=self._bootstrap_rounds,
+            provisional_votes=self._provisional_votes,
+        )
+        png = await asyncio.to_thread(_chart_png, rows) if chart else None
+        return Board(rows, channel, png)
+
+    # --- re-index ----------------------------------------------------------------------
+
+    @property
+    def reindex_status(self) -> ReindexStatus | None:
+        """The running re-index (who, since when, how far), or None."""
+        return self._reindexer.status if self._reindexer else None
+
+    def may_reindex(self, requester: Requester) -> bool:
+        return is_admin(requester, self._admins)
+
+    async def reindex(
+        self,
+        requester: Requester,
+        paths: Sequence[Path] | None = None,
+        on_progress: ProgressFn | None = None,
+    ) -> IndexReport:
+        """Bring the index in line with ``paths`` (default: the configured sources).
+
+        Admins only (NotAllowed otherwise, and nothing runs); one at a time (ReindexBusy
+        says whose is running). Questions keep being answered meanwhile.
+        """
+        if not self.may_reindex(requester):
+            raise NotAllowed(messages.not_admin())
+        if self._reindexer is None:
+            raise BotError("this Parley has no knowledge base to re-index")
+        targets = list(paths) if paths else self._sources
+        if not targets:
+            raise BotError(messages.no_sources())
+        return await self._reindexer.run(requester, targets, on_progress)
+
+    # --- the roster --------------------------------------------------------------------
+
+    def models(self) -> list[ModelStatus]:
+        """Every configured model, ready or not, with what is wrong with the latter."""
+        ready = [
+            ModelStatus(c.name, c.spec.provider, c.spec.model, True) for c in self._roster.entries
+        ]
+        skipped = [
+            ModelStatus(spec.name, spec.provider, spec.model, False, why)
+            for spec, why in self._roster.skipped
+        ]
+        return ready + skipped
+
+    async def check_models(self) -> list[ModelCheck]:
+        """Send each ready model a tiny request, all at once, and report who answered."""
+        return list(await asyncio.gather(*(self._check(c) for c in self._roster.entries)))
+
+    async def _check(self, contestant) -> ModelCheck:
+        prompt = Prompt(
+            system="Reply with the single word OK.",
+            messages=[{"role": "user", "content": "Are you there?"}],
+            passages=[],
+            question=Question("Are you there?"),
+        )
+        started = time.perf_counter()
+        try:
+            await asyncio.wait_for(
+                contestant.provider.complete(prompt), timeout=contestant.spec.timeout
+            )
+        except ProviderError as exc:
+            return ModelCheck(contestant.name, False, _ms(started), exc.user_message)
+        except TimeoutError:
+            return ModelCheck(contestant.name, False, _ms(started), "no reply within the timeout")
+        return ModelCheck(contestant.name, True, _ms(started))
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+def _chart_png(rows: list[LeaderboardRow]) -> bytes:
+    buffer = io.BytesIO()
+    write_chart(rows, buffer)
+    return buffer.getvalue()

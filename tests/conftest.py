@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.fakes.http_server import FakeServer
+
 ROOT = Path(__file__).resolve().parents[1]
 HANDBOOK = ROOT / "examples" / "handbook"
 
@@ -47,3 +49,10 @@ def real_embedder():
     from knowledge.embed import default_embedder
 
     return default_embedder()
+
+
+@pytest.fixture
+def fake_api():
+    """A local HTTP server that plays providers, Slack, Discord or a judge from a script."""
+    with FakeServer() as server:
+        yield server

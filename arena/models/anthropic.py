@@ -8,7 +8,7 @@ from typing import Any
 from arena.types import ModelSpec
 
 from .base import Completion, Prompt
-from .hosted import HostedProvider, map_sdk_error, temperature_field
+from .hosted import HostedProvider, malformed_reply, map_sdk_error, temperature_field
 
 __all__ = ["AnthropicProvider"]
 
@@ -52,6 +52,9 @@ class AnthropicProvider(HostedProvider):
                     max_tokens=self.spec.max_tokens,
                     **options,
                 )
+            except self._sdk.APIError as exc:  # the SDK's errors become ours; our bugs stay bugs
+                raise map_sdk_error(self.spec.name, exc, self._sdk) from exc
+            with malformed_reply(self.spec.name):
                 tool_inputs = [b.input for b in response.content if b.type == "tool_use"]
                 text = (
                     json.dumps(tool_inputs[0])
@@ -59,6 +62,4 @@ class AnthropicProvider(HostedProvider):
                     else "".join(b.text for b in response.content if b.type == "text")
                 )
                 usage = response.usage
-            except Exception as exc:  # every SDK and parsing failure becomes ours
-                raise map_sdk_error(self.spec.name, exc, self._sdk) from exc
         return Completion(text, input_tokens=usage.input_tokens, output_tokens=usage.output_tokens)

@@ -50,7 +50,7 @@ def test_missing_key_is_skipped_with_one_log_line(tmp_path, monkeypatch, caplog)
     with caplog.at_level(logging.WARNING):
         roster = build_roster(settings.models)
     assert roster.names == ["gpt", "local"]
-    assert [name for name, _ in roster.skipped] == ["claude"]
+    assert [spec.name for spec, _ in roster.skipped] == ["claude"]
     assert "PARLEY_TEST_ANTHROPIC_KEY" in roster.skipped[0][1]
     assert len([r for r in caplog.records if "claude" in r.getMessage()]) == 1
 

@@ -55,11 +55,14 @@ async def test_questions_keep_their_passages_and_answers_their_accounting(store:
     )
     answer_id = await store.record_answer(question, answer)
     failed_id = await store.record_answer(question, Answer("beta", error="timed out"))
-    row = await one_row(store, "SELECT platform, thread, text, passages FROM questions")
-    assert row[:3] == ("discord", "th", "How much leave?")
-    assert json.loads(row[3]) == [
-        {"id": "p1", "source": "hr.md", "location": "Leave", "score": 0.812346}
-    ]
+    row = await one_row(store, "SELECT platform, thread, text FROM questions")
+    assert row == ("discord", "th", "How much leave?")
+    row = await one_row(
+        store,
+        "SELECT qp.rank, qp.score, t.passage_id, t.source, t.location, t.text"
+        " FROM question_passages qp JOIN passage_texts t ON t.hash = qp.passage_hash",
+    )
+    assert row == (0, 0.8123456789, "p1", "hr.md", "Leave", "Leave is 25 days.")
     row = await one_row(
         store,
         "SELECT model, text, citations, input_tokens, output_tokens, latency_ms, cost_usd, error"
@@ -72,6 +75,46 @@ async def test_questions_keep_their_passages_and_answers_their_accounting(store:
     assert await one_row(store, "SELECT error FROM answers WHERE id = ?", failed_id) == (
         "timed out",
     )
+
+
+async def test_an_answer_keeps_the_text_it_was_shown_after_its_file_changes(
+    store: Store,
+) -> None:
+    """Passage ids hash the text, so a re-index retires them; the record must not."""
+    old = Passage("p-old", "Meals are capped at 40 EUR.", "/kb/expenses.pdf", "Expenses")
+    new = Passage("p-new", "Meals are capped at 60 EUR.", "/kb/expenses.pdf", "Expenses")
+    first = await store.record_question(
+        platform="slack", channel="c", user="u", thread=None, text="Meal cap?", hits=[Hit(old, 1)]
+    )
+    first_answer = await store.record_answer(first, Answer("alpha", text="40 EUR", shown=[old]))
+    second = await store.record_question(
+        platform="slack", channel="c", user="u", thread=None, text="Meal cap?", hits=[Hit(new, 1)]
+    )
+    second_answer = await store.record_answer(second, Answer("alpha", text="60", shown=[new]))
+    again = await store.record_question(  # the same passage again is stored once
+        platform="slack", channel="c", user="v", thread=None, text="Meals?", hits=[Hit(new, 0.5)]
+    )
+    record = await store.answer_record(first_answer)
+    assert record is not None
+    assert (record.question, record.model, record.text) == ("Meal cap?", "alpha", "40 EUR")
+    assert [p.text for p in record.passages] == ["Meals are capped at 40 EUR."]
+    later = await store.answer_record(second_answer)
+    assert later is not None and [p.id for p in later.passages] == ["p-new"]
+    assert await one_row(store, "SELECT COUNT(*) FROM passage_texts") == (2,)
+    assert again and await store.answer_record(9999) is None
+
+
+async def test_thumbs_keep_their_reason_and_a_thumb_up_clears_it(store: Store) -> None:
+    question = await ask(store, "q")
+    answer = await store.record_answer(question, Answer("alpha", text="x"))
+    await store.record_thumb(answer, "ann", -1, "outdated")
+    await store.record_thumb(answer, "bob", -1, "The rota moved to PagerDuty")
+    assert await store.thumb_reasons(answer) == [
+        ("ann", -1, "outdated"),
+        ("bob", -1, "The rota moved to PagerDuty"),
+    ]
+    await store.record_thumb(answer, "ann", 1)
+    assert ("ann", 1, None) in await store.thumb_reasons(answer)
 
 
 async def test_a_battle_takes_its_questions_channel(store: Store) -> None:
@@ -187,20 +230,24 @@ async def test_iter_battles_in_time_order(store: Store) -> None:
 
 
 async def test_an_export_reads_one_snapshot_while_votes_arrive(tmp_path: Path) -> None:
+    """More rows than aiosqlite prefetches (64), so the read really spans the new writes."""
     store = await Store.open(tmp_path / "parley.db")
     try:
-        battles = []
-        for n in range(3):
-            question = await ask(store, f"q{n}")
-            ids = [await store.record_answer(question, Answer(m, text=m)) for m in ("x", "y")]
-            battles.append(await store.record_battle(question, *ids))
-            await store.record_vote(battles[-1], "ann", "a")
+        older = [BattleRecord("x", "y", "a", float(n), "c", f"u{n}") for n in range(200)]
+        await store.bulk_record_battles(older)
+        question = await ask(store, "q")
+        ids = [await store.record_answer(question, Answer(m, text=m)) for m in ("x", "y")]
+        battle = await store.record_battle(question, *ids)
+        await store.record_vote(battle, "ann", "a")
         reading = store.iter_battles()
         first = await anext(reading)
-        await store.record_vote(battles[0], "ann", "b")  # moves to the end of the time order
-        await store.record_vote(battles[1], "bob", "tie")
+        await store.record_vote(battle, "ann", "b")  # moves to the end of the time order
+        await store.record_vote(battle, "bob", "tie")
+        newer = [BattleRecord("x", "y", "tie", 1e10 + n, "c", f"v{n}") for n in range(100)]
+        await store.bulk_record_battles(newer)
         rest = [record async for record in reading]
-        assert [r.choice for r in [first, *rest]] == ["a", "a", "a"]
-        assert len([r async for r in store.iter_battles()]) == 4  # a fresh read sees them
+        assert len([first, *rest]) == 201
+        assert [r.choice for r in [first, *rest]].count("a") == 201  # ann's old vote, as read
+        assert len([r async for r in store.iter_battles()]) == 302  # a fresh read sees them
     finally:
         await store.close()

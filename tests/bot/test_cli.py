@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from bot.cli import cli
 from tests.conftest import HANDBOOK, ROOT
+from tests.fakes.http_server import Scripted
 
 
 def invoke(data_dir: Path, *args: str, input: str | None = None):
@@ -66,7 +67,32 @@ def test_ask_with_an_unknown_model_is_a_clean_error(data_dir: Path) -> None:
 
 def test_models_lists_the_offline_roster(data_dir: Path) -> None:
     rows = json.loads(invoke(data_dir, "models", "--json").output)
-    assert {r["name"] for r in rows if r["ready"]} >= {"offline-sentences", "offline-passages"}
+    assert {r["name"] for r in rows if r["configured"]} >= {"offline-sentences", "offline-passages"}
+    assert all("reachable" not in r for r in rows)  # configured is not the same as reachable
+
+
+def test_models_check_reports_reachable_and_unreachable(
+    tmp_path: Path, fake_api, monkeypatch
+) -> None:
+    """A model whose server is down is configured, not ready: --check says so, with why."""
+    config = tmp_path / "parley.toml"
+    config.write_text(
+        '[[models]]\nname = "offline-passages"\nprovider = "offline-passages"\n'
+        '[[models]]\nname = "local"\nprovider = "openai"\nmodel = "m"\nmax_retries = 0\n'
+        f'base_url = "{fake_api.url}/v1"\n'
+        '[[models]]\nname = "claude"\nprovider = "anthropic"\nmodel = "c"\n'
+        'api_key_env = "PARLEY_TEST_NO_SUCH_KEY"\n'
+    )
+    monkeypatch.setenv("PARLEY_CONFIG", str(config))
+    fake_api.route("POST", "/v1/chat/completions", Scripted(503, {"error": {"message": "down"}}))
+    out = invoke(tmp_path, "models", "--check", "--json").output
+    rows = {r["name"]: r for r in json.loads(out)}
+    assert rows["offline-passages"]["reachable"] is True
+    assert rows["local"]["reachable"] is False and "unavailable" in rows["local"]["error"]
+    assert rows["claude"]["configured"] is False
+    assert (rows["claude"]["provider"], rows["claude"]["model"]) == ("anthropic", "c")
+    assert "PARLEY_TEST_NO_SUCH_KEY" in rows["claude"]["reason"]
+    assert fake_api.seen("/v1/chat/completions")
 
 
 def test_leaderboard_is_empty_before_any_vote(tmp_path: Path) -> None:

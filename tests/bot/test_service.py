@@ -3,43 +3,25 @@ with a real in-memory store and fake providers that are real classes."""
 
 from __future__ import annotations
 
+import asyncio
 import random
+import threading
+from pathlib import Path
 
 import pytest
 
 from arena.errors import ProviderUnavailable, VoteRefused
-from arena.models.base import Completion, Prompt
-from arena.roster import Contestant, Roster
+from arena.roster import Roster
 from arena.store import Store
-from arena.types import ModelSpec
+from bot.access import Requester
+from bot.errors import BotError, NotAllowed, ReindexBusy
 from bot.service import Ask, Service
+from knowledge.errors import IndexStoreError
+from knowledge.indexer import IndexReport
 from knowledge.types import Hit, Passage
+from tests.fakes.providers import fake, roster
 
 HITS = [Hit(Passage("p1", "Run shipit rollback to roll back.", "/hb/deploys.md", "Deploys"), 0.9)]
-
-
-class FakeProvider:
-    """Replies from a list (an Exception in the list is raised) and keeps every prompt."""
-
-    def __init__(self, spec: ModelSpec, replies: list[str | Exception]) -> None:
-        self.spec = spec
-        self.replies = list(replies)
-        self.prompts: list[Prompt] = []
-
-    async def complete(self, prompt: Prompt) -> Completion:
-        self.prompts.append(prompt)
-        reply = self.replies.pop(0) if self.replies else "Run shipit rollback [1]."
-        if isinstance(reply, Exception):
-            raise reply
-        return Completion(reply, input_tokens=10, output_tokens=5)
-
-
-def roster(*providers: FakeProvider) -> Roster:
-    return Roster(entries=[Contestant(p.spec, p) for p in providers])
-
-
-def fake(name: str, *replies: str | Exception) -> FakeProvider:
-    return FakeProvider(ModelSpec(name=name, provider="fake"), list(replies))
 
 
 @pytest.fixture
@@ -124,15 +106,16 @@ async def test_follow_up_questions_carry_the_thread(store: Store) -> None:
     assert len(third.messages) == 1  # another thread starts fresh
 
 
-async def test_follow_ups_search_with_the_previous_question(store: Store) -> None:
+async def test_follow_ups_search_alone_and_with_the_previous_question(store: Store) -> None:
     searched: list[str] = []
     svc = service(store, roster(fake("alpha")), battle_share=0, searched=searched)
     await svc.ask(ask("Who owns billing-worker?"))
     await svc.ask(ask("And when does it run?"))
-    assert searched == [
-        "Who owns billing-worker?",
+    assert searched[0] == "Who owns billing-worker?"
+    assert set(searched[1:]) == {
+        "And when does it run?",
         "Who owns billing-worker?\nAnd when does it run?",
-    ]
+    }
 
 
 async def test_votes_on_unknown_battles_are_refused(store: Store) -> None:
@@ -157,3 +140,163 @@ async def test_named_model_is_used_and_battle_share_respected(store: Store) -> N
     assert not reply.is_battle and reply.answers[0].answer.model == "beta"
     quiet = service(store, roster(fake("alpha"), fake("beta")), battle_share=0.0)
     assert not any([(await quiet.ask(ask())).is_battle for _ in range(10)])
+
+
+async def test_channel_battle_share_overrides_the_default(store: Store) -> None:
+    """#support never battles, #eng always does, whatever the global share says."""
+    svc = Service(
+        search=lambda text, k: HITS[:k],
+        roster=roster(fake("alpha"), fake("beta")),
+        store=store,
+        top_k=5,
+        battle_share=0.5,
+        channel_battle_share={"support": 0.0, "eng": 1.0},
+        rng=random.Random(3),
+    )
+    support = [await svc.ask(Ask("q", "ana", "support", None, "slack")) for _ in range(12)]
+    eng = [await svc.ask(Ask("q", "ana", "eng", None, "slack")) for _ in range(12)]
+    elsewhere = [await svc.ask(Ask("q", "ana", "random", None, "slack")) for _ in range(40)]
+    assert not any(r.is_battle for r in support)
+    assert all(r.is_battle for r in eng)
+    assert 0 < sum(r.is_battle for r in elsewhere) < 40
+
+
+async def test_thumbs_down_keep_a_reason_and_thumbs_up_do_not(store: Store) -> None:
+    svc = service(store, roster(fake("alpha")), battle_share=0)
+    answer_id = (await svc.ask(ask())).answers[0].answer_id
+    await svc.thumb(answer_id, "ana", -1, "outdated")
+    await svc.thumb(answer_id, "bo", -1, "  The   rota moved\nto PagerDuty " + "x" * 900)
+    await svc.thumb(answer_id, "cy", 1, "wrong")
+    reasons = {user: reason for user, _, reason in await store.thumb_reasons(answer_id)}
+    assert reasons["ana"] == "outdated"
+    assert reasons["bo"].startswith("The rota moved to PagerDuty x") and len(reasons["bo"]) == 500
+    assert reasons["cy"] is None
+
+
+async def test_an_answer_records_the_passages_it_was_shown(store: Store) -> None:
+    svc = service(store, roster(fake("alpha")), battle_share=0)
+    answer_id = (await svc.ask(ask())).answers[0].answer_id
+    record = await store.answer_record(answer_id)
+    assert record is not None and [p.text for p in record.passages] == [HITS[0].passage.text]
+
+
+async def test_unknown_vote_choices_are_refused(store: Store) -> None:
+    svc = service(store, roster(fake("alpha"), fake("beta")))
+    reply = await svc.ask(ask())
+    with pytest.raises(VoteRefused, match="unknown vote"):
+        await svc.vote(reply.battle_id, "ana", "c")  # type: ignore[arg-type]
+    assert await store.pair_counts() == []
+
+
+async def test_leaderboard_through_the_service_with_a_chart(store: Store) -> None:
+    svc = service(store, roster(fake("alpha"), fake("beta")))
+    for user in ("ana", "bo", "cy"):
+        reply = await svc.ask(ask(user=user))
+        winner = "a" if reply.answers[0].answer.model == "alpha" else "b"
+        await svc.vote(reply.battle_id, user, winner)
+    board = await svc.leaderboard(chart=True)
+    assert board.rows[0].model == "alpha"
+    assert board.chart_png is not None and board.chart_png.startswith(b"\x89PNG")
+    assert (await svc.leaderboard("elsewhere")).rows == []
+    assert (await svc.leaderboard()).chart_png is None
+
+
+class SlowIndex:
+    """An index function that reports progress and waits until released."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.runs: list[list[Path]] = []
+
+    def __call__(self, paths, progress, passages) -> IndexReport:
+        self.runs.append(list(paths))
+        for done in range(1, 4):
+            progress(f"/kb/file{done}.md", done, 3)
+            self.release.wait(5)
+        return IndexReport(added=3, passages=9)
+
+
+def admin_service(store: Store, index: SlowIndex, **options) -> Service:
+    return Service(
+        search=lambda text, k: HITS[:k],
+        index=index,
+        roster=roster(fake("alpha")),
+        store=store,
+        top_k=5,
+        battle_share=0,
+        admins=["slack:UADMIN"],
+        **options,
+    )
+
+
+async def test_only_admins_may_reindex_and_nothing_runs_otherwise(store: Store) -> None:
+    index = SlowIndex()
+    index.release.set()
+    svc = admin_service(store, index, sources=[Path("/kb")])
+    with pytest.raises(NotAllowed, match="Only Parley's admins"):
+        await svc.reindex(Requester("slack", "UOTHER"))
+    with pytest.raises(NotAllowed):  # the same id on another platform is someone else
+        await svc.reindex(Requester("discord", "UADMIN"))
+    assert index.runs == []
+    report = await svc.reindex(Requester("slack", "UADMIN"))
+    assert report.added == 3 and index.runs == [[Path("/kb")]]
+    # an adapter may vouch for the platform's own admin right (Discord's Manage Server)
+    await svc.reindex(Requester("discord", "42", platform_admin=True), [Path("/other")])
+    assert index.runs[-1] == [Path("/other")]
+
+
+async def test_a_second_reindex_is_told_whose_is_running(store: Store) -> None:
+    index = SlowIndex()
+    svc = admin_service(store, index, sources=[Path("/kb")])
+    seen: list[str] = []
+
+    async def progress(status) -> None:
+        seen.append(f"{status.done}/{status.total}")
+
+    first = asyncio.create_task(svc.reindex(Requester("slack", "UADMIN"), None, progress))
+    while svc.reindex_status is None or svc.reindex_status.done == 0:
+        await asyncio.sleep(0.01)
+    with pytest.raises(ReindexBusy, match=r"started by slack:UADMIN .*1 of 3 files"):
+        await svc.reindex(Requester("slack", "UADMIN"))
+    # questions are still answered while it runs
+    assert (await svc.ask(ask())).answers
+    index.release.set()
+    report = await first
+    assert report.passages == 9 and len(index.runs) == 1
+    assert seen and seen[0] == "1/3"
+    assert svc.reindex_status is None
+
+
+async def test_reindex_without_sources_says_how_to_configure_them(store: Store) -> None:
+    svc = admin_service(store, SlowIndex())
+    with pytest.raises(BotError, match="sources"):
+        await svc.reindex(Requester("slack", "UADMIN"))
+
+
+async def test_a_model_that_hangs_is_cut_off_and_the_other_side_shown_alone(
+    store: Store,
+) -> None:
+    stuck = fake("stuck", delay=30)
+    stuck.spec = stuck.spec.model_copy(update={"timeout": 0.2, "max_retries": 0})
+    svc = service(store, roster(stuck, fake("quick")))
+    reply = await asyncio.wait_for(svc.ask(ask()), timeout=5)
+    assert not reply.is_battle and [s.answer.model for s in reply.answers] == ["quick"]
+    assert reply.notices == ["Model stuck is unavailable right now (timed out)."]
+    assert await store.pair_counts() == []
+
+
+async def test_search_that_fails_gives_a_clear_reply_and_recovers(store: Store) -> None:
+    down = True
+
+    def search(text: str, k: int) -> list[Hit]:
+        if down:
+            raise IndexStoreError("cannot reach the Chroma server at 127.0.0.1:8000")
+        return HITS[:k]
+
+    provider = fake("alpha")
+    svc = Service(search=search, roster=roster(provider), store=store, top_k=5, battle_share=0)
+    reply = await svc.ask(ask())
+    assert reply.answers == [] and reply.notices[0].startswith("Search is unavailable")
+    assert provider.prompts == []
+    down = False
+    assert (await svc.ask(ask())).answers

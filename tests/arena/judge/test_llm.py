@@ -11,7 +11,8 @@ from arena.judge.llm import LLMJudge
 from arena.judge.pairwise import judge_pair
 from arena.roster import build_roster
 from arena.types import ModelSpec
-from tests.arena.conftest import Scripted, anthropic_reply, openai_reply
+from tests.fakes.http_server import Scripted
+from tests.fakes.providers import anthropic_reply, openai_reply
 
 CASE = Case(
     "How long do refunds take?",

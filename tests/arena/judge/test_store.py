@@ -69,6 +69,24 @@ async def test_rows_keep_raw_reply_and_refuse_a_score_when_unmeasured(store) -> 
     assert json.loads(row[1])["level"] == "Good"
 
 
+async def test_audit_candidates_and_reports(store) -> None:
+    alpha, beta = await answers(store)
+    liked = await store.record_answer(1, Answer(model="alpha", text="c"))
+    await store.record_answer(1, Answer(model="beta", error="failed"))  # never audited
+    await store.record_thumb(alpha, "u", -1, "wrong")
+    await store.record_thumb(liked, "u", 1)
+    assert await store.answers_to_audit("judge-x", 10) == [alpha, liked, beta]
+    assert await store.answers_to_audit("judge-x", 2) == [alpha, liked]
+    await store.record_grade(graded("Good"), alpha)
+    await store.record_grade(graded("Good"), beta, kind="negated")  # a canary: still to audit
+    assert await store.answers_to_audit("judge-x", 10) == [liked, beta]
+    assert await store.answers_to_audit("judge-y", 10) == [alpha, liked, beta]
+    assert await store.latest_audit() is None
+    await store.record_audit("judge-x", {"n": 1})
+    await store.record_audit("judge-x", {"n": 2})
+    assert await store.latest_audit() == {"n": 2}
+
+
 async def test_pair_verdicts_are_stored(store) -> None:
     alpha, beta = await answers(store)
     battle = await store.record_battle(1, alpha, beta)

@@ -1,0 +1,104 @@
+"""One re-index at a time, run in a worker thread, with throttled progress.
+
+The indexer is synchronous and CPU-bound (parsing, embedding), so it runs in a thread
+while the event loop keeps answering questions. Its progress callback fires from that
+thread; a pump on the loop forwards the latest status to the adapter at most once per
+``interval`` seconds, so a chat message is edited at a sane rate however fast files go.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from knowledge.indexer import IndexReport, PassageCallback, ProgressCallback
+
+from . import messages
+from .access import Requester
+from .errors import ReindexBusy
+
+__all__ = [
+    "DEFAULT_PROGRESS_INTERVAL",
+    "IndexFn",
+    "ProgressFn",
+    "ReindexStatus",
+    "Reindexer",
+]
+
+DEFAULT_PROGRESS_INTERVAL = 1.0  # seconds between progress reports to the adapter
+
+IndexFn = Callable[[Sequence[Path], ProgressCallback, PassageCallback], IndexReport]
+
+
+@dataclass(frozen=True)
+class ReindexStatus:
+    """How a running re-index is doing: who asked, since when, how far along (files, and
+    the passages of a file too long for one embedding batch)."""
+
+    requested_by: str
+    started_at: float
+    done: int = 0
+    total: int = 0
+    current: str = ""
+    passages_done: int = 0
+    passages_total: int = 0
+
+
+ProgressFn = Callable[[ReindexStatus], Awaitable[None]]
+
+
+class Reindexer:
+    """Runs ``index`` for one requester at a time; a second request raises ReindexBusy."""
+
+    def __init__(self, index: IndexFn, *, interval: float = DEFAULT_PROGRESS_INTERVAL) -> None:
+        self._index = index
+        self._interval = interval
+        self._status: ReindexStatus | None = None
+
+    @property
+    def status(self) -> ReindexStatus | None:
+        """The running re-index, or None."""
+        return self._status
+
+    async def run(
+        self,
+        requester: Requester,
+        paths: Sequence[Path],
+        on_progress: ProgressFn | None = None,
+    ) -> IndexReport:
+        if self._status is not None:  # no await since the check: one loop, so this is atomic
+            raise ReindexBusy(messages.reindex_busy(self._status))
+        self._status = ReindexStatus(requester.qualified, time.time())
+        loop = asyncio.get_running_loop()
+        moved = asyncio.Event()
+
+        def progress(path: str, done: int, total: int) -> None:  # runs in the worker thread
+            self._move(loop, moved, done=done, total=total, current=path, passages_total=0)
+
+        def passages(path: str, embedded: int, total: int) -> None:  # likewise
+            self._move(loop, moved, current=path, passages_done=embedded, passages_total=total)
+
+        pump = asyncio.create_task(self._pump(moved, on_progress)) if on_progress else None
+        try:
+            return await asyncio.to_thread(self._index, list(paths), progress, passages)
+        finally:
+            if pump:
+                pump.cancel()
+                await asyncio.gather(pump, return_exceptions=True)
+            self._status = None
+
+    def _move(self, loop: asyncio.AbstractEventLoop, moved: asyncio.Event, **fields) -> None:
+        if self._status is not None:
+            self._status = replace(self._status, **fields)
+            loop.call_soon_threadsafe(moved.set)
+
+    async def _pump(self, moved: asyncio.Event, on_progress: ProgressFn) -> None:
+        while True:
+            await moved.wait()
+            moved.clear()
+            if self._status is not None:
+                await on_progress(self._status)
+            await asyncio.sleep(self._interval)

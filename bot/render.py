@@ -1,0 +1,84 @@
+"""What every chat surface does to an answer before posting it, whatever the platform.
+
+Splitting a long answer into messages under a platform's limit, neutralising mentions
+so that neither a model nor a document can ping anyone, and the source lines under an
+answer. Slack and Discord call these; only the markup around them differs.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from arena.types import Answer
+
+__all__ = ["SourceLine", "neutralise_mentions", "source_lines", "split_text"]
+
+_ZWSP = "\u200b"
+# Slack control sequences (<!channel>, <!here|here>, <@U123>, <!subteam^S1>, <#C1>) and
+# Discord's (<@123>, <@!123>, <@&123>), plus the bare words both platforms expand.
+_ANGLE_MENTION = re.compile(r"<\s*([@!#])", re.IGNORECASE)
+_BARE_MENTION = re.compile(r"@(?=(?:everyone|here|channel|all)\b)", re.IGNORECASE)
+_FENCE = "```"
+
+
+def neutralise_mentions(text: str) -> str:
+    """Break every mention form with a zero-width space, so it shows but never pings."""
+    text = _ANGLE_MENTION.sub(lambda m: f"<{_ZWSP}{m.group(1)}", text)
+    return _BARE_MENTION.sub(f"@{_ZWSP}", text)
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Pieces of at most ``limit`` characters, cut at the gentlest boundary that fits:
+    a blank line, a line end, a sentence end, a space, and only then mid-word. A code
+    block cut in two is closed at the end of one piece and reopened in the next."""
+    if limit < 2 * len(_FENCE) + 2:
+        raise ValueError(f"limit {limit} is too small to split text sensibly")
+    pieces: list[str] = []
+    rest = text.strip()
+    while len(rest) > limit:
+        cut = _cut_point(rest, limit - len(_FENCE) - 1)
+        piece, rest = rest[:cut].rstrip(), rest[cut:].lstrip()
+        if piece.count(_FENCE) % 2:  # inside a code block: close it here, reopen next
+            piece += "\n" + _FENCE
+            rest = _FENCE + "\n" + rest
+        pieces.append(piece)
+    if rest:
+        pieces.append(rest)
+    return pieces
+
+
+def _cut_point(text: str, limit: int) -> int:
+    window = text[:limit]
+    for boundary in ("\n\n", "\n", ". ", "? ", "! ", " "):
+        at = window.rfind(boundary)
+        if at > limit // 3:  # not so early that pieces become slivers
+            return at + len(boundary)
+    return limit
+
+
+@dataclass(frozen=True)
+class SourceLine:
+    """One numbered source under an answer: title, where in it, and a link if it has one."""
+
+    number: int
+    title: str
+    location: str
+    link: str | None
+
+
+def source_lines(answer: Answer) -> list[SourceLine]:
+    """The answer's citations as source lines; a source that is a URL becomes the link."""
+    lines = []
+    for citation in answer.citations:
+        passage = citation.passage
+        link = passage.source if passage.source.startswith(("http://", "https://")) else None
+        lines.append(
+            SourceLine(
+                citation.number,
+                neutralise_mentions(passage.title or passage.display_source),
+                neutralise_mentions(passage.place),
+                link,
+            )
+        )
+    return lines

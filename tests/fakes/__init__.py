@@ -1,0 +1,1 @@
+"""Fakes shared by every test package: real classes that speak real wire formats."""
