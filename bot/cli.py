@@ -14,6 +14,7 @@ import logging
 import sys
 from collections.abc import Coroutine
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -525,13 +526,13 @@ def judge_grade(ctx: click.Context, cases: Path, judge_name: str | None, as_json
 def grade_lines(number: int, grade) -> list[str]:
     """A grade as text: the scores, then one line per criterion with its reason."""
     if grade.unmeasured:
-        return [f"[bold]{number}.[/] unmeasured ({grade.judge}): {grade.error}"]
+        return [f"[bold]{number}.[/] unmeasured ({escape(grade.judge)}): {escape(grade.error)}"]
     lines = [
         f"[bold]{number}.[/] score {grade.score:.0f}/100 (legacy {grade.legacy_score:.0f})"
-        f"  [dim]{grade.judge}, {grade.latency_ms:.0f} ms, ${grade.cost_usd:.4f}[/]"
+        f"  [dim]{escape(grade.judge)}, {grade.latency_ms:.0f} ms, ${grade.cost_usd:.4f}[/]"
     ]
     for name, judged in [*grade.criteria.items(), ("context", grade.context_relevance)]:
-        lines.append(f"   {name:<13} {judged.level:<9} [dim]{judged.reason}[/]")
+        lines.append(f"   {name:<13} {judged.level:<9} [dim]{escape(judged.reason)}[/]")
     return lines
 
 
@@ -561,6 +562,57 @@ def judge_agreement(first: Path, second: Path, as_json: bool) -> None:
                 f"turn {t.turn} {label:<12} agreement {ratio:>6}"
                 f" ({figures.agree}/{figures.total})  kappa {kappa}"
             )
+
+
+@cli.command()
+@click.option(
+    "--sample",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="At most this many answers not yet audited (thumbs-down first).",
+)
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]),
+    help="Only answers given since this date (local time).",
+)
+@click.option("--judge", "judge_name", help="Roster model to judge with (default: configured).")
+@click.option("--report", "latest", is_flag=True, help="Show the latest stored report instead.")
+@json_option
+@click.pass_context
+def audit(
+    ctx: click.Context,
+    sample: int,
+    since: datetime | None,
+    judge_name: str | None,
+    latest: bool,
+    as_json: bool,
+) -> None:
+    """Grade recent answers with the judge, with canaries; print and store the report."""
+    from .runtime import open_service
+
+    async def go() -> dict | None:
+        async with open_service(settings_of(ctx)) as service:
+            if latest:
+                return await service.latest_audit()
+            return await service.audit(
+                sample=sample, since=since.timestamp() if since else 0.0, judge=judge_name
+            )
+
+    report = run(go())
+    if as_json:
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+        return
+    if report is None:
+        click.echo("No audit has run yet: run `parley audit`.")
+        return
+    from arena.judge.audit import report_lines
+
+    summary, details = report_lines(report)
+    console.print(escape(summary), highlight=False, soft_wrap=True)
+    for line in details:
+        console.print(f"  {escape(line)}", highlight=False, soft_wrap=True)
 
 
 @cli.command()

@@ -130,6 +130,8 @@ async def open_service(
                 admins=settings.admins,
                 bootstrap_rounds=settings.bootstrap_rounds,
                 provisional_votes=settings.provisional_votes,
+                judge=settings.judge,
+                judge_timeout=settings.judge_timeout,
             )
     finally:
         knowledge.close()

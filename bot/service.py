@@ -21,6 +21,8 @@ from pathlib import Path
 
 from arena.answers import answer_question
 from arena.errors import ProviderError, VoteRefused
+from arena.judge import build_judge
+from arena.judge.audit import DEFAULT_SAMPLE, run_audit
 from arena.leaderboard import LeaderboardRow, build_leaderboard, write_chart
 from arena.matchmaking import choose_contestants
 from arena.models.base import Prompt
@@ -158,6 +160,8 @@ class Service:
         admins: Collection[str] = (),
         bootstrap_rounds: int = 100,
         provisional_votes: int = 20,
+        judge: str | None = None,
+        judge_timeout: float | None = None,
     ) -> None:
         self._search = search
         self._roster = roster
@@ -173,6 +177,8 @@ class Service:
         self._admins = frozenset(admins)
         self._bootstrap_rounds = bootstrap_rounds
         self._provisional_votes = provisional_votes
+        self._judge = judge
+        self._judge_timeout = judge_timeout
 
     @property
     def default_model(self) -> str:
@@ -266,6 +272,20 @@ class Service:
         )
         png = await asyncio.to_thread(_chart_png, rows) if chart else None
         return Board(rows, channel, png)
+
+    # --- audits -----------------------------------------------------------------------
+
+    async def audit(
+        self, *, sample: int = DEFAULT_SAMPLE, since: float = 0.0, judge: str | None = None
+    ) -> dict:
+        """Grade answers not yet audited (thumbs-down first) and their canaries with the
+        configured judge (or ``judge``, a roster model); store and return the report."""
+        chosen = build_judge(judge or self._judge, self._roster, self._judge_timeout)
+        return await run_audit(self._store, chosen, sample=sample, since=since, rng=self._rng)
+
+    async def latest_audit(self) -> dict | None:
+        """The last audit's report, or None before the first."""
+        return await self._store.latest_audit()
 
     # --- re-index ----------------------------------------------------------------------
 

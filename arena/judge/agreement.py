@@ -87,9 +87,7 @@ def read_verdicts(path: Path) -> list[PairwiseVerdict]:
                 continue
             verdicts.append(verdict)
     if errors:
-        raise InputError(
-            f"{path}: " + "; ".join(errors[:5]) + ("; ..." if len(errors) > 5 else "")
-        )
+        raise InputError(f"{path}: " + "; ".join(errors[:5]) + ("; ..." if len(errors) > 5 else ""))
     return verdicts
 
 

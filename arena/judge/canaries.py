@@ -91,9 +91,7 @@ def _swap_number(answer: str, context: str, rng: random.Random) -> str | None:
     return None
 
 
-def _swap_name(
-    answer: str, context: str, others: Sequence[str], rng: random.Random
-) -> str | None:
+def _swap_name(answer: str, context: str, others: Sequence[str], rng: random.Random) -> str | None:
     """One name replaced by a name from another answer that the passages do not state."""
     ours = names_in(answer)
     known = {w.lower() for w in WORD.findall(context)}

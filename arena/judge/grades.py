@@ -24,6 +24,7 @@ __all__ = [
     "LEGACY_WEIGHTS",
     "LEVELS",
     "LEVEL_VALUE",
+    "LOWEST_SCORE",
     "Case",
     "Criterion",
     "Grade",
@@ -47,6 +48,7 @@ LEGACY_WEIGHTS: dict[str, float] = {
     "conciseness": 0.1,
 }
 POINTS_PER_LEVEL = 20
+LOWEST_SCORE = float(POINTS_PER_LEVEL)  # every level Worse, or faithfulness Worse
 
 
 @dataclass(frozen=True)

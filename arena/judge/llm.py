@@ -76,8 +76,7 @@ def _pair_request(first: Case, second: Case) -> str:
 def _first_errors(exc: ValidationError, limit: int = 3) -> str:
     """The validation errors in a line or two, as the judge model is told them."""
     parts = [
-        f"{'.'.join(str(p) for p in e['loc']) or 'reply'}: {e['msg']}"
-        for e in exc.errors()[:limit]
+        f"{'.'.join(str(p) for p in e['loc']) or 'reply'}: {e['msg']}" for e in exc.errors()[:limit]
     ]
     return "; ".join(parts)
 

@@ -111,10 +111,7 @@ def signals_of(case: Case, similarity: float) -> Signals:
         refusal=is_refusal(case.answer),
         answer_similarity=similarity,
         context_coverage=max(
-            (
-                len(question_words & _terms(p)) / max(len(question_words), 1)
-                for p in case.passages
-            ),
+            (len(question_words & _terms(p)) / max(len(question_words), 1) for p in case.passages),
             default=0.0,
         ),
         question_coverage=len(question_words & answer_words) / max(len(question_words), 1),

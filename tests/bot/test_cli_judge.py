@@ -108,3 +108,20 @@ def test_agreement_between_two_files_and_within_one(tmp_path: Path) -> None:
         invoke(tmp_path, "judge", "agreement", str(theirs), str(theirs), "--json")
     )
     assert within["with_ties"]["total"] == 1  # e1 and e2 on question 3
+
+
+def test_audit_through_the_service_and_its_stored_report(data_dir: Path) -> None:
+    def run_cli(*args: str) -> str:
+        result = CliRunner().invoke(cli, ["--data-dir", str(data_dir), *args])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert "No audit has run yet" in run_cli("audit", "--report")
+    run_cli("ask", "How do I roll back a deploy?", "--model", "offline-sentences")
+    report = json.loads(run_cli("audit", "--json", "--sample", "5"))
+    assert report["judge"] == "offline" and report["answers"] >= 1
+    assert report["canaries"]["counts"]["refusal"] >= 1
+    assert json.loads(run_cli("audit", "--report", "--json")) == report
+    text = run_cli("audit", "--report")
+    assert "Audit by offline" in text and "offline-sentences: score" in text
+    assert json.loads(run_cli("audit", "--json"))["answers"] == 0  # nothing new to audit
