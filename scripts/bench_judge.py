@@ -2,6 +2,7 @@
 
     python scripts/bench_judge.py ../shared/data [--set squad|pacific] [--slice tune|report]
                                   [--questions 500] [--json]
+    python scripts/bench_judge.py ../shared/data --audit [--concurrency 100] [--canaries 10]
 
 Real answers are extractive and right: for SQuAD v1.1 dev, the sentence of the gold
 paragraph that contains a gold answer; for PACIFIC, the sentence of a conversation's
@@ -14,25 +15,39 @@ thresholds were chosen on, the next ``--questions`` are the reported slice. Prin
 AUC of real against canary scores, per kind the share of canaries scored strictly below
 their real answer, and grades per second (embedding included, one process; also per
 CPU second of the process, which does not depend on what else the machine runs).
+
+``--audit`` times ``run_audit`` over 50 stored SQuAD answers with a stand-in LLM judge:
+an OpenAI-compatible server on 127.0.0.1 that replies with a valid grade after a random
+0.5-5 s, behind the real ``LLMJudge`` with ``--concurrency`` slots. It prints the audit's
+wall time against the slowest single grade (target: at most twice).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import random
 import sys
+import threading
 import time
 from collections import defaultdict
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
 from bench_retrieval import read_jsonl, read_qrels
 
+from arena.judge.audit import run_audit
 from arena.judge.canaries import canary_report, make_canaries
-from arena.judge.grades import Case
+from arena.judge.grades import GRADE_SCHEMA, Case
+from arena.judge.llm import LLMJudge
 from arena.judge.offline import OfflineJudge
+from arena.roster import build_roster
+from arena.store import Store
+from arena.types import Answer, ModelSpec
 from knowledge.chunking import split_sentences
+from knowledge.types import Hit, Passage
 
 SEED = 14
 BATCH = 64  # questions graded per embedding call
@@ -129,6 +144,98 @@ def run(items, judge: OfflineJudge) -> dict:
     }
 
 
+def slow_judge_server(rng: random.Random) -> ThreadingHTTPServer:
+    """An OpenAI-compatible stand-in judge: a valid grade after a random 0.5-5 s."""
+    grade = {c: {"reason": "stand-in", "level": "Good"} for c in GRADE_SCHEMA["required"]}
+    body = json.dumps(
+        {
+            "id": "x",
+            "object": "chat.completion",
+            "created": 0,
+            "model": "stand-in",
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": json.dumps(grade)},
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {"prompt_tokens": 500, "completion_tokens": 150, "total_tokens": 650},
+        }
+    ).encode()
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("content-length") or 0))
+            with lock:
+                delay = rng.uniform(0.5, 5.0)
+            time.sleep(delay)
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    class Server(ThreadingHTTPServer):
+        request_queue_size = 256  # the default backlog of 5 refuses a burst of connections
+
+    server = Server(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+async def time_audit(items, concurrency: int, canaries: int) -> dict:
+    """One audit of 50 stored answers by the stand-in judge; wall time against its grades."""
+    server = slow_judge_server(random.Random(SEED))
+    store = await Store.open(":memory:")
+    try:
+        for n, (group, question, passages, answer) in enumerate(items[:50]):
+            passage = Passage(f"p{n}", passages[0], f"/squad/{group}", group)
+            q = await store.record_question(
+                platform="bench",
+                channel="audit",
+                user="u",
+                thread=None,
+                text=question,
+                hits=[Hit(passage, 1.0)],
+            )
+            await store.record_answer(q, Answer(model="extractive", text=answer, shown=[passage]))
+        spec = ModelSpec(
+            name="stand-in",
+            provider="openai",
+            model="stand-in",
+            max_retries=0,
+            base_url=f"http://127.0.0.1:{server.server_address[1]}/v1",
+            concurrency=concurrency,
+            price_in=2.5,
+            price_out=10.0,
+        )
+        judge = LLMJudge(build_roster([spec]).get("stand-in"), timeout=30.0)
+        report = await run_audit(
+            store, judge, sample=50, canary_answers=canaries, rng=random.Random(SEED)
+        )
+    finally:
+        await store.close()
+        server.shutdown()
+    slowest = report["latency_ms"]["max"] / 1000
+    return {
+        "answers": report["answers"],
+        "grades": report["answers"]
+        + sum((report["canaries"] or {"counts": {}})["counts"].values()),
+        "concurrency": concurrency,
+        "wall_s": report["wall_s"],
+        "slowest_grade_s": round(slowest, 2),
+        "ratio": round(report["wall_s"] / slowest, 2),
+        "unmeasured": report["unmeasured"],
+        "cost_usd": report["cost_usd"],
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("data", type=Path, help="the shared data folder")
@@ -136,7 +243,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--slice", choices=["tune", "report"], default="report")
     parser.add_argument("--questions", type=int, default=500)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--audit", action="store_true", help="time an audit instead")
+    parser.add_argument("--concurrency", type=int, default=100)
+    parser.add_argument("--canaries", type=int, default=10)
     args = parser.parse_args(argv)
+    if args.audit:
+        items = squad_items(args.data)
+        random.Random(SEED).shuffle(items)
+        result = asyncio.run(time_audit(items, args.concurrency, args.canaries))
+        print(json.dumps(result, indent=None if args.json else 2))
+        return 0
     if args.set == "squad":
         items = squad_items(args.data)
         random.Random(SEED).shuffle(items)
