@@ -30,6 +30,7 @@ import aiosqlite
 from arena.errors import StoreError, VoteRefused
 from arena.judge.records import (
     AUDIT_CANDIDATES,
+    BATTLES_TO_JUDGE,
     INSERT_AUDIT,
     INSERT_GRADE,
     INSERT_PAIR_VERDICT,
@@ -39,6 +40,7 @@ from arena.judge.records import (
     pair_verdict_row,
     summaries,
     summary_query,
+    votes_query,
 )
 from arena.migrations import MIGRATIONS, migrate
 from arena.passage_records import AnswerRecord, read_answer, save_answer_passages, save_hits
@@ -433,6 +435,19 @@ class Store:
     async def answers_to_audit(self, judge: str, limit: int, since: float = 0.0) -> list[int]:
         """Ids of answers ``judge`` has not graded, thumbs-down first, then newest."""
         return [row[0] for row in await self._rows(AUDIT_CANDIDATES, (since, judge, limit))]
+
+    async def battles_to_judge(
+        self, judge: str, limit: int, since: float = 0.0
+    ) -> list[tuple[int, int, int]]:
+        """(battle, answer A, answer B) of voted battles ``judge`` has not compared yet."""
+        rows = await self._rows(BATTLES_TO_JUDGE, (since, judge, limit))
+        return [(b, a, c) for b, a, c in rows]
+
+    async def battle_votes(self, battle_ids: list[int]) -> list[tuple[int, str, str, str, str]]:
+        """(battle, model A, model B, choice, user) of every live vote on the battles."""
+        if not battle_ids:
+            return []
+        return [tuple(row) for row in await self._rows(votes_query(battle_ids), battle_ids)]
 
     async def record_audit(self, judge: str, report: dict) -> int:
         row = (judge, json.dumps(report), time.time())

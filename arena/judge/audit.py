@@ -6,25 +6,30 @@ and grades canaries made from the first ``canary_answers`` of them (a refusal, a
 question's answer, one contradiction); a canary counts only against a real answer that
 scored above the lowest score, since nothing can score below that. The judge grades
 concurrently under its own limit with a timeout per grade, so one slow grade holds one
-slot, not the audit. Grades and
-the report are stored; the report is a plain dict (JSON), so ``parley audit --report``
-and a chat post read the same thing.
+slot, not the audit. Beside the grades, voted battles the judge has not compared are
+judged in both orders and its verdicts set against the votes (agreement and kappa, with
+and without ties). Grades, verdicts and the report are stored; the report is a plain
+dict (JSON), so ``parley audit --report`` and a chat post read the same thing.
 """
 
 from __future__ import annotations
 
+import asyncio
 import random
 import statistics
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from arena.battles_io import WINNER_OF
 from arena.passage_records import AnswerRecord
 from arena.store import Store
 
 from . import Judge
+from .agreement import PairwiseVerdict, agreement
 from .canaries import CONTRADICTIONS, Canary, canary_report, make_canaries
 from .grades import CRITERIA, LEVEL_VALUE, LOWEST_SCORE, Case, Grade
+from .pairwise import judge_pair
 
 __all__ = ["CANARY_ANSWERS", "DEFAULT_SAMPLE", "WORST_SHOWN", "report_lines", "run_audit"]
 
@@ -110,6 +115,46 @@ def _thumbs(audited: Sequence[_Audited]) -> dict[str, dict]:
     return out
 
 
+async def _case(store: Store, answer_id: int) -> Case | None:
+    record = await store.answer_record(answer_id)
+    if record is None:
+        return None
+    return Case(record.question, [p.text for p in record.passages], record.text)
+
+
+async def _battle_agreement(store: Store, judge: Judge, limit: int, since: float) -> dict | None:
+    """Judge voted battles not yet compared (both orders), store the verdicts, and measure
+    agreement with the people who voted, as ``parley judge agreement`` does."""
+    battles = []
+    for battle, a, b in await store.battles_to_judge(judge.name, limit, since):
+        first, second = await _case(store, a), await _case(store, b)
+        if first and second:
+            battles.append((battle, first, second))
+    if not battles:
+        return None
+    verdicts = await asyncio.gather(*(judge_pair(judge, a, b) for _, a, b in battles))
+    for (battle, _, _), verdict in zip(battles, verdicts, strict=True):
+        await store.record_pair_verdict(battle, judge.name, verdict)
+    votes = await store.battle_votes([battle for battle, _, _ in battles])
+    models = {battle: (a, b) for battle, a, b, _, _ in votes}
+    people = [
+        PairwiseVerdict(str(battle), a, b, WINNER_OF[choice], judge=user)
+        for battle, a, b, choice, user in votes
+    ]
+    ours = [
+        PairwiseVerdict(str(battle), *models[battle], verdict.winner, judge=judge.name)
+        for (battle, _, _), verdict in zip(battles, verdicts, strict=True)
+        if verdict.winner is not None
+    ]
+    turns = agreement(ours, people)
+    return {
+        "battles": len(battles),
+        "unmeasured": sum(v.winner is None for v in verdicts),
+        "position_flips": sum(v.winner is not None and not v.consistent for v in verdicts),
+        **(turns[0].as_dict() if turns else {}),
+    }
+
+
 async def run_audit(
     store: Store,
     judge: Judge,
@@ -129,8 +174,11 @@ async def run_audit(
     ]
     cases = [Case(r.question, [p.text for p in r.passages], r.text) for r in records]
     canaries = _canaries_for(records, cases, canary_answers, rng)
-    grades = await judge.grade_many(
-        [*cases, *(Case(cases[n].question, cases[n].passages, c.answer) for n, c in canaries)]
+    grades, battles = await asyncio.gather(
+        judge.grade_many(
+            [*cases, *(Case(cases[n].question, cases[n].passages, c.answer) for n, c in canaries)]
+        ),
+        _battle_agreement(store, judge, sample, since),
     )
     real, fake = grades[: len(cases)], grades[len(cases) :]
     for record, grade in zip(records, real, strict=True):
@@ -161,6 +209,7 @@ async def run_audit(
         "worst": _worst(audited),
         "canaries": checks.as_dict() if canaries else None,
         "thumbs": _thumbs(audited),
+        "agreement": battles,
         "latency_ms": {
             "p50": round(statistics.median(latencies), 1) if latencies else None,
             "max": round(max(latencies), 1) if latencies else None,
@@ -207,7 +256,22 @@ def report_lines(report: dict) -> tuple[str, list[str]]:
         t = thumbs[label]
         if t["answers"]:
             details.append(f"thumbs {label}: {t['answers']} answers, judge score {t['score']:.0f}")
+    votes = report.get("agreement")
+    if votes and votes.get("with_ties"):
+        with_ties, without = votes["with_ties"], votes["without_ties"]
+        details.append(
+            f"judge vs votes on {votes['battles']} battles: {_share(with_ties)} with ties,"
+            f" {_share(without)} without; {votes['position_flips']} verdicts flipped with"
+            " the order (ties)"
+        )
     latency = report["latency_ms"]
     if latency["p50"] is not None:
         details.append(f"judge latency p50 {latency['p50']:.0f} ms, max {latency['max']:.0f} ms")
     return summary, details
+
+
+def _share(figures: dict) -> str:
+    ratio, kappa = figures["ratio"], figures["kappa"]
+    agree = "-" if ratio is None else f"{ratio:.0%}"
+    k = "-" if kappa is None else f"{kappa:.2f}"
+    return f"{agree} ({figures['agree']}/{figures['total']}, kappa {k})"

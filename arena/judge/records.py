@@ -17,6 +17,7 @@ from .pairwise import PairVerdict
 
 __all__ = [
     "AUDIT_CANDIDATES",
+    "BATTLES_TO_JUDGE",
     "INSERT_AUDIT",
     "INSERT_GRADE",
     "INSERT_PAIR_VERDICT",
@@ -26,6 +27,7 @@ __all__ = [
     "pair_verdict_row",
     "summaries",
     "summary_query",
+    "votes_query",
 ]
 
 INSERT_GRADE = (
@@ -48,6 +50,28 @@ AUDIT_CANDIDATES = (
     " ORDER BY EXISTS (SELECT 1 FROM thumbs t WHERE t.answer_id = a.id AND t.value < 0) DESC,"
     " a.id DESC LIMIT ?"
 )
+
+# Voted battles between two stored answers (imported battles have no text) that this
+# judge has not compared yet, newest first.
+BATTLES_TO_JUDGE = (
+    "SELECT b.id, b.answer_a, b.answer_b FROM battles b"
+    " JOIN answers qa ON qa.id = b.answer_a JOIN answers qb ON qb.id = b.answer_b"
+    " WHERE b.created_at >= ? AND qa.text != '' AND qb.text != ''"
+    " AND EXISTS (SELECT 1 FROM votes v WHERE v.battle_id = b.id)"
+    " AND NOT EXISTS (SELECT 1 FROM pair_verdicts p WHERE p.battle_id = b.id AND p.judge = ?)"
+    " ORDER BY b.id DESC LIMIT ?"
+)
+
+
+def votes_query(battle_ids: Sequence[int]) -> str:
+    """(battle, model shown as A, model shown as B, choice, user) of the battles' votes."""
+    marks = ",".join("?" * len(battle_ids))
+    return (
+        "SELECT v.battle_id, qa.model, qb.model, v.choice, v.user FROM votes v"
+        " JOIN battles b ON b.id = v.battle_id"
+        " JOIN answers qa ON qa.id = b.answer_a JOIN answers qb ON qb.id = b.answer_b"
+        f" WHERE v.battle_id IN ({marks}) ORDER BY v.id"
+    )
 
 
 def grade_row(grade: Grade, answer_id: int | None, kind: str) -> tuple:

@@ -117,3 +117,27 @@ async def test_a_slow_grade_is_cut_off_and_does_not_hold_the_rest(
     assert report["models"]["alpha"]["score"] == 80  # the four measured grades
     assert elapsed < 2.5  # not 5 x 0.2 s in a row, and not the slow 3 s
     assert len(fake_api.seen("/v1/chat/completions")) == 5
+
+
+async def test_audit_sets_pairwise_verdicts_against_the_votes(store, real_embedder) -> None:
+    right, wrong = await ask(
+        store,
+        "Who won Super Bowl 50?",
+        BOWL,
+        ("alpha", "The Denver Broncos defeated the Carolina Panthers 24–10."),
+        ("beta", "The Seattle Seahawks defeated the Carolina Panthers 24–10."),
+    )
+    battle = await store.record_battle(1, wrong, right)  # the wrong answer shown as A
+    await store.record_vote(battle, "ann", "b")  # agrees with the judge
+    await store.record_vote(battle, "bob", "a")  # does not
+    await store.record_vote(battle, "cy", "both_bad")  # a tie: only counts with ties
+    judge = OfflineJudge(lambda: real_embedder)
+    report = await run_audit(store, judge, sample=10, canary_answers=0)
+    votes = report["agreement"]
+    assert (votes["battles"], votes["unmeasured"], votes["position_flips"]) == (1, 0, 0)
+    assert (votes["with_ties"]["agree"], votes["with_ties"]["total"]) == (1, 3)
+    assert (votes["without_ties"]["agree"], votes["without_ties"]["total"]) == (1, 2)
+    rows = await store._rows("SELECT battle_id, judge, winner FROM pair_verdicts")
+    assert [tuple(r) for r in rows] == [(battle, "offline", "model_b")]
+    assert any("judge vs votes on 1 battles" in line for line in report_lines(report)[1])
+    assert (await run_audit(store, judge, sample=10))["agreement"] is None  # judged once
