@@ -27,7 +27,7 @@ from arena.ratings import (
     fit_bradley_terry,
     rank_upper_bounds,
 )
-from arena.store import Store
+from arena.store import JudgeSummary, Store
 
 __all__ = [
     "LeaderboardRow",
@@ -126,9 +126,15 @@ def thumbs_up_rate(counts: tuple[int, int] | None) -> float | None:
     return round(counts[0] / sum(counts), 4)
 
 
-def render_table(rows: Sequence[LeaderboardRow]) -> Table:
-    """The leaderboard as a rich table; provisional models are marked."""
+def render_table(
+    rows: Sequence[LeaderboardRow], judged: Mapping[str, JudgeSummary] | None = None
+) -> Table:
+    """The leaderboard as a rich table; provisional models are marked. With ``judged``,
+    the judge's mean score, legacy score and graded answers follow in their own columns."""
     table = Table("Rank (UB)", "Model", "Score", "95% CI", "Votes", "Win", "Both bad", "👍 rate")
+    if judged is not None:
+        for column in ("Judge score", "Judge legacy", "Graded"):
+            table.add_column(column, style="cyan")
 
     def pct(value: float | None) -> str:
         return "–" if value is None else f"{value:.0%}"
@@ -144,8 +150,20 @@ def render_table(rows: Sequence[LeaderboardRow]) -> Table:
             pct(r.win_rate),
             pct(r.both_bad_rate),
             pct(r.thumbs_up_rate),
+            *([] if judged is None else _judge_cells(judged.get(r.model))),
         )
     return table
+
+
+def _judge_cells(summary: JudgeSummary | None) -> list[str]:
+    if summary is None:
+        return ["–", "–", "0"]
+    score, legacy = summary.score, summary.legacy_score
+    return [
+        "–" if score is None else f"{score:.0f}",
+        "–" if legacy is None else f"{legacy:.0f}",
+        str(summary.graded),
+    ]
 
 
 def write_chart(rows: Sequence[LeaderboardRow], path: Path | BinaryIO) -> None:

@@ -361,9 +361,17 @@ def status_text(row: dict[str, Any]) -> str:
 @json_option
 @click.option("--png", type=click.Path(dir_okay=False, path_type=Path), help="Also draw a chart.")
 @click.option("--rounds", type=click.IntRange(min=1), help="Bootstrap rounds (default 100).")
+@click.option(
+    "--judge", "with_judge", is_flag=True, help="Add the judge's grades in their own columns."
+)
 @click.pass_context
 def leaderboard(
-    ctx: click.Context, channel: str | None, as_json: bool, png: Path | None, rounds: int | None
+    ctx: click.Context,
+    channel: str | None,
+    as_json: bool,
+    png: Path | None,
+    rounds: int | None,
+    with_judge: bool,
 ) -> None:
     """Rank the models from the votes: score, 95% interval, votes, win and thumbs rates."""
     from arena.leaderboard import render_table
@@ -376,18 +384,23 @@ def leaderboard(
 
     async def go() -> Board:
         async with open_service(settings, read_only=True) as service:
-            return await service.leaderboard(channel, chart=png is not None)
+            return await service.leaderboard(channel, chart=png is not None, judge=with_judge)
 
     board = run(go())
     if png and board.chart_png:
         png.write_bytes(board.chart_png)
     if as_json:
-        click.echo(json.dumps([row.as_dict() for row in board.rows], indent=2))
+        rows = [row.as_dict() for row in board.rows]
+        if board.judged is not None:
+            for row in rows:
+                summary = board.judged.get(row["model"])
+                row["judge"] = asdict(summary) if summary else None
+        click.echo(json.dumps(rows, indent=2))
         return
     if not board.rows:
         console.print(messages.no_votes_yet())
         return
-    console.print(render_table(board.rows))
+    console.print(render_table(board.rows, board.judged))
     if png:
         console.print(f"Chart written to {png}")
 

@@ -21,13 +21,13 @@ from pathlib import Path
 
 from arena.answers import answer_question
 from arena.errors import ProviderError, VoteRefused
-from arena.judge import build_judge
+from arena.judge import OFFLINE, build_judge
 from arena.judge.audit import DEFAULT_SAMPLE, run_audit
 from arena.leaderboard import LeaderboardRow, build_leaderboard, write_chart
 from arena.matchmaking import choose_contestants
 from arena.models.base import Prompt
 from arena.roster import Roster
-from arena.store import Store, VoteResult
+from arena.store import JudgeSummary, Store, VoteResult
 from arena.types import Answer, Choice, Question
 from knowledge.errors import KnowledgeError
 from knowledge.indexer import IndexReport
@@ -106,6 +106,8 @@ class Board:
     rows: list[LeaderboardRow]
     channel: str | None = None
     chart_png: bytes | None = None
+    # with ``judge``: the judge's grades per model, shown beside the votes, never mixed in
+    judged: dict[str, JudgeSummary] | None = None
 
 
 @dataclass(frozen=True)
@@ -261,7 +263,9 @@ class Service:
 
     # --- leaderboard -------------------------------------------------------------------
 
-    async def leaderboard(self, channel: str | None = None, *, chart: bool = False) -> Board:
+    async def leaderboard(
+        self, channel: str | None = None, *, chart: bool = False, judge: bool = False
+    ) -> Board:
         """Ratings from the stored votes, overall or for one channel; with ``chart``, the
         PNG too (drawn in a worker thread: matplotlib takes a few hundred milliseconds)."""
         rows = await build_leaderboard(
@@ -271,7 +275,11 @@ class Service:
             provisional_votes=self._provisional_votes,
         )
         png = await asyncio.to_thread(_chart_png, rows) if chart else None
-        return Board(rows, channel, png)
+        judged = None
+        if judge:  # the configured judge's grades, from every channel
+            summaries = await self._store.judge_summary(self._judge or OFFLINE)
+            judged = {s.model: s for s in summaries}
+        return Board(rows, channel, png, judged)
 
     # --- audits -----------------------------------------------------------------------
 

@@ -24,10 +24,11 @@ import asyncio
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
+from arena.citations import MARKER
 from arena.models.offline import default_embedder_factory
 from knowledge.chunking import split_sentences
 from knowledge.embed import Embedder
@@ -96,7 +97,11 @@ def _terms(text: str) -> set[str]:
 
 
 def signals_of(case: Case, similarity: float) -> Signals:
-    """The measurements for one case, given its answer's cosine similarity to its question."""
+    """The measurements for one case, given its answer's cosine similarity to its question.
+
+    Citation markers ("[2]") are not the answer's numbers, so they are left out.
+    """
+    case = replace(case, answer=MARKER.sub("", case.answer))
     context = "\n\n".join(case.passages)
     context_words = _terms(context)
     answer_words = _terms(case.answer)

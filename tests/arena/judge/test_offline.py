@@ -84,3 +84,9 @@ async def test_offline_pairwise_prefers_the_faithful_answer(hash_embedder) -> No
     judge = OfflineJudge(lambda: hash_embedder)
     right, wrong = Case(QUESTION, PASSAGES, RIGHT), Case(QUESTION, PASSAGES, WRONG["swapped name"])
     assert (await judge_pair(judge, wrong, right)).winner == "model_b"
+
+
+async def test_citation_markers_are_not_numbers(hash_embedder) -> None:
+    judge = OfflineJudge(lambda: hash_embedder)
+    grade = await judge.grade(Case(QUESTION, PASSAGES, RIGHT[:-1] + " [1, 2]."))
+    assert grade.criteria["faithfulness"].level == "Excellent"
