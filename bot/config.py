@@ -21,6 +21,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from arena.judge.audit import DEFAULT_SAMPLE
 from arena.types import ModelSpec
 
 from .errors import ConfigFileError
@@ -72,6 +73,10 @@ class Settings(BaseSettings):
     # the roster model that grades answers; None: the offline judge (no keys needed)
     judge: str | None = None
     judge_timeout: float | None = Field(default=None, gt=0)  # seconds a grade; None: 60
+    # scheduled audits in the bot process; None: only `parley audit` runs them
+    audit_interval_minutes: float | None = Field(default=None, gt=0)
+    audit_sample: int = Field(default=DEFAULT_SAMPLE, gt=0)
+    admin_channel: str | None = None  # where the bot posts audit reports
 
     @classmethod
     def settings_customise_sources(
