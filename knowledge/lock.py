@@ -43,8 +43,9 @@ class IndexLock:
             os.close(fd)
             raise IndexBusy(
                 f"the index in {self._folder} is being written by another Parley process"
-                f" (pid {holder}), such as the running bot; re-index through the bot, or"
-                " stop that process and try again"
+                f" (pid {holder}), such as the running bot: re-index through the bot"
+                " (/reindex), stop that process and try again, or run Chroma as a server"
+                " (chroma_host) to share the vectors between processes"
             ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)

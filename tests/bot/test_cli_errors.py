@@ -4,6 +4,9 @@ searches, noisy libraries. Each is one clear line, never a traceback."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -106,3 +109,40 @@ def test_library_warnings_stay_in_the_log(tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert result.stdout.startswith("skipped")  # no blank line before the report
     assert "EOF marker" not in result.stderr and "invalid pdf header" not in result.stderr
+
+
+def test_parley_index_is_refused_while_a_bot_holds_the_index(tmp_path: Path) -> None:
+    """A running bot holds the embedded index; another process must not write under it."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.md").write_text("# A\n\nThe answer is forty-two.\n")
+    holder = textwrap.dedent(
+        f"""
+        import asyncio, sys
+        from bot.config import Settings
+        from bot.runtime import open_service
+
+        async def main():
+            settings = Settings(data_dir={str(tmp_path / "data")!r})
+            async with open_service(settings, hold_index=True):
+                print("holding", flush=True)
+                sys.stdin.readline()
+
+        asyncio.run(main())
+        """
+    )
+    bot = subprocess.Popen(
+        [sys.executable, "-c", holder],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert bot.stdout is not None and bot.stdout.readline().strip() == "holding"
+        result = run("--data-dir", str(tmp_path / "data"), "index", str(docs))
+        assert result.exit_code == 1
+        assert "re-index through the bot" in result.output
+        assert "Traceback" not in result.output
+    finally:
+        bot.communicate("\n", timeout=30)
+    assert bot.returncode == 0
