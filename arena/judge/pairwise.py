@@ -71,7 +71,8 @@ class PairVerdict:
 
     @property
     def consistent(self) -> bool:
-        return self.winner is not None and (self.winner != "tie" or self.a_first == "tie")
+        """Both orders gave the same verdict (a tie by disagreement is not consistent)."""
+        return (self.a_first, self.b_first) in _AS_WINNER
 
 
 _AS_WINNER: dict[tuple[Preference, Preference], Winner] = {

@@ -55,6 +55,17 @@ async def test_consistent_verdicts_stand() -> None:
     assert tie.winner == "tie" and tie.consistent
 
 
+async def test_a_tie_against_a_preference_is_an_inconsistent_tie() -> None:
+    class TieFirst:
+        name = "half"
+
+        async def prefer(self, first: Case, second: Case):
+            return "tie" if first is A else "first"
+
+    verdict = await judge_pair(TieFirst(), A, B)
+    assert verdict.winner == "tie" and not verdict.consistent
+
+
 async def test_an_unmeasured_order_gives_no_verdict() -> None:
     verdict = await judge_pair(Fails(), A, B)
     assert verdict.winner is None and verdict.b_first is None
