@@ -26,16 +26,24 @@ from arena.passage_records import AnswerRecord
 from arena.store import Store
 
 from . import Judge
-from .agreement import PairwiseVerdict, agreement
+from .agreement import PairwiseVerdict, agreement, cohen_kappa
 from .canaries import CONTRADICTIONS, Canary, canary_report, make_canaries
 from .grades import CRITERIA, LEVEL_VALUE, LOWEST_SCORE, Case, Grade
 from .pairwise import judge_pair
 
-__all__ = ["CANARY_ANSWERS", "DEFAULT_SAMPLE", "WORST_SHOWN", "report_lines", "run_audit"]
+__all__ = [
+    "APPROVES",
+    "CANARY_ANSWERS",
+    "DEFAULT_SAMPLE",
+    "WORST_SHOWN",
+    "report_lines",
+    "run_audit",
+]
 
 DEFAULT_SAMPLE = 20
 CANARY_ANSWERS = 10  # audited answers whose canaries are graded too (three each)
 WORST_SHOWN = 5
+APPROVES = 60.0  # a score above this (better than all Fair) counts as the judge's thumbs-up
 
 
 @dataclass(frozen=True)
@@ -103,8 +111,9 @@ def _worst(audited: Sequence[_Audited]) -> list[dict]:
 
 
 def _thumbs(audited: Sequence[_Audited]) -> dict[str, dict]:
-    """The judge's mean score of the answers people thumbed up, and of those thumbed down."""
-    out = {}
+    """The judge's mean score of the answers people thumbed up and of those thumbed down,
+    and how often a thumb agrees with the judge (approval: a score above ``APPROVES``)."""
+    out: dict[str, dict] = {}
     for label, sign in (("up", 1), ("down", -1)):
         scores = [
             a.grade.score
@@ -112,6 +121,17 @@ def _thumbs(audited: Sequence[_Audited]) -> dict[str, dict]:
             if not a.grade.unmeasured and any(v == sign for _, v, _ in a.thumbs)
         ]
         out[label] = {"answers": len(scores), "score": _mean(scores)}
+    pairs = [
+        ("up" if value > 0 else "down", "up" if a.grade.score > APPROVES else "down")
+        for a in audited
+        if not a.grade.unmeasured
+        for _, value, _ in a.thumbs
+    ]
+    out["agreement"] = {
+        "thumbs": len(pairs),
+        "ratio": _mean([float(t == j) for t, j in pairs]),
+        "kappa": cohen_kappa(pairs),
+    }
     return out
 
 
@@ -256,6 +276,12 @@ def report_lines(report: dict) -> tuple[str, list[str]]:
         t = thumbs[label]
         if t["answers"]:
             details.append(f"thumbs {label}: {t['answers']} answers, judge score {t['score']:.0f}")
+    agree = thumbs["agreement"]
+    if agree["thumbs"]:
+        kappa = "-" if agree["kappa"] is None else f"{agree['kappa']:.2f}"
+        details.append(
+            f"thumbs vs judge: {agree['ratio']:.0%} of {agree['thumbs']} agree, kappa {kappa}"
+        )
     votes = report.get("agreement")
     if votes and votes.get("with_ties"):
         with_ties, without = votes["with_ties"], votes["without_ties"]

@@ -39,12 +39,18 @@ async def test_audit_then_leaderboard_with_judge_columns(store: Store, real_embe
         reply = await svc.ask(Ask("How do I roll back?", user, "eng", None, "slack"))
         winner = "a" if reply.answers[0].answer.model == "alpha" else "b"
         await svc.vote(reply.battle_id, user, winner)
+        if user == "ana":  # and thumbs, as people give them
+            for shown in reply.answers:
+                liked = shown.answer.model == "alpha"
+                await svc.thumb(shown.answer_id, user, 1 if liked else -1, None if liked else "odd")
     assert await svc.latest_audit() is None
     report = await svc.audit(sample=10)
     assert report["judge"] == "offline" and report["answers"] == 6
     assert report["models"]["alpha"]["score"] > report["models"]["beta"]["score"]
     votes = report["agreement"]
     assert votes["battles"] == 3 and votes["without_ties"]["agree"] == 3
+    assert report["thumbs"]["agreement"] == {"thumbs": 2, "ratio": 1.0, "kappa": 1.0}
+    assert report["worst"][0]["thumbs_down"] == ["odd"]
     assert await svc.latest_audit() == report
 
     board = await svc.leaderboard(judge=True)

@@ -68,6 +68,7 @@ async def test_audit_grades_reports_and_remembers(store, real_embedder) -> None:
     assert worst["answer_id"] == wrong and worst["thumbs_down"] == ["the score is wrong"]
     assert "31" in worst["faults"]["faithfulness"]
     assert report["thumbs"]["down"] == {"answers": 1, "score": 20}
+    assert report["thumbs"]["agreement"] == {"thumbs": 1, "ratio": 1.0, "kappa": None}
     canaries = report["canaries"]
     # beta's wrong answer is at the floor: its canaries cannot score below it, so they
     # do not count; alpha's two answers hold theirs
