@@ -12,7 +12,9 @@ Limits, honestly: it checks that an answer's numbers and names occur somewhere i
 passages, not that they are attached to the right thing, so a swap to a number or name
 that the passages state elsewhere passes; it sees a negation only when the answer's
 sentence lines up with a passage sentence by its words, so a paraphrased contradiction
-("rose" for "fell") passes; numbers written as words are not matched with digits;
+("rose" for "fell") passes; a number the answer works out from the passages (a sum, a
+year's difference) is taken for an invented one; a name that opens a sentence is not
+checked as a name; numbers written as words are not matched with digits;
 the context's relevance counts shared words, so passages that answer in other words
 ("defeated" for "won") score low; clarity and conciseness are judged from length and
 form only; completeness is not measured apart from relevance.

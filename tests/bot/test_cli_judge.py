@@ -125,3 +125,44 @@ def test_audit_through_the_service_and_its_stored_report(data_dir: Path) -> None
     text = run_cli("audit", "--report")
     assert "Audit by offline" in text and "offline-sentences: score" in text
     assert json.loads(run_cli("audit", "--json"))["answers"] == 0  # nothing new to audit
+
+
+def test_a_roster_model_judges_over_the_wire(tmp_path: Path, fake_api, monkeypatch) -> None:
+    from tests.fakes.http_server import Scripted
+    from tests.fakes.providers import openai_reply
+
+    grade = {
+        c: {"reason": "r", "level": "Good"}
+        for c in (
+            "context_relevance",
+            "relevance",
+            "faithfulness",
+            "completeness",
+            "clarity",
+            "conciseness",
+        )
+    }
+    fake_api.reply(
+        Scripted(body=openai_reply(json.dumps(grade))),
+        Scripted(body=openai_reply("not json")),
+        Scripted(body=openai_reply("still not json")),
+    )
+    model = {
+        "name": "gpt-judge",
+        "provider": "openai",
+        "model": "gpt-x",
+        "base_url": fake_api.url + "/v1",
+        "max_retries": 0,
+        "concurrency": 1,
+    }
+    monkeypatch.setenv("PARLEY_MODELS", json.dumps([model]))
+    monkeypatch.setenv("PARLEY_JUDGE", "gpt-judge")
+    cases = write_jsonl(tmp_path / "cases.jsonl", CASES[:2])
+    first, second = json.loads(invoke(tmp_path, "judge", str(cases), "--json"))
+    assert first["score"] == 80 and first["judge"] == "gpt-judge"
+    assert (
+        second["unmeasured"]
+        and second["score"] is None
+        and "invalid reply twice" in second["error"]
+    )
+    assert len(fake_api.seen("/v1/chat/completions")) == 3
