@@ -4,11 +4,11 @@ Verdicts are matched on (question, turn, model pair); the pair is put in name or
 a verdict for the swapped order is mirrored, so A-vs-B and B-vs-A are one match. Every
 verdict of one set is paired with every verdict of the other on the same match (within
 one set: every two verdicts of different judges). "With ties" counts all such pairs, any
-two ties agreeing ("tie" and "tie (bothbad)" alike); "without ties" drops every pair in
-which either verdict is a tie. This is how the MT-Bench paper's table was computed (GPT-4
-and experts agreed 66% with ties, 85% without; experts with each other 63% and 81%), so
-a judge can be checked against public labelled sets. Cohen's kappa is computed on the
-same pairs, which FastChat does not report.
+two ties agreeing (any winner naming a tie: "tie", "tie (bothbad)", "tie (inconsistent)");
+"without ties" drops every pair in which either verdict is a tie. This is how the
+MT-Bench paper's table was computed (GPT-4 and experts agreed 66% with ties, 85% without;
+experts with each other 63% and 81%), so a judge can be checked against public labelled
+sets. Cohen's kappa is computed on the same pairs, which FastChat does not report.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ __all__ = [
     "read_verdicts",
 ]
 
-WINNERS = ("model_a", "model_b", "tie", "tie (bothbad)")
+WINNERS = ("model_a", "model_b", "tie", "tie (bothbad)")  # any winner naming a tie is a tie
 
 
 @dataclass(frozen=True)
@@ -77,8 +77,8 @@ def read_verdicts(path: Path) -> list[PairwiseVerdict]:
                     turn=int(row.get("turn", 1)),
                     judge=json.dumps(row["judge"]) if "judge" in row else "",
                 )
-                if verdict.winner not in WINNERS:
-                    raise ValueError(f"winner must be one of {', '.join(WINNERS)}")
+                if verdict.winner not in WINNERS and "tie" not in verdict.winner:
+                    raise ValueError(f"winner must be one of {', '.join(WINNERS)} or name a tie")
                 if verdict.model_a == verdict.model_b:
                     raise ValueError("a model cannot battle itself")
             except (ValueError, KeyError, TypeError) as exc:

@@ -66,6 +66,8 @@ def test_read_verdicts_reports_bad_lines(tmp_path) -> None:
     path.write_text(json.dumps(good) + "\n\n")
     (verdict,) = read_verdicts(path)
     assert verdict.match == ("81", 2, "x", "y")
+    path.write_text(json.dumps({**good, "winner": "tie (inconsistent)"}) + "\n")
+    assert read_verdicts(path)[0].outcome == "tie"  # as FastChat's judge files write it
     path.write_text(
         json.dumps(good)
         + "\n"
