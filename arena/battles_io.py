@@ -2,7 +2,8 @@
 
 Each line: ``model_a``, ``model_b`` (A was shown on the left), ``winner`` (``model_a``,
 ``model_b``, ``tie`` or ``tie (bothbad)``), ``tstamp`` (unix seconds of the vote),
-``judge`` (the voter, FastChat's name for it), ``question_id`` and ``channel``. Import
+``judge`` (the voter, FastChat's name for it), ``question_id`` and ``channel``, and
+for a battle left out of the ratings (``arena.hygiene``) ``excluded`` with why. Import
 reads the same fields and ignores the rest (so public arena files load); a missing
 ``channel`` or ``judge`` becomes ``"import"``, a missing ``tstamp`` 0.
 
@@ -61,6 +62,8 @@ async def export_battles(store: Store, out: IO[str]) -> int:
             "channel": record.channel,
             "battle_key": record.source_key,
         }
+        if record.excluded:
+            line["excluded"] = record.excluded
         out.write(json.dumps(line, ensure_ascii=False) + "\n")
         count += 1
     return count
@@ -106,6 +109,7 @@ def parse_battle(line: str) -> BattleRecord:
         tstamp=tstamp,
         channel=str(data.get("channel") or "import"),
         user=str(data.get("judge") or "import"),
+        excluded=str(data["excluded"]) if data.get("excluded") else None,
         source_key=_key(data.get("battle_key"))
         or hashlib.sha1(json.dumps(identity).encode()).hexdigest(),
     )

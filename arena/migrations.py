@@ -171,6 +171,32 @@ async def _m004_passage_texts(db: aiosqlite.Connection) -> None:
     )
 
 
+async def _m005_style_and_hygiene(db: aiosqlite.Connection) -> None:
+    """Style features per answer (for style control), a reason on battles left out of
+    the ratings (battle hygiene), and a cache of the online Elo so a board does not
+    replay every vote. Answers stored before this step get their features now."""
+    from arena.style import style_features  # the tokenizer loads only when this runs
+
+    await run_statements(
+        db,
+        """
+        ALTER TABLE answers ADD COLUMN style_tokens INTEGER;
+        ALTER TABLE answers ADD COLUMN style_headers INTEGER;
+        ALTER TABLE answers ADD COLUMN style_lists INTEGER;
+        ALTER TABLE answers ADD COLUMN style_bold INTEGER;
+        ALTER TABLE battles ADD COLUMN excluded TEXT;
+        CREATE INDEX battles_excluded ON battles(excluded) WHERE excluded IS NOT NULL;
+        CREATE INDEX answers_styled ON answers(id) WHERE style_tokens IS NOT NULL;
+        CREATE TABLE elo_cache (scope TEXT PRIMARY KEY, state TEXT NOT NULL);
+        """,
+    )
+    async with db.execute("SELECT id, text FROM answers WHERE text != ''") as cursor:
+        rows = [(answer_id, text) async for answer_id, text in cursor]
+    await db.executemany(
+        "UPDATE answers SET style_tokens = ?, style_headers = ?, style_lists = ?,"
+        " style_bold = ? WHERE id = ?",
+        [(*style_features(text).as_tuple(), answer_id) for answer_id, text in rows],
+    )
 async def _m006_judge(db: aiosqlite.Connection) -> None:
     """Judge grades (of answers, of canaries, of cases from a file), pairwise verdicts and
     audit reports.
@@ -223,6 +249,7 @@ MIGRATIONS: list[tuple[str, Step]] = [
     ("002_pair_counts", _m002_pair_counts),
     ("003_question_indexes", _m003_question_indexes),
     ("004_passage_texts", _m004_passage_texts),
+    ("005_style_and_hygiene", _m005_style_and_hygiene),
     ("006_judge", _m006_judge),
 ]
 

@@ -362,6 +362,14 @@ def status_text(row: dict[str, Any]) -> str:
 @click.option("--png", type=click.Path(dir_okay=False, path_type=Path), help="Also draw a chart.")
 @click.option("--rounds", type=click.IntRange(min=1), help="Bootstrap rounds (default 100).")
 @click.option(
+    "--intervals",
+    type=click.Choice(["bootstrap", "sandwich"]),
+    default="bootstrap",
+    show_default=True,
+    help="Bootstrap percentiles, or the sandwich (robust) normal intervals.",
+)
+@click.option("--style", is_flag=True, help="Add style-controlled scores (length and markdown).")
+@click.option(
     "--judge", "with_judge", is_flag=True, help="Add the judge's grades in their own columns."
 )
 @click.pass_context
@@ -371,10 +379,12 @@ def leaderboard(
     as_json: bool,
     png: Path | None,
     rounds: int | None,
+    intervals: str,
+    style: bool,
     with_judge: bool,
 ) -> None:
-    """Rank the models from the votes: score, 95% interval, votes, win and thumbs rates."""
-    from arena.leaderboard import render_table
+    """Rank the models from the votes: score, 95% interval, Elo, votes, win and thumbs rates."""
+    from arena.leaderboard import render_board
 
     from .runtime import open_service
 
@@ -384,7 +394,9 @@ def leaderboard(
 
     async def go() -> Board:
         async with open_service(settings, read_only=True) as service:
-            return await service.leaderboard(channel, chart=png is not None, judge=with_judge)
+            return await service.leaderboard(
+                channel, chart=png is not None, intervals=intervals, style=style, judge=with_judge
+            )
 
     board = run(go())
     if png and board.chart_png:
@@ -400,7 +412,7 @@ def leaderboard(
     if not board.rows:
         console.print(messages.no_votes_yet())
         return
-    console.print(render_table(board.rows, board.judged))
+    console.print(render_board(board.leaderboard, style=style, judged=board.judged))
     if png:
         console.print(f"Chart written to {png}")
 

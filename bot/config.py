@@ -22,6 +22,7 @@ from pydantic_settings import (
 )
 
 from arena.judge.audit import DEFAULT_SAMPLE
+from arena.matchmaking import DEFAULT_EXPLORATION, DEFAULT_MIN_CHANNEL_VOTES
 from arena.types import ModelSpec
 
 from .errors import ConfigFileError
@@ -77,6 +78,14 @@ class Settings(BaseSettings):
     audit_interval_minutes: float | None = Field(default=None, gt=0)
     audit_sample: int = Field(default=DEFAULT_SAMPLE, gt=0)
     admin_channel: str | None = None  # where the bot posts audit reports
+    # battle hygiene: words by which an answer names its own model (merged over each
+    # model's name, model id and vendor), and how many of one user's votes a day count
+    identity_words: dict[str, list[str]] = Field(default_factory=dict)
+    max_votes_per_user_per_day: int | None = Field(default=None, ge=1)
+    # steering: the share of single answers from a model other than the best-rated one,
+    # and the votes a channel needs before its own board steers it
+    exploration_share: float = Field(default=DEFAULT_EXPLORATION, ge=0, le=1)
+    steer_min_channel_votes: int = Field(default=DEFAULT_MIN_CHANNEL_VOTES, ge=0)
 
     @classmethod
     def settings_customise_sources(

@@ -106,7 +106,10 @@ def nothing_found() -> str:
 
 
 def no_votes_yet() -> str:
-    return "No votes yet. Battles happen in `parley chat` and in Slack or Discord."
+    return (
+        "No votes yet. Vote on A/B answers in `parley chat`,"
+        " or load votes with `parley import battles`."
+    )
 
 
 def import_summary(imported: int, duplicates: int, errors: int) -> str:

@@ -80,9 +80,9 @@ def writable_data_dir(settings: Settings) -> None:
 async def open_store(settings: Settings, *, read_only: bool = False) -> AsyncIterator[Store]:
     """The arena database, migrated, closed on exit.
 
-    ``read_only`` (reports: leaderboard, export) creates nothing and writes nothing: a
-    mistyped ``--data-dir`` is an error, and a data directory with no database yet reads
-    as an empty arena.
+    ``read_only`` (reports: leaderboard, export) creates nothing: a mistyped
+    ``--data-dir`` is an error, a data directory with no database yet reads as an empty
+    arena, and a database on a read-only mount is read without writing a byte.
     """
     if read_only:
         if not settings.data_dir.is_dir():
@@ -90,8 +90,12 @@ async def open_store(settings: Settings, *, read_only: bool = False) -> AsyncIte
                 f"there is no Parley data directory at {settings.data_dir}"
                 " (check --data-dir or PARLEY_DATA_DIR)"
             )
-        exists = settings.database_path.is_file()
-        store = await Store.open(settings.database_path if exists else ":memory:", read_only=exists)
+        path = settings.database_path
+        if not path.is_file():  # nothing recorded yet: an empty arena, and no file made
+            store = await Store.open(":memory:")
+        else:  # a writable database keeps its caches (the Elo replay) up to date
+            writable = os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+            store = await Store.open(path, read_only=not writable)
     else:
         writable_data_dir(settings)
         store = await Store.open(settings.database_path)
@@ -132,6 +136,10 @@ async def open_service(
                 provisional_votes=settings.provisional_votes,
                 judge=settings.judge,
                 judge_timeout=settings.judge_timeout,
+                identity_words=settings.identity_words,
+                daily_cap=settings.max_votes_per_user_per_day,
+                exploration_share=settings.exploration_share,
+                steer_min_channel_votes=settings.steer_min_channel_votes,
             )
     finally:
         knowledge.close()

@@ -15,16 +15,21 @@ import io
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from arena.answers import answer_question
 from arena.errors import ProviderError, VoteRefused
+from arena.hygiene import battle_exclusion, default_identity_words
 from arena.judge import OFFLINE, build_judge
 from arena.judge.audit import DEFAULT_SAMPLE, run_audit
-from arena.leaderboard import LeaderboardRow, build_leaderboard, write_chart
-from arena.matchmaking import choose_contestants
+from arena.leaderboard import Intervals, Leaderboard, LeaderboardRow, build_board, write_chart
+from arena.matchmaking import (
+    DEFAULT_EXPLORATION,
+    DEFAULT_MIN_CHANNEL_VOTES,
+    choose_steered,
+)
 from arena.models.base import Prompt
 from arena.roster import Roster
 from arena.store import JudgeSummary, Store, VoteResult
@@ -101,13 +106,18 @@ class Reply:
 
 @dataclass(frozen=True)
 class Board:
-    """A leaderboard: rows best first, and the chart as PNG bytes when asked for."""
+    """A leaderboard (rows best first, and what it says as a whole), and the chart as PNG
+    bytes when asked for."""
 
-    rows: list[LeaderboardRow]
+    leaderboard: Leaderboard
     channel: str | None = None
     chart_png: bytes | None = None
     # with ``judge``: the judge's grades per model, shown beside the votes, never mixed in
     judged: dict[str, JudgeSummary] | None = None
+
+    @property
+    def rows(self) -> list[LeaderboardRow]:
+        return self.leaderboard.rows
 
 
 @dataclass(frozen=True)
@@ -162,6 +172,10 @@ class Service:
         admins: Collection[str] = (),
         bootstrap_rounds: int = 100,
         provisional_votes: int = 20,
+        identity_words: Mapping[str, Sequence[str]] | None = None,
+        daily_cap: int | None = None,
+        exploration_share: float = DEFAULT_EXPLORATION,
+        steer_min_channel_votes: int = DEFAULT_MIN_CHANNEL_VOTES,
         judge: str | None = None,
         judge_timeout: float | None = None,
     ) -> None:
@@ -179,6 +193,13 @@ class Service:
         self._admins = frozenset(admins)
         self._bootstrap_rounds = bootstrap_rounds
         self._provisional_votes = provisional_votes
+        self._identity_words = {
+            **default_identity_words(c.spec for c in roster.entries),
+            **(identity_words or {}),
+        }
+        self._daily_cap = daily_cap
+        self._exploration = exploration_share
+        self._steer_min_votes = steer_min_channel_votes
         self._judge = judge
         self._judge_timeout = judge_timeout
 
@@ -223,15 +244,30 @@ class Service:
         return await self._reply(question_id, list(zip(ids, answers, strict=True)))
 
     async def _pick(self, channel: str) -> list[str]:
+        """Steered by the votes: single answers mostly from the best-rated model, battles
+        between the pairs whose next vote most sharpens the top of the board."""
         share = self._channel_battle_share.get(channel, self._battle_share)
-        counts = await self._store.pair_counts() if share > 0 else []
-        return choose_contestants(self._roster.names, counts, battle_share=share, rng=self._rng)
+        channel_counts = await self._store.pair_counts(channel, daily_cap=self._daily_cap)
+        overall = await self._store.pair_counts(daily_cap=self._daily_cap)
+        return await asyncio.to_thread(  # fits a small model
+            choose_steered,
+            self._roster.names,
+            channel_counts,
+            overall,
+            battle_share=share,
+            rng=self._rng,
+            exploration=self._exploration,
+            min_channel_votes=self._steer_min_votes,
+        )
 
     async def _reply(self, question_id: int, stored: list[tuple[int, Answer]]) -> Reply:
         ok = [(i, a) for i, a in stored if a.ok]
         notices = [a.error for _, a in stored if a.error]
-        if len(ok) == 2:
-            battle_id = await self._store.record_battle(question_id, ok[0][0], ok[1][0])
+        if len(ok) == 2:  # a battle whose answer names its model is kept, but not rated
+            excluded = battle_exclusion([(a.model, a.text) for _, a in ok], self._identity_words)
+            battle_id = await self._store.record_battle(
+                question_id, ok[0][0], ok[1][0], excluded=excluded
+            )
             shown = [
                 ShownAnswer(i, f"Model {label}", a) for (i, a), label in zip(ok, "AB", strict=True)
             ]
@@ -264,22 +300,31 @@ class Service:
     # --- leaderboard -------------------------------------------------------------------
 
     async def leaderboard(
-        self, channel: str | None = None, *, chart: bool = False, judge: bool = False
+        self,
+        channel: str | None = None,
+        *,
+        chart: bool = False,
+        intervals: Intervals = "bootstrap",
+        style: bool = False,
+        judge: bool = False,
     ) -> Board:
-        """Ratings from the stored votes, overall or for one channel; with ``chart``, the
-        PNG too (drawn in a worker thread: matplotlib takes a few hundred milliseconds)."""
-        rows = await build_leaderboard(
+        """Ratings from the stored votes, overall or for one channel (fitted in a worker
+        thread); with ``chart``, the PNG too (also in a thread: matplotlib is slow)."""
+        board = await build_board(
             self._store,
             channel=channel,
             rounds=self._bootstrap_rounds,
             provisional_votes=self._provisional_votes,
+            intervals=intervals,
+            style=style,
+            daily_cap=self._daily_cap,
         )
-        png = await asyncio.to_thread(_chart_png, rows) if chart else None
+        png = await asyncio.to_thread(_chart_png, board.rows) if chart else None
         judged = None
         if judge:  # the configured judge's grades, from every channel
             summaries = await self._store.judge_summary(self._judge or OFFLINE)
             judged = {s.model: s for s in summaries}
-        return Board(rows, channel, png, judged)
+        return Board(board, channel, png, judged)
 
     # --- audits -----------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from arena.errors import VoteRefused
+from arena.errors import StoreError, VoteRefused
 from arena.store import BattleRecord, PairCount, Store
 from arena.types import Answer, Citation, Turn
 from knowledge.types import Hit, Passage
@@ -251,3 +251,22 @@ async def test_an_export_reads_one_snapshot_while_votes_arrive(tmp_path: Path) -
         assert len([r async for r in store.iter_battles()]) == 302  # a fresh read sees them
     finally:
         await store.close()
+
+
+async def test_a_read_only_store_reads_the_board_without_writing(tmp_path: Path) -> None:
+    path = tmp_path / "parley.db"
+    store = await Store.open(path)
+    await store.bulk_record_battles(
+        [BattleRecord("x", "y", "a", 1.0), BattleRecord("x", "y", "b", 2.0)]
+    )
+    await store.close()
+    before = path.read_bytes()
+    reader = await Store.open(path, read_only=True)
+    try:
+        assert await reader.pair_counts() == [PairCount("x", "y", 1, 1, 0, 0)]
+        assert set(await reader.elo_ratings()) == {"x", "y"}  # replayed, not cached
+        with pytest.raises(StoreError):
+            await reader.record_thumb(1, "ann", 1)
+    finally:
+        await reader.close()
+    assert path.read_bytes() == before

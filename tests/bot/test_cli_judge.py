@@ -25,7 +25,8 @@ CASES = [
 def invoke(tmp_path: Path, *args: str, code: int = 0):
     result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path / "data"), *args])
     assert result.exit_code == code, result.output
-    return result.output
+    # stdout alone on success: a log line from elsewhere in the process must not break JSON
+    return result.stdout if code == 0 else result.output
 
 
 def write_jsonl(path: Path, rows: list) -> Path:
@@ -114,7 +115,7 @@ def test_audit_through_the_service_and_its_stored_report(data_dir: Path) -> None
     def run_cli(*args: str) -> str:
         result = CliRunner().invoke(cli, ["--data-dir", str(data_dir), *args])
         assert result.exit_code == 0, result.output
-        return result.output
+        return result.stdout
 
     assert "No audit has run yet" in run_cli("audit", "--report")
     run_cli("ask", "How do I roll back a deploy?", "--model", "offline-sentences")

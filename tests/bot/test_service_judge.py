@@ -7,7 +7,7 @@ import random
 import pytest
 from rich.console import Console
 
-from arena.leaderboard import render_table
+from arena.leaderboard import render_board
 from arena.store import Store
 from bot.service import Ask, Service
 from knowledge.types import Hit, Passage
@@ -57,7 +57,7 @@ async def test_audit_then_leaderboard_with_judge_columns(store: Store, real_embe
     assert board.rows[0].model == "alpha"  # the human score, as before
     assert board.judged["alpha"].graded == 3 and board.judged["beta"].score == 20
     console = Console(width=200, record=True)
-    console.print(render_table(board.rows, board.judged))
+    console.print(render_board(board.leaderboard, judged=board.judged))
     text = console.export_text()
-    assert "Judge score" in text and "Graded" in text
+    assert "Judge legacy" in text and "Graded" in text
     assert (await svc.leaderboard()).judged is None
