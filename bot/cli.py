@@ -618,7 +618,7 @@ def audit(
     from .runtime import open_service
 
     async def go() -> dict | None:
-        async with open_service(settings_of(ctx)) as service:
+        async with open_service(settings_of(ctx), read_only=latest) as service:
             if latest:
                 return await service.latest_audit()
             return await service.audit(
