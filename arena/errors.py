@@ -9,7 +9,8 @@
     │   └── ProviderUnavailable 5xx, connection errors, malformed bodies
     ├── StoreError             the SQLite store failed (a fault: retrying may help)
     ├── VoteRefused            the user's mistake: a vote on an unknown battle, a bad choice
-    └── ConfigError            the roster or another arena setting is invalid
+    ├── ConfigError            the roster or another arena setting is invalid
+    └── InputError             a file of cases or verdicts is malformed (lines named)
 
 SDK and aiosqlite errors are turned into these at the boundary with ``from exc``.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 __all__ = [
     "ArenaError",
     "ConfigError",
+    "InputError",
     "MissingKey",
     "ProviderError",
     "ProviderRefused",
@@ -36,6 +38,10 @@ class ArenaError(Exception):
 
 class ConfigError(ArenaError):
     """The roster or another arena setting is invalid."""
+
+
+class InputError(ArenaError):
+    """A file handed to the arena (judge cases, pairwise verdicts) is malformed."""
 
 
 class ProviderError(ArenaError):

@@ -42,7 +42,7 @@ from arena.ratings import (
     rank_upper_bounds,
     score_covariance,
 )
-from arena.store import Store
+from arena.store import JudgeSummary, Store
 from arena.style import FEATURE_NAMES, StyleRow, fit_style_control
 
 __all__ = [
@@ -279,7 +279,11 @@ def thumbs_up_rate(counts: tuple[int, int] | None) -> float | None:
 
 
 def render_table(
-    rows: Sequence[LeaderboardRow], *, style: bool = False, extra_notes: Sequence[str] = ()
+    rows: Sequence[LeaderboardRow],
+    *,
+    style: bool = False,
+    extra_notes: Sequence[str] = (),
+    judged: Mapping[str, JudgeSummary] | None = None,
 ) -> Table:
     """The leaderboard as a rich table that stays readable at 80 columns.
 
@@ -287,7 +291,8 @@ def render_table(
     every column is as wide as its widest cell, so no model name is cut. With style
     control, the rates give way to the style columns (they stay in ``--json``). A
     provisional model's interval and rank are too wide to rank by, so they are not
-    shown; its name is marked with * and a note says why.
+    shown; its name is marked with * and a note says why. With ``judged``, the judge's
+    mean score, legacy score and graded answers follow in their own columns.
     """
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=0)  # the box parts columns
     table.caption_justify = "left"
@@ -312,6 +317,8 @@ def render_table(
     columns += ["Elo", "Votes"]
     if not style:
         columns += ["Win", "Both bad", "👍"]
+    if judged is not None:
+        columns += ["Judge", "Judge legacy", "Graded"]
     lines = []
     for r in rows:
         hide = r.provisional
@@ -331,6 +338,13 @@ def render_table(
         cells += [number(r.elo), f"{r.votes}{left}"]
         if not style:
             cells += [pct(r.win_rate), pct(r.both_bad_rate), pct(r.thumbs_up_rate)]
+        if judged is not None:
+            summary = judged.get(r.model)
+            cells += [
+                number(summary and summary.score),
+                number(summary and summary.legacy_score),
+                str(summary.graded if summary else 0),
+            ]
         lines.append(cells)
     for n, header in enumerate(columns):
         widest = max([len(line[n]) for line in lines] + [1])
@@ -355,7 +369,12 @@ LEFT_OUT_LABELS = {
 }
 
 
-def render_board(board: Leaderboard, *, style: bool = False) -> Table:
+def render_board(
+    board: Leaderboard,
+    *,
+    style: bool = False,
+    judged: Mapping[str, JudgeSummary] | None = None,
+) -> Table:
     """``render_table`` with what the board says as a whole under it: too few votes to
     rank anyone, votes left out and why, the style coefficients."""
     notes = []
@@ -373,7 +392,7 @@ def render_board(board: Leaderboard, *, style: bool = False) -> Table:
     if board.style_coefficients is not None:
         parts = [f"{name} {value:+.3f}" for name, value in board.style_coefficients.items()]
         notes.append(f"Style coefficients (logit per standard deviation): {', '.join(parts)}.")
-    return render_table(board.rows, style=style, extra_notes=notes)
+    return render_table(board.rows, style=style, extra_notes=notes, judged=judged)
 
 
 def write_chart(rows: Sequence[LeaderboardRow], path: Path | BinaryIO) -> None:

@@ -197,6 +197,51 @@ async def _m005_style_and_hygiene(db: aiosqlite.Connection) -> None:
         " style_bold = ? WHERE id = ?",
         [(*style_features(text).as_tuple(), answer_id) for answer_id, text in rows],
     )
+async def _m006_judge(db: aiosqlite.Connection) -> None:
+    """Judge grades (of answers, of canaries, of cases from a file), pairwise verdicts and
+    audit reports.
+
+    An unmeasured grade keeps its raw reply and error but never a score.
+    """
+    await run_statements(
+        db,
+        """
+        CREATE TABLE grades (
+            id INTEGER PRIMARY KEY,
+            answer_id INTEGER REFERENCES answers(id),
+            kind TEXT NOT NULL DEFAULT 'answer',
+            judge TEXT NOT NULL,
+            criteria TEXT NOT NULL DEFAULT '{}',
+            context_relevance TEXT,
+            legacy_score REAL,
+            score REAL,
+            unmeasured INTEGER NOT NULL DEFAULT 0,
+            error TEXT,
+            raw TEXT NOT NULL DEFAULT '',
+            latency_ms REAL NOT NULL DEFAULT 0,
+            cost_usd REAL NOT NULL DEFAULT 0,
+            created_at REAL NOT NULL,
+            CHECK (unmeasured = 0 OR (score IS NULL AND legacy_score IS NULL))
+        );
+        CREATE INDEX grades_answer ON grades(answer_id, judge);
+        CREATE TABLE pair_verdicts (
+            id INTEGER PRIMARY KEY,
+            battle_id INTEGER NOT NULL REFERENCES battles(id),
+            judge TEXT NOT NULL,
+            winner TEXT CHECK (winner IN ('model_a', 'model_b', 'tie')),
+            a_first TEXT,
+            b_first TEXT,
+            created_at REAL NOT NULL
+        );
+        CREATE INDEX pair_verdicts_battle ON pair_verdicts(battle_id, judge);
+        CREATE TABLE audits (
+            id INTEGER PRIMARY KEY,
+            judge TEXT NOT NULL,
+            report TEXT NOT NULL,
+            created_at REAL NOT NULL
+        );
+        """,
+    )
 
 
 MIGRATIONS: list[tuple[str, Step]] = [
@@ -205,6 +250,7 @@ MIGRATIONS: list[tuple[str, Step]] = [
     ("003_question_indexes", _m003_question_indexes),
     ("004_passage_texts", _m004_passage_texts),
     ("005_style_and_hygiene", _m005_style_and_hygiene),
+    ("006_judge", _m006_judge),
 ]
 
 

@@ -14,6 +14,7 @@ import logging
 import sys
 from collections.abc import Coroutine
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -34,10 +35,12 @@ from .service import Board, ModelCheck, ModelStatus
 
 __all__ = [
     "JSON_ERRORS",
+    "DefaultCommandGroup",
     "ParleyGroup",
     "answer_json",
     "channel_option",
     "configure_logging",
+    "grade_lines",
     "hit_json",
     "json_option",
     "local_operator",
@@ -74,6 +77,20 @@ class ParleyGroup(click.Group):
             click.echo(json.dumps({"error": error.format_message()}, ensure_ascii=False))
             sys.exit(error.exit_code)
         raise error
+
+
+class DefaultCommandGroup(click.Group):
+    """A group whose first argument, when it names no subcommand, goes to a default one:
+    ``parley judge CASES.jsonl`` is ``parley judge grade CASES.jsonl``."""
+
+    def __init__(self, *args: Any, default_command: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.default_command = default_command
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] != "--help":
+            args = [self.default_command, *args]
+        return super().parse_args(ctx, args)
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
@@ -352,6 +369,9 @@ def status_text(row: dict[str, Any]) -> str:
     help="Bootstrap percentiles, or the sandwich (robust) normal intervals.",
 )
 @click.option("--style", is_flag=True, help="Add style-controlled scores (length and markdown).")
+@click.option(
+    "--judge", "with_judge", is_flag=True, help="Add the judge's grades in their own columns."
+)
 @click.pass_context
 def leaderboard(
     ctx: click.Context,
@@ -361,6 +381,7 @@ def leaderboard(
     rounds: int | None,
     intervals: str,
     style: bool,
+    with_judge: bool,
 ) -> None:
     """Rank the models from the votes: score, 95% interval, Elo, votes, win and thumbs rates."""
     from arena.leaderboard import render_board
@@ -374,19 +395,24 @@ def leaderboard(
     async def go() -> Board:
         async with open_service(settings, read_only=True) as service:
             return await service.leaderboard(
-                channel, chart=png is not None, intervals=intervals, style=style
+                channel, chart=png is not None, intervals=intervals, style=style, judge=with_judge
             )
 
     board = run(go())
     if png and board.chart_png:
         png.write_bytes(board.chart_png)
     if as_json:
-        click.echo(json.dumps([row.as_dict() for row in board.rows], indent=2))
+        rows = [row.as_dict() for row in board.rows]
+        if board.judged is not None:
+            for row in rows:
+                summary = board.judged.get(row["model"])
+                row["judge"] = asdict(summary) if summary else None
+        click.echo(json.dumps(rows, indent=2))
         return
     if not board.rows:
         console.print(messages.no_votes_yet())
         return
-    console.print(render_board(board.leaderboard, style=style))
+    console.print(render_board(board.leaderboard, style=style, judged=board.judged))
     if png:
         console.print(f"Chart written to {png}")
 
@@ -489,6 +515,129 @@ def restore(ctx: click.Context, file: Path, force: bool) -> None:
     settings = settings_of(ctx)
     votes = run(restore_database(file, settings.database_path, force=force))
     click.echo(messages.restore_done(file, settings.database_path, votes))
+
+
+@cli.group("judge", cls=DefaultCommandGroup, default_command="grade")
+def judge_group() -> None:
+    """Grade answers with the judge (`parley judge CASES.jsonl`), or compare two judges."""
+
+
+@judge_group.command("grade")
+@click.argument("cases", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--judge",
+    "judge_name",
+    help="Roster model to judge with (default: the configured judge, else the offline one).",
+)
+@json_option
+@click.pass_context
+def judge_grade(ctx: click.Context, cases: Path, judge_name: str | None, as_json: bool) -> None:
+    """Grade each case of CASES (JSONL: question, context, answer), in input order."""
+    from arena.judge.cases import grade_cases, read_cases
+
+    settings = settings_of(ctx)
+    loaded = read_cases(cases)
+    grades = run(
+        grade_cases(loaded, judge_name or settings.judge, settings.models, settings.judge_timeout)
+    )
+    if as_json:
+        click.echo(json.dumps([g.as_dict() for g in grades], indent=2, ensure_ascii=False))
+        return
+    for number, grade in enumerate(grades, 1):
+        for line in grade_lines(number, grade):
+            console.print(line, highlight=False, soft_wrap=True)
+
+
+def grade_lines(number: int, grade) -> list[str]:
+    """A grade as text: the scores, then one line per criterion with its reason."""
+    if grade.unmeasured:
+        return [f"[bold]{number}.[/] unmeasured ({escape(grade.judge)}): {escape(grade.error)}"]
+    lines = [
+        f"[bold]{number}.[/] score {grade.score:.0f}/100 (legacy {grade.legacy_score:.0f})"
+        f"  [dim]{escape(grade.judge)}, {grade.latency_ms:.0f} ms, ${grade.cost_usd:.4f}[/]"
+    ]
+    for name, judged in [*grade.criteria.items(), ("context", grade.context_relevance)]:
+        lines.append(f"   {name:<13} {judged.level:<9} [dim]{escape(judged.reason)}[/]")
+    return lines
+
+
+@judge_group.command("agreement")
+@click.argument("first", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("second", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@json_option
+def judge_agreement(first: Path, second: Path, as_json: bool) -> None:
+    """Agreement and Cohen's kappa of two sets of pairwise verdicts (battle JSONL), with and
+    without ties, as FastChat's llm_judge computes them; the same file twice compares its
+    judges with each other."""
+    from arena.judge.agreement import agreement, read_verdicts
+
+    one = read_verdicts(first)
+    same = first.resolve() == second.resolve()
+    turns = agreement(one) if same else agreement(one, read_verdicts(second))
+    if as_json:
+        click.echo(json.dumps([t.as_dict() for t in turns], indent=2))
+        return
+    if not turns:
+        click.echo("No match was judged in both sets.")
+    for t in turns:
+        for label, figures in (("with ties", t.with_ties), ("without ties", t.without_ties)):
+            ratio = "-" if figures.ratio is None else f"{figures.ratio:.1%}"
+            kappa = "-" if figures.kappa is None else f"{figures.kappa:.3f}"
+            click.echo(
+                f"turn {t.turn} {label:<12} agreement {ratio:>6}"
+                f" ({figures.agree}/{figures.total})  kappa {kappa}"
+            )
+
+
+@cli.command()
+@click.option(
+    "--sample",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="At most this many answers not yet audited (thumbs-down first).",
+)
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]),
+    help="Only answers given since this date (local time).",
+)
+@click.option("--judge", "judge_name", help="Roster model to judge with (default: configured).")
+@click.option("--report", "latest", is_flag=True, help="Show the latest stored report instead.")
+@json_option
+@click.pass_context
+def audit(
+    ctx: click.Context,
+    sample: int,
+    since: datetime | None,
+    judge_name: str | None,
+    latest: bool,
+    as_json: bool,
+) -> None:
+    """Grade recent answers with the judge, with canaries; print and store the report."""
+    from .runtime import open_service
+
+    async def go() -> dict | None:
+        async with open_service(settings_of(ctx), read_only=latest) as service:
+            if latest:
+                return await service.latest_audit()
+            return await service.audit(
+                sample=sample, since=since.timestamp() if since else 0.0, judge=judge_name
+            )
+
+    report = run(go())
+    if as_json:
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+        return
+    if report is None:
+        click.echo("No audit has run yet: run `parley audit`.")
+        return
+    from arena.judge.audit import report_lines
+
+    summary, details = report_lines(report)
+    console.print(escape(summary), highlight=False, soft_wrap=True)
+    for line in details:
+        console.print(f"  {escape(line)}", highlight=False, soft_wrap=True)
 
 
 @cli.command()

@@ -21,6 +21,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from arena.judge.audit import DEFAULT_SAMPLE
 from arena.matchmaking import DEFAULT_EXPLORATION, DEFAULT_MIN_CHANNEL_VOTES
 from arena.types import ModelSpec
 
@@ -70,6 +71,13 @@ class Settings(BaseSettings):
     admins: list[str] = Field(default_factory=list)
     # what a re-index from chat walks when no paths are named
     sources: list[Path] = Field(default_factory=list)
+    # the roster model that grades answers; None: the offline judge (no keys needed)
+    judge: str | None = None
+    judge_timeout: float | None = Field(default=None, gt=0)  # seconds a grade; None: 60
+    # scheduled audits in the bot process; None: only `parley audit` runs them
+    audit_interval_minutes: float | None = Field(default=None, gt=0)
+    audit_sample: int = Field(default=DEFAULT_SAMPLE, gt=0)
+    admin_channel: str | None = None  # where the bot posts audit reports
     # battle hygiene: words by which an answer names its own model (merged over each
     # model's name, model id and vendor), and how many of one user's votes a day count
     identity_words: dict[str, list[str]] = Field(default_factory=dict)

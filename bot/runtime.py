@@ -134,6 +134,8 @@ async def open_service(
                 admins=settings.admins,
                 bootstrap_rounds=settings.bootstrap_rounds,
                 provisional_votes=settings.provisional_votes,
+                judge=settings.judge,
+                judge_timeout=settings.judge_timeout,
                 identity_words=settings.identity_words,
                 daily_cap=settings.max_votes_per_user_per_day,
                 exploration_share=settings.exploration_share,

@@ -22,6 +22,8 @@ from pathlib import Path
 from arena.answers import answer_question
 from arena.errors import ProviderError, VoteRefused
 from arena.hygiene import battle_exclusion, default_identity_words
+from arena.judge import OFFLINE, build_judge
+from arena.judge.audit import DEFAULT_SAMPLE, run_audit
 from arena.leaderboard import Intervals, Leaderboard, LeaderboardRow, build_board, write_chart
 from arena.matchmaking import (
     DEFAULT_EXPLORATION,
@@ -30,7 +32,7 @@ from arena.matchmaking import (
 )
 from arena.models.base import Prompt
 from arena.roster import Roster
-from arena.store import Store, VoteResult
+from arena.store import JudgeSummary, Store, VoteResult
 from arena.types import Answer, Choice, Question
 from knowledge.errors import KnowledgeError
 from knowledge.indexer import IndexReport
@@ -110,6 +112,8 @@ class Board:
     leaderboard: Leaderboard
     channel: str | None = None
     chart_png: bytes | None = None
+    # with ``judge``: the judge's grades per model, shown beside the votes, never mixed in
+    judged: dict[str, JudgeSummary] | None = None
 
     @property
     def rows(self) -> list[LeaderboardRow]:
@@ -172,6 +176,8 @@ class Service:
         daily_cap: int | None = None,
         exploration_share: float = DEFAULT_EXPLORATION,
         steer_min_channel_votes: int = DEFAULT_MIN_CHANNEL_VOTES,
+        judge: str | None = None,
+        judge_timeout: float | None = None,
     ) -> None:
         self._search = search
         self._roster = roster
@@ -194,6 +200,8 @@ class Service:
         self._daily_cap = daily_cap
         self._exploration = exploration_share
         self._steer_min_votes = steer_min_channel_votes
+        self._judge = judge
+        self._judge_timeout = judge_timeout
 
     @property
     def default_model(self) -> str:
@@ -298,6 +306,7 @@ class Service:
         chart: bool = False,
         intervals: Intervals = "bootstrap",
         style: bool = False,
+        judge: bool = False,
     ) -> Board:
         """Ratings from the stored votes, overall or for one channel (fitted in a worker
         thread); with ``chart``, the PNG too (also in a thread: matplotlib is slow)."""
@@ -311,7 +320,25 @@ class Service:
             daily_cap=self._daily_cap,
         )
         png = await asyncio.to_thread(_chart_png, board.rows) if chart else None
-        return Board(board, channel, png)
+        judged = None
+        if judge:  # the configured judge's grades, from every channel
+            summaries = await self._store.judge_summary(self._judge or OFFLINE)
+            judged = {s.model: s for s in summaries}
+        return Board(board, channel, png, judged)
+
+    # --- audits -----------------------------------------------------------------------
+
+    async def audit(
+        self, *, sample: int = DEFAULT_SAMPLE, since: float = 0.0, judge: str | None = None
+    ) -> dict:
+        """Grade answers not yet audited (thumbs-down first) and their canaries with the
+        configured judge (or ``judge``, a roster model); store and return the report."""
+        chosen = build_judge(judge or self._judge, self._roster, self._judge_timeout)
+        return await run_audit(self._store, chosen, sample=sample, since=since, rng=self._rng)
+
+    async def latest_audit(self) -> dict | None:
+        """The last audit's report, or None before the first."""
+        return await self._store.latest_audit()
 
     # --- re-index ----------------------------------------------------------------------
 

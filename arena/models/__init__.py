@@ -11,9 +11,16 @@ from importlib import import_module
 
 from arena.types import ModelSpec
 
-from .base import Completion, Prompt, Provider
+from .base import Completion, Prompt, Provider, StructuredProvider
 
-__all__ = ["PROVIDERS", "Completion", "Prompt", "Provider", "provider_factory"]
+__all__ = [
+    "PROVIDERS",
+    "Completion",
+    "Prompt",
+    "Provider",
+    "StructuredProvider",
+    "provider_factory",
+]
 
 # provider id -> "module:class" inside this package
 PROVIDERS: dict[str, str] = {

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from arena.types import ModelSpec
 
 from .base import Completion, Prompt
@@ -26,6 +29,20 @@ class AnthropicProvider(HostedProvider):
         )
 
     async def complete(self, prompt: Prompt) -> Completion:
+        # newer SDKs dropped the argument; the API still takes it when set
+        return await self._messages(prompt, extra_body=temperature_field(self.spec))
+
+    async def complete_json(self, prompt: Prompt, schema: dict, name: str) -> Completion:
+        """A forced tool call whose input schema is ``schema``; its input is the reply."""
+        tool = {"name": name, "description": f"Record the {name}.", "input_schema": schema}
+        return await self._messages(
+            prompt,
+            tools=[tool],
+            tool_choice={"type": "tool", "name": name},
+            extra_body={"temperature": 0},
+        )
+
+    async def _messages(self, prompt: Prompt, **options: Any) -> Completion:
         async with self._limit:
             try:
                 response = await self._client.messages.create(
@@ -33,12 +50,16 @@ class AnthropicProvider(HostedProvider):
                     system=prompt.system,
                     messages=prompt.messages,
                     max_tokens=self.spec.max_tokens,
-                    # newer SDKs dropped the argument; the API still takes it when set
-                    extra_body=temperature_field(self.spec),
+                    **options,
                 )
             except self._sdk.APIError as exc:  # the SDK's errors become ours; our bugs stay bugs
                 raise map_sdk_error(self.spec.name, exc, self._sdk) from exc
             with malformed_reply(self.spec.name):
-                text = "".join(b.text for b in response.content if b.type == "text")
+                tool_inputs = [b.input for b in response.content if b.type == "tool_use"]
+                text = (
+                    json.dumps(tool_inputs[0])
+                    if tool_inputs
+                    else "".join(b.text for b in response.content if b.type == "text")
+                )
                 usage = response.usage
         return Completion(text, input_tokens=usage.input_tokens, output_tokens=usage.output_tokens)

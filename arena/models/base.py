@@ -12,7 +12,7 @@ from typing import Protocol
 from arena.types import ModelSpec, Question
 from knowledge.types import Hit
 
-__all__ = ["Completion", "Prompt", "Provider"]
+__all__ = ["Completion", "Prompt", "Provider", "StructuredProvider"]
 
 
 @dataclass(frozen=True)
@@ -43,3 +43,12 @@ class Provider(Protocol):
     spec: ModelSpec
 
     async def complete(self, prompt: Prompt) -> Completion: ...
+
+
+class StructuredProvider(Provider, Protocol):
+    """A provider that can be made to reply in a JSON schema (the judge needs one).
+
+    ``Completion.text`` is then the JSON the model produced, not yet validated.
+    """
+
+    async def complete_json(self, prompt: Prompt, schema: dict, name: str) -> Completion: ...

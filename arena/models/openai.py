@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
+from arena.errors import ProviderRefused
 from arena.types import ModelSpec
 
 from .base import Completion, Prompt
 from .hosted import HostedProvider, malformed_reply, map_sdk_error, temperature_field
 
 __all__ = ["OpenAIProvider"]
+
+log = logging.getLogger(__name__)
 
 
 class OpenAIProvider(HostedProvider):
@@ -24,8 +30,39 @@ class OpenAIProvider(HostedProvider):
             timeout=spec.timeout,
             max_retries=spec.max_retries,
         )
+        # Some OpenAI-compatible servers (llama.cpp's Python server) refuse ``json_schema``
+        # and take only ``json_object`` with a ``schema``; once one does, this model keeps
+        # asking the way that worked.
+        self.json_mode = "json_schema"
 
     async def complete(self, prompt: Prompt) -> Completion:
+        return await self._chat(prompt, extra_body=temperature_field(self.spec))
+
+    async def complete_json(self, prompt: Prompt, schema: dict, name: str) -> Completion:
+        """A reply constrained to ``schema``, at temperature 0."""
+        try:
+            return await self._chat_json(prompt, schema, name, self.json_mode)
+        except ProviderRefused:
+            if self.json_mode != "json_schema":
+                raise
+            completion = await self._chat_json(prompt, schema, name, "json_object")
+            log.info("model %s takes json_object, not json_schema; using it", self.spec.name)
+            self.json_mode = "json_object"
+            return completion
+
+    async def _chat_json(self, prompt: Prompt, schema: dict, name: str, mode: str) -> Completion:
+        if mode == "json_schema":
+            response_format: dict[str, Any] = {
+                "type": "json_schema",
+                "json_schema": {"name": name, "strict": True, "schema": schema},
+            }
+        else:
+            response_format = {"type": "json_object", "schema": schema}
+        return await self._chat(
+            prompt, response_format=response_format, extra_body={"temperature": 0}
+        )
+
+    async def _chat(self, prompt: Prompt, **options: Any) -> Completion:
         messages = [{"role": "system", "content": prompt.system}, *prompt.messages]
         async with self._limit:
             try:
@@ -33,7 +70,7 @@ class OpenAIProvider(HostedProvider):
                     model=self.spec.model,
                     messages=messages,
                     max_tokens=self.spec.max_tokens,
-                    extra_body=temperature_field(self.spec),
+                    **options,
                 )
             except self._sdk.APIError as exc:  # the SDK's errors become ours; our bugs stay bugs
                 raise map_sdk_error(self.spec.name, exc, self._sdk) from exc

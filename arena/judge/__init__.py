@@ -1,0 +1,43 @@
+"""The judge: grades answers against the passages they were shown, makes canaries that
+must score low, judges battles in both orders, and measures agreement with people.
+
+``build_judge`` picks the judge a configuration names: a roster model (structured
+output, ``arena.judge.llm``) or, by default, the offline judge (``arena.judge.offline``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from arena.roster import Roster
+
+from .grades import Case, Grade
+from .pairwise import Preference
+
+__all__ = ["OFFLINE", "Judge", "build_judge"]
+
+OFFLINE = "offline"
+
+
+class Judge(Protocol):
+    """What every judge offers: grades in input order, and a preference between two."""
+
+    name: str
+
+    async def grade(self, case: Case) -> Grade: ...
+
+    async def grade_many(self, cases: Sequence[Case]) -> list[Grade]: ...
+
+    async def prefer(self, first: Case, second: Case) -> Preference | None: ...
+
+
+def build_judge(name: str | None, roster: Roster, timeout: float | None = None) -> Judge:
+    """The offline judge for None or "offline", else the roster model of that name."""
+    if name is None or name == OFFLINE:
+        from .offline import OfflineJudge
+
+        return OfflineJudge()
+    from .llm import DEFAULT_GRADE_TIMEOUT, LLMJudge
+
+    return LLMJudge(roster.get(name), timeout=timeout or DEFAULT_GRADE_TIMEOUT)

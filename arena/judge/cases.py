@@ -1,0 +1,64 @@
+"""Cases to grade from a JSONL file, graded by the judge a configuration names.
+
+Each line: ``question``, ``context`` (one text or a list of passages) and ``answer``.
+A malformed line stops the read before anything is graded, naming every bad line.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from arena.errors import InputError
+from arena.roster import Roster, build_roster
+from arena.types import ModelSpec
+
+from . import OFFLINE, Judge, build_judge
+from .grades import Case, Grade
+
+__all__ = ["case_of", "grade_cases", "judge_for", "read_cases"]
+
+
+def case_of(row: object) -> Case:
+    """A Case from one decoded line; ValueError says what is wrong with it."""
+    if not isinstance(row, dict):
+        raise ValueError("expected a JSON object")
+    missing = [k for k in ("question", "context", "answer") if k not in row]
+    if missing:
+        raise ValueError(f"missing {', '.join(missing)}")
+    context = row["context"]
+    passages = [context] if isinstance(context, str) else context
+    if not isinstance(passages, list) or not all(isinstance(p, str) for p in passages):
+        raise ValueError("context must be a text or a list of texts")
+    if not isinstance(row["question"], str) or not isinstance(row["answer"], str):
+        raise ValueError("question and answer must be texts")
+    return Case(row["question"], passages, row["answer"])
+
+
+def read_cases(path: Path) -> list[Case]:
+    cases, errors = [], []
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                cases.append(case_of(json.loads(line)))
+            except ValueError as exc:  # json.JSONDecodeError is one
+                errors.append(f"line {number}: {exc}")
+    if errors:
+        more = "; ..." if len(errors) > 5 else ""
+        raise InputError(f"{path}: " + "; ".join(errors[:5]) + more)
+    return cases
+
+
+def judge_for(name: str | None, specs: list[ModelSpec], timeout: float | None = None) -> Judge:
+    """The judge ``name`` picks (a roster model), or the offline judge for None."""
+    roster = Roster() if name in (None, OFFLINE) else build_roster(specs)
+    return build_judge(name, roster, timeout)
+
+
+async def grade_cases(
+    cases: list[Case], name: str | None, specs: list[ModelSpec], timeout: float | None = None
+) -> list[Grade]:
+    """One grade per case, in input order."""
+    return await judge_for(name, specs, timeout).grade_many(cases)

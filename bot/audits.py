@@ -1,0 +1,89 @@
+"""Scheduled audits: every ``audit_interval_minutes`` the bot audits and posts the report.
+
+The scheduler is platform-neutral: it calls ``Service.audit`` and hands the report's
+summary and details to a ``Post`` function, which the running adapter supplies (a
+summary message in the admin channel, the details in its thread). ``slack_poster`` is
+that function for Slack's Web API. A failed audit or post is logged and the schedule
+goes on; an audit never runs twice at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from arena.judge.audit import DEFAULT_SAMPLE, report_lines
+
+from .render import split_text
+from .service import Service
+
+__all__ = ["SLACK_TEXT_LIMIT", "AuditScheduler", "Post", "slack_poster"]
+
+log = logging.getLogger(__name__)
+
+Post = Callable[[str, list[str]], Awaitable[None]]
+SLACK_TEXT_LIMIT = 3000  # characters a message section shows before Slack folds it
+
+
+class AuditScheduler:
+    """Runs an audit every ``interval_minutes`` and posts each report."""
+
+    def __init__(
+        self,
+        service: Service,
+        interval_minutes: float,
+        post: Post,
+        *,
+        sample: int = DEFAULT_SAMPLE,
+    ) -> None:
+        if interval_minutes <= 0:
+            raise ValueError("the audit interval must be positive")
+        self._service = service
+        self._interval = interval_minutes * 60
+        self._post = post
+        self._sample = sample
+        self._task: asyncio.Task | None = None
+        self._running = asyncio.Lock()
+
+    async def run_once(self) -> dict | None:
+        """One audit, posted; None (and nothing posted) when one is already running."""
+        if self._running.locked():
+            return None
+        async with self._running:
+            report = await self._service.audit(sample=self._sample)
+            summary, details = report_lines(report)
+            await self._post(summary, details)
+            return report
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            try:
+                await self.run_once()
+            except Exception:  # a bad audit or post must not end the schedule
+                log.exception("scheduled audit failed")
+
+    def start(self) -> asyncio.Task:
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._loop())
+        return self._task
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+
+def slack_poster(client: Any, channel: str) -> Post:
+    """Post with a slack_sdk ``AsyncWebClient``: the summary, then the details in its thread."""
+
+    async def post(summary: str, details: list[str]) -> None:
+        top = await client.chat_postMessage(channel=channel, text=summary)
+        for piece in split_text("\n".join(details), SLACK_TEXT_LIMIT) if details else []:
+            await client.chat_postMessage(channel=channel, text=piece, thread_ts=top["ts"])
+
+    return post

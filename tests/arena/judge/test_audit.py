@@ -1,0 +1,144 @@
+"""Audits: thumbs-down answers first, canaries graded beside them, a slow grade held to
+its timeout while the rest finish, and the report stored."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+
+import pytest
+
+from arena.judge.audit import report_lines, run_audit
+from arena.judge.grades import GRADE_SCHEMA
+from arena.judge.llm import LLMJudge
+from arena.judge.offline import OfflineJudge
+from arena.roster import build_roster
+from arena.store import Store
+from arena.types import Answer, ModelSpec
+from knowledge.types import Hit, Passage
+from tests.fakes.http_server import Scripted
+from tests.fakes.providers import openai_reply
+
+BOWL = Passage(
+    "p1",
+    "The Denver Broncos defeated the Carolina Panthers 24–10 to win Super Bowl 50.",
+    "/kb/bowl.md",
+    "Super Bowl",
+)
+MEALS = Passage(
+    "p2", "Meals on business trips are capped at 60 EUR a day.", "/kb/exp.md", "Expenses"
+)
+
+
+@pytest.fixture
+async def store():
+    store = await Store.open(":memory:")
+    yield store
+    await store.close()
+
+
+async def ask(store: Store, text: str, passage: Passage, *answers: tuple[str, str]) -> list[int]:
+    q = await store.record_question(
+        platform="cli", channel="c", user="u", thread=None, text=text, hits=[Hit(passage, 0.9)]
+    )
+    return [
+        await store.record_answer(q, Answer(model=model, text=reply, shown=[passage]))
+        for model, reply in answers
+    ]
+
+
+async def test_audit_grades_reports_and_remembers(store, real_embedder) -> None:
+    _, wrong = await ask(
+        store,
+        "Who won Super Bowl 50?",
+        BOWL,
+        ("alpha", "The Denver Broncos defeated the Carolina Panthers 24–10."),
+        ("beta", "The Denver Broncos defeated the Carolina Panthers 31–10."),
+    )
+    (meals,) = await ask(
+        store, "What is the meal cap?", MEALS, ("alpha", "Meals are capped at 60 EUR a day.")
+    )
+    await store.record_thumb(wrong, "ann", -1, "the score is wrong")
+    judge = OfflineJudge(lambda: real_embedder)
+    report = await run_audit(store, judge, sample=10, rng=random.Random(1))
+    assert report["answers"] == 3 and report["unmeasured"] == 0
+    assert report["models"]["alpha"]["score"] > report["models"]["beta"]["score"] == 20
+    worst = report["worst"][0]
+    assert worst["answer_id"] == wrong and worst["thumbs_down"] == ["the score is wrong"]
+    assert "31" in worst["faults"]["faithfulness"]
+    assert report["thumbs"]["down"] == {"answers": 1, "score": 20}
+    assert report["thumbs"]["agreement"] == {"thumbs": 1, "ratio": 1.0, "kappa": None}
+    canaries = report["canaries"]
+    # beta's wrong answer is at the floor: its canaries cannot score below it, so they
+    # do not count; alpha's two answers hold theirs
+    assert canaries["counts"]["refusal"] == 2 and canaries["counts"]["off_topic"] == 2
+    assert not canaries["flagged"]
+    summary, details = report_lines(report)
+    assert "3 answers graded" in summary and "passed its canaries" in summary
+    assert any("thumbs down: the score is wrong" in line for line in details)
+    # stored: the grades (canaries apart), and the report as the latest audit
+    assert {s.model: s.graded for s in await store.judge_summary("offline")} == {
+        "alpha": 2,
+        "beta": 1,
+    }
+    assert await store.latest_audit() == json.loads(json.dumps(report))
+    again = await run_audit(store, judge, sample=10)
+    assert again["answers"] == 0 and again["canaries"] is None
+    assert meals in (w["answer_id"] for w in report["worst"])
+
+
+async def test_a_slow_grade_is_cut_off_and_does_not_hold_the_rest(
+    store, fake_api, monkeypatch
+) -> None:
+    reply = {c: {"reason": "fine", "level": "Good"} for c in GRADE_SCHEMA["required"]}
+
+    def respond(seen) -> Scripted:
+        slow = "SLOW" in json.dumps(seen.body)
+        return Scripted(body=openai_reply(json.dumps(reply)), delay=3.0 if slow else 0.2)
+
+    fake_api.route("POST", "/v1/chat/completions", respond)
+    for n in range(5):
+        await ask(store, f"Question {n}?", BOWL, ("alpha", "SLOW" if n == 2 else f"Answer {n}."))
+    monkeypatch.setenv("TEST_KEY", "sk-test")
+    spec = ModelSpec(
+        name="judge-model",
+        provider="openai",
+        model="gpt-judge",
+        base_url=fake_api.url + "/v1",
+        api_key_env="TEST_KEY",
+        max_retries=0,
+        concurrency=8,
+    )
+    judge = LLMJudge(build_roster([spec]).get("judge-model"), timeout=0.8)
+    started = time.perf_counter()
+    report = await run_audit(store, judge, sample=10, canary_answers=0)
+    elapsed = time.perf_counter() - started
+    assert report["answers"] == 5 and report["unmeasured"] == 1
+    assert report["models"]["alpha"]["score"] == 80  # the four measured grades
+    assert elapsed < 2.5  # not 5 x 0.2 s in a row, and not the slow 3 s
+    assert len(fake_api.seen("/v1/chat/completions")) == 5
+
+
+async def test_audit_sets_pairwise_verdicts_against_the_votes(store, real_embedder) -> None:
+    right, wrong = await ask(
+        store,
+        "Who won Super Bowl 50?",
+        BOWL,
+        ("alpha", "The Denver Broncos defeated the Carolina Panthers 24–10."),
+        ("beta", "The Seattle Seahawks defeated the Carolina Panthers 24–10."),
+    )
+    battle = await store.record_battle(1, wrong, right)  # the wrong answer shown as A
+    await store.record_vote(battle, "ann", "b")  # agrees with the judge
+    await store.record_vote(battle, "bob", "a")  # does not
+    await store.record_vote(battle, "cy", "both_bad")  # a tie: only counts with ties
+    judge = OfflineJudge(lambda: real_embedder)
+    report = await run_audit(store, judge, sample=10, canary_answers=0)
+    votes = report["agreement"]
+    assert (votes["battles"], votes["unmeasured"], votes["position_flips"]) == (1, 0, 0)
+    assert (votes["with_ties"]["agree"], votes["with_ties"]["total"]) == (1, 3)
+    assert (votes["without_ties"]["agree"], votes["without_ties"]["total"]) == (1, 2)
+    rows = await store._rows("SELECT battle_id, judge, winner FROM pair_verdicts")
+    assert [tuple(r) for r in rows] == [(battle, "offline", "model_b")]
+    assert any("judge vs votes on 1 battles" in line for line in report_lines(report)[1])
+    assert (await run_audit(store, judge, sample=10))["agreement"] is None  # judged once

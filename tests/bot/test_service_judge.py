@@ -1,0 +1,63 @@
+"""Audits and the judge's leaderboard columns through the service, the only door."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from rich.console import Console
+
+from arena.leaderboard import render_board
+from arena.store import Store
+from bot.service import Ask, Service
+from knowledge.types import Hit, Passage
+from tests.fakes.providers import fake, roster
+
+HITS = [Hit(Passage("p1", "Run shipit rollback to roll back.", "/hb/deploys.md", "Deploys"), 0.9)]
+
+
+@pytest.fixture
+async def store():
+    store = await Store.open(":memory:")
+    yield store
+    await store.close()
+
+
+async def test_audit_then_leaderboard_with_judge_columns(store: Store, real_embedder) -> None:
+    svc = Service(
+        search=lambda text, k: HITS[:k],
+        roster=roster(
+            fake("alpha", *["Run shipit rollback to roll back [1]."] * 3),
+            fake("beta", *["Call Bob on 555-0199 to roll back [1]."] * 3),
+        ),
+        store=store,
+        top_k=5,
+        battle_share=1.0,
+        rng=random.Random(7),
+    )
+    for user in ("ana", "bo", "cy"):
+        reply = await svc.ask(Ask("How do I roll back?", user, "eng", None, "slack"))
+        winner = "a" if reply.answers[0].answer.model == "alpha" else "b"
+        await svc.vote(reply.battle_id, user, winner)
+        if user == "ana":  # and thumbs, as people give them
+            for shown in reply.answers:
+                liked = shown.answer.model == "alpha"
+                await svc.thumb(shown.answer_id, user, 1 if liked else -1, None if liked else "odd")
+    assert await svc.latest_audit() is None
+    report = await svc.audit(sample=10)
+    assert report["judge"] == "offline" and report["answers"] == 6
+    assert report["models"]["alpha"]["score"] > report["models"]["beta"]["score"]
+    votes = report["agreement"]
+    assert votes["battles"] == 3 and votes["without_ties"]["agree"] == 3
+    assert report["thumbs"]["agreement"] == {"thumbs": 2, "ratio": 1.0, "kappa": 1.0}
+    assert report["worst"][0]["thumbs_down"] == ["odd"]
+    assert await svc.latest_audit() == report
+
+    board = await svc.leaderboard(judge=True)
+    assert board.rows[0].model == "alpha"  # the human score, as before
+    assert board.judged["alpha"].graded == 3 and board.judged["beta"].score == 20
+    console = Console(width=200, record=True)
+    console.print(render_board(board.leaderboard, judged=board.judged))
+    text = console.export_text()
+    assert "Judge legacy" in text and "Graded" in text
+    assert (await svc.leaderboard()).judged is None
