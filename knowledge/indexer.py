@@ -1,7 +1,8 @@
 """Incremental indexing: only what changed is parsed and embedded.
 
-The manifest (size, mtime, sha256 per file) lives in the lexical database. Passages are
-embedded in batches of ``batch_size`` taken in file order, across small files and
+The manifest (size, mtime, sha256 per file) lives in the lexical database. In a changed
+file, a passage with the same id and title as before keeps its stored vector; the rest
+are embedded in batches of ``batch_size`` taken in file order, across small files and
 through a long one, so memory stays bounded and a long file reports its progress. A
 batch's vectors go to Chroma at once, but nothing a search shows changes until a file
 is complete: then, in one lexical transaction, its new passages and manifest row appear
@@ -64,15 +65,18 @@ class IndexReport:
 
 @dataclass
 class _PendingFile:
-    """A parsed file whose passages are being embedded; written once all of them are."""
+    """A parsed file whose new passages are being embedded; written once all of them are.
+    ``passages`` is everything the file will hold, ``fresh`` the ones not yet in the
+    index with the same id and title (the others keep their stored vectors)."""
 
     record: FileRecord
     passages: list[Passage]
+    fresh: list[Passage]
     embedded: int = 0
 
     @property
     def complete(self) -> bool:
-        return self.embedded == len(self.passages)
+        return self.embedded == len(self.fresh)
 
 
 def _walk(roots: Sequence[Path]) -> Iterator[Path]:
@@ -152,7 +156,7 @@ class Indexer:
             else:
                 report.added += 1
             pending.append(item)
-            waiting += len(item.passages)
+            waiting += len(item.fresh)
             while waiting >= self._batch_size:
                 waiting -= self._embed_batch(pending, finished, on_passages)
         while pending:
@@ -193,7 +197,11 @@ class Indexer:
                 reason += " (its earlier passages were removed)"
             report.skipped.append((source, reason))
             return None
-        return _PendingFile(record, passages)
+        # a passage's id hashes its file, place and text, and its vector embeds its title,
+        # headings and text: same id and title, same vector (the embedder is checked)
+        stored = self._lexical.titles(source) if known else {}
+        fresh = [p for p in passages if stored.get(p.id) != p.title]
+        return _PendingFile(record, passages, fresh)
 
     def _embed_batch(
         self,
@@ -208,7 +216,7 @@ class Indexer:
         for item in pending:
             if room == 0:
                 break
-            taken = item.passages[item.embedded : item.embedded + room]
+            taken = item.fresh[item.embedded : item.embedded + room]
             if taken:
                 batch.append((item, taken))
                 room -= len(taken)
@@ -223,7 +231,7 @@ class Indexer:
         for item, taken in batch:
             item.embedded += len(taken)
             if on_passages:
-                on_passages(item.record.path, item.embedded, len(item.passages))
+                on_passages(item.record.path, item.embedded, len(item.fresh))
         while pending and pending[0].complete:
             item = pending.popleft()
             self._set_writing()

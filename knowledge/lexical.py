@@ -157,6 +157,12 @@ class LexicalIndex:
                 (record.size, record.mtime_ns, record.path),
             )
 
+    def titles(self, path: str) -> dict[str, str]:
+        """Title by passage id of one file's passages, so a re-index can keep the vectors
+        of passages that did not change."""
+        with _failing_as("lexical index read failed"), self._db.reading() as db:
+            return dict(db.execute("SELECT id, title FROM passages WHERE source = ?", (path,)))
+
     def files(self) -> dict[str, FileRecord]:
         """Every indexed file's record, by path."""
         with _failing_as("lexical index read failed"), self._db.reading() as db:

@@ -305,3 +305,21 @@ def test_missing_root_is_reported_and_removes_nothing(kb: KnowledgeBase, docs: P
     report = kb.index([docs])
     assert report.skipped == [(docs.as_posix(), "no such file or folder")]
     assert report.removed == 0 and kb.count() == 3
+
+
+def test_an_edited_file_embeds_only_its_changed_passages(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    sections = [f"# Part {n}\n\nThe text of part {n} about topic{n}." for n in range(6)]
+    (docs / "guide.md").write_text("\n\n".join(sections))
+    embedder = HashEmbedder()
+    with KnowledgeBase.open(tmp_path / "index", embedder=embedder) as kb:
+        kb.index([docs])
+        sections[2] = "# Part 2\n\nRewritten: part two now covers lunches."
+        (docs / "guide.md").write_text("\n\n".join([*sections, "# Part 6\n\nA new part."]))
+        before = embedder.texts
+        report = kb.index([docs])
+        assert report.changed == 1 and embedder.texts - before == 2  # part 2 and part 6
+        assert kb.count() == kb._vectors.count() == 7
+        assert "lunches" in kb.search("what does part two cover", 1)[0].passage.text
+        assert kb.search("topic4", 1)[0].passage.text.endswith("topic4.")  # kept its vector
