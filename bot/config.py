@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -28,6 +29,7 @@ __all__ = [
     "DEFAULT_DATA_DIR",
     "DEFAULT_PROVISIONAL_VOTES",
     "DEFAULT_TOP_K",
+    "ChannelMode",
     "Settings",
     "config_file",
 ]
@@ -38,6 +40,10 @@ DEFAULT_TOP_K = 5
 DEFAULT_BATTLE_SHARE = 0.25
 DEFAULT_PROVISIONAL_VOTES = 20
 DEFAULT_BOOTSTRAP_ROUNDS = 100
+
+# where Parley answers in a Slack channel: when addressed (mentions, its threads, /ask),
+# only through /ask, or not at all
+ChannelMode = Literal["mentions", "ask_only", "off"]
 
 
 def config_file() -> Path:
@@ -63,6 +69,21 @@ class Settings(BaseSettings):
     admins: list[str] = Field(default_factory=list)
     # what a re-index from chat walks when no paths are named
     sources: list[Path] = Field(default_factory=list)
+    # Slack: tokens from the environment (SLACK_BOT_TOKEN, SLACK_APP_TOKEN,
+    # SLACK_SIGNING_SECRET), never logged; the Web API base URL for proxies and tests
+    slack_bot_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("slack_bot_token", "SLACK_BOT_TOKEN")
+    )
+    slack_app_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("slack_app_token", "SLACK_APP_TOKEN")
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("slack_signing_secret", "SLACK_SIGNING_SECRET"),
+    )
+    slack_api_url: str | None = None  # None: slack_sdk's own default
+    # per Slack channel id: "mentions" (the default), "ask_only" or "off"
+    slack_channel_modes: dict[str, ChannelMode] = Field(default_factory=dict)
 
     @classmethod
     def settings_customise_sources(

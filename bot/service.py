@@ -212,6 +212,10 @@ class Service:
         ids = [await self._store.record_answer(question_id, a) for a in answers]
         return await self._reply(question_id, list(zip(ids, answers, strict=True)))
 
+    async def in_conversation(self, platform: str, channel: str, thread: str) -> bool:
+        """Whether Parley was asked in this thread before: its follow-ups need no mention."""
+        return bool(await self._store.thread_history(platform, channel, thread, limit=1))
+
     async def _pick(self, channel: str) -> list[str]:
         share = self._channel_battle_share.get(channel, self._battle_share)
         counts = await self._store.pair_counts() if share > 0 else []
