@@ -6,6 +6,7 @@ import asyncio
 import time
 
 from arena.errors import ProviderUnavailable
+from bot.slack.assistant import GREETING, STATUS, SUGGESTED_PROMPTS
 from tests.bot.slack.conftest import Harness, mention, message, start_app
 from tests.fakes.http_server import Scripted
 from tests.fakes.providers import fake, roster
@@ -235,3 +236,50 @@ async def test_a_429_is_retried_after_retry_after(app: Harness) -> None:
     await app.settle()
     first, retried = app.slack.calls("chat.postMessage")  # the 429, then the post
     assert first == retried and "Run shipit rollback" in retried["text"]
+
+
+async def test_the_assistant_panel_greets_with_suggested_prompts(app: Harness) -> None:
+    started = {
+        "type": "assistant_thread_started",
+        "assistant_thread": {
+            "user_id": "UANA",
+            "context": {"channel_id": "C1", "team_id": "T0001"},
+            "channel_id": "D1",
+            "thread_ts": "600.1",
+        },
+        "event_ts": "600.2",
+    }
+    status, _ = await app.event(started)
+    assert status == 200
+    await app.settle()
+    (greeting,) = app.slack.calls("chat.postMessage")
+    assert greeting["channel"] == "D1" and greeting["thread_ts"] == "600.1"
+    assert greeting["text"] == GREETING
+    (prompts,) = app.slack.calls("assistant.threads.setSuggestedPrompts")
+    assert prompts["channel_id"] == "D1" and len(prompts["prompts"]) == len(SUGGESTED_PROMPTS)
+
+
+async def test_the_assistant_shows_a_status_then_answers_in_its_thread(app: Harness) -> None:
+    await app.event(
+        message("How do I roll back?", ts="600.3", thread="600.1", channel="D1", kind="im")
+    )
+    await app.settle()
+    (status,) = app.slack.calls("assistant.threads.setStatus")
+    assert (status["channel_id"], status["thread_ts"], status["status"]) == ("D1", "600.1", STATUS)
+    (answer,) = app.slack.calls("chat.postMessage")
+    assert answer["thread_ts"] == "600.1" and "Run shipit rollback" in answer["text"]
+    assert app.slack.calls("reactions.add") == []
+    assert app.slack.server.seen("/api/assistant.threads.setStatus")[0].at <= (
+        app.slack.server.seen("/api/chat.postMessage")[0].at
+    )
+
+
+async def test_a_plain_dm_thread_falls_back_to_the_reaction(app: Harness) -> None:
+    app.slack.fail(
+        "assistant.threads.setStatus", Scripted(200, {"ok": False, "error": "invalid_thread"})
+    )
+    await app.event(message("And staging?", ts="700.3", thread="700.1", channel="D1", kind="im"))
+    await app.settle()
+    (reaction,) = app.slack.calls("reactions.add")
+    assert reaction["timestamp"] == "700.3"
+    assert app.slack.calls("chat.postMessage")[0]["thread_ts"] == "700.1"
