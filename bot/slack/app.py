@@ -20,6 +20,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
@@ -62,12 +63,16 @@ log = logging.getLogger(__name__)
 Respond = Callable[..., Awaitable[Any]]
 
 
-def build_client(settings: Settings) -> AsyncWebClient:
-    """The Web API client: the configured base URL, and 429s retried after Retry-After."""
+def build_client(
+    settings: Settings, session: aiohttp.ClientSession | None = None
+) -> AsyncWebClient:
+    """The Web API client: the configured base URL, and 429s retried after Retry-After.
+    Pass a ``session`` to reuse connections (without one, every call opens its own)."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     options: dict[str, Any] = {"base_url": settings.slack_api_url.rstrip("/") + "/"}
     return AsyncWebClient(
         token=token,
+        session=session,
         **(options if settings.slack_api_url else {}),
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(),
@@ -89,7 +94,8 @@ def _invite_me() -> str:
 
 
 class SlackBot:
-    """The bolt app and its listeners, over one Service."""
+    """The bolt app and its listeners, over one Service. Build it inside the running
+    event loop (it opens the HTTP session its Web API calls share); ``close`` when done."""
 
     def __init__(
         self,
@@ -102,8 +108,10 @@ class SlackBot:
         self.service = service
         self._modes: dict[str, ChannelMode] = dict(settings.slack_channel_modes)
         secret = settings.slack_signing_secret
-        self.client = client or build_client(settings)
+        self._session = None if client else aiohttp.ClientSession()
+        self.client = client or build_client(settings, self._session)
         self.app = AsyncApp(
+            name="parley",
             client=self.client,
             signing_secret=secret.get_secret_value() if secret else "",
             request_verification_enabled=http,
@@ -130,6 +138,12 @@ class SlackBot:
         """Wait until every started piece of work has finished."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def close(self) -> None:
+        """Let the started work finish, then close the Web API session."""
+        await self.drain()
+        if self._session is not None:
+            await self._session.close()
 
     def _first_delivery(self, event_id: str) -> bool:
         """Claim an event id; False for a retry of one already claimed. No await inside,

@@ -41,7 +41,7 @@ async def run_socket_mode(bot: SlackBot, app_token: str, *, stop: asyncio.Event)
         await stop.wait()
     finally:
         await handler.close_async()
-        await bot.drain()
+        await bot.close()
 
 
 async def run_http(bot: SlackBot, host: str, port: int, *, stop: asyncio.Event) -> None:
@@ -54,7 +54,7 @@ async def run_http(bot: SlackBot, host: str, port: int, *, stop: asyncio.Event) 
         await stop.wait()
     finally:
         await runner.cleanup()
-        await bot.drain()
+        await bot.close()
 
 
 async def run_slack(

@@ -200,7 +200,7 @@ async def start_app(
                 bot, slack, store, service, f"http://127.0.0.1:{port}/slack/events", session
             )
         finally:
-            await bot.drain()
+            await bot.close()
             await runner.cleanup()
             await store.close()
 
