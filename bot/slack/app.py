@@ -40,6 +40,7 @@ from ..errors import BotError
 from ..reindex import ReindexStatus
 from ..service import Ask, Reply, Service
 from . import blocks
+from .assistant import attach_assistant
 from .blocks import Message
 
 __all__ = [
@@ -166,12 +167,10 @@ class SlackBot:
         @app.middleware
         async def drop_retries(body: dict, next: Callable[[], Awaitable[None]]):
             event_id = body.get("event_id")
-            retried = event_id and not self._first_delivery(event_id)
-            if body.get("type") == "event_callback" and retried:
-                return BoltResponse(status=200, body="")
+            is_event = body.get("type") == "event_callback" and event_id
+            if is_event and not self._first_delivery(event_id):
+                return BoltResponse(status=200, body="")  # a retry: answered already
             return await next()
-
-        from .assistant import attach_assistant
 
         attach_assistant(self)
         app.event("app_mention")(self._on_mention)

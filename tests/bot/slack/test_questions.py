@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
 from arena.errors import ProviderUnavailable
@@ -283,3 +284,9 @@ async def test_a_plain_dm_thread_falls_back_to_the_reaction(app: Harness) -> Non
     (reaction,) = app.slack.calls("reactions.add")
     assert reaction["timestamp"] == "700.3"
     assert app.slack.calls("chat.postMessage")[0]["thread_ts"] == "700.1"
+
+
+async def test_the_url_verification_challenge_is_answered(app: Harness) -> None:
+    body = json.dumps({"type": "url_verification", "token": "t", "challenge": "c-123"})
+    status, text = await app.post(body, "application/json")
+    assert status == 200 and "c-123" in text
