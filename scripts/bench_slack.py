@@ -1,6 +1,7 @@
 """How fast the Slack app acknowledges an event and shows that work started.
 
-    python scripts/bench_slack.py [--questions 500] [--in-flight 50] [--json]
+    python scripts/bench_slack.py [--questions 500] [--in-flight 50]
+                                  [--model offline|hosted] [--model-delay 1.0] [--json]
 
 HTTP mode over loopback: ``parley slack --http`` runs in its own process, as in
 production, on the sample handbook (indexed into a temporary folder with the real
@@ -12,7 +13,9 @@ acknowledgement, to the :eyes: reaction reaching the fake API (the first visible
 work), and to the answer being posted. Targets (issue #12): acknowledgement p99 <= 50 ms,
 first sign p50 <= 300 ms. Times are taken with the system's monotonic clock on both
 sides. The app, the client and the fake share this machine's two cores (with whatever
-else runs), so these are upper bounds.
+else runs), so these are upper bounds. ``--model hosted`` swaps the offline answerers
+for an OpenAI-compatible model on the fake server (no battles), to separate the
+adapter's own cost from the answerers' CPU work in the same process.
 """
 
 from __future__ import annotations
@@ -39,7 +42,8 @@ sys.path.insert(0, str(ROOT))  # the fake Slack lives with the tests
 
 from bot.config import Settings  # noqa: E402
 from bot.runtime import open_knowledge  # noqa: E402
-from tests.fakes.http_server import FakeServer  # noqa: E402
+from tests.fakes.http_server import FakeServer, Scripted  # noqa: E402
+from tests.fakes.providers import openai_reply  # noqa: E402
 from tests.fakes.slack_api import BOT_USER, TEAM, FakeSlack  # noqa: E402
 
 SECRET = "bench-signing-secret"
@@ -92,13 +96,17 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def parley_slack(data_dir: Path, api_url: str, port: int) -> Iterator[subprocess.Popen]:
+def parley_slack(
+    data_dir: Path, api_url: str, port: int, models: list[dict]
+) -> Iterator[subprocess.Popen]:
     """``parley slack --http`` in its own process, as it runs in production."""
     env = {
         **os.environ,
         "SLACK_BOT_TOKEN": "xoxb-bench",
         "SLACK_SIGNING_SECRET": SECRET,
         "PARLEY_SLACK_API_URL": api_url,
+        "PARLEY_MODELS": json.dumps(models),
+        "PARLEY_BATTLE_SHARE": "0",
     }
     command = [sys.executable, "-c", "from bot.cli import main; main()", "--data-dir"]
     command += [str(data_dir), "slack", "--http", "--host", "127.0.0.1", "--port", str(port)]
@@ -121,7 +129,25 @@ async def wait_until(check, timeout: float, what: str) -> None:
         await asyncio.sleep(0.05)
 
 
-async def measure(questions: int, in_flight: int, data_dir: Path) -> dict:
+def hosted_model(server: FakeServer, delay: float, in_flight: int) -> list[dict]:
+    """An OpenAI-compatible model on the fake server that takes ``delay`` to reply."""
+    reply = Scripted(200, openai_reply("Run shipit rollback [1]."), delay=delay)
+    server.route("POST", "/v1/chat/completions", reply)
+    return [
+        {
+            "name": "hosted",
+            "provider": "openai",
+            "model": "gpt-test",
+            "base_url": f"{server.url}/v1",
+            "concurrency": in_flight,
+            "max_retries": 0,
+        }
+    ]
+
+
+async def measure(
+    questions: int, in_flight: int, data_dir: Path, model: str, model_delay: float
+) -> dict:
     settings = Settings(data_dir=data_dir)
     knowledge = open_knowledge(settings)
     await asyncio.to_thread(knowledge.index, [ROOT / "examples" / "handbook"])
@@ -131,7 +157,10 @@ async def measure(questions: int, in_flight: int, data_dir: Path) -> dict:
     verifier = SignatureVerifier(SECRET)
     sent: dict[str, float] = {}
     acks: list[float] = []
-    with FakeServer() as server, parley_slack(data_dir, FakeSlack(server).api_url, port):
+    with contextlib.ExitStack() as stack:
+        server = stack.enter_context(FakeServer())
+        models = hosted_model(server, model_delay, in_flight) if model == "hosted" else []
+        stack.enter_context(parley_slack(data_dir, FakeSlack(server).api_url, port, models))
         gate = asyncio.Semaphore(in_flight)
         connector = aiohttp.TCPConnector(limit=in_flight)
         async with aiohttp.ClientSession(connector=connector) as session:
@@ -173,6 +202,7 @@ async def measure(questions: int, in_flight: int, data_dir: Path) -> dict:
     first_sign = [(signs[ts] - sent[ts]) * 1000 for ts in measured if ts in signs]
     answered_ms = [(answers[ts] - sent[ts]) * 1000 for ts in measured if ts in answers]
     return {
+        "model": model if model == "offline" else f"hosted ({model_delay} s per reply)",
         "questions": questions,
         "in_flight": in_flight,
         "answered": len(answered_ms),
@@ -192,15 +222,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--questions", type=int, default=500)
     parser.add_argument("--in-flight", type=int, default=50)
+    parser.add_argument(
+        "--model",
+        choices=["offline", "hosted"],
+        default="offline",
+        help="offline: the offline answerers, in the app's process; hosted: an"
+        " OpenAI-compatible model on the fake server (its work happens elsewhere)",
+    )
+    parser.add_argument("--model-delay", type=float, default=1.0, help="Hosted reply time, s.")
     parser.add_argument("--json", action="store_true", help="Print the figures as JSON.")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        result = asyncio.run(measure(args.questions, args.in_flight, Path(tmp)))
+        result = asyncio.run(
+            measure(args.questions, args.in_flight, Path(tmp), args.model, args.model_delay)
+        )
     if args.json:
         print(json.dumps(result, indent=2))
         return
     print(
-        f"{result['questions']} questions, {result['in_flight']} in flight,"
+        f"{result['model']}: {result['questions']} questions, {result['in_flight']} in flight,"
         f" {result['answered']} answered in {result['seconds']} s"
     )
     for name in ("ack_ms", "first_sign_ms", "answer_ms"):
