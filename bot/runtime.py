@@ -78,6 +78,7 @@ async def open_service(settings: Settings) -> AsyncIterator[Service]:
             yield Service(
                 search=lambda text, k: knowledge.get().search(text, k),
                 index=lambda paths, progress: knowledge.get().index(paths, progress=progress),
+                titles=lambda limit: knowledge.get().titles(limit),
                 roster=build_roster(settings.models),
                 store=store,
                 top_k=settings.top_k,

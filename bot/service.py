@@ -46,6 +46,7 @@ __all__ = [
     "SearchFn",
     "Service",
     "ShownAnswer",
+    "TitlesFn",
     "reject_empty",
     "retrieval_query",
 ]
@@ -53,6 +54,7 @@ __all__ = [
 MAX_REASON_CHARS = 500  # a thumbs-down reason is a sentence, not an essay
 
 SearchFn = Callable[[str, int], Sequence[Hit]]
+TitlesFn = Callable[[int], Sequence[str]]
 
 
 @dataclass(frozen=True)
@@ -161,6 +163,7 @@ class Service:
         admins: Collection[str] = (),
         bootstrap_rounds: int = 100,
         provisional_votes: int = 20,
+        titles: TitlesFn | None = None,
     ) -> None:
         self._search = search
         self._roster = roster
@@ -176,6 +179,7 @@ class Service:
         self._admins = frozenset(admins)
         self._bootstrap_rounds = bootstrap_rounds
         self._provisional_votes = provisional_votes
+        self._titles = titles
 
     @property
     def default_model(self) -> str:
@@ -211,6 +215,11 @@ class Service:
         )
         ids = [await self._store.record_answer(question_id, a) for a in answers]
         return await self._reply(question_id, list(zip(ids, answers, strict=True)))
+
+    async def topics(self, limit: int = 3) -> list[str]:
+        """What the knowledge base is mostly about (its biggest documents' titles), for
+        suggested questions; empty when there is no index to ask."""
+        return list(await asyncio.to_thread(self._titles, limit)) if self._titles else []
 
     async def in_conversation(self, platform: str, channel: str, thread: str) -> bool:
         """Whether Parley was asked in this thread before: its follow-ups need no mention."""

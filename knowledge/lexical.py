@@ -226,6 +226,16 @@ class LexicalIndex:
         with _failing_as("lexical index read failed"):
             return {r[0] for r in self._db.execute("SELECT DISTINCT source FROM passages")}
 
+    def titles(self, limit: int) -> list[str]:
+        """Document titles, those with the most passages first (what the index is about)."""
+        with _failing_as("lexical index read failed"):
+            rows = self._db.execute(
+                "SELECT title FROM passages WHERE title != '' GROUP BY title"
+                " ORDER BY COUNT(*) DESC, title LIMIT ?",
+                (limit,),
+            )
+            return [r[0] for r in rows]
+
     def count(self) -> int:
         with _failing_as("lexical index read failed"):
             return self._db.execute("SELECT COUNT(*) FROM passages").fetchone()[0]

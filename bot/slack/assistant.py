@@ -1,5 +1,6 @@
-"""The assistant side panel (bolt's ``AsyncAssistant``): a greeting with suggested prompts,
-a status line while the service works, and the reply in the panel's thread.
+"""The assistant side panel (bolt's ``AsyncAssistant``): a greeting with suggested prompts
+(about the knowledge base's biggest documents), a status line while the service works,
+and the reply in the panel's thread.
 
 A user's message in a DM thread reaches ``user_message`` (that is how bolt recognises
 assistant threads); in an ordinary DM thread there is no assistant status to set, so the
@@ -8,24 +9,43 @@ working sign falls back to the reaction the other paths use.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from slack_bolt.context.set_status.async_set_status import AsyncSetStatus
 from slack_bolt.middleware.assistant.async_assistant import AsyncAssistant
 from slack_sdk.errors import SlackApiError
 
+from knowledge.errors import KnowledgeError
+
 if TYPE_CHECKING:
     from .app import SlackBot
 
-__all__ = ["GREETING", "STATUS", "SUGGESTED_PROMPTS", "attach_assistant"]
+__all__ = ["GREETING", "STATUS", "SUGGESTED_PROMPTS", "attach_assistant", "suggested_prompts"]
 
+log = logging.getLogger(__name__)
 GREETING = "Hi! Ask me anything about the team's docs; I answer with the sources I used."
 STATUS = "is looking through the docs…"
-SUGGESTED_PROMPTS = [
-    {"title": "What can you answer?", "message": "What kinds of questions can you answer?"},
-    {"title": "Latest changes", "message": "What changed most recently in our docs?"},
-    {"title": "How do I get started?", "message": "How does a new team member get set up?"},
+_TOPICS = 3
+_TITLE_CHARS = 60
+SUGGESTED_PROMPTS = [  # when the knowledge base has no titles to suggest from
+    {"title": "What can you answer?", "message": "What do our docs cover?"},
+    {"title": "Getting started", "message": "How does a new team member get set up?"},
 ]
+
+
+async def suggested_prompts(bot: SlackBot) -> list[dict[str, str]]:
+    """A question about each of the knowledge base's biggest documents."""
+    try:
+        titles = await bot.service.topics(_TOPICS)
+    except (KnowledgeError, OSError) as exc:  # no index yet: the generic prompts will do
+        log.warning("no topics for the assistant's prompts: %s", exc)
+        titles = []
+    prompts = [
+        {"title": f"About {t[:_TITLE_CHARS]}", "message": f"What should I know about {t}?"}
+        for t in titles
+    ]
+    return prompts or SUGGESTED_PROMPTS
 
 
 def attach_assistant(bot: SlackBot) -> AsyncAssistant:
@@ -36,7 +56,7 @@ def attach_assistant(bot: SlackBot) -> AsyncAssistant:
     async def greet(say, set_suggested_prompts) -> None:
         async def work() -> None:
             await say(GREETING)
-            await set_suggested_prompts(prompts=SUGGESTED_PROMPTS)
+            await set_suggested_prompts(prompts=await suggested_prompts(bot))
 
         bot.spawn(work())
 

@@ -166,6 +166,7 @@ async def start_app(
     admins: tuple[str, ...] = (),
     index=None,
     sources=(),
+    titles=None,
     **settings,
 ) -> AsyncIterator[Harness]:
     store = await Store.open(":memory:")
@@ -179,6 +180,7 @@ async def start_app(
         admins=admins,
         index=index,
         sources=sources,
+        titles=titles,
         bootstrap_rounds=20,
         provisional_votes=5,
     )

@@ -260,6 +260,34 @@ async def test_the_assistant_panel_greets_with_suggested_prompts(app: Harness) -
     assert prompts["channel_id"] == "D1" and len(prompts["prompts"]) == len(SUGGESTED_PROMPTS)
 
 
+async def test_the_assistant_suggests_questions_about_the_biggest_documents(
+    slack: FakeSlack,
+) -> None:
+    asked: list[int] = []
+
+    def titles(limit: int) -> list[str]:
+        asked.append(limit)
+        return ["Deploys and rollbacks", "On-call"][:limit]
+
+    started = {
+        "type": "assistant_thread_started",
+        "assistant_thread": {"user_id": "UANA", "channel_id": "D1", "thread_ts": "600.1"},
+        "event_ts": "600.2",
+    }
+    async for app in start_app(slack, roster(fake("alpha")), titles=titles):
+        await app.event(started)
+        await app.settle()
+    (prompts,) = slack.calls("assistant.threads.setSuggestedPrompts")
+    assert prompts["prompts"] == [
+        {
+            "title": "About Deploys and rollbacks",
+            "message": "What should I know about Deploys and rollbacks?",
+        },
+        {"title": "About On-call", "message": "What should I know about On-call?"},
+    ]
+    assert asked == [3]
+
+
 async def test_the_assistant_shows_a_status_then_answers_in_its_thread(app: Harness) -> None:
     await app.event(
         message("How do I roll back?", ts="600.3", thread="600.1", channel="D1", kind="im")
