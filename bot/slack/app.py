@@ -56,7 +56,6 @@ PLATFORM = "slack"
 WORKING_REACTION = "eyes"
 _SEEN_EVENTS = 10_000  # event ids remembered for retries (Slack retries within minutes)
 _MAX_SKIPPED_SHOWN = 20
-_MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
 _CHANNEL_REF = re.compile(r"<#([CG][A-Z0-9]+)(?:\|([^>]*))?>")
 _NOT_IN_CHANNEL = {"not_in_channel", "channel_not_found", "is_archived"}
 log = logging.getLogger(__name__)
@@ -192,7 +191,8 @@ class SlackBot:
         if mode == "ask_only":
             self.spawn(self._ephemeral(channel, user, ask_only_hint(), thread))
         elif mode == "mentions":
-            text = _MENTION.sub("", event.get("text", "")).strip()
+            me = re.compile(rf"<@{re.escape(context.get('bot_user_id') or '')}(?:\|[^>]*)?>")
+            text = me.sub("", event.get("text", "")).strip()
             self.spawn(self.answer(channel, user, text, thread, react_to=event["ts"]))
 
     async def _on_message(self, event: dict, context: dict) -> None:

@@ -318,3 +318,10 @@ async def test_the_url_verification_challenge_is_answered(app: Harness) -> None:
     body = json.dumps({"type": "url_verification", "token": "t", "challenge": "c-123"})
     status, text = await app.post(body, "application/json")
     assert status == 200 and "c-123" in text
+
+
+async def test_only_parleys_own_mention_is_taken_out_of_the_question(app: Harness) -> None:
+    await app.event(mention("what does <@UBEN> own?", ts="800.1"))
+    await app.settle()
+    (turn, *_) = await app.store.thread_history("slack", "C1", "800.1")
+    assert turn.text == "what does <@UBEN> own?"
