@@ -6,19 +6,26 @@ can read, and the log keeps the detail.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
-from arena.errors import ProviderError
+from arena.errors import ProviderError, ProviderTimeout
 from arena.types import Answer, Question
 
 from .citations import resolve_citations
 from .compose import NOT_FOUND, compose
 from .roster import Contestant
 
-__all__ = ["answer_question", "cost_usd"]
+__all__ = ["answer_question", "cost_usd", "deadline"]
 
 log = logging.getLogger(__name__)
+
+
+def deadline(contestant: Contestant) -> float:
+    """The longest one answer may take: every try's timeout, so a provider that hangs
+    (a stuck connection, a local server that never replies) cannot hold a user forever."""
+    return contestant.spec.timeout * (contestant.spec.max_retries + 1)
 
 
 def cost_usd(contestant: Contestant, input_tokens: int, output_tokens: int) -> float:
@@ -31,13 +38,19 @@ async def answer_question(contestant: Contestant, question: Question) -> Answer:
     prompt = compose(question)
     shown = [hit.passage for hit in prompt.passages]
     started = time.perf_counter()
+    limit = deadline(contestant)
     try:
-        completion = await contestant.provider.complete(prompt)
-    except ProviderError as exc:
-        log.warning("model %s failed: %s", contestant.name, exc)
+        completion = await asyncio.wait_for(contestant.provider.complete(prompt), timeout=limit)
+    except (ProviderError, TimeoutError) as exc:  # TimeoutError: it hung past every try
+        failure = (
+            exc
+            if isinstance(exc, ProviderError)
+            else ProviderTimeout(contestant.name, f"no answer within {limit:.0f} s")
+        )
+        log.warning("model %s failed: %s", contestant.name, failure)
         return Answer(
             model=contestant.name,
-            error=exc.user_message,
+            error=failure.user_message,
             latency_ms=(time.perf_counter() - started) * 1000,
             shown=shown,
         )

@@ -2,15 +2,18 @@
 
 Each line: ``model_a``, ``model_b`` (A was shown on the left), ``winner`` (``model_a``,
 ``model_b``, ``tie`` or ``tie (bothbad)``), ``tstamp`` (unix seconds of the vote),
-``judge`` (the voter, FastChat's name for it), ``question_id`` and ``channel``. Import
+``judge`` (the voter, FastChat's name for it), ``question_id`` and ``channel``, and
+for a battle left out of the ratings (``arena.hygiene``) ``excluded`` with why. Import
 reads the same fields and ignores the rest (so public arena files load); a missing
 ``channel`` or ``judge`` becomes ``"import"``, a missing ``tstamp`` 0.
 
-Import keys every battle by a hash of model_a, model_b, winner, tstamp, judge and
-question_id, stored with the battle, so importing a file (or a file that overlaps one
-already imported) twice counts nothing twice. Live battles carry no key: importing an
-instance's export back into the same instance would count its votes again. Malformed
-lines are reported by number and skipped; the rest still load.
+Every exported line also carries ``battle_key``, a stable id of that vote: an imported
+battle keeps the key it came with; a vote cast here is keyed by this database's id, the
+battle and the voter. Import keys each battle by its ``battle_key`` or, for files from
+elsewhere, by a hash of model_a, model_b, winner, tstamp, judge and question_id, so
+importing a file twice, a file that overlaps one already imported, or an instance's own
+export back into it counts nothing twice. Malformed lines are reported by number and
+skipped; the rest still load.
 """
 
 from __future__ import annotations
@@ -57,7 +60,10 @@ async def export_battles(store: Store, out: IO[str]) -> int:
             "judge": record.user,
             "question_id": record.question_id,
             "channel": record.channel,
+            "battle_key": record.source_key,
         }
+        if record.excluded:
+            line["excluded"] = record.excluded
         out.write(json.dumps(line, ensure_ascii=False) + "\n")
         count += 1
     return count
@@ -103,8 +109,14 @@ def parse_battle(line: str) -> BattleRecord:
         tstamp=tstamp,
         channel=str(data.get("channel") or "import"),
         user=str(data.get("judge") or "import"),
-        source_key=hashlib.sha1(json.dumps(identity).encode()).hexdigest(),
+        excluded=str(data["excluded"]) if data.get("excluded") else None,
+        source_key=_key(data.get("battle_key"))
+        or hashlib.sha1(json.dumps(identity).encode()).hexdigest(),
     )
+
+
+def _key(value: object) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
 
 
 async def import_battles(store: Store, lines: IO[str]) -> ImportReport:

@@ -137,6 +137,8 @@ async def _m004_passage_texts(db: aiosqlite.Connection) -> None:
     Passage ids hash the text at index time, so after a re-index an id alone no longer
     says what an old answer saw; the judge audits need exactly that. Texts are stored
     once, under a hash of their content and provenance, however often they are retrieved.
+    Also: a reason with each thumb, and an id for this database, so its exported battles
+    carry keys that an import into it recognises.
     """
     await run_statements(
         db,
@@ -163,7 +165,37 @@ async def _m004_passage_texts(db: aiosqlite.Connection) -> None:
             PRIMARY KEY (answer_id, rank)
         );
         ALTER TABLE thumbs ADD COLUMN reason TEXT;
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        INSERT INTO meta (key, value) VALUES ('instance', lower(hex(randomblob(8))))
         """,
+    )
+
+
+async def _m005_style_and_hygiene(db: aiosqlite.Connection) -> None:
+    """Style features per answer (for style control), a reason on battles left out of
+    the ratings (battle hygiene), and a cache of the online Elo so a board does not
+    replay every vote. Answers stored before this step get their features now."""
+    from arena.style import style_features  # the tokenizer loads only when this runs
+
+    await run_statements(
+        db,
+        """
+        ALTER TABLE answers ADD COLUMN style_tokens INTEGER;
+        ALTER TABLE answers ADD COLUMN style_headers INTEGER;
+        ALTER TABLE answers ADD COLUMN style_lists INTEGER;
+        ALTER TABLE answers ADD COLUMN style_bold INTEGER;
+        ALTER TABLE battles ADD COLUMN excluded TEXT;
+        CREATE INDEX battles_excluded ON battles(excluded) WHERE excluded IS NOT NULL;
+        CREATE INDEX answers_styled ON answers(id) WHERE style_tokens IS NOT NULL;
+        CREATE TABLE elo_cache (scope TEXT PRIMARY KEY, state TEXT NOT NULL);
+        """,
+    )
+    async with db.execute("SELECT id, text FROM answers WHERE text != ''") as cursor:
+        rows = [(answer_id, text) async for answer_id, text in cursor]
+    await db.executemany(
+        "UPDATE answers SET style_tokens = ?, style_headers = ?, style_lists = ?,"
+        " style_bold = ? WHERE id = ?",
+        [(*style_features(text).as_tuple(), answer_id) for answer_id, text in rows],
     )
 
 
@@ -172,6 +204,7 @@ MIGRATIONS: list[tuple[str, Step]] = [
     ("002_pair_counts", _m002_pair_counts),
     ("003_question_indexes", _m003_question_indexes),
     ("004_passage_texts", _m004_passage_texts),
+    ("005_style_and_hygiene", _m005_style_and_hygiene),
 ]
 
 

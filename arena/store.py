@@ -28,8 +28,10 @@ from typing import TypeVar
 import aiosqlite
 
 from arena.errors import StoreError, VoteRefused
-from arena.migrations import migrate
+from arena.migrations import MIGRATIONS, migrate
 from arena.passage_records import AnswerRecord, read_answer, save_answer_passages, save_hits
+from arena.ratings import online_elo
+from arena.style import StyleRow, style_features
 from arena.types import CHOICES, Answer, Choice, Turn
 from arena.votes import OUTCOME_COLUMNS, VoteBatcher, VoteResult, outcome_column
 from knowledge.types import Hit
@@ -37,6 +39,25 @@ from knowledge.types import Hit
 __all__ = ["AnswerRecord", "BattleRecord", "PairCount", "Store", "VoteResult"]
 
 T = TypeVar("T")
+
+# a battle's votes with both answers' models (after ``FROM battles b``)
+_VOTES_AND_MODELS = (
+    "JOIN votes v ON v.battle_id = b.id JOIN answers qa ON qa.id = b.answer_a"
+    " JOIN answers qb ON qb.id = b.answer_b"
+)
+# each counted vote's place among its user's votes that UTC day, by when it was first cast
+_DAILY_RANK = (
+    "SELECT v.id, v.battle_id, ROW_NUMBER() OVER (PARTITION BY v.user,"
+    " CAST(v.created_at / 86400 AS INTEGER) ORDER BY v.created_at, v.id) AS n"
+    " FROM votes v JOIN battles b ON b.id = v.battle_id WHERE b.excluded IS NULL"
+)
+# votes up to an id that sit on excluded battles (CROSS JOIN: from the few excluded
+# battles to their votes); it grows when a battle is excluded after its votes were
+# replayed into the cached Elo
+_EXCLUDED_UP_TO = (
+    "SELECT COUNT(*) FROM battles b CROSS JOIN votes v ON v.battle_id = b.id"
+    " WHERE b.excluded IS NOT NULL AND v.id <= ?"
+)
 
 
 @dataclass(frozen=True)
@@ -67,35 +88,69 @@ class BattleRecord:
     user: str = "import"
     question_id: int | None = None
     source_key: str | None = None
+    excluded: str | None = None  # why the battle is left out of the ratings, if it is
+
+
+def _read_only_uri(path: Path | str) -> str:
+    return f"{Path(path).absolute().as_uri()}?mode=ro"
+
+
+async def _check_current(db: aiosqlite.Connection, path: Path | str) -> None:
+    """A read-only open cannot migrate: an older schema is named, not half-read."""
+    async with db.execute("SELECT name FROM _parley_migrations") as cursor:
+        done = {row[0] async for row in cursor}
+    if any(name not in done for name, _ in MIGRATIONS):
+        raise StoreError(
+            f"the arena database at {path} was made by an older Parley; run a command that"
+            " writes (parley chat, parley index) once to upgrade it"
+        )
 
 
 class Store:
     """Async access to the arena database. Open with ``await Store.open(path)``."""
 
-    def __init__(self, db: aiosqlite.Connection, path: str = ":memory:") -> None:
+    def __init__(
+        self, db: aiosqlite.Connection, path: str = ":memory:", instance: str = ""
+    ) -> None:
         self._db = db
         self._path = path
+        self._instance = instance
+        self._read_only = False
         self._lock = asyncio.Lock()
         self._votes = VoteBatcher(self._transaction)
 
     @classmethod
-    async def open(cls, path: Path | str) -> Store:
+    async def open(cls, path: Path | str, *, read_only: bool = False) -> Store:
+        """Open (creating and migrating) the database; ``read_only`` never writes a byte,
+        so reports work on a read-only mount, and fails on a missing file."""
         if str(path) != ":memory:" and not Path(path).parent.is_dir():
             raise StoreError(f"cannot open the arena database at {path}: no such folder")
+        if read_only and not Path(path).is_file():
+            raise StoreError(f"there is no arena database at {path}")
+        target = _read_only_uri(path) if read_only else str(path)
         try:
-            db = await aiosqlite.connect(str(path), isolation_level=None)
+            db = await aiosqlite.connect(target, isolation_level=None, uri=read_only)
         except aiosqlite.Error as exc:
             raise StoreError(f"cannot open the arena database at {path}: {exc}") from exc
         try:
-            await db.execute("PRAGMA journal_mode=WAL")
             await db.execute("PRAGMA foreign_keys=ON")
             await db.execute("PRAGMA busy_timeout=5000")
-            await db.execute("PRAGMA synchronous=NORMAL")
-            await migrate(db)
-        except aiosqlite.Error as exc:
+            if read_only:
+                await _check_current(db, path)
+            else:
+                await db.execute("PRAGMA journal_mode=WAL")
+                await db.execute("PRAGMA synchronous=NORMAL")
+                await migrate(db)
+            async with db.execute("SELECT value FROM meta WHERE key = 'instance'") as cursor:
+                (instance,) = await cursor.fetchone()
+        except (aiosqlite.Error, StoreError) as exc:
             await db.close()
+            if isinstance(exc, StoreError):
+                raise
             raise StoreError(f"cannot open the arena database at {path}: {exc}") from exc
-        return cls(db, str(path))
+        store = cls(db, str(path), instance)
+        store._read_only = read_only
+        return store
 
     async def close(self) -> None:
         await self._votes.drain()
@@ -136,7 +191,10 @@ class Store:
         if self._path == ":memory:":
             yield self._db
             return
-        db = await aiosqlite.connect(self._path)
+        if self._read_only:
+            db = await aiosqlite.connect(_read_only_uri(self._path), uri=True)
+        else:
+            db = await aiosqlite.connect(self._path)
         try:
             await db.execute("BEGIN")
             yield db
@@ -180,11 +238,14 @@ class Store:
             ]
         )
 
+        style = style_features(answer.text).as_tuple()  # once, for style control
+
         async def insert(db: aiosqlite.Connection) -> int:
             cursor = await db.execute(
                 "INSERT INTO answers (question_id, model, text, citations, input_tokens,"
-                " output_tokens, latency_ms, cost_usd, error, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " output_tokens, latency_ms, cost_usd, error, created_at, style_tokens,"
+                " style_headers, style_lists, style_bold)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     question_id,
                     answer.model,
@@ -196,6 +257,7 @@ class Store:
                     answer.cost_usd,
                     answer.error,
                     time.time(),
+                    *style,
                 ),
             )
             answer_id = int(cursor.lastrowid)
@@ -205,9 +267,19 @@ class Store:
         return await self._write(insert)
 
     async def record_battle(
-        self, question_id: int, left_answer_id: int, right_answer_id: int
+        self,
+        question_id: int,
+        left_answer_id: int,
+        right_answer_id: int,
+        *,
+        excluded: str | None = None,
     ) -> int:
-        """A battle between two stored answers; the left one is shown as "Model A"."""
+        """A battle between two stored answers; the left one is shown as "Model A".
+
+        ``excluded`` says why the battle must not count (e.g. an answer names its own
+        model, see ``arena.hygiene``): it is stored and can be voted on, but its votes
+        stay out of the pair counts read for ratings and matchmaking.
+        """
 
         async def insert(db: aiosqlite.Connection) -> int:
             async with db.execute(
@@ -221,9 +293,9 @@ class Store:
                     f" models; got answers {left_answer_id} and {right_answer_id}"
                 )
             cursor = await db.execute(
-                "INSERT INTO battles (question_id, answer_a, answer_b, channel, created_at)"
-                " SELECT ?, ?, ?, channel, ? FROM questions WHERE id = ?",
-                (question_id, left_answer_id, right_answer_id, time.time(), question_id),
+                "INSERT INTO battles (question_id, answer_a, answer_b, channel, created_at,"
+                " excluded) SELECT ?, ?, ?, channel, ?, ? FROM questions WHERE id = ?",
+                (question_id, left_answer_id, right_answer_id, time.time(), excluded, question_id),
             )
             return int(cursor.lastrowid)
 
@@ -280,15 +352,177 @@ class Store:
         )
         return [(user, int(value), reason) for user, value, reason in rows]
 
-    async def pair_counts(self, channel: str | None = None) -> list[PairCount]:
-        """Outcome counts per model pair, for one channel or summed over all."""
+    async def pair_counts(
+        self, channel: str | None = None, *, daily_cap: int | None = None
+    ) -> list[PairCount]:
+        """Outcome counts per model pair that count for ratings, for one channel or all.
+
+        The running counts less the votes left out (``left_out_counts``): votes on
+        battles marked excluded, and with ``daily_cap`` each user's votes past that many
+        in a UTC day (by when each vote was first cast; across channels, so a vote
+        counts on every board or on none).
+        """
         where, params = ("WHERE channel = ?", (channel,)) if channel is not None else ("", ())
         rows = await self._rows(
             "SELECT model_a, model_b, SUM(a_wins), SUM(b_wins), SUM(ties), SUM(both_bad)"
             f" FROM pair_counts {where} GROUP BY model_a, model_b ORDER BY model_a, model_b",
             params,
         )
-        return [PairCount(*row) for row in rows if sum(row[2:])]
+        cells = {(a, b): list(rest) for a, b, *rest in rows}
+        for _, left in await self.left_out_counts(channel, daily_cap=daily_cap):
+            cell = cells[left.model_a, left.model_b]
+            for n, value in enumerate((left.a_wins, left.b_wins, left.ties, left.both_bad)):
+                cell[n] -= value
+        return [PairCount(a, b, *cell) for (a, b), cell in cells.items() if sum(cell)]
+
+    async def left_out_counts(
+        self, channel: str | None = None, *, daily_cap: int | None = None
+    ) -> list[tuple[str, PairCount]]:
+        """Votes kept but left out of the ratings, as (reason, pair counts): a battle's
+        ``excluded`` reason, or ``"daily_cap"`` for votes past the cap."""
+        if daily_cap is not None and daily_cap < 0:
+            raise StoreError(f"the daily vote cap must be 0 or more, not {daily_cap}")
+        where, params = ("AND b.channel = ?", [channel]) if channel is not None else ("", [])
+        parts = [
+            "SELECT b.excluded AS reason, v.choice, qa.model AS ma, qb.model AS mb"
+            f" FROM battles b {_VOTES_AND_MODELS} WHERE b.excluded IS NOT NULL {where}"
+        ]
+        if daily_cap is not None:
+            parts.append(
+                f"SELECT 'daily_cap', v.choice, qa.model, qb.model FROM ({_DAILY_RANK}) r"
+                f" JOIN battles b ON b.id = r.battle_id {_VOTES_AND_MODELS}"
+                f" WHERE v.id = r.id AND r.n > ? {where}"
+            )
+            params = [*params, daily_cap, *params]
+        rows = await self._rows(
+            "SELECT reason, MIN(ma, mb), MAX(ma, mb),"
+            " SUM(choice IN ('a', 'b') AND (choice = 'a') = (ma < mb)),"
+            " SUM(choice IN ('a', 'b') AND (choice = 'b') = (ma < mb)),"
+            " SUM(choice = 'tie'), SUM(choice = 'both_bad')"
+            f" FROM ({' UNION ALL '.join(parts)})"
+            " GROUP BY reason, MIN(ma, mb), MAX(ma, mb) ORDER BY 1, 2, 3",
+            params,
+        )
+        return [(reason, PairCount(*rest)) for reason, *rest in rows]
+
+    async def style_rows(
+        self, channel: str | None = None, *, daily_cap: int | None = None
+    ) -> list[StyleRow]:
+        """The votes that count (the same as ``pair_counts``), for style control: those
+        whose answers both have style features grouped by models, outcome and features,
+        and the rest (imports have no text) as featureless rows taken from the pair
+        counts, so a million imported battles cost what their pair counts do."""
+        capped, params = self._counted_votes(channel, daily_cap)
+        rows = await self._rows(
+            "SELECT qa.model, qb.model, v.choice, qa.style_tokens, qa.style_headers,"
+            " qa.style_lists, qa.style_bold, qb.style_tokens, qb.style_headers,"
+            " qb.style_lists, qb.style_bold, COUNT(*)"
+            # from the answers with features (a partial index) to their battles and votes
+            " FROM answers qa INDEXED BY answers_styled"
+            " CROSS JOIN battles b ON b.question_id = qa.question_id AND b.answer_a = qa.id"
+            " JOIN answers qb ON qb.id = b.answer_b JOIN votes v ON v.battle_id = b.id"
+            f" WHERE qa.style_tokens IS NOT NULL AND qb.style_tokens IS NOT NULL AND {capped}"
+            " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11",
+            params,
+        )
+        styled = [
+            StyleRow(a, b, choice, tuple(features[:4]), tuple(features[4:8]), features[8])
+            for a, b, choice, *features in rows
+        ]
+        rest = {
+            (c.model_a, c.model_b): [c.a_wins, c.b_wins, c.ties, c.both_bad]
+            for c in await self.pair_counts(channel, daily_cap=daily_cap)
+        }
+        for row in styled:
+            first, second, column = outcome_column(row.model_a, row.model_b, row.choice)
+            rest[first, second][OUTCOME_COLUMNS.index(column)] -= row.count
+        featureless = [
+            StyleRow(first, second, choice, None, None, count)
+            for (first, second), cells in rest.items()
+            for choice, count in zip(CHOICES, cells, strict=True)
+            if count
+        ]
+        return styled + featureless
+
+    def _counted_votes(self, channel: str | None, daily_cap: int | None) -> tuple[str, list]:
+        """A WHERE clause (over battles b and votes v) for the votes that count."""
+        clause, params = "b.excluded IS NULL", []
+        if channel is not None:
+            clause, params = clause + " AND b.channel = ?", [channel]
+        if daily_cap is not None:
+            clause += f" AND v.id NOT IN (SELECT id FROM ({_DAILY_RANK}) WHERE n > ?)"
+            params.append(daily_cap)
+        return clause, params
+
+    async def elo_ratings(
+        self, channel: str | None = None, *, daily_cap: int | None = None
+    ) -> dict[str, float]:
+        """Online Elo over the votes that count, in the order they were last cast.
+
+        The result is cached in the database with how far it got; a later call replays
+        only votes added since, unless something earlier changed (a changed vote, a
+        vote imported with an older time, a battle excluded after its votes were
+        counted, a daily cap), when it replays them all.
+        """
+        scope = json.dumps([channel, daily_cap])
+        cached = await self._rows("SELECT state FROM elo_cache WHERE scope = ?", (scope,))
+        state = json.loads(cached[0][0]) if cached else None
+        (last_id, last_time) = (
+            await self._rows(
+                "SELECT COALESCE((SELECT MAX(id) FROM votes), 0),"
+                " COALESCE((SELECT MAX(updated_at) FROM votes), 0)"
+            )
+        )[0]
+        clause, params = self._counted_votes(channel, daily_cap)
+        since_id = 0
+        ratings: dict[str, float] = {}
+        if state and daily_cap is None:
+            (changed, older, excluded) = (
+                await self._rows(
+                    "SELECT (SELECT COUNT(*) FROM votes WHERE updated_at > ? AND +id <= ?),"
+                    " (SELECT COUNT(*) FROM votes WHERE id > ? AND +updated_at < ?),"
+                    f" ({_EXCLUDED_UP_TO})",
+                    (state["time"], state["id"], state["id"], state["time"], state["id"]),
+                )
+            )[0]
+            if not changed and not older and excluded == state["excluded"]:
+                since_id, ratings = state["id"], state["ratings"]
+        if since_id < last_id:
+            ratings = online_elo(
+                await self._elo_battles(clause, params, since_id, last_id), start=ratings
+            )
+        (excluded,) = (await self._rows(_EXCLUDED_UP_TO, (last_id,)))[0]
+        state = {"excluded": excluded, "id": last_id, "time": last_time, "ratings": ratings}
+        if self._read_only:  # a report on a read-only mount replays, it cannot cache
+            return ratings
+        await self._write(
+            lambda db: db.execute(
+                "INSERT OR REPLACE INTO elo_cache (scope, state) VALUES (?, ?)",
+                (scope, json.dumps(state)),
+            )
+        )
+        return ratings
+
+    async def _elo_battles(
+        self, clause: str, params: list, after_id: int, up_to_id: int
+    ) -> list[tuple[str, str, str]]:
+        """(model A, model B, choice) of counted votes with ids in (after, up to], in
+        the order they were last cast, read in large chunks."""
+        try:
+            async with self._lock:
+                cursor = await self._db.execute(
+                    f"SELECT qa.model, qb.model, v.choice FROM battles b {_VOTES_AND_MODELS}"
+                    f" WHERE {clause} AND v.id > ? AND v.id <= ? ORDER BY v.updated_at, v.id",
+                    (*params, after_id, up_to_id),
+                )
+                cursor.arraysize = 50_000
+                battles = []
+                while chunk := await cursor.fetchmany():
+                    battles += chunk
+                await cursor.close()
+                return battles
+        except aiosqlite.Error as exc:
+            raise StoreError(f"arena database read failed: {exc}") from exc
 
     async def thumb_counts(self, channel: str | None = None) -> dict[str, tuple[int, int]]:
         """Per model: (thumbs up, thumbs down)."""
@@ -332,8 +566,13 @@ class Store:
                 turns.append(Turn("assistant", answer))
         return turns
 
+    def _live_key(self, battle_id: int, user: str) -> str:
+        """The stable key of one user's vote on a battle voted here, as exports carry it."""
+        return f"parley:{self._instance}:{battle_id}:{user}"
+
     async def iter_battles(self) -> AsyncIterator[BattleRecord]:
-        """Every live vote as a battle record, in the order the votes were last cast.
+        """Every live vote as a battle record, in the order the votes were last cast; each
+        carries its key (an imported battle's own, or this database's id, battle and user).
 
         Read from a snapshot, so votes cast during a long export neither block on it nor
         appear in it twice.
@@ -343,14 +582,19 @@ class Store:
                 self._snapshot() as db,
                 db.execute(
                     "SELECT qa.model, qb.model, v.choice, v.updated_at, b.channel, v.user,"
-                    " b.question_id, b.source_key FROM votes v"
+                    " b.question_id, b.source_key, b.excluded, b.id FROM votes v"
                     " JOIN battles b ON b.id = v.battle_id"
                     " JOIN answers qa ON qa.id = b.answer_a JOIN answers qb ON qb.id = b.answer_b"
                     " ORDER BY v.updated_at, v.id"
                 ) as cursor,
             ):
-                async for row in cursor:
-                    yield BattleRecord(*row)
+                async for *fields, key, excluded, battle_id in cursor:
+                    user = fields[5]
+                    yield BattleRecord(
+                        *fields,
+                        source_key=key or self._live_key(battle_id, user),
+                        excluded=excluded,
+                    )
         except aiosqlite.Error as exc:
             raise StoreError(f"arena database read failed: {exc}") from exc
 
@@ -381,6 +625,24 @@ class Store:
             stored += await self._write(lambda db: self._bulk(db, chunk))
         return stored
 
+    async def _own_live_keys(self, db: aiosqlite.Connection, keys: list[str]) -> set[str]:
+        """The keys among ``keys`` that name a vote cast in this very database, so an
+        instance's export imported back into it counts nothing twice."""
+        prefix = f"parley:{self._instance}:"
+        own = set()
+        for key in keys:
+            if not key.startswith(prefix):
+                continue
+            battle, _, user = key[len(prefix) :].partition(":")
+            if not battle.isdigit():
+                continue
+            async with db.execute(
+                "SELECT 1 FROM votes WHERE battle_id = ? AND user = ?", (int(battle), user)
+            ) as cursor:
+                if await cursor.fetchone():
+                    own.add(key)
+        return own
+
     async def _bulk(self, db: aiosqlite.Connection, records: list[BattleRecord]) -> int:
         keys = [r.source_key for r in records if r.source_key]
         known: set[str] = set()
@@ -391,6 +653,7 @@ class Store:
                 f"SELECT source_key FROM battles WHERE source_key IN ({marks})", part
             ) as cursor:
                 known |= {row[0] async for row in cursor}
+        known |= await self._own_live_keys(db, keys)
         fresh = [r for r in records if not r.source_key or r.source_key not in known]
         fresh = list({r.source_key or id(r): r for r in fresh}.values())
         if not fresh:
@@ -412,7 +675,9 @@ class Store:
                 (a_id, q_id, r.model_a, "", r.tstamp),
                 (a_id + 1, q_id, r.model_b, "", r.tstamp),
             ]
-            battles.append((b_id, q_id, a_id, a_id + 1, r.channel, r.tstamp, r.source_key))
+            battles.append(
+                (b_id, q_id, a_id, a_id + 1, r.channel, r.tstamp, r.source_key, r.excluded)
+            )
             votes.append((b_id, r.user, r.choice, r.tstamp, r.tstamp))
             first, second, column = outcome_column(r.model_a, r.model_b, r.choice)
             cell = counts.setdefault((r.channel, first, second), [0, 0, 0, 0])
@@ -428,7 +693,7 @@ class Store:
         )
         await db.executemany(
             "INSERT INTO battles (id, question_id, answer_a, answer_b, channel, created_at,"
-            " source_key) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " source_key, excluded) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             battles,
         )
         await db.executemany(

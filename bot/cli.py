@@ -11,13 +11,14 @@ from __future__ import annotations
 import asyncio
 import getpass
 import json
+import logging
 import sys
 from collections.abc import Coroutine
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
@@ -27,15 +28,17 @@ from knowledge.indexer import IndexReport
 
 from . import messages
 from .access import Requester
-from .config import Settings
+from .config import Settings, load_settings
 from .errors import BotError
 from .reindex import ReindexStatus
 from .service import Board, ModelCheck, ModelStatus
 
 __all__ = [
+    "JSON_ERRORS",
     "ParleyGroup",
     "answer_json",
     "channel_option",
+    "configure_logging",
     "hit_json",
     "json_option",
     "local_operator",
@@ -51,16 +54,27 @@ T = TypeVar("T")
 console = Console()
 
 
+JSON_ERRORS = "parley.json_errors"  # set in Context.meta (shared by the chain) by --json
+
+
 class ParleyGroup(click.Group):
-    """Turns Parley's errors into clean one-line messages instead of tracebacks."""
+    """Turns Parley's errors into clean one-line messages instead of tracebacks; a command
+    run with --json gets its error as JSON on stdout too, and exit code 1 either way."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except (KnowledgeError, ArenaError, BotError) as exc:
-            raise click.ClickException(str(exc)) from exc
-        except ValidationError as exc:
-            raise click.ClickException(f"invalid configuration: {exc}") from exc
+            error = click.ClickException(str(exc))
+            error.__cause__ = exc
+        except click.UsageError:
+            raise
+        except click.ClickException as exc:
+            error = exc
+        if ctx.meta.get(JSON_ERRORS):
+            click.echo(json.dumps({"error": error.format_message()}, ensure_ascii=False))
+            sys.exit(error.exit_code)
+        raise error
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
@@ -72,15 +86,22 @@ def settings_of(ctx: click.Context) -> Settings:
     root = ctx.find_root()
     if "settings" not in root.meta:
         overrides = {"data_dir": root.params["data_dir"]} if root.params.get("data_dir") else {}
-        try:
-            root.meta["settings"] = Settings(**overrides)
-        except ValidationError as exc:
-            raise click.ClickException(f"invalid configuration: {exc}") from exc
+        settings, warnings = load_settings(**overrides)
+        for warning in warnings:
+            click.echo(f"Warning: {warning}", err=True)
+        root.meta["settings"] = settings
+        root.meta["settings_warnings"] = warnings
     return root.meta["settings"]
 
 
 def json_option(fn):
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")(fn)
+    def remember(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+        ctx.meta[JSON_ERRORS] = value
+        return value
+
+    return click.option(
+        "--json", "as_json", is_flag=True, callback=remember, help="Print JSON instead of text."
+    )(fn)
 
 
 def channel_option(fn):
@@ -93,9 +114,21 @@ def channel_option(fn):
     type=click.Path(file_okay=False, path_type=Path),
     help="Where Parley keeps its index and database (default .parley, or PARLEY_DATA_DIR).",
 )
+@click.option("-v", "--verbose", is_flag=True, help="Log what happens (and libraries' warnings).")
 @click.version_option(package_name="parley")
-def cli(data_dir: Path | None) -> None:
+def cli(data_dir: Path | None, verbose: bool) -> None:
     """Parley answers your team's questions from its knowledge base, with cited sources."""
+    configure_logging(verbose)
+
+
+def configure_logging(verbose: bool) -> None:
+    """Errors only by default: a file a library warns about (pypdf's "EOF marker not
+    found") is already reported once, plainly, by Parley itself; -v shows everything."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.ERROR,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        force=True,
+    )
 
 
 def local_operator() -> Requester:
@@ -121,8 +154,11 @@ def index(ctx: click.Context, paths: tuple[Path, ...]) -> None:
         TextColumn("{task.description}"),
         console=console,
         transient=True,
+        disable=not console.is_terminal,  # piped output gets the summary alone
     ) as bar:
         task = bar.add_task("", total=None)
+        # a second bar for the passages of a file too long for one embedding batch
+        within = bar.add_task("", total=None, visible=False)
 
         async def progress(status: ReindexStatus) -> None:
             bar.update(
@@ -131,6 +167,15 @@ def index(ctx: click.Context, paths: tuple[Path, ...]) -> None:
                 total=status.total or None,
                 description=Path(status.current).name,
             )
+
+            if status.passages_total:  # a file too long for one embedding batch
+                bar.update(
+                    within,
+                    completed=status.passages_done,
+                    total=status.passages_total,
+                    description=f"{Path(status.current).name}: passages embedded",
+                    visible=status.passages_done < status.passages_total,
+                )
 
         async def go() -> IndexReport:
             async with open_service(settings) as service:
@@ -158,6 +203,8 @@ def search(ctx: click.Context, query: str, k: int | None, mode: str, as_json: bo
     """Show the passages that best match QUERY, with source, location and score."""
     from .runtime import open_knowledge
 
+    if not query.strip():
+        raise click.UsageError(messages.empty_search())
     settings = settings_of(ctx)
     kb = open_knowledge(settings)
     try:
@@ -298,12 +345,26 @@ def status_text(row: dict[str, Any]) -> str:
 @json_option
 @click.option("--png", type=click.Path(dir_okay=False, path_type=Path), help="Also draw a chart.")
 @click.option("--rounds", type=click.IntRange(min=1), help="Bootstrap rounds (default 100).")
+@click.option(
+    "--intervals",
+    type=click.Choice(["bootstrap", "sandwich"]),
+    default="bootstrap",
+    show_default=True,
+    help="Bootstrap percentiles, or the sandwich (robust) normal intervals.",
+)
+@click.option("--style", is_flag=True, help="Add style-controlled scores (length and markdown).")
 @click.pass_context
 def leaderboard(
-    ctx: click.Context, channel: str | None, as_json: bool, png: Path | None, rounds: int | None
+    ctx: click.Context,
+    channel: str | None,
+    as_json: bool,
+    png: Path | None,
+    rounds: int | None,
+    intervals: str,
+    style: bool,
 ) -> None:
-    """Rank the models from the votes: score, 95% interval, votes, win and thumbs rates."""
-    from arena.leaderboard import render_table
+    """Rank the models from the votes: score, 95% interval, Elo, votes, win and thumbs rates."""
+    from arena.leaderboard import render_board
 
     from .runtime import open_service
 
@@ -312,8 +373,10 @@ def leaderboard(
         settings = settings.model_copy(update={"bootstrap_rounds": rounds})
 
     async def go() -> Board:
-        async with open_service(settings) as service:
-            return await service.leaderboard(channel, chart=png is not None)
+        async with open_service(settings, read_only=True) as service:
+            return await service.leaderboard(
+                channel, chart=png is not None, intervals=intervals, style=style
+            )
 
     board = run(go())
     if png and board.chart_png:
@@ -324,7 +387,7 @@ def leaderboard(
     if not board.rows:
         console.print(messages.no_votes_yet())
         return
-    console.print(render_table(board.rows))
+    console.print(render_board(board.leaderboard, style=style))
     if png:
         console.print(f"Chart written to {png}")
 
@@ -336,7 +399,11 @@ def export_group() -> None:
 
 @export_group.command("battles")
 @click.option(
-    "-o", "--output", type=click.File("w"), default="-", help="Write here (default stdout)."
+    "-o",
+    "--output",
+    type=click.File("w", lazy=False),  # created even when there is nothing to export
+    default="-",
+    help="Write here (default stdout).",
 )
 @click.pass_context
 def export_battles(ctx: click.Context, output) -> None:
@@ -346,7 +413,7 @@ def export_battles(ctx: click.Context, output) -> None:
     from .runtime import open_store
 
     async def go() -> int:
-        async with open_store(settings_of(ctx)) as store:
+        async with open_store(settings_of(ctx), read_only=True) as store:
             return await export(store, output)
 
     count = run(go())
@@ -376,6 +443,53 @@ def import_battles(ctx: click.Context, file) -> None:
     for line_number, reason in report.errors:
         click.echo(f"line {line_number}: {reason}", err=True)
     click.echo(messages.import_summary(report.imported, report.duplicates, len(report.errors)))
+
+
+@cli.command()
+@click.option("--no-models", is_flag=True, help="Skip sending each model a tiny request.")
+@json_option
+@click.pass_context
+def doctor(ctx: click.Context, no_models: bool, as_json: bool) -> None:
+    """Check the configuration, data directory, index, database and models; say what to fix."""
+    from .doctor import diagnose
+
+    settings = settings_of(ctx)
+    warnings = ctx.find_root().meta["settings_warnings"]
+    findings = run(diagnose(settings, warnings, check_models=not no_models))
+    if as_json:
+        click.echo(json.dumps([asdict(f) for f in findings], indent=2))
+    else:
+        for f in findings:
+            mark = "[green]ok[/]  " if f.ok else "[red]FIX[/] "
+            console.print(f"{mark} {f.check}: {escape(f.detail)}", highlight=False, soft_wrap=True)
+            if f.fix:
+                console.print(f"      → {escape(f.fix)}", highlight=False, soft_wrap=True)
+    if not all(f.ok for f in findings):
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def backup(ctx: click.Context, file: Path) -> None:
+    """Copy the arena database (votes, answers, grades) to FILE, safely while the bot runs."""
+    from arena.backup import backup_database
+
+    votes = run(backup_database(settings_of(ctx).database_path, file))
+    click.echo(messages.backup_done(file, votes))
+
+
+@cli.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace an existing database (stop the bot first).")
+@click.pass_context
+def restore(ctx: click.Context, file: Path, force: bool) -> None:
+    """Restore the arena database from a backup FILE into the data directory."""
+    from arena.backup import restore_database
+
+    settings = settings_of(ctx)
+    votes = run(restore_database(file, settings.database_path, force=force))
+    click.echo(messages.restore_done(file, settings.database_path, votes))
 
 
 @cli.command()

@@ -9,10 +9,11 @@ environment variable that holds its key (``api_key_env``) and the provider reads
 from __future__ import annotations
 
 import os
+import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -20,7 +21,10 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from arena.matchmaking import DEFAULT_EXPLORATION, DEFAULT_MIN_CHANNEL_VOTES
 from arena.types import ModelSpec
+
+from .errors import ConfigFileError
 
 __all__ = [
     "DEFAULT_BATTLE_SHARE",
@@ -32,6 +36,8 @@ __all__ = [
     "ChannelMode",
     "Settings",
     "config_file",
+    "load_settings",
+    "unknown_keys",
 ]
 
 DEFAULT_DATA_DIR = Path(".parley")
@@ -69,6 +75,14 @@ class Settings(BaseSettings):
     admins: list[str] = Field(default_factory=list)
     # what a re-index from chat walks when no paths are named
     sources: list[Path] = Field(default_factory=list)
+    # battle hygiene: words by which an answer names its own model (merged over each
+    # model's name, model id and vendor), and how many of one user's votes a day count
+    identity_words: dict[str, list[str]] = Field(default_factory=dict)
+    max_votes_per_user_per_day: int | None = Field(default=None, ge=1)
+    # steering: the share of single answers from a model other than the best-rated one,
+    # and the votes a channel needs before its own board steers it
+    exploration_share: float = Field(default=DEFAULT_EXPLORATION, ge=0, le=1)
+    steer_min_channel_votes: int = Field(default=DEFAULT_MIN_CHANNEL_VOTES, ge=0)
     # Slack: tokens from the environment (SLACK_BOT_TOKEN, SLACK_APP_TOKEN,
     # SLACK_SIGNING_SECRET), never logged; the Web API base URL for proxies and tests
     slack_bot_token: SecretStr | None = Field(
@@ -104,3 +118,35 @@ class Settings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+
+def load_settings(**overrides: Any) -> tuple[Settings, list[str]]:
+    """Settings, and warnings about keys in the TOML file that Parley does not know.
+
+    Every problem becomes one ConfigFileError line naming the file, the place and what is
+    wrong, instead of a traceback (an invalid file is read on every command).
+    """
+    path = config_file()
+    try:
+        settings = Settings(**overrides)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigFileError(f"{path}: not valid TOML: {exc}") from exc
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in error['loc']) or 'value'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        where = f"{path} or PARLEY_* variables"
+        raise ConfigFileError(f"invalid configuration ({where}): {problems}") from exc
+    data = tomllib.loads(path.read_text()) if path.is_file() else {}
+    warnings = [f"{path}: unknown setting {key!r} is ignored" for key in unknown_keys(data)]
+    return settings, warnings
+
+
+def unknown_keys(data: dict[str, Any]) -> list[str]:
+    """Top-level and per-model keys that no setting reads (a typo should not pass unnoticed)."""
+    unknown = [key for key in data if key not in Settings.model_fields]
+    for n, model in enumerate(data.get("models") or [], 1):
+        if isinstance(model, dict):
+            unknown += [f"models[{n}].{k}" for k in model if k not in ModelSpec.model_fields]
+    return unknown

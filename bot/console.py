@@ -1,7 +1,9 @@
 """``parley chat``: the whole product in a terminal, stored exactly as chat platforms store it.
 
 One console session is one thread, so follow-up questions see the earlier turns.
-Single answers take a thumb; battles take one of the four votes and then reveal the names.
+Single answers take a thumb (a thumbs-down may say why); battles take one of the four
+votes and then reveal the names. Anything typed at a feedback prompt that is not a
+feedback key is taken as the next question, so nothing typed is lost.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from .service import Ask, Reply, Service, ShownAnswer
 
 __all__ = [
     "QUIT_WORDS",
+    "REASON_KEYS",
+    "THUMB_KEYS",
     "VOTE_KEYS",
     "answer_panel",
     "collect_feedback",
@@ -29,24 +33,38 @@ __all__ = [
 
 QUIT_WORDS = frozenset({"", "quit", "exit", ":q"})
 VOTE_KEYS = {"a": "a", "b": "b", "t": "tie", "x": "both_bad"}
+THUMB_KEYS = {"+": 1, "-": -1}
+REASON_KEYS = dict(zip("wonu", messages.THUMB_REASONS, strict=True))
+
+WELCOME = (
+    "Ask Parley a question about your knowledge base; answers cite their sources.\n"
+    "Rate an answer with + or -. Sometimes two anonymous answers (A and B) appear side by"
+    " side: vote for the better one and see which models they were. Follow-up questions"
+    " remember this conversation. Leave with an empty line, 'quit' or Ctrl-C."
+)
 
 
 async def run_console(settings: Settings, *, channel: str, console: Console) -> None:
-    """Read questions until the user quits (empty line, quit, exit or Ctrl-D)."""
+    """Read questions until the user quits (empty line, quit, exit, Ctrl-C or Ctrl-D)."""
     thread = uuid.uuid4().hex
     user = getpass.getuser()
-    console.print("Ask a question (empty line or 'quit' to leave).", style="dim")
+    console.print(WELCOME, style="dim", highlight=False)
     async with open_service(settings) as service:
-        while True:
-            try:
-                text = click.prompt("you", default="", show_default=False)
-            except click.Abort:
-                break
-            if text.strip().lower() in QUIT_WORDS:
-                break
+        text = _read("you")
+        while text is not None and text.strip().lower() not in QUIT_WORDS:
             reply = await service.ask(Ask(text, user, channel, thread, "console"))
             show_reply(console, reply)
-            await collect_feedback(console, service, reply, user)
+            text = await collect_feedback(console, service, reply, user)
+            if text is None or text == "":
+                text = _read("you")
+
+
+def _read(label: str) -> str | None:
+    """One line from the user; None when they leave (Ctrl-C or Ctrl-D)."""
+    try:
+        return click.prompt(label, default="", show_default=False)
+    except click.Abort:
+        return None
 
 
 def show_reply(console: Console, reply: Reply) -> None:
@@ -61,33 +79,38 @@ def answer_panel(shown: ShownAnswer) -> Panel:
     return Panel(body, title=shown.label, title_align="left")
 
 
-async def collect_feedback(console: Console, service: Service, reply: Reply, user: str) -> None:
-    """Ask for a vote on a battle or a thumb on a single answer; Enter skips."""
+async def collect_feedback(
+    console: Console, service: Service, reply: Reply, user: str
+) -> str | None:
+    """Ask for a vote on a battle or a thumb on a single answer; Enter skips.
+
+    Returns what the user typed when it was not feedback (their next question), "" when
+    they gave feedback or skipped, and None when they left.
+    """
     if reply.battle_id is not None:
-        key = click.prompt(
-            "vote: [a] A better, [b] B better, [t] tie, [x] both bad, Enter to skip",
-            default="",
-            show_default=False,
-            type=click.Choice(["", *VOTE_KEYS]),
-            show_choices=False,
+        typed = _read("vote: [a] A better, [b] B better, [t] tie, [x] both bad, Enter to skip")
+        if typed is None or typed.strip().lower() not in VOTE_KEYS:
+            return typed
+        choice = VOTE_KEYS[typed.strip().lower()]
+        result = await service.vote(reply.battle_id, user, choice)
+        console.print(
+            messages.vote_recorded(result.model_a, result.model_b, result.choice, result.replaced),
+            highlight=False,
         )
-        if key:
-            result = await service.vote(reply.battle_id, user, VOTE_KEYS[key])
-            console.print(
-                messages.vote_recorded(
-                    result.model_a, result.model_b, result.choice, result.replaced
-                ),
-                highlight=False,
-            )
-    elif reply.answers:
-        key = click.prompt(
-            "feedback: [+] good, [-] bad, Enter to skip",
-            default="",
-            show_default=False,
-            type=click.Choice(["", "+", "-"]),
-            show_choices=False,
-        )
-        if key:
-            shown, value = reply.answers[0], 1 if key == "+" else -1
-            await service.thumb(shown.answer_id, user, value)
-            console.print(messages.thumb_recorded(shown.answer.model, value))
+        return ""
+    if not reply.answers:
+        return ""
+    typed = _read("feedback: [+] good, [-] bad, Enter to skip")
+    if typed is None or typed.strip() not in THUMB_KEYS:
+        return typed
+    shown, value = reply.answers[0], THUMB_KEYS[typed.strip()]
+    reason = None
+    if value < 0:
+        keys = ", ".join(f"[{k}] {messages.THUMB_REASONS[r]}" for k, r in REASON_KEYS.items())
+        said = _read(f"what was wrong? {keys}, or say it; Enter to skip")
+        if said is None:
+            return None
+        reason = REASON_KEYS.get(said.strip().lower(), said.strip()) or None
+    await service.thumb(shown.answer_id, user, value, reason)
+    console.print(messages.thumb_recorded(shown.answer.model, value))
+    return ""

@@ -1,8 +1,9 @@
 """Errors raised by the bot package.
 
     BotError
-    ├── NotAllowed    the user may not run this command (re-index is for admins)
-    └── ReindexBusy   a re-index is already running; the message says whose and how far
+    ├── ConfigFileError  parley.toml or a PARLEY_* variable is invalid (one line: where, what)
+    ├── NotAllowed       the user may not run this command (re-index is for admins)
+    └── ReindexBusy      a re-index is already running; the message says whose and how far
 
 Errors from ``knowledge`` and ``arena`` pass through unchanged; the CLI turns every
 one of them into a one-line ClickException in one place.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 __all__ = [
     "BotError",
+    "ConfigFileError",
     "NotAllowed",
     "ReindexBusy",
 ]
@@ -19,6 +21,10 @@ __all__ = [
 
 class BotError(Exception):
     """Base class for every error the bot package raises."""
+
+
+class ConfigFileError(BotError):
+    """The configuration cannot be read; the message names the file and the problem."""
 
 
 class NotAllowed(BotError):

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from arena.types import Answer, Choice
@@ -13,7 +14,9 @@ __all__ = [
     "CHOICE_LABELS",
     "THUMB_REASONS",
     "all_models_failed",
+    "backup_done",
     "empty_question",
+    "empty_search",
     "import_summary",
     "index_summary",
     "no_sources",
@@ -22,6 +25,8 @@ __all__ = [
     "nothing_found",
     "reindex_busy",
     "reindex_progress",
+    "restore_done",
+    "search_unavailable",
     "sources_lines",
     "thumb_recorded",
     "vote_recorded",
@@ -62,6 +67,17 @@ def empty_question() -> str:
     return "Ask me a question, for example: How do I roll back a deploy?"
 
 
+def search_unavailable() -> str:
+    return (
+        "Search is unavailable right now, so I cannot answer from the documents."
+        " Try again in a minute."
+    )
+
+
+def empty_search() -> str:
+    return "Give some words to search for, for example: parley search \"roll back a deploy\""
+
+
 def all_models_failed(errors: list[str]) -> str:
     return "No model could answer right now. " + " ".join(errors)
 
@@ -90,7 +106,10 @@ def nothing_found() -> str:
 
 
 def no_votes_yet() -> str:
-    return "No votes yet. Battles happen in `parley chat` and in Slack or Discord."
+    return (
+        "No votes yet. Vote on A/B answers in `parley chat`,"
+        " or load votes with `parley import battles`."
+    )
 
 
 def import_summary(imported: int, duplicates: int, errors: int) -> str:
@@ -128,3 +147,11 @@ def reindex_busy(status: ReindexStatus) -> str:
         f" ({running} ago); {reindex_progress(status)[0].lower()}"
         f"{reindex_progress(status)[1:]}. Try again when it has finished."
     )
+
+
+def backup_done(file: Path, votes: int) -> str:
+    return f"Backed up the arena database to {file} ({votes} votes)."
+
+
+def restore_done(file: Path, database: Path, votes: int) -> str:
+    return f"Restored {database} from {file} ({votes} votes)."

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from knowledge.indexer import IndexReport
+from knowledge.indexer import IndexReport, PassageCallback, ProgressCallback
 
 from . import messages
 from .access import Requester
@@ -30,18 +30,21 @@ __all__ = [
 
 DEFAULT_PROGRESS_INTERVAL = 1.0  # seconds between progress reports to the adapter
 
-IndexFn = Callable[[Sequence[Path], Callable[[str, int, int], None]], IndexReport]
+IndexFn = Callable[[Sequence[Path], ProgressCallback, PassageCallback], IndexReport]
 
 
 @dataclass(frozen=True)
 class ReindexStatus:
-    """How a running re-index is doing: who asked, since when, how far along."""
+    """How a running re-index is doing: who asked, since when, how far along (files, and
+    the passages of a file too long for one embedding batch)."""
 
     requested_by: str
     started_at: float
     done: int = 0
     total: int = 0
     current: str = ""
+    passages_done: int = 0
+    passages_total: int = 0
 
 
 ProgressFn = Callable[[ReindexStatus], Awaitable[None]]
@@ -73,18 +76,24 @@ class Reindexer:
         moved = asyncio.Event()
 
         def progress(path: str, done: int, total: int) -> None:  # runs in the worker thread
-            assert self._status is not None
-            self._status = replace(self._status, done=done, total=total, current=path)
-            loop.call_soon_threadsafe(moved.set)
+            self._move(loop, moved, done=done, total=total, current=path, passages_total=0)
+
+        def passages(path: str, embedded: int, total: int) -> None:  # likewise
+            self._move(loop, moved, current=path, passages_done=embedded, passages_total=total)
 
         pump = asyncio.create_task(self._pump(moved, on_progress)) if on_progress else None
         try:
-            return await asyncio.to_thread(self._index, list(paths), progress)
+            return await asyncio.to_thread(self._index, list(paths), progress, passages)
         finally:
             if pump:
                 pump.cancel()
                 await asyncio.gather(pump, return_exceptions=True)
             self._status = None
+
+    def _move(self, loop: asyncio.AbstractEventLoop, moved: asyncio.Event, **fields) -> None:
+        if self._status is not None:
+            self._status = replace(self._status, **fields)
+            loop.call_soon_threadsafe(moved.set)
 
     async def _pump(self, moved: asyncio.Event, on_progress: ProgressFn) -> None:
         while True:

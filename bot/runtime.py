@@ -7,6 +7,8 @@ knowledge base opens on first use, so ``parley leaderboard`` never touches the i
 
 from __future__ import annotations
 
+import asyncio
+import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING
 from arena.store import Store
 
 from .config import Settings
+from .errors import BotError
 from .service import Service
 
 if TYPE_CHECKING:
@@ -24,30 +27,36 @@ __all__ = [
     "open_knowledge",
     "open_service",
     "open_store",
+    "writable_data_dir",
 ]
 
 
-def open_knowledge(settings: Settings) -> KnowledgeBase:
-    """Open the index in the data directory (or the configured Chroma server)."""
+def open_knowledge(settings: Settings, *, hold: bool = False) -> KnowledgeBase:
+    """Open the index in the data directory (or the configured Chroma server); ``hold``
+    keeps the right to write it (see ``KnowledgeBase.open``)."""
     from knowledge.base import KnowledgeBase
 
     return KnowledgeBase.open(
-        settings.index_dir, chroma_host=settings.chroma_host, chroma_port=settings.chroma_port
+        settings.index_dir,
+        chroma_host=settings.chroma_host,
+        chroma_port=settings.chroma_port,
+        hold=hold,
     )
 
 
 class _OnFirstUse:
     """The knowledge base, opened by the first search or re-index (from any thread)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, hold: bool = False) -> None:
         self._settings = settings
+        self._hold = hold
         self._kb: KnowledgeBase | None = None
         self._lock = threading.Lock()
 
     def get(self) -> KnowledgeBase:
         with self._lock:
             if self._kb is None:
-                self._kb = open_knowledge(self._settings)
+                self._kb = open_knowledge(self._settings, hold=self._hold)
             return self._kb
 
     def close(self) -> None:
@@ -56,11 +65,40 @@ class _OnFirstUse:
                 self._kb.close()
 
 
+def writable_data_dir(settings: Settings) -> None:
+    """Create the data directory, or say plainly why it cannot be used."""
+    folder = settings.data_dir
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BotError(f"cannot create the data directory {folder}: {exc.strerror}") from exc
+    if not os.access(folder, os.W_OK):
+        raise BotError(f"the data directory {folder} is not writable")
+
+
 @asynccontextmanager
-async def open_store(settings: Settings) -> AsyncIterator[Store]:
-    """The arena database, migrated, closed on exit."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = await Store.open(settings.database_path)
+async def open_store(settings: Settings, *, read_only: bool = False) -> AsyncIterator[Store]:
+    """The arena database, migrated, closed on exit.
+
+    ``read_only`` (reports: leaderboard, export) creates nothing: a mistyped
+    ``--data-dir`` is an error, a data directory with no database yet reads as an empty
+    arena, and a database on a read-only mount is read without writing a byte.
+    """
+    if read_only:
+        if not settings.data_dir.is_dir():
+            raise BotError(
+                f"there is no Parley data directory at {settings.data_dir}"
+                " (check --data-dir or PARLEY_DATA_DIR)"
+            )
+        path = settings.database_path
+        if not path.is_file():  # nothing recorded yet: an empty arena, and no file made
+            store = await Store.open(":memory:")
+        else:  # a writable database keeps its caches (the Elo replay) up to date
+            writable = os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+            store = await Store.open(path, read_only=not writable)
+    else:
+        writable_data_dir(settings)
+        store = await Store.open(settings.database_path)
     try:
         yield store
     finally:
@@ -68,16 +106,25 @@ async def open_store(settings: Settings) -> AsyncIterator[Store]:
 
 
 @asynccontextmanager
-async def open_service(settings: Settings) -> AsyncIterator[Service]:
-    """A Service over the knowledge base, the roster and the store."""
+async def open_service(
+    settings: Settings, *, read_only: bool = False, hold_index: bool = False
+) -> AsyncIterator[Service]:
+    """A Service over the knowledge base, the roster and the store (see ``open_store``
+    for ``read_only``). A bot that re-indexes from chat passes ``hold_index``: it opens
+    the index at once and keeps the right to write it, so a ``parley index`` run from
+    another process is refused instead of writing under it."""
     from arena.roster import build_roster
 
-    knowledge = _OnFirstUse(settings)
+    knowledge = _OnFirstUse(settings, hold=hold_index)
+    if hold_index:
+        await asyncio.to_thread(knowledge.get)
     try:
-        async with open_store(settings) as store:
+        async with open_store(settings, read_only=read_only) as store:
             yield Service(
                 search=lambda text, k: knowledge.get().search(text, k),
-                index=lambda paths, progress: knowledge.get().index(paths, progress=progress),
+                index=lambda paths, progress, passages: knowledge.get().index(
+                    paths, progress=progress, on_passages=passages
+                ),
                 titles=lambda limit: knowledge.get().titles(limit),
                 roster=build_roster(settings.models),
                 store=store,
@@ -88,6 +135,10 @@ async def open_service(settings: Settings) -> AsyncIterator[Service]:
                 admins=settings.admins,
                 bootstrap_rounds=settings.bootstrap_rounds,
                 provisional_votes=settings.provisional_votes,
+                identity_words=settings.identity_words,
+                daily_cap=settings.max_votes_per_user_per_day,
+                exploration_share=settings.exploration_share,
+                steer_min_channel_votes=settings.steer_min_channel_votes,
             )
     finally:
         knowledge.close()

@@ -12,26 +12,34 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from arena.answers import answer_question
 from arena.errors import ProviderError, VoteRefused
-from arena.leaderboard import LeaderboardRow, build_leaderboard, write_chart
-from arena.matchmaking import choose_contestants
+from arena.hygiene import battle_exclusion, default_identity_words
+from arena.leaderboard import Intervals, Leaderboard, LeaderboardRow, build_board, write_chart
+from arena.matchmaking import (
+    DEFAULT_EXPLORATION,
+    DEFAULT_MIN_CHANNEL_VOTES,
+    choose_steered,
+)
 from arena.models.base import Prompt
 from arena.roster import Roster
 from arena.store import Store, VoteResult
-from arena.types import Answer, Choice, Question, Turn
+from arena.types import Answer, Choice, Question
+from knowledge.errors import KnowledgeError
 from knowledge.indexer import IndexReport
 from knowledge.types import Hit
 
 from . import messages
 from .access import Requester, is_admin
 from .errors import BotError, NotAllowed
+from .followup import followup_search
 from .reindex import IndexFn, ProgressFn, Reindexer, ReindexStatus
 
 __all__ = [
@@ -48,8 +56,9 @@ __all__ = [
     "ShownAnswer",
     "TitlesFn",
     "reject_empty",
-    "retrieval_query",
 ]
+
+log = logging.getLogger(__name__)
 
 MAX_REASON_CHARS = 500  # a thumbs-down reason is a sentence, not an essay
 
@@ -97,11 +106,16 @@ class Reply:
 
 @dataclass(frozen=True)
 class Board:
-    """A leaderboard: rows best first, and the chart as PNG bytes when asked for."""
+    """A leaderboard (rows best first, and what it says as a whole), and the chart as PNG
+    bytes when asked for."""
 
-    rows: list[LeaderboardRow]
+    leaderboard: Leaderboard
     channel: str | None = None
     chart_png: bytes | None = None
+
+    @property
+    def rows(self) -> list[LeaderboardRow]:
+        return self.leaderboard.rows
 
 
 @dataclass(frozen=True)
@@ -136,13 +150,6 @@ async def reject_empty(ask: Ask) -> str | None:
 DEFAULT_CHECKS: tuple[Check, ...] = (reject_empty,)
 
 
-def retrieval_query(text: str, history: list[Turn]) -> str:
-    """What to search for: a follow-up ("and when does it run?") names its subject only in
-    the thread, so the previous question rides along; models still see the exact question."""
-    previous = next((t.text for t in reversed(history) if t.role == "user"), "")
-    return f"{previous}\n{text}" if previous else text
-
-
 class Service:
     """Wires retrieval, the roster, matchmaking and the store; owns no I/O of its own."""
 
@@ -163,6 +170,10 @@ class Service:
         admins: Collection[str] = (),
         bootstrap_rounds: int = 100,
         provisional_votes: int = 20,
+        identity_words: Mapping[str, Sequence[str]] | None = None,
+        daily_cap: int | None = None,
+        exploration_share: float = DEFAULT_EXPLORATION,
+        steer_min_channel_votes: int = DEFAULT_MIN_CHANNEL_VOTES,
         titles: TitlesFn | None = None,
     ) -> None:
         self._search = search
@@ -179,6 +190,13 @@ class Service:
         self._admins = frozenset(admins)
         self._bootstrap_rounds = bootstrap_rounds
         self._provisional_votes = provisional_votes
+        self._identity_words = {
+            **default_identity_words(c.spec for c in roster.entries),
+            **(identity_words or {}),
+        }
+        self._daily_cap = daily_cap
+        self._exploration = exploration_share
+        self._steer_min_votes = steer_min_channel_votes
         self._titles = titles
 
     @property
@@ -199,8 +217,13 @@ class Service:
             if ask.thread
             else []
         )
-        query = retrieval_query(ask.text, history)
-        hits = list(await asyncio.to_thread(self._search, query, self._top_k))
+        try:
+            hits = await asyncio.to_thread(
+                followup_search, self._search, ask.text, history, self._top_k
+            )
+        except KnowledgeError as exc:  # e.g. the Chroma server is down: say so, keep running
+            log.warning("search failed for a question in %s: %s", ask.channel, exc)
+            return Reply(question_id=0, answers=[], notices=[messages.search_unavailable()])
         question = Question(text=ask.text, hits=hits, history=history)
         names = [model] if model else await self._pick(ask.channel)
         contestants = [self._roster.get(name) for name in names]
@@ -226,15 +249,30 @@ class Service:
         return bool(await self._store.thread_history(platform, channel, thread, limit=1))
 
     async def _pick(self, channel: str) -> list[str]:
+        """Steered by the votes: single answers mostly from the best-rated model, battles
+        between the pairs whose next vote most sharpens the top of the board."""
         share = self._channel_battle_share.get(channel, self._battle_share)
-        counts = await self._store.pair_counts() if share > 0 else []
-        return choose_contestants(self._roster.names, counts, battle_share=share, rng=self._rng)
+        channel_counts = await self._store.pair_counts(channel, daily_cap=self._daily_cap)
+        overall = await self._store.pair_counts(daily_cap=self._daily_cap)
+        return await asyncio.to_thread(  # fits a small model
+            choose_steered,
+            self._roster.names,
+            channel_counts,
+            overall,
+            battle_share=share,
+            rng=self._rng,
+            exploration=self._exploration,
+            min_channel_votes=self._steer_min_votes,
+        )
 
     async def _reply(self, question_id: int, stored: list[tuple[int, Answer]]) -> Reply:
         ok = [(i, a) for i, a in stored if a.ok]
         notices = [a.error for _, a in stored if a.error]
-        if len(ok) == 2:
-            battle_id = await self._store.record_battle(question_id, ok[0][0], ok[1][0])
+        if len(ok) == 2:  # a battle whose answer names its model is kept, but not rated
+            excluded = battle_exclusion([(a.model, a.text) for _, a in ok], self._identity_words)
+            battle_id = await self._store.record_battle(
+                question_id, ok[0][0], ok[1][0], excluded=excluded
+            )
             shown = [
                 ShownAnswer(i, f"Model {label}", a) for (i, a), label in zip(ok, "AB", strict=True)
             ]
@@ -266,17 +304,27 @@ class Service:
 
     # --- leaderboard -------------------------------------------------------------------
 
-    async def leaderboard(self, channel: str | None = None, *, chart: bool = False) -> Board:
-        """Ratings from the stored votes, overall or for one channel; with ``chart``, the
-        PNG too (drawn in a worker thread: matplotlib takes a few hundred milliseconds)."""
-        rows = await build_leaderboard(
+    async def leaderboard(
+        self,
+        channel: str | None = None,
+        *,
+        chart: bool = False,
+        intervals: Intervals = "bootstrap",
+        style: bool = False,
+    ) -> Board:
+        """Ratings from the stored votes, overall or for one channel (fitted in a worker
+        thread); with ``chart``, the PNG too (also in a thread: matplotlib is slow)."""
+        board = await build_board(
             self._store,
             channel=channel,
             rounds=self._bootstrap_rounds,
             provisional_votes=self._provisional_votes,
+            intervals=intervals,
+            style=style,
+            daily_cap=self._daily_cap,
         )
-        png = await asyncio.to_thread(_chart_png, rows) if chart else None
-        return Board(rows, channel, png)
+        png = await asyncio.to_thread(_chart_png, board.rows) if chart else None
+        return Board(board, channel, png)
 
     # --- re-index ----------------------------------------------------------------------
 

@@ -10,14 +10,22 @@ from __future__ import annotations
 import importlib
 import typing
 
-from .errors import EmbeddingError, IndexStoreError, KnowledgeError, LoadError, UnsupportedFile
+from .errors import (
+    EmbedderMismatch,
+    EmbeddingError,
+    IndexBusy,
+    IndexStoreError,
+    KnowledgeError,
+    LoadError,
+    UnsupportedFile,
+)
 from .types import Hit, LoadedDocument, Passage, Section
 
 if typing.TYPE_CHECKING:
     from .base import KnowledgeBase
     from .chunking import chunk_document
     from .embed import Embedder, default_embedder, embedding_text
-    from .indexer import IndexReport, ProgressCallback
+    from .indexer import IndexReport, PassageCallback, ProgressCallback
     from .lexical import LexicalIndex
     from .loaders import SUPPORTED_SUFFIXES, load_document
     from .retrieve import Mode, Retriever
@@ -26,8 +34,10 @@ if typing.TYPE_CHECKING:
 __all__ = [
     "SUPPORTED_SUFFIXES",
     "Embedder",
+    "EmbedderMismatch",
     "EmbeddingError",
     "Hit",
+    "IndexBusy",
     "IndexReport",
     "IndexStoreError",
     "KnowledgeBase",
@@ -37,6 +47,7 @@ __all__ = [
     "LoadedDocument",
     "Mode",
     "Passage",
+    "PassageCallback",
     "ProgressCallback",
     "Retriever",
     "Section",
@@ -55,6 +66,7 @@ _LAZY = {
     "default_embedder": "embed",
     "embedding_text": "embed",
     "IndexReport": "indexer",
+    "PassageCallback": "indexer",
     "ProgressCallback": "indexer",
     "LexicalIndex": "lexical",
     "SUPPORTED_SUFFIXES": "loaders",

@@ -2,32 +2,40 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from .embed import Embedder, default_embedder
-from .indexer import DEFAULT_EMBED_BATCH, Indexer, IndexReport, ProgressCallback
+from .errors import EmbedderMismatch, IndexBusy
+from .indexer import DEFAULT_EMBED_BATCH, Indexer, IndexReport, PassageCallback, ProgressCallback
 from .lexical import LexicalIndex
+from .lock import IndexLock
 from .retrieve import Mode, Retriever
 from .store import VectorStore
 from .types import Hit
 
-__all__ = ["KnowledgeBase", "deferred"]
+__all__ = ["IndexHealth", "KnowledgeBase", "deferred"]
 
 T = TypeVar("T")
 
 
 class _Deferred:
-    """Stands in for an object that is costly to build, and builds it on first use."""
+    """Stands in for an object that is costly to build, and builds it on first use,
+    once, even when several threads (searches, an index run) ask at the same time."""
 
     def __init__(self, build: Callable[[], Any]) -> None:
         self._build = build
         self._built: Any = None
+        self._building = threading.Lock()
 
     def __getattr__(self, name: str) -> Any:  # only called for names not set above
         if self._built is None:
-            self._built = self._build()
+            with self._building:
+                if self._built is None:
+                    self._built = self._build()
         return getattr(self._built, name)
 
 
@@ -37,14 +45,42 @@ def deferred(build: Callable[[], T]) -> T:
     return cast(T, _Deferred(build))
 
 
-class KnowledgeBase:
-    """Both indexes of one data directory (or a Chroma server), behind four methods."""
+@dataclass(frozen=True)
+class IndexHealth:
+    """Passages in the lexical index and vectors in the vector store (equal when sound),
+    and why the configured embedder cannot search this index ("" when it can)."""
 
-    def __init__(self, lexical: LexicalIndex, vectors: VectorStore, embedder: Embedder) -> None:
+    passages: int
+    vectors: int
+    embedder_mismatch: str = ""
+
+
+class KnowledgeBase:
+    """Both indexes of one data directory (or a Chroma server), behind four methods.
+
+    Safe to share between threads: searches may run on worker threads while ``index``
+    runs on another, and see each file's old passages or its new ones. Only one process
+    writes an index folder at a time (``IndexLock``): a long-lived process such as the
+    bot opens it with ``hold=True`` and keeps that right until ``close``; any other
+    process takes it for the length of one ``index`` call and is refused (IndexBusy)
+    while someone else holds it. Searching needs no lock.
+    """
+
+    def __init__(
+        self,
+        lexical: LexicalIndex,
+        vectors: VectorStore,
+        embedder: Embedder,
+        *,
+        lock: IndexLock | None = None,
+    ) -> None:
         self._lexical = lexical
         self._vectors = vectors
         self._embedder = embedder
         self._retriever = Retriever(embedder, vectors, lexical)
+        self._lock = lock
+        self._indexing = threading.Lock()  # one index run at a time in this process
+        self._embedder_checked = False
 
     @classmethod
     def open(
@@ -54,16 +90,29 @@ class KnowledgeBase:
         chroma_host: str | None = None,
         chroma_port: int = 8000,
         embedder: Embedder | None = None,
+        hold: bool = False,
     ) -> KnowledgeBase:
+        """Open (creating if needed) the index in ``index_dir``. With ``hold``, take the
+        right to write it now and keep it until ``close`` (IndexBusy if another process
+        has it), so no ``parley index`` from elsewhere can write under a running bot."""
         index_dir.mkdir(parents=True, exist_ok=True)
+        lock = IndexLock(index_dir)
+        if hold:
+            lock.acquire()
 
         def open_vectors() -> VectorStore:
             if chroma_host:
                 return VectorStore.http(chroma_host, chroma_port)
             return VectorStore.persistent(index_dir / "chroma")
 
-        lexical = LexicalIndex(index_dir / "lexical.db")
-        return cls(lexical, deferred(open_vectors), embedder or deferred(default_embedder))
+        try:
+            lexical = LexicalIndex(index_dir / "lexical.db")
+        except BaseException:
+            lock.release()
+            raise
+        return cls(
+            lexical, deferred(open_vectors), embedder or deferred(default_embedder), lock=lock
+        )
 
     def index(
         self,
@@ -71,13 +120,35 @@ class KnowledgeBase:
         progress: ProgressCallback | None = None,
         *,
         batch_size: int = DEFAULT_EMBED_BATCH,
+        on_passages: PassageCallback | None = None,
     ) -> IndexReport:
-        """Bring the index in line with the files under ``paths``; see ``Indexer``."""
-        indexer = Indexer(self._lexical, self._vectors, self._embedder, batch_size=batch_size)
-        return indexer.run(paths, progress)
+        """Bring the index in line with the files under ``paths``; see ``Indexer``.
+
+        Raises IndexBusy when another process holds the index, or another run is going
+        on in this one."""
+        if not self._indexing.acquire(blocking=False):
+            raise IndexBusy("a re-index of this knowledge base is already running")
+        try:
+            taken = self._lock is not None and not self._lock.held
+            if taken:
+                self._lock.acquire()
+            try:
+                indexer = Indexer(
+                    self._lexical, self._vectors, self._embedder, batch_size=batch_size
+                )
+                return indexer.run(paths, progress, on_passages)
+            finally:
+                if taken:
+                    self._lock.release()
+        finally:
+            self._indexing.release()
 
     def search(self, query: str, k: int = 5, mode: Mode = "hybrid") -> list[Hit]:
-        """The ``k`` best passages for ``query``; see ``Retriever.search``."""
+        """The ``k`` best passages for ``query``; see ``Retriever.search``. Raises
+        EmbedderMismatch when the index was built by another embedder."""
+        if mode != "lexical" and not self._embedder_checked:
+            self._lexical.check_embedder(self._embedder.name, self._embedder.dim)
+            self._embedder_checked = True
         return self._retriever.search(query, k, mode)
 
     @property
@@ -93,8 +164,20 @@ class KnowledgeBase:
         """Passages in the index."""
         return self._lexical.count()
 
+    def health(self) -> IndexHealth:
+        """What ``parley doctor`` checks: both stores hold the same passages, and the
+        configured embedder is the one that built the index (loads both)."""
+        try:
+            self._lexical.check_embedder(self._embedder.name, self._embedder.dim)
+            mismatch = ""
+        except EmbedderMismatch as exc:
+            mismatch = str(exc)
+        return IndexHealth(self._lexical.count(), self._vectors.count(), mismatch)
+
     def close(self) -> None:
         self._lexical.close()
+        if self._lock is not None:
+            self._lock.release()
 
     def __enter__(self) -> KnowledgeBase:
         return self

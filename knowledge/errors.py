@@ -4,6 +4,8 @@
     ├── LoadError            a file could not be read into text (corrupt, binary, empty, ...)
     │   └── UnsupportedFile  no loader handles this file type
     ├── EmbeddingError       the embedding model could not be loaded or run
+    ├── EmbedderMismatch     the index was built by another embedder than the configured one
+    ├── IndexBusy            another process (or run) is writing this index
     └── IndexStoreError      the vector store or lexical index failed (Chroma, SQLite)
 
 Errors from third-party libraries are turned into these at the boundary
@@ -12,8 +14,12 @@ Errors from third-party libraries are turned into these at the boundary
 
 from __future__ import annotations
 
+from pathlib import Path
+
 __all__ = [
+    "EmbedderMismatch",
     "EmbeddingError",
+    "IndexBusy",
     "IndexStoreError",
     "KnowledgeError",
     "LoadError",
@@ -39,3 +45,23 @@ class EmbeddingError(KnowledgeError):
 
 class IndexStoreError(KnowledgeError):
     """The vector store or the lexical index failed."""
+
+
+class EmbedderMismatch(KnowledgeError):
+    """The index holds vectors from another embedder: mixing the two would silently
+    break search, so the knowledge base refuses and says how to rebuild."""
+
+    def __init__(self, built: tuple[str, int], configured: tuple[str, int], where: Path | str):
+        self.built, self.configured = built, configured
+        folder = Path(where).parent if str(where) != ":memory:" else where
+        super().__init__(
+            f"the index in {folder} was built with the embedder {built[0]} ({built[1]}"
+            f" dimensions), but {configured[0]} ({configured[1]} dimensions) is configured;"
+            f" configure {built[0]} again, or rebuild the index: delete {folder} and index"
+            " your files again"
+        )
+
+
+class IndexBusy(KnowledgeError):
+    """Another process, or another run in this one, is writing the index; the message
+    says who holds it and what to do instead."""

@@ -1,12 +1,17 @@
 """Incremental indexing: only what changed is parsed and embedded.
 
-A manifest (size, mtime, sha256 per file) sits in the lexical index's SQLite file.
-A file's passages are written to both stores before its manifest row, so a run killed
-at any point leaves an index that answers, and the next run redoes only the files whose
-rows are missing or stale (stable passage ids make the redo idempotent). A flag set
-before a run's first write and cleared at its end tells the next run whether to look
-for vectors stranded by a kill: that check opens Chroma's whole index, which an
-unchanged re-index should not pay for.
+The manifest (size, mtime, sha256 per file) lives in the lexical database. Passages are
+embedded in batches of ``batch_size`` taken in file order, across small files and
+through a long one, so memory stays bounded and a long file reports its progress. A
+batch's vectors go to Chroma at once, but nothing a search shows changes until a file
+is complete: then, in one lexical transaction, its new passages and manifest row appear
+and its old passages disappear (dense hits without a lexical row are never shown), and
+its stale vectors are deleted after. So a search sees each file's old passages or its
+new ones, and a run interrupted at any point keeps every file it finished; the next run
+redoes only the rest (stable passage ids make the redo idempotent). A flag set before a
+run's first write and cleared at its end tells the next run whether to look for vectors
+stranded by a kill: that check opens Chroma's whole index, which an unchanged re-index
+should not pay for.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,25 +27,26 @@ from pathlib import Path
 from .chunking import chunk_document
 from .embed import Embedder, embedding_text
 from .errors import LoadError
-from .lexical import LexicalIndex
+from .lexical import FileRecord, LexicalIndex
 from .loaders import SUPPORTED_SUFFIXES, load_document
 from .store import VectorStore
 from .types import Passage
 
-__all__ = ["DEFAULT_EMBED_BATCH", "IndexReport", "Indexer", "ProgressCallback"]
+__all__ = [
+    "DEFAULT_EMBED_BATCH",
+    "IndexReport",
+    "Indexer",
+    "PassageCallback",
+    "ProgressCallback",
+]
 
+# (path, files done, files in the run): called as each file is finished (written,
+# found unchanged, or skipped), so ``done`` files are safely in the index
 ProgressCallback = Callable[[str, int, int], None]
+# (path, passages embedded, passages in the file): called after each embedded batch for
+# every file in it, so a progress bar moves through a long file
+PassageCallback = Callable[[str, int, int], None]
 DEFAULT_EMBED_BATCH = 256  # passages embedded and written together, across files
-
-MANIFEST_SCHEMA = """
-CREATE TABLE IF NOT EXISTS manifest (
-    path TEXT PRIMARY KEY,
-    size INTEGER NOT NULL,
-    mtime_ns INTEGER NOT NULL,
-    sha256 TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS index_state (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-"""
 
 
 @dataclass
@@ -57,20 +64,15 @@ class IndexReport:
 
 @dataclass
 class _PendingFile:
-    """A parsed file waiting for its passages to be embedded and written."""
+    """A parsed file whose passages are being embedded; written once all of them are."""
 
-    path: str
-    size: int
-    mtime_ns: int
-    sha256: str
+    record: FileRecord
     passages: list[Passage]
+    embedded: int = 0
 
-
-@dataclass(frozen=True)
-class _ManifestRow:
-    size: int
-    mtime_ns: int
-    sha256: str
+    @property
+    def complete(self) -> bool:
+        return self.embedded == len(self.passages)
 
 
 def _walk(roots: Sequence[Path]) -> Iterator[Path]:
@@ -101,15 +103,21 @@ class Indexer:
         *,
         batch_size: int = DEFAULT_EMBED_BATCH,
     ) -> None:
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
         self._lexical = lexical
         self._vectors = vectors
         self._embedder = embedder
         self._batch_size = batch_size
-        self._db = lexical.connection
-        with self._db:
-            self._db.executescript(MANIFEST_SCHEMA)
+        self._embedder_checked = False
+        self._writing = False
 
-    def run(self, paths: Sequence[Path], progress: ProgressCallback | None = None) -> IndexReport:
+    def run(
+        self,
+        paths: Sequence[Path],
+        progress: ProgressCallback | None = None,
+        on_passages: PassageCallback | None = None,
+    ) -> IndexReport:
         started = time.perf_counter()
         report = IndexReport()
         roots = []
@@ -118,42 +126,45 @@ class Indexer:
                 roots.append(root)
             else:  # left out of removal too: a typo or an unmounted disk must not wipe files
                 report.skipped.append((root.as_posix(), "no such file or folder"))
-        manifest = self._manifest()
+        known = self._lexical.files()
         files = list(_walk(roots))
-        pending: list[_PendingFile] = []
-        waiting = 0  # passages in ``pending``
+        done = 0
+
+        def finished(source: str) -> None:
+            nonlocal done
+            done += 1
+            if progress:
+                progress(source, done, len(files))
+
+        pending: deque[_PendingFile] = deque()
+        waiting = 0  # passages in ``pending`` not embedded yet
         seen: set[str] = set()
-        for done, path in enumerate(files, 1):
+        for path in files:
             # roots are resolved, so only a symlinked file needs resolving (as loaders do)
             source = (path.resolve() if path.is_symlink() else path).as_posix()
             seen.add(source)
-            item = self._examine(path, source, manifest.get(source), report)
-            if item is not None:
-                pending.append(item)
-                waiting += len(item.passages)
-                if source in manifest:
-                    report.changed += 1
-                else:
-                    report.added += 1
-                if waiting >= self._batch_size:
-                    self._flush(pending)
-                    pending, waiting = [], 0
-            if progress:
-                progress(source, done, len(files))
-        self._flush(pending)
-        report.removed = self._remove_missing(manifest, seen, [r.as_posix() for r in roots])
-        self._drop_orphans([r.as_posix() for r in roots])
-        self._set_writing(False)
+            item = self._examine(path, source, known.get(source), report)
+            if item is None:
+                finished(source)
+                continue
+            if source in known:
+                report.changed += 1
+            else:
+                report.added += 1
+            pending.append(item)
+            waiting += len(item.passages)
+            while waiting >= self._batch_size:
+                waiting -= self._embed_batch(pending, finished, on_passages)
+        while pending:
+            self._embed_batch(pending, finished, on_passages)
+        report.removed = self._remove_missing(known, seen, [r.as_posix() for r in roots])
+        self._drop_stray_vectors()
         report.passages = self._lexical.count()
         report.seconds = time.perf_counter() - started
         return report
 
-    def _manifest(self) -> dict[str, _ManifestRow]:
-        rows = self._db.execute("SELECT path, size, mtime_ns, sha256 FROM manifest")
-        return {path: _ManifestRow(size, mtime, sha) for path, size, mtime, sha in rows}
-
     def _examine(
-        self, path: Path, source: str, known: _ManifestRow | None, report: IndexReport
+        self, path: Path, source: str, known: FileRecord | None, report: IndexReport
     ) -> _PendingFile | None:
         """A _PendingFile when the file is new or changed; None when unchanged or skipped."""
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
@@ -168,12 +179,9 @@ class Indexer:
         except OSError as exc:
             report.skipped.append((source, f"cannot read the file: {exc.strerror or exc}"))
             return None
+        record = FileRecord(source, stat.st_size, stat.st_mtime_ns, digest)
         if known and known.sha256 == digest:  # touched, not changed
-            with self._db:
-                self._db.execute(
-                    "UPDATE manifest SET size = ?, mtime_ns = ? WHERE path = ?",
-                    (stat.st_size, stat.st_mtime_ns, source),
-                )
+            self._lexical.touch_file(record)
             report.unchanged += 1
             return None
         try:
@@ -185,67 +193,73 @@ class Indexer:
                 reason += " (its earlier passages were removed)"
             report.skipped.append((source, reason))
             return None
-        return _PendingFile(source, stat.st_size, stat.st_mtime_ns, digest, passages)
+        return _PendingFile(record, passages)
 
-    def _flush(self, pending: list[_PendingFile]) -> None:
-        """Embed and write every pending passage, then retire old ones and record the files."""
-        passages = [p for f in pending for p in f.passages]
-        if pending:
-            self._set_writing(True)
+    def _embed_batch(
+        self,
+        pending: deque[_PendingFile],
+        finished: Callable[[str], None],
+        on_passages: PassageCallback | None,
+    ) -> int:
+        """Embed the next ``batch_size`` passages in file order and store their vectors,
+        then write every file that is now complete; returns how many were embedded."""
+        batch: list[tuple[_PendingFile, list[Passage]]] = []
+        room = self._batch_size
+        for item in pending:
+            if room == 0:
+                break
+            taken = item.passages[item.embedded : item.embedded + room]
+            if taken:
+                batch.append((item, taken))
+                room -= len(taken)
+        passages = [p for _, taken in batch for p in taken]
         if passages:
+            if not self._embedder_checked:
+                self._lexical.check_embedder(self._embedder.name, self._embedder.dim, record=True)
+                self._embedder_checked = True
+            self._set_writing()
             vectors = self._embedder.embed([embedding_text(p) for p in passages])
             self._vectors.upsert(passages, vectors)
-            self._lexical.upsert(passages)
-        for item in pending:
-            fresh = {p.id for p in item.passages}
-            stale = [i for i in self._lexical.ids_for_source(item.path) if i not in fresh]
-            self._delete(stale)
-            with self._db:
-                self._db.execute(
-                    "INSERT OR REPLACE INTO manifest (path, size, mtime_ns, sha256)"
-                    " VALUES (?, ?, ?, ?)",
-                    (item.path, item.size, item.mtime_ns, item.sha256),
-                )
+        for item, taken in batch:
+            item.embedded += len(taken)
+            if on_passages:
+                on_passages(item.record.path, item.embedded, len(item.passages))
+        while pending and pending[0].complete:
+            item = pending.popleft()
+            self._set_writing()
+            self._delete_vectors(self._lexical.replace_file(item.record, item.passages))
+            finished(item.record.path)
+        return len(passages)
 
     def _remove_missing(
-        self, manifest: dict[str, _ManifestRow], seen: set[str], roots: list[str]
+        self, known: dict[str, FileRecord], seen: set[str], roots: list[str]
     ) -> int:
-        gone = [path for path in manifest if path not in seen and _under(path, roots)]
+        gone = [path for path in known if path not in seen and _under(path, roots)]
         for path in gone:
             self._forget(path)
         return len(gone)
 
     def _forget(self, source: str) -> None:
-        """Drop a file's passages, then its manifest row (so a kill in between is redone)."""
-        self._delete(self._lexical.ids_for_source(source))
-        with self._db:
-            self._db.execute("DELETE FROM manifest WHERE path = ?", (source,))
+        """Drop a file's passages and record together, then their vectors."""
+        self._set_writing()
+        self._delete_vectors(self._lexical.forget_file(source))
 
-    def _drop_orphans(self, roots: list[str]) -> None:
-        """Passages an interrupted run wrote for files it never recorded, and stray vectors."""
-        recorded = set(self._manifest())
-        for source in self._lexical.sources():
-            if source not in recorded and _under(source, roots):
-                self._delete(self._lexical.ids_for_source(source))
-        if self._was_writing() and self._vectors.count() != self._lexical.count():
+    def _drop_stray_vectors(self) -> None:
+        """Vectors a killed run wrote for passages it never committed (or left behind
+        after deleting their passages); clears the flag that says to look for them."""
+        if not self._lexical.was_writing():
+            return
+        if self._vectors.count() != self._lexical.count():
             stored = list(self._vectors.ids())
             known = set(self._lexical.get(stored))
             self._vectors.delete([i for i in stored if i not in known])
+        self._lexical.set_writing(False)
 
-    def _was_writing(self) -> bool:
-        row = self._db.execute("SELECT value FROM index_state WHERE name = 'writing'").fetchone()
-        return bool(row and row[0])
+    def _set_writing(self) -> None:
+        if not self._writing:
+            self._lexical.set_writing(True)
+            self._writing = True
 
-    def _set_writing(self, writing: bool) -> None:
-        if writing != self._was_writing():
-            with self._db:
-                self._db.execute(
-                    "INSERT OR REPLACE INTO index_state (name, value) VALUES ('writing', ?)",
-                    (int(writing),),
-                )
-
-    def _delete(self, ids: list[str]) -> None:
+    def _delete_vectors(self, ids: list[str]) -> None:
         if ids:
-            self._set_writing(True)
             self._vectors.delete(ids)
-            self._lexical.delete(ids)

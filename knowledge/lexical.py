@@ -1,8 +1,11 @@
-"""The lexical half of hybrid search, and the record store of every passage.
+"""The lexical half of hybrid search, and the record store of every passage and file.
 
 SQLite FTS5 with the Porter stemmer and BM25 ranking, built into Python's sqlite3.
 Passages are kept here whole (text, source, headings, location) so a search, dense or
-lexical, can turn ids back into Passages without asking Chroma.
+lexical, can turn ids back into Passages without asking Chroma. The same file holds the
+manifest of indexed files (size, mtime, sha256) and the index's state (which embedder
+built it, whether a run was interrupted), so a file's passages and its manifest row
+change in one transaction.
 """
 
 from __future__ import annotations
@@ -12,15 +15,18 @@ import re
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import IndexStoreError
+from .database import Database
+from .errors import EmbedderMismatch, IndexStoreError
 from .types import Passage
 
 __all__ = [
     "BM25_WEIGHTS",
     "SCORED_ROWS",
     "STOPWORDS",
+    "FileRecord",
     "LexicalIndex",
     "match_expression",
     "query_terms",
@@ -65,6 +71,13 @@ CREATE INDEX IF NOT EXISTS passages_source ON passages(source);
 CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5(
     text, title, headings, content='', tokenize='porter unicode61'
 );
+CREATE TABLE IF NOT EXISTS manifest (
+    path TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    sha256 TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS index_state (name TEXT PRIMARY KEY, value NOT NULL);
 """
 
 
@@ -80,58 +93,106 @@ def match_expression(terms: Sequence[str]) -> str:
     return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
 
 
+@dataclass(frozen=True)
+class FileRecord:
+    """What the index remembers of an indexed file, to tell next time whether it changed."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    sha256: str
+
+
 class LexicalIndex:
-    """BM25 over passages in one SQLite file (or ``":memory:"``)."""
+    """BM25 over passages in one SQLite file (or ``":memory:"``), and the record of
+    which files they came from and which embedder built the index.
+
+    The passage rows decide what a search can see: a dense hit whose id has no row here
+    is not shown. Safe to use from several threads at once (see ``Database``).
+    """
 
     def __init__(self, path: Path | str) -> None:
-        try:
-            self._db = sqlite3.connect(str(path), check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(SCHEMA)
-        except sqlite3.Error as exc:
-            raise IndexStoreError(f"cannot open the lexical index at {path}: {exc}") from exc
-
-    @property
-    def connection(self) -> sqlite3.Connection:
-        """The open database, for callers that keep their own tables beside the index."""
-        return self._db
+        self._path = path
+        with _failing_as(f"cannot open the lexical index at {path}"):
+            self._db = Database(path, SCHEMA)
 
     def upsert(self, passages: Sequence[Passage]) -> None:
         """Add passages, replacing any with the same id, in one transaction."""
-        with _failing_as("lexical index write failed"), self._db:
-            self._delete([p.id for p in passages])
-            for p in passages:
-                cursor = self._db.execute(
-                    "INSERT INTO passages (id, text, source, title, heading_path, location)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    (p.id, p.text, p.source, p.title, json.dumps(p.heading_path), p.location),
-                )
-                self._db.execute(
-                    "INSERT INTO passages_fts (rowid, text, title, headings) VALUES (?, ?, ?, ?)",
-                    (cursor.lastrowid, p.text, p.title, " ".join(p.heading_path)),
-                )
+        with _failing_as("lexical index write failed"), self._db.writing() as db:
+            _delete_ids(db, [p.id for p in passages])
+            _insert(db, passages)
 
     def delete(self, ids: Sequence[str]) -> None:
         """Remove passages by id, in one transaction; unknown ids are ignored."""
-        with _failing_as("lexical index delete failed"), self._db:
-            self._delete(ids)
+        with _failing_as("lexical index delete failed"), self._db.writing() as db:
+            _delete_ids(db, ids)
 
-    def _delete(self, ids: Sequence[str]) -> None:
-        for p_id in ids:
-            row = self._db.execute(
-                "SELECT rowid, text, title, heading_path FROM passages WHERE id = ?", (p_id,)
-            ).fetchone()
-            if row is None:
-                continue
-            rowid, text, title, headings = row
-            # a contentless FTS5 table forgets a row when given back its indexed values
-            self._db.execute(
-                "INSERT INTO passages_fts (passages_fts, rowid, text, title, headings)"
-                " VALUES ('delete', ?, ?, ?, ?)",
-                (rowid, text, title, " ".join(json.loads(headings))),
+    def replace_file(self, record: FileRecord, passages: Sequence[Passage]) -> list[str]:
+        """Make ``passages`` the file's passages and remember the file, in one
+        transaction: a search sees its old passages or its new ones, never a mix and
+        never none. Returns the ids that are gone, whose vectors the caller removes."""
+        with _failing_as("lexical index write failed"), self._db.writing() as db:
+            old = _delete_source(db, record.path)
+            _insert(db, passages)
+            db.execute(
+                "INSERT OR REPLACE INTO manifest (path, size, mtime_ns, sha256)"
+                " VALUES (?, ?, ?, ?)",
+                (record.path, record.size, record.mtime_ns, record.sha256),
             )
-            self._db.execute("DELETE FROM passages WHERE rowid = ?", (rowid,))
+        fresh = {p.id for p in passages}
+        return [i for i in old if i not in fresh]
+
+    def forget_file(self, path: str) -> list[str]:
+        """Drop a file's passages and its record in one transaction; returns their ids."""
+        with _failing_as("lexical index delete failed"), self._db.writing() as db:
+            gone = _delete_source(db, path)
+            db.execute("DELETE FROM manifest WHERE path = ?", (path,))
+        return gone
+
+    def touch_file(self, record: FileRecord) -> None:
+        """Note a new size and mtime for a file whose content did not change."""
+        with _failing_as("lexical index write failed"), self._db.writing() as db:
+            db.execute(
+                "UPDATE manifest SET size = ?, mtime_ns = ? WHERE path = ?",
+                (record.size, record.mtime_ns, record.path),
+            )
+
+    def files(self) -> dict[str, FileRecord]:
+        """Every indexed file's record, by path."""
+        with _failing_as("lexical index read failed"), self._db.reading() as db:
+            rows = db.execute("SELECT path, size, mtime_ns, sha256 FROM manifest").fetchall()
+        return {row[0]: FileRecord(*row) for row in rows}
+
+    def check_embedder(self, name: str, dim: int, *, record: bool = False) -> None:
+        """Raise EmbedderMismatch when the index was built by another embedder; with
+        ``record``, an index that names none is marked as built by this one."""
+        with _failing_as("lexical index read failed"), self._db.reading() as db:
+            rows = dict(db.execute("SELECT name, value FROM index_state WHERE name LIKE 'emb%'"))
+        if "embedder" in rows:
+            built = (str(rows["embedder"]), int(rows["embedder_dim"]))
+            if built != (name, dim):
+                raise EmbedderMismatch(built, (name, dim), self._path)
+        elif record:
+            with _failing_as("lexical index write failed"), self._db.writing() as db:
+                db.executemany(
+                    "INSERT OR REPLACE INTO index_state (name, value) VALUES (?, ?)",
+                    [("embedder", name), ("embedder_dim", dim)],
+                )
+
+    def was_writing(self) -> bool:
+        """Whether a run began writing and did not finish (see ``set_writing``)."""
+        with _failing_as("lexical index read failed"), self._db.reading() as db:
+            row = db.execute("SELECT value FROM index_state WHERE name = 'writing'").fetchone()
+        return bool(row and row[0])
+
+    def set_writing(self, writing: bool) -> None:
+        """Set before a run's first write and cleared at its end, so the next run knows
+        whether to look for vectors a killed run left without passages."""
+        with _failing_as("lexical index write failed"), self._db.writing() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO index_state (name, value) VALUES ('writing', ?)",
+                (int(writing),),
+            )
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         """Up to ``k`` (passage id, BM25 score) pairs, best first; higher is better.
@@ -142,14 +203,14 @@ class LexicalIndex:
         if not terms or k <= 0:
             return []
         where, params = "passages_fts MATCH ?", [match_expression(terms)]
-        with _failing_as("lexical search failed"):
-            rare = self._rarest(terms)
+        with _failing_as("lexical search failed"), self._db.reading() as db:
+            rare = _rarest(db, terms)
             if rare != terms:
                 # without the unary + SQLite re-runs the full MATCH per row (100x slower)
                 where += " AND +rowid IN (SELECT rowid FROM passages_fts WHERE"
                 where += " passages_fts MATCH ?)"
                 params.append(match_expression(rare))
-            rows = self._db.execute(
+            rows = db.execute(
                 # rank inside FTS5 first and join only the top k (joining every match
                 # before the LIMIT cost ~30 ms a query at 40k passages); bm25() is
                 # lower-is-better, so it is negated
@@ -160,51 +221,38 @@ class LexicalIndex:
             ).fetchall()
         return [(p_id, float(score)) for p_id, score in rows]
 
-    def _rarest(self, terms: list[str]) -> list[str]:
-        """The query's rarest terms whose matches add up to at most SCORED_ROWS rows
-        (always the rarest one); all of them when together they stay under it."""
-        matches = {
-            term: self._db.execute(
-                "SELECT count(*) FROM passages_fts WHERE passages_fts MATCH ?",
-                (match_expression([term]),),
-            ).fetchone()[0]
-            for term in terms
-        }
-        kept: list[str] = []
-        rows = 0
-        for term in sorted(terms, key=matches.__getitem__):
-            if kept and rows + matches[term] > SCORED_ROWS:
-                break
-            kept.append(term)
-            rows += matches[term]
-        return kept if len(kept) < len(terms) else terms
-
     def scores(self, query: str, ids: Sequence[str]) -> dict[str, float]:
-        """BM25 scores of the given passages that match ``query`` (the others score 0 and
-        are left out), so hybrid search can score what only the dense half found."""
-        terms = query_terms(query)
-        if not terms or not ids:
+        """BM25 scores of the given passages, so hybrid search can score what only the
+        dense half found. A passage the query's words do not match scores 0; an id with
+        no passage (a vector written ahead of its file's commit, or left behind) is left
+        out, which is how hybrid search drops it."""
+        if not ids:
             return {}
+        terms = query_terms(query)
         marks = ",".join("?" * len(ids))
-        with _failing_as("lexical search failed"):
-            rows = self._db.execute(
-                # bm25() is the costly part of a search, so it runs only on these rows;
-                # the unary + keeps SQLite from re-running the MATCH once per id
-                f"SELECT p.id, -{_BM25} FROM passages_fts JOIN passages p ON p.rowid ="
-                f" passages_fts.rowid WHERE passages_fts MATCH ? AND +passages_fts.rowid IN"
-                f" (SELECT rowid FROM passages WHERE id IN ({marks}))",
-                (match_expression(terms), *ids),
-            ).fetchall()
-        return {p_id: float(score) for p_id, score in rows}
+        with _failing_as("lexical search failed"), self._db.reading() as db:
+            known = db.execute(f"SELECT id FROM passages WHERE id IN ({marks})", ids).fetchall()
+            rows = []
+            if terms:
+                rows = db.execute(
+                    # bm25() is the costly part of a search, so it runs only on these rows;
+                    # the unary + keeps SQLite from re-running the MATCH once per id
+                    f"SELECT p.id, -{_BM25} FROM passages_fts JOIN passages p ON p.rowid ="
+                    f" passages_fts.rowid WHERE passages_fts MATCH ? AND +passages_fts.rowid IN"
+                    f" (SELECT rowid FROM passages WHERE id IN ({marks}))",
+                    (match_expression(terms), *ids),
+                ).fetchall()
+        matched = {p_id: float(score) for p_id, score in rows}
+        return {p_id: matched.get(p_id, 0.0) for (p_id,) in known}
 
     def get(self, ids: Sequence[str]) -> dict[str, Passage]:
-        """Passages by id; unknown ids are left out."""
+        """Passages by id, all as of one commit; unknown ids are left out."""
         found: dict[str, Passage] = {}
-        with _failing_as("lexical index read failed"):
+        with _failing_as("lexical index read failed"), self._db.reading() as db:
             for start in range(0, len(ids), GET_BATCH):
                 chunk = list(ids[start : start + GET_BATCH])
                 marks = ",".join("?" * len(chunk))
-                rows = self._db.execute(
+                rows = db.execute(
                     "SELECT id, text, source, title, heading_path, location FROM passages"
                     f" WHERE id IN ({marks})",
                     chunk,
@@ -215,21 +263,10 @@ class LexicalIndex:
                     )
         return found
 
-    def ids_for_source(self, source: str) -> list[str]:
-        """Ids of one file's passages, so the indexer can replace or remove that file."""
-        with _failing_as("lexical index read failed"):
-            rows = self._db.execute("SELECT id FROM passages WHERE source = ?", (source,))
-            return [r[0] for r in rows]
-
-    def sources(self) -> set[str]:
-        """Every file with passages in the index."""
-        with _failing_as("lexical index read failed"):
-            return {r[0] for r in self._db.execute("SELECT DISTINCT source FROM passages")}
-
     def titles(self, limit: int) -> list[str]:
         """Document titles, those with the most passages first (what the index is about)."""
-        with _failing_as("lexical index read failed"):
-            rows = self._db.execute(
+        with _failing_as("lexical index read failed"), self._db.reading() as db:
+            rows = db.execute(
                 "SELECT title FROM passages WHERE title != '' GROUP BY title"
                 " ORDER BY COUNT(*) DESC, title LIMIT ?",
                 (limit,),
@@ -237,11 +274,69 @@ class LexicalIndex:
             return [r[0] for r in rows]
 
     def count(self) -> int:
-        with _failing_as("lexical index read failed"):
-            return self._db.execute("SELECT COUNT(*) FROM passages").fetchone()[0]
+        with _failing_as("lexical index read failed"), self._db.reading() as db:
+            return db.execute("SELECT COUNT(*) FROM passages").fetchone()[0]
 
     def close(self) -> None:
         self._db.close()
+
+
+def _insert(db: sqlite3.Connection, passages: Sequence[Passage]) -> None:
+    for p in passages:
+        cursor = db.execute(
+            "INSERT INTO passages (id, text, source, title, heading_path, location)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (p.id, p.text, p.source, p.title, json.dumps(p.heading_path), p.location),
+        )
+        db.execute(
+            "INSERT INTO passages_fts (rowid, text, title, headings) VALUES (?, ?, ?, ?)",
+            (cursor.lastrowid, p.text, p.title, " ".join(p.heading_path)),
+        )
+
+
+def _delete_ids(db: sqlite3.Connection, ids: Sequence[str]) -> None:
+    for p_id in ids:
+        _delete_rows(db, "id = ?", p_id)
+
+
+def _delete_source(db: sqlite3.Connection, source: str) -> list[str]:
+    return _delete_rows(db, "source = ?", source)
+
+
+def _delete_rows(db: sqlite3.Connection, where: str, value: str) -> list[str]:
+    """Delete the passages matching ``where``, from both tables; returns their ids."""
+    rows = db.execute(
+        f"SELECT rowid, id, text, title, heading_path FROM passages WHERE {where}", (value,)
+    ).fetchall()
+    for rowid, _, text, title, headings in rows:
+        # a contentless FTS5 table forgets a row when given back its indexed values
+        db.execute(
+            "INSERT INTO passages_fts (passages_fts, rowid, text, title, headings)"
+            " VALUES ('delete', ?, ?, ?, ?)",
+            (rowid, text, title, " ".join(json.loads(headings))),
+        )
+    db.execute(f"DELETE FROM passages WHERE {where}", (value,))
+    return [row[1] for row in rows]
+
+
+def _rarest(db: sqlite3.Connection, terms: list[str]) -> list[str]:
+    """The query's rarest terms whose matches add up to at most SCORED_ROWS rows
+    (always the rarest one); all of them when together they stay under it."""
+    matches = {
+        term: db.execute(
+            "SELECT count(*) FROM passages_fts WHERE passages_fts MATCH ?",
+            (match_expression([term]),),
+        ).fetchone()[0]
+        for term in terms
+    }
+    kept: list[str] = []
+    rows = 0
+    for term in sorted(terms, key=matches.__getitem__):
+        if kept and rows + matches[term] > SCORED_ROWS:
+            break
+        kept.append(term)
+        rows += matches[term]
+    return kept if len(kept) < len(terms) else terms
 
 
 @contextmanager

@@ -181,7 +181,9 @@ class Retriever:
 
         A passage only one half found would otherwise get the other half's floor; its
         true score ranks it better (SciFact train nDCG@10 0.730 -> 0.744). A passage that
-        does not match the query's words has BM25 score 0.
+        does not match the query's words has BM25 score 0. A dense hit with no lexical
+        row (its file's new passages are not committed yet, or it was left behind) is
+        dropped here, before it can take a place or stretch the normalisation.
         """
         # SQLite and onnxruntime both release the GIL: BM25 runs beside the embedding
         lexical_top = _BESIDE.submit(self._lexical.search, query, pool)
@@ -193,7 +195,7 @@ class Retriever:
         )
         dense |= self._vectors.similarities(vector, [i for i in lexical if i not in dense])
         lexical |= lexical_rest.result()
-        candidates = dict.fromkeys([*dense, *lexical])
+        candidates = dict.fromkeys([*(i for i in dense if i in lexical), *lexical])
         return (
             [(i, dense[i]) for i in candidates if i in dense],
             [(i, lexical.get(i, 0.0)) for i in candidates],

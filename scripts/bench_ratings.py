@@ -1,14 +1,26 @@
-"""Database to finished leaderboard: Parley against a FastChat-style reference, side by side.
+"""Database to finished leaderboard: Parley beside FastChat's method and LMArena's arena-rank.
 
     PARLEY_DATA_DIR=/tmp/sim python scripts/bench_ratings.py [--rounds 100] [--json]
+        [--arena-rank-python /tmp/arena-rank-venv/bin/python | --make-arena-rank-venv DIR]
+    python scripts/bench_ratings.py --coverage [--seeds 5] [--battles 100000] [--models 50]
 
 Run ``scripts/simulate_votes.py`` first. Parley: pair counts from SQLite, the
-Bradley-Terry fit with Davidson ties and the bootstrap, through ``build_leaderboard``.
-The reference follows the method FastChat published for Chatbot Arena (written here
-from its description): every battle row loaded into pandas, grouped into unique
-(model_a, model_b, winner) rows with counts, ties as half a win for each side, a
-logistic Bradley-Terry fit by L-BFGS, and bootstrap rounds that resample those counts
-multinomially and refit from scratch. Both are compared with the true ratings.
+Bradley-Terry fit with the nested tie model and the bootstrap, the online Elo (cached),
+through ``build_board``. The FastChat-method reference follows the method FastChat
+published for Chatbot Arena (written here from its description): every battle row
+loaded into pandas, grouped into unique (model_a, model_b, winner) rows with counts,
+ties as half a win for each side, a logistic Bradley-Terry fit by L-BFGS, and bootstrap
+rounds that resample those counts multinomially and refit from scratch, spread over a
+process pool of all cores as FastChat does. arena-rank (LMArena's package, which pins
+jax and numpy) runs in its own environment: pass its interpreter, or let the script
+make one; its sandwich intervals are timed from reading the database. All are compared
+with the true ratings and with each other.
+
+``--coverage`` needs no database: it draws pair counts in memory under both tie
+models (ties at a rate independent of the gap, and Davidson's) and reports, averaged
+over the seeds, how often the bootstrap and the sandwich 95% intervals cover the true
+rating, the spread (highest minus lowest score over the truth's), Spearman, the tie
+shape chosen and the time.
 """
 
 from __future__ import annotations
@@ -17,33 +29,73 @@ import argparse
 import asyncio
 import json
 import math
+import os
 import sqlite3
 import statistics
+import subprocess
+import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import closing
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 from scipy.stats import spearmanr
+from simulate_votes import TIE_MODELS, outcomes
 
-from arena.leaderboard import LeaderboardRow, build_leaderboard
-from arena.ratings import PairTable, bootstrap_scores, fit_bradley_terry
-from arena.store import Store
+from arena.leaderboard import LeaderboardRow, build_board
+from arena.ratings import (
+    PairTable,
+    bootstrap_scores,
+    data_seed,
+    fit_bradley_terry,
+    normal_intervals,
+    score_covariance,
+)
+from arena.store import PairCount, Store
 from bot.config import Settings
+
+BATTLES_QUERY = (
+    "SELECT qa.model AS model_a, qb.model AS model_b, v.choice AS winner FROM votes v"
+    " JOIN battles b ON b.id = v.battle_id JOIN answers qa ON qa.id = b.answer_a"
+    " JOIN answers qb ON qb.id = b.answer_b"
+)
+
+# Runs inside arena-rank's own environment: read the battles, fit, sandwich intervals.
+ARENA_RANK_WORKER = """
+import json, sqlite3, sys, time
+started = time.perf_counter()
+import pandas as pd
+from arena_rank.models.bradley_terry import BradleyTerry
+from arena_rank.utils.data_utils import PairDataset
+imported = time.perf_counter()
+with sqlite3.connect(sys.argv[1]) as con:
+    battles = pd.read_sql_query(sys.argv[2], con)
+names = {"a": "model_a", "b": "model_b", "tie": "tie", "both_bad": "both_bad"}
+battles["winner"] = battles["winner"].map(names)
+loaded = time.perf_counter()
+dataset = PairDataset.from_pandas(battles)
+model = BradleyTerry(n_competitors=len(dataset.competitors))
+result = model.compute_ratings_and_cis(dataset, ci_method="sandwich")
+fitted = time.perf_counter()
+print(json.dumps({
+    "models": list(result["competitors"]),
+    "ratings": [float(x) for x in result["ratings"]],
+    "lower": [float(x) for x in result["rating_lower"]],
+    "upper": [float(x) for x in result["rating_upper"]],
+    "import_s": imported - started, "load_s": loaded - imported, "fit_s": fitted - loaded,
+}))
+"""
 
 
 def reference_load(db: Path) -> pd.DataFrame:
     """Every battle as a row (model_a, model_b, winner), as FastChat starts from."""
 
-    query = (
-        "SELECT qa.model AS model_a, qb.model AS model_b, v.choice AS winner FROM votes v"
-        " JOIN battles b ON b.id = v.battle_id JOIN answers qa ON qa.id = b.answer_a"
-        " JOIN answers qb ON qb.id = b.answer_b"
-    )
     with closing(sqlite3.connect(db)) as con:
-        return pd.read_sql_query(query, con)
+        return pd.read_sql_query(BATTLES_QUERY, con)
 
 
 def reference_preprocess(
@@ -102,36 +154,79 @@ def reference_fit(
 
 
 def reference(db: Path, rounds: int, seed: int) -> tuple[list[str], np.ndarray, dict]:
-    """The whole reference pipeline, timed; the bootstrap resamples battles."""
+    """The whole reference pipeline, timed; the bootstrap resamples battles and refits
+    each round in a process pool over all cores, as FastChat does."""
     t0 = time.perf_counter()
     battles = reference_load(db)
     t1 = time.perf_counter()
-    models, matchups, outcomes, weights = reference_preprocess(battles)
-    scores = reference_fit(matchups, outcomes, weights, len(models))
+    models, matchups, results, weights = reference_preprocess(battles)
+    scores = reference_fit(matchups, results, weights, len(models))
     t2 = time.perf_counter()
     rng = np.random.default_rng(seed)
     draws = rng.multinomial(int(weights.sum()), weights / weights.sum(), size=rounds)
-    boot = np.array(
-        [reference_fit(matchups, outcomes, d.astype(float), len(models)) for d in draws]
-    )
-    np.percentile(boot, [2.5, 97.5], axis=0)
+    refit = partial(reference_fit, matchups, results, n_models=len(models))
+    with ProcessPoolExecutor(max_workers=os.cpu_count()) as pool:
+        boot = np.array(list(pool.map(refit, draws.astype(float))))
+    low, high = np.percentile(boot, [2.5, 97.5], axis=0)
     t3 = time.perf_counter()
     return (
         models,
         scores,
-        {"load_s": t1 - t0, "fit_s": t2 - t1, "bootstrap_s": t3 - t2, "total_s": t3 - t0},
+        {
+            "load_s": t1 - t0,
+            "fit_s": t2 - t1,
+            "bootstrap_s": t3 - t2,
+            "total_s": t3 - t0,
+            "ci_low": low.tolist(),
+            "ci_high": high.tolist(),
+        },
     )
 
 
-async def parley(db: Path, rounds: int, seed: int) -> tuple[list[LeaderboardRow], float]:
+def arena_rank(python: Path, db: Path) -> dict:
+    """arena-rank's fit and sandwich intervals on the same battles, in its environment."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        [str(python), "-c", ARENA_RANK_WORKER, str(db), BATTLES_QUERY],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    figures["process_s"] = time.perf_counter() - started
+    return figures
+
+
+def make_arena_rank_venv(folder: Path) -> Path:
+    """A separate environment with arena-rank installed (it pins jax and numpy)."""
+    python = folder / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "arena-rank"], check=True)
+    return python
+
+
+async def parley(db: Path, rounds: int, seed: int | None) -> tuple[list[LeaderboardRow], float]:
     """Database to finished leaderboard, as ``parley leaderboard`` does it, timed."""
     started = time.perf_counter()
     store = await Store.open(db)
     try:
-        rows = await build_leaderboard(store, rounds=rounds, seed=seed)
+        board = await build_board(store, rounds=rounds, seed=seed)
     finally:
         await store.close()
-    return rows, time.perf_counter() - started
+    return board.rows, time.perf_counter() - started
+
+
+async def cold_elo(db: Path) -> float:
+    """Seconds for the online Elo replayed over every stored vote (an empty cache)."""
+    store = await Store.open(db)
+    try:
+        await store._write(lambda con: con.execute("DELETE FROM elo_cache"))
+        started = time.perf_counter()
+        await store.elo_ratings()
+        return time.perf_counter() - started
+    finally:
+        await store.close()
 
 
 async def parley_stages(db: Path, rounds: int, seed: int) -> dict[str, float]:
@@ -148,7 +243,15 @@ async def parley_stages(db: Path, rounds: int, seed: int) -> dict[str, float]:
     t2 = time.perf_counter()
     bootstrap_scores(table, fit, rounds, np.random.default_rng(seed))
     t3 = time.perf_counter()
-    return {"open_and_query_s": t1 - t0, "fit_s": t2 - t1, "bootstrap_s": t3 - t2}
+    score_covariance(table, fit)
+    t4 = time.perf_counter()
+    return {
+        "open_and_query_s": t1 - t0,
+        "fit_s": t2 - t1,
+        "bootstrap_s": t3 - t2,
+        "sandwich_s": t4 - t3,
+        "tie_shape": fit.tie_shape,
+    }
 
 
 def spearman(truth: dict[str, float], scores: dict[str, float]) -> float:
@@ -157,76 +260,254 @@ def spearman(truth: dict[str, float], scores: dict[str, float]) -> float:
     return float(spearmanr([truth[n] for n in names], [scores[n] for n in names]).statistic)
 
 
+def spread_ratio(truth: dict[str, float], scores: dict[str, float]) -> float:
+    """Highest minus lowest score, over the same for the truth."""
+    return (max(scores.values()) - min(scores.values())) / (
+        max(truth.values()) - min(truth.values())
+    )
+
+
+def coverage(truth: dict[str, float], low: dict[str, float], high: dict[str, float]) -> float:
+    """Share of models whose interval holds the truth (shifted to mean 1000)."""
+    shift = 1000 - statistics.fmean(truth.values())
+    return statistics.fmean(low[m] <= truth[m] + shift <= high[m] for m in truth)
+
+
+def simulated_counts(
+    models: int, battles: int, tie_model: str, seed: int
+) -> tuple[dict[str, float], list[PairCount]]:
+    """True ratings and pair counts drawn as ``simulate_votes.py`` draws battles."""
+    rng = np.random.default_rng(seed)
+    names = [f"model-{n:03d}" for n in range(models)]
+    truth = rng.normal(1000, 150, models)
+    a = rng.integers(0, models, battles)
+    b = (a + rng.integers(1, models, battles)) % models
+    result = outcomes(truth, a, b, 0.1, tie_model, rng)
+    cells = np.zeros((models, models, 4), dtype=np.int64)
+    np.add.at(cells, (a, b, result), 1)
+    counts = [
+        PairCount(names[i], names[j], *cells[i, j])
+        for i in range(models)
+        for j in range(models)
+        if i != j and cells[i, j].sum()
+    ]
+    return dict(zip(names, truth.tolist(), strict=True)), counts
+
+
+def coverage_run(models: int, battles: int, tie_model: str, seed: int, rounds: int) -> dict:
+    """One simulated table: coverage, spread, Spearman and time, bootstrap and sandwich."""
+    truth, counts = simulated_counts(models, battles, tie_model, seed)
+    table = PairTable.from_counts(counts)
+    t0 = time.perf_counter()
+    fit = fit_bradley_terry(table)
+    t1 = time.perf_counter()
+    samples = bootstrap_scores(table, fit, rounds, np.random.default_rng(data_seed(table)))
+    boot_low, boot_high = np.percentile(samples, [2.5, 97.5], axis=0)
+    t2 = time.perf_counter()
+    sand_low, sand_high = normal_intervals(fit, score_covariance(table, fit))
+    t3 = time.perf_counter()
+    davidson = fit_bradley_terry(table, tie_shape=0.0)  # the model before the tie shape
+    old = bootstrap_scores(table, davidson, rounds, np.random.default_rng(data_seed(table)))
+    old_low, old_high = np.percentile(old, [2.5, 97.5], axis=0)
+    named = partial(zip, table.models, strict=True)
+    scores = dict(named(fit.scores.tolist()))
+    return {
+        "tie_shape": fit.tie_shape,
+        "bootstrap_coverage": coverage(truth, dict(named(boot_low)), dict(named(boot_high))),
+        "sandwich_coverage": coverage(truth, dict(named(sand_low)), dict(named(sand_high))),
+        "spread_ratio": spread_ratio(truth, scores),
+        "davidson_only_spread_ratio": spread_ratio(truth, dict(named(davidson.scores.tolist()))),
+        "davidson_only_coverage": coverage(truth, dict(named(old_low)), dict(named(old_high))),
+        "spearman": spearman(truth, scores),
+        "fit_s": t1 - t0,
+        "bootstrap_s": t2 - t1,
+        "sandwich_s": t3 - t2,
+    }
+
+
+def coverage_main(args: argparse.Namespace) -> None:
+    """Coverage figures per tie model, averaged over seeds, then Spearman at a million."""
+    figures: dict[str, dict] = {}
+    for tie_model in TIE_MODELS:
+        runs = [
+            coverage_run(args.models, args.battles, tie_model, seed, args.rounds)
+            for seed in range(args.seeds)
+        ]
+        figures[tie_model] = {key: statistics.fmean(r[key] for r in runs) for key in runs[0]} | {
+            "min_bootstrap_coverage": min(r["bootstrap_coverage"] for r in runs)
+        }
+        million = coverage_run(args.models, 1_000_000, tie_model, 0, args.rounds)
+        figures[tie_model]["spearman_at_1m"] = million["spearman"]
+        figures[tie_model]["spread_ratio_at_1m"] = million["spread_ratio"]
+    if args.json:
+        print(json.dumps(figures, indent=2))
+        return
+    print(
+        f"{args.models} models, {args.battles:,} battles, {args.seeds} seeds, 10% ties,"
+        f" {args.rounds} bootstrap rounds"
+    )
+    head = ["ties", "λ", "boot cover", "sandwich", "spread", "ρ", "ρ @1M", "boot s", "sand s"]
+    print("".join(f"{h:>11}" for h in head))
+    for tie_model, f in figures.items():
+        cells = [
+            tie_model,
+            f"{f['tie_shape']:.2f}",
+            f"{f['bootstrap_coverage']:.1%}",
+            f"{f['sandwich_coverage']:.1%}",
+            f"{f['spread_ratio']:.3f}",
+            f"{f['spearman']:.4f}",
+            f"{f['spearman_at_1m']:.4f}",
+            f"{f['bootstrap_s']:.3f}",
+            f"{f['sandwich_s']:.4f}",
+        ]
+        print("".join(f"{c:>11}" for c in cells))
+    for tie_model, f in figures.items():
+        print(
+            f"{tie_model}: Davidson's model alone (λ = 0) covers"
+            f" {f['davidson_only_coverage']:.1%}, spread {f['davidson_only_spread_ratio']:.3f};"
+            f" lowest bootstrap coverage over the seeds {f['min_bootstrap_coverage']:.1%};"
+            f" spread at 1M {f['spread_ratio_at_1m']:.3f}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, help="database (default: the data directory's)")
     parser.add_argument("--rounds", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=3, help="Parley runs; the median is kept")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, help="bootstrap seed (default: from the votes)")
+    parser.add_argument("--arena-rank-python", type=Path, help="interpreter with arena-rank")
+    parser.add_argument("--make-arena-rank-venv", type=Path, help="make that environment here")
+    parser.add_argument("--coverage", action="store_true", help="simulated coverage, no database")
+    parser.add_argument("--parley-only", action="store_true", help="time Parley alone")
+    parser.add_argument("--seeds", type=int, default=5, help="--coverage: seeds per tie model")
+    parser.add_argument("--battles", type=int, default=100_000, help="--coverage: per seed")
+    parser.add_argument("--models", type=int, default=50, help="--coverage: models")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    if args.coverage:
+        coverage_main(args)
+        return
     db = args.db or Settings().database_path
     truth_file = db.parent / "true_ratings.json"
     if not db.exists() or not truth_file.exists():
         parser.error(f"no simulated votes at {db}: run scripts/simulate_votes.py first")
     truth = json.loads(truth_file.read_text())
+    arena_python = args.arena_rank_python
+    if args.make_arena_rank_venv:
+        arena_python = make_arena_rank_venv(args.make_arena_rank_venv)
 
+    elo_cold_s = asyncio.run(cold_elo(db))
     times = []
     for _ in range(args.repeat):
         rows, seconds = asyncio.run(parley(db, args.rounds, args.seed))
         times.append(seconds)
-    stages = asyncio.run(parley_stages(db, args.rounds, args.seed))
+    seed = args.seed if args.seed is not None else 0
+    stages = asyncio.run(parley_stages(db, args.rounds, seed))
     parley_scores = {r.model: r.score for r in rows}
-    # scores are anchored at mean 1000; put the truth on the same anchor before comparing
-    shift = 1000 - statistics.fmean(truth.values())
-    covered = sum(r.ci_low <= truth[r.model] + shift <= r.ci_high for r in rows) / len(rows)
-    models, ref_scores, ref_times = reference(db, args.rounds, args.seed)
+    if args.parley_only:
+        print(json.dumps({"runs_s": times, "median_s": statistics.median(times), **stages}))
+        return
+    models, ref_scores, ref_times = reference(db, args.rounds, seed)
     ref_by_name = dict(zip(models, ref_scores.tolist(), strict=True))
+    ref_low = dict(zip(models, ref_times.pop("ci_low"), strict=True))
+    ref_high = dict(zip(models, ref_times.pop("ci_high"), strict=True))
 
-    true_spread = statistics.pstdev(truth.values())
-    figures = {
+    figures: dict = {
         "votes": sum(r.votes for r in rows) // 2,
         "models": len(rows),
         "parley": {
             "total_s": statistics.median(times),
             "runs_s": times,
+            "elo_cold_s": elo_cold_s,
             **stages,
             "spearman": spearman(truth, parley_scores),
-            "spread_ratio": statistics.pstdev(parley_scores.values()) / true_spread,
-            "ci_coverage": covered,
+            "spread_ratio": spread_ratio(truth, parley_scores),
+            "ci_coverage": coverage(
+                truth, {r.model: r.ci_low for r in rows}, {r.model: r.ci_high for r in rows}
+            ),
         },
-        "reference": {
+        "fastchat_method": {
             **ref_times,
             "spearman": spearman(truth, ref_by_name),
-            "spread_ratio": statistics.pstdev(ref_by_name.values()) / true_spread,
+            "spearman_with_parley": spearman(parley_scores, ref_by_name),
+            "spread_ratio": spread_ratio(truth, ref_by_name),
+            "ci_coverage": coverage(truth, ref_low, ref_high),
         },
     }
-    figures["speedup"] = ref_times["total_s"] / figures["parley"]["total_s"]
-    figures["speedup_without_load"] = (ref_times["fit_s"] + ref_times["bootstrap_s"]) / figures[
-        "parley"
-    ]["total_s"]
+    parley_s = figures["parley"]["total_s"]
+    figures["speedup"] = ref_times["total_s"] / parley_s
+    figures["speedup_without_load"] = (ref_times["fit_s"] + ref_times["bootstrap_s"]) / parley_s
+    if arena_python:
+        ar = arena_rank(arena_python, db)
+        ar_scores = dict(zip(ar["models"], ar["ratings"], strict=True))
+        figures["arena_rank"] = {
+            "import_s": ar["import_s"],
+            "load_s": ar["load_s"],
+            "fit_s": ar["fit_s"],
+            "process_s": ar["process_s"],
+            "spearman": spearman(truth, ar_scores),
+            "spearman_with_parley": spearman(parley_scores, ar_scores),
+            "spread_ratio": spread_ratio(truth, ar_scores),
+            "ci_coverage": coverage(
+                truth,
+                dict(zip(ar["models"], ar["lower"], strict=True)),
+                dict(zip(ar["models"], ar["upper"], strict=True)),
+            ),
+        }
+        figures["speedup_vs_arena_rank"] = (ar["load_s"] + ar["fit_s"]) / parley_s
+        figures["speedup_vs_arena_rank_without_load"] = ar["fit_s"] / parley_s
     if args.json:
         print(json.dumps(figures, indent=2))
         return
-    p, r = figures["parley"], figures["reference"]
+    print_figures(figures, args.rounds)
+
+
+def print_figures(figures: dict, rounds: int) -> None:
+    """The side-by-side table and the speed-ups."""
+    print(f"{figures['votes']:,} battles, {figures['models']} models, {rounds} bootstrap rounds")
+    print(f"{'':16}{'total s':>9}{'spearman':>10}{'ρ parley':>10}{'spread':>8}{'covers':>8}")
+    p = figures["parley"]
     print(
-        f"{figures['votes']:,} battles, {figures['models']} models, {args.rounds} bootstrap rounds"
+        f"{'parley':16}{p['total_s']:9.3f}{p['spearman']:10.4f}{1:10.4f}"
+        f"{p['spread_ratio']:8.3f}{p['ci_coverage']:8.0%}"
     )
-    print(f"{'':12}{'total s':>9}{'spearman':>10}{'spread':>8}")
-    print(f"{'parley':12}{p['total_s']:9.3f}{p['spearman']:10.4f}{p['spread_ratio']:8.3f}")
+    for name in ("fastchat_method", "arena_rank"):
+        if name not in figures:
+            continue
+        r = figures[name]
+        total = r.get("total_s", r.get("load_s", 0) + r.get("fit_s", 0))
+        print(
+            f"{name:16}{total:9.3f}{r['spearman']:10.4f}{r['spearman_with_parley']:10.4f}"
+            f"{r['spread_ratio']:8.3f}{r['ci_coverage']:8.0%}"
+        )
+    r = figures["fastchat_method"]
     print(
-        f"{'reference':12}{r['total_s']:9.3f}{r['spearman']:10.4f}{r['spread_ratio']:8.3f}"
-        f"   (load {r['load_s']:.2f} s, fit {r['fit_s']:.2f} s, bootstrap {r['bootstrap_s']:.2f} s)"
+        f"fastchat_method: load {r['load_s']:.2f} s, fit {r['fit_s']:.2f} s,"
+        f" bootstrap {r['bootstrap_s']:.2f} s (process pool of {os.cpu_count()})"
     )
+    if "arena_rank" in figures:
+        a = figures["arena_rank"]
+        print(
+            f"arena_rank: import {a['import_s']:.2f} s, load {a['load_s']:.2f} s,"
+            f" fit + sandwich {a['fit_s']:.2f} s"
+        )
     print(
-        f"parley stages: open + pair counts {p['open_and_query_s']:.3f} s, fit {p['fit_s']:.3f} s,"
-        f" bootstrap {p['bootstrap_s']:.3f} s; runs {', '.join(f'{t:.3f}' for t in times)} s"
+        f"parley stages: open + pair counts {p['open_and_query_s']:.3f} s, fit {p['fit_s']:.3f} s"
+        f" (tie shape {p['tie_shape']:.2f}), bootstrap {p['bootstrap_s']:.3f} s, sandwich"
+        f" {p['sandwich_s']:.3f} s; Elo replayed cold {p['elo_cold_s']:.2f} s;"
+        f" runs {', '.join(f'{t:.3f}' for t in p['runs_s'])} s"
     )
-    print(
-        f"speedup {figures['speedup']:.1f}x ({figures['speedup_without_load']:.1f}x against the"
-        f" reference's fit + bootstrap alone); Parley 95% intervals cover the truth for "
-        f"{p['ci_coverage']:.0%} of models"
+    line = (
+        f"speedup over the FastChat method {figures['speedup']:.1f}x"
+        f" ({figures['speedup_without_load']:.1f}x against its fit + bootstrap alone)"
     )
+    if "speedup_vs_arena_rank" in figures:
+        line += (
+            f"; over arena-rank {figures['speedup_vs_arena_rank']:.1f}x"
+            f" ({figures['speedup_vs_arena_rank_without_load']:.1f}x against its fit alone)"
+        )
+    print(line)
 
 
 if __name__ == "__main__":

@@ -3,8 +3,11 @@
     PARLEY_DATA_DIR=/tmp/sim python scripts/simulate_votes.py --models 50 --votes 1000000 --seed 0
 
 True ratings are drawn from N(1000, 150). Each battle picks a uniformly random pair and
-the shown order at random; it is a tie with probability ``--ties`` (a tenth of those
-"both bad"), otherwise the winner follows Bradley-Terry on the Elo scale. Battles go in
+the shown order at random. With ``--tie-model constant`` (the default) it is a tie with
+probability ``--ties`` whatever the gap, otherwise the winner follows Bradley-Terry on
+the Elo scale; with ``--tie-model davidson`` ties follow Davidson's model, whose tie
+weight ν is set so that evenly matched models tie with probability ``--ties`` (fewer
+ties as the gap grows). A tenth of the ties are "both bad". Battles go in
 through ``Store.bulk_record_battles``, the same path as imports, so the pair counts are
 kept exactly as for live votes. The true ratings are written to ``true_ratings.json``
 beside the database. An existing database is left alone unless ``--replace`` is given,
@@ -26,9 +29,38 @@ from arena.store import BattleRecord, Store
 from arena.types import CHOICES
 from bot.config import Settings
 
+TIE_MODELS = ("constant", "davidson")
+
+
+def tie_probability(gap: np.ndarray, ties: float, tie_model: str) -> np.ndarray:
+    """P(tie) for Elo-scale gaps: ``ties`` whatever the gap, or Davidson's with ν chosen
+    so that an even match ties with probability ``ties``."""
+    if tie_model == "constant":
+        return np.full(np.shape(gap), ties)
+    nu = 2 * ties / (1 - ties)
+    d = gap * np.log(10) / 800
+    return nu / (2 * np.cosh(d) + nu)
+
+
+def outcomes(
+    truth: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    ties: float,
+    tie_model: str,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Per battle, an index into CHOICES: a, b, tie or both bad (a tenth of the ties)."""
+    gap = truth[a] - truth[b]
+    p_a = 1 / (1 + 10 ** (-gap / 400))  # given that it is not a tie
+    p_tie = tie_probability(gap, ties, tie_model)
+    draw = rng.random(len(a))
+    outcome = np.where(rng.random(len(a)) < p_a, 0, 1)
+    return np.where(draw < p_tie, np.where(draw < p_tie / 10, 3, 2), outcome)
+
 
 def simulate(
-    models: int, votes: int, ties: float, seed: int
+    models: int, votes: int, ties: float, seed: int, tie_model: str = "constant"
 ) -> tuple[dict[str, float], Iterator[BattleRecord]]:
     """True ratings by name, and the battles drawn from them (lazily, oldest first)."""
     rng = np.random.default_rng(seed)
@@ -36,10 +68,7 @@ def simulate(
     truth = rng.normal(1000, 150, models)
     a = rng.integers(0, models, votes)
     b = (a + rng.integers(1, models, votes)) % models  # never a model against itself
-    p_a = 1 / (1 + 10 ** ((truth[b] - truth[a]) / 400))
-    draw = rng.random(votes)
-    outcome = np.where(rng.random(votes) < p_a, 0, 1)  # index into CHOICES: a or b
-    outcome = np.where(draw < ties, np.where(draw < ties / 10, 3, 2), outcome)
+    outcome = outcomes(truth, a, b, ties, tie_model, rng)
     start = time.time() - votes  # one battle a second, ending now
 
     def records() -> Iterator[BattleRecord]:
@@ -57,6 +86,7 @@ async def main() -> None:
     parser.add_argument("--models", type=int, default=50)
     parser.add_argument("--votes", type=int, default=1_000_000)
     parser.add_argument("--ties", type=float, default=0.1)
+    parser.add_argument("--tie-model", choices=TIE_MODELS, default="constant")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--replace", action="store_true", help="delete an existing database first")
     args = parser.parse_args()
@@ -68,7 +98,7 @@ async def main() -> None:
     elif database.exists():
         parser.error(f"{database} exists; simulated battles go into a fresh one (--replace)")
     database.parent.mkdir(parents=True, exist_ok=True)
-    truth, records = simulate(args.models, args.votes, args.ties, args.seed)
+    truth, records = simulate(args.models, args.votes, args.ties, args.seed, args.tie_model)
     started = time.perf_counter()
     store = await Store.open(database)
     try:

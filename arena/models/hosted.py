@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import ModuleType
 
 from arena.errors import (
@@ -21,7 +23,7 @@ from arena.errors import (
 )
 from arena.types import ModelSpec
 
-__all__ = ["LOCAL_KEY", "HostedProvider", "map_sdk_error", "temperature_field"]
+__all__ = ["LOCAL_KEY", "HostedProvider", "malformed_reply", "map_sdk_error", "temperature_field"]
 
 LOCAL_KEY = "not-needed"  # OpenAI-compatible local servers (Ollama, vLLM) take any key
 
@@ -60,7 +62,20 @@ def map_sdk_error(model: str, exc: Exception, sdk: ModuleType) -> ProviderError:
         return ProviderRefused(model, f"HTTP {code}")
     if isinstance(exc, sdk.APIConnectionError):
         return ProviderUnavailable(model, "connection failed")
-    return ProviderUnavailable(model, f"malformed response: {type(exc).__name__}")
+    return ProviderUnavailable(model, f"malformed response: {type(exc).__name__}")  # validation
+
+
+@contextmanager
+def malformed_reply(model: str) -> Iterator[None]:
+    """Reading a reply's fields: a body of the wrong shape is the server's fault.
+
+    Only the attribute walk over the SDK's response object is guarded, so a bug in
+    Parley's own code is never reported as "malformed response".
+    """
+    try:
+        yield
+    except (AttributeError, IndexError, KeyError, TypeError) as exc:
+        raise ProviderUnavailable(model, f"malformed response: {type(exc).__name__}") from exc
 
 
 def temperature_field(spec: ModelSpec) -> dict[str, float]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from arena.types import ModelSpec
 
 from .base import Completion, Prompt
-from .hosted import HostedProvider, map_sdk_error, temperature_field
+from .hosted import HostedProvider, malformed_reply, map_sdk_error, temperature_field
 
 __all__ = ["OpenAIProvider"]
 
@@ -35,10 +35,11 @@ class OpenAIProvider(HostedProvider):
                     max_tokens=self.spec.max_tokens,
                     extra_body=temperature_field(self.spec),
                 )
+            except self._sdk.APIError as exc:  # the SDK's errors become ours; our bugs stay bugs
+                raise map_sdk_error(self.spec.name, exc, self._sdk) from exc
+            with malformed_reply(self.spec.name):
                 text = response.choices[0].message.content or ""
                 usage = response.usage
-            except Exception as exc:  # every SDK and parsing failure becomes ours
-                raise map_sdk_error(self.spec.name, exc, self._sdk) from exc
         return Completion(
             text,
             input_tokens=usage.prompt_tokens if usage else 0,

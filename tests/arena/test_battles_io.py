@@ -76,6 +76,34 @@ async def test_round_trip_and_double_import(store: Store) -> None:
         await target.close()
 
 
+async def test_an_instances_own_export_imported_back_counts_nothing_twice(
+    store: Store,
+) -> None:
+    await vote_live(store, "gpt", "claude", "ann", "a")
+    await vote_live(store, "claude", "llama", "bob", "both_bad")
+    text = io.StringIO()
+    await export_battles(store, text)
+    before = await store.pair_counts()
+    report = await import_battles(store, io.StringIO(text.getvalue()))
+    assert (report.imported, report.duplicates) == (0, 2)
+    assert await store.pair_counts() == before
+    # a vote cast after the export is still new, and so is the same file in another instance
+    await vote_live(store, "gpt", "llama", "cy", "tie")
+    lines = await exported(store)
+    assert len({line["battle_key"] for line in lines}) == 3
+    other = await Store.open(":memory:")
+    try:
+        first = await import_battles(other, io.StringIO(text.getvalue()))
+        second = await import_battles(other, io.StringIO(text.getvalue()))
+        assert (first.imported, second.imported, second.duplicates) == (2, 0, 2)
+        # exported again from there, the keys are the ones they came with
+        back = io.StringIO()
+        await export_battles(other, back)
+        assert (await import_battles(store, io.StringIO(back.getvalue()))).imported == 0
+    finally:
+        await other.close()
+
+
 async def test_malformed_lines_are_reported_by_number_and_skipped(store: Store) -> None:
     good = {"model_a": "a", "model_b": "b", "winner": "model_a", "tstamp": 1.5}
     lines = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -9,13 +10,17 @@ import pytest
 from rich.console import Console
 
 from arena.leaderboard import (
+    Leaderboard,
     LeaderboardRow,
+    build_board,
     build_leaderboard,
     leaderboard_rows,
+    render_board,
     render_table,
     write_chart,
 )
-from arena.store import PairCount, Store
+from arena.ratings import online_elo
+from arena.store import BattleRecord, PairCount, Store
 from arena.types import Answer, Choice
 
 FIELDS = [
@@ -29,6 +34,12 @@ FIELDS = [
     "both_bad_rate",
     "thumbs_up_rate",
     "provisional",
+    "elo",
+    "left_out_votes",
+    "style_score",
+    "style_ci_low",
+    "style_ci_high",
+    "style_rank_ub",
 ]
 
 
@@ -159,3 +170,97 @@ def test_write_chart_writes_a_png(tmp_path: Path, votes: bool) -> None:
     data = chart.read_bytes()
     assert data.startswith(b"\x89PNG\r\n\x1a\n")
     assert len(data) > 2000
+
+
+# --- online Elo beside the score -------------------------------------------------------
+
+
+async def elo_from_scratch(store: Store) -> dict[str, float]:
+    return online_elo([record async for record in store.iter_battles()])
+
+
+async def test_the_cached_elo_equals_a_full_replay_as_votes_arrive_and_change(
+    store: Store,
+) -> None:
+    for choice in ["a", "b", "a"]:
+        await vote(store, "general", "alpha", "beta", choice)
+    assert await store.elo_ratings() == pytest.approx(await elo_from_scratch(store))
+    await vote(store, "general", "beta", "gamma", "a")  # new votes: replayed on top
+    assert await store.elo_ratings() == pytest.approx(await elo_from_scratch(store))
+    await store.record_vote(1, "voter", "b")  # a changed mind moves that vote to the end
+    assert await store.elo_ratings() == pytest.approx(await elo_from_scratch(store))
+    # an import older than the cache goes back in time: replayed from the start
+    await store.bulk_record_battles([BattleRecord("gamma", "alpha", "a", tstamp=1.0)])
+    assert await store.elo_ratings() == pytest.approx(await elo_from_scratch(store))
+    assert await store.elo_ratings("nobody") == {}
+
+
+async def test_rows_carry_the_online_elo(store: Store) -> None:
+    for choice in ["a", "a", "b"]:
+        await vote(store, "general", "alpha", "beta", choice)
+    rows = await build_leaderboard(store)
+    elo = online_elo([(("alpha", "beta", c)) for c in ["a", "a", "b"]])
+    assert {r.model: r.elo for r in rows} == {m: round(v, 1) for m, v in elo.items()}
+
+
+# --- the same votes, the same board; too few votes to rank -----------------------------
+
+
+async def test_the_same_votes_give_the_same_board_without_a_seed(store: Store) -> None:
+    for choice in ["a", "a", "b", "tie", "a"] * 5:
+        await vote(store, "general", "alpha", "beta", choice)
+    first = await build_leaderboard(store)
+    assert await build_leaderboard(store) == first
+    await vote(store, "general", "alpha", "beta", "b")
+    assert await build_leaderboard(store) != first
+
+
+async def test_a_handful_of_votes_is_too_few_to_rank_and_the_board_says_so(store: Store) -> None:
+    for choice in ["a", "a", "b"]:
+        await vote(store, "general", "alpha", "beta", choice)
+    board = await build_board(store)
+    assert board.too_few_votes
+    text = rendered(render_board(board), width=80)
+    assert "Too few votes to rank" in text
+    assert " – " not in text.split("\n")[0]  # headers line has no stray dash
+    for row in board.rows:  # no interval and no rank drawn for provisional rows
+        line = next(line for line in text.splitlines() if row.model in line)
+        assert f"+{row.ci_high - row.score:.0f}/" not in line
+        assert line.split()[0] == "–"
+    enough = leaderboard_rows([PairCount("a", "b", 30, 10, 5, 0)], {}, rounds=20, seed=0)
+    assert not Leaderboard(enough).too_few_votes
+
+
+def rendered(table, width: int) -> str:
+    console = Console(width=width, record=True, file=io.StringIO())
+    console.print(table)
+    return console.export_text()
+
+
+@pytest.mark.parametrize("style", [False, True])
+def test_the_table_keeps_model_names_whole_at_80_columns(style: bool) -> None:
+    counts = [
+        PairCount("offline-passages", "offline-sentences", 300, 280, 40, 5),
+        PairCount("offline-passages", "claude-3-5-sonnet-20241022", 200, 100, 10, 0),
+    ]
+    rows = leaderboard_rows(counts, {}, rounds=20, seed=0)
+    text = rendered(render_table(rows, style=style), width=80)
+    assert max(len(line.rstrip()) for line in text.splitlines()) <= 80
+    for row in rows:
+        assert row.model in text
+        assert f"{row.score:.0f}" in text
+    assert "…" not in text
+
+
+async def test_sandwich_intervals_on_request(store: Store) -> None:
+    for choice in ["a", "a", "b", "tie", "a"] * 6:
+        await vote(store, "general", "alpha", "beta", choice)
+    boot = await build_board(store)
+    sandwich = await build_board(store, intervals="sandwich")
+    assert sandwich.intervals == "sandwich"
+    for b, s in zip(boot.rows, sandwich.rows, strict=True):
+        assert b.score == s.score
+        assert s.ci_low < s.score < s.ci_high
+        assert s.ci_high - s.ci_low == pytest.approx(b.ci_high - b.ci_low, rel=0.35)
+    with pytest.raises(ValueError, match="intervals"):
+        leaderboard_rows([PairCount("a", "b", 1, 0, 0, 0)], {}, intervals="jackknife")  # type: ignore[arg-type]

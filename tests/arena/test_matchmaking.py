@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from arena.errors import ConfigError
-from arena.matchmaking import choose_contestants, pair_weight
+from arena.matchmaking import choose_contestants, choose_steered, pair_weight, steering_weights
 from arena.store import PairCount
 
 NAMES = ["alpha", "beta", "gamma", "delta"]
@@ -105,3 +105,77 @@ def test_bad_settings_are_refused() -> None:
         choose_contestants([], [], battle_share=0.25, rng=rng)
     with pytest.raises(ConfigError, match="battle share"):
         choose_contestants(NAMES, [], battle_share=1.5, rng=rng)
+
+
+# --- steered by the votes ---------------------------------------------------------------
+
+
+def ranked_counts(names: list[str], per_pair: int = 40) -> list[PairCount]:
+    """Counts where each earlier name beats each later one 3 to 1."""
+    return [
+        PairCount(a, b, 3 * per_pair // 4, per_pair // 4, 0, 0)
+        for i, a in enumerate(names)
+        for b in names[i + 1 :]
+    ]
+
+
+def test_steered_single_answers_come_from_the_best_save_the_exploration_share() -> None:
+    rng = random.Random(3)
+    counts = ranked_counts(["delta", "alpha", "gamma", "beta"])  # delta is best
+    picks = [
+        choose_steered(NAMES, counts, counts, battle_share=0.0, exploration=0.2, rng=rng)[0]
+        for _ in range(800)
+    ]
+    share = Counter(picks)
+    assert share["delta"] / 800 == pytest.approx(0.8 + 0.2 / 4, abs=0.04)
+    assert share["beta"] / 800 == pytest.approx(0.2 / 4, abs=0.025)
+
+
+def test_a_channel_uses_its_own_board_once_it_has_enough_votes() -> None:
+    overall = ranked_counts(["alpha", "beta", "gamma", "delta"])
+    channel = ranked_counts(["gamma", "beta", "alpha", "delta"], per_pair=4)  # 24 votes
+
+    def best(min_votes: int) -> str:
+        return choose_steered(
+            NAMES,
+            channel,
+            overall,
+            battle_share=0.0,
+            exploration=0.0,
+            min_channel_votes=min_votes,
+            rng=random.Random(0),
+        )[0]
+
+    assert best(min_votes=50) == "alpha"  # too few channel votes: the overall board
+    assert best(min_votes=20) == "gamma"
+
+
+def test_models_without_votes_are_paired_first() -> None:
+    counts = ranked_counts(["alpha", "beta", "gamma"])
+    weights = steering_weights([*NAMES, "epsilon"], counts)
+    assert {p for p, w in weights.items() if w > 0.5} == {
+        p for p in weights if "delta" in p or "epsilon" in p
+    }
+
+
+@pytest.mark.parametrize("per_pair", [20, 200_000])  # the same at any number of votes
+def test_active_weights_favour_pairs_near_the_top(per_pair: int) -> None:
+    names = [f"m{k}" for k in range(8)]
+    counts = ranked_counts(names, per_pair=per_pair)  # m0 best, m7 worst
+    weights = steering_weights(names, counts, top=3)
+    assert weights["m0", "m1"] > 10 * weights["m6", "m7"]
+    rng = random.Random(1)
+    picks = [
+        choose_steered(names, counts, counts, battle_share=1.0, top=3, rng=rng) for _ in range(200)
+    ]
+    assert all(len(p) == 2 and p[0] != p[1] for p in picks)
+    near_top = sum(set(p) & {"m0", "m1", "m2"} != set() for p in picks) / len(picks)
+    assert near_top > 0.9
+
+
+def test_steered_choice_refuses_bad_settings() -> None:
+    with pytest.raises(ConfigError, match="exploration"):
+        choose_steered(NAMES, [], [], battle_share=0.5, exploration=1.5, rng=random.Random(0))
+    with pytest.raises(ConfigError, match="no contestants"):
+        choose_steered([], [], [], battle_share=0.5, rng=random.Random(0))
+    assert choose_steered(["solo"], [], [], battle_share=1.0, rng=random.Random(0)) == ["solo"]

@@ -59,7 +59,7 @@ async def seed_first_version(db: aiosqlite.Connection) -> None:
         " VALUES (2, 2, 3, 4, 'random', 22)",
         "INSERT INTO votes (battle_id, user, choice, created_at, updated_at)"
         " VALUES (2, 'cy', 'a', 23, 23)",
-        "INSERT INTO thumbs VALUES (2, 'ann', 1, 15)",
+        "INSERT INTO thumbs (answer_id, user, value, created_at) VALUES (2, 'ann', 1, 15)",
     ]
     for statement in statements:
         await db.execute(statement)

@@ -128,3 +128,16 @@ async def test_malformed_body_is_reported_as_unavailable(provider, fake_api) -> 
     fake_api.reply(Scripted(body='{"this is": "not the shape"}'))
     answer = await answer_question(build_roster([spec]).get(spec.name), QUESTION)
     assert answer.error and "unavailable" in answer.error
+
+
+async def test_a_bug_in_parley_is_not_reported_as_a_malformed_reply(provider, monkeypatch) -> None:
+    """Only the SDK's errors and the reply's shape are the server's fault; ours must surface."""
+    contestant, _, _ = provider
+
+    def broken(spec):
+        raise RuntimeError("a bug in Parley")
+
+    module = "openai" if contestant.spec.provider == "openai" else "anthropic"
+    monkeypatch.setattr(f"arena.models.{module}.temperature_field", broken)
+    with pytest.raises(RuntimeError, match="a bug in Parley"):
+        await answer_question(contestant, QUESTION)

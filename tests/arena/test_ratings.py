@@ -14,9 +14,12 @@ from arena.ratings import (
     BTFit,
     PairTable,
     bootstrap_scores,
+    data_seed,
     fit_bradley_terry,
+    normal_intervals,
     online_elo,
     rank_upper_bounds,
+    score_covariance,
 )
 from arena.store import BattleRecord, PairCount, Store
 
@@ -41,6 +44,21 @@ def simulate(
             a, b, tie = rng.multinomial(battles_per_pair, weights / weights.sum())
             both_bad = rng.binomial(tie, 0.1)
             counts.append(PairCount(f"m{i:02d}", f"m{j:02d}", a, b, tie - both_bad, both_bad))
+    return counts
+
+
+def simulate_constant_ties(
+    truth: np.ndarray, battles_per_pair: int, tie_rate: float, rng: np.random.Generator
+) -> list[PairCount]:
+    """Pair counts where a battle is a tie with probability ``tie_rate`` whatever the gap,
+    and otherwise the winner follows Bradley-Terry on the Elo scale."""
+    counts = []
+    for i in range(len(truth)):
+        for j in range(i + 1, len(truth)):
+            p_i = 1 / (1 + 10 ** ((truth[j] - truth[i]) / 400))
+            shares = [(1 - tie_rate) * p_i, (1 - tie_rate) * (1 - p_i), tie_rate]
+            a, b, tie = rng.multinomial(battles_per_pair, shares)
+            counts.append(PairCount(f"m{i:02d}", f"m{j:02d}", a, b, tie))
     return counts
 
 
@@ -136,7 +154,7 @@ def test_pair_table_refuses_a_model_against_itself() -> None:
 def test_fit_matches_a_generic_optimiser_on_davidsons_likelihood() -> None:
     truth = np.array([1000.0, 1100.0, 900.0, 1250.0, 980.0])
     table = PairTable.from_counts(simulate(truth, 60, 0.6, np.random.default_rng(1)))
-    fit = fit_bradley_terry(table)
+    fit = fit_bradley_terry(table, tie_shape=0.0)
 
     def negative_log_likelihood(x: np.ndarray) -> float:
         beta, log_nu = x[:-1], x[-1]
@@ -178,6 +196,42 @@ def test_ties_do_not_compress_the_scale_but_half_wins_do(nu: float) -> None:
     baseline = spread(without_ties)
     assert spread(with_ties) / baseline == pytest.approx(1.0, abs=0.03)
     assert spread(as_half_wins(with_ties)) / baseline < 0.93
+
+
+def test_the_tie_shape_is_chosen_by_likelihood_and_keeps_the_scale() -> None:
+    rng = np.random.default_rng(8)
+    truth = rng.normal(1000, 150, 12)
+    constant = PairTable.from_counts(simulate_constant_ties(truth, 600, 0.1, rng))
+    davidson = PairTable.from_counts(simulate(truth, 600, 0.3, rng))
+    assert fit_bradley_terry(constant).tie_shape > 0.8
+    assert fit_bradley_terry(davidson).tie_shape < 0.2
+    # Davidson's model on gap-independent ties reads ties as evidence of closeness
+    chosen = fit_bradley_terry(constant).scores
+    forced = fit_bradley_terry(constant, tie_shape=0.0).scores
+    assert np.ptp(chosen) / np.ptp(truth) == pytest.approx(1.0, abs=0.04)
+    assert np.ptp(forced) / np.ptp(truth) < np.ptp(chosen) / np.ptp(truth) - 0.03
+
+
+def test_a_tie_shape_between_the_two_named_models_is_found() -> None:
+    rng = np.random.default_rng(12)
+    truth = rng.normal(1000, 200, 10)
+    strength = truth * math.log(10) / 400
+    counts = []
+    for i in range(10):
+        for j in range(i + 1, 10):
+            d = (strength[i] - strength[j]) / 2
+            weights = np.array([math.exp(d), math.exp(-d), 0.3 * math.cosh(d) ** 0.5])
+            a, b, tie = rng.multinomial(4000, weights / weights.sum())
+            counts.append(PairCount(f"m{i}", f"m{j}", a, b, tie))
+    assert fit_bradley_terry(PairTable.from_counts(counts)).tie_shape == pytest.approx(
+        0.5, abs=0.15
+    )
+
+
+def test_a_tie_shape_outside_zero_to_one_is_refused() -> None:
+    table = PairTable.from_counts([PairCount("a", "b", 3, 1, 1, 0)])
+    with pytest.raises(ValueError, match="tie shape"):
+        fit_bradley_terry(table, tie_shape=1.5)
 
 
 def test_an_undefeated_model_stays_finite_and_on_top() -> None:
@@ -222,6 +276,40 @@ def test_bootstrap_intervals_cover_the_truth_at_near_the_nominal_rate() -> None:
         covered += int(np.sum((low <= centred) & (centred <= high)))
         total += len(truth)
     assert 0.88 <= covered / total <= 0.99
+
+
+def test_the_seed_from_the_data_is_stable_and_moves_with_any_vote() -> None:
+    counts = [PairCount("a", "b", 5, 3, 1, 0), PairCount("b", "c", 2, 4, 0, 1)]
+    same = [PairCount("a", "b", 5, 3, 1, 0), PairCount("b", "c", 2, 4, 0, 1)]
+    one_more = [PairCount("a", "b", 5, 3, 1, 0), PairCount("b", "c", 2, 4, 0, 2)]
+    seed = data_seed(PairTable.from_counts(counts))
+    assert seed == data_seed(PairTable.from_counts(same))
+    assert seed != data_seed(PairTable.from_counts(one_more))
+
+
+@pytest.mark.parametrize("robust", [True, False])
+def test_normal_intervals_from_the_covariance_cover_the_truth(robust: bool) -> None:
+    rng = np.random.default_rng(77)
+    covered, total = 0, 0
+    for _ in range(30):
+        truth = rng.normal(1000, 150, 8)
+        table = PairTable.from_counts(simulate_constant_ties(truth, 60, 0.1, rng))
+        fit = fit_bradley_terry(table)
+        low, high = normal_intervals(fit, score_covariance(table, fit, robust=robust))
+        centred = truth - truth.mean() + 1000
+        covered += int(np.sum((low <= centred) & (centred <= high)))
+        total += len(truth)
+    assert 0.88 <= covered / total <= 0.99
+
+
+def test_sandwich_and_model_covariances_agree_when_the_model_is_right() -> None:
+    truth = np.array([900.0, 1000.0, 1050.0, 1200.0, 980.0])
+    table = PairTable.from_counts(simulate(truth, 3000, 0.4, np.random.default_rng(6)))
+    fit = fit_bradley_terry(table, tie_shape=0.0)
+    robust = score_covariance(table, fit)
+    model = score_covariance(table, fit, robust=False)
+    assert np.sqrt(np.diag(robust)) == pytest.approx(np.sqrt(np.diag(model)), rel=0.1)
+    assert robust.sum(axis=1) == pytest.approx(0.0, abs=1e-6)  # centred scores
 
 
 def test_bootstrap_warm_start_from_a_given_fit_changes_nothing() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from arena.errors import VoteRefused
+from arena.errors import StoreError, VoteRefused
 from arena.store import BattleRecord, PairCount, Store
 from arena.types import Answer, Citation, Turn
 from knowledge.types import Hit, Passage
@@ -230,20 +230,43 @@ async def test_iter_battles_in_time_order(store: Store) -> None:
 
 
 async def test_an_export_reads_one_snapshot_while_votes_arrive(tmp_path: Path) -> None:
+    """More rows than aiosqlite prefetches (64), so the read really spans the new writes."""
     store = await Store.open(tmp_path / "parley.db")
     try:
-        battles = []
-        for n in range(3):
-            question = await ask(store, f"q{n}")
-            ids = [await store.record_answer(question, Answer(m, text=m)) for m in ("x", "y")]
-            battles.append(await store.record_battle(question, *ids))
-            await store.record_vote(battles[-1], "ann", "a")
+        older = [BattleRecord("x", "y", "a", float(n), "c", f"u{n}") for n in range(200)]
+        await store.bulk_record_battles(older)
+        question = await ask(store, "q")
+        ids = [await store.record_answer(question, Answer(m, text=m)) for m in ("x", "y")]
+        battle = await store.record_battle(question, *ids)
+        await store.record_vote(battle, "ann", "a")
         reading = store.iter_battles()
         first = await anext(reading)
-        await store.record_vote(battles[0], "ann", "b")  # moves to the end of the time order
-        await store.record_vote(battles[1], "bob", "tie")
+        await store.record_vote(battle, "ann", "b")  # moves to the end of the time order
+        await store.record_vote(battle, "bob", "tie")
+        newer = [BattleRecord("x", "y", "tie", 1e10 + n, "c", f"v{n}") for n in range(100)]
+        await store.bulk_record_battles(newer)
         rest = [record async for record in reading]
-        assert [r.choice for r in [first, *rest]] == ["a", "a", "a"]
-        assert len([r async for r in store.iter_battles()]) == 4  # a fresh read sees them
+        assert len([first, *rest]) == 201
+        assert [r.choice for r in [first, *rest]].count("a") == 201  # ann's old vote, as read
+        assert len([r async for r in store.iter_battles()]) == 302  # a fresh read sees them
     finally:
         await store.close()
+
+
+async def test_a_read_only_store_reads_the_board_without_writing(tmp_path: Path) -> None:
+    path = tmp_path / "parley.db"
+    store = await Store.open(path)
+    await store.bulk_record_battles(
+        [BattleRecord("x", "y", "a", 1.0), BattleRecord("x", "y", "b", 2.0)]
+    )
+    await store.close()
+    before = path.read_bytes()
+    reader = await Store.open(path, read_only=True)
+    try:
+        assert await reader.pair_counts() == [PairCount("x", "y", 1, 1, 0, 0)]
+        assert set(await reader.elo_ratings()) == {"x", "y"}  # replayed, not cached
+        with pytest.raises(StoreError):
+            await reader.record_thumb(1, "ann", 1)
+    finally:
+        await reader.close()
+    assert path.read_bytes() == before

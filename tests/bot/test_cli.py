@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -123,3 +124,35 @@ def test_every_command_is_documented() -> None:
     ]
     missing = [n for n in names if n not in docs]
     assert not missing, f"undocumented commands: {missing}"
+
+
+def test_leaderboard_at_80_columns_piped_keeps_both_offline_names(tmp_path: Path) -> None:
+    lines = "".join(
+        json.dumps({"model_a": a, "model_b": b, "winner": w, "tstamp": n}) + "\n"
+        for n, (a, b, w) in enumerate(
+            [("offline-sentences", "offline-passages", w) for w in ["model_a", "tie"] * 15]
+        )
+    )
+    (tmp_path / "battles.jsonl").write_text(lines)
+    invoke(tmp_path, "import", "battles", str(tmp_path / "battles.jsonl"))
+    command = [sys.executable, "-c", "from bot.cli import main; main()"]
+    for extra in ([], ["--style"]):
+        out = subprocess.run(
+            [*command, "--data-dir", str(tmp_path), "leaderboard", *extra],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+            env={**os.environ, "COLUMNS": "80"},
+        ).stdout
+        assert "offline-sentences" in out and "offline-passages" in out
+        assert "…" not in out
+        assert max(len(line) for line in out.splitlines()) <= 80
+    board = json.loads(invoke(tmp_path, "leaderboard", "--json", "--style").output)
+    assert {"elo", "style_score", "style_ci_low", "style_ci_high", "style_rank_ub"} <= set(board[0])
+
+
+def test_the_empty_leaderboard_says_how_votes_happen_today(tmp_path: Path) -> None:
+    out = invoke(tmp_path, "leaderboard").output
+    assert "parley chat" in out
+    assert "Slack" not in out and "Discord" not in out

@@ -4,6 +4,7 @@ export and import see exactly that vote."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -67,3 +68,52 @@ def test_leaderboard_png(data_dir: Path, tmp_path: Path) -> None:
     chart = tmp_path / "board.png"
     run(data_dir, "leaderboard", "--png", str(chart))
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_question_typed_at_the_feedback_prompt_is_the_next_question(data_dir: Path) -> None:
+    out = run(
+        data_dir,
+        "chat",
+        "--channel",
+        "flow",
+        input="How do I roll back a deploy?\nWhat is the meal allowance when travelling?\n\nquit\n",
+        env={"PARLEY_BATTLE_SHARE": "0"},
+    )
+    assert "Rate an answer with + or -" in out  # the start screen says what chat does
+    assert "60 EUR" in out  # the second question was answered, not rejected
+    assert "Error" not in out
+
+
+def test_upper_case_votes_and_a_thumbs_down_reason(data_dir: Path, tmp_path: Path) -> None:
+    out = run(
+        data_dir,
+        "chat",
+        "--channel",
+        "keys",
+        input="How do I roll back a deploy?\nB\nquit\n",
+        env={"PARLEY_BATTLE_SHARE": "1"},
+    )
+    assert "Vote recorded: B is better." in out
+    out = run(
+        data_dir,
+        "chat",
+        "--channel",
+        "reasons",
+        input="What is the on-call stipend?\n-\nThe stipend changed in March\n",
+        env={"PARLEY_BATTLE_SHARE": "0"},
+    )
+    assert "👎 recorded" in out
+    with sqlite3.connect(data_dir / "parley.db") as db:
+        reasons = [r for (r,) in db.execute("SELECT reason FROM thumbs WHERE value = -1")]
+    assert "The stipend changed in March" in reasons
+
+
+def test_end_of_input_at_any_prompt_leaves_cleanly(data_dir: Path) -> None:
+    for typed in ("", "How do I roll back a deploy?\n"):  # at the question, at the feedback
+        result = CliRunner().invoke(
+            cli,
+            ["--data-dir", str(data_dir), "chat", "--channel", "eof"],
+            input=typed,
+            env={"PARLEY_BATTLE_SHARE": "0"},
+        )
+        assert result.exit_code == 0 and "Aborted" not in result.output

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -96,3 +98,17 @@ def test_handbook_questions_find_the_right_file(
 ) -> None:
     hits = handbook_kb.search(question, 3)
     assert Path(hits[0].passage.source).name == expected_file
+
+
+def test_a_deferred_object_is_built_once_when_threads_race() -> None:
+    builds = []
+
+    def build() -> HashEmbedder:
+        builds.append(1)
+        time.sleep(0.05)  # long enough for every thread to arrive while it is built
+        return HashEmbedder()
+
+    lazy = knowledge.base.deferred(build)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert set(pool.map(lambda _: lazy.dim, range(8))) == {HashEmbedder.dim}
+    assert len(builds) == 1

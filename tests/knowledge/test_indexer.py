@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from knowledge.base import KnowledgeBase
+from knowledge.errors import EmbedderMismatch
 from knowledge.lexical import LexicalIndex
 from knowledge.store import VectorStore
 from tests.conftest import HashEmbedder
@@ -167,44 +168,127 @@ def test_file_that_turns_unreadable_loses_its_old_passages(kb: KnowledgeBase, do
     assert kb.index([docs]).added == 1  # back as a new file
 
 
-def test_interrupt_from_the_progress_callback(tmp_path: Path, docs: Path) -> None:
+def test_a_run_interrupted_after_n_files_keeps_them_and_the_next_run_does_the_rest(
+    tmp_path: Path, docs: Path
+) -> None:
     for n in range(6):
         (docs / f"extra{n}.md").write_text(f"# Extra {n}\n\nExtra fact number {n}.\n")
+    finished: list[str] = []
 
     def stop_at_fifth(path: str, done: int, total: int) -> None:
+        finished.append(path)
         if done == 5:
+            raise KeyboardInterrupt
+
+    index = tmp_path / "index"
+    with KnowledgeBase.open(index, embedder=HashEmbedder()) as kb, pytest.raises(KeyboardInterrupt):
+        kb.index([docs], stop_at_fifth)  # all nine fit one batch: written file by file
+    again = HashEmbedder()
+    with KnowledgeBase.open(index, embedder=again) as kb:
+        assert kb.count() == 5  # what the callback was told was done is in the index
+        assert {h.passage.source for h in kb.search("extra fact lunch parking wifi", 9)} == set(
+            finished
+        )
+        before = again.texts
+        report = kb.index([docs])
+        assert (report.unchanged, report.added) == (5, 4)
+        assert again.texts - before == 4  # the finished files were not embedded again
+        assert kb.count() == 9
+        assert kb._vectors.count() == 9  # vectors of files embedded but not written are gone
+
+
+class RecordingEmbedder(HashEmbedder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.sizes: list[int] = []
+
+    def embed(self, texts):
+        self.sizes.append(len(texts))
+        return super().embed(texts)
+
+
+def long_text(words: int) -> str:
+    return " ".join(f"Sentence {n} says word{n % 97} and more." for n in range(words // 6))
+
+
+def test_a_long_file_is_embedded_in_batches_and_reports_its_progress(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "big.txt").write_text(long_text(6000))  # one line, about 50 passages
+    embedder = RecordingEmbedder()
+    seen: list[tuple[str, int, int]] = []
+    with KnowledgeBase.open(tmp_path / "index", embedder=embedder) as kb:
+        report = kb.index([docs], batch_size=8, on_passages=lambda *a: seen.append(a))
+    total = report.passages
+    assert total > 30 and max(embedder.sizes) == 8
+    assert len(embedder.sizes) == -(-total // 8) and sum(embedder.sizes) == total
+    assert [done for _, done, _ in seen] == [*range(8, total, 8), total]
+    assert {(Path(p).name, t) for p, _, t in seen} == {("big.txt", total)}
+
+
+def test_interrupted_inside_a_long_file_keeps_the_files_before_it(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for n in range(3):
+        (docs / f"a{n}.md").write_text(f"# Note {n}\n\nA short note, number {n}.\n")
+    (docs / "big.txt").write_text(long_text(6000))
+
+    def stop_in_the_third_batch(path: str, done: int, total: int) -> None:
+        if Path(path).name == "big.txt" and done > 16:
             raise KeyboardInterrupt
 
     index = tmp_path / "index"
     with KnowledgeBase.open(index, embedder=HashEmbedder()) as kb:
         with pytest.raises(KeyboardInterrupt):
-            kb.index([docs], stop_at_fifth, batch_size=1)
-        assert kb.count() >= 1 and kb.search("extra fact", 1)
+            kb.index([docs], batch_size=8, on_passages=stop_in_the_third_batch)
+        assert kb.count() == 3  # the short files, written with the first batch; none of big
+        assert {Path(h.passage.source).name for h in kb.search("short note", 5)} == {
+            "a0.md",
+            "a1.md",
+            "a2.md",
+        }
         report = kb.index([docs])
-        assert report.added + report.unchanged == 9 and report.added >= 1
-        assert kb.count() == 9
+        assert (report.unchanged, report.added) == (3, 1)
+
+
+class OtherEmbedder(HashEmbedder):
+    name = "other-embedder"
+
+
+def test_an_index_refuses_an_embedder_other_than_its_own(tmp_path: Path, docs: Path) -> None:
+    index = tmp_path / "index"
+    with KnowledgeBase.open(index, embedder=HashEmbedder()) as kb:
+        kb.index([docs])
+    (docs / "lunch.md").write_text("# Lunch\n\nThe canteen now serves soup.\n")
+    with KnowledgeBase.open(index, embedder=OtherEmbedder()) as kb:
+        with pytest.raises(EmbedderMismatch, match="built with the embedder hash-embedder"):
+            kb.index([docs])
+        with pytest.raises(EmbedderMismatch, match=f"delete {index}"):
+            kb.search("canteen")
+        assert kb.search("canteen", mode="lexical")  # no vectors involved
+        assert "noon" in kb.search("canteen", mode="lexical")[0].passage.text  # unchanged
 
 
 class LexicalDyingAfterVectors(LexicalIndex):
-    """Killed between the vector write and the lexical write of its n-th batch."""
+    """Killed between the vector write and the lexical write of its n-th file."""
 
-    def __init__(self, path: Path, die_on_upsert: int) -> None:
+    def __init__(self, path: Path, die_on_write: int) -> None:
         super().__init__(path)
-        self.upserts = 0
-        self.die_on_upsert = die_on_upsert
+        self.writes = 0
+        self.die_on_write = die_on_write
 
-    def upsert(self, passages) -> None:
-        self.upserts += 1
-        if self.upserts == self.die_on_upsert:
+    def replace_file(self, record, passages):
+        self.writes += 1
+        if self.writes == self.die_on_write:
             raise KeyboardInterrupt
-        super().upsert(passages)
+        return super().replace_file(record, passages)
 
 
 def test_kill_between_the_two_stores_leaves_no_stray_vectors(tmp_path: Path, docs: Path):
     index = tmp_path / "index"
     index.mkdir()
     vectors = VectorStore.persistent(index / "chroma")
-    lexical = LexicalDyingAfterVectors(index / "lexical.db", die_on_upsert=2)
+    lexical = LexicalDyingAfterVectors(index / "lexical.db", die_on_write=2)
     with KnowledgeBase(lexical, vectors, HashEmbedder()) as kb, pytest.raises(KeyboardInterrupt):
         kb.index([docs], batch_size=1)  # lunch.md written, parking.md only in Chroma
     assert (vectors.count(), LexicalIndex(index / "lexical.db").count()) == (2, 1)

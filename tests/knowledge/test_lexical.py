@@ -1,10 +1,11 @@
-"""SQLite FTS5 index: stemming, stopwords, hostile queries, replace, delete, get."""
+"""SQLite FTS5 index: stemming, stopwords, hostile queries, replace, delete, get, files."""
 
 from __future__ import annotations
 
 import pytest
 
-from knowledge.lexical import LexicalIndex, match_expression, query_terms
+from knowledge.errors import EmbedderMismatch, IndexStoreError
+from knowledge.lexical import FileRecord, LexicalIndex, match_expression, query_terms
 
 
 @pytest.fixture
@@ -108,10 +109,37 @@ def test_delete_removes_record_and_index_entries(index):
     assert index.get(["deploy"]) == {}
 
 
-def test_sources_and_ids_for_source(index, make_passage):
-    index.upsert([make_passage("Other file.", id="other", source="/docs/b.md")])
-    assert index.sources() == {"/docs/a.md", "/docs/b.md"}
-    assert index.ids_for_source("/docs/b.md") == ["other"]
+def test_replace_file_swaps_a_files_passages_and_records_it(index, make_passage):
+    record = FileRecord("/docs/a.md", 10, 1, "sha-1")
+    old = [make_passage("Old lunch at noon.", id="o1"), make_passage("Old coffee.", id="o2")]
+    assert index.replace_file(record, old) == ["deploy", "expense", "oncall"]
+    new = [make_passage("New lunch at one.", id="n1"), make_passage("Old coffee.", id="o2")]
+    assert index.replace_file(FileRecord("/docs/a.md", 12, 2, "sha-2"), new) == ["o1"]
+    assert set(index.get(["o1", "o2", "n1"])) == {"o2", "n1"}
+    assert ids(index.search("lunch", 5)) == ["n1"]
+    assert index.files() == {"/docs/a.md": FileRecord("/docs/a.md", 12, 2, "sha-2")}
+    index.touch_file(FileRecord("/docs/a.md", 12, 3, "ignored"))
+    assert index.files()["/docs/a.md"] == FileRecord("/docs/a.md", 12, 3, "sha-2")
+    assert sorted(index.forget_file("/docs/a.md")) == ["n1", "o2"]
+    assert index.files() == {} and index.count() == 0
+
+
+def test_a_failed_file_write_changes_nothing(index, make_passage):
+    clash = [make_passage("Twice the same id.", id="x"), make_passage("Again.", id="x")]
+    with pytest.raises(IndexStoreError):
+        index.replace_file(FileRecord("/docs/a.md", 1, 1, "sha"), clash)
+    assert index.count() == 3 and index.files() == {}  # the old passages are all still there
+
+
+def test_the_embedder_that_built_the_index_is_checked(tmp_path):
+    ix = LexicalIndex(tmp_path / "lexical.db")
+    ix.check_embedder("model-a", 384)  # nothing recorded: anything goes, nothing is noted
+    ix.check_embedder("model-b", 256, record=True)
+    ix.check_embedder("model-b", 256)
+    with pytest.raises(EmbedderMismatch, match="built with the embedder model-b") as failure:
+        ix.check_embedder("model-a", 384, record=True)
+    assert str(tmp_path) in str(failure.value)  # says which folder to rebuild
+    ix.close()
 
 
 def test_index_persists_in_a_file(tmp_path, make_passage):
@@ -128,8 +156,9 @@ def test_scores_gives_bm25_of_the_asked_for_passages_that_match(index):
     everything = dict(index.search("receipt minutes deployed", 10))
     asked = index.scores("receipt minutes deployed", ["oncall", "expense", "unknown"])
     assert asked == pytest.approx({k: everything[k] for k in ("oncall", "expense")})
-    # a passage the query's words do not match scores 0 and is left out
-    assert index.scores("receipt", ["deploy", "oncall"]) == {}
+    # a passage the query's words do not match scores 0; an unknown id is left out
+    assert index.scores("receipt", ["deploy", "oncall", "gone"]) == {"deploy": 0, "oncall": 0}
+    assert index.scores("?!", ["deploy", "gone"]) == {"deploy": 0}  # no words at all
     assert index.scores("receipt", []) == {}
 
 

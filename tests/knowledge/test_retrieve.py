@@ -110,6 +110,21 @@ def test_hybrid_scores_every_candidate_with_both_halves(retriever):
     assert lexical["oncall"] == pytest.approx(dict(retriever._lexical.search(query, 6))["oncall"])
 
 
+def test_a_vector_without_a_lexical_row_is_never_a_candidate(
+    retriever, real_embedder, make_passage
+):
+    # a re-index writes a file's vectors before its lexical commit: until then its new
+    # passages must neither show nor take a candidate's place
+    ahead = make_passage(TEXTS["oncall"] + " Updated.", id="oncall-next", source="/kb/oncall.md")
+    retriever._vectors.upsert([ahead], real_embedder.embed([embedding_text(ahead)]))
+    query = "who gets paged if nobody answers"
+    dense, lexical = (dict(half) for half in retriever.candidates(query, 2))
+    assert "oncall-next" not in dense | lexical and "oncall" in dense
+    assert "oncall-next" in dict(retriever._dense(query, 2))  # Chroma does hold it
+    for mode in ("hybrid", "dense"):
+        assert "oncall-next" not in ids(retriever.search(query, k=5, mode=mode))
+
+
 def test_concurrent_hybrid_searches_match_one_at_a_time(retriever):
     # each hybrid search hands its BM25 calls to worker threads; many searches at once
     # (the bot answers several people) must not mix their results

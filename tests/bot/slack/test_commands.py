@@ -74,7 +74,7 @@ class SlowIndex:
         self.release = threading.Event()
         self.calls = 0
 
-    def __call__(self, paths, progress) -> IndexReport:
+    def __call__(self, paths, progress, passages) -> IndexReport:
         self.calls += 1
         self.started.set()
         progress("/docs/a.md", 1, 3)

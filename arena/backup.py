@@ -1,0 +1,69 @@
+"""Online backup and restore of the arena database (votes, answers, grades).
+
+A backup is taken with SQLite's backup API on a read-only connection of its own, in
+one step: it reads one consistent snapshot and, in WAL mode, blocks no writer, so the
+bot keeps taking votes while it runs. A restore checks that the file is a sound Parley
+database before copying it in, and never overwrites a database unless told to.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import aiosqlite
+
+from arena.errors import StoreError
+
+__all__ = ["backup_database", "restore_database"]
+
+
+def _read_only(path: Path) -> str:
+    return f"{path.absolute().as_uri()}?mode=ro"
+
+
+async def backup_database(database: Path, target: Path) -> int:
+    """Copy ``database`` to ``target`` (replaced if present); returns the votes copied."""
+    if not database.is_file():
+        raise StoreError(f"there is no arena database at {database}")
+    if target.resolve() == database.resolve():
+        raise StoreError("the backup must go to another file than the database itself")
+    partial = target.with_name(target.name + ".partial")
+    try:
+        async with (
+            aiosqlite.connect(_read_only(database), uri=True) as source,
+            aiosqlite.connect(partial) as copy,
+        ):
+            await source.backup(copy)  # pages=0: every page in one step, one snapshot
+            async with copy.execute("SELECT COUNT(*) FROM votes") as cursor:
+                (votes,) = await cursor.fetchone()
+        partial.replace(target)  # a backup is whole or absent, never half-written
+    except (aiosqlite.Error, sqlite3.Error, OSError) as exc:
+        partial.unlink(missing_ok=True)
+        raise StoreError(f"backup to {target} failed: {exc}") from exc
+    return int(votes)
+
+
+async def restore_database(backup: Path, database: Path, *, force: bool = False) -> int:
+    """Copy a checked backup into ``database``; returns the votes restored."""
+    if database.exists() and not force:
+        raise StoreError(
+            f"{database} already exists; restore into a fresh data directory, or pass"
+            " --force to replace it (stop the bot first)"
+        )
+    try:
+        async with aiosqlite.connect(_read_only(backup), uri=True) as source:
+            async with source.execute("PRAGMA integrity_check") as cursor:
+                (verdict,) = await cursor.fetchone()
+            if verdict != "ok":
+                raise StoreError(f"{backup} is damaged: {verdict}")
+            async with source.execute("SELECT COUNT(*) FROM _parley_migrations") as cursor:
+                await cursor.fetchone()
+            async with source.execute("SELECT COUNT(*) FROM votes") as cursor:
+                (votes,) = await cursor.fetchone()
+            database.parent.mkdir(parents=True, exist_ok=True)
+            async with aiosqlite.connect(database) as target:
+                await source.backup(target)
+    except aiosqlite.Error as exc:
+        raise StoreError(f"{backup} is not a Parley backup: {exc}") from exc
+    return int(votes)

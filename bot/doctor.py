@@ -1,0 +1,149 @@
+"""``parley doctor``: what is wrong with this installation, and how to fix it.
+
+Each check says what it looked at, whether it is sound, and when it is not, the one
+thing to do about it. It reads only: nothing is created or repaired here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+from dataclasses import dataclass
+
+from arena.errors import ArenaError
+from knowledge.errors import KnowledgeError
+
+from .config import Settings, config_file
+from .errors import BotError
+from .runtime import open_knowledge, open_service
+
+__all__ = ["Finding", "diagnose"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One check: ``ok``, what was seen, and (when not ok) how to fix it."""
+
+    check: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+
+async def diagnose(
+    settings: Settings, warnings: list[str], *, check_models: bool = True
+) -> list[Finding]:
+    """Run every check; a check that cannot run is itself a finding, never a traceback."""
+    findings = [_configuration(warnings), _data_dir(settings)]
+    findings += await asyncio.to_thread(_index, settings)
+    findings.append(await asyncio.to_thread(_database, settings))
+    if check_models:
+        findings += await _models(settings)
+    return findings
+
+
+def _configuration(warnings: list[str]) -> Finding:
+    where = config_file()
+    source = str(where) if where.is_file() else "defaults (no parley.toml)"
+    if warnings:
+        return Finding("configuration", False, "; ".join(warnings), "fix or remove those keys")
+    return Finding("configuration", True, f"read from {source}")
+
+
+def _data_dir(settings: Settings) -> Finding:
+    folder = settings.data_dir
+    if not folder.is_dir():
+        return Finding(
+            "data directory", False, f"{folder} does not exist", "run `parley index PATH` first"
+        )
+    if not os.access(folder, os.W_OK):
+        return Finding(
+            "data directory",
+            False,
+            f"{folder} is not writable: votes and re-indexing will fail",
+            f"give this user write access to {folder}",
+        )
+    return Finding("data directory", True, f"{folder} exists and is writable")
+
+
+def _index(settings: Settings) -> list[Finding]:
+    if not (settings.index_dir / "lexical.db").is_file():
+        return [
+            Finding(
+                "index", False, f"no index in {settings.index_dir}", "run `parley index PATH`"
+            )
+        ]
+    try:
+        with open_knowledge(settings) as kb:
+            health = kb.health()
+    except KnowledgeError as exc:
+        return [Finding("index", False, str(exc), "see the message; `parley index` rebuilds")]
+    counts = f"{health.passages} passages, {health.vectors} vectors"
+    findings = [
+        Finding("index", True, counts)
+        if health.passages == health.vectors
+        else Finding(
+            "index",
+            False,
+            f"{counts}: the two stores disagree (an interrupted run?)",
+            "run `parley index` on the same paths again; it finishes the job",
+        )
+    ]
+    findings.append(
+        Finding("embedder", True, "the configured embedder built this index")
+        if not health.embedder_mismatch
+        else Finding(
+            "embedder",
+            False,
+            health.embedder_mismatch,
+            f"delete {settings.index_dir} and index again with the configured embedder",
+        )
+    )
+    return findings
+
+
+def _database(settings: Settings) -> Finding:
+    path = settings.database_path
+    if not path.is_file():
+        return Finding("arena database", True, f"none yet at {path} (no questions asked)")
+    try:
+        with sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True) as db:
+            (verdict,) = db.execute("PRAGMA integrity_check").fetchone()
+            orphans = db.execute("PRAGMA foreign_key_check").fetchall()
+            (votes,) = db.execute("SELECT COUNT(*) FROM votes").fetchone()
+    except sqlite3.Error as exc:
+        return Finding("arena database", False, f"{path}: {exc}", "restore it: `parley restore`")
+    if verdict != "ok" or orphans:
+        problem = verdict if verdict != "ok" else f"{len(orphans)} rows point at nothing"
+        return Finding(
+            "arena database", False, f"{path}: {problem}", "restore the latest `parley backup`"
+        )
+    return Finding("arena database", True, f"{path}: sound, {votes} votes")
+
+
+async def _models(settings: Settings) -> list[Finding]:
+    try:
+        async with open_service(settings, read_only=True) as service:
+            statuses = service.models()
+            checks = {c.name: c for c in await service.check_models()}
+    except (ArenaError, BotError, KnowledgeError) as exc:
+        return [Finding("models", False, str(exc), "fix the [[models]] in parley.toml")]
+    findings = []
+    for status in statuses:
+        check = checks.get(status.name)
+        if not status.ready:
+            findings.append(Finding(f"model {status.name}", False, status.reason, status.reason))
+        elif check is not None and not check.reachable:
+            findings.append(
+                Finding(
+                    f"model {status.name}",
+                    False,
+                    check.error,
+                    "check its base_url, key and that its server is running",
+                )
+            )
+        else:
+            latency = f" ({check.latency_ms:.0f} ms)" if check else ""
+            findings.append(Finding(f"model {status.name}", True, f"answers{latency}"))
+    return findings

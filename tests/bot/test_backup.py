@@ -1,0 +1,82 @@
+"""`parley backup` while votes arrive, and `parley restore` into a fresh data directory:
+the same votes and the same leaderboard."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from arena.backup import backup_database
+from arena.store import BattleRecord, Store
+from bot.cli import cli
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+def votes(database: Path) -> list[tuple]:
+    with sqlite3.connect(database) as db:
+        return sorted(db.execute("SELECT battle_id, user, choice FROM votes"))
+
+
+async def back_up_during_a_write(live: Path, backup: Path) -> int:
+    store = await Store.open(live / "parley.db")
+    try:
+        records = [
+            BattleRecord("alpha", "beta", "a" if n % 3 else "b", float(n), "eng", f"u{n}")
+            for n in range(300)
+        ]
+        await store.bulk_record_battles(records[:200])
+        writer = asyncio.create_task(store.bulk_record_battles(records[200:]))
+        copied = await backup_database(live / "parley.db", backup)
+        await writer
+    finally:
+        await store.close()
+    return copied
+
+
+def test_backup_while_votes_arrive_then_restore_gives_the_same_board(tmp_path: Path) -> None:
+    live = tmp_path / "live"
+    live.mkdir()
+    copied = asyncio.run(back_up_during_a_write(live, tmp_path / "backup.db"))
+    assert copied in (200, 300)  # one consistent snapshot: before or after the batch
+    fresh = tmp_path / "fresh"
+    result = invoke("--data-dir", str(fresh), "restore", str(tmp_path / "backup.db"))
+    assert result.exit_code == 0 and f"({copied} votes)" in result.output
+    if copied == 300:
+        assert votes(fresh / "parley.db") == votes(live / "parley.db")
+    board = invoke("--data-dir", str(fresh), "leaderboard", "--json").output
+    assert sum(row["votes"] for row in json.loads(board)) == 2 * copied
+
+
+def test_backup_and_restore_through_the_cli(tmp_path: Path) -> None:
+    live, fresh = tmp_path / "live", tmp_path / "fresh"
+    lines = "\n".join(
+        json.dumps({"model_a": "x", "model_b": "y", "winner": "model_a", "tstamp": n})
+        for n in range(5)
+    )
+    assert "Imported 5" in CliRunner().invoke(
+        cli, ["--data-dir", str(live), "import", "battles", "-"], input=lines
+    ).output
+    backup = tmp_path / "parley-backup.db"
+    assert invoke("--data-dir", str(live), "backup", str(backup)).exit_code == 0
+    assert invoke("--data-dir", str(fresh), "restore", str(backup)).exit_code == 0
+    assert votes(fresh / "parley.db") == votes(live / "parley.db")
+    before = invoke("--data-dir", str(live), "leaderboard", "--json").output
+    after = invoke("--data-dir", str(fresh), "leaderboard", "--json").output
+    assert json.loads(before) == json.loads(after)
+    again = invoke("--data-dir", str(fresh), "restore", str(backup))
+    assert again.exit_code == 1 and "already exists" in again.output  # never overwritten
+
+
+def test_restore_refuses_a_file_that_is_not_a_parley_backup(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"not a database at all" * 100)
+    result = invoke("--data-dir", str(tmp_path / "d"), "restore", str(junk))
+    assert result.exit_code == 1 and "not a Parley backup" in result.output
+    assert not (tmp_path / "d" / "parley.db").exists()

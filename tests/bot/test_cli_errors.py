@@ -1,0 +1,148 @@
+"""What a newcomer hits first: bad configuration, wrong folders, --json errors, empty
+searches, noisy libraries. Each is one clear line, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import cli
+from tests.fakes.http_server import Scripted
+
+
+def run(*args: str, env: dict[str, str] | None = None):
+    return CliRunner().invoke(cli, list(args), env=env)
+
+
+@pytest.fixture
+def config(tmp_path: Path, monkeypatch) -> Path:
+    path = tmp_path / "parley.toml"
+    monkeypatch.setenv("PARLEY_CONFIG", str(path))
+    return path
+
+
+def test_invalid_toml_names_the_file_and_line(config: Path, tmp_path: Path) -> None:
+    config.write_text("[[models]\n")
+    result = run("--data-dir", str(tmp_path), "models")
+    assert result.exit_code == 1
+    assert f"{config}: not valid TOML" in result.output and "line 1" in result.output
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_invalid_values_are_one_line_each(config: Path, tmp_path: Path) -> None:
+    config.write_text("top_k = 0\nbattle_share = 2\n")
+    result = run("--data-dir", str(tmp_path), "models")
+    assert result.exit_code == 1
+    assert "top_k: Input should be greater than 0" in result.output
+    assert "battle_share" in result.output and "errors.pydantic.dev" not in result.output
+
+
+def test_unknown_keys_are_warned_about(config: Path, tmp_path: Path) -> None:
+    config.write_text(
+        'battle_shares = 0.5\n[[models]]\nname = "x"\nprovider = "offline-passages"\nmodle = "y"\n'
+    )
+    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "models", "--json"])
+    assert result.exit_code == 0
+    assert "unknown setting 'battle_shares'" in result.stderr
+    assert "unknown setting 'models[1].modle'" in result.stderr
+    assert [row["name"] for row in json.loads(result.stdout)] == ["x"]
+
+
+def test_a_mistyped_data_dir_is_an_error_and_creates_nothing(tmp_path: Path) -> None:
+    wrong = tmp_path / "typo"
+    for command in (["leaderboard"], ["export", "battles"]):
+        result = run("--data-dir", str(wrong), *command)
+        assert result.exit_code == 1 and "no Parley data directory" in result.output
+    assert not wrong.exists()
+
+
+def test_reports_on_a_data_dir_without_a_database_create_nothing(tmp_path: Path) -> None:
+    assert json.loads(run("--data-dir", str(tmp_path), "leaderboard", "--json").output) == []
+    out = tmp_path / "battles.jsonl"
+    result = run("--data-dir", str(tmp_path), "export", "battles", "-o", str(out))
+    assert result.exit_code == 0 and out.read_text() == ""  # the file exists, empty
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["battles.jsonl"]
+
+
+def test_a_data_dir_that_cannot_be_created_is_named(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    result = run("--data-dir", str(blocker / "data"), "ask", "hello")
+    assert result.exit_code == 1
+    assert f"cannot create the data directory {blocker / 'data'}" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_ask_json_errors_are_json(config: Path, tmp_path: Path, fake_api) -> None:
+    config.write_text(
+        f'[[models]]\nname = "m"\nprovider = "openai"\nmodel = "x"\nmax_retries = 0\n'
+        f'base_url = "{fake_api.url}/v1"\n'
+    )
+    fake_api.route("POST", "/v1/chat/completions", Scripted(503, {"error": {"message": "x"}}))
+    result = run("--data-dir", str(tmp_path), "ask", "How do I roll back?", "--json")
+    assert result.exit_code == 1
+    assert json.loads(result.stdout) == {
+        "error": "No model could answer right now. Model m is unavailable right now"
+        " (service unavailable)."
+    }
+    unknown = run("--data-dir", str(tmp_path), "ask", "hi", "--model", "nope", "--json")
+    assert unknown.exit_code == 1 and "nope" in json.loads(unknown.stdout)["error"]
+
+
+def test_an_empty_search_says_so(tmp_path: Path) -> None:
+    result = run("--data-dir", str(tmp_path), "search", "  ")
+    assert result.exit_code == 2 and "Give some words to search for" in result.output
+    assert "indexed" not in result.output
+
+
+def test_library_warnings_stay_in_the_log(tmp_path: Path) -> None:
+    broken = tmp_path / "docs" / "broken.pdf"
+    broken.parent.mkdir()
+    broken.write_bytes(b"%PDF-1.4 this file ends here")
+    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path / "d"), "index", str(broken)])
+    assert result.exit_code == 0
+    assert result.stdout.startswith("skipped")  # no blank line before the report
+    assert "EOF marker" not in result.stderr and "invalid pdf header" not in result.stderr
+
+
+def test_parley_index_is_refused_while_a_bot_holds_the_index(tmp_path: Path) -> None:
+    """A running bot holds the embedded index; another process must not write under it."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.md").write_text("# A\n\nThe answer is forty-two.\n")
+    holder = textwrap.dedent(
+        f"""
+        import asyncio, sys
+        from bot.config import Settings
+        from bot.runtime import open_service
+
+        async def main():
+            settings = Settings(data_dir={str(tmp_path / "data")!r})
+            async with open_service(settings, hold_index=True):
+                print("holding", flush=True)
+                sys.stdin.readline()
+
+        asyncio.run(main())
+        """
+    )
+    bot = subprocess.Popen(
+        [sys.executable, "-c", holder],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert bot.stdout is not None and bot.stdout.readline().strip() == "holding"
+        result = run("--data-dir", str(tmp_path / "data"), "index", str(docs))
+        assert result.exit_code == 1
+        assert "re-index through the bot" in result.output
+        assert "Traceback" not in result.output
+    finally:
+        bot.communicate("\n", timeout=30)
+    assert bot.returncode == 0

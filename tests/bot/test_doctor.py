@@ -1,0 +1,52 @@
+"""`parley doctor` finds what is wrong and says how to fix it, without changing anything."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from bot.cli import cli
+
+
+def doctor(data_dir: Path, *args: str):
+    return CliRunner().invoke(cli, ["--data-dir", str(data_dir), "doctor", "--json", *args])
+
+
+def findings(result) -> dict[str, dict]:
+    return {f["check"]: f for f in json.loads(result.stdout)}
+
+
+def test_a_sound_installation_passes(data_dir: Path) -> None:
+    result = doctor(data_dir)
+    found = findings(result)
+    assert result.exit_code == 0, found
+    assert found["index"]["ok"] and found["embedder"]["ok"]
+    assert found["model offline-sentences"]["ok"] and found["model offline-passages"]["ok"]
+
+
+def test_a_damaged_database_and_disagreeing_stores_are_found(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(data_dir, copy)
+    with sqlite3.connect(copy / "index" / "lexical.db") as db:  # a passage lost its vector
+        (first,) = db.execute("SELECT id FROM passages LIMIT 1").fetchone()
+        db.execute("DELETE FROM passages WHERE id = ?", (first,))
+    (copy / "parley.db").write_bytes(b"this is no database" * 64)
+    result = doctor(copy, "--no-models")
+    found = findings(result)
+    assert result.exit_code == 1
+    assert not found["index"]["ok"] and "disagree" in found["index"]["detail"]
+    assert "parley index" in found["index"]["fix"]
+    assert not found["arena database"]["ok"] and "restore" in found["arena database"]["fix"]
+    assert not any(k.startswith("model") for k in found)
+
+
+def test_a_missing_index_says_to_index(tmp_path: Path) -> None:
+    found = findings(doctor(tmp_path, "--no-models"))
+    assert not found["index"]["ok"] and "parley index" in found["index"]["fix"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # it created nothing
