@@ -16,13 +16,14 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import socket
 import threading
 
 from aiohttp import WSMsgType, web
 
 from tests.fakes.http_server import FakeServer, Scripted, Seen
 
-__all__ = ["BOT_ID", "BOT_USER", "TEAM", "FakeSlack", "FakeSocketMode"]
+__all__ = ["BOT_ID", "BOT_USER", "TEAM", "FakeSlack", "FakeSocketMode", "listening_socket"]
 
 BOT_USER = "UPARLEY"
 BOT_ID = "BPARLEY"
@@ -130,6 +131,13 @@ def _decoded(seen: Seen) -> dict:
     return out
 
 
+def listening_socket() -> tuple[socket.socket, int]:
+    """A socket bound to a free port on 127.0.0.1, for an aiohttp ``SockSite``."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    return sock, sock.getsockname()[1]
+
+
 class FakeSocketMode:
     """Slack's Socket Mode endpoint: pushes envelopes and records their acknowledgements."""
 
@@ -146,9 +154,8 @@ class FakeSocketMode:
         app.router.add_get("/link", self._socket)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        sock, port = listening_socket()
+        await web.SockSite(self._runner, sock).start()
         self.url = f"ws://127.0.0.1:{port}/link"
         return self
 

@@ -27,7 +27,7 @@ from bot.service import Service
 from bot.slack.app import SlackBot
 from knowledge.types import Hit, Passage
 from tests.fakes.providers import fake, roster
-from tests.fakes.slack_api import BOT_USER, TEAM, FakeSlack
+from tests.fakes.slack_api import BOT_USER, TEAM, FakeSlack, listening_socket
 
 SECRET = "test-signing-secret"
 HITS = [
@@ -193,9 +193,8 @@ async def start_app(
     bot = SlackBot(service, config)
     runner = web.AppRunner(bot.app.web_app(path="/slack/events"))
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
+    sock, port = listening_socket()
+    await web.SockSite(runner, sock).start()
     async with aiohttp.ClientSession() as session:
         try:
             yield Harness(
