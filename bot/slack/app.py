@@ -243,22 +243,26 @@ class SlackBot:
     async def answer(
         self, channel: str, user: str, text: str, thread: str, *, react_to: str | None = None
     ) -> None:
-        """Show that work started, ask the service, and post the reply in the thread."""
+        """Show that work started, ask the service, post the reply in the thread, and take
+        the working sign away again."""
         if react_to:
-            await self._react(channel, react_to)
+            await self._react(self.client.reactions_add, channel, react_to)
         try:
             reply = await self.service.ask(Ask(text, user, channel, thread, PLATFORM))
         except (BotError, ArenaError, KnowledgeError) as exc:
-            await self._post(channel, thread, blocks.text_message(str(exc)))
-            return
-        for message in reply_messages(text, reply):
+            replies = [blocks.text_message(str(exc))]
+        else:
+            replies = reply_messages(text, reply)
+        for message in replies:
             await self._post(channel, thread, message)
+        if react_to:
+            await self._react(self.client.reactions_remove, channel, react_to)
 
-    async def _react(self, channel: str, ts: str) -> None:
+    async def _react(self, call: Callable[..., Awaitable[Any]], channel: str, ts: str) -> None:
         try:
-            await self.client.reactions_add(channel=channel, timestamp=ts, name=WORKING_REACTION)
+            await call(channel=channel, timestamp=ts, name=WORKING_REACTION)
         except SlackApiError as exc:  # already reacted, or no reactions scope: not fatal
-            log.warning("could not add the working reaction: %s", exc.response.get("error"))
+            log.warning("could not change the working reaction: %s", exc.response.get("error"))
 
     async def _post(self, channel: str, thread: str | None, message: Message) -> dict:
         response = await self.client.chat_postMessage(

@@ -1,7 +1,7 @@
 """A fake Slack: the Web API on the shared FakeServer, and a Socket Mode WebSocket.
 
 ``FakeSlack`` answers every Web API method Parley calls (``auth.test``,
-``chat.postMessage``, ``chat.update``, ``chat.postEphemeral``, ``reactions.add``,
+``chat.postMessage``, ``chat.update``, ``chat.postEphemeral``, ``reactions.*``,
 ``views.open``, ``assistant.threads.*``, the three steps of an external file upload,
 ``apps.connections.open``) and ``response_url`` posts, and records them all; a test can
 queue a 429 with ``Retry-After`` or an error before the standing reply. Point the app
@@ -47,6 +47,7 @@ class FakeSlack:
                 200, {"ok": True, "message_ts": self._next()}
             ),
             "reactions.add": ok,
+            "reactions.remove": ok,
             "views.open": Scripted(200, {"ok": True, "view": {"id": "V1"}}),
             "assistant.threads.setStatus": ok,
             "assistant.threads.setSuggestedPrompts": ok,

@@ -52,12 +52,16 @@ async def test_a_mention_gets_eyes_then_a_threaded_answer_with_sources_and_thumb
     assert turn.text == "How do I roll back?"
 
 
-async def test_the_working_sign_comes_before_the_answer(app: Harness) -> None:
-    await app.event(mention("How do I roll back?"))
+async def test_the_working_sign_comes_before_the_answer_and_goes_after(app: Harness) -> None:
+    await app.event(mention("How do I roll back?", ts="100.1"))
     await app.settle()
     reaction = app.slack.server.seen("/api/reactions.add")[0]
     answer = app.slack.server.seen("/api/chat.postMessage")[0]
-    assert reaction.at <= answer.at
+    removed = app.slack.server.seen("/api/reactions.remove")[0]
+    assert reaction.at <= answer.at <= removed.at
+    assert app.slack.calls("reactions.remove") == [
+        {"channel": "C1", "timestamp": "100.1", "name": "eyes"}
+    ]
 
 
 async def test_a_source_with_a_url_is_linked(slack: FakeSlack) -> None:
