@@ -518,5 +518,24 @@ def slack(ctx: click.Context, http_mode: bool, port: int, host: str) -> None:
         click.echo("Parley has left Slack.")
 
 
+@cli.command("discord")
+@click.option(
+    "--invite-url",
+    "application_id",
+    type=int,
+    metavar="APPLICATION_ID",
+    help="Print the URL that invites this application to a server, and exit.",
+)
+@click.pass_context
+def discord_command(ctx: click.Context, application_id: int | None) -> None:
+    """Run Parley as a Discord bot (token in DISCORD_TOKEN); see docs/discord.md."""
+    from .discord import invite_url, run_discord
+
+    if application_id is not None:
+        click.echo(invite_url(application_id))
+        return
+    run(run_discord(settings_of(ctx)))
+
+
 def main() -> None:
     cli()

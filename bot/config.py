@@ -83,6 +83,15 @@ class Settings(BaseSettings):
     # and the votes a channel needs before its own board steers it
     exploration_share: float = Field(default=DEFAULT_EXPLORATION, ge=0, le=1)
     steer_min_channel_votes: int = Field(default=DEFAULT_MIN_CHANNEL_VOTES, ge=0)
+    # Discord: the bot token from DISCORD_TOKEN (a secret: never shown in reprs or logs);
+    # guild ids to sync slash commands to at once (none: globally, which Discord spreads
+    # within the hour); the message-content intent lets follow-ups in Parley's threads
+    # need no mention (enable it in the developer portal first)
+    discord_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("DISCORD_TOKEN", "PARLEY_DISCORD_TOKEN")
+    )
+    discord_guilds: list[int] = Field(default_factory=list)
+    discord_message_content: bool = True
     # Slack: tokens from the environment (SLACK_BOT_TOKEN, SLACK_APP_TOKEN,
     # SLACK_SIGNING_SECRET), never logged; the Web API base URL for proxies and tests
     slack_bot_token: SecretStr | None = Field(

@@ -29,6 +29,7 @@ __all__ = [
     "search_unavailable",
     "sources_lines",
     "thumb_recorded",
+    "unexpected_error",
     "vote_recorded",
 ]
 
@@ -155,3 +156,7 @@ def backup_done(file: Path, votes: int) -> str:
 
 def restore_done(file: Path, database: Path, votes: int) -> str:
     return f"Restored {database} from {file} ({votes} votes)."
+
+
+def unexpected_error() -> str:
+    return "Something went wrong on Parley's side; it has been logged. Please try again."

@@ -35,9 +35,9 @@ from knowledge.errors import KnowledgeError
 
 from .. import messages
 from ..access import Requester
+from ..chat_reindex import reindex_from_chat
 from ..config import ChannelMode, Settings
 from ..errors import BotError
-from ..reindex import ReindexStatus
 from ..service import Ask, Reply, Service
 from . import blocks
 from .assistant import attach_assistant
@@ -55,7 +55,6 @@ __all__ = [
 PLATFORM = "slack"
 WORKING_REACTION = "eyes"
 _SEEN_EVENTS = 10_000  # event ids remembered for retries (Slack retries within minutes)
-_MAX_SKIPPED_SHOWN = 20
 _CHANNEL_REF = re.compile(r"<#([CG][A-Z0-9]+)(?:\|([^>]*))?>")
 _NOT_IN_CHANNEL = {"not_in_channel", "channel_not_found", "is_archived"}
 log = logging.getLogger(__name__)
@@ -381,25 +380,18 @@ class SlackBot:
         if running is not None:
             await respond(text=messages.reindex_busy(running), response_type="ephemeral")
             return
-        start = blocks.text_message("Re-indexing: starting")
-        posted = await self._post(channel, None, start)
+        posted = await self._post(channel, None, blocks.text_message("Re-indexing: starting"))
 
-        async def update(message: Message) -> None:
-            await self.client.chat_update(channel=channel, ts=posted["ts"], **message.as_kwargs())
+        async def show(text: str) -> None:
+            try:
+                message = blocks.text_message(text)
+                await self.client.chat_update(
+                    channel=channel, ts=posted["ts"], **message.as_kwargs()
+                )
+            except SlackApiError as exc:  # the message was deleted: keep indexing
+                log.warning("could not update the re-index message: %s", exc.response.get("error"))
 
-        async def progress(status: ReindexStatus) -> None:
-            await update(blocks.text_message(messages.reindex_progress(status)))
-
-        try:
-            report = await self.service.reindex(requester, on_progress=progress)
-        except BotError as exc:  # busy after all (a race), or no sources configured
-            await update(blocks.text_message(str(exc)))
-            return
-        lines = [messages.index_summary(report)]
-        lines += [f"skipped {path}: {why}" for path, why in report.skipped[:_MAX_SKIPPED_SHOWN]]
-        if len(report.skipped) > _MAX_SKIPPED_SHOWN:
-            lines.append(f"… and {len(report.skipped) - _MAX_SKIPPED_SHOWN} more skipped")
-        await update(blocks.text_message("\n".join(lines)))
+        await reindex_from_chat(self.service, requester, show)
 
 
 def reply_messages(question: str, reply: Reply) -> list[Message]:

@@ -125,5 +125,5 @@ async def test_reindex_updates_one_message_and_a_second_request_is_told(slack: F
     assert any("1 of 3 files (a.md)" in u["text"] for u in updates)
     final = updates[-1]["text"]
     assert "2 added" in final and "1 skipped" in final
-    assert "skipped /docs/b.pdf: encrypted" in final
+    assert "Skipped /docs/b.pdf: encrypted" in final
     assert index.calls == 1

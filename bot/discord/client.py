@@ -1,0 +1,128 @@
+"""The discord.py client: slash commands, buttons, and mentions answered in threads.
+
+A mention in a channel is answered in a thread started from the message; in a thread
+Parley started, later messages need no mention and carry the thread's history (the
+service loads it). Parley ignores itself and every other bot, and sends with
+``allowed_mentions`` none, so neither an answer nor a document can ping anyone.
+Discord's 429s are left to discord.py's rate-limit handling.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import textwrap
+from collections.abc import Sequence
+
+import discord
+from discord import app_commands
+
+from .. import messages
+from ..service import Ask, Service
+from .commands import COMMANDS, location, send_reply
+from .embeds import CONTENT_LIMIT
+from .views import PLATFORM, ThumbButton, VoteButton, submit_reason
+
+__all__ = ["THREAD_NAME_LIMIT", "ParleyClient", "sync_commands"]
+
+log = logging.getLogger(__name__)
+
+THREAD_NAME_LIMIT = 100  # Discord's limit on a thread's name
+
+
+class ParleyClient(discord.Client):
+    """Parley on Discord: the service, the command tree and the persistent buttons."""
+
+    def __init__(
+        self,
+        service: Service,
+        *,
+        guilds: Sequence[int] = (),
+        message_content: bool = True,
+    ) -> None:
+        intents = discord.Intents.default()
+        # privileged: only for follow-ups without a mention (mentions carry their content)
+        intents.message_content = message_content
+        super().__init__(intents=intents, allowed_mentions=discord.AllowedMentions.none())
+        self.service = service
+        self.guild_ids = list(guilds)
+        self.tree = app_commands.CommandTree(self)
+        self.tree.on_error = _command_failed
+        for command in COMMANDS:
+            self.tree.add_command(command)
+
+    async def setup_hook(self) -> None:
+        """Route every Parley button by its custom_id (restart-safe), sync the commands."""
+        self.add_dynamic_items(VoteButton, ThumbButton)
+        await sync_commands(self.tree, self.guild_ids)
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Reason forms are routed here by custom_id, so they survive a restart."""
+        await submit_reason(interaction)
+
+    async def on_message(self, message: discord.Message) -> None:
+        me = self.user
+        if me is None or message.author.bot or message.author.id == me.id:
+            return
+        channel = message.channel
+        ours = isinstance(channel, discord.Thread) and channel.owner_id == me.id
+        private = message.guild is None
+        if not (me in message.mentions or ours or private):
+            return
+        text = re.sub(rf"<@!?{me.id}>", "", message.content).strip()
+        if not text and me not in message.mentions:
+            return  # no content (the intent is off) and no mention: not for Parley
+        try:
+            await self._answer(message, text)
+        except Exception:
+            log.exception("answering message %s failed", message.id)
+            await message.channel.send(messages.unexpected_error())
+
+    async def _answer(self, message: discord.Message, text: str) -> None:
+        """In a thread or a DM, answer there; in a channel, in a new thread from the message
+        (its id is the message's, so the question is stored under it before it exists)."""
+        channel = message.channel
+        in_channel = message.guild is not None and not isinstance(channel, discord.Thread)
+        if message.guild is None:  # a DM is one long conversation
+            asked_in, thread = str(channel.id), str(channel.id)
+        elif in_channel:
+            asked_in, thread = str(channel.id), str(message.id)
+        else:
+            asked_in, thread = location(channel)
+        ask = Ask(text, str(message.author.id), asked_in, thread, PLATFORM)
+        async with channel.typing():
+            reply = await self.service.ask(ask)
+        if in_channel and not reply.answers:  # a hint or a failure: no thread for that
+            await message.reply(" ".join(reply.notices)[:CONTENT_LIMIT], mention_author=False)
+            return
+        target = await message.create_thread(name=_thread_name(text)) if in_channel else channel
+        await send_reply(target.send, reply)
+
+
+def _thread_name(question: str) -> str:
+    return textwrap.shorten(question, THREAD_NAME_LIMIT, placeholder="…") or "Parley"
+
+
+async def sync_commands(tree: app_commands.CommandTree, guild_ids: Sequence[int]) -> None:
+    """Register the commands with Discord: per guild (instant) when guilds are
+    configured, else globally (Discord may take up to an hour to show them)."""
+    if not guild_ids:
+        await tree.sync()
+        return
+    for guild_id in guild_ids:
+        guild = discord.Object(guild_id)
+        tree.copy_global_to(guild=guild)
+        await tree.sync(guild=guild)
+
+
+async def _command_failed(
+    interaction: discord.Interaction, error: app_commands.AppCommandError
+) -> None:
+    """Log the failure and tell the user plainly, privately."""
+    name = interaction.command.name if interaction.command else "?"
+    log.error("/%s failed", name, exc_info=error)
+    text = messages.unexpected_error()
+    if interaction.response.is_done():
+        await interaction.followup.send(text, ephemeral=True)
+    else:
+        await interaction.response.send_message(text, ephemeral=True)

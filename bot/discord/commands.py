@@ -1,0 +1,106 @@
+"""The slash commands: /ask, /leaderboard and /reindex.
+
+Each one acknowledges first (Discord drops an interaction not answered within three
+seconds), then calls the service and renders what comes back. Who may re-index is the
+service's decision; the command only vouches for Discord's Manage Server permission.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from .. import messages
+from ..access import Requester
+from ..chat_reindex import reindex_from_chat
+from ..service import Ask, Reply
+from .embeds import CHART_NAME, CONTENT_LIMIT, leaderboard_embed, reply_posts
+from .views import PLATFORM, reply_view, service_of
+
+__all__ = [
+    "COMMANDS",
+    "ask",
+    "leaderboard",
+    "location",
+    "reindex",
+    "send_reply",
+]
+
+log = logging.getLogger(__name__)
+
+
+def location(channel: Any) -> tuple[str, str | None]:
+    """(channel, thread) as the service knows them: inside a thread, its parent channel
+    and the thread, so the thread's history comes along; elsewhere the channel alone."""
+    if isinstance(channel, discord.Thread):
+        return str(channel.parent_id), str(channel.id)
+    return str(channel.id), None
+
+
+async def send_reply(send: Callable[..., Awaitable[Any]], reply: Reply) -> None:
+    """Post a Reply with ``send`` (a channel's, or an interaction's follow-up), the
+    buttons on its last message."""
+    posts = reply_posts(reply)
+    view = reply_view(reply)
+    for number, post in enumerate(posts, 1):
+        kwargs: dict[str, Any] = {"embeds": post.embeds}
+        if post.content:
+            kwargs["content"] = post.content
+        if view is not None and number == len(posts):
+            kwargs["view"] = view
+        await send(**kwargs)
+
+
+@app_commands.command(name="ask", description="Ask Parley a question about the knowledge base.")
+@app_commands.describe(question="What you want to know")
+async def ask(interaction: discord.Interaction, question: app_commands.Range[str, 1, 2000]) -> None:
+    await interaction.response.defer(thinking=True)
+    channel, thread = location(interaction.channel)
+    reply = await service_of(interaction).ask(
+        Ask(question, str(interaction.user.id), channel, thread, PLATFORM)
+    )
+    await send_reply(interaction.followup.send, reply)
+
+
+@app_commands.command(name="leaderboard", description="How the models rank, from your votes.")
+@app_commands.describe(channel="Only the votes cast in this channel (default: everywhere)")
+async def leaderboard(
+    interaction: discord.Interaction, channel: app_commands.AppCommandChannel | None = None
+) -> None:
+    await interaction.response.defer(thinking=True)
+    board = await service_of(interaction).leaderboard(
+        str(channel.id) if channel else None, chart=True
+    )
+    if not board.rows:
+        await interaction.followup.send(messages.no_votes_yet())
+        return
+    kwargs: dict[str, Any] = {"embed": leaderboard_embed(board)}
+    if board.chart_png:
+        kwargs["file"] = discord.File(io.BytesIO(board.chart_png), filename=CHART_NAME)
+    await interaction.followup.send(**kwargs)
+
+
+@app_commands.command(
+    name="reindex", description="Re-index the knowledge base (Manage Server or Parley admins)."
+)
+async def reindex(interaction: discord.Interaction) -> None:
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    requester = Requester(
+        PLATFORM, str(interaction.user.id), platform_admin=interaction.permissions.manage_guild
+    )
+
+    async def show(text: str) -> None:
+        try:
+            await interaction.edit_original_response(content=text[:CONTENT_LIMIT])
+        except discord.HTTPException as exc:  # e.g. the 15-minute token expired: keep indexing
+            log.warning("could not update the re-index message (%s): %s", exc, text)
+
+    await reindex_from_chat(service_of(interaction), requester, show)
+
+
+COMMANDS: tuple[app_commands.Command, ...] = (ask, leaderboard, reindex)

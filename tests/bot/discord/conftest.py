@@ -1,0 +1,199 @@
+"""A logged-in ParleyClient whose HTTP goes to a fake Discord on 127.0.0.1, and helpers
+that feed it raw gateway events (INTERACTION_CREATE, MESSAGE_CREATE) as Discord would."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from dataclasses import dataclass
+from typing import Any
+
+import discord
+import pytest
+
+from arena.roster import Roster
+from arena.store import Store
+from bot.discord import ParleyClient
+from bot.service import Service
+from knowledge.indexer import IndexReport
+from knowledge.types import Hit, Passage
+from tests.fakes.discord_api import (
+    CHANNEL_ID,
+    GUILD_ID,
+    FakeDiscord,
+    guild,
+    interaction,
+    member,
+    slash_data,
+    user,
+)
+from tests.fakes.providers import fake, roster
+
+HITS = [
+    Hit(Passage("p1", "Run shipit rollback to roll back.", "/hb/deploys.md", "Deploys"), 0.9),
+    Hit(Passage("p2", "Deploys run at noon.", "https://wiki.example/deploys", "Deploy times"), 0.8),
+]
+USER_ID = 111
+
+
+@pytest.fixture
+def discord_api(fake_api, monkeypatch) -> FakeDiscord:
+    api = FakeDiscord(fake_api)
+    monkeypatch.setattr(discord.http.Route, "BASE", api.base)
+    return api
+
+
+@pytest.fixture
+async def store():
+    store = await Store.open(":memory:")
+    yield store
+    await store.close()
+
+
+def make_service(
+    store: Store,
+    contestants: Roster | None = None,
+    battle_share: float = 0.0,
+    index=None,
+    admins: tuple[str, ...] = (),
+) -> Service:
+    return Service(
+        search=lambda text, k: HITS[:k],
+        # one model unless battling: which one answers alone is the matchmaker's choice
+        roster=contestants
+        or (roster(fake("alpha"), fake("beta")) if battle_share else roster(fake("alpha"))),
+        store=store,
+        top_k=5,
+        battle_share=battle_share,
+        rng=random.Random(3),
+        index=index,
+        sources=["/hb"] if index else (),
+        admins=admins,
+    )
+
+
+def report() -> IndexReport:
+    return IndexReport(added=2, unchanged=1, passages=9, seconds=0.5)
+
+
+async def settle() -> None:
+    """Wait until every task the client started (handlers, callbacks) has finished."""
+    for _ in range(50):
+        pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        if not pending:
+            return
+        await asyncio.wait(pending, timeout=10)
+    raise AssertionError("tasks kept running")
+
+
+@dataclass
+class Discord:
+    """One logged-in client and the fake it talks to."""
+
+    client: ParleyClient
+    api: FakeDiscord
+
+    @property
+    def state(self):
+        return self.client._connection  # discord.py internals: the parsers of gateway events
+
+    async def interaction(
+        self,
+        kind: int,
+        data: dict[str, Any],
+        *,
+        user_id: int = USER_ID,
+        permissions: int = 0,
+        channel: dict[str, Any] | None = None,
+        message: dict[str, Any] | None = None,
+    ) -> tuple[int, str]:
+        """Feed one INTERACTION_CREATE; returns its id and token once handled."""
+        interaction_id = self.api.next_id()
+        payload = interaction(
+            interaction_id,
+            kind,
+            data,
+            user_id=user_id,
+            permissions=permissions,
+            channel=channel,
+            message=message,
+        )
+        self.state.parsers["INTERACTION_CREATE"](payload)
+        await settle()
+        return interaction_id, payload["token"]
+
+    async def slash(self, name: str, **options: Any) -> tuple[int, str]:
+        given = {
+            key: value
+            for key, value in options.items()
+            if key not in ("user_id", "permissions", "channel_payload", "resolved")
+        }
+        data = slash_data(self.api.next_id(), name, given, options.get("resolved"))
+        return await self.interaction(
+            2,
+            data,
+            user_id=options.get("user_id", USER_ID),
+            permissions=options.get("permissions", 0),
+            channel=options.get("channel_payload"),
+        )
+
+    async def click(
+        self, custom_id: str, message: dict[str, Any], user_id: int = USER_ID
+    ) -> tuple[int, str]:
+        return await self.interaction(
+            3, {"custom_id": custom_id, "component_type": 2}, user_id=user_id, message=message
+        )
+
+    async def submit(
+        self,
+        custom_id: str,
+        values: dict[str, str],
+        message: dict[str, Any],
+        user_id: int = USER_ID,
+    ) -> tuple[int, str]:
+        rows = [
+            {"type": 1, "components": [{"type": 4, "custom_id": key, "value": value}]}
+            for key, value in values.items()
+        ]
+        data = {"custom_id": custom_id, "components": rows}
+        return await self.interaction(5, data, user_id=user_id, message=message)
+
+    async def say(
+        self,
+        content: str,
+        *,
+        channel_id: int = CHANNEL_ID,
+        author: dict[str, Any] | None = None,
+        mentions: list[dict[str, Any]] | None = None,
+        guild: bool = True,
+    ) -> int:
+        """Feed one MESSAGE_CREATE; returns the message's id once handled."""
+        body = {"content": content}
+        message = self.api.message(
+            channel_id, body, author=author or user(USER_ID), mentions=mentions or []
+        )
+        if guild:
+            message["guild_id"] = str(GUILD_ID)
+            message["member"] = {k: v for k, v in member(USER_ID).items() if k != "user"}
+        self.state.parsers["MESSAGE_CREATE"](message)
+        await settle()
+        return int(message["id"])
+
+    def thread_created(self, payload: dict[str, Any]) -> None:
+        """The gateway's THREAD_CREATE after Parley starts a thread (caches it)."""
+        self.state.parsers["THREAD_CREATE"]({**payload, "newly_created": True})
+
+
+async def start(api: FakeDiscord, service: Service, **options: Any) -> Discord:
+    """A ParleyClient logged in to the fake, knowing the guild (as after GUILD_CREATE)."""
+    client = ParleyClient(service, **options)
+    await client.login("test-token")
+    client._connection.parsers["GUILD_CREATE"](guild())
+    return Discord(client, api)
+
+
+@pytest.fixture
+async def bot(discord_api: FakeDiscord, store: Store):
+    started = await start(discord_api, make_service(store))
+    yield started
+    await started.client.close()
