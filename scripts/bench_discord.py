@@ -76,9 +76,6 @@ async def bench(questions: int, in_flight: int, data_dir: Path) -> dict[str, obj
     async with open_service(settings) as service:
         await service.reindex(Requester("cli", "bench", platform_admin=True), [HANDBOOK])
         with FakeServer() as server:
-            # socketserver listens with a backlog of 5: a burst of new connections would
-            # wait out TCP's 1 s SYN retry, timing the fake's queue, not Parley
-            server.server.socket.listen(128)
             api = FakeDiscord(server)
             discord.http.Route.BASE = api.base
             client = ParleyClient(service)

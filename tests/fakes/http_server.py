@@ -85,6 +85,11 @@ def _parse_body(content_type: str, raw: bytes) -> dict | list:
         return {"_raw": raw.decode(errors="replace")}
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # a burst of clients must not wait out TCP's 1 s retry
+
+
 class FakeServer:
     """Threaded HTTP server; start with ``with FakeServer() as server`` or the fixture."""
 
@@ -93,8 +98,7 @@ class FakeServer:
         self.requests: list[Seen] = []
         self._routes: dict[tuple[str, str], tuple[list[Scripted], Responder | Scripted | None]] = {}
         self._lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
+        self.server = _Server(("127.0.0.1", 0), self._handler())
         # a short poll so that stop() returns at once (the default makes every test wait 0.5 s)
         self.thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
