@@ -1,4 +1,5 @@
-"""The ``parley`` command line: index, search, ask, models, leaderboard, export, import, chat.
+"""The ``parley`` command line: index, search, ask, models, leaderboard, export, import, chat,
+slack.
 
 Every command reads one Settings object; Parley's own errors become a one-line
 ClickException in one place (``ParleyGroup.invoke``). Heavy stacks (Chroma, onnxruntime)
@@ -648,6 +649,22 @@ def chat(ctx: click.Context, channel: str) -> None:
     from .console import run_console
 
     run(run_console(settings_of(ctx), channel=channel, console=console))
+
+
+@cli.command()
+@click.option("--http", "http_mode", is_flag=True, help="Serve the Events API over HTTP.")
+@click.option("--port", type=click.IntRange(1, 65535), default=3000, show_default=True)
+@click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on.")
+@click.pass_context
+def slack(ctx: click.Context, http_mode: bool, port: int, host: str) -> None:
+    """Run Parley in Slack: Socket Mode (SLACK_BOT_TOKEN, SLACK_APP_TOKEN), or with
+    --http the Events API at /slack/events (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET)."""
+    from .slack.run import run_slack
+
+    try:
+        run(run_slack(settings_of(ctx), http=http_mode, host=host, port=port))
+    except KeyboardInterrupt:
+        click.echo("Parley has left Slack.")
 
 
 @cli.command("discord")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import (
@@ -34,6 +34,7 @@ __all__ = [
     "DEFAULT_DATA_DIR",
     "DEFAULT_PROVISIONAL_VOTES",
     "DEFAULT_TOP_K",
+    "ChannelMode",
     "Settings",
     "config_file",
     "load_settings",
@@ -46,6 +47,10 @@ DEFAULT_TOP_K = 5
 DEFAULT_BATTLE_SHARE = 0.25
 DEFAULT_PROVISIONAL_VOTES = 20
 DEFAULT_BOOTSTRAP_ROUNDS = 100
+
+# where Parley answers in a Slack channel: when addressed (mentions, its threads, /ask),
+# only through /ask, or not at all
+ChannelMode = Literal["mentions", "ask_only", "off"]
 
 
 def config_file() -> Path:
@@ -95,6 +100,21 @@ class Settings(BaseSettings):
     )
     discord_guilds: list[int] = Field(default_factory=list)
     discord_message_content: bool = True
+    # Slack: tokens from the environment (SLACK_BOT_TOKEN, SLACK_APP_TOKEN,
+    # SLACK_SIGNING_SECRET), never logged; the Web API base URL for proxies and tests
+    slack_bot_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("slack_bot_token", "SLACK_BOT_TOKEN")
+    )
+    slack_app_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("slack_app_token", "SLACK_APP_TOKEN")
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("slack_signing_secret", "SLACK_SIGNING_SECRET"),
+    )
+    slack_api_url: str | None = None  # None: slack_sdk's own default
+    # per Slack channel id: "mentions" (the default), "ask_only" or "off"
+    slack_channel_modes: dict[str, ChannelMode] = Field(default_factory=dict)
 
     @classmethod
     def settings_customise_sources(

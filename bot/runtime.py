@@ -125,6 +125,7 @@ async def open_service(
                 index=lambda paths, progress, passages: knowledge.get().index(
                     paths, progress=progress, on_passages=passages
                 ),
+                titles=lambda limit: knowledge.get().titles(limit),
                 roster=build_roster(settings.models),
                 store=store,
                 top_k=settings.top_k,

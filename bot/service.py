@@ -56,6 +56,7 @@ __all__ = [
     "SearchFn",
     "Service",
     "ShownAnswer",
+    "TitlesFn",
     "reject_empty",
 ]
 
@@ -64,6 +65,7 @@ log = logging.getLogger(__name__)
 MAX_REASON_CHARS = 500  # a thumbs-down reason is a sentence, not an essay
 
 SearchFn = Callable[[str, int], Sequence[Hit]]
+TitlesFn = Callable[[int], Sequence[str]]
 
 
 @dataclass(frozen=True)
@@ -178,6 +180,7 @@ class Service:
         steer_min_channel_votes: int = DEFAULT_MIN_CHANNEL_VOTES,
         judge: str | None = None,
         judge_timeout: float | None = None,
+        titles: TitlesFn | None = None,
     ) -> None:
         self._search = search
         self._roster = roster
@@ -202,6 +205,7 @@ class Service:
         self._steer_min_votes = steer_min_channel_votes
         self._judge = judge
         self._judge_timeout = judge_timeout
+        self._titles = titles
 
     @property
     def default_model(self) -> str:
@@ -242,6 +246,15 @@ class Service:
         )
         ids = [await self._store.record_answer(question_id, a) for a in answers]
         return await self._reply(question_id, list(zip(ids, answers, strict=True)))
+
+    async def topics(self, limit: int = 3) -> list[str]:
+        """What the knowledge base is mostly about (its biggest documents' titles), for
+        suggested questions; empty when there is no index to ask."""
+        return list(await asyncio.to_thread(self._titles, limit)) if self._titles else []
+
+    async def in_conversation(self, platform: str, channel: str, thread: str) -> bool:
+        """Whether Parley was asked in this thread before: its follow-ups need no mention."""
+        return bool(await self._store.thread_history(platform, channel, thread, limit=1))
 
     async def _pick(self, channel: str) -> list[str]:
         """Steered by the votes: single answers mostly from the best-rated model, battles

@@ -156,6 +156,10 @@ class KnowledgeBase:
         """The ranking itself, for tools that compare fusions on the same candidates."""
         return self._retriever
 
+    def titles(self, limit: int = 5) -> list[str]:
+        """The biggest documents' titles, for suggesting what to ask."""
+        return self._lexical.titles(limit)
+
     def count(self) -> int:
         """Passages in the index."""
         return self._lexical.count()

@@ -199,7 +199,7 @@ class Indexer:
             return None
         # a passage's id hashes its file, place and text, and its vector embeds its title,
         # headings and text: same id and title, same vector (the embedder is checked)
-        stored = self._lexical.titles(source) if known else {}
+        stored = self._lexical.passage_titles(source) if known else {}
         fresh = [p for p in passages if stored.get(p.id) != p.title]
         return _PendingFile(record, passages, fresh)
 

@@ -157,7 +157,7 @@ class LexicalIndex:
                 (record.size, record.mtime_ns, record.path),
             )
 
-    def titles(self, path: str) -> dict[str, str]:
+    def passage_titles(self, path: str) -> dict[str, str]:
         """Title by passage id of one file's passages, so a re-index can keep the vectors
         of passages that did not change."""
         with _failing_as("lexical index read failed"), self._db.reading() as db:
@@ -268,6 +268,16 @@ class LexicalIndex:
                         p_id, text, source, title, tuple(json.loads(headings)), location
                     )
         return found
+
+    def titles(self, limit: int) -> list[str]:
+        """Document titles, those with the most passages first (what the index is about)."""
+        with _failing_as("lexical index read failed"), self._db.reading() as db:
+            rows = db.execute(
+                "SELECT title FROM passages WHERE title != '' GROUP BY title"
+                " ORDER BY COUNT(*) DESC, title LIMIT ?",
+                (limit,),
+            )
+            return [r[0] for r in rows]
 
     def count(self) -> int:
         with _failing_as("lexical index read failed"), self._db.reading() as db:

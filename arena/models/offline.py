@@ -8,6 +8,7 @@ reader, which is what a fair battle between them needs.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -67,6 +68,11 @@ class OfflineAnswerer(ABC):
         self._embedder = embedder
 
     async def complete(self, prompt: Prompt) -> Completion:
+        """Embedding is CPU work: it runs in a worker thread, so the event loop stays free
+        for acknowledgements (Slack's three seconds) while an answer is composed."""
+        return await asyncio.to_thread(self._complete, prompt)
+
+    def _complete(self, prompt: Prompt) -> Completion:
         if not prompt.passages:
             return Completion(NOT_FOUND)
         embedder = self._embedder()

@@ -99,7 +99,10 @@ class FakeServer:
         self._routes: dict[tuple[str, str], tuple[list[Scripted], Responder | Scripted | None]] = {}
         self._lock = threading.Lock()
         self.server = _Server(("127.0.0.1", 0), self._handler())
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # a short poll so that stop() returns at once (the default makes every test wait 0.5 s)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     @property
     def url(self) -> str:

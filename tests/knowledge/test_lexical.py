@@ -28,6 +28,12 @@ def index(make_passage):
     ix.close()
 
 
+def test_titles_come_biggest_document_first(index, make_passage):
+    index.upsert([make_passage("Expense limits are per trip.", id="e2", title="Expenses")])
+    assert index.titles(5) == ["Expenses", "A", "On-call"]  # two passages, then by name
+    assert index.titles(1) == ["Expenses"]
+
+
 def ids(results):
     return [i for i, _ in results]
 

@@ -1,0 +1,255 @@
+"""How fast the Slack app acknowledges an event and shows that work started.
+
+    python scripts/bench_slack.py [--questions 500] [--in-flight 50]
+                                  [--model offline|hosted] [--model-delay 1.0] [--json]
+
+HTTP mode over loopback: ``parley slack --http`` runs in its own process, as in
+production, on the sample handbook (indexed into a temporary folder with the real
+embedder) with the offline answerers, and talks to the fake Slack Web API from
+``tests/fakes/slack_api.py``, which runs in this process with the client.
+``--questions`` signed ``app_mention`` events are sent with ``--in-flight`` of them
+outstanding at once. For each: the time from sending the event to its HTTP
+acknowledgement, to the :eyes: reaction reaching the fake API (the first visible sign of
+work), and to the answer being posted. Targets (issue #12): acknowledgement p99 <= 50 ms,
+first sign p50 <= 300 ms. Times are taken with the system's monotonic clock on both
+sides. The app, the client and the fake share this machine's two cores (with whatever
+else runs), so these are upper bounds. ``--model hosted`` swaps the offline answerers
+for an OpenAI-compatible model on the fake server (no battles), to separate the
+adapter's own cost from the answerers' CPU work in the same process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import aiohttp
+from slack_sdk.signature import SignatureVerifier
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the fake Slack lives with the tests
+
+from bot.config import Settings  # noqa: E402
+from bot.runtime import open_knowledge  # noqa: E402
+from tests.fakes.http_server import FakeServer, Scripted  # noqa: E402
+from tests.fakes.providers import openai_reply  # noqa: E402
+from tests.fakes.slack_api import BOT_USER, TEAM, FakeSlack  # noqa: E402
+
+SECRET = "bench-signing-secret"
+QUESTIONS = [
+    "How do I roll back a deploy?",
+    "Who is on call this week?",
+    "What is the expenses limit for travel?",
+    "How do we declare an incident?",
+    "What does SLO mean?",
+    "Which service owns billing?",
+    "How often must I rotate my password?",
+    "What happens after an incident is resolved?",
+]
+ACK_P99_TARGET_MS = 50.0
+SIGN_P50_TARGET_MS = 300.0
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def signed(body: str, verifier: SignatureVerifier) -> dict[str, str]:
+    ts = str(int(time.time()))
+    return {
+        "content-type": "application/json",
+        "x-slack-request-timestamp": ts,
+        "x-slack-signature": verifier.generate_signature(timestamp=ts, body=body),
+    }
+
+
+def event_body(n: int) -> tuple[str, str]:
+    ts = f"1800000000.{n:06d}"
+    event = {
+        "type": "app_mention",
+        "user": f"U{n % 37:04d}",
+        "text": f"<@{BOT_USER}> {QUESTIONS[n % len(QUESTIONS)]}",
+        "ts": ts,
+        "channel": "CBENCH",
+        "event_ts": ts,
+    }
+    body = {"type": "event_callback", "team_id": TEAM, "event_id": f"EvB{n}", "event": event}
+    return ts, json.dumps(body)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def parley_slack(
+    data_dir: Path, api_url: str, port: int, models: list[dict]
+) -> Iterator[subprocess.Popen]:
+    """``parley slack --http`` in its own process, as it runs in production."""
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": "xoxb-bench",
+        "SLACK_SIGNING_SECRET": SECRET,
+        "PARLEY_SLACK_API_URL": api_url,
+        "PARLEY_MODELS": json.dumps(models),
+        "PARLEY_BATTLE_SHARE": "0",
+    }
+    command = [sys.executable, "-c", "from bot.cli import main; main()", "--data-dir"]
+    command += [str(data_dir), "slack", "--http", "--host", "127.0.0.1", "--port", str(port)]
+    process = subprocess.Popen(command, env=env, cwd=ROOT)
+    try:
+        yield process
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+async def wait_until(check, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"gave up waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+def hosted_model(server: FakeServer, delay: float, in_flight: int) -> list[dict]:
+    """An OpenAI-compatible model on the fake server that takes ``delay`` to reply."""
+    reply = Scripted(200, openai_reply("Run shipit rollback [1]."), delay=delay)
+    server.route("POST", "/v1/chat/completions", reply)
+    return [
+        {
+            "name": "hosted",
+            "provider": "openai",
+            "model": "gpt-test",
+            "base_url": f"{server.url}/v1",
+            "concurrency": in_flight,
+            "max_retries": 0,
+        }
+    ]
+
+
+async def measure(
+    questions: int, in_flight: int, data_dir: Path, model: str, model_delay: float
+) -> dict:
+    settings = Settings(data_dir=data_dir)
+    knowledge = open_knowledge(settings)
+    await asyncio.to_thread(knowledge.index, [ROOT / "examples" / "handbook"])
+    knowledge.close()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/slack/events"
+    verifier = SignatureVerifier(SECRET)
+    sent: dict[str, float] = {}
+    acks: list[float] = []
+    with contextlib.ExitStack() as stack:
+        server = stack.enter_context(FakeServer())
+        models = hosted_model(server, model_delay, in_flight) if model == "hosted" else []
+        stack.enter_context(parley_slack(data_dir, FakeSlack(server).api_url, port, models))
+        gate = asyncio.Semaphore(in_flight)
+        connector = aiohttp.TCPConnector(limit=in_flight)
+        async with aiohttp.ClientSession(connector=connector) as session:
+
+            async def send(n: int, record: bool = True) -> None:
+                ts, body = event_body(n)
+                async with gate:
+                    started = time.monotonic()
+                    sent[ts] = started
+                    headers = signed(body, verifier)
+                    async with session.post(url, data=body, headers=headers) as response:
+                        assert response.status == 200, response.status
+                    if record:
+                        acks.append((time.monotonic() - started) * 1000)
+
+            async def up() -> bool:
+                try:
+                    await send(0, record=False)  # the warm-up: auth.test, model load
+                except aiohttp.ClientConnectionError:
+                    return False
+                return True
+
+            while not await up():
+                await asyncio.sleep(0.2)
+
+            def answered(count: int) -> bool:
+                return len(server.seen("/api/chat.postMessage")) >= count
+
+            await wait_until(lambda: answered(1), 120, "the warm-up answer")
+            wall = time.monotonic()
+            await asyncio.gather(*(send(n) for n in range(1, questions + 1)))
+            await wait_until(lambda: answered(questions + 1), 60 + 2 * questions, "answers")
+            wall = time.monotonic() - wall
+        signs = {r.query.get("timestamp"): r.at for r in server.seen("/api/reactions.add")}
+        answers: dict[str, float] = {}
+        for r in server.seen("/api/chat.postMessage"):
+            answers.setdefault(r.body.get("thread_ts"), r.at)
+    measured = [ts for ts in sent if ts != event_body(0)[0]]
+    first_sign = [(signs[ts] - sent[ts]) * 1000 for ts in measured if ts in signs]
+    answered_ms = [(answers[ts] - sent[ts]) * 1000 for ts in measured if ts in answers]
+    return {
+        "model": model if model == "offline" else f"hosted ({model_delay} s per reply)",
+        "questions": questions,
+        "in_flight": in_flight,
+        "answered": len(answered_ms),
+        "seconds": round(wall, 2),
+        "ack_ms": {"p50": percentile(acks, 50), "p99": percentile(acks, 99)},
+        "first_sign_ms": {"p50": percentile(first_sign, 50), "p99": percentile(first_sign, 99)},
+        "answer_ms": {"p50": percentile(answered_ms, 50), "p99": percentile(answered_ms, 99)},
+        "load_average_1min": round(os.getloadavg()[0], 1),  # others' work on the same cores
+        "targets": {
+            "ack_p99_le_50ms": percentile(acks, 99) <= ACK_P99_TARGET_MS,
+            "first_sign_p50_le_300ms": percentile(first_sign, 50) <= SIGN_P50_TARGET_MS,
+        },
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--questions", type=int, default=500)
+    parser.add_argument("--in-flight", type=int, default=50)
+    parser.add_argument(
+        "--model",
+        choices=["offline", "hosted"],
+        default="offline",
+        help="offline: the offline answerers, in the app's process; hosted: an"
+        " OpenAI-compatible model on the fake server (its work happens elsewhere)",
+    )
+    parser.add_argument("--model-delay", type=float, default=1.0, help="Hosted reply time, s.")
+    parser.add_argument("--json", action="store_true", help="Print the figures as JSON.")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        result = asyncio.run(
+            measure(args.questions, args.in_flight, Path(tmp), args.model, args.model_delay)
+        )
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    print(
+        f"{result['model']}: {result['questions']} questions, {result['in_flight']} in flight,"
+        f" {result['answered']} answered in {result['seconds']} s"
+    )
+    for name in ("ack_ms", "first_sign_ms", "answer_ms"):
+        figures = result[name]
+        print(f"{name:14} p50 {figures['p50']:8.1f}   p99 {figures['p99']:8.1f}")
+    print(f"load average (1 min) at the end: {result['load_average_1min']}")
+    for target, met in result["targets"].items():
+        print(f"{target}: {'met' if met else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    main()

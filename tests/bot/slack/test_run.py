@@ -1,0 +1,104 @@
+"""Starting up: Socket Mode against a local WebSocket that pushes envelopes and checks
+each is acknowledged, and the ``parley slack`` command's refusal without tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+
+from click.testing import CliRunner
+
+from arena.store import Store
+from bot.cli import cli
+from bot.config import Settings
+from bot.service import Service
+from bot.slack.app import SlackBot
+from bot.slack.run import run_socket_mode
+from tests.bot.slack.conftest import HITS, mention
+from tests.fakes.providers import fake, roster
+from tests.fakes.slack_api import TEAM, FakeSlack, FakeSocketMode
+
+
+def envelope(envelope_id: str, kind: str, payload: dict) -> dict:
+    return {
+        "envelope_id": envelope_id,
+        "type": kind,
+        "accepts_response_payload": kind != "events_api",
+        "retry_attempt": 0,
+        "retry_reason": "",
+        "payload": payload,
+    }
+
+
+async def test_socket_mode_acknowledges_every_envelope_and_answers(slack: FakeSlack) -> None:
+    socket = await FakeSocketMode().start()
+    slack.socket_url = socket.url
+    store = await Store.open(":memory:")
+    service = Service(
+        search=lambda text, k: HITS[:k],
+        roster=roster(fake("alpha")),
+        store=store,
+        top_k=5,
+        battle_share=0,
+        rng=random.Random(1),
+    )
+    settings = Settings(slack_bot_token="xoxb-test", slack_api_url=slack.api_url)
+    bot = SlackBot(service, settings, http=False)
+    stop = asyncio.Event()
+    running = asyncio.create_task(run_socket_mode(bot, "xapp-test", stop=stop))
+    try:
+        await asyncio.wait_for(socket.connected.wait(), 5)
+        (opened,) = slack.server.seen("/api/apps.connections.open")
+        assert opened.headers["authorization"] == "Bearer xapp-test"
+
+        event = {
+            "type": "event_callback",
+            "team_id": TEAM,
+            "event_id": "EvSock1",
+            "event": mention("How do I roll back?", ts="300.1"),
+        }
+        started = time.perf_counter()
+        await socket.push(envelope("env-1", "events_api", event))
+        assert (await socket.acked("env-1"))["envelope_id"] == "env-1"
+        assert time.perf_counter() - started < 1.0
+        await socket.push(envelope("env-2", "events_api", {**event}))  # a retry, same event
+        await socket.acked("env-2")
+
+        command = {
+            "command": "/ask",
+            "text": "",
+            "user_id": "UANA",
+            "channel_id": "C1",
+            "team_id": TEAM,
+            "response_url": slack.response_url("ask"),
+            "trigger_id": "t",
+        }
+        await socket.push(envelope("env-3", "slash_commands", command))
+        await socket.acked("env-3")
+        await bot.drain()
+        (answer,) = slack.calls("chat.postMessage")
+        assert answer["thread_ts"] == "300.1" and "Run shipit rollback" in answer["text"]
+        (hint,) = slack.responses()
+        assert "Ask me a question" in hint["text"]
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 5)
+        await socket.stop()
+        await store.close()
+
+
+def test_the_slack_command_names_the_missing_tokens(monkeypatch, tmp_path) -> None:
+    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "slack", "--http"])
+    assert result.exit_code == 1
+    assert "SLACK_SIGNING_SECRET" in result.output and "xoxb" not in result.output
+    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "slack"])
+    assert "SLACK_APP_TOKEN" in result.output and "SLACK_BOT_TOKEN" not in result.output
+
+
+def test_tokens_never_show_in_the_settings_repr() -> None:
+    settings = Settings(slack_bot_token="xoxb-secret-1", slack_signing_secret="shh-2")
+    assert "xoxb-secret-1" not in repr(settings) and "shh-2" not in repr(settings)
