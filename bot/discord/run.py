@@ -39,7 +39,7 @@ async def run_discord(settings: Settings) -> None:
             " (your application, Bot, Reset Token) into the environment."
         )
     discord.utils.setup_logging()
-    async with open_service(settings) as service:
+    async with open_service(settings, hold_index=True) as service:
         client = ParleyClient(
             service,
             guilds=settings.discord_guilds,

@@ -73,7 +73,7 @@ async def run_slack(
             f" {'HTTP' if http else 'Socket'} mode"
         )
     stop = stop or asyncio.Event()
-    async with open_service(settings) as service:
+    async with open_service(settings, hold_index=True) as service:
         bot = SlackBot(service, settings, http=http)
         if http:
             await run_http(bot, host, port, stop=stop)
