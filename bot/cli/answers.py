@@ -1,0 +1,132 @@
+"""Commands that ask: ``ask``, ``models`` (the roster and its reachability) and ``chat``."""
+
+from __future__ import annotations
+
+import getpass
+import json
+from typing import Any
+
+import click
+from rich.markup import escape
+
+from .. import messages
+from ..service import ModelCheck, ModelStatus
+from .base import (
+    cli,
+    console,
+    json_option,
+    run,
+    settings_of,
+)
+
+__all__ = ["answer_json", "roster_row", "status_text"]
+
+
+@cli.command()
+@click.argument("question")
+@click.option("--model", help="Answer with this roster model (see `parley models`).")
+@json_option
+@click.pass_context
+def ask(ctx: click.Context, question: str, model: str | None, as_json: bool) -> None:
+    """Answer QUESTION from the knowledge base, with numbered citations."""
+    from ..runtime import open_service
+    from ..service import Ask
+
+    settings = settings_of(ctx)
+
+    async def go():
+        async with open_service(settings) as service:
+            chosen = model or service.default_model
+            return await service.ask(
+                Ask(question, getpass.getuser(), "cli", None, "cli"), model=chosen
+            )
+
+    reply = run(go())
+    if not reply.answers:
+        raise click.ClickException(" ".join(reply.notices))
+    answer = reply.answers[0].answer
+    if as_json:
+        click.echo(json.dumps(answer_json(answer), indent=2, ensure_ascii=False))
+        return
+    console.print(answer.text, highlight=False, soft_wrap=True)
+    for line in messages.sources_lines(answer):
+        console.print(line, highlight=False, soft_wrap=True, style="dim")
+
+
+def answer_json(answer) -> dict[str, Any]:
+    return {
+        "answer": answer.text,
+        "model": answer.model,
+        "citations": [
+            {"number": c.number, "source": c.passage.display_source, "location": c.passage.place}
+            for c in answer.citations
+        ],
+        "cited_fallback": answer.cited_fallback,
+        "latency_ms": round(answer.latency_ms, 1),
+        "input_tokens": answer.input_tokens,
+        "output_tokens": answer.output_tokens,
+        "cost_usd": answer.cost_usd,
+    }
+
+
+@cli.command()
+@json_option
+@click.option("--check", is_flag=True, help="Send each model a tiny request: reachable or not.")
+@click.pass_context
+def models(ctx: click.Context, as_json: bool, check: bool) -> None:
+    """List the configured models; with --check, send each a tiny request."""
+    from ..runtime import open_service
+
+    async def go() -> tuple[list[ModelStatus], dict[str, ModelCheck]]:
+        async with open_service(settings_of(ctx)) as service:
+            checks = await service.check_models() if check else []
+            return service.models(), {c.name: c for c in checks}
+
+    statuses, checks = run(go())
+    rows = [roster_row(s, checks.get(s.name)) for s in statuses]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    from rich.table import Table
+
+    table = Table("model", "provider", "model id", "status")
+    for row in rows:
+        table.add_row(row["name"], row["provider"], row["model"] or "-", status_text(row))
+    console.print(table)
+
+
+def roster_row(status: ModelStatus, check: ModelCheck | None = None) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "name": status.name,
+        "provider": status.provider,
+        "model": status.model,
+        "configured": status.ready,
+    }
+    if not status.ready:
+        row["reason"] = status.reason
+    if check is not None:
+        row["reachable"] = check.reachable
+        row["latency_ms"] = round(check.latency_ms, 1)
+        if check.error:
+            row["error"] = check.error
+    return row
+
+
+def status_text(row: dict[str, Any]) -> str:
+    if not row["configured"]:
+        return f"[red]not set up[/]: {escape(row['reason'])}"
+    if "reachable" not in row:
+        return "configured"
+    if row["reachable"]:
+        return f"[green]reachable[/] ({row['latency_ms']:.0f} ms)"
+    return f"[red]unreachable[/]: {escape(row.get('error', ''))}"
+
+
+@cli.command()
+@click.option("--channel", default="console", show_default=True, help="Channel name to record.")
+@click.pass_context
+def chat(ctx: click.Context, channel: str) -> None:
+    """Talk to Parley in the terminal: answers, thumbs and A/B votes, stored as in chat."""
+    from ..console import run_console
+
+    run(run_console(settings_of(ctx), channel=channel, console=console))

@@ -1,0 +1,148 @@
+"""The ``parley`` group and what every command shares.
+
+Every command reads one Settings object; Parley's own errors become a one-line
+ClickException in one place (``ParleyGroup.invoke``), as JSON with ``--json``. Heavy
+stacks (Chroma, onnxruntime) are imported inside the commands that need them, so
+``leaderboard`` and ``export`` start fast.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import json
+import logging
+import sys
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+
+from arena.errors import ArenaError
+from knowledge.errors import KnowledgeError
+
+from ..access import Requester
+from ..config import Settings, load_settings
+from ..errors import BotError
+
+__all__ = [
+    "JSON_ERRORS",
+    "DefaultCommandGroup",
+    "ParleyGroup",
+    "channel_option",
+    "cli",
+    "configure_logging",
+    "console",
+    "json_option",
+    "local_operator",
+    "main",
+    "run",
+    "settings_of",
+]
+
+T = TypeVar("T")
+console = Console()
+
+
+JSON_ERRORS = "parley.json_errors"  # set in Context.meta (shared by the chain) by --json
+
+
+class ParleyGroup(click.Group):
+    """Turns Parley's errors into clean one-line messages instead of tracebacks; a command
+    run with --json gets its error as JSON on stdout too, and exit code 1 either way."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (KnowledgeError, ArenaError, BotError) as exc:
+            error = click.ClickException(str(exc))
+            error.__cause__ = exc
+        except click.UsageError:
+            raise
+        except click.ClickException as exc:
+            error = exc
+        if ctx.meta.get(JSON_ERRORS):
+            click.echo(json.dumps({"error": error.format_message()}, ensure_ascii=False))
+            sys.exit(error.exit_code)
+        raise error
+
+
+class DefaultCommandGroup(click.Group):
+    """A group whose first argument, when it names no subcommand, goes to a default one:
+    ``parley judge CASES.jsonl`` is ``parley judge grade CASES.jsonl``."""
+
+    def __init__(self, *args: Any, default_command: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.default_command = default_command
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] != "--help":
+            args = [self.default_command, *args]
+        return super().parse_args(ctx, args)
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coro)
+
+
+def settings_of(ctx: click.Context) -> Settings:
+    """Settings built once per invocation, with ``--data-dir`` taking precedence."""
+    root = ctx.find_root()
+    if "settings" not in root.meta:
+        overrides = {"data_dir": root.params["data_dir"]} if root.params.get("data_dir") else {}
+        settings, warnings = load_settings(**overrides)
+        for warning in warnings:
+            click.echo(f"Warning: {warning}", err=True)
+        root.meta["settings"] = settings
+        root.meta["settings_warnings"] = warnings
+    return root.meta["settings"]
+
+
+def json_option(fn):
+    def remember(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+        ctx.meta[JSON_ERRORS] = value
+        return value
+
+    return click.option(
+        "--json", "as_json", is_flag=True, callback=remember, help="Print JSON instead of text."
+    )(fn)
+
+
+def channel_option(fn):
+    return click.option("--channel", help="Only this channel's votes (default: all).")(fn)
+
+
+@click.group(cls=ParleyGroup)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where Parley keeps its index and database (default .parley, or PARLEY_DATA_DIR).",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log what happens (and libraries' warnings).")
+@click.version_option(package_name="parley")
+def cli(data_dir: Path | None, verbose: bool) -> None:
+    """Parley answers your team's questions from its knowledge base, with cited sources."""
+    configure_logging(verbose)
+
+
+def configure_logging(verbose: bool) -> None:
+    """Errors only by default: a file a library warns about (pypdf's "EOF marker not
+    found") is already reported once, plainly, by Parley itself; -v shows everything."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.ERROR,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        force=True,
+    )
+
+
+def local_operator() -> Requester:
+    """Whoever runs the CLI on this machine already has the files: an admin by right."""
+    return Requester("cli", getpass.getuser(), platform_admin=True)
+
+
+
+
+def main() -> None:
+    cli()
