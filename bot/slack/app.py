@@ -37,7 +37,7 @@ from .. import messages
 from ..access import Requester
 from ..chat_reindex import reindex_from_chat
 from ..config import ChannelMode, Settings
-from ..errors import BotError
+from ..errors import BotError, NotRecorded
 from ..service import Ask, Reply, Service
 from . import blocks
 from .assistant import attach_assistant
@@ -306,7 +306,7 @@ class SlackBot:
         try:
             battle_id = int(action["value"])
             result = await self.service.vote(battle_id, user, choice)  # type: ignore[arg-type]
-        except (ValueError, VoteRefused) as exc:
+        except (ValueError, VoteRefused, NotRecorded) as exc:
             await self._ephemeral(channel, user, str(exc), thread)
             return
         await self.client.chat_update(
@@ -325,7 +325,7 @@ class SlackBot:
         up = action["action_id"] == blocks.ACTION_THUMB_UP
         try:
             await self.service.thumb(int(target["answer"]), user, 1 if up else -1)
-        except VoteRefused as exc:
+        except (VoteRefused, NotRecorded) as exc:
             await self._ephemeral(channel, user, str(exc), thread)
             return
         if up:
@@ -338,7 +338,11 @@ class SlackBot:
     async def _reason(self, body: dict, view: dict) -> None:
         meta = json.loads(view["private_metadata"])
         user = body["user"]["id"]
-        await self.service.thumb(int(meta["answer"]), user, -1, blocks.reason_of(view))
+        try:
+            await self.service.thumb(int(meta["answer"]), user, -1, blocks.reason_of(view))
+        except NotRecorded as exc:
+            await self._ephemeral(meta["channel"], user, str(exc), meta.get("thread"))
+            return
         text = messages.thumb_recorded(meta["model"], -1)
         await self._ephemeral(meta["channel"], user, text, meta.get("thread"))
 
