@@ -1,0 +1,72 @@
+"""Slack or Discord answering 5xx or timing out for a while: a post is retried with
+backoff and delivered once the API is back; a longer outage is logged with the question's
+id, and the question and its answer stay in the store either way."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from arena.store import Store
+from bot.slack import app as slack_app
+from bot.slack.app import OUTAGE_RETRIES, retry_handlers
+from tests.bot.slack.conftest import Harness, mention, start_app
+from tests.fakes.http_server import Scripted
+from tests.fakes.providers import fake, roster
+from tests.fakes.slack_api import FakeSlack
+
+UNAVAILABLE = Scripted(503, {"ok": False, "error": "service_unavailable"})
+
+
+def fast_retries(app: Harness) -> None:
+    """The app's own retry handlers with millisecond waits, so the test takes no time."""
+    app.bot.client.retry_handlers = retry_handlers(backoff=0.005)
+
+
+async def stored(store: Store) -> list[tuple[int, str, str]]:
+    """(question id, question, answering model) for everything asked so far."""
+    async with store._db.execute(
+        "SELECT q.id, q.text, a.model FROM questions q JOIN answers a ON a.question_id = q.id"
+    ) as cursor:
+        return list(await cursor.fetchall())
+
+
+@pytest.fixture
+async def impatient_app(slack: FakeSlack, monkeypatch):
+    """The app with a 0.5 s Web API timeout, so a hung call is given up on quickly."""
+    monkeypatch.setattr(slack_app, "WEB_API_TIMEOUT", 0.5)
+    async for harness in start_app(slack, roster(fake("alpha"))):
+        yield harness
+
+
+async def test_slack_posts_ride_out_503s_and_a_timeout(impatient_app: Harness) -> None:
+    app = impatient_app
+    fast_retries(app)
+    hung = Scripted(200, {"ok": True, "ts": "1.1"}, delay=1.0)  # answers after the timeout
+    app.slack.fail("chat.postMessage", UNAVAILABLE, hung, UNAVAILABLE)
+    await app.event(mention("How do I roll back?", ts="100.1"))
+    await app.settle()
+    attempts = app.slack.calls("chat.postMessage")
+    assert len(attempts) == 4
+    assert attempts[-1]["thread_ts"] == "100.1" and "shipit rollback" in str(attempts[-1])
+    assert app.slack.calls("reactions.remove")  # finished normally after delivering
+    assert await stored(app.store) == [(1, "How do I roll back?", "alpha")]
+
+
+async def test_a_long_slack_outage_is_logged_with_the_question_id(app: Harness, caplog) -> None:
+    fast_retries(app)
+    app.slack.fail("chat.postMessage", *[UNAVAILABLE] * (OUTAGE_RETRIES + 1))
+    with caplog.at_level(logging.ERROR, logger="bot.slack.app"):
+        await app.event(mention("How do I roll back?", ts="100.1"))
+        await app.settle()
+    assert len(app.slack.calls("chat.postMessage")) == OUTAGE_RETRIES + 1
+    (logged,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert logged.getMessage() == (
+        "could not deliver the answer to question 1 in C1: service_unavailable"
+    )
+    assert await stored(app.store) == [(1, "How do I roll back?", "alpha")]
+
+    await app.event(mention("And after the outage?", ts="200.1"))  # back: answered again
+    await app.settle()
+    assert app.slack.calls("chat.postMessage")[-1]["thread_ts"] == "200.1"
