@@ -9,9 +9,12 @@ import logging
 import pytest
 
 from arena.store import Store
+from bot.discord import commands as discord_commands
 from bot.slack import app as slack_app
 from bot.slack.app import OUTAGE_RETRIES, retry_handlers
+from tests.bot.discord.conftest import make_service, start
 from tests.bot.slack.conftest import Harness, mention, start_app
+from tests.fakes.discord_api import API, FakeDiscord
 from tests.fakes.http_server import Scripted
 from tests.fakes.providers import fake, roster
 from tests.fakes.slack_api import FakeSlack
@@ -70,3 +73,43 @@ async def test_a_long_slack_outage_is_logged_with_the_question_id(app: Harness, 
     await app.event(mention("And after the outage?", ts="200.1"))  # back: answered again
     await app.settle()
     assert app.slack.calls("chat.postMessage")[-1]["thread_ts"] == "200.1"
+
+
+# --- Discord ---------------------------------------------------------------------------
+
+TYPING = Scripted(204, "", content_type="text/plain")  # the typing sign, sent before asking
+DISCORD_DOWN = Scripted(503, {"message": "upstream unavailable", "code": 0})
+DM = 8888
+
+
+@pytest.fixture
+def quick_discord_retries(monkeypatch) -> None:
+    monkeypatch.setattr(discord_commands, "RETRY_DELAYS", (0.01,) * 4)
+
+
+async def test_discord_posts_ride_out_503s(
+    quick_discord_retries, discord_api: FakeDiscord, store: Store
+) -> None:
+    # discord.py gives up on a 503 at once; Parley's retry delivers after two
+    discord_api.server.then("POST", f"{API}/channels/*", TYPING, DISCORD_DOWN, DISCORD_DOWN)
+    bot = await start(discord_api, make_service(store))
+    await bot.say("How do I roll back?", channel_id=DM, guild=False)
+    await bot.client.close()
+    attempts = discord_api.posted(DM)  # two answered 503, the third the standing 200
+    assert len(attempts) == 3 and attempts[-1]["embeds"][0]["title"] == "alpha"
+    assert await stored(store) == [(1, "How do I roll back?", "alpha")]
+
+
+async def test_a_long_discord_outage_is_logged_with_the_question_id(
+    quick_discord_retries, discord_api: FakeDiscord, store: Store, caplog
+) -> None:
+    tries = len(discord_commands.RETRY_DELAYS) + 1
+    discord_api.server.then("POST", f"{API}/channels/*", TYPING, *[DISCORD_DOWN] * tries)
+    bot = await start(discord_api, make_service(store))
+    with caplog.at_level(logging.WARNING, logger="bot.discord"):
+        await bot.say("How do I roll back?", channel_id=DM, guild=False)
+    await bot.client.close()
+    assert len(discord_api.posted(DM)) == tries  # every one answered 503
+    (logged,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert logged.getMessage().startswith("could not deliver the answer to question 1: 503")
+    assert await stored(store) == [(1, "How do I roll back?", "alpha")]
