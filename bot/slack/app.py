@@ -344,14 +344,22 @@ class SlackBot:
         except (ValueError, VoteRefused, NotRecorded) as exc:
             await self._ephemeral(channel, user, str(exc), thread)
             return
-        await self.client.chat_update(
-            channel=channel,
-            ts=message["ts"],
-            text=message.get("text", ""),
-            blocks=blocks.reveal_battle(message.get("blocks", []), battle_id, result),
-        )
         text = messages.vote_recorded(result.model_a, result.model_b, choice, result.replaced)  # type: ignore[arg-type]
-        await self._ephemeral(channel, user, text, thread)
+        try:
+            await self.client.chat_update(
+                channel=channel,
+                ts=message["ts"],
+                text=message.get("text", ""),
+                blocks=blocks.reveal_battle(message.get("blocks", []), battle_id, result),
+            )
+            await self._ephemeral(channel, user, text, thread)
+        except _DELIVERY_ERRORS as exc:  # Slack is down past the retries: the vote is stored
+            log.error(
+                "the vote on battle %s by %s is recorded, but Slack could not show it: %s",
+                battle_id,
+                user,
+                _why(exc),
+            )
 
     async def _thumb(self, body: dict, action: dict) -> None:
         user, channel = body["user"]["id"], body["channel"]["id"]

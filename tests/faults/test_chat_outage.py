@@ -13,7 +13,8 @@ from bot.discord import commands as discord_commands
 from bot.slack import app as slack_app
 from bot.slack.app import OUTAGE_RETRIES, retry_handlers
 from tests.bot.discord.conftest import make_service, start
-from tests.bot.slack.conftest import Harness, mention, start_app
+from tests.bot.slack.conftest import Harness, block_action, mention, start_app
+from tests.bot.slack.test_feedback import button, posted_answer
 from tests.fakes.discord_api import API, FakeDiscord
 from tests.fakes.http_server import Scripted
 from tests.fakes.providers import fake, roster
@@ -73,6 +74,22 @@ async def test_a_long_slack_outage_is_logged_with_the_question_id(app: Harness, 
     await app.event(mention("And after the outage?", ts="200.1"))  # back: answered again
     await app.settle()
     assert app.slack.calls("chat.postMessage")[-1]["thread_ts"] == "200.1"
+
+
+async def test_a_vote_slack_cannot_show_is_still_counted_and_logged(
+    arena_app: Harness, caplog
+) -> None:
+    fast_retries(arena_app)
+    message = await posted_answer(arena_app)
+    value = button(message, "parley_vote_a")["value"]
+    arena_app.slack.fail("chat.update", *[UNAVAILABLE] * (OUTAGE_RETRIES + 1))
+    with caplog.at_level(logging.ERROR, logger="bot.slack.app"):
+        await arena_app.action(block_action("parley_vote_a", value, message))
+        await arena_app.settle()
+    (logged,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert logged.getMessage().startswith(f"the vote on battle {value} by UANA is recorded")
+    (counts,) = await arena_app.store.pair_counts()
+    assert counts.total == 1
 
 
 # --- Discord ---------------------------------------------------------------------------
