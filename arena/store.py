@@ -180,10 +180,10 @@ class Store:
             await self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
+                await self._db.commit()  # a failed commit (disk full) is rolled back too
             except BaseException:
                 await self._db.rollback()
                 raise
-            await self._db.commit()
 
     async def _write(self, work: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
         try:

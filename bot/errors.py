@@ -3,6 +3,7 @@
     BotError
     ├── ConfigFileError  parley.toml or a PARLEY_* variable is invalid (one line: where, what)
     ├── NotAllowed       the user may not run this command (re-index is for admins)
+    ├── NotRecorded      a vote or thumb could not be stored (disk full, database fault)
     └── ReindexBusy      a re-index is already running; the message says whose and how far
 
 Errors from ``knowledge`` and ``arena`` pass through unchanged; the CLI turns every
@@ -15,6 +16,7 @@ __all__ = [
     "BotError",
     "ConfigFileError",
     "NotAllowed",
+    "NotRecorded",
     "ReindexBusy",
 ]
 
@@ -29,6 +31,10 @@ class ConfigFileError(BotError):
 
 class NotAllowed(BotError):
     """The user may not run this command."""
+
+
+class NotRecorded(BotError):
+    """A vote or thumb could not be stored; the message tells the user to try again."""
 
 
 class ReindexBusy(BotError):

@@ -30,6 +30,7 @@ __all__ = [
     "sources_lines",
     "thumb_recorded",
     "unexpected_error",
+    "vote_not_recorded",
     "vote_recorded",
 ]
 
@@ -86,6 +87,10 @@ def all_models_failed(errors: list[str]) -> str:
 def vote_recorded(model_a: str, model_b: str, choice: Choice, replaced: bool) -> str:
     verb = "changed to" if replaced else "recorded:"
     return f"Vote {verb} {CHOICE_LABELS[choice]}. Model A was {model_a}, model B was {model_b}."
+
+
+def vote_not_recorded() -> str:
+    return "Your vote was not recorded: Parley could not save it just now. Try again in a minute."
 
 
 def thumb_recorded(model: str, value: int) -> str:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from arena.answers import answer_question
-from arena.errors import ProviderError, VoteRefused
+from arena.errors import ProviderError, StoreError, VoteRefused
 from arena.hygiene import battle_exclusion, default_identity_words
 from arena.judge import OFFLINE, build_judge
 from arena.judge.audit import DEFAULT_SAMPLE, run_audit
@@ -40,7 +40,7 @@ from knowledge.types import Hit
 
 from . import messages
 from .access import Requester, is_admin
-from .errors import BotError, NotAllowed
+from .errors import BotError, NotAllowed, NotRecorded
 from .followup import followup_search
 from .reindex import IndexFn, ProgressFn, Reindexer, ReindexStatus
 
@@ -295,12 +295,16 @@ class Service:
     async def vote(self, battle_id: int, user: str, choice: Choice) -> VoteResult:
         """Store one user's vote (a changed mind replaces it); the result reveals the names.
 
-        Raises VoteRefused for an unknown battle or choice: the user's mistake, shown as such.
+        Raises VoteRefused for an unknown battle or choice: the user's mistake, shown as such;
+        NotRecorded when the store cannot write it (the disk is full): nothing was stored.
         """
         if choice not in messages.CHOICE_LABELS:
             raise VoteRefused(f"unknown vote {choice!r}")
-        return await self._store.record_vote(battle_id, user, choice)
-
+        try:
+            return await self._store.record_vote(battle_id, user, choice)
+        except StoreError as exc:
+            log.error("vote on battle %s by %s was not recorded: %s", battle_id, user, exc)
+            raise NotRecorded(messages.vote_not_recorded()) from exc
 
     async def thumb(
         self, answer_id: int, user: str, value: int, reason: str | None = None
@@ -308,7 +312,11 @@ class Service:
         """Store a thumbs up (+1) or down (-1), one per user per answer. A thumbs-down may
         say why: one of ``messages.THUMB_REASONS`` or the user's own words."""
         reason = " ".join(reason.split())[:MAX_REASON_CHARS] if reason and value < 0 else None
-        await self._store.record_thumb(answer_id, user, value, reason or None)
+        try:
+            await self._store.record_thumb(answer_id, user, value, reason or None)
+        except StoreError as exc:
+            log.error("thumb on answer %s by %s was not recorded: %s", answer_id, user, exc)
+            raise NotRecorded(messages.vote_not_recorded()) from exc
 
     # --- leaderboard -------------------------------------------------------------------
 

@@ -20,15 +20,25 @@ if TYPE_CHECKING:
     from chromadb.api import ClientAPI
     from chromadb.config import Settings
 
-__all__ = ["COLLECTION", "VectorStore"]
+__all__ = ["CHROMA_TIMEOUT", "COLLECTION", "VectorStore"]
 
 COLLECTION = "parley_passages"
+CHROMA_TIMEOUT = 10.0  # seconds for one request to a Chroma server, connecting included
 
 
 def _settings() -> Settings:
     from chromadb.config import Settings
 
     return Settings(anonymized_telemetry=False, allow_reset=False)
+
+
+def _bound_requests(client: ClientAPI) -> None:
+    """chromadb's HTTP client waits forever (its httpx session has ``timeout=None``): a
+    hung server (stopped, or a dead link) would hold every search thread, and every
+    question, with it. Its first heartbeat, just made, fails at once if nothing listens."""
+    import httpx
+
+    client._server._session.timeout = httpx.Timeout(CHROMA_TIMEOUT)  # type: ignore[attr-defined]
 
 
 class VectorStore:
@@ -62,11 +72,13 @@ class VectorStore:
 
     @classmethod
     def http(cls, host: str, port: int) -> VectorStore:
-        """Vectors on a Chroma server started with ``chroma run``."""
+        """Vectors on a Chroma server started with ``chroma run``; each request gives up
+        after ``CHROMA_TIMEOUT`` seconds."""
         try:
             import chromadb
 
             client = chromadb.HttpClient(host=host, port=port, settings=_settings())
+            _bound_requests(client)
         except Exception as exc:
             raise IndexStoreError(
                 f"cannot reach the Chroma server at {host}:{port}: {exc}"

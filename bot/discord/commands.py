@@ -7,11 +7,13 @@ service's decision; the command only vouches for Discord's Manage Server permiss
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 import discord
 from discord import app_commands
 
@@ -24,6 +26,7 @@ from .views import PLATFORM, reply_view, service_of
 
 __all__ = [
     "COMMANDS",
+    "RETRY_DELAYS",
     "ask",
     "leaderboard",
     "location",
@@ -32,6 +35,9 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0)  # seconds between tries of a post Discord failed
+_DELIVERY_ERRORS = (discord.DiscordServerError, aiohttp.ClientError, TimeoutError)
 
 
 def location(channel: Any) -> tuple[str, str | None]:
@@ -42,9 +48,10 @@ def location(channel: Any) -> tuple[str, str | None]:
     return str(channel.id), None
 
 
-async def send_reply(send: Callable[..., Awaitable[Any]], reply: Reply) -> None:
+async def send_reply(send: Callable[..., Awaitable[Any]], reply: Reply) -> bool:
     """Post a Reply with ``send`` (a channel's, or an interaction's follow-up), the
-    buttons on its last message."""
+    buttons on its last message. False when Discord stayed down past the retries: the
+    failure is logged with the question's id (the question and answer are stored)."""
     posts = reply_posts(reply)
     view = reply_view(reply)
     for number, post in enumerate(posts, 1):
@@ -53,7 +60,26 @@ async def send_reply(send: Callable[..., Awaitable[Any]], reply: Reply) -> None:
             kwargs["content"] = post.content
         if view is not None and number == len(posts):
             kwargs["view"] = view
-        await send(**kwargs)
+        if not await _deliver(send, kwargs, reply.question_id):
+            return False
+    return True
+
+
+async def _deliver(send: Callable[..., Awaitable[Any]], kwargs: dict, question_id: int) -> bool:
+    """discord.py retries 500, 502, 504 and 524 itself (five tries) but gives up at once
+    on a 503, a refused or dropped connection and a timeout: those are retried here."""
+    waits = iter(RETRY_DELAYS)
+    while True:
+        try:
+            await send(**kwargs)
+            return True
+        except _DELIVERY_ERRORS as exc:
+            wait = next(waits, None)
+            if wait is None:
+                log.error("could not deliver the answer to question %s: %s", question_id, exc)
+                return False
+            log.warning("Discord failed (%s); retrying in %.1f s", exc, wait)
+        await asyncio.sleep(wait)
 
 
 @app_commands.command(name="ask", description="Ask Parley a question about the knowledge base.")

@@ -18,6 +18,7 @@ from arena.errors import VoteRefused
 from arena.types import Choice
 
 from .. import messages
+from ..errors import NotRecorded
 from ..service import MAX_REASON_CHARS, Reply
 from .embeds import label_of, reveal
 
@@ -79,7 +80,7 @@ class VoteButton(
             result = await service_of(interaction).vote(
                 self.battle_id, str(interaction.user.id), self.choice
             )
-        except VoteRefused as exc:
+        except (VoteRefused, NotRecorded) as exc:
             await interaction.response.send_message(str(exc), ephemeral=True)
             return
         shown = interaction.message.embeds if interaction.message else []
@@ -122,7 +123,7 @@ class ThumbButton(
             await service_of(interaction).thumb(
                 self.answer_id, str(interaction.user.id), self.value
             )
-        except VoteRefused as exc:
+        except (VoteRefused, NotRecorded) as exc:
             await interaction.response.send_message(str(exc), ephemeral=True)
             return
         if self.value < 0:
@@ -166,7 +167,7 @@ async def submit_reason(interaction: discord.Interaction) -> None:
         await service_of(interaction).thumb(
             int(match["answer"]), str(interaction.user.id), -1, reason
         )
-    except VoteRefused as exc:
+    except (VoteRefused, NotRecorded) as exc:
         await interaction.response.send_message(str(exc), ephemeral=True)
         return
     await interaction.response.send_message(messages.thumb_recorded(label, -1), ephemeral=True)

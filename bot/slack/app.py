@@ -21,13 +21,18 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import aiohttp
+from aiohttp import ClientOSError, ServerConnectionError, ServerDisconnectedError
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.http_retry.jitter import RandomJitter
 from slack_sdk.web.async_client import AsyncWebClient
 
 from arena.errors import ArenaError, VoteRefused
@@ -37,18 +42,21 @@ from .. import messages
 from ..access import Requester
 from ..chat_reindex import reindex_from_chat
 from ..config import ChannelMode, Settings
-from ..errors import BotError
+from ..errors import BotError, NotRecorded
 from ..service import Ask, Reply, Service
 from . import blocks
 from .assistant import attach_assistant
 from .blocks import Message
 
 __all__ = [
+    "OUTAGE_RETRIES",
     "PLATFORM",
+    "WEB_API_TIMEOUT",
     "SlackBot",
     "ask_only_hint",
     "build_client",
     "reply_messages",
+    "retry_handlers",
     "switched_off",
 ]
 
@@ -57,15 +65,33 @@ WORKING_REACTION = "eyes"
 _SEEN_EVENTS = 10_000  # event ids remembered for retries (Slack retries within minutes)
 _CHANNEL_REF = re.compile(r"<#([CG][A-Z0-9]+)(?:\|([^>]*))?>")
 _NOT_IN_CHANNEL = {"not_in_channel", "channel_not_found", "is_archived"}
+# an outage of ~15 s is ridden out: waits of 0.5, 1, 2, 4, 8 s (plus jitter), then it is logged
+OUTAGE_RETRIES = 5
+WEB_API_TIMEOUT = 30.0  # seconds for one Web API call (slack_sdk's default), then retried
+# what a failed Web API call raises once its retries are spent
+_DELIVERY_ERRORS = (SlackApiError, aiohttp.ClientError, TimeoutError)
 log = logging.getLogger(__name__)
 
 Respond = Callable[..., Awaitable[Any]]
 
 
+def retry_handlers(backoff: float = 0.5) -> list[AsyncRetryHandler]:
+    """Slack's 500s and 503s, dropped and timed-out connections retried with exponential
+    backoff (``backoff`` seconds first), 429s after their Retry-After: a short Slack
+    outage delays a post instead of losing it."""
+    waits = BackoffRetryIntervalCalculator(backoff_factor=backoff, jitter=RandomJitter())
+    dropped = [ServerConnectionError, ServerDisconnectedError, ClientOSError, TimeoutError]
+    return [
+        AsyncConnectionErrorRetryHandler(OUTAGE_RETRIES, waits, error_types=dropped),
+        AsyncServerErrorRetryHandler(OUTAGE_RETRIES, waits),
+        AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+    ]
+
+
 def build_client(
     settings: Settings, session: aiohttp.ClientSession | None = None
 ) -> AsyncWebClient:
-    """The Web API client: the configured base URL, and 429s retried after Retry-After.
+    """The Web API client: the configured base URL and ``retry_handlers``.
     Pass a ``session`` to reuse connections (without one, every call opens its own)."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     options: dict[str, Any] = {"base_url": settings.slack_api_url.rstrip("/") + "/"}
@@ -73,10 +99,7 @@ def build_client(
         token=token,
         session=session,
         **(options if settings.slack_api_url else {}),
-        retry_handlers=[
-            AsyncConnectionErrorRetryHandler(),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
-        ],
+        retry_handlers=retry_handlers(),
     )
 
 
@@ -107,7 +130,9 @@ class SlackBot:
         self.service = service
         self._modes: dict[str, ChannelMode] = dict(settings.slack_channel_modes)
         secret = settings.slack_signing_secret
-        self._session = None if client else aiohttp.ClientSession()
+        # slack_sdk applies its own timeout only to sessions it opens itself, so ours has one
+        timeout = aiohttp.ClientTimeout(total=WEB_API_TIMEOUT)
+        self._session = None if client else aiohttp.ClientSession(timeout=timeout)
         self.client = client or build_client(settings, self._session)
         self.app = AsyncApp(
             name="parley",
@@ -246,22 +271,32 @@ class SlackBot:
         the working sign away again."""
         if react_to:
             await self._react(self.client.reactions_add, channel, react_to)
+        question_id = 0
         try:
             reply = await self.service.ask(Ask(text, user, channel, thread, PLATFORM))
         except (BotError, ArenaError, KnowledgeError) as exc:
             replies = [blocks.text_message(str(exc))]
         else:
-            replies = reply_messages(text, reply)
-        for message in replies:
-            await self._post(channel, thread, message)
+            replies, question_id = reply_messages(text, reply), reply.question_id
+        try:
+            for message in replies:
+                await self._post(channel, thread, message)
+        except _DELIVERY_ERRORS as exc:  # Slack is down past the retries: the store has it
+            log.error(
+                "could not deliver the answer to question %s in %s: %s",
+                question_id,
+                channel,
+                _why(exc),
+            )
+            return
         if react_to:
             await self._react(self.client.reactions_remove, channel, react_to)
 
     async def _react(self, call: Callable[..., Awaitable[Any]], channel: str, ts: str) -> None:
         try:
             await call(channel=channel, timestamp=ts, name=WORKING_REACTION)
-        except SlackApiError as exc:  # already reacted, or no reactions scope: not fatal
-            log.warning("could not change the working reaction: %s", exc.response.get("error"))
+        except _DELIVERY_ERRORS as exc:  # already reacted, no reactions scope, Slack down
+            log.warning("could not change the working reaction: %s", _why(exc))
 
     async def _post(self, channel: str, thread: str | None, message: Message) -> dict:
         response = await self.client.chat_postMessage(
@@ -306,17 +341,25 @@ class SlackBot:
         try:
             battle_id = int(action["value"])
             result = await self.service.vote(battle_id, user, choice)  # type: ignore[arg-type]
-        except (ValueError, VoteRefused) as exc:
+        except (ValueError, VoteRefused, NotRecorded) as exc:
             await self._ephemeral(channel, user, str(exc), thread)
             return
-        await self.client.chat_update(
-            channel=channel,
-            ts=message["ts"],
-            text=message.get("text", ""),
-            blocks=blocks.reveal_battle(message.get("blocks", []), battle_id, result),
-        )
         text = messages.vote_recorded(result.model_a, result.model_b, choice, result.replaced)  # type: ignore[arg-type]
-        await self._ephemeral(channel, user, text, thread)
+        try:
+            await self.client.chat_update(
+                channel=channel,
+                ts=message["ts"],
+                text=message.get("text", ""),
+                blocks=blocks.reveal_battle(message.get("blocks", []), battle_id, result),
+            )
+            await self._ephemeral(channel, user, text, thread)
+        except _DELIVERY_ERRORS as exc:  # Slack is down past the retries: the vote is stored
+            log.error(
+                "the vote on battle %s by %s is recorded, but Slack could not show it: %s",
+                battle_id,
+                user,
+                _why(exc),
+            )
 
     async def _thumb(self, body: dict, action: dict) -> None:
         user, channel = body["user"]["id"], body["channel"]["id"]
@@ -325,7 +368,7 @@ class SlackBot:
         up = action["action_id"] == blocks.ACTION_THUMB_UP
         try:
             await self.service.thumb(int(target["answer"]), user, 1 if up else -1)
-        except VoteRefused as exc:
+        except (VoteRefused, NotRecorded) as exc:
             await self._ephemeral(channel, user, str(exc), thread)
             return
         if up:
@@ -338,7 +381,11 @@ class SlackBot:
     async def _reason(self, body: dict, view: dict) -> None:
         meta = json.loads(view["private_metadata"])
         user = body["user"]["id"]
-        await self.service.thumb(int(meta["answer"]), user, -1, blocks.reason_of(view))
+        try:
+            await self.service.thumb(int(meta["answer"]), user, -1, blocks.reason_of(view))
+        except NotRecorded as exc:
+            await self._ephemeral(meta["channel"], user, str(exc), meta.get("thread"))
+            return
         text = messages.thumb_recorded(meta["model"], -1)
         await self._ephemeral(meta["channel"], user, text, meta.get("thread"))
 
@@ -410,3 +457,10 @@ def _which_channel() -> str:
 
 def _name(ref: re.Match[str] | None) -> str | None:
     return (ref.group(2) or ref.group(1)) if ref else None
+
+
+def _why(exc: Exception) -> str:
+    """A failed Web API call in a few words: Slack's error code, or the exception."""
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error"))
+    return f"{type(exc).__name__}: {exc}"

@@ -1,0 +1,38 @@
+"""Shared by the fault tests: the Slack and Discord harnesses (reused from their own
+conftests, not copied) and a disk that fills up, deterministically."""
+
+from __future__ import annotations
+
+from arena.errors import StoreError
+from arena.store import Store
+from tests.bot.discord.conftest import discord_api, store  # noqa: F401
+from tests.bot.slack.conftest import app, arena_app, slack  # noqa: F401
+
+FILLER_USERS = 5000  # far more votes than the pages left can hold
+
+
+async def fill_the_disk(arena: Store, battle_id: int) -> int:
+    """Cap the database at its current size, then vote with filler users until SQLite
+    answers SQLITE_FULL: the votes table's last page is then full, so the next vote
+    (by a user id of the same length) needs a page the disk does not have. Returns how
+    many filler votes fitted."""
+    db = arena._db  # the store's own connection: the limit holds for it alone
+    async with db.execute("PRAGMA page_count") as cursor:
+        (pages,) = await cursor.fetchone()
+    await db.execute(f"PRAGMA max_page_count = {pages}")
+    for n in range(FILLER_USERS):
+        try:
+            await arena.record_vote(battle_id, f"UF{n:05d}", "tie")
+        except StoreError as exc:
+            assert "full" in str(exc), exc
+            return n
+    raise AssertionError("the database never filled up")
+
+
+async def vote_rows(arena: Store) -> tuple[list, list]:
+    """Every vote and every pair count, as stored."""
+    async with arena._db.execute("SELECT battle_id, user, choice FROM votes ORDER BY 1, 2") as c:
+        votes = list(await c.fetchall())
+    async with arena._db.execute("SELECT * FROM pair_counts ORDER BY 1, 2, 3") as c:
+        counts = list(await c.fetchall())
+    return votes, counts
