@@ -89,10 +89,14 @@ def contains_gold(answer: str, golds: list[str]) -> bool:
     return any(normalise(g) and normalise(g) in said for g in golds)
 
 
-async def measure(kb: KnowledgeBase, questions: list[dict], qrels: dict) -> dict[str, dict]:
+async def measure(
+    kb: KnowledgeBase, questions: list[dict], qrels: dict, only: str | None = None
+) -> dict[str, dict]:
     roster = build_roster([])
     figures: dict[str, dict] = {}
     for contestant in roster.entries:
+        if only and contestant.name != only:
+            continue
         hits_gold = cited_gold = 0
         words, latencies = [], []
         for q in questions:
@@ -122,6 +126,7 @@ def main() -> None:
     parser.add_argument("--tune", type=int, default=500, help="questions set aside for tuning")
     parser.add_argument("--slice", choices=["report", "tune"], default="report")
     parser.add_argument("--work", type=Path, default=Path("/tmp/parley-bench-answers"))
+    parser.add_argument("--only", help="measure this answerer alone (offline-sentences)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     dataset = args.dataset.resolve()
@@ -140,7 +145,7 @@ def main() -> None:
     with KnowledgeBase.open(args.work / "index", embedder=default_embedder()) as kb:
         report = kb.index([args.work / "docs"])
         print(f"index: {report.passages} passages ({report.seconds:.1f} s)", file=sys.stderr)
-        figures = asyncio.run(measure(kb, chosen, qrels))
+        figures = asyncio.run(measure(kb, chosen, qrels, args.only))
     if args.json:
         print(json.dumps(figures, indent=2))
         return

@@ -43,9 +43,11 @@ MIN_RELEVANCE = 0.3
 OVERLAP_WEIGHT = 1.0  # word overlap finds the sentence with the asked-about names and numbers
 REDUNDANT = 0.85  # a sentence this close to one already chosen adds nothing
 TOP_PASSAGES = 3  # passages whose sentences compete, however the sentences rank them
-RANK_PENALTY = 0.0  # taken off a sentence's score per place its passage sits below the first
-CUT = 0.35  # a sentence scoring this far below the best one only pads the answer
-OTHER_PASSAGE_CUT = 0.0  # ... and from another passage than the best one's, this far
+# taken off a sentence's score per place its passage sits below the first (not for a
+# passage read for its matching dates: the question asked for it)
+RANK_PENALTY = 0.15
+CUT = 0.4  # a sentence scoring this far below the best one only pads the answer
+OTHER_PASSAGE_CUT = 0.15  # ... and from another passage than the best one's, this far
 MAX_SENTENCES = 3
 MAX_WORDS = 60
 DATE_WEIGHT = 0.5  # for text whose dates fall on the days the question's time words name
@@ -128,7 +130,7 @@ class SentenceAnswerer(OfflineAnswerer):
             vectors @ question
             + OVERLAP_WEIGHT * np.array([_overlap(terms, s) for s in sentences])
             + _date_bonus(prompt, sentences)
-            - RANK_PENALTY * np.array([n - 1 for n, _ in candidates])
+            - RANK_PENALTY * np.array([0 if dated[n - 1] else n - 1 for n, _ in candidates])
         )
         order = np.argsort(-scores)
         best = float(scores[order[0]])
