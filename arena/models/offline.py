@@ -103,11 +103,11 @@ class SentenceAnswerer(OfflineAnswerer):
 
     Every sentence of the top passages (and of any lower passage whose dates match the
     question's time words) competes on its own score (similarity to the question, word
-    overlap, matching dates), so the passage holding the best sentence leads whatever its
-    retrieval rank. Sentences scoring far below the best are cut: they
-    pad a right answer with a loosely related line. A sentence ending with ':' is never
-    picked: it introduces a code block, list or table that an extractive answer does not
-    carry, so on its own it reads as cut off.
+    overlap, matching dates, a little less for lower passages), so the passage holding
+    the best sentence leads whatever its retrieval rank. Sentences scoring far below the
+    best are cut: they pad a right answer with a loosely related line. A sentence ending
+    with ':' is never picked: it introduces a code block, list or table that an
+    extractive answer does not carry, so on its own it reads as cut off.
     """
 
     def answer(

@@ -116,8 +116,7 @@ class SlowEmbedder(FakeEmbedder):
 
 
 async def test_offline_answers_leave_the_event_loop_responsive() -> None:
-    answerer = contestant(SentenceAnswerer).provider
-    answerer._embedder = SlowEmbedder
+    answerer = SentenceAnswerer(ModelSpec(name="s", provider="offline"), embedder=SlowEmbedder)
     prompts = [compose(Question("When the office opens?", HITS)) for _ in range(4)]
     lags: list[float] = []
 
