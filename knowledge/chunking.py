@@ -6,6 +6,9 @@ whole sentences, ending at a paragraph break where that keeps the window at leas
 full, and each window repeats the last sentences of the one before (``overlap_tokens``)
 so a fact that straddles a cut is still found whole. A sentence longer than a window
 is cut between words. Token counts come from the embedder's own tokenizer, in batches.
+A line that reads as a heading (short, capitalised, unpunctuated, between a finished
+sentence and a capitalised line, as PDF and plain-text extraction leave them) is a
+paragraph of its own, so it never becomes the first words of the sentence below it.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ DEFAULT_MAX_TOKENS = 200
 DEFAULT_OVERLAP_TOKENS = 32
 PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
+CLOSED = (".", "!", "?", ":")  # a line ending so has finished its sentence
+MAX_HEADING_WORDS = 8
 
 
 @dataclass(frozen=True)
@@ -71,8 +76,51 @@ def _passage_id(source: str, section: Section, ordinal: int, text: str) -> str:
 
 
 def _paragraphs_of(text: str) -> list[str]:
-    """Paragraphs split at blank lines, each on one line with single spaces."""
-    return [p for p in (" ".join(p.split()) for p in PARAGRAPH_BREAK.split(text)) if p]
+    """Paragraphs split at blank lines and around heading lines, each on one line."""
+    return [
+        p
+        for block in PARAGRAPH_BREAK.split(text)
+        for p in (" ".join(part.split()) for part in _heading_lines_apart(block))
+        if p
+    ]
+
+
+def _heading_lines_apart(block: str) -> list[str]:
+    """The block's lines, with each heading line standing apart from the text around it.
+
+    A heading line starts with a capital or digit, ends without punctuation, has at most
+    a few words, is at most half as long as the block's longest line (a line wrapped
+    mid-sentence runs nearly full width), follows a finished sentence or another
+    heading, and is followed by a line that starts with a capital or digit.
+    """
+    lines = [line.strip() for line in block.splitlines()]
+    if len(lines) < 2:
+        return [block]
+    width = max(map(len, lines))
+    parts: list[str] = []
+    current: list[str] = []
+    after_break = True
+    for line, following in zip(lines, [*lines[1:], ""], strict=True):
+        heading = (
+            after_break
+            and _opens_sentence(line)
+            and not line.endswith((*CLOSED, ",", ";"))
+            and len(line.split()) <= MAX_HEADING_WORDS
+            and 2 * len(line) <= width
+            and _opens_sentence(following)
+        )
+        if heading:
+            parts += ["\n".join(current), line]
+            current = []
+        else:
+            current.append(line)
+        after_break = heading or line.endswith(CLOSED)
+    parts.append("\n".join(current))
+    return parts
+
+
+def _opens_sentence(text: str) -> bool:
+    return text[:1].isupper() or text[:1].isdigit()
 
 
 def split_sentences(text: str) -> list[str]:

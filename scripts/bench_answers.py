@@ -1,9 +1,14 @@
 """How often the offline answerers get SQuAD questions right, with citations and latency.
 
     python scripts/bench_answers.py DATASET_DIR [--limit 1000] [--work DIR] [--json]
+    python scripts/bench_answers.py PACIFIC_DIR --tune 0 --limit 700 [--work DIR]
 
 The corpus is indexed through Parley's own indexer exactly as ``bench_retrieval.py``
-does (pass the same ``--work`` folder to reuse its index). Questions are shuffled with a
+does (pass the same ``--work`` folder to reuse its index). A PACIFIC folder (one holding
+``validation.json``) is the second data set, for confirming constants tuned on SQuAD:
+each conversation's table becomes a CSV file and its paragraphs a Markdown file, and its
+span-answer turns are asked in their standalone form (``original_question``); a citation
+of either file of the conversation counts as citing the gold passage. Questions are shuffled with a
 fixed seed; the first ``--tune`` of them are the slice the answerers' constants were
 chosen on and are never reported; the next ``--limit`` are measured. For each offline
 answerer: the share of answers containing a gold answer string (normalised as the SQuAD
@@ -15,6 +20,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
+import io
 import json
 import random
 import re
@@ -36,6 +43,35 @@ from knowledge.embed import default_embedder
 TOP_K = 5
 
 
+def pacific(dataset: Path, folder: Path) -> tuple[list[dict], dict[str, dict[str, int]]]:
+    """The span-answer questions of a PACIFIC split and their qrels; writes the files."""
+    folder.mkdir(parents=True, exist_ok=True)
+    questions, qrels = [], {}
+    for conversation in json.loads((dataset / "validation.json").read_text(encoding="utf-8")):
+        stem = conversation["table"]["uid"]
+        _write_if_changed(folder / f"{stem}.csv", _csv_text(conversation["table"]["table"]))
+        paragraphs = sorted(conversation["paragraphs"], key=lambda p: p["order"])
+        _write_if_changed(folder / f"{stem}.md", "\n\n".join(p["text"] for p in paragraphs))
+        for turn in conversation["questions"]:
+            if turn["answer_type"] == "span":
+                text, answers = turn["original_question"], turn["answer"]
+                questions.append({"_id": turn["uid"], "text": text, "answers": answers})
+                qrels[turn["uid"]] = {stem: 1}
+    return questions, qrels
+
+
+def _csv_text(rows: list[list[str]]) -> str:
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    return out.getvalue()
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    """Unchanged files keep their hash, so a rerun skips their embedding."""
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
+
+
 def normalise(text: str) -> str:
     """Lower case, no punctuation, no articles, single spaces (the SQuAD convention)."""
     text = "".join(ch for ch in text.lower() if ch not in string.punctuation)
@@ -53,10 +89,14 @@ def contains_gold(answer: str, golds: list[str]) -> bool:
     return any(normalise(g) and normalise(g) in said for g in golds)
 
 
-async def measure(kb: KnowledgeBase, questions: list[dict], qrels: dict) -> dict[str, dict]:
+async def measure(
+    kb: KnowledgeBase, questions: list[dict], qrels: dict, only: str | None = None
+) -> dict[str, dict]:
     roster = build_roster([])
     figures: dict[str, dict] = {}
     for contestant in roster.entries:
+        if only and contestant.name != only:
+            continue
         hits_gold = cited_gold = 0
         words, latencies = [], []
         for q in questions:
@@ -86,22 +126,26 @@ def main() -> None:
     parser.add_argument("--tune", type=int, default=500, help="questions set aside for tuning")
     parser.add_argument("--slice", choices=["report", "tune"], default="report")
     parser.add_argument("--work", type=Path, default=Path("/tmp/parley-bench-answers"))
+    parser.add_argument("--only", help="measure this answerer alone (offline-sentences)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     dataset = args.dataset.resolve()
-    qrels = read_qrels(dataset / "qrels" / "test.tsv")
-    questions = [q for q in read_jsonl(dataset / "queries.jsonl") if q.get("answers")]
+    if (dataset / "validation.json").exists():
+        questions, qrels = pacific(dataset, args.work / "docs")
+    else:
+        qrels = read_qrels(dataset / "qrels" / "test.tsv")
+        questions = [q for q in read_jsonl(dataset / "queries.jsonl") if q.get("answers")]
+        write_corpus(dataset / "corpus.jsonl", args.work / "docs")
     random.Random(0).shuffle(questions)
     chosen = (
         questions[: args.tune]
         if args.slice == "tune"
         else questions[args.tune : args.tune + args.limit]
     )
-    write_corpus(dataset / "corpus.jsonl", args.work / "docs")
     with KnowledgeBase.open(args.work / "index", embedder=default_embedder()) as kb:
         report = kb.index([args.work / "docs"])
         print(f"index: {report.passages} passages ({report.seconds:.1f} s)", file=sys.stderr)
-        figures = asyncio.run(measure(kb, chosen, qrels))
+        figures = asyncio.run(measure(kb, chosen, qrels, args.only))
     if args.json:
         print(json.dumps(figures, indent=2))
         return

@@ -6,7 +6,8 @@ handling live above it (``arena.answers``), so a new provider is a small class.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Protocol
 
 from arena.types import ModelSpec, Question
@@ -19,13 +20,15 @@ __all__ = ["Completion", "Prompt", "Provider", "StructuredProvider"]
 class Prompt:
     """A grounded prompt: chat messages for hosted models, the parts for offline ones.
 
-    ``passages[n - 1]`` is the passage cited as ``[n]``.
+    ``passages[n - 1]`` is the passage cited as ``[n]``. ``today`` is the date the
+    question is answered on, so "this week" means the same to every contestant.
     """
 
     system: str
     messages: list[dict[str, str]]
     passages: list[Hit]
     question: Question
+    today: date = field(default_factory=date.today)
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,14 @@ from collections.abc import Iterable
 from ..errors import LoadError
 from ..types import Section
 
-__all__ = ["Block", "decode_text", "sections_from_blocks", "squash"]
+__all__ = ["Block", "PlacedBlock", "decode_text", "sections_from_blocks", "squash"]
 
 log = logging.getLogger(__name__)
 
 MAX_BAD_CHAR_SHARE = 0.01  # more undecodable characters than this and the file is not text
 MIN_BAD_CHARS = 3  # ... but a short file may always have this many
 Block = tuple[int, str]  # (heading level, text); level 0 is a paragraph of body text
+PlacedBlock = tuple[int, str, str]  # ... and where in the file it sits ("page 2")
 
 
 def decode_text(data: bytes) -> str:
@@ -49,23 +50,32 @@ def squash(text: str) -> str:
     return " ".join(text.split())
 
 
-def sections_from_blocks(blocks: Iterable[Block]) -> tuple[str, list[Section]]:
-    """Group paragraphs under the headings above them; the title is the first level-1 heading."""
+def sections_from_blocks(blocks: Iterable[Block | PlacedBlock]) -> tuple[str, list[Section]]:
+    """Group paragraphs under the headings above them; the title is the first level-1 heading.
+
+    A block may name its location (``"page 2"``): body text from different locations
+    never shares a section, so every section cites one place.
+    """
     title = ""
     stack: list[tuple[int, str]] = []
     sections: list[Section] = []
     body: list[str] = []
+    body_location = ""
 
     def flush() -> None:
         if body:
-            sections.append(Section("\n\n".join(body), tuple(h for _, h in stack)))
+            sections.append(Section("\n\n".join(body), tuple(h for _, h in stack), body_location))
         body.clear()
 
-    for level, raw in blocks:
+    for level, raw, *place in blocks:
         text = raw.strip()
+        location = place[0] if place else ""
         if not text:
             continue
         if level == 0:
+            if location != body_location:
+                flush()
+                body_location = location
             body.append(text)
             continue
         flush()

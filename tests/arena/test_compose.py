@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from arena.citations import resolve_citations
-from arena.compose import NOT_FOUND, compose, fit_history
+from arena.compose import NOT_FOUND, SYSTEM_PROMPT, compose, fit_history
 from arena.types import Question, Turn
 from knowledge.types import Hit, Passage
 
@@ -51,3 +53,13 @@ def test_uncited_answer_falls_back_to_top_passages_marked_uncited() -> None:
     hits = [hit(n, f"text {n}") for n in range(1, 6)]
     _, citations, fallback = resolve_citations("No markers here.", hits)
     assert fallback is True and [c.number for c in citations] == [1, 2, 3]
+
+
+def test_system_message_tells_the_model_todays_date() -> None:
+    prompt = compose(
+        Question("Who is on call this week?", [hit(1, "rota")]), today=date(2026, 11, 30)
+    )
+    assert prompt.system.startswith(SYSTEM_PROMPT)
+    assert "Today is Monday 30 November 2026 (2026-11-30)." in prompt.system
+    assert prompt.today == date(2026, 11, 30)
+    assert str(date.today().year) in compose(Question("When?", [])).system

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 import zlib
 from collections.abc import Sequence
+from datetime import date
 
 import numpy as np
+import pytest
 
 from arena.answers import answer_question
-from arena.compose import NOT_FOUND
+from arena.compose import NOT_FOUND, compose
 from arena.models.offline import PassageAnswerer, SentenceAnswerer
 from arena.roster import Contestant
 from arena.types import ModelSpec, Question
+from knowledge.base import KnowledgeBase
 from knowledge.types import Hit, Passage
+from tests.conftest import HANDBOOK
 
 
 class FakeEmbedder:
@@ -99,3 +105,117 @@ async def test_sentences_answer_skips_a_sentence_that_introduces_a_code_block() 
     )
     assert answer.text.startswith("A partial index is an index built over a subset")
     assert "such as this" not in answer.text
+
+
+class SlowEmbedder(FakeEmbedder):
+    """Holds its thread as a CPU-bound model would (onnxruntime also releases the GIL)."""
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        time.sleep(0.25)
+        return super().embed(texts)
+
+
+async def test_offline_answers_leave_the_event_loop_responsive() -> None:
+    answerer = SentenceAnswerer(ModelSpec(name="s", provider="offline"), embedder=SlowEmbedder)
+    prompts = [compose(Question("When the office opens?", HITS)) for _ in range(4)]
+    lags: list[float] = []
+
+    async def ticker() -> None:
+        while True:
+            before = time.perf_counter()
+            await asyncio.sleep(0.01)
+            lags.append(time.perf_counter() - before - 0.01)
+
+    ticking = asyncio.create_task(ticker())
+    completions = await asyncio.gather(*(answerer.complete(p) for p in prompts))
+    ticking.cancel()
+    assert all("office opens" in c.text for c in completions)
+    # one answer holds its thread for two embeddings (0.5 s); on the loop, four would
+    # stall it for 2 s, so any lag below one embedding proves the loop kept serving
+    assert len(lags) > 10 and max(lags) < 0.2
+
+
+def passage_hit(n: int, text: str, title: str = "Handbook") -> Hit:
+    return Hit(Passage(f"p{n}", text, f"doc{n}.md", title), 1.0 / n)
+
+
+async def test_sentences_answer_leads_with_the_best_sentence_and_cuts_weak_ones() -> None:
+    hits = [
+        passage_hit(1, "The canteen menu changes every week. Soup is served daily."),
+        passage_hit(2, "Visitors park on level minus two of the garage. The lifts are left."),
+        passage_hit(3, "Staff park free in the garage on weekdays after showing a badge."),
+    ]
+    prompt = compose(Question("Where do visitors park in the garage?", hits))
+    completion = await contestant(SentenceAnswerer).provider.complete(prompt)
+    assert completion.text.startswith("Visitors park on level minus two of the garage. [2]")
+    assert "canteen" not in completion.text and "Soup" not in completion.text
+
+
+ROTA = [
+    "Week starting: 2026-11-23; Primary: Luis Ortega; Secondary: Amara Okafor",
+    "Week starting: 2026-11-02; Primary: Amara Okafor; Secondary: Jonas Weber",
+    "Week starting: 2026-11-09; Primary: Jonas Weber; Secondary: Priya Raman",
+    "Week starting: 2026-11-16; Primary: Priya Raman; Secondary: Luis Ortega",
+    "Week starting: 2026-11-30; Primary: Mei Chen; Secondary: Priya Raman",
+]
+
+
+@pytest.mark.parametrize(
+    ("today", "question", "expected"),
+    [
+        (date(2026, 11, 30), "Who is primary on call this week?", "Mei Chen"),
+        (date(2026, 12, 3), "Who is primary on call today?", "Mei Chen"),
+        (date(2026, 11, 25), "Who is primary on call this week?", "Luis Ortega"),
+        (date(2026, 11, 25), "Who is primary on call next week?", "Mei Chen"),
+    ],
+)
+async def test_offline_answers_prefer_rows_of_the_asked_about_week(
+    today: date, question: str, expected: str, real_embedder
+) -> None:
+    hits = [passage_hit(n, row, "Rota") for n, row in enumerate(ROTA, 1)]
+    prompt = compose(Question(question, hits), today=today)
+    for cls in (SentenceAnswerer, PassageAnswerer):
+        spec = ModelSpec(name=cls.__name__, provider="offline")
+        completion = await cls(spec, embedder=lambda: real_embedder).complete(prompt)
+        primary = completion.text.split("Primary: ")[1]
+        assert primary.startswith(expected), (cls.__name__, completion.text)
+        assert completion.text.count("Week starting") == 1
+
+
+@pytest.fixture(scope="module")
+def handbook(tmp_path_factory: pytest.TempPathFactory, real_embedder) -> KnowledgeBase:
+    if not HANDBOOK.is_dir():
+        pytest.skip("examples/handbook is not present")
+    index = tmp_path_factory.mktemp("handbook-index")
+    with KnowledgeBase.open(index, embedder=real_embedder) as kb:
+        kb.index([HANDBOOK])
+        yield kb
+
+
+async def ask_handbook(kb: KnowledgeBase, text: str, today: date = date(2026, 11, 30)) -> str:
+    spec = ModelSpec(name="offline-sentences", provider="offline-sentences")
+    answerer = SentenceAnswerer(spec)
+    prompt = compose(Question(text, kb.search(text, 5)), today=today)
+    return (await answerer.complete(prompt)).text
+
+
+@pytest.mark.parametrize(
+    ("question", "says", "never"),
+    [
+        ("What is the meal expense limit?", "60 EUR per day", ["Meals When", "Expensify"]),
+        ("How are expenses approved?", "under 100 EUR", ["Approval Expenses", "policy This"]),
+        ("What does the expenses policy cover?", "This policy covers", ["policy This policy"]),
+        ("How do I roll back a deploy?", "shipit rollback", ["This page says"]),
+        ("Who owns the billing service?", "Payments squad", ["Tier: 3", "Owning squad"]),
+        ("Which squad owns checkout-api?", "Payments squad", ["Identity", "Tier: 3"]),
+        ("What is the on-call stipend?", "250 EUR", ["Tier:", "joins the on-call rotation"]),
+        ("Who is on call this week?", "Mei Chen", ["2026-11-23", "2026-11-02", "2026-11-09"]),
+        ("What is an error budget?", "share of failed requests", ["home-office"]),
+    ],
+)
+async def test_handbook_answers_read_right(
+    handbook: KnowledgeBase, question: str, says: str, never: list[str]
+) -> None:
+    answer = await ask_handbook(handbook, question)
+    assert says in answer
+    assert not [padding for padding in never if padding in answer], answer

@@ -116,3 +116,32 @@ def test_bad_limits_are_refused() -> None:
 
 def test_all_lists_the_public_names() -> None:
     assert set(chunking.__all__) <= set(dir(chunking))
+
+
+def test_heading_lines_never_start_the_sentence_below_them() -> None:
+    # a PDF page as text extraction gives it: headings on lines of their own
+    page = (
+        "Expenses policy\n"
+        "This policy covers travel, meals and equipment bought for work by members of the team.\n"
+        "Submit every expense in Expensify within 30 days, with a photo of the receipt.\n"
+        "Meals\n"
+        "When travelling for work, meals are reimbursed up to 60 EUR per day. Alcohol is not\n"
+        "reimbursed. Team dinners need approval from your manager and are capped at 45 EUR per\n"
+        "Person Of The Team.\n"
+    )
+    sentences = split_sentences(page)
+    assert sentences[0] == "Expenses policy"
+    assert sentences[1].startswith("This policy covers")
+    assert "Meals" in sentences and sentences[sentences.index("Meals") + 1].startswith("When")
+    # a wrapped line that happens to be followed by a capital is not a heading
+    assert sentences[-1].endswith("capped at 45 EUR per Person Of The Team.")
+    assert "Alcohol is not reimbursed." in sentences
+
+
+def test_heading_lines_become_paragraph_breaks_in_passages() -> None:
+    text = "Approval\nExpenses under 100 EUR are approved automatically by the expenses tool."
+    (passage,) = chunk_document(doc(Section(text)))
+    assert (
+        passage.text
+        == "Approval\n\nExpenses under 100 EUR are approved automatically by the expenses tool."
+    )

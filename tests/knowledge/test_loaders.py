@@ -67,9 +67,23 @@ def test_html_drops_scripts_and_navigation_and_keeps_headings() -> None:
 
 def test_pdf_keeps_page_numbers() -> None:
     doc = load_document(HANDBOOK / "expenses-policy.pdf")
-    assert [s.location for s in doc.sections] == ["page 1", "page 2"]
-    assert "60 EUR per day" in doc.sections[0].text
-    assert "500 EUR" in doc.sections[1].text
+    assert [s.location for s in doc.sections] == ["page 1"] * 3 + ["page 2"] * 2
+    assert "60 EUR per day" in doc.sections[1].text
+    assert "500 EUR" in doc.sections[3].text
+
+
+def test_pdf_headings_found_by_type_size_head_their_text() -> None:
+    doc = load_document(HANDBOOK / "expenses-policy.pdf")
+    assert doc.title == "Expenses policy"
+    assert [s.heading_path for s in doc.sections] == [
+        ("Expenses policy",),
+        ("Expenses policy", "Meals"),
+        ("Expenses policy", "Travel"),
+        ("Expenses policy", "Equipment"),  # page 2 goes on under the heading of page 1
+        ("Expenses policy", "Approval"),
+    ]
+    openings = [s.text.split()[0] for s in doc.sections]
+    assert openings == ["This", "When", "Book", "Each", "Expenses"]
 
 
 def test_docx_headings_and_title() -> None:
@@ -232,3 +246,34 @@ def test_every_library_failure_is_a_load_error(tmp_path: Path) -> None:
     with pytest.raises(LoadError) as caught:
         load_document(path)
     assert caught.value.__cause__ is not None
+
+
+def _pdf(path: Path, story: list[tuple[str, str]]) -> Path:
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.platypus import Paragraph, SimpleDocTemplate
+
+    styles = getSampleStyleSheet()
+    SimpleDocTemplate(str(path)).build([Paragraph(text, styles[s]) for s, text in story])
+    return path
+
+
+def test_pdf_heading_levels_follow_type_size_and_plain_pdfs_have_none(tmp_path: Path) -> None:
+    body = "Deploys start by hand after the staging smoke tests pass. " * 3
+    nested = _pdf(
+        tmp_path / "nested.pdf",
+        [
+            ("Heading1", "Runbook"),
+            ("Heading2", "Deploys"),
+            ("Heading3", "Canary"),
+            ("BodyText", body),
+            ("Heading2", "Rollbacks"),
+            ("BodyText", body),
+        ],
+    )
+    doc = load_document(nested)
+    assert [s.heading_path for s in doc.sections] == [
+        ("Runbook", "Deploys", "Canary"),
+        ("Runbook", "Rollbacks"),
+    ]
+    plain = load_document(_pdf(tmp_path / "plain.pdf", [("BodyText", body)] * 2))
+    assert [(s.heading_path, s.location) for s in plain.sections] == [((), "page 1")]

@@ -1,0 +1,95 @@
+"""Which days a question's time words point at, and which days a text mentions.
+
+"Who is on call this week?" means the week that holds today; a rota row "Week starting:
+2026-11-30" covers that week. The offline answerers use both halves to prefer the rows
+whose dates match the question; ``today`` is always passed in, so tests can fix it.
+Only unambiguous forms are read: ISO dates (2026-11-30), "30 November 2026",
+"November 30, 2026", "November 2026" and, in questions, month names alone.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import date, timedelta
+
+__all__ = ["Span", "mentioned_spans", "overlaps", "question_spans"]
+
+Span = tuple[date, date]  # first and last day, both included
+
+# English names, written out: calendar.month_name follows the process's locale.
+_MONTH_NAMES = (
+    "january", "february", "march", "april", "may", "june",
+    "july", "august", "september", "october", "november", "december",
+)  # fmt: skip
+_MONTHS = {name: n for n, name in enumerate(_MONTH_NAMES, 1)}
+_MONTHS |= {name[:3]: n for n, name in enumerate(_MONTH_NAMES, 1)} | {"sept": 9}
+_MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)? ({_MONTH})\.?,? (\d{{4}})\b", re.I)
+_MONTH_DAY = re.compile(rf"\b({_MONTH})\.? (\d{{1,2}})(?:st|nd|rd|th)?,? (\d{{4}})\b", re.I)
+_MONTH_YEAR = re.compile(rf"\b({_MONTH})\.? (\d{{4}})\b", re.I)
+# A month named alone counts after a preposition only ("in May", not "May I"), in full.
+_MONTH_ALONE = re.compile(
+    r"\b(?:in|during|for|of|until|through|by|from|since|before|after) ("
+    + "|".join(_MONTH_NAMES)
+    + r")\b(?!\.? \d)",
+    re.I,
+)
+_RELATIVE = re.compile(
+    r"\b(today|tonight|tomorrow|yesterday|(?:this|next|last) (?:week|month))\b", re.I
+)
+_WEEK = re.compile(r"\bweeks?\b", re.I)
+
+
+def question_spans(question: str, today: date) -> list[Span]:
+    """The days the question's time words name, relative to ``today``; [] when it has none."""
+    spans = [_relative_span(m.group(1).lower(), today) for m in _RELATIVE.finditer(question)]
+    spans += mentioned_spans(question)
+    for match in _MONTH_ALONE.finditer(question):
+        month = _MONTHS[match.group(1).lower()]
+        spans.append(_month_span(today.year, month))
+    return spans
+
+
+def mentioned_spans(text: str) -> list[Span]:
+    """The dates written in a text; in a text about weeks ("Week starting ...") each
+    date stands for the seven days it starts, and a month with its year for the month."""
+    days = [_day(int(y), int(m), int(d)) for y, m, d in _ISO.findall(text)]
+    days += [_day(int(y), _MONTHS[m.lower()], int(d)) for d, m, y in _DAY_MONTH.findall(text)]
+    days += [_day(int(y), _MONTHS[m.lower()], int(d)) for m, d, y in _MONTH_DAY.findall(text)]
+    length = timedelta(days=6 if _WEEK.search(text) else 0)
+    spans = [(day, day + length) for day in days if day is not None]
+    dated = _DAY_MONTH.sub("", _MONTH_DAY.sub("", text))  # a full date is not also a month
+    spans += [_month_span(int(y), _MONTHS[m.lower()]) for m, y in _MONTH_YEAR.findall(dated)]
+    return spans
+
+
+def overlaps(spans: list[Span], others: list[Span]) -> bool:
+    return any(a <= d and c <= b for a, b in spans for c, d in others)
+
+
+def _relative_span(words: str, today: date) -> Span:
+    if words in ("today", "tonight"):
+        return today, today
+    if words in ("tomorrow", "yesterday"):
+        day = today + timedelta(days=1 if words == "tomorrow" else -1)
+        return day, day
+    which, unit = words.split()
+    step = {"this": 0, "next": 1, "last": -1}[which]
+    if unit == "week":
+        monday = today - timedelta(days=today.weekday()) + timedelta(weeks=step)
+        return monday, monday + timedelta(days=6)
+    month = today.month - 1 + step
+    return _month_span(today.year + month // 12, month % 12 + 1)
+
+
+def _month_span(year: int, month: int) -> Span:
+    return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _day(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:  # 2026-02-30 and the like are not dates
+        return None
