@@ -9,8 +9,9 @@ in a temporary folder. The roster is the two offline answerers with a battle sha
 0.5. Two runs of the same questions, side by side:
 
 - ``idle``: nothing else happens;
-- ``reindexing``: every corpus file is changed first, and a re-index of them starts as
-  the questions do, so answers are searched while files swap their passages.
+- ``reindexing``: every passage of every corpus file is changed first (so all of them
+  are embedded again), and a re-index starts as the questions do, so answers are
+  searched while files swap their passages.
 
 Figures per run: answers delivered, errors (a reply with no answer, or an exception),
 answer latency p50/p99, and event-loop lag p50/p99: a ticker asks to wake every 10 ms
@@ -157,8 +158,8 @@ async def main_async(args: argparse.Namespace) -> dict:
             say("idle run ...")
             idle = await run(service, questions, args.in_flight, None)
             say(f"  {idle}")
-            for path in sorted(corpus_dir.iterdir()):  # every corpus file changes
-                path.write_text(path.read_text() + "\n\nChanged for the benchmark.\n")
+            for path in sorted(corpus_dir.iterdir()):  # every passage of every file changes
+                path.write_text(path.read_text().replace("\n\n", "\n\nRevised: ", -1))
             say("run during a re-index of every corpus file ...")
             busy = await run(service, questions, args.in_flight, [corpus_dir])
             say(f"  {busy}")

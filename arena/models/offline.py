@@ -84,9 +84,6 @@ class OfflineAnswerer(ABC):
     def _complete(self, prompt: Prompt) -> Completion:
         if not prompt.passages:
             return Completion(NOT_FOUND)
-        return await asyncio.to_thread(self._complete, prompt)
-
-    def _complete(self, prompt: Prompt) -> Completion:
         embedder = self._embedder()
         question = prompt.question.text
         texts = [h.passage.text for h in prompt.passages]
