@@ -3,8 +3,9 @@
 The scheduler is platform-neutral: it calls ``Service.audit`` and hands the report's
 summary and details to a ``Post`` function, which the running adapter supplies (a
 summary message in the admin channel, the details in its thread). ``slack_poster`` is
-that function for Slack's Web API. A failed audit or post is logged and the schedule
-goes on; an audit never runs twice at once.
+that function for Slack's Web API (``bot.discord.run.discord_poster`` for Discord).
+A failed audit or post is logged and the schedule goes on; an audit never runs twice
+at once.
 """
 
 from __future__ import annotations
@@ -87,3 +88,4 @@ def slack_poster(client: Any, channel: str) -> Post:
             await client.chat_postMessage(channel=channel, text=piece, thread_ts=top["ts"])
 
     return post
+
