@@ -2,7 +2,7 @@
 acknowledged vote was lost or counted twice.
 
     python scripts/load_test.py [--questions 200] [--clicks 2000] [--users 300]
-                                [--burst 100] [--kill] [--json]
+                                [--burst 100] [--kill | --rounds N] [--json]
 
 ``parley slack --http`` runs in its own process (``scripts/bench_slack.py``'s helpers:
 the sample handbook indexed with the real embedder, the offline answerers, the fake
@@ -23,7 +23,9 @@ from both equal.
 data directory, checks the ledger against the votes acknowledged before the kill, then
 sends every click not acknowledged again and checks once more (each vote exactly once).
 Requests refused while the bot is down are reported apart from ``errors``; ``rss_mb_end``
-is then the restarted process's.
+is then the restarted process's. ``--rounds N`` repeats both phases on new questions and
+reports the RSS after each round (growth round on round would be a leak); the latencies
+are the first round's, the ledger covers every round.
 """
 
 from __future__ import annotations
@@ -285,8 +287,32 @@ async def run(args: argparse.Namespace, data_dir: Path) -> dict:
                 [(confirmed[k] - sent[k]) * 1000 for k in confirmed if k in sent]
             )
             result["votes_confirmed"] = len(confirmed)
-            result["errors"] = len(client.errors) + len(failed)
             result["rss_mb_end"] = rss_mb(bot.pid)
+            rounds = [result["rss_mb_end"]]
+            for extra in range(1, args.rounds):  # the same again, for memory growth
+                first = 1 + extra * args.questions
+                new = [event_body(n)[1] for n in range(first, first + args.questions)]
+                await asyncio.gather(*(client.send(body, "application/json") for body in new))
+                await wait_until(
+                    lambda first=first: len(battles_posted(slack)) >= first + args.questions,
+                    60 + 3 * args.questions,
+                    "the answers",
+                )
+                fresh = {b: t for b, t in battles_posted(slack).items() if b not in battles}
+                battles.update(fresh)
+                more = plan_clicks(fresh, args.clicks, args.users, seed=16 + extra)
+                wanted.update({(b, u): c for b, u, c, _ in more})
+                failed.extend(await click_in_bursts(client, more, args.burst, sent))
+                await wait_until(
+                    lambda: len(confirmations(server, battles)) >= len(wanted) or failed,
+                    60 + len(more) / 10,
+                    "the vote confirmations",
+                )
+                rounds.append(rss_mb(bot.pid))
+            if args.rounds > 1:
+                result["rss_mb_after_each_round"] = rounds
+                confirmed = confirmations(server, battles)
+            result["errors"] = len(client.errors) + len(failed)
         # leaving the stack stops the bot (SIGINT: a graceful stop) and the fake
     ledger = check_votes(data_dir / "parley.db", {k: wanted[k] for k in confirmed})
     result["distinct_votes"] = len(wanted)
@@ -302,8 +328,13 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=300)
     parser.add_argument("--burst", type=int, default=100, help="Clicks sent together.")
     parser.add_argument("--kill", action="store_true", help="kill -9 the bot mid-storm.")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="Repeat both phases on new questions (memory)."
+    )
     parser.add_argument("--json", action="store_true", help="Print the figures as JSON.")
     args = parser.parse_args()
+    if args.kill and args.rounds > 1:
+        parser.error("--kill runs one round")
     with tempfile.TemporaryDirectory() as tmp:
         result = asyncio.run(run(args, Path(tmp)))
     if args.json:
