@@ -34,12 +34,10 @@ import argparse
 import asyncio
 import contextlib
 import json
-import random
 import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlencode
 
 import aiohttp
 from bench_slack import (  # first: it puts the repository on sys.path
@@ -58,12 +56,10 @@ from bot.config import Settings
 from bot.runtime import open_knowledge
 from tests.fakes.http_server import FakeServer
 from tests.fakes.slack_api import TEAM, FakeSlack
+from tests.reliability.clicks import Click, confirmations, plan_clicks, vote_body
 from tests.reliability.ledger import check_votes
 
-CHOICES = ("a", "b", "tie", "both_bad")
 CHANNEL = "CBENCH"  # where bench_slack's events ask
-DOUBLE_CLICK_SHARE = 0.1
-Click = tuple[int, str, str, str]  # battle id, user, choice, the battle's thread ts
 
 
 def rss_mb(pid: int) -> float:
@@ -72,29 +68,6 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return round(int(line.split()[1]) / 1024, 1)
     raise RuntimeError(f"no VmRSS for process {pid}")
-
-
-def vote_body(click: Click) -> str:
-    battle, user, choice, thread = click
-    payload = {
-        "type": "block_actions",
-        "team": {"id": TEAM},
-        "user": {"id": user, "team_id": TEAM},
-        "api_app_id": "A1",
-        "trigger_id": "trig",
-        "channel": {"id": CHANNEL},
-        "container": {"type": "message", "message_ts": thread, "channel_id": CHANNEL},
-        "message": {"ts": thread, "thread_ts": thread, "text": "battle", "blocks": []},
-        "actions": [
-            {
-                "type": "button",
-                "action_id": f"parley_vote_{choice}",
-                "block_id": "vote",
-                "value": str(battle),
-            }
-        ],
-    }
-    return urlencode({"payload": json.dumps(payload)})
 
 
 def battles_posted(slack: FakeSlack) -> dict[int, str]:
@@ -106,17 +79,6 @@ def battles_posted(slack: FakeSlack) -> dict[int, str]:
                 if str(element.get("action_id", "")).startswith("parley_vote_"):
                     found[int(element["value"])] = call["thread_ts"]
     return found
-
-
-def plan_clicks(battles: dict[int, str], clicks: int, users: int, seed: int = 16) -> list[Click]:
-    """Distinct (battle, user) votes with a random choice, and repeats of some of them."""
-    rng = random.Random(seed)
-    pairs = [(b, f"UL{u:04d}") for b in sorted(battles) for u in range(users)]
-    fresh = round(clicks * (1 - DOUBLE_CLICK_SHARE))
-    planned = [(b, u, rng.choice(CHOICES), battles[b]) for b, u in rng.sample(pairs, fresh)]
-    planned += [rng.choice(planned) for _ in range(clicks - fresh)]
-    rng.shuffle(planned)
-    return planned
 
 
 class Client:
@@ -159,17 +121,6 @@ class Client:
             await asyncio.sleep(0.2)
 
 
-def confirmations(server: FakeServer, battles: dict[int, str]) -> dict[tuple[int, str], float]:
-    """(battle, user) -> when its first "Vote recorded/changed" ephemeral reached Slack."""
-    by_thread = {thread: battle for battle, thread in battles.items()}
-    seen: dict[tuple[int, str], float] = {}
-    for request in server.seen("/api/chat.postEphemeral"):
-        body = {**request.query, **(request.body if isinstance(request.body, dict) else {})}
-        if str(body.get("text", "")).startswith("Vote ") and body.get("thread_ts") in by_thread:
-            seen.setdefault((by_thread[body["thread_ts"]], body["user"]), request.at)
-    return seen
-
-
 async def click_in_bursts(
     client: Client, clicks: list[Click], burst: int, sent: dict[tuple[int, str], float]
 ) -> list[Click]:
@@ -178,7 +129,7 @@ async def click_in_bursts(
 
     async def one(click: Click) -> None:
         sent.setdefault((click[0], click[1]), time.monotonic())
-        if not await client.send(vote_body(click), "application/x-www-form-urlencoded"):
+        if not await client.send(vote_body(click, CHANNEL), "application/x-www-form-urlencoded"):
             failed.append(click)
 
     for start in range(0, len(clicks), burst):

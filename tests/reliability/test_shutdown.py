@@ -9,18 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 from click.testing import CliRunner
-from slack_sdk.signature import SignatureVerifier
 
 from arena.store import Store
 from bot.cli import cli
@@ -30,24 +26,19 @@ from tests.bot.slack.conftest import mention
 from tests.fakes.discord_api import BOT, BOT_ID, CHANNEL_ID, GUILD_ID, FakeDiscord, user
 from tests.fakes.http_server import Scripted
 from tests.fakes.providers import fake, openai_reply, roster
-from tests.fakes.slack_api import TEAM, FakeSlack, listening_socket
+from tests.fakes.slack_api import TEAM, FakeSlack
+from tests.reliability.slack_process import (
+    free_port,
+    harmless_event,
+    signed_headers,
+    spawn_slack,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
-SECRET = "sigterm-signing-secret"
 MODEL_SECONDS = 2.0
 
 
-def post_event(url: str, event: dict, event_id: str) -> int:
-    body = json.dumps(
-        {"type": "event_callback", "team_id": TEAM, "event_id": event_id, "event": event}
-    )
-    ts = str(int(time.time()))
-    headers = {
-        "content-type": "application/json",
-        "x-slack-request-timestamp": ts,
-        "x-slack-signature": SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body),
-    }
-    request = urllib.request.Request(url, body.encode(), headers, method="POST")
+def post(url: str, body: str) -> int:
+    request = urllib.request.Request(url, body.encode(), signed_headers(body), method="POST")
     with urllib.request.urlopen(request, timeout=5) as response:
         return response.status
 
@@ -61,7 +52,7 @@ def wait_for(check, timeout: float, what: str) -> None:
 
 def refused(url: str) -> bool:
     try:
-        post_event(url, {"type": "message", "bot_id": "B0", "channel": "C1", "ts": "1.1"}, "Ev0")
+        post(url, harmless_event())
     except (urllib.error.URLError, ConnectionError):
         return True
     return False
@@ -82,25 +73,21 @@ def test_sigterm_finishes_the_answer_in_flight_then_exits_0(fake_api, tmp_path: 
         "base_url": f"{fake_api.url}/v1",
         "max_retries": 0,
     }
-    sock, port = listening_socket()
-    sock.close()  # a free port for the bot
-    env = {
-        **os.environ,
-        "PARLEY_CONFIG": str(tmp_path / "absent.toml"),
-        "SLACK_BOT_TOKEN": "xoxb-test",
-        "SLACK_SIGNING_SECRET": SECRET,
-        "PARLEY_SLACK_API_URL": slack.api_url,
-        "PARLEY_MODELS": json.dumps([model]),
-        "PARLEY_BATTLE_SHARE": "0",
-        "PARLEY_SHUTDOWN_TIMEOUT": "20",
-    }
-    command = [sys.executable, "-c", "from bot.cli import main; main()", "--data-dir", str(data)]
-    command += ["slack", "--http", "--host", "127.0.0.1", "--port", str(port)]
-    bot = subprocess.Popen(command, env=env, cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    port = free_port()
+    bot = spawn_slack(
+        data,
+        slack.api_url,
+        port,
+        PARLEY_MODELS=json.dumps([model]),
+        PARLEY_BATTLE_SHARE="0",
+        PARLEY_SHUTDOWN_TIMEOUT="20",
+    )
     url = f"http://127.0.0.1:{port}/slack/events"
     try:
         wait_for(lambda: not refused(url) or bot.poll() is not None, 60, "the bot to listen")
-        assert post_event(url, mention("How do I roll back?", ts="100.1"), "EvQ") == 200
+        event = mention("How do I roll back?", ts="100.1")
+        body = {"type": "event_callback", "team_id": TEAM, "event_id": "EvQ", "event": event}
+        assert post(url, json.dumps(body)) == 200
         wait_for(lambda: fake_api.seen("/v1/chat/completions"), 10, "the model call")
         bot.send_signal(signal.SIGTERM)
         stopped_at = time.monotonic()
