@@ -78,6 +78,12 @@ class AuditScheduler:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
+    async def stop_when(self, event: asyncio.Event) -> None:
+        """Stop the schedule as soon as ``event`` is set: a stopping bot starts no audit
+        while it finishes the users' work."""
+        await event.wait()
+        await self.stop()
+
 
 def slack_poster(client: Any, channel: str) -> Post:
     """Post with a slack_sdk ``AsyncWebClient``: the summary, then the details in its thread."""

@@ -119,8 +119,10 @@ async def run_slack(
     async with open_service(settings, hold_index=True) as service:
         bot = SlackBot(service, settings, http=http)
         audits = audit_scheduler(bot, settings)
+        watcher = None
         if audits is not None:
             audits.start()
+            watcher = asyncio.create_task(audits.stop_when(stop))
         try:
             with stop_on_signals(stop):
                 if http:
@@ -130,6 +132,7 @@ async def run_slack(
                     token = settings.slack_app_token.get_secret_value()
                     await run_socket_mode(bot, token, stop=stop, shutdown_timeout=timeout)
         finally:
-            if audits is not None:
+            if audits is not None and watcher is not None:
+                watcher.cancel()
                 await audits.stop()
         log.info("Parley has left Slack")

@@ -15,6 +15,8 @@ from bot.config import Settings
 from bot.discord.run import AUDIT_THREAD_NAME, audit_scheduler, discord_poster
 from bot.errors import BotError
 from bot.service import Ask, Service
+from bot.slack.app import SlackBot
+from bot.slack.run import audit_scheduler as slack_audits
 from knowledge.types import Hit, Passage
 from tests.bot.discord import conftest as discord_fixtures
 from tests.fakes.discord_api import API, CHANNEL_ID, FakeDiscord
@@ -135,3 +137,28 @@ async def test_the_discord_runner_schedules_audits_only_when_configured(
             audit_scheduler(bot.client, every.model_copy(update={"admin_channel": "#admins"}))
     finally:
         await bot.client.close()
+
+
+async def test_the_slack_runner_posts_audits_until_the_bot_stops(service, fake_api) -> None:
+    slack(fake_api)  # the fake's chat.postMessage
+    settings = Settings(slack_bot_token="xoxb-test", slack_api_url=fake_api.url + "/api/")
+    bot = SlackBot(service, settings)
+    try:
+        assert slack_audits(bot, settings) is None  # no interval, no admin channel
+        every = {"audit_interval_minutes": 0.001, "admin_channel": "C0ADMIN"}
+        scheduler = slack_audits(bot, settings.model_copy(update=every))
+        assert scheduler is not None
+        stop = asyncio.Event()
+        running = scheduler.start()
+        watcher = asyncio.create_task(scheduler.stop_when(stop))
+        for _ in range(200):
+            await asyncio.sleep(0.05)
+            if len(fake_api.seen("/api/chat.postMessage")) >= 2:
+                break
+        stop.set()  # what SIGTERM does
+        await asyncio.wait_for(watcher, 5)
+        assert running.done()
+    finally:
+        await bot.close()
+    first = fake_api.seen("/api/chat.postMessage")[0]
+    assert first.body["channel"] == "C0ADMIN" and first.body["text"].startswith("Audit by")
