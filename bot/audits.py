@@ -3,8 +3,9 @@
 The scheduler is platform-neutral: it calls ``Service.audit`` and hands the report's
 summary and details to a ``Post`` function, which the running adapter supplies (a
 summary message in the admin channel, the details in its thread). ``slack_poster`` is
-that function for Slack's Web API. A failed audit or post is logged and the schedule
-goes on; an audit never runs twice at once.
+that function for Slack's Web API (``bot.discord.run.discord_poster`` for Discord).
+A failed audit or post is logged and the schedule goes on; an audit never runs twice
+at once.
 """
 
 from __future__ import annotations
@@ -77,6 +78,12 @@ class AuditScheduler:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
+    async def stop_when(self, event: asyncio.Event) -> None:
+        """Stop the schedule as soon as ``event`` is set: a stopping bot starts no audit
+        while it finishes the users' work."""
+        await event.wait()
+        await self.stop()
+
 
 def slack_poster(client: Any, channel: str) -> Post:
     """Post with a slack_sdk ``AsyncWebClient``: the summary, then the details in its thread."""
@@ -87,3 +94,4 @@ def slack_poster(client: Any, channel: str) -> Post:
             await client.chat_postMessage(channel=channel, text=piece, thread_ts=top["ts"])
 
     return post
+

@@ -83,6 +83,8 @@ class Settings(BaseSettings):
     audit_interval_minutes: float | None = Field(default=None, gt=0)
     audit_sample: int = Field(default=DEFAULT_SAMPLE, gt=0)
     admin_channel: str | None = None  # where the bot posts audit reports
+    # seconds a stopping bot (SIGTERM) gives the answers and votes in flight to finish
+    shutdown_timeout: float = Field(default=30.0, gt=0)
     # battle hygiene: words by which an answer names its own model (merged over each
     # model's name, model id and vendor), and how many of one user's votes a day count
     identity_words: dict[str, list[str]] = Field(default_factory=dict)

@@ -97,7 +97,7 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def parley_slack(
-    data_dir: Path, api_url: str, port: int, models: list[dict]
+    data_dir: Path, api_url: str, port: int, models: list[dict], battle_share: float = 0
 ) -> Iterator[subprocess.Popen]:
     """``parley slack --http`` in its own process, as it runs in production."""
     env = {
@@ -106,7 +106,7 @@ def parley_slack(
         "SLACK_SIGNING_SECRET": SECRET,
         "PARLEY_SLACK_API_URL": api_url,
         "PARLEY_MODELS": json.dumps(models),
-        "PARLEY_BATTLE_SHARE": "0",
+        "PARLEY_BATTLE_SHARE": str(battle_share),
     }
     command = [sys.executable, "-c", "from bot.cli import main; main()", "--data-dir"]
     command += [str(data_dir), "slack", "--http", "--host", "127.0.0.1", "--port", str(port)]

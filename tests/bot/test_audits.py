@@ -1,5 +1,5 @@
 """Scheduled audits post to the admin channel: a summary, then the details in its thread,
-checked against a fake Slack Web API on 127.0.0.1."""
+checked against a fake Slack Web API and a fake Discord REST API on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -11,11 +11,19 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from arena.store import Store
 from bot.audits import AuditScheduler, slack_poster
+from bot.config import Settings
+from bot.discord.run import AUDIT_THREAD_NAME, audit_scheduler, discord_poster
+from bot.errors import BotError
 from bot.service import Ask, Service
+from bot.slack.app import SlackBot
+from bot.slack.run import audit_scheduler as slack_audits
 from knowledge.types import Hit, Passage
+from tests.bot.discord import conftest as discord_fixtures
+from tests.fakes.discord_api import API, CHANNEL_ID, FakeDiscord
 from tests.fakes.http_server import Scripted
 from tests.fakes.providers import fake, roster
 
+discord_api = discord_fixtures.discord_api  # the fake Discord REST API, reused
 HITS = [Hit(Passage("p1", "Run shipit rollback to roll back.", "/hb/deploys.md", "Deploys"), 0.9)]
 
 
@@ -94,3 +102,63 @@ async def test_an_audit_never_runs_twice_at_once(service) -> None:
     scheduler = AuditScheduler(service, 60, post)
     first, second = await asyncio.gather(scheduler.run_once(), scheduler.run_once())
     assert (first is None) != (second is None) and len(posted) == 1
+
+
+async def test_the_discord_poster_puts_the_details_in_a_thread(
+    service, discord_api: FakeDiscord
+) -> None:
+    bot = await discord_fixtures.start(discord_api, service)
+    try:
+        scheduler = AuditScheduler(service, 60, discord_poster(bot.client, CHANNEL_ID))
+        report = await scheduler.run_once()
+    finally:
+        await bot.client.close()
+    (summary,) = discord_api.posted(CHANNEL_ID)
+    assert summary["content"].startswith("Audit by offline: 2 answers graded")
+    (opened,) = [r for r in discord_api.server.requests if r.path.endswith("/threads")]
+    assert opened.path.startswith(f"{API}/channels/{CHANNEL_ID}/messages/")
+    assert opened.body["name"] == AUDIT_THREAD_NAME
+    thread_id = int(opened.path.split("/")[-2])  # a thread started from the summary
+    details = discord_api.posted(thread_id)
+    assert details and "alpha: score" in details[0]["content"]
+    assert all(len(d["content"]) <= 2000 for d in details)
+    assert report is not None and report["answers"] == 2
+
+
+async def test_the_discord_runner_schedules_audits_only_when_configured(
+    service, discord_api: FakeDiscord
+) -> None:
+    bot = await discord_fixtures.start(discord_api, service)
+    try:
+        assert audit_scheduler(bot.client, Settings(admin_channel=str(CHANNEL_ID))) is None
+        every = Settings(audit_interval_minutes=5, admin_channel=str(CHANNEL_ID))
+        assert isinstance(audit_scheduler(bot.client, every), AuditScheduler)
+        with pytest.raises(BotError, match="not a Discord channel id"):
+            audit_scheduler(bot.client, every.model_copy(update={"admin_channel": "#admins"}))
+    finally:
+        await bot.client.close()
+
+
+async def test_the_slack_runner_posts_audits_until_the_bot_stops(service, fake_api) -> None:
+    slack(fake_api)  # the fake's chat.postMessage
+    settings = Settings(slack_bot_token="xoxb-test", slack_api_url=fake_api.url + "/api/")
+    bot = SlackBot(service, settings)
+    try:
+        assert slack_audits(bot, settings) is None  # no interval, no admin channel
+        every = {"audit_interval_minutes": 0.001, "admin_channel": "C0ADMIN"}
+        scheduler = slack_audits(bot, settings.model_copy(update=every))
+        assert scheduler is not None
+        stop = asyncio.Event()
+        running = scheduler.start()
+        watcher = asyncio.create_task(scheduler.stop_when(stop))
+        for _ in range(200):
+            await asyncio.sleep(0.05)
+            if len(fake_api.seen("/api/chat.postMessage")) >= 2:
+                break
+        stop.set()  # what SIGTERM does
+        await asyncio.wait_for(watcher, 5)
+        assert running.done()
+    finally:
+        await bot.close()
+    first = fake_api.seen("/api/chat.postMessage")[0]
+    assert first.body["channel"] == "C0ADMIN" and first.body["text"].startswith("Audit by")
