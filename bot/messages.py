@@ -17,6 +17,7 @@ __all__ = [
     "backup_done",
     "empty_question",
     "empty_search",
+    "foreign_battle",
     "import_summary",
     "index_summary",
     "no_sources",
@@ -86,6 +87,10 @@ def all_models_failed(errors: list[str]) -> str:
 def vote_recorded(model_a: str, model_b: str, choice: Choice, replaced: bool) -> str:
     verb = "changed to" if replaced else "recorded:"
     return f"Vote {verb} {CHOICE_LABELS[choice]}. Model A was {model_a}, model B was {model_b}."
+
+
+def foreign_battle() -> str:
+    return "That vote is not for a battle in this channel, so it was not recorded."
 
 
 def thumb_recorded(model: str, value: int) -> str:

@@ -20,7 +20,7 @@ from ..access import Requester
 from ..chat_reindex import reindex_from_chat
 from ..service import Ask, Reply
 from .embeds import CHART_NAME, CONTENT_LIMIT, leaderboard_embed, reply_posts
-from .views import PLATFORM, reply_view, service_of
+from .views import PLATFORM, location, reply_view, service_of
 
 __all__ = [
     "COMMANDS",
@@ -32,14 +32,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-
-def location(channel: Any) -> tuple[str, str | None]:
-    """(channel, thread) as the service knows them: inside a thread, its parent channel
-    and the thread, so the thread's history comes along; elsewhere the channel alone."""
-    if isinstance(channel, discord.Thread):
-        return str(channel.parent_id), str(channel.id)
-    return str(channel.id), None
 
 
 async def send_reply(send: Callable[..., Awaitable[Any]], reply: Reply) -> None:
