@@ -362,6 +362,16 @@ class Store:
         except aiosqlite.Error as exc:
             raise StoreError(f"arena database read failed: {exc}") from exc
 
+    async def battle_place(self, battle_id: int) -> tuple[str, str] | None:
+        """(platform, channel) of the question a battle answered, or None for no battle:
+        a vote is only taken where the battle was shown."""
+        rows = await self._rows(
+            "SELECT q.platform, q.channel FROM battles b JOIN questions q ON q.id = b.question_id"
+            " WHERE b.id = ?",
+            (battle_id,),
+        )
+        return (rows[0][0], rows[0][1]) if rows else None
+
     async def thumb_reasons(self, answer_id: int) -> list[tuple[str, int, str | None]]:
         """(user, value, reason) of every thumb on one answer."""
         rows = await self._rows(

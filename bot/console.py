@@ -54,7 +54,7 @@ async def run_console(settings: Settings, *, channel: str, console: Console) -> 
         while text is not None and text.strip().lower() not in QUIT_WORDS:
             reply = await service.ask(Ask(text, user, channel, thread, "console"))
             show_reply(console, reply)
-            text = await collect_feedback(console, service, reply, user)
+            text = await collect_feedback(console, service, reply, user, channel)
             if text is None or text == "":
                 text = _read("you")
 
@@ -80,7 +80,7 @@ def answer_panel(shown: ShownAnswer) -> Panel:
 
 
 async def collect_feedback(
-    console: Console, service: Service, reply: Reply, user: str
+    console: Console, service: Service, reply: Reply, user: str, channel: str
 ) -> str | None:
     """Ask for a vote on a battle or a thumb on a single answer; Enter skips.
 
@@ -92,7 +92,9 @@ async def collect_feedback(
         if typed is None or typed.strip().lower() not in VOTE_KEYS:
             return typed
         choice = VOTE_KEYS[typed.strip().lower()]
-        result = await service.vote(reply.battle_id, user, choice)
+        result = await service.vote(
+            reply.battle_id, user, choice, platform="console", channel=channel
+        )
         console.print(
             messages.vote_recorded(result.model_a, result.model_b, result.choice, result.replaced),
             highlight=False,

@@ -17,6 +17,7 @@ __all__ = [
     "backup_done",
     "empty_question",
     "empty_search",
+    "foreign_battle",
     "import_summary",
     "index_summary",
     "no_sources",
@@ -91,6 +92,10 @@ def vote_recorded(model_a: str, model_b: str, choice: Choice, replaced: bool) ->
 
 def vote_not_recorded() -> str:
     return "Your vote was not recorded: Parley could not save it just now. Try again in a minute."
+
+
+def foreign_battle() -> str:
+    return "That vote is not for a battle in this channel, so it was not recorded."
 
 
 def thumb_recorded(model: str, value: int) -> str:

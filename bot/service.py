@@ -292,14 +292,22 @@ class Service:
 
     # --- votes and thumbs --------------------------------------------------------------
 
-    async def vote(self, battle_id: int, user: str, choice: Choice) -> VoteResult:
+    async def vote(
+        self, battle_id: int, user: str, choice: Choice, *, platform: str, channel: str
+    ) -> VoteResult:
         """Store one user's vote (a changed mind replaces it); the result reveals the names.
 
-        Raises VoteRefused for an unknown battle or choice: the user's mistake, shown as such;
-        NotRecorded when the store cannot write it (the disk is full): nothing was stored.
+        ``platform`` and ``channel`` say where the click came from: a battle is voted on
+        only where it was shown, so a forged button carrying another channel's (or another
+        platform's) battle id cannot reach a battle its voter may not see. Raises
+        VoteRefused for an unknown battle or choice, or a foreign one (the user's mistake:
+        nothing is stored); NotRecorded when the store cannot write it (the disk is full).
         """
         if choice not in messages.CHOICE_LABELS:
             raise VoteRefused(f"unknown vote {choice!r}")
+        place = await self._store.battle_place(battle_id)
+        if place is not None and place != (platform, channel):
+            raise VoteRefused(messages.foreign_battle())
         try:
             return await self._store.record_vote(battle_id, user, choice)
         except StoreError as exc:

@@ -22,7 +22,7 @@ from ..access import Requester
 from ..chat_reindex import reindex_from_chat
 from ..service import Ask, Reply
 from .embeds import CHART_NAME, CONTENT_LIMIT, leaderboard_embed, reply_posts
-from .views import PLATFORM, reply_view, service_of
+from .views import PLATFORM, location, reply_view, service_of
 
 __all__ = [
     "COMMANDS",
@@ -38,14 +38,6 @@ log = logging.getLogger(__name__)
 
 RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0)  # seconds between tries of a post Discord failed
 _DELIVERY_ERRORS = (discord.DiscordServerError, aiohttp.ClientError, TimeoutError)
-
-
-def location(channel: Any) -> tuple[str, str | None]:
-    """(channel, thread) as the service knows them: inside a thread, its parent channel
-    and the thread, so the thread's history comes along; elsewhere the channel alone."""
-    if isinstance(channel, discord.Thread):
-        return str(channel.parent_id), str(channel.id)
-    return str(channel.id), None
 
 
 async def send_reply(send: Callable[..., Awaitable[Any]], reply: Reply) -> bool:

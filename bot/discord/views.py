@@ -30,6 +30,7 @@ __all__ = [
     "ReasonModal",
     "ThumbButton",
     "VoteButton",
+    "location",
     "reply_view",
     "service_of",
     "submit_reason",
@@ -44,6 +45,14 @@ _STYLES: dict[Choice, discord.ButtonStyle] = {
     "tie": discord.ButtonStyle.secondary,
     "both_bad": discord.ButtonStyle.danger,
 }
+
+
+def location(channel: Any) -> tuple[str, str | None]:
+    """(channel, thread) as the service knows them: inside a thread, its parent channel
+    and the thread, so the thread's history comes along; elsewhere the channel alone."""
+    if isinstance(channel, discord.Thread):
+        return str(channel.parent_id), str(channel.id)
+    return str(channel.id), None
 
 
 def service_of(interaction: discord.Interaction) -> Service:
@@ -78,7 +87,11 @@ class VoteButton(
         """Store the vote, reveal the models in the message, confirm to the voter alone."""
         try:
             result = await service_of(interaction).vote(
-                self.battle_id, str(interaction.user.id), self.choice
+                self.battle_id,
+                str(interaction.user.id),
+                self.choice,
+                platform=PLATFORM,
+                channel=location(interaction.channel)[0],
             )
         except (VoteRefused, NotRecorded) as exc:
             await interaction.response.send_message(str(exc), ephemeral=True)

@@ -340,7 +340,9 @@ class SlackBot:
         choice = action["action_id"].removeprefix(f"{blocks.ACTION_VOTE}_")
         try:
             battle_id = int(action["value"])
-            result = await self.service.vote(battle_id, user, choice)  # type: ignore[arg-type]
+            result = await self.service.vote(
+                battle_id, user, choice, platform=PLATFORM, channel=channel  # type: ignore[arg-type]
+            )
         except (ValueError, VoteRefused, NotRecorded) as exc:
             await self._ephemeral(channel, user, str(exc), thread)
             return

@@ -8,18 +8,32 @@ characters cannot be decoded is not text Parley can read, and is rejected.
 from __future__ import annotations
 
 import codecs
+import io
 import logging
+import zipfile
 from collections.abc import Iterable
 
 from ..errors import LoadError
 from ..types import Section
 
-__all__ = ["Block", "PlacedBlock", "decode_text", "sections_from_blocks", "squash"]
+__all__ = [
+    "MAX_UNPACKED_BYTES",
+    "Block",
+    "PlacedBlock",
+    "check_unpacked_size",
+    "decode_text",
+    "sections_from_blocks",
+    "squash",
+]
 
 log = logging.getLogger(__name__)
 
 MAX_BAD_CHAR_SHARE = 0.01  # more undecodable characters than this and the file is not text
 MIN_BAD_CHARS = 3  # ... but a short file may always have this many
+# DOCX and XLSX are zip files: a few hundred kB can unpack to gigabytes (a zip bomb), and
+# their parsers hold the unpacked XML in memory, so the declared sizes are checked first
+# (zipfile never inflates a member past its declared size, so the check cannot be lied to)
+MAX_UNPACKED_BYTES = 64 * 1024 * 1024
 Block = tuple[int, str]  # (heading level, text); level 0 is a paragraph of body text
 PlacedBlock = tuple[int, str, str]  # ... and where in the file it sits ("page 2")
 
@@ -43,6 +57,20 @@ def decode_text(data: bytes) -> str:
     if bad:
         log.warning("replaced %d undecodable bytes with U+FFFD", bad)
     return text
+
+
+def check_unpacked_size(data: bytes, kind: str) -> None:
+    """Refuse a zip-based document that would unpack to more than MAX_UNPACKED_BYTES."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise LoadError(f"not a valid {kind} file: {exc}") from exc
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise LoadError(
+            f"the {kind} file unpacks to {unpacked // 2**20} MB, more than the"
+            f" {MAX_UNPACKED_BYTES // 2**20} MB Parley reads from one document"
+        )
 
 
 def squash(text: str) -> str:

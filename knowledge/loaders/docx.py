@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import LoadError
 from ..types import Section
-from .common import Block, sections_from_blocks, squash
+from .common import Block, check_unpacked_size, sections_from_blocks, squash
 from .tables import table_texts
 
 __all__ = ["load_docx"]
@@ -22,6 +22,7 @@ def load_docx(data: bytes) -> tuple[str, list[Section]]:
     import docx
     from docx.table import Table
 
+    check_unpacked_size(data, "DOCX")
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as exc:  # zipfile, lxml and python-docx errors alike

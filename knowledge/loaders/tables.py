@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from ..errors import LoadError
 from ..types import Section
-from .common import decode_text, squash
+from .common import check_unpacked_size, decode_text, squash
 
 __all__ = ["load_csv", "load_xlsx", "table_texts"]
 
@@ -95,6 +95,7 @@ def load_xlsx(data: bytes) -> tuple[str, list[Section]]:
     """Cached values, not formulas, from every sheet; one section per row."""
     from openpyxl import load_workbook
 
+    check_unpacked_size(data, "XLSX")
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises zipfile, KeyError and its own errors

@@ -49,6 +49,9 @@ def service(
     )
 
 
+HERE = {"platform": "slack", "channel": "eng"}  # where ask() is asked, so where votes come from
+
+
 def ask(text: str = "How do I roll back?", user: str = "ana", thread: str | None = "t1") -> Ask:
     return Ask(text, user, "eng", thread, "slack")
 
@@ -59,9 +62,9 @@ async def test_battle_is_anonymous_and_the_vote_reveals_names(store: Store) -> N
     assert reply.is_battle
     assert [s.label for s in reply.answers] == ["Model A", "Model B"]
     shown = [s.answer.model for s in reply.answers]
-    result = await svc.vote(reply.battle_id, "ana", "a")
+    result = await svc.vote(reply.battle_id, "ana", "a", **HERE)
     assert (result.model_a, result.model_b, result.replaced) == (shown[0], shown[1], False)
-    changed = await svc.vote(reply.battle_id, "ana", "both_bad")
+    changed = await svc.vote(reply.battle_id, "ana", "both_bad", **HERE)
     assert changed.replaced
     (counts,) = await store.pair_counts()
     assert counts.total == 1 and counts.both_bad == 1
@@ -121,7 +124,7 @@ async def test_follow_ups_search_alone_and_with_the_previous_question(store: Sto
 async def test_votes_on_unknown_battles_are_refused(store: Store) -> None:
     svc = service(store, roster(fake("alpha"), fake("beta")))
     with pytest.raises(VoteRefused, match="no battle 999"):
-        await svc.vote(999, "ana", "a")
+        await svc.vote(999, "ana", "a", **HERE)
 
 
 async def test_thumbs_replace_earlier_thumbs(store: Store) -> None:
@@ -184,7 +187,7 @@ async def test_unknown_vote_choices_are_refused(store: Store) -> None:
     svc = service(store, roster(fake("alpha"), fake("beta")))
     reply = await svc.ask(ask())
     with pytest.raises(VoteRefused, match="unknown vote"):
-        await svc.vote(reply.battle_id, "ana", "c")  # type: ignore[arg-type]
+        await svc.vote(reply.battle_id, "ana", "c", **HERE)  # type: ignore[arg-type]
     assert await store.pair_counts() == []
 
 
@@ -193,7 +196,7 @@ async def test_leaderboard_through_the_service_with_a_chart(store: Store) -> Non
     for user in ("ana", "bo", "cy"):
         reply = await svc.ask(ask(user=user))
         winner = "a" if reply.answers[0].answer.model == "alpha" else "b"
-        await svc.vote(reply.battle_id, user, winner)
+        await svc.vote(reply.battle_id, user, winner, **HERE)
     board = await svc.leaderboard(chart=True)
     assert board.rows[0].model == "alpha"
     assert board.chart_png is not None and board.chart_png.startswith(b"\x89PNG")

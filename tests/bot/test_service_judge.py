@@ -38,7 +38,7 @@ async def test_audit_then_leaderboard_with_judge_columns(store: Store, real_embe
     for user in ("ana", "bo", "cy"):
         reply = await svc.ask(Ask("How do I roll back?", user, "eng", None, "slack"))
         winner = "a" if reply.answers[0].answer.model == "alpha" else "b"
-        await svc.vote(reply.battle_id, user, winner)
+        await svc.vote(reply.battle_id, user, winner, platform="slack", channel="eng")
         if user == "ana":  # and thumbs, as people give them
             for shown in reply.answers:
                 liked = shown.answer.model == "alpha"

@@ -44,7 +44,12 @@ async def test_votes_wait_out_a_writer_holding_the_lock(tmp_path: Path) -> None:
             await other.execute("BEGIN IMMEDIATE")  # the write lock, held by another connection
             await other.execute("INSERT INTO meta (key, value) VALUES ('held', 'yes')")
             started = time.monotonic()
-            votes = asyncio.gather(*(service.vote(b, u, c) for (b, u), c in wanted.items()))
+            votes = asyncio.gather(
+                *(
+                    service.vote(b, u, c, platform="slack", channel="eng")
+                    for (b, u), c in wanted.items()
+                )
+            )
             await asyncio.sleep(LOCK_SECONDS)
             assert not votes.done()  # waiting on the lock, not failed
             await other.commit()

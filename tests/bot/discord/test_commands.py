@@ -16,6 +16,7 @@ from tests.fakes.providers import fake, roster
 from .conftest import USER_ID, Discord, make_service, report, start
 
 EPHEMERAL = 64
+HERE = {"platform": "discord", "channel": str(CHANNEL_ID)}  # where /ask is asked
 DEFERRED, UPDATE, MODAL, MESSAGE = 5, 7, 9, 4
 
 
@@ -317,7 +318,7 @@ async def test_leaderboard_sends_a_table_and_the_chart(
     assert discord_api.followups(token)[0]["content"] == messages.no_votes_yet()
     for user in range(3):
         await battle(bot, discord_api)
-        await service.vote(user + 1, f"u{user}", "a")
+        await service.vote(user + 1, f"u{user}", "a", **HERE)
     _, token = await bot.slash("leaderboard")
     await bot.client.close()
     (seen,) = discord_api.server.seen(f"/api/v10/webhooks/900/{token}", "POST")
@@ -335,7 +336,7 @@ async def test_leaderboard_for_one_channel_counts_only_its_votes(
     service = make_service(store, battle_share=1.0)
     bot = await start(discord_api, service)
     await battle(bot, discord_api)
-    await service.vote(1, "u1", "a")
+    await service.vote(1, "u1", "a", **HERE)
     other = {"id": "601", "type": 0, "guild_id": str(GUILD_ID), "name": "random"}
     resolved = {"channels": {"601": {**other, "permissions": "0"}}}
     _, token = await bot.slash("leaderboard", channel=601, resolved=resolved)

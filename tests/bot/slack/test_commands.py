@@ -17,7 +17,7 @@ from tests.fakes.slack_api import FakeSlack
 async def vote_some(app: Harness, channel: str = "C1", votes: int = 3) -> None:
     for n in range(votes):
         reply = await app.service.ask(Ask("How do I roll back?", f"U{n}", channel, None, "slack"))
-        await app.service.vote(reply.battle_id, f"U{n}", "a")
+        await app.service.vote(reply.battle_id, f"U{n}", "a", platform="slack", channel=channel)
 
 
 async def test_leaderboard_posts_the_table_and_uploads_the_chart(arena_app: Harness) -> None:
