@@ -20,6 +20,7 @@ __all__ = [
     "foreign_battle",
     "import_summary",
     "index_summary",
+    "no_index",
     "no_sources",
     "no_votes_yet",
     "not_admin",
@@ -107,6 +108,13 @@ def index_summary(report: IndexReport) -> str:
         f"Indexed in {report.seconds:.1f} s: {report.added} added, {report.changed} changed, "
         f"{report.removed} removed, {report.unchanged} unchanged, {len(report.skipped)} skipped; "
         f"{report.passages} passages in the index."
+    )
+
+
+def no_index(folder: Path) -> str:
+    return (
+        f"There is no index in {folder}: run `parley index PATH` first"
+        " (or check --data-dir and PARLEY_DATA_DIR)."
     )
 
 

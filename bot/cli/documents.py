@@ -94,6 +94,8 @@ def search(ctx: click.Context, query: str, k: int | None, mode: str, as_json: bo
     if not query.strip():
         raise click.UsageError(messages.empty_search())
     settings = settings_of(ctx)
+    if not (settings.index_dir / "lexical.db").is_file():  # a report creates nothing
+        raise click.ClickException(messages.no_index(settings.index_dir))
     kb = open_knowledge(settings)
     try:
         hits = kb.search(query, k or settings.top_k, mode=mode)

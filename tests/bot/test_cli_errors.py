@@ -59,6 +59,8 @@ def test_a_mistyped_data_dir_is_an_error_and_creates_nothing(tmp_path: Path) -> 
     for command in (["leaderboard"], ["export", "battles"]):
         result = run("--data-dir", str(wrong), *command)
         assert result.exit_code == 1 and "no Parley data directory" in result.output
+    result = run("--data-dir", str(wrong), "search", "roll back")
+    assert result.exit_code == 1 and "There is no index" in result.output
     assert not wrong.exists()
 
 
