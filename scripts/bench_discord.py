@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the fake Discord lives with the tests
 
 import discord  # noqa: E402
+from bench_slack import QUESTIONS  # noqa: E402  (the same questions on both platforms)
 
 from bot.access import Requester  # noqa: E402
 from bot.config import Settings  # noqa: E402
@@ -37,16 +38,6 @@ from tests.fakes.discord_api import FakeDiscord, guild, interaction, slash_data 
 from tests.fakes.http_server import FakeServer  # noqa: E402
 
 HANDBOOK = ROOT / "examples" / "handbook"
-QUESTIONS = [
-    "How do I roll back a deploy?",
-    "Who is on call this week?",
-    "What is the expenses limit for travel?",
-    "How do we declare an incident?",
-    "What does SLO mean?",
-    "Which service owns billing?",
-    "How often must I rotate my password?",
-    "What happens after an incident is resolved?",
-]
 ACK_P99_TARGET_MS = 500.0
 
 
