@@ -12,6 +12,10 @@ same file waits up to ``busy_timeout``.
 Counting: each user's live vote on a battle is one outcome for the ratings (three users
 voting on one battle are three outcomes); a changed mind moves the counts, it does not
 add to them. Pair counts are kept per channel with the two models in name order.
+
+The reads the ratings are made from live in ``arena.vote_counts`` and bulk battle writes
+in ``arena.bulk_import``, both mixed into ``Store``; the judge's SQL is in
+``arena.judge.records`` and the passages' in ``arena.passage_records``.
 """
 
 from __future__ import annotations
@@ -21,12 +25,12 @@ import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import aiosqlite
 
+from arena.bulk_import import BattleRecord, BulkImport
 from arena.errors import StoreError, VoteRefused
 from arena.judge.records import (
     AUDIT_CANDIDATES,
@@ -44,10 +48,10 @@ from arena.judge.records import (
 )
 from arena.migrations import MIGRATIONS, migrate
 from arena.passage_records import AnswerRecord, read_answer, save_answer_passages, save_hits
-from arena.ratings import online_elo
-from arena.style import StyleRow, style_features
-from arena.types import CHOICES, Answer, Choice, Turn
-from arena.votes import OUTCOME_COLUMNS, VoteBatcher, VoteResult, outcome_column
+from arena.style import style_features
+from arena.types import Answer, Choice, Turn
+from arena.vote_counts import PairCount, VoteCounts
+from arena.votes import VoteBatcher, VoteResult
 from knowledge.types import Hit
 
 if TYPE_CHECKING:
@@ -57,57 +61,6 @@ if TYPE_CHECKING:
 __all__ = ["AnswerRecord", "BattleRecord", "JudgeSummary", "PairCount", "Store", "VoteResult"]
 
 T = TypeVar("T")
-
-# a battle's votes with both answers' models (after ``FROM battles b``)
-_VOTES_AND_MODELS = (
-    "JOIN votes v ON v.battle_id = b.id JOIN answers qa ON qa.id = b.answer_a"
-    " JOIN answers qb ON qb.id = b.answer_b"
-)
-# each counted vote's place among its user's votes that UTC day, by when it was first cast
-_DAILY_RANK = (
-    "SELECT v.id, v.battle_id, ROW_NUMBER() OVER (PARTITION BY v.user,"
-    " CAST(v.created_at / 86400 AS INTEGER) ORDER BY v.created_at, v.id) AS n"
-    " FROM votes v JOIN battles b ON b.id = v.battle_id WHERE b.excluded IS NULL"
-)
-# votes up to an id that sit on excluded battles (CROSS JOIN: from the few excluded
-# battles to their votes); it grows when a battle is excluded after its votes were
-# replayed into the cached Elo
-_EXCLUDED_UP_TO = (
-    "SELECT COUNT(*) FROM battles b CROSS JOIN votes v ON v.battle_id = b.id"
-    " WHERE b.excluded IS NOT NULL AND v.id <= ?"
-)
-
-
-@dataclass(frozen=True)
-class PairCount:
-    """Outcomes between two models, ``model_a < model_b`` by name."""
-
-    model_a: str
-    model_b: str
-    a_wins: int = 0
-    b_wins: int = 0
-    ties: int = 0
-    both_bad: int = 0
-
-    @property
-    def total(self) -> int:
-        return self.a_wins + self.b_wins + self.ties + self.both_bad
-
-
-@dataclass(frozen=True)
-class BattleRecord:
-    """One voted battle as export, import and simulation see it (A = left, shown first)."""
-
-    model_a: str
-    model_b: str
-    choice: Choice
-    tstamp: float
-    channel: str = "import"
-    user: str = "import"
-    question_id: int | None = None
-    source_key: str | None = None
-    excluded: str | None = None  # why the battle is left out of the ratings, if it is
-
 
 def _read_only_uri(path: Path | str) -> str:
     return f"{Path(path).absolute().as_uri()}?mode=ro"
@@ -124,7 +77,7 @@ async def _check_current(db: aiosqlite.Connection, path: Path | str) -> None:
         )
 
 
-class Store:
+class Store(VoteCounts, BulkImport):
     """Async access to the arena database. Open with ``await Store.open(path)``."""
 
     def __init__(
@@ -380,189 +333,6 @@ class Store:
         )
         return [(user, int(value), reason) for user, value, reason in rows]
 
-    async def pair_counts(
-        self, channel: str | None = None, *, daily_cap: int | None = None
-    ) -> list[PairCount]:
-        """Outcome counts per model pair that count for ratings, for one channel or all.
-
-        The running counts less the votes left out (``left_out_counts``): votes on
-        battles marked excluded, and with ``daily_cap`` each user's votes past that many
-        in a UTC day (by when each vote was first cast; across channels, so a vote
-        counts on every board or on none).
-        """
-        where, params = ("WHERE channel = ?", (channel,)) if channel is not None else ("", ())
-        rows = await self._rows(
-            "SELECT model_a, model_b, SUM(a_wins), SUM(b_wins), SUM(ties), SUM(both_bad)"
-            f" FROM pair_counts {where} GROUP BY model_a, model_b ORDER BY model_a, model_b",
-            params,
-        )
-        cells = {(a, b): list(rest) for a, b, *rest in rows}
-        for _, left in await self.left_out_counts(channel, daily_cap=daily_cap):
-            cell = cells[left.model_a, left.model_b]
-            for n, value in enumerate((left.a_wins, left.b_wins, left.ties, left.both_bad)):
-                cell[n] -= value
-        return [PairCount(a, b, *cell) for (a, b), cell in cells.items() if sum(cell)]
-
-    async def left_out_counts(
-        self, channel: str | None = None, *, daily_cap: int | None = None
-    ) -> list[tuple[str, PairCount]]:
-        """Votes kept but left out of the ratings, as (reason, pair counts): a battle's
-        ``excluded`` reason, or ``"daily_cap"`` for votes past the cap."""
-        if daily_cap is not None and daily_cap < 0:
-            raise StoreError(f"the daily vote cap must be 0 or more, not {daily_cap}")
-        where, params = ("AND b.channel = ?", [channel]) if channel is not None else ("", [])
-        parts = [
-            "SELECT b.excluded AS reason, v.choice, qa.model AS ma, qb.model AS mb"
-            f" FROM battles b {_VOTES_AND_MODELS} WHERE b.excluded IS NOT NULL {where}"
-        ]
-        if daily_cap is not None:
-            parts.append(
-                f"SELECT 'daily_cap', v.choice, qa.model, qb.model FROM ({_DAILY_RANK}) r"
-                f" JOIN battles b ON b.id = r.battle_id {_VOTES_AND_MODELS}"
-                f" WHERE v.id = r.id AND r.n > ? {where}"
-            )
-            params = [*params, daily_cap, *params]
-        rows = await self._rows(
-            "SELECT reason, MIN(ma, mb), MAX(ma, mb),"
-            " SUM(choice IN ('a', 'b') AND (choice = 'a') = (ma < mb)),"
-            " SUM(choice IN ('a', 'b') AND (choice = 'b') = (ma < mb)),"
-            " SUM(choice = 'tie'), SUM(choice = 'both_bad')"
-            f" FROM ({' UNION ALL '.join(parts)})"
-            " GROUP BY reason, MIN(ma, mb), MAX(ma, mb) ORDER BY 1, 2, 3",
-            params,
-        )
-        return [(reason, PairCount(*rest)) for reason, *rest in rows]
-
-    async def style_rows(
-        self, channel: str | None = None, *, daily_cap: int | None = None
-    ) -> list[StyleRow]:
-        """The votes that count (the same as ``pair_counts``), for style control: those
-        whose answers both have style features grouped by models, outcome and features,
-        and the rest (imports have no text) as featureless rows taken from the pair
-        counts, so a million imported battles cost what their pair counts do."""
-        capped, params = self._counted_votes(channel, daily_cap)
-        rows = await self._rows(
-            "SELECT qa.model, qb.model, v.choice, qa.style_tokens, qa.style_headers,"
-            " qa.style_lists, qa.style_bold, qb.style_tokens, qb.style_headers,"
-            " qb.style_lists, qb.style_bold, COUNT(*)"
-            # from the answers with features (a partial index) to their battles and votes
-            " FROM answers qa INDEXED BY answers_styled"
-            " CROSS JOIN battles b ON b.question_id = qa.question_id AND b.answer_a = qa.id"
-            " JOIN answers qb ON qb.id = b.answer_b JOIN votes v ON v.battle_id = b.id"
-            f" WHERE qa.style_tokens IS NOT NULL AND qb.style_tokens IS NOT NULL AND {capped}"
-            " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11",
-            params,
-        )
-        styled = [
-            StyleRow(a, b, choice, tuple(features[:4]), tuple(features[4:8]), features[8])
-            for a, b, choice, *features in rows
-        ]
-        rest = {
-            (c.model_a, c.model_b): [c.a_wins, c.b_wins, c.ties, c.both_bad]
-            for c in await self.pair_counts(channel, daily_cap=daily_cap)
-        }
-        for row in styled:
-            first, second, column = outcome_column(row.model_a, row.model_b, row.choice)
-            rest[first, second][OUTCOME_COLUMNS.index(column)] -= row.count
-        featureless = [
-            StyleRow(first, second, choice, None, None, count)
-            for (first, second), cells in rest.items()
-            for choice, count in zip(CHOICES, cells, strict=True)
-            if count
-        ]
-        return styled + featureless
-
-    def _counted_votes(self, channel: str | None, daily_cap: int | None) -> tuple[str, list]:
-        """A WHERE clause (over battles b and votes v) for the votes that count."""
-        clause, params = "b.excluded IS NULL", []
-        if channel is not None:
-            clause, params = clause + " AND b.channel = ?", [channel]
-        if daily_cap is not None:
-            clause += f" AND v.id NOT IN (SELECT id FROM ({_DAILY_RANK}) WHERE n > ?)"
-            params.append(daily_cap)
-        return clause, params
-
-    async def elo_ratings(
-        self, channel: str | None = None, *, daily_cap: int | None = None
-    ) -> dict[str, float]:
-        """Online Elo over the votes that count, in the order they were last cast.
-
-        The result is cached in the database with how far it got; a later call replays
-        only votes added since, unless something earlier changed (a changed vote, a
-        vote imported with an older time, a battle excluded after its votes were
-        counted, a daily cap), when it replays them all.
-        """
-        scope = json.dumps([channel, daily_cap])
-        cached = await self._rows("SELECT state FROM elo_cache WHERE scope = ?", (scope,))
-        state = json.loads(cached[0][0]) if cached else None
-        (last_id, last_time) = (
-            await self._rows(
-                "SELECT COALESCE((SELECT MAX(id) FROM votes), 0),"
-                " COALESCE((SELECT MAX(updated_at) FROM votes), 0)"
-            )
-        )[0]
-        clause, params = self._counted_votes(channel, daily_cap)
-        since_id = 0
-        ratings: dict[str, float] = {}
-        if state and daily_cap is None:
-            (changed, older, excluded) = (
-                await self._rows(
-                    "SELECT (SELECT COUNT(*) FROM votes WHERE updated_at > ? AND +id <= ?),"
-                    " (SELECT COUNT(*) FROM votes WHERE id > ? AND +updated_at < ?),"
-                    f" ({_EXCLUDED_UP_TO})",
-                    (state["time"], state["id"], state["id"], state["time"], state["id"]),
-                )
-            )[0]
-            if not changed and not older and excluded == state["excluded"]:
-                since_id, ratings = state["id"], state["ratings"]
-        if since_id < last_id:
-            ratings = online_elo(
-                await self._elo_battles(clause, params, since_id, last_id), start=ratings
-            )
-        (excluded,) = (await self._rows(_EXCLUDED_UP_TO, (last_id,)))[0]
-        state = {"excluded": excluded, "id": last_id, "time": last_time, "ratings": ratings}
-        if self._read_only:  # a report on a read-only mount replays, it cannot cache
-            return ratings
-        await self._write(
-            lambda db: db.execute(
-                "INSERT OR REPLACE INTO elo_cache (scope, state) VALUES (?, ?)",
-                (scope, json.dumps(state)),
-            )
-        )
-        return ratings
-
-    async def _elo_battles(
-        self, clause: str, params: list, after_id: int, up_to_id: int
-    ) -> list[tuple[str, str, str]]:
-        """(model A, model B, choice) of counted votes with ids in (after, up to], in
-        the order they were last cast, read in large chunks."""
-        try:
-            async with self._lock:
-                cursor = await self._db.execute(
-                    f"SELECT qa.model, qb.model, v.choice FROM battles b {_VOTES_AND_MODELS}"
-                    f" WHERE {clause} AND v.id > ? AND v.id <= ? ORDER BY v.updated_at, v.id",
-                    (*params, after_id, up_to_id),
-                )
-                cursor.arraysize = 50_000
-                battles = []
-                while chunk := await cursor.fetchmany():
-                    battles += chunk
-                await cursor.close()
-                return battles
-        except aiosqlite.Error as exc:
-            raise StoreError(f"arena database read failed: {exc}") from exc
-
-    async def thumb_counts(self, channel: str | None = None) -> dict[str, tuple[int, int]]:
-        """Per model: (thumbs up, thumbs down)."""
-        where, params = ("WHERE q.channel = ?", (channel,)) if channel is not None else ("", ())
-        rows = await self._rows(
-            "SELECT a.model, SUM(t.value > 0), SUM(t.value < 0) FROM thumbs t"
-            " JOIN answers a ON a.id = t.answer_id JOIN questions q ON q.id = a.question_id"
-            f" {where} GROUP BY a.model",
-            params,
-        )
-        return {model: (int(up), int(down)) for model, up, down in rows}
-
     async def thread_history(
         self, platform: str, channel: str, thread: str, limit: int = 20
     ) -> list[Turn]:
@@ -675,114 +445,4 @@ class Store:
         cursor = await db.execute(sql, row)
         return int(cursor.lastrowid)
 
-    # --- bulk --------------------------------------------------------------------------
 
-    async def bulk_record_battles(
-        self, records: Iterable[BattleRecord], batch: int = 50_000
-    ) -> int:
-        """Store voted battles fast (import, simulation), keeping pair counts exact.
-
-        Records whose ``source_key`` is already stored are skipped, so importing the same
-        file twice counts nothing twice. Each batch is one transaction; a record that
-        cannot count (bad choice, a model against itself) raises VoteRefused and stops
-        the run, with the batches before it kept. Returns how many were stored.
-        """
-        stored = 0
-        chunk: list[BattleRecord] = []
-        for record in records:
-            if record.choice not in CHOICES:
-                raise VoteRefused(f"unknown choice {record.choice!r}")
-            if record.model_a == record.model_b:
-                raise VoteRefused(f"{record.model_a!r} cannot battle itself")
-            chunk.append(record)
-            if len(chunk) >= batch:
-                stored += await self._write(lambda db, c=chunk: self._bulk(db, c))
-                chunk = []
-        if chunk:
-            stored += await self._write(lambda db: self._bulk(db, chunk))
-        return stored
-
-    async def _own_live_keys(self, db: aiosqlite.Connection, keys: list[str]) -> set[str]:
-        """The keys among ``keys`` that name a vote cast in this very database, so an
-        instance's export imported back into it counts nothing twice."""
-        prefix = f"parley:{self._instance}:"
-        own = set()
-        for key in keys:
-            if not key.startswith(prefix):
-                continue
-            battle, _, user = key[len(prefix) :].partition(":")
-            if not battle.isdigit():
-                continue
-            async with db.execute(
-                "SELECT 1 FROM votes WHERE battle_id = ? AND user = ?", (int(battle), user)
-            ) as cursor:
-                if await cursor.fetchone():
-                    own.add(key)
-        return own
-
-    async def _bulk(self, db: aiosqlite.Connection, records: list[BattleRecord]) -> int:
-        keys = [r.source_key for r in records if r.source_key]
-        known: set[str] = set()
-        for start in range(0, len(keys), 900):
-            part = keys[start : start + 900]
-            marks = ",".join("?" * len(part))
-            async with db.execute(
-                f"SELECT source_key FROM battles WHERE source_key IN ({marks})", part
-            ) as cursor:
-                known |= {row[0] async for row in cursor}
-        known |= await self._own_live_keys(db, keys)
-        fresh = [r for r in records if not r.source_key or r.source_key not in known]
-        fresh = list({r.source_key or id(r): r for r in fresh}.values())
-        if not fresh:
-            return 0
-        base = {}
-        for table in ("questions", "answers", "battles"):
-            async with db.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}") as cursor:
-                base[table] = (await cursor.fetchone())[0]
-        questions, answers, battles, votes = [], [], [], []
-        counts: dict[tuple[str, str, str], list[int]] = {}
-        for n, r in enumerate(fresh, 1):
-            q_id, a_id, b_id = (
-                base["questions"] + n,
-                base["answers"] + 2 * n - 1,
-                base["battles"] + n,
-            )
-            questions.append((q_id, "import", r.channel, r.user, None, "", "[]", r.tstamp))
-            answers += [
-                (a_id, q_id, r.model_a, "", r.tstamp),
-                (a_id + 1, q_id, r.model_b, "", r.tstamp),
-            ]
-            battles.append(
-                (b_id, q_id, a_id, a_id + 1, r.channel, r.tstamp, r.source_key, r.excluded)
-            )
-            votes.append((b_id, r.user, r.choice, r.tstamp, r.tstamp))
-            first, second, column = outcome_column(r.model_a, r.model_b, r.choice)
-            cell = counts.setdefault((r.channel, first, second), [0, 0, 0, 0])
-            cell[OUTCOME_COLUMNS.index(column)] += 1
-        await db.executemany(
-            "INSERT INTO questions (id, platform, channel, user, thread, text, passages,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            questions,
-        )
-        await db.executemany(
-            "INSERT INTO answers (id, question_id, model, text, created_at) VALUES (?, ?, ?, ?, ?)",
-            answers,
-        )
-        await db.executemany(
-            "INSERT INTO battles (id, question_id, answer_a, answer_b, channel, created_at,"
-            " source_key, excluded) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            battles,
-        )
-        await db.executemany(
-            "INSERT INTO votes (battle_id, user, choice, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            votes,
-        )
-        await db.executemany(
-            "INSERT INTO pair_counts (channel, model_a, model_b, a_wins, b_wins, ties, both_bad)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, model_a, model_b) DO UPDATE SET"
-            " a_wins = a_wins + excluded.a_wins, b_wins = b_wins + excluded.b_wins,"
-            " ties = ties + excluded.ties, both_bad = both_bad + excluded.both_bad",
-            [(*key, *cell) for key, cell in counts.items()],
-        )
-        return len(fresh)
