@@ -6,7 +6,7 @@ import asyncio
 import json
 
 from arena.models.base import Completion, OnDelta, Prompt
-from arena.roster import Contestant, Roster
+from arena.roster import Contestant, Roster, build_roster
 from arena.types import ModelSpec
 from tests.fakes.http_server import Scripted
 
@@ -15,6 +15,7 @@ __all__ = [
     "anthropic_reply",
     "anthropic_stream",
     "fake",
+    "hosted",
     "openai_reply",
     "openai_stream",
     "roster",
@@ -70,6 +71,12 @@ def fake(name: str, *replies: str | Exception, delay: float = 0.0) -> FakeProvid
     return FakeProvider(ModelSpec(name=name, provider="fake"), list(replies), delay)
 
 
+def hosted(name: str, url: str) -> Roster:
+    """A roster of one real OpenAI provider whose server is the FakeServer at ``url``."""
+    spec = ModelSpec(name=name, provider="openai", model="gpt-test", base_url=url + "/v1")
+    return build_roster([spec])
+
+
 def roster(*providers: FakeProvider) -> Roster:
     return Roster(entries=[Contestant(p.spec, p) for p in providers])
 
@@ -114,18 +121,23 @@ def anthropic_reply(text: str, input_tokens: int = 150, output_tokens: int = 40)
 # --- wire shapes of the hosted APIs' streamed replies (Server-Sent Events) ------------
 
 
-def sse(events: list[tuple[str | None, dict | str]]) -> Scripted:
-    """A ``text/event-stream`` reply: each (event name or None, data) becomes one event."""
+def sse(events: list[tuple[str | None, dict | str]], pace: float = 0.0) -> Scripted:
+    """A ``text/event-stream`` reply: each (event name or None, data) becomes one event,
+    sent ``pace`` seconds apart."""
     lines = []
     for name, data in events:
         if name:
             lines.append(f"event: {name}")
         lines.append(f"data: {data if isinstance(data, str) else json.dumps(data)}\n")
-    return Scripted(body="\n".join(lines) + "\n", content_type="text/event-stream")
+    return Scripted(body="\n".join(lines) + "\n", content_type="text/event-stream", pace=pace)
 
 
 def openai_stream(
-    pieces: list[str], prompt_tokens: int = 120, completion_tokens: int = 30, error: bool = False
+    pieces: list[str],
+    prompt_tokens: int = 120,
+    completion_tokens: int = 30,
+    error: bool = False,
+    pace: float = 0.0,
 ) -> Scripted:
     """Chat Completions chunks, one per piece, then the usage chunk and ``[DONE]``; with
     ``error`` an error event replaces the usage (a failure after some text)."""
@@ -145,14 +157,14 @@ def openai_stream(
     events += [(None, chunk({"content": piece})) for piece in pieces]
     if error:
         events.append((None, {"error": {"message": "overloaded", "type": "server_error"}}))
-        return sse(events)
+        return sse(events, pace)
     usage = {
         "prompt_tokens": prompt_tokens,
         "completion_tokens": completion_tokens,
         "total_tokens": prompt_tokens + completion_tokens,
     }
     events += [(None, chunk({}, usage)), (None, "[DONE]")]
-    return sse(events)
+    return sse(events, pace)
 
 
 def anthropic_stream(
