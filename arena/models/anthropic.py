@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from arena.errors import ProviderUnavailable
 from arena.types import ModelSpec
 
 from .base import Completion, OnDelta, Prompt
@@ -47,7 +48,12 @@ class AnthropicProvider(HostedProvider):
                     async for delta in events.text_stream:
                         parts.append(delta)
                         await on_delta(delta)
-                    final = await events.get_final_message()
+                    try:
+                        final = await events.get_final_message()
+                    except AssertionError as exc:  # the SDK found no message_start event
+                        raise ProviderUnavailable(
+                            self.spec.name, "malformed response: no stream events"
+                        ) from exc
             except self._sdk.APIError as exc:  # an error event mid-stream arrives as one too
                 raise map_sdk_error(self.spec.name, exc, self._sdk) from exc
             with malformed_reply(self.spec.name):

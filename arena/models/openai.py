@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from arena.errors import ProviderRefused
+from arena.errors import ProviderRefused, ProviderUnavailable
 from arena.types import ModelSpec
 
 from .base import Completion, OnDelta, Prompt
@@ -43,6 +43,7 @@ class OpenAIProvider(HostedProvider):
         messages = [{"role": "system", "content": prompt.system}, *prompt.messages]
         parts: list[str] = []
         usage = None
+        chunks_seen = 0
         async with self._limit:
             try:
                 chunks = await self._client.chat.completions.create(
@@ -54,6 +55,7 @@ class OpenAIProvider(HostedProvider):
                     extra_body=temperature_field(self.spec),
                 )
                 async for chunk in chunks:
+                    chunks_seen += 1
                     with malformed_reply(self.spec.name):
                         delta = chunk.choices[0].delta.content if chunk.choices else None
                         usage = chunk.usage or usage
@@ -62,6 +64,8 @@ class OpenAIProvider(HostedProvider):
                         await on_delta(delta)
             except self._sdk.APIError as exc:  # an error event mid-stream arrives as one too
                 raise map_sdk_error(self.spec.name, exc, self._sdk) from exc
+        if not chunks_seen:  # e.g. a server that ignored stream=True and sent JSON whole
+            raise ProviderUnavailable(self.spec.name, "malformed response: no stream events")
         return Completion(
             "".join(parts),
             input_tokens=usage.prompt_tokens if usage else 0,

@@ -206,3 +206,12 @@ def _usage(contestant, tokens_in: int, tokens_out: int) -> dict[str, int]:
     if contestant.spec.provider == "openai":
         return {"prompt_tokens": tokens_in, "completion_tokens": tokens_out}
     return {"input_tokens": tokens_in, "output_tokens": tokens_out}
+
+
+async def test_a_whole_reply_where_a_stream_was_asked_is_an_error_not_silence(
+    provider, fake_api
+) -> None:
+    contestant, reply, _path = provider
+    fake_api.reply(Scripted(body=reply("Run shipit rollback [1].")))
+    answer = await answer_question(contestant, QUESTION, on_text=_ignore)
+    assert answer.text == "" and answer.error
