@@ -356,3 +356,18 @@ async def test_a_hosted_answer_streams_into_one_message_then_becomes_the_final_o
     assert "Writing" not in shown and "Sources" in shown
     partials = [posted, *updates[:-1]]
     assert "@here" not in "".join(p["text"] for p in partials)  # pings no one mid-way
+
+
+async def test_a_stream_that_fails_midway_is_replaced_by_the_failure(
+    slack: FakeSlack, monkeypatch
+) -> None:
+    monkeypatch.setattr("bot.slack.app.EDIT_INTERVAL", 0.1)
+    words = [f"word{i} " for i in range(6)]
+    slack.server.route("POST", "/v1/chat/completions", openai_stream(words, error=True, pace=0.05))
+    async for app in start_app(slack, hosted("gpt", slack.server.url)):
+        await app.event(mention("How do I roll back?", ts="100.1"))
+        await app.settle()
+    (posted,) = app.slack.calls("chat.postMessage")
+    assert posted["text"].startswith("word0")
+    final = app.slack.calls("chat.update")[-1]
+    assert "word0" not in texts(final["blocks"]) and "unavailable" in texts(final["blocks"])
