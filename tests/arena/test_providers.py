@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 
 from arena.answers import answer_question
+from arena.compose import compose
+from arena.errors import ProviderUnavailable
 from arena.roster import build_roster
 from arena.types import ModelSpec, Question, Turn
 from knowledge.types import Hit, Passage
@@ -174,7 +176,7 @@ async def test_streamed_answer_grows_and_ends_like_a_whole_one(provider, fake_ap
         assert request.body["stream_options"] == {"include_usage": True}
 
 
-async def test_an_error_mid_stream_becomes_the_answers_error(provider, fake_api, caplog) -> None:
+async def test_an_error_mid_stream_becomes_the_answers_error(provider, fake_api) -> None:
     contestant, _reply, _path = provider
     fake_api.reply(_stream(contestant, ["Run shipit "], error=True))
     seen: list[str] = []
@@ -187,7 +189,9 @@ async def test_an_error_mid_stream_becomes_the_answers_error(provider, fake_api,
     assert answer.text == ""
     unavailable = "service unavailable"
     assert answer.error == f"Model {contestant.name} is unavailable right now ({unavailable})."
-    assert "failed mid-stream" in caplog.text
+    fake_api.reply(_stream(contestant, ["Run shipit "], error=True))
+    with pytest.raises(ProviderUnavailable, match="failed mid-stream"):
+        await contestant.provider.stream(compose(QUESTION), _ignore)
 
 
 async def test_a_stream_that_fails_before_text_is_mapped_like_complete(provider, fake_api) -> None:
