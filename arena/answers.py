@@ -9,15 +9,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 
 from arena.errors import ProviderError, ProviderTimeout
 from arena.types import Answer, Question
 
 from .citations import resolve_citations
 from .compose import NOT_FOUND, compose
+from .models.base import Completion, Prompt, StreamingProvider
 from .roster import Contestant
 
-__all__ = ["answer_question", "cost_usd", "deadline"]
+__all__ = ["OnText", "answer_question", "cost_usd", "deadline"]
+
+OnText = Callable[[str], Awaitable[None]]
 
 log = logging.getLogger(__name__)
 
@@ -34,13 +38,33 @@ def cost_usd(contestant: Contestant, input_tokens: int, output_tokens: int) -> f
     return (input_tokens * spec.price_in + output_tokens * spec.price_out) / 1_000_000
 
 
-async def answer_question(contestant: Contestant, question: Question) -> Answer:
+async def _complete(contestant: Contestant, prompt: Prompt, on_text: OnText | None) -> Completion:
+    """The whole completion; a streaming provider shows ``on_text`` the text so far meanwhile."""
+    provider = contestant.provider
+    if on_text is None or not isinstance(provider, StreamingProvider):
+        return await provider.complete(prompt)
+    parts: list[str] = []
+
+    async def grew(delta: str) -> None:
+        parts.append(delta)
+        await on_text("".join(parts))
+
+    return await provider.stream(prompt, grew)
+
+
+async def answer_question(
+    contestant: Contestant, question: Question, on_text: OnText | None = None
+) -> Answer:
+    """The contestant's Answer; with ``on_text``, hosted models also show it as it grows.
+
+    The Answer is the same either way: citations are resolved on the whole text.
+    """
     prompt = compose(question)
     shown = [hit.passage for hit in prompt.passages]
     started = time.perf_counter()
     limit = deadline(contestant)
     try:
-        completion = await asyncio.wait_for(contestant.provider.complete(prompt), timeout=limit)
+        completion = await asyncio.wait_for(_complete(contestant, prompt, on_text), timeout=limit)
     except (ProviderError, TimeoutError) as exc:  # TimeoutError: it hung past every try
         failure = (
             exc

@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from arena.answers import answer_question
+from arena.answers import OnText, answer_question
 from arena.errors import ProviderError, StoreError, VoteRefused
 from arena.hygiene import battle_exclusion, default_identity_words
 from arena.judge import OFFLINE, build_judge
@@ -212,8 +212,14 @@ class Service:
         """The model a one-shot ``parley ask`` uses when none is named: the roster's first."""
         return self._roster.names[0]
 
-    async def ask(self, ask: Ask, *, model: str | None = None) -> Reply:
-        """Answer a question: one model, or a battle of two when matchmaking says so."""
+    async def ask(
+        self, ask: Ask, *, model: str | None = None, on_text: OnText | None = None
+    ) -> Reply:
+        """Answer a question: one model, or a battle of two when matchmaking says so.
+
+        ``on_text`` sees a single hosted model's answer as it grows (adapters edit it
+        in); battles never stream, so both answers arrive whole and anonymous.
+        """
         for check in self._checks:
             refusal = await check(ask)
             if refusal:
@@ -235,7 +241,10 @@ class Service:
         question = Question(text=ask.text, hits=hits, history=history)
         names = [model] if model else await self._pick(ask.channel)
         contestants = [self._roster.get(name) for name in names]
-        answers = await asyncio.gather(*(answer_question(c, question) for c in contestants))
+        stream = on_text if len(contestants) == 1 else None
+        answers = await asyncio.gather(
+            *(answer_question(c, question, on_text=stream) for c in contestants)
+        )
         question_id = await self._store.record_question(
             platform=ask.platform,
             channel=ask.channel,

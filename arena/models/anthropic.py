@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from arena.errors import ProviderUnavailable
 from arena.types import ModelSpec
 
-from .base import Completion, Prompt
+from .base import Completion, OnDelta, Prompt
 from .hosted import HostedProvider, malformed_reply, map_sdk_error, temperature_field
 
 __all__ = ["AnthropicProvider"]
@@ -31,6 +32,34 @@ class AnthropicProvider(HostedProvider):
     async def complete(self, prompt: Prompt) -> Completion:
         # newer SDKs dropped the argument; the API still takes it when set
         return await self._messages(prompt, extra_body=temperature_field(self.spec))
+
+    async def stream(self, prompt: Prompt, on_delta: OnDelta) -> Completion:
+        """The answer as Server-Sent Events: text deltas, then the usage in the final message."""
+        parts: list[str] = []
+        async with self._limit:
+            try:
+                async with self._client.messages.stream(
+                    model=self.spec.model,
+                    system=prompt.system,
+                    messages=prompt.messages,
+                    max_tokens=self.spec.max_tokens,
+                    extra_body=temperature_field(self.spec),
+                ) as events:
+                    async for delta in events.text_stream:
+                        parts.append(delta)
+                        await on_delta(delta)
+                    try:
+                        final = await events.get_final_message()
+                    except AssertionError as exc:  # the SDK found no message_start event
+                        raise ProviderUnavailable(
+                            self.spec.name, "malformed response: no stream events"
+                        ) from exc
+            except self._sdk.APIError as exc:  # an error event mid-stream arrives as one too
+                raise map_sdk_error(self.spec.name, exc, self._sdk) from exc
+            with malformed_reply(self.spec.name):
+                usage = final.usage
+                tokens = (usage.input_tokens, usage.output_tokens)
+        return Completion("".join(parts), input_tokens=tokens[0], output_tokens=tokens[1])
 
     async def complete_json(self, prompt: Prompt, schema: dict, name: str) -> Completion:
         """A forced tool call whose input schema is ``schema``; its input is the reply."""

@@ -6,14 +6,24 @@ handling live above it (``arena.answers``), so a new provider is a small class.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from arena.types import ModelSpec, Question
 from knowledge.types import Hit
 
-__all__ = ["Completion", "Prompt", "Provider", "StructuredProvider"]
+__all__ = [
+    "Completion",
+    "OnDelta",
+    "Prompt",
+    "Provider",
+    "StreamingProvider",
+    "StructuredProvider",
+]
+
+OnDelta = Callable[[str], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -55,3 +65,14 @@ class StructuredProvider(Provider, Protocol):
     """
 
     async def complete_json(self, prompt: Prompt, schema: dict, name: str) -> Completion: ...
+
+
+@runtime_checkable
+class StreamingProvider(Provider, Protocol):
+    """A provider that can hand its answer over as it is generated (hosted models).
+
+    ``stream`` awaits ``on_delta`` with each new piece of text and returns the same
+    Completion ``complete`` would, usage included; errors are the same too.
+    """
+
+    async def stream(self, prompt: Prompt, on_delta: OnDelta) -> Completion: ...

@@ -53,6 +53,10 @@ def map_sdk_error(model: str, exc: Exception, sdk: ModuleType) -> ProviderError:
     """One of our ProviderErrors for an ``openai`` or ``anthropic`` SDK exception."""
     if isinstance(exc, sdk.APITimeoutError):
         return ProviderTimeout(model)
+    if type(exc) is sdk.APIError or (
+        isinstance(exc, sdk.APIStatusError) and exc.status_code < 400
+    ):  # an error event inside a stream that had begun with 200 OK
+        return ProviderUnavailable(model, "failed mid-stream")
     if isinstance(exc, sdk.APIStatusError):
         code = exc.status_code
         if code == 429:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from arena.errors import ProviderRefused
+from arena.errors import ProviderRefused, ProviderUnavailable
 from arena.types import ModelSpec
 
-from .base import Completion, Prompt
+from .base import Completion, OnDelta, Prompt
 from .hosted import HostedProvider, malformed_reply, map_sdk_error, temperature_field
 
 __all__ = ["OpenAIProvider"]
@@ -37,6 +37,40 @@ class OpenAIProvider(HostedProvider):
 
     async def complete(self, prompt: Prompt) -> Completion:
         return await self._chat(prompt, extra_body=temperature_field(self.spec))
+
+    async def stream(self, prompt: Prompt, on_delta: OnDelta) -> Completion:
+        """The answer as Server-Sent Events; the last chunk carries the usage."""
+        messages = [{"role": "system", "content": prompt.system}, *prompt.messages]
+        parts: list[str] = []
+        usage = None
+        chunks_seen = 0
+        async with self._limit:
+            try:
+                chunks = await self._client.chat.completions.create(
+                    model=self.spec.model,
+                    messages=messages,
+                    max_tokens=self.spec.max_tokens,
+                    stream=True,
+                    stream_options={"include_usage": True},
+                    extra_body=temperature_field(self.spec),
+                )
+                async for chunk in chunks:
+                    chunks_seen += 1
+                    with malformed_reply(self.spec.name):
+                        delta = chunk.choices[0].delta.content if chunk.choices else None
+                        usage = chunk.usage or usage
+                    if delta:
+                        parts.append(delta)
+                        await on_delta(delta)
+            except self._sdk.APIError as exc:  # an error event mid-stream arrives as one too
+                raise map_sdk_error(self.spec.name, exc, self._sdk) from exc
+        if not chunks_seen:  # e.g. a server that ignored stream=True and sent JSON whole
+            raise ProviderUnavailable(self.spec.name, "malformed response: no stream events")
+        return Completion(
+            "".join(parts),
+            input_tokens=usage.prompt_tokens if usage else 0,
+            output_tokens=usage.completion_tokens if usage else 0,
+        )
 
     async def complete_json(self, prompt: Prompt, schema: dict, name: str) -> Completion:
         """A reply constrained to ``schema``, at temperature 0."""

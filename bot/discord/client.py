@@ -19,7 +19,7 @@ from discord import app_commands
 
 from .. import messages
 from ..service import Ask, Service
-from .commands import COMMANDS, location, send_reply
+from .commands import COMMANDS, LiveAnswer, location, send_reply
 from .embeds import CONTENT_LIMIT
 from .views import PLATFORM, ThumbButton, VoteButton, submit_reason
 
@@ -90,13 +90,22 @@ class ParleyClient(discord.Client):
         else:
             asked_in, thread = location(channel)
         ask = Ask(text, str(message.author.id), asked_in, thread, PLATFORM)
+        target: discord.abc.Messageable | None = None if in_channel else channel
+
+        async def send(**kwargs) -> discord.Message:
+            """Into the thread, started with the first thing sent (an answer's first text)."""
+            nonlocal target
+            if target is None:
+                target = await message.create_thread(name=_thread_name(text))
+            return await target.send(**kwargs)
+
+        live = LiveAnswer(send)
         async with channel.typing():
-            reply = await self.service.ask(ask)
-        if in_channel and not reply.answers:  # a hint or a failure: no thread for that
+            reply = await self.service.ask(ask, on_text=live.on_text)
+        if target is None and not reply.answers:  # a hint or a failure: no thread for that
             await message.reply(" ".join(reply.notices)[:CONTENT_LIMIT], mention_author=False)
             return
-        target = await message.create_thread(name=_thread_name(text)) if in_channel else channel
-        await send_reply(target.send, reply)
+        await send_reply(send, reply, live)
 
 
 def _thread_name(question: str) -> str:

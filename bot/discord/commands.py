@@ -8,6 +8,7 @@ service's decision; the command only vouches for Discord's Manage Server permiss
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import logging
 from collections.abc import Awaitable, Callable
@@ -21,12 +22,15 @@ from .. import messages
 from ..access import Requester
 from ..chat_reindex import reindex_from_chat
 from ..service import Ask, Reply
-from .embeds import CHART_NAME, CONTENT_LIMIT, leaderboard_embed, reply_posts
+from ..streaming import Throttled
+from .embeds import CHART_NAME, CONTENT_LIMIT, leaderboard_embed, partial_content, reply_posts
 from .views import PLATFORM, location, reply_view, service_of
 
 __all__ = [
     "COMMANDS",
+    "EDIT_INTERVAL",
     "RETRY_DELAYS",
+    "LiveAnswer",
     "ask",
     "leaderboard",
     "location",
@@ -37,13 +41,37 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0)  # seconds between tries of a post Discord failed
+EDIT_INTERVAL = 1.5  # seconds between edits of a streaming answer (5 edits per 5 s allowed)
 _DELIVERY_ERRORS = (discord.DiscordServerError, aiohttp.ClientError, TimeoutError)
 
 
-async def send_reply(send: Callable[..., Awaitable[Any]], reply: Reply) -> bool:
+class LiveAnswer:
+    """The message a hosted answer grows in: sent with its first text, then edited at
+    most every ``EDIT_INTERVAL`` s. ``send_reply`` turns it into the answer's first post."""
+
+    def __init__(self, send: Callable[..., Awaitable[Any]]) -> None:
+        self._send = send
+        self.message: discord.Message | discord.WebhookMessage | None = None
+        self.on_text = Throttled(self._show, EDIT_INTERVAL)
+
+    async def _show(self, text: str) -> None:
+        content = partial_content(text)
+        try:
+            if self.message is None:
+                self.message = await self._send(content=content)
+            else:
+                await self.message.edit(content=content)
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("could not show a partial answer (the whole one follows): %s", exc)
+
+
+async def send_reply(
+    send: Callable[..., Awaitable[Any]], reply: Reply, live: LiveAnswer | None = None
+) -> bool:
     """Post a Reply with ``send`` (a channel's, or an interaction's follow-up), the
-    buttons on its last message. False when Discord stayed down past the retries: the
-    failure is logged with the question's id (the question and answer are stored)."""
+    buttons on its last message; the first post replaces ``live``'s partial answer when
+    there is one. False when Discord stayed down past the retries: the failure is
+    logged with the question's id (the question and answer are stored)."""
     posts = reply_posts(reply)
     view = reply_view(reply)
     for number, post in enumerate(posts, 1):
@@ -52,7 +80,10 @@ async def send_reply(send: Callable[..., Awaitable[Any]], reply: Reply) -> bool:
             kwargs["content"] = post.content
         if view is not None and number == len(posts):
             kwargs["view"] = view
-        if not await _deliver(send, kwargs, reply.question_id):
+        streamed = live.message if live and number == 1 else None
+        if streamed is not None:  # content=None clears the partial text
+            kwargs.setdefault("content", None)
+        if not await _deliver(streamed.edit if streamed else send, kwargs, reply.question_id):
             return False
     return True
 
@@ -79,10 +110,11 @@ async def _deliver(send: Callable[..., Awaitable[Any]], kwargs: dict, question_i
 async def ask(interaction: discord.Interaction, question: app_commands.Range[str, 1, 2000]) -> None:
     await interaction.response.defer(thinking=True)
     channel, thread = location(interaction.channel)
+    live = LiveAnswer(functools.partial(interaction.followup.send, wait=True))
     reply = await service_of(interaction).ask(
-        Ask(question, str(interaction.user.id), channel, thread, PLATFORM)
+        Ask(question, str(interaction.user.id), channel, thread, PLATFORM), on_text=live.on_text
     )
-    await send_reply(interaction.followup.send, reply)
+    await send_reply(interaction.followup.send, reply, live)
 
 
 @app_commands.command(name="leaderboard", description="How the models rank, from your votes.")

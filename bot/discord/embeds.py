@@ -36,6 +36,7 @@ __all__ = [
     "label_of",
     "leaderboard_embed",
     "pack",
+    "partial_content",
     "reply_posts",
     "reveal",
 ]
@@ -109,6 +110,11 @@ def pack(embeds: Sequence[discord.Embed]) -> list[list[discord.Embed]]:
     if current:
         groups.append(current)
     return groups
+
+
+def partial_content(text: str) -> str:
+    """An answer still being written, as plain content: mentions broken, cut to fit."""
+    return f"{(split_text(neutralise_mentions(text), CONTENT_LIMIT - 2) or [''])[0]} …"
 
 
 def reply_posts(reply: Reply) -> list[Post]:

@@ -44,6 +44,7 @@ from ..chat_reindex import reindex_from_chat
 from ..config import ChannelMode, Settings
 from ..errors import BotError, NotRecorded
 from ..service import Ask, Reply, Service
+from ..streaming import Throttled
 from . import blocks
 from .assistant import attach_assistant
 from .blocks import Message
@@ -62,6 +63,7 @@ __all__ = [
 
 PLATFORM = "slack"
 WORKING_REACTION = "eyes"
+EDIT_INTERVAL = 1.0  # seconds between edits of a streaming answer (chat.update is Tier 3)
 _SEEN_EVENTS = 10_000  # event ids remembered for retries (Slack retries within minutes)
 _CHANNEL_REF = re.compile(r"<#([CG][A-Z0-9]+)(?:\|([^>]*))?>")
 _NOT_IN_CHANNEL = {"not_in_channel", "channel_not_found", "is_archived"}
@@ -272,15 +274,34 @@ class SlackBot:
         if react_to:
             await self._react(self.client.reactions_add, channel, react_to)
         question_id = 0
+        live: str | None = None  # the ts of the message a streaming answer is shown in
+
+        async def show(partial: str) -> None:
+            nonlocal live
+            message = blocks.partial_message(partial)
+            try:
+                if live is None:
+                    live = (await self._post(channel, thread, message))["ts"]
+                else:
+                    await self.client.chat_update(channel=channel, ts=live, **message.as_kwargs())
+            except _DELIVERY_ERRORS as exc:  # the final message still comes
+                log.warning("could not show a partial answer in %s: %s", channel, _why(exc))
+
         try:
-            reply = await self.service.ask(Ask(text, user, channel, thread, PLATFORM))
+            reply = await self.service.ask(
+                Ask(text, user, channel, thread, PLATFORM), on_text=Throttled(show, EDIT_INTERVAL)
+            )
         except (BotError, ArenaError, KnowledgeError) as exc:
             replies = [blocks.text_message(str(exc))]
         else:
             replies, question_id = reply_messages(text, reply), reply.question_id
         try:
             for message in replies:
-                await self._post(channel, thread, message)
+                if live is None:
+                    await self._post(channel, thread, message)
+                else:  # the first message takes the place of the partial answer
+                    await self.client.chat_update(channel=channel, ts=live, **message.as_kwargs())
+                    live = None
         except _DELIVERY_ERRORS as exc:  # Slack is down past the retries: the store has it
             log.error(
                 "could not deliver the answer to question %s in %s: %s",

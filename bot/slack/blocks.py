@@ -35,6 +35,7 @@ __all__ = [
     "leaderboard_message",
     "mrkdwn_safe",
     "notice_message",
+    "partial_message",
     "question_message",
     "reason_modal",
     "reason_of",
@@ -140,6 +141,12 @@ def notice_message(notices: list[str]) -> Message:
     """When no answer can be shown: the service's plain-language notices."""
     text = " ".join(notices) or "No answer this time."
     return Message(escape(neutralise_mentions(text)), _notices([text]))
+
+
+def partial_message(text: str) -> Message:
+    """An answer still being written: as much as fits one message, marked unfinished."""
+    pieces = split_text(mrkdwn_safe(text), SECTION_LIMIT)[:MAX_SECTIONS_PER_MESSAGE] or ["…"]
+    return Message("\n\n".join(pieces), [*map(_section, pieces), _context("_Writing…_")])
 
 
 def answer_messages(shown: ShownAnswer, notices: list[str] | None = None) -> list[Message]:

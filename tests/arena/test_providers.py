@@ -6,11 +6,13 @@ from __future__ import annotations
 import pytest
 
 from arena.answers import answer_question
+from arena.compose import compose
+from arena.errors import ProviderUnavailable
 from arena.roster import build_roster
 from arena.types import ModelSpec, Question, Turn
 from knowledge.types import Hit, Passage
 from tests.fakes.http_server import Scripted
-from tests.fakes.providers import anthropic_reply, openai_reply
+from tests.fakes.providers import anthropic_reply, anthropic_stream, openai_reply, openai_stream
 
 HITS = [
     Hit(Passage("p1", "Run shipit rollback to roll back.", "/hb/deploys.md", "Deploys"), 0.9),
@@ -141,3 +143,79 @@ async def test_a_bug_in_parley_is_not_reported_as_a_malformed_reply(provider, mo
     monkeypatch.setattr(f"arena.models.{module}.temperature_field", broken)
     with pytest.raises(RuntimeError, match="a bug in Parley"):
         await answer_question(contestant, QUESTION)
+
+
+# --- streaming ---------------------------------------------------------------------------
+
+
+def _stream(contestant, pieces: list[str], **options):
+    builder = openai_stream if contestant.spec.provider == "openai" else anthropic_stream
+    return builder(pieces, **options)
+
+
+async def test_streamed_answer_grows_and_ends_like_a_whole_one(provider, fake_api) -> None:
+    contestant, _reply, path = provider
+    pieces = ["Run shipit ", "rollback ", "[1]."]
+    fake_api.reply(_stream(contestant, pieces, **_usage(contestant, 1000, 500)))
+    seen: list[str] = []
+
+    async def on_text(text: str) -> None:
+        seen.append(text)
+
+    answer = await answer_question(contestant, QUESTION, on_text=on_text)
+    assert seen == ["Run shipit ", "Run shipit rollback ", "Run shipit rollback [1]."]
+    assert answer.error is None
+    assert answer.text == "Run shipit rollback [1]."
+    assert [c.passage.id for c in answer.citations] == ["p1"]
+    assert (answer.input_tokens, answer.output_tokens) == (1000, 500)
+    assert answer.cost_usd == pytest.approx(0.002)
+    (request,) = fake_api.requests
+    assert request.path == path
+    assert request.body["stream"] is True
+    if contestant.spec.provider == "openai":
+        assert request.body["stream_options"] == {"include_usage": True}
+
+
+async def test_an_error_mid_stream_becomes_the_answers_error(provider, fake_api) -> None:
+    contestant, _reply, _path = provider
+    fake_api.reply(_stream(contestant, ["Run shipit "], error=True))
+    seen: list[str] = []
+
+    async def on_text(text: str) -> None:
+        seen.append(text)
+
+    answer = await answer_question(contestant, QUESTION, on_text=on_text)
+    assert seen == ["Run shipit "]
+    assert answer.text == ""
+    unavailable = "service unavailable"
+    assert answer.error == f"Model {contestant.name} is unavailable right now ({unavailable})."
+    fake_api.reply(_stream(contestant, ["Run shipit "], error=True))
+    with pytest.raises(ProviderUnavailable, match="failed mid-stream"):
+        await contestant.provider.stream(compose(QUESTION), _ignore)
+
+
+async def test_a_stream_that_fails_before_text_is_mapped_like_complete(provider, fake_api) -> None:
+    contestant, _reply, _path = provider
+    fake_api.reply(Scripted(401, {"error": {"type": "authentication_error", "message": "bad"}}))
+    answer = await answer_question(contestant, QUESTION, on_text=_ignore)
+    assert answer.error == f"Model {contestant.name} is unavailable right now (request refused)."
+    assert len(fake_api.requests) == 1
+
+
+async def _ignore(text: str) -> None:
+    pass
+
+
+def _usage(contestant, tokens_in: int, tokens_out: int) -> dict[str, int]:
+    if contestant.spec.provider == "openai":
+        return {"prompt_tokens": tokens_in, "completion_tokens": tokens_out}
+    return {"input_tokens": tokens_in, "output_tokens": tokens_out}
+
+
+async def test_a_whole_reply_where_a_stream_was_asked_is_an_error_not_silence(
+    provider, fake_api
+) -> None:
+    contestant, reply, _path = provider
+    fake_api.reply(Scripted(body=reply("Run shipit rollback [1].")))
+    answer = await answer_question(contestant, QUESTION, on_text=_ignore)
+    assert answer.text == "" and answer.error

@@ -19,7 +19,7 @@ from bot.service import Ask, Service
 from knowledge.errors import IndexStoreError
 from knowledge.indexer import IndexReport
 from knowledge.types import Hit, Passage
-from tests.fakes.providers import fake, roster
+from tests.fakes.providers import fake, roster, streaming
 
 HITS = [Hit(Passage("p1", "Run shipit rollback to roll back.", "/hb/deploys.md", "Deploys"), 0.9)]
 
@@ -143,6 +143,29 @@ async def test_named_model_is_used_and_battle_share_respected(store: Store) -> N
     assert not reply.is_battle and reply.answers[0].answer.model == "beta"
     quiet = service(store, roster(fake("alpha"), fake("beta")), battle_share=0.0)
     assert not any([(await quiet.ask(ask())).is_battle for _ in range(10)])
+
+
+async def test_a_single_answer_streams_and_ends_whole(store: Store) -> None:
+    svc = service(store, roster(streaming("alpha", "Run shipit rollback [1].")), battle_share=0)
+    grown: list[str] = []
+
+    async def on_text(text: str) -> None:
+        grown.append(text)
+
+    reply = await svc.ask(ask(), on_text=on_text)
+    assert grown == ["Run ", "Run shipit ", "Run shipit rollback ", "Run shipit rollback [1]. "]
+    assert reply.answers[0].answer.text == "Run shipit rollback [1]."
+
+
+async def test_battles_never_stream(store: Store) -> None:
+    svc = service(store, roster(streaming("alpha"), streaming("beta")), battle_share=1.0)
+    grown: list[str] = []
+
+    async def on_text(text: str) -> None:
+        grown.append(text)
+
+    reply = await svc.ask(ask(), on_text=on_text)
+    assert reply.is_battle and grown == []
 
 
 async def test_channel_battle_share_overrides_the_default(store: Store) -> None:

@@ -27,13 +27,18 @@ __all__ = ["FakeServer", "Scripted", "Seen"]
 
 @dataclass
 class Scripted:
-    """One response: status, a JSON-able body (or raw text), headers, and a delay first."""
+    """One response: status, a JSON-able body (or raw text), headers, and a delay first.
+
+    With ``pace``, a text body is written one Server-Sent Event (a blank-line-ended
+    block) at a time, ``pace`` seconds apart, as a model streaming its answer would.
+    """
 
     status: int = 200
     body: dict | list | str = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     content_type: str = "application/json"
+    pace: float = 0.0
 
 
 @dataclass
@@ -202,7 +207,12 @@ class FakeServer:
                         self.send_header(key, value)
                     self.send_header("content-length", str(len(data)))
                     self.end_headers()
-                    self.wfile.write(data)
+                    *events, rest = data.split(b"\n\n") if step.pace else [data]
+                    for event in events:
+                        self.wfile.write(event + b"\n\n")
+                        self.wfile.flush()
+                        time.sleep(step.pace)
+                    self.wfile.write(rest)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (timeout tests)
 

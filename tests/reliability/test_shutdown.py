@@ -14,6 +14,7 @@ import sqlite3
 import time
 import urllib.error
 import urllib.request
+from dataclasses import replace
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -24,8 +25,7 @@ from bot.discord.run import finish_in_flight
 from tests.bot.discord.conftest import make_service, start
 from tests.bot.slack.conftest import mention
 from tests.fakes.discord_api import BOT, BOT_ID, CHANNEL_ID, GUILD_ID, FakeDiscord, user
-from tests.fakes.http_server import Scripted
-from tests.fakes.providers import fake, openai_reply, roster
+from tests.fakes.providers import fake, openai_stream, roster
 from tests.fakes.slack_api import TEAM, FakeSlack
 from tests.reliability.slack_process import (
     free_port,
@@ -64,7 +64,7 @@ def test_sigterm_finishes_the_answer_in_flight_then_exits_0(fake_api, tmp_path: 
     (docs / "deploys.md").write_text("# Deploys\n\nRun shipit rollback to roll back.\n")
     assert CliRunner().invoke(cli, ["--data-dir", str(data), "index", str(docs)]).exit_code == 0
     slack = FakeSlack(fake_api)
-    reply = Scripted(200, openai_reply("Run shipit rollback [1]."), delay=MODEL_SECONDS)
+    reply = replace(openai_stream(["Run shipit rollback [1]."]), delay=MODEL_SECONDS)
     fake_api.route("POST", "/v1/chat/completions", reply)
     model = {
         "name": "slow",

@@ -4,6 +4,7 @@ the tests read what reached the fake Discord and what the store holds."""
 from __future__ import annotations
 
 import time
+from itertools import pairwise
 from pathlib import Path
 
 from arena.errors import ProviderUnavailable
@@ -11,7 +12,7 @@ from arena.store import Store
 from bot import messages
 from bot.discord.embeds import CONTENT_LIMIT, DESCRIPTION_LIMIT, MESSAGE_EMBEDS_LIMIT
 from tests.fakes.discord_api import CHANNEL_ID, GUILD_ID, MANAGE_GUILD, FakeDiscord
-from tests.fakes.providers import fake, roster
+from tests.fakes.providers import fake, hosted, openai_stream, roster
 
 from .conftest import USER_ID, Discord, make_service, report, start
 
@@ -61,6 +62,32 @@ async def test_ask_defers_then_follows_up_with_sources_and_thumbs(
     )
     asked = await store._rows("SELECT platform, channel, user, thread FROM questions")
     assert [tuple(row) for row in asked] == [("discord", str(CHANNEL_ID), str(USER_ID), None)]
+
+
+async def test_a_hosted_answer_is_edited_in_as_it_streams_then_posted_whole(
+    discord_api: FakeDiscord, store: Store, monkeypatch
+) -> None:
+    """The follow-up is sent with the first text, edited at most once an interval, and
+    its last edit is the whole answer with sources and thumbs, the partial text gone."""
+    monkeypatch.setattr("bot.discord.commands.EDIT_INTERVAL", 0.2)
+    words = ["@everyone "] + [f"word{i} " for i in range(20)] + ["done [1]."]
+    server = discord_api.server
+    server.route("POST", "/v1/chat/completions", openai_stream(words, pace=0.05))
+    bot = await start(discord_api, make_service(store, hosted("gpt", server.url)))
+    _, token = await bot.slash("ask", question="How do I roll back?")
+    await bot.client.close()
+    (first,) = discord_api.followups(token)
+    assert first["content"] == "@\u200beveryone …"  # sent with the first text
+    edits = server.seen(f"/api/v10/webhooks/900/{token}/messages/*", "PATCH")
+    assert len(edits) >= 3  # at least two partial edits and the final answer
+    assert len({e.path for e in edits}) == 1  # all of them the one follow-up
+    partial_at = [seen.at for seen in server.seen(f"/api/v10/webhooks/900/{token}*")][:-1]
+    assert all(b - a >= 0.15 for a, b in pairwise(partial_at))
+    final = edits[-1].body
+    assert final["content"] is None
+    assert final["embeds"][0]["description"] == "".join(words).replace("@", "@\u200b")
+    assert buttons(final) == ["parley:thumb:1:up", "parley:thumb:1:down"]
+    assert all("@everyone" not in e.body["content"] for e in edits[:-1])
 
 
 async def test_a_long_answer_is_split_within_discords_limits(

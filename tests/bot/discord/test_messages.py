@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from arena.store import Store
 from tests.fakes.discord_api import API, BOT, BOT_ID, CHANNEL_ID, FakeDiscord, user
-from tests.fakes.providers import fake, roster
+from tests.fakes.providers import fake, hosted, openai_stream, roster
 
 from .conftest import USER_ID, Discord, make_service, start
 
@@ -39,6 +39,25 @@ async def test_a_mention_is_answered_in_a_thread_and_follow_ups_need_no_mention(
         (str(CHANNEL_ID), str(asked), "How do I roll back?"),
         (str(CHANNEL_ID), str(asked), "And when do deploys run?"),
     ]
+
+
+async def test_a_streamed_answer_starts_the_thread_with_its_first_text_then_is_edited(
+    discord_api: FakeDiscord, store: Store, monkeypatch
+) -> None:
+    monkeypatch.setattr("bot.discord.commands.EDIT_INTERVAL", 0.2)
+    words = [f"word{i} " for i in range(12)] + ["done [1]."]
+    server = discord_api.server
+    server.route("POST", "/v1/chat/completions", openai_stream(words, pace=0.05))
+    bot = await start(discord_api, make_service(store, hosted("gpt", server.url)))
+    asked = await bot.say(f"<@{BOT_ID}> How do I roll back?", mentions=[BOT])
+    await bot.client.close()
+    assert len(server.seen(f"{API}/channels/{CHANNEL_ID}/messages/{asked}/threads")) == 1
+    (first,) = discord_api.posted(asked)  # one message in the thread, then edits of it
+    assert first["content"] == "word0 …"
+    edits = server.seen(f"{API}/channels/{asked}/messages/*", "PATCH")
+    assert len(edits) >= 2 and len({e.path for e in edits}) == 1
+    assert edits[-1].body["content"] is None
+    assert edits[-1].body["embeds"][0]["description"] == "".join(words)
 
 
 async def test_messages_not_for_parley_are_ignored(bot: Discord, discord_api: FakeDiscord) -> None:

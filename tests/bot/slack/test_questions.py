@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from itertools import pairwise
 
 from arena.errors import ProviderUnavailable
 from bot.slack.assistant import GREETING, STATUS, SUGGESTED_PROMPTS
 from tests.bot.slack.conftest import Harness, mention, message, start_app
 from tests.fakes.http_server import Scripted
-from tests.fakes.providers import fake, roster
+from tests.fakes.providers import fake, hosted, openai_stream, roster
 from tests.fakes.slack_api import BOT_ID, BOT_USER, FakeSlack
 
 
@@ -329,3 +330,44 @@ async def test_only_parleys_own_mention_is_taken_out_of_the_question(app: Harnes
     await app.settle()
     (turn, *_) = await app.store.thread_history("slack", "C1", "800.1")
     assert turn.text == "what does <@UBEN> own?"
+
+
+async def test_a_hosted_answer_streams_into_one_message_then_becomes_the_final_one(
+    slack: FakeSlack, monkeypatch
+) -> None:
+    """Posted when text starts, chat.update at most once an interval, then the Block
+    Kit answer replaces it in the same message."""
+    monkeypatch.setattr("bot.slack.app.EDIT_INTERVAL", 0.2)
+    words = ["@here "] + [f"word{i} " for i in range(20)] + ["done [1]."]
+    slack.server.route("POST", "/v1/chat/completions", openai_stream(words, pace=0.05))
+    async for app in start_app(slack, hosted("gpt", slack.server.url)):
+        await app.event(mention("How do I roll back?", ts="100.1"))
+        await app.settle()
+    (posted,) = app.slack.calls("chat.postMessage")
+    assert posted["thread_ts"] == "100.1" and posted["text"].startswith("@\u200bhere")
+    assert "Writing" in texts(posted["blocks"])
+    updates = app.slack.calls("chat.update")
+    assert len(updates) >= 3  # at least two partial edits and the final message
+    assert len({u["ts"] for u in updates}) == 1  # all of them the one posted message
+    edited_at = [seen.at for seen in app.slack.server.seen("/api/chat.*")][:-1]
+    assert all(b - a >= 0.15 for a, b in pairwise(edited_at))
+    shown = texts(updates[-1]["blocks"])
+    assert "".join(words).replace("@", "@\u200b").strip() in shown
+    assert "Writing" not in shown and "Sources" in shown
+    partials = [posted, *updates[:-1]]
+    assert "@here" not in "".join(p["text"] for p in partials)  # pings no one mid-way
+
+
+async def test_a_stream_that_fails_midway_is_replaced_by_the_failure(
+    slack: FakeSlack, monkeypatch
+) -> None:
+    monkeypatch.setattr("bot.slack.app.EDIT_INTERVAL", 0.1)
+    words = [f"word{i} " for i in range(6)]
+    slack.server.route("POST", "/v1/chat/completions", openai_stream(words, error=True, pace=0.05))
+    async for app in start_app(slack, hosted("gpt", slack.server.url)):
+        await app.event(mention("How do I roll back?", ts="100.1"))
+        await app.settle()
+    (posted,) = app.slack.calls("chat.postMessage")
+    assert posted["text"].startswith("word0")
+    final = app.slack.calls("chat.update")[-1]
+    assert "word0" not in texts(final["blocks"]) and "unavailable" in texts(final["blocks"])
