@@ -50,7 +50,7 @@ def test_backup_while_votes_arrive_then_restore_gives_the_same_board(tmp_path: P
     assert result.exit_code == 0 and f"({copied} votes)" in result.output
     if copied == 300:
         assert votes(fresh / "parley.db") == votes(live / "parley.db")
-    board = invoke("--data-dir", str(fresh), "leaderboard", "--json").output
+    board = invoke("--data-dir", str(fresh), "leaderboard", "--json").stdout
     assert sum(row["votes"] for row in json.loads(board)) == 2 * copied
 
 
@@ -67,8 +67,8 @@ def test_backup_and_restore_through_the_cli(tmp_path: Path) -> None:
     assert invoke("--data-dir", str(live), "backup", str(backup)).exit_code == 0
     assert invoke("--data-dir", str(fresh), "restore", str(backup)).exit_code == 0
     assert votes(fresh / "parley.db") == votes(live / "parley.db")
-    before = invoke("--data-dir", str(live), "leaderboard", "--json").output
-    after = invoke("--data-dir", str(fresh), "leaderboard", "--json").output
+    before = invoke("--data-dir", str(live), "leaderboard", "--json").stdout
+    after = invoke("--data-dir", str(fresh), "leaderboard", "--json").stdout
     assert json.loads(before) == json.loads(after)
     again = invoke("--data-dir", str(fresh), "restore", str(backup))
     assert again.exit_code == 1 and "already exists" in again.output  # never overwritten

@@ -41,14 +41,14 @@ def test_index_reports_a_broken_file_and_keeps_going(tmp_path: Path) -> None:
 
 
 def test_search_json_has_the_documented_fields(data_dir: Path) -> None:
-    hits = json.loads(invoke(data_dir, "search", "roll back a deploy", "--json", "--k", "3").output)
+    hits = json.loads(invoke(data_dir, "search", "roll back a deploy", "--json", "--k", "3").stdout)
     assert len(hits) == 3
     assert set(hits[0]) == {"source", "title", "location", "score", "text"}
     assert hits[0]["score"] >= hits[1]["score"] >= hits[2]["score"]
 
 
 def test_ask_answers_with_citations(data_dir: Path) -> None:
-    payload = json.loads(invoke(data_dir, "ask", "How do I roll back a deploy?", "--json").output)
+    payload = json.loads(invoke(data_dir, "ask", "How do I roll back a deploy?", "--json").stdout)
     assert payload["answer"]
     assert "[1]" in payload["answer"]
     assert payload["citations"] and {"number", "source", "location"} <= set(payload["citations"][0])
@@ -67,7 +67,7 @@ def test_ask_with_an_unknown_model_is_a_clean_error(data_dir: Path) -> None:
 
 
 def test_models_lists_the_offline_roster(data_dir: Path) -> None:
-    rows = json.loads(invoke(data_dir, "models", "--json").output)
+    rows = json.loads(invoke(data_dir, "models", "--json").stdout)
     assert {r["name"] for r in rows if r["configured"]} >= {"offline-sentences", "offline-passages"}
     assert all("reachable" not in r for r in rows)  # configured is not the same as reachable
 
@@ -97,7 +97,7 @@ def test_models_check_reports_reachable_and_unreachable(
 
 
 def test_leaderboard_is_empty_before_any_vote(tmp_path: Path) -> None:
-    assert json.loads(invoke(tmp_path, "leaderboard", "--json").output) == []
+    assert json.loads(invoke(tmp_path, "leaderboard", "--json").stdout) == []
 
 
 def test_leaderboard_and_export_do_not_import_the_embedding_stack(tmp_path: Path) -> None:
@@ -148,7 +148,7 @@ def test_leaderboard_at_80_columns_piped_keeps_both_offline_names(tmp_path: Path
         assert "offline-sentences" in out and "offline-passages" in out
         assert "…" not in out
         assert max(len(line) for line in out.splitlines()) <= 80
-    board = json.loads(invoke(tmp_path, "leaderboard", "--json", "--style").output)
+    board = json.loads(invoke(tmp_path, "leaderboard", "--json", "--style").stdout)
     assert {"elo", "style_score", "style_ci_low", "style_ci_high", "style_rank_ub"} <= set(board[0])
 
 

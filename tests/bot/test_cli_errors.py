@@ -65,7 +65,7 @@ def test_a_mistyped_data_dir_is_an_error_and_creates_nothing(tmp_path: Path) -> 
 
 
 def test_reports_on_a_data_dir_without_a_database_create_nothing(tmp_path: Path) -> None:
-    assert json.loads(run("--data-dir", str(tmp_path), "leaderboard", "--json").output) == []
+    assert json.loads(run("--data-dir", str(tmp_path), "leaderboard", "--json").stdout) == []
     out = tmp_path / "battles.jsonl"
     result = run("--data-dir", str(tmp_path), "export", "battles", "-o", str(out))
     assert result.exit_code == 0 and out.read_text() == ""  # the file exists, empty

@@ -15,7 +15,7 @@ from bot.cli import cli
 def run(data_dir: Path, *args: str, input: str | None = None, env: dict | None = None):
     result = CliRunner().invoke(cli, ["--data-dir", str(data_dir), *args], input=input, env=env)
     assert result.exit_code == 0, result.output
-    return result.output
+    return result.stdout  # JSON is read from stdout: a log line goes to stderr
 
 
 def test_battle_vote_reveal_leaderboard_export_import(data_dir: Path, tmp_path: Path) -> None:
