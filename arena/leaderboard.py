@@ -31,10 +31,9 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
+from arena.pair_table import Counted, PairTable
 from arena.ratings import (
     BTFit,
-    Counted,
-    PairTable,
     bootstrap_scores,
     data_seed,
     fit_bradley_terry,

@@ -31,12 +31,10 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from arena.elo import ELO_INITIAL, SCORE_PER_LOG
 from arena.errors import ConfigError
+from arena.pair_table import Counted, PairTable
 from arena.ratings import (
-    ELO_INITIAL,
-    SCORE_PER_LOG,
-    Counted,
-    PairTable,
     fit_bradley_terry,
     score_covariance,
 )

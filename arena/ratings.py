@@ -1,4 +1,4 @@
-"""From outcomes to ratings: online Elo, and Bradley-Terry with ties and bootstrap intervals.
+"""From pair counts to ratings: Bradley-Terry with ties, and its intervals.
 
 Bradley-Terry is fitted on the models x models table of pair counts, never on vote rows,
 so a million votes cost what a thousand do. With strengths βᵢ (natural-log units) and
@@ -21,39 +21,25 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from statistics import NormalDist
-from typing import Protocol
 
 import numpy as np
 
-from arena.types import Choice
+from arena.elo import ELO_INITIAL, SCORE_PER_LOG
+from arena.pair_table import PairTable, scatter_sum
 
 __all__ = [
-    "ELO_BASE",
-    "ELO_INITIAL",
-    "ELO_K",
-    "ELO_SCALE",
-    "SCORE_PER_LOG",
     "BTFit",
-    "Counted",
-    "Outcome",
-    "PairTable",
     "bootstrap_scores",
     "data_seed",
     "fit_bradley_terry",
     "normal_intervals",
-    "online_elo",
     "rank_upper_bounds",
     "score_covariance",
 ]
 
-ELO_K = 4.0
-ELO_SCALE = 400.0
-ELO_BASE = 10.0
-ELO_INITIAL = 1000.0
-SCORE_PER_LOG = ELO_SCALE / math.log(ELO_BASE)  # natural-log strength -> Elo points
 # A whisper of prior (a normal with sd ~22 natural-log units, ~3900 Elo points) on the
 # strengths and log ν, so an undefeated model (or a table without ties) stays finite;
 # with real data it moves scores by far less than 0.1.
@@ -65,131 +51,6 @@ MAX_NEWTON_STEPS = 100
 MAX_HALVINGS = 30
 CHORD_STEPS = 12
 SHAPE_TOLERANCE = 0.02  # how finely the tie shape λ is chosen
-
-
-class Outcome(Protocol):
-    """One voted battle, e.g. ``arena.store.BattleRecord``."""
-
-    @property
-    def model_a(self) -> str: ...
-    @property
-    def model_b(self) -> str: ...
-    @property
-    def choice(self) -> Choice: ...
-
-
-class Counted(Protocol):
-    """Outcome counts of one model pair, e.g. ``arena.store.PairCount``."""
-
-    @property
-    def model_a(self) -> str: ...
-    @property
-    def model_b(self) -> str: ...
-    @property
-    def a_wins(self) -> int: ...
-    @property
-    def b_wins(self) -> int: ...
-    @property
-    def ties(self) -> int: ...
-    @property
-    def both_bad(self) -> int: ...
-
-
-def online_elo(
-    battles: Iterable[Outcome | tuple[str, str, str]],
-    k: float = ELO_K,
-    *,
-    start: Mapping[str, float] | None = None,
-) -> dict[str, float]:
-    """Chatbot Arena's online Elo over battles in time order; a tie or "both bad" is half.
-
-    Each battle moves both ratings by k·(actual - expected) from the ratings before it.
-    Battles are outcomes or plain (model A, model B, choice) tuples; ``start`` continues
-    from earlier ratings (models not in it start at 1000).
-    """
-    ratings: dict[str, float] = dict(start or {})
-    actual = {"a": 1.0, "b": 0.0, "tie": 0.5, "both_bad": 0.5}
-    for battle in battles:
-        model_a, model_b, choice = (
-            battle if isinstance(battle, tuple) else (battle.model_a, battle.model_b, battle.choice)
-        )
-        ra = ratings.get(model_a, ELO_INITIAL)
-        rb = ratings.get(model_b, ELO_INITIAL)
-        delta = k * (actual[choice] - 1 / (1 + ELO_BASE ** ((rb - ra) / ELO_SCALE)))
-        ratings[model_a] = ra + delta
-        ratings[model_b] = rb - delta
-    return ratings
-
-
-@dataclass(frozen=True)
-class PairTable:
-    """Pair counts as arrays over the pairs that met: pair p is ``models[i[p]]`` (the
-    first by name) against ``models[j[p]]``; "both bad" is kept apart for its rate."""
-
-    models: list[str]
-    i: np.ndarray
-    j: np.ndarray
-    wins_i: np.ndarray
-    wins_j: np.ndarray
-    ties: np.ndarray
-    both_bad: np.ndarray
-    covariates: np.ndarray | None = None  # (pairs, k): per row, e.g. style differences
-
-    @classmethod
-    def from_counts(cls, counts: Sequence[Counted]) -> PairTable:
-        """From per-pair counts; pairs given twice (in either order) add up. Pairs with
-        no battles are left out, so every model listed has at least one."""
-        counts = [c for c in counts if c.a_wins + c.b_wins + c.ties + c.both_bad > 0]
-        models = sorted({c.model_a for c in counts} | {c.model_b for c in counts})
-        index = {m: n for n, m in enumerate(models)}
-        merged: dict[tuple[int, int], np.ndarray] = {}
-        for c in counts:
-            a, b = index[c.model_a], index[c.model_b]
-            if a == b:
-                raise ValueError(f"a model cannot battle itself: {c.model_a}")
-            row = np.array([c.a_wins, c.b_wins, c.ties, c.both_bad], dtype=np.float64)
-            if a > b:
-                a, b, row = b, a, row[[1, 0, 2, 3]]
-            merged[a, b] = merged.get((a, b), 0) + row
-        keys = sorted(merged)
-        cells = np.array([merged[k] for k in keys]).reshape(-1, 4)
-        pairs = np.array(keys, dtype=np.int64).reshape(-1, 2)
-        return cls(models, pairs[:, 0], pairs[:, 1], *cells.T)
-
-    @property
-    def fit_ties(self) -> np.ndarray:
-        """Ties as the fit sees them: plain ties and "both bad" together."""
-        return self.ties + self.both_bad
-
-    @property
-    def battles(self) -> np.ndarray:
-        """Per pair, the battles it had."""
-        return self.wins_i + self.wins_j + self.fit_ties
-
-    @property
-    def z(self) -> np.ndarray:
-        """The covariates, (pairs, 0) when there are none."""
-        return self.covariates if self.covariates is not None else np.zeros((len(self.i), 0))
-
-    def per_model(self, at_i: np.ndarray, at_j: np.ndarray) -> np.ndarray:
-        """Sum per-pair values (last axis: pairs) into models: ``at_i`` to each pair's
-        first model, ``at_j`` to its second. Leading axes (rounds) are kept. A pair may
-        appear on several rows (battle rows with covariates): they add up."""
-        if np.shape(at_i) != np.shape(at_j):
-            at_i, at_j = np.broadcast_arrays(at_i, at_j)
-        n = len(self.models)
-        return _scatter(at_i, self.i, n) + _scatter(at_j, self.j, n)
-
-
-def _scatter(values: np.ndarray, index: np.ndarray, size: int) -> np.ndarray:
-    """Sum ``values`` (last axis: rows) into ``size`` bins by ``index``, per leading axes."""
-    lead = values.shape[:-1]
-    if values.ndim == 1 or values.shape[0] == 1:  # one round: the fit's common case
-        return np.bincount(index, values.reshape(-1), minlength=size).reshape(*lead, size)
-    flat = values.reshape(-1, values.shape[-1])
-    offsets = np.arange(len(flat))[:, None] * size + index[None, :]
-    summed = np.bincount(offsets.ravel(), flat.ravel(), minlength=len(flat) * size)
-    return summed.reshape(*lead, size)
 
 
 @dataclass(frozen=True)
@@ -322,7 +183,7 @@ def _bordered(
     rounds, n, z = weight.shape[0], len(table.models), table.z
     k = z.shape[1]
     out = np.zeros((rounds, n + k + 1, n + k + 1))
-    out[:, :n, :n] = _scatter(
+    out[:, :n, :n] = scatter_sum(
         np.concatenate([weight, weight, -weight, -weight], axis=1),
         np.concatenate(
             [table.i * (n + 1), table.j * (n + 1), table.i * n + table.j, table.j * n + table.i]

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from arena.pair_table import PairTable
 from arena.ratings import (
     BTFit,
-    PairTable,
     fit_bradley_terry,
     normal_intervals,
     rank_upper_bounds,

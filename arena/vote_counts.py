@@ -15,8 +15,8 @@ from typing import Any
 
 import aiosqlite
 
+from arena.elo import online_elo
 from arena.errors import StoreError
-from arena.ratings import online_elo
 from arena.style import StyleRow
 from arena.types import CHOICES
 from arena.votes import OUTCOME_COLUMNS, outcome_column

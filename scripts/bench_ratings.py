@@ -47,8 +47,8 @@ from scipy.stats import spearmanr
 from simulate_votes import TIE_MODELS, outcomes
 
 from arena.leaderboard import LeaderboardRow, build_board
+from arena.pair_table import PairTable
 from arena.ratings import (
-    PairTable,
     bootstrap_scores,
     data_seed,
     fit_bradley_terry,

@@ -33,7 +33,8 @@ import numpy as np
 from simulate_votes import outcomes
 
 from arena.matchmaking import choose_steered, fitted_scores, pair_weight, steering_weights
-from arena.ratings import PairTable, fit_bradley_terry, normal_intervals, score_covariance
+from arena.pair_table import PairTable
+from arena.ratings import fit_bradley_terry, normal_intervals, score_covariance
 from arena.store import PairCount
 
 POLICIES = ("uniform", "today", "active")

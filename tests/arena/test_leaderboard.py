@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from arena.elo import online_elo
 from arena.leaderboard import (
     Leaderboard,
     LeaderboardRow,
@@ -19,7 +20,6 @@ from arena.leaderboard import (
     render_table,
     write_chart,
 )
-from arena.ratings import online_elo
 from arena.store import BattleRecord, PairCount, Store
 from arena.types import Answer, Choice
 

@@ -10,14 +10,14 @@ import pytest
 from scipy.optimize import minimize
 from scipy.stats import spearmanr
 
+from arena.elo import online_elo
+from arena.pair_table import PairTable
 from arena.ratings import (
     BTFit,
-    PairTable,
     bootstrap_scores,
     data_seed,
     fit_bradley_terry,
     normal_intervals,
-    online_elo,
     rank_upper_bounds,
     score_covariance,
 )

@@ -14,7 +14,8 @@ import pytest
 
 from arena.leaderboard import build_board
 from arena.migrations import MIGRATIONS, migrate
-from arena.ratings import PairTable, fit_bradley_terry
+from arena.pair_table import PairTable
+from arena.ratings import fit_bradley_terry
 from arena.store import BattleRecord, PairCount, Store
 from arena.style import (
     FEATURE_NAMES,
