@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))  # the fake Discord lives with the tests
 
 import discord  # noqa: E402
 from bench_slack import QUESTIONS  # noqa: E402  (the same questions on both platforms)
+from figures import percentile  # noqa: E402
 
 from bot.access import Requester  # noqa: E402
 from bot.config import Settings  # noqa: E402
@@ -40,10 +41,6 @@ from tests.fakes.http_server import FakeServer  # noqa: E402
 HANDBOOK = ROOT / "examples" / "handbook"
 ACK_P99_TARGET_MS = 500.0
 
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 async def one(client: ParleyClient, api: FakeDiscord, n: int) -> tuple[float, float]:

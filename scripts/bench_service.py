@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 from bench_index import write_corpus
+from figures import percentile
 
 from arena.roster import build_roster
 from arena.store import Store
@@ -53,12 +54,6 @@ HANDBOOK_QUESTIONS = [
     "Do I need approval for a hotel?",
 ]
 
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 async def ticker(lags: list[float], stop: asyncio.Event) -> None:

@@ -35,6 +35,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
+from figures import percentile
 from slack_sdk.signature import SignatureVerifier
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,10 +61,6 @@ QUESTIONS = [
 ACK_P99_TARGET_MS = 50.0
 SIGN_P50_TARGET_MS = 300.0
 
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 def signed(body: str, verifier: SignatureVerifier) -> dict[str, str]:

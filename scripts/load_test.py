@@ -46,10 +46,10 @@ from bench_slack import (  # first: it puts the repository on sys.path
     event_body,
     free_port,
     parley_slack,
-    percentile,
     signed,
     wait_until,
 )
+from figures import percentile
 from slack_sdk.signature import SignatureVerifier
 
 from bot.config import Settings
