@@ -56,3 +56,13 @@ def fake_api():
     """A local HTTP server that plays providers, Slack, Discord or a judge from a script."""
     with FakeServer() as server:
         yield server
+
+
+@pytest.fixture
+async def store():
+    """A migrated arena store in memory, closed after the test."""
+    from arena.store import Store
+
+    opened = await Store.open(":memory:")
+    yield opened
+    await opened.close()

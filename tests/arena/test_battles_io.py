@@ -4,20 +4,10 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import AsyncIterator
-
-import pytest
 
 from arena.battles_io import export_battles, import_battles, parse_battle
 from arena.store import Store
 from arena.types import Answer
-
-
-@pytest.fixture
-async def store() -> AsyncIterator[Store]:
-    store = await Store.open(":memory:")
-    yield store
-    await store.close()
 
 
 async def vote_live(store: Store, left: str, right: str, user: str, choice: str) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -16,13 +15,6 @@ from arena.store import BattleRecord, PairCount, Store
 from arena.types import Answer, ModelSpec
 
 DAY = 86_400.0
-
-
-@pytest.fixture
-async def store() -> AsyncIterator[Store]:
-    opened = await Store.open(":memory:")
-    yield opened
-    await opened.close()
 
 
 async def battle(

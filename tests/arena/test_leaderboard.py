@@ -54,13 +54,6 @@ async def vote(store: Store, channel: str, left: str, right: str, choice: Choice
     return ids
 
 
-@pytest.fixture
-async def store():
-    opened = await Store.open(":memory:")
-    yield opened
-    await opened.close()
-
-
 async def test_rows_from_a_store_with_a_few_votes(store: Store) -> None:
     for choice in ["a", "a", "a", "tie", "both_bad", "b"]:
         await vote(store, "general", "alpha", "beta", choice)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -12,13 +11,6 @@ from arena.errors import StoreError, VoteRefused
 from arena.store import BattleRecord, PairCount, Store
 from arena.types import Answer, Citation, Turn
 from knowledge.types import Hit, Passage
-
-
-@pytest.fixture
-async def store() -> AsyncIterator[Store]:
-    store = await Store.open(":memory:")
-    yield store
-    await store.close()
 
 
 async def ask(store: Store, text: str, *, thread: str | None = "t1", user: str = "ann") -> int:

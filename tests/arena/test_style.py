@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiosqlite
@@ -38,13 +37,6 @@ MARKDOWN = """# Rolling back
 - not a list item **nor bold**
 ```
 """
-
-
-@pytest.fixture
-async def store() -> AsyncIterator[Store]:
-    opened = await Store.open(":memory:")
-    yield opened
-    await opened.close()
 
 
 def test_features_count_markdown_outside_code_blocks() -> None:

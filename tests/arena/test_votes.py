@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import Counter
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -14,13 +13,6 @@ from arena.errors import StoreError, VoteRefused
 from arena.store import PairCount, Store
 from arena.types import CHOICES, Answer, Choice
 from arena.votes import outcome_column
-
-
-@pytest.fixture
-async def store() -> AsyncIterator[Store]:
-    store = await Store.open(":memory:")
-    yield store
-    await store.close()
 
 
 async def make_battle(

@@ -17,14 +17,12 @@ from bot.errors import BotError
 from bot.service import Ask, Service
 from bot.slack.app import SlackBot
 from bot.slack.run import audit_scheduler as slack_audits
-from knowledge.types import Hit, Passage
 from tests.bot.discord import conftest as discord_fixtures
 from tests.fakes.discord_api import API, CHANNEL_ID, FakeDiscord
 from tests.fakes.http_server import Scripted
-from tests.fakes.providers import fake, roster
+from tests.fakes.providers import HITS, fake, roster
 
 discord_api = discord_fixtures.discord_api  # the fake Discord REST API, reused
-HITS = [Hit(Passage("p1", "Run shipit rollback to roll back.", "/hb/deploys.md", "Deploys"), 0.9)]
 
 
 @pytest.fixture

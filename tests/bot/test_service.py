@@ -18,17 +18,8 @@ from bot.errors import BotError, NotAllowed, ReindexBusy
 from bot.service import Ask, Service
 from knowledge.errors import IndexStoreError
 from knowledge.indexer import IndexReport
-from knowledge.types import Hit, Passage
-from tests.fakes.providers import fake, roster, streaming
-
-HITS = [Hit(Passage("p1", "Run shipit rollback to roll back.", "/hb/deploys.md", "Deploys"), 0.9)]
-
-
-@pytest.fixture
-async def store():
-    store = await Store.open(":memory:")
-    yield store
-    await store.close()
+from knowledge.types import Hit
+from tests.fakes.providers import HITS, fake, roster, streaming
 
 
 def service(

@@ -4,23 +4,12 @@ from __future__ import annotations
 
 import random
 
-import pytest
 from rich.console import Console
 
 from arena.leaderboard import render_board
 from arena.store import Store
 from bot.service import Ask, Service
-from knowledge.types import Hit, Passage
-from tests.fakes.providers import fake, roster
-
-HITS = [Hit(Passage("p1", "Run shipit rollback to roll back.", "/hb/deploys.md", "Deploys"), 0.9)]
-
-
-@pytest.fixture
-async def store():
-    store = await Store.open(":memory:")
-    yield store
-    await store.close()
+from tests.fakes.providers import HITS, fake, roster
 
 
 async def test_audit_then_leaderboard_with_judge_columns(store: Store, real_embedder) -> None:

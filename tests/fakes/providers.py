@@ -8,9 +8,11 @@ import json
 from arena.models.base import Completion, OnDelta, Prompt
 from arena.roster import Contestant, Roster, build_roster
 from arena.types import ModelSpec
+from knowledge.types import Hit, Passage
 from tests.fakes.http_server import Scripted
 
 __all__ = [
+    "HITS",
     "FakeProvider",
     "anthropic_reply",
     "anthropic_stream",
@@ -22,6 +24,10 @@ __all__ = [
     "sse",
     "streaming",
 ]
+
+
+# what a fake search returns: one handbook passage, as the fake models' "[1]" cites
+HITS = [Hit(Passage("p1", "Run shipit rollback to roll back.", "/hb/deploys.md", "Deploys"), 0.9)]
 
 
 class FakeProvider:

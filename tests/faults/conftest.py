@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from arena.errors import StoreError
 from arena.store import Store
-from tests.bot.discord.conftest import discord_api, store  # noqa: F401
+from tests.bot.discord.conftest import discord_api  # noqa: F401
 from tests.bot.slack.conftest import app, arena_app, slack  # noqa: F401
 
 FILLER_USERS = 5000  # far more votes than the pages left can hold

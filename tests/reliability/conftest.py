@@ -1,5 +1,5 @@
-"""The Discord fixtures (a fake Discord REST API, an in-memory store) from tests/bot/discord."""
+"""The fake Discord REST API fixture from tests/bot/discord (the store is tests/conftest.py's)."""
 
-from tests.bot.discord.conftest import discord_api, store
+from tests.bot.discord.conftest import discord_api
 
-__all__ = ["discord_api", "store"]
+__all__ = ["discord_api"]

@@ -20,9 +20,8 @@ import aiohttp
 
 from arena.store import Store
 from bot.service import Ask, Service
-from knowledge.types import Hit, Passage
 from tests.fakes.http_server import FakeServer
-from tests.fakes.providers import fake, roster
+from tests.fakes.providers import HITS, fake, roster
 from tests.fakes.slack_api import FakeSlack
 from tests.reliability.clicks import Click, confirmations, plan_clicks, vote_body
 from tests.reliability.ledger import check_votes
@@ -33,7 +32,6 @@ from tests.reliability.slack_process import (
     spawn_slack,
 )
 
-HITS = [Hit(Passage("p1", "Run shipit rollback to roll back.", "/hb/deploys.md", "Deploys"), 0.9)]
 CHANNEL = "CKILL"
 FORM = "application/x-www-form-urlencoded"
 

@@ -12,11 +12,9 @@ import aiosqlite
 
 from arena.store import Store
 from bot.service import Ask, Service
-from knowledge.types import Hit, Passage
-from tests.fakes.providers import fake, roster
+from tests.fakes.providers import HITS, fake, roster
 from tests.reliability.ledger import check_votes
 
-HITS = [Hit(Passage("p1", "Run shipit rollback to roll back.", "/hb/deploys.md", "Deploys"), 0.9)]
 LOCK_SECONDS = 2.0
 
 

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from hypothesis import strategies as st
 
-from tests.bot.discord.conftest import store  # noqa: F401 (an in-memory Store, as a fixture)
 from tests.fakes.http_server import FakeServer
 
 # anything JSON can carry, kept small: what a forged or broken payload puts in a field

@@ -7,8 +7,6 @@ import json
 import random
 import time
 
-import pytest
-
 from arena.judge.audit import report_lines, run_audit
 from arena.judge.grades import GRADE_SCHEMA
 from arena.judge.llm import LLMJudge
@@ -29,13 +27,6 @@ BOWL = Passage(
 MEALS = Passage(
     "p2", "Meals on business trips are capped at 60 EUR a day.", "/kb/exp.md", "Expenses"
 )
-
-
-@pytest.fixture
-async def store():
-    store = await Store.open(":memory:")
-    yield store
-    await store.close()
 
 
 async def ask(store: Store, text: str, passage: Passage, *answers: tuple[str, str]) -> list[int]:

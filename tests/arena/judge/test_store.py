@@ -13,13 +13,6 @@ from arena.store import Store
 from arena.types import Answer
 
 
-@pytest.fixture
-async def store():
-    store = await Store.open(":memory:")
-    yield store
-    await store.close()
-
-
 def graded(level: str, faithfulness: str | None = None) -> Grade:
     criteria = {c: Judged(reason=c, level=level) for c in CRITERIA}
     if faithfulness:

@@ -43,13 +43,6 @@ def discord_api(fake_api, monkeypatch) -> FakeDiscord:
     return api
 
 
-@pytest.fixture
-async def store():
-    store = await Store.open(":memory:")
-    yield store
-    await store.close()
-
-
 def make_service(
     store: Store,
     contestants: Roster | None = None,
