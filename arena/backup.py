@@ -14,12 +14,9 @@ from pathlib import Path
 import aiosqlite
 
 from arena.errors import StoreError
+from arena.store import read_only_uri
 
 __all__ = ["backup_database", "restore_database"]
-
-
-def _read_only(path: Path) -> str:
-    return f"{path.absolute().as_uri()}?mode=ro"
 
 
 async def backup_database(database: Path, target: Path) -> int:
@@ -31,7 +28,7 @@ async def backup_database(database: Path, target: Path) -> int:
     partial = target.with_name(target.name + ".partial")
     try:
         async with (
-            aiosqlite.connect(_read_only(database), uri=True) as source,
+            aiosqlite.connect(read_only_uri(database), uri=True) as source,
             aiosqlite.connect(partial) as copy,
         ):
             await source.backup(copy)  # pages=0: every page in one step, one snapshot
@@ -52,7 +49,7 @@ async def restore_database(backup: Path, database: Path, *, force: bool = False)
             " --force to replace it (stop the bot first)"
         )
     try:
-        async with aiosqlite.connect(_read_only(backup), uri=True) as source:
+        async with aiosqlite.connect(read_only_uri(backup), uri=True) as source:
             async with source.execute("PRAGMA integrity_check") as cursor:
                 (verdict,) = await cursor.fetchone()
             if verdict != "ok":

@@ -58,11 +58,20 @@ if TYPE_CHECKING:
     from arena.judge.grades import Grade
     from arena.judge.pairwise import PairVerdict
 
-__all__ = ["AnswerRecord", "BattleRecord", "JudgeSummary", "PairCount", "Store", "VoteResult"]
+__all__ = [
+    "AnswerRecord",
+    "BattleRecord",
+    "JudgeSummary",
+    "PairCount",
+    "Store",
+    "VoteResult",
+    "read_only_uri",
+]
 
 T = TypeVar("T")
 
-def _read_only_uri(path: Path | str) -> str:
+def read_only_uri(path: Path | str) -> str:
+    """An SQLite URI that opens ``path`` without ever writing to it (``uri=True``)."""
     return f"{Path(path).absolute().as_uri()}?mode=ro"
 
 
@@ -98,7 +107,7 @@ class Store(VoteCounts, BulkImport):
             raise StoreError(f"cannot open the arena database at {path}: no such folder")
         if read_only and not Path(path).is_file():
             raise StoreError(f"there is no arena database at {path}")
-        target = _read_only_uri(path) if read_only else str(path)
+        target = read_only_uri(path) if read_only else str(path)
         try:
             db = await aiosqlite.connect(target, isolation_level=None, uri=read_only)
         except aiosqlite.Error as exc:
@@ -163,7 +172,7 @@ class Store(VoteCounts, BulkImport):
             yield self._db
             return
         if self._read_only:
-            db = await aiosqlite.connect(_read_only_uri(self._path), uri=True)
+            db = await aiosqlite.connect(read_only_uri(self._path), uri=True)
         else:
             db = await aiosqlite.connect(self._path)
         try:

@@ -12,6 +12,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from arena.errors import ArenaError
+from arena.store import read_only_uri
 from knowledge.errors import KnowledgeError
 
 from .config import Settings, config_file
@@ -108,7 +109,7 @@ def _database(settings: Settings) -> Finding:
     if not path.is_file():
         return Finding("arena database", True, f"none yet at {path} (no questions asked)")
     try:
-        with sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True) as db:
+        with sqlite3.connect(read_only_uri(path), uri=True) as db:
             (verdict,) = db.execute("PRAGMA integrity_check").fetchone()
             orphans = db.execute("PRAGMA foreign_key_check").fetchall()
             (votes,) = db.execute("SELECT COUNT(*) FROM votes").fetchone()
