@@ -8,6 +8,7 @@ knowledge base opens on first use, so ``parley leaderboard`` never touches the i
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import threading
 from collections.abc import AsyncIterator
@@ -27,6 +28,7 @@ __all__ = [
     "open_knowledge",
     "open_service",
     "open_store",
+    "serve_service",
     "writable_data_dir",
 ]
 
@@ -144,3 +146,19 @@ async def open_service(
             )
     finally:
         knowledge.close()
+
+
+@asynccontextmanager
+async def serve_service(settings: Settings) -> AsyncIterator[Service]:
+    """The service as a long-running bot needs it: holding the index, with its CPU work
+    in worker threads that yield the cores to the event loop (so a burst of questions
+    being answered cannot delay the next acknowledgement), and with what start-up loaded
+    set aside from the garbage collector, whose full collections would otherwise walk
+    every one of those objects again and stall the loop for 50 ms or more."""
+    from knowledge.threads import worker_pool
+
+    asyncio.get_running_loop().set_default_executor(worker_pool("parley-work"))
+    async with open_service(settings, hold_index=True) as service:
+        gc.collect()
+        gc.freeze()
+        yield service

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
 import numpy as np
@@ -17,6 +16,7 @@ import numpy as np
 from .embed import Embedder
 from .lexical import LexicalIndex
 from .store import VectorStore
+from .threads import worker_pool
 from .types import Hit, Passage
 
 __all__ = [
@@ -53,7 +53,7 @@ DENSE_WEIGHT = 0.5  # share of the dense score in the weighted sum
 RRF_K = 60  # rank constant of reciprocal rank fusion (Cormack et al. 2009)
 
 # threads for the BM25 calls of hybrid searches, so they run beside the embedding
-_BESIDE = ThreadPoolExecutor(max_workers=2, thread_name_prefix="parley-lexical")
+_BESIDE = worker_pool("parley-lexical", max_workers=2)
 
 DUPLICATE_JACCARD = 0.9  # word-set overlap above which two passages say the same thing
 WORD = re.compile(r"\w+")

@@ -6,7 +6,8 @@
 HTTP mode over loopback: ``parley slack --http`` runs in its own process, as in
 production, on the sample handbook (indexed into a temporary folder with the real
 embedder) with the offline answerers, and talks to the fake Slack Web API from
-``tests/fakes/slack_api.py``, which runs in this process with the client.
+``tests/fakes/slack_api.py``, which runs in a third process, so that its threads do not
+delay the client's clock.
 ``--questions`` signed ``app_mention`` events are sent with ``--in-flight`` of them
 outstanding at once. For each: the time from sending the event to its HTTP
 acknowledgement, to the :eyes: reaction reaching the fake API (the first visible sign of
@@ -24,6 +25,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import multiprocessing
 import os
 import signal
 import socket
@@ -32,6 +34,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import aiohttp
@@ -60,7 +63,6 @@ QUESTIONS = [
 ]
 ACK_P99_TARGET_MS = 50.0
 SIGN_P50_TARGET_MS = 300.0
-
 
 
 def signed(body: str, verifier: SignatureVerifier) -> dict[str, str]:
@@ -142,8 +144,43 @@ def hosted_model(server: FakeServer, delay: float, in_flight: int) -> list[dict]
     ]
 
 
+def serve_fakes(pipe: Connection, model: str, delay: float, in_flight: int) -> None:
+    """The fake Slack Web API (and hosted model) in a process of its own: it sends its
+    URL and the model roster, then answers the bench's questions about what it saw."""
+    with FakeServer() as server:
+        models = hosted_model(server, delay, in_flight) if model == "hosted" else []
+        pipe.send((FakeSlack(server).api_url, models))
+        while (path := pipe.recv()) is not None:
+            pipe.send([(r.query, r.body, r.at) for r in server.seen(path)])
+
+
+class FakesProcess:
+    """The bench's side of ``serve_fakes``."""
+
+    def __init__(self, model: str, delay: float, in_flight: int) -> None:
+        self._pipe, child = multiprocessing.Pipe()
+        self._process = multiprocessing.get_context("spawn").Process(
+            target=serve_fakes, args=(child, model, delay, in_flight), daemon=True
+        )
+        self._process.start()
+        self.api_url, self.models = self._pipe.recv()
+
+    def seen(self, path: str) -> list[tuple[dict, dict, float]]:
+        self._pipe.send(path)
+        return self._pipe.recv()
+
+    def close(self) -> None:
+        self._pipe.send(None)
+        self._process.join(10)
+
+
 async def measure(
-    questions: int, in_flight: int, data_dir: Path, model: str, model_delay: float
+    questions: int,
+    in_flight: int,
+    data_dir: Path,
+    model: str,
+    model_delay: float,
+    burst: bool = False,
 ) -> dict:
     settings = Settings(data_dir=data_dir)
     knowledge = open_knowledge(settings)
@@ -154,10 +191,11 @@ async def measure(
     verifier = SignatureVerifier(SECRET)
     sent: dict[str, float] = {}
     acks: list[float] = []
+    done: dict[str, asyncio.Event] = {}  # set when the question's answer is posted
     with contextlib.ExitStack() as stack:
-        server = stack.enter_context(FakeServer())
-        models = hosted_model(server, model_delay, in_flight) if model == "hosted" else []
-        stack.enter_context(parley_slack(data_dir, FakeSlack(server).api_url, port, models))
+        fakes = FakesProcess(model, model_delay, in_flight)
+        stack.callback(fakes.close)
+        stack.enter_context(parley_slack(data_dir, fakes.api_url, port, fakes.models))
         gate = asyncio.Semaphore(in_flight)
         connector = aiohttp.TCPConnector(limit=in_flight)
         async with aiohttp.ClientSession(connector=connector) as session:
@@ -172,6 +210,8 @@ async def measure(
                         assert response.status == 200, response.status
                     if record:
                         acks.append((time.monotonic() - started) * 1000)
+                    if record and not burst:  # the question stays in flight until answered
+                        await done.setdefault(ts, asyncio.Event()).wait()
 
             async def up() -> bool:
                 try:
@@ -183,18 +223,26 @@ async def measure(
             while not await up():
                 await asyncio.sleep(0.2)
 
+            async def watch_answers() -> None:
+                while True:
+                    for _, body, _ in fakes.seen("/api/chat.postMessage"):
+                        done.setdefault(body.get("thread_ts"), asyncio.Event()).set()
+                    await asyncio.sleep(0.02)
+
             def answered(count: int) -> bool:
-                return len(server.seen("/api/chat.postMessage")) >= count
+                return len(fakes.seen("/api/chat.postMessage")) >= count
 
             await wait_until(lambda: answered(1), 120, "the warm-up answer")
             wall = time.monotonic()
+            watcher = asyncio.create_task(watch_answers())
             await asyncio.gather(*(send(n) for n in range(1, questions + 1)))
+            watcher.cancel()
             await wait_until(lambda: answered(questions + 1), 60 + 2 * questions, "answers")
             wall = time.monotonic() - wall
-        signs = {r.query.get("timestamp"): r.at for r in server.seen("/api/reactions.add")}
+        signs = {query.get("timestamp"): at for query, _, at in fakes.seen("/api/reactions.add")}
         answers: dict[str, float] = {}
-        for r in server.seen("/api/chat.postMessage"):
-            answers.setdefault(r.body.get("thread_ts"), r.at)
+        for _, body, at in fakes.seen("/api/chat.postMessage"):
+            answers.setdefault(body.get("thread_ts"), at)
     measured = [ts for ts in sent if ts != event_body(0)[0]]
     first_sign = [(signs[ts] - sent[ts]) * 1000 for ts in measured if ts in signs]
     answered_ms = [(answers[ts] - sent[ts]) * 1000 for ts in measured if ts in answers]
@@ -202,6 +250,7 @@ async def measure(
         "model": model if model == "offline" else f"hosted ({model_delay} s per reply)",
         "questions": questions,
         "in_flight": in_flight,
+        "counted_in_flight": "until acknowledged" if burst else "until answered",
         "answered": len(answered_ms),
         "seconds": round(wall, 2),
         "ack_ms": {"p50": percentile(acks, 50), "p99": percentile(acks, 99)},
@@ -227,17 +276,31 @@ def main() -> None:
         " OpenAI-compatible model on the fake server (its work happens elsewhere)",
     )
     parser.add_argument("--model-delay", type=float, default=1.0, help="Hosted reply time, s.")
+    parser.add_argument(
+        "--burst",
+        action="store_true",
+        help="count a question in flight only until it is acknowledged, so the questions"
+        " arrive as fast as the app acknowledges them (a flood), not as it answers them",
+    )
     parser.add_argument("--json", action="store_true", help="Print the figures as JSON.")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         result = asyncio.run(
-            measure(args.questions, args.in_flight, Path(tmp), args.model, args.model_delay)
+            measure(
+                args.questions,
+                args.in_flight,
+                Path(tmp),
+                args.model,
+                args.model_delay,
+                args.burst,
+            )
         )
     if args.json:
         print(json.dumps(result, indent=2))
         return
     print(
-        f"{result['model']}: {result['questions']} questions, {result['in_flight']} in flight,"
+        f"{result['model']}: {result['questions']} questions, {result['in_flight']} in flight"
+        f" ({result['counted_in_flight']}),"
         f" {result['answered']} answered in {result['seconds']} s"
     )
     for name in ("ack_ms", "first_sign_ms", "answer_ms"):

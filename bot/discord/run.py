@@ -18,7 +18,7 @@ from ..audits import AuditScheduler, Post
 from ..config import Settings
 from ..errors import BotError
 from ..render import split_text
-from ..runtime import open_service
+from ..runtime import serve_service
 from ..shutdown import finish_within, stop_on_signals
 from .client import ParleyClient
 from .embeds import CONTENT_LIMIT
@@ -149,7 +149,7 @@ async def run_discord(settings: Settings, *, stop: asyncio.Event | None = None) 
         )
     discord.utils.setup_logging()
     stop = stop or asyncio.Event()
-    async with open_service(settings, hold_index=True) as service:
+    async with serve_service(settings) as service:
         client = ParleyClient(
             service,
             guilds=settings.discord_guilds,

@@ -17,7 +17,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from ..audits import AuditScheduler, slack_poster
 from ..config import Settings
 from ..errors import BotError
-from ..runtime import open_service
+from ..runtime import serve_service
 from ..shutdown import finish_within, stop_on_signals
 from .app import SlackBot
 
@@ -116,7 +116,7 @@ async def run_slack(
         )
     stop = stop or asyncio.Event()
     timeout = settings.shutdown_timeout
-    async with open_service(settings, hold_index=True) as service:
+    async with serve_service(settings) as service:
         bot = SlackBot(service, settings, http=http)
         audits = audit_scheduler(bot, settings)
         watcher = None

@@ -122,11 +122,11 @@ def test_parley_index_is_refused_while_a_bot_holds_the_index(tmp_path: Path) -> 
         f"""
         import asyncio, sys
         from bot.config import Settings
-        from bot.runtime import open_service
+        from bot.runtime import serve_service
 
         async def main():
             settings = Settings(data_dir={str(tmp_path / "data")!r})
-            async with open_service(settings, hold_index=True):
+            async with serve_service(settings):
                 print("holding", flush=True)
                 sys.stdin.readline()
 
