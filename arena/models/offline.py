@@ -11,6 +11,7 @@ it runs in a worker thread: the event loop keeps serving while an answer is comp
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -51,6 +52,12 @@ OTHER_PASSAGE_CUT = 0.15  # ... and from another passage than the best one's, th
 MAX_SENTENCES = 3
 MAX_WORDS = 60
 DATE_WEIGHT = 0.5  # for text whose dates fall on the days the question's time words name
+# a lead sentence opening with one of these needs the sentence before it to be understood
+# ("It was an attempt to establish a French colony" names nothing on its own)
+LEANS_BACK = re.compile(
+    r"(it|its|he|his|she|her|they|their|them|this|these|those|that|there|such|both)\b",
+    re.IGNORECASE,
+)
 
 EmbedderFactory = Callable[[], Embedder]
 
@@ -61,12 +68,30 @@ def default_embedder_factory() -> Embedder:
     return default_embedder()
 
 
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"\w+", text.lower()))
+
+
 def _overlap(question_terms: set[str], text: str) -> float:
     """Share of the question's content words that the text contains."""
     if not question_terms:
         return 0.0
-    words = set(re.findall(r"\w+", text.lower()))
-    return len(question_terms & words) / len(question_terms)
+    return len(question_terms & _words(text)) / len(question_terms)
+
+
+def _rare_word_overlap(question_terms: set[str], texts: list[str]) -> np.ndarray:
+    """For each text, its share of the question's words, each word weighted by how few of
+    the texts contain it: the asked-about name that one sentence holds outweighs the
+    topic word they all share."""
+    if not question_terms:
+        return np.zeros(len(texts))
+    words = [_words(t) for t in texts]
+    weight = {
+        term: math.log(1 + len(texts) / (1 + sum(term in w for w in words)))
+        for term in question_terms
+    }
+    total = sum(weight.values())
+    return np.array([sum(weight[t] for t in question_terms & w) / total for w in words])
 
 
 class OfflineAnswerer(ABC):
@@ -104,12 +129,14 @@ class SentenceAnswerer(OfflineAnswerer):
     """The best sentences of the top passages, each cited, and only those close to the best.
 
     Every sentence of the top passages (and of any lower passage whose dates match the
-    question's time words) competes on its own score (similarity to the question, word
-    overlap, matching dates, a little less for lower passages), so the passage holding
-    the best sentence leads whatever its retrieval rank. Sentences scoring far below the
-    best are cut: they pad a right answer with a loosely related line. A sentence ending
-    with ':' is never picked: it introduces a code block, list or table that an
-    extractive answer does not carry, so on its own it reads as cut off.
+    question's time words) competes on its own score (similarity to the question, its
+    share of the question's words with rare ones counting more, matching dates, a little
+    less for lower passages), so the passage holding the best sentence leads whatever its
+    retrieval rank. Sentences scoring far below the best are cut: they pad a right answer
+    with a loosely related line. A sentence ending with ':' is never picked: it
+    introduces a code block, list or table that an extractive answer does not carry, so
+    on its own it reads as cut off. A lead sentence that opens with a pronoun ("It was
+    founded in 1555") comes with the sentence before it, which says what "it" is.
     """
 
     def answer(
@@ -117,20 +144,24 @@ class SentenceAnswerer(OfflineAnswerer):
     ) -> str:
         terms = set(query_terms(prompt.question.text))
         dated = _date_bonus(prompt, [h.passage.text for h in prompt.passages])
-        candidates = [
-            (n, sentence)
+        read = {  # passage number -> its sentences
+            n: split_sentences(hit.passage.text)
             for n, hit in enumerate(prompt.passages, 1)
             if n <= TOP_PASSAGES or dated[n - 1]  # a row of the asked-about week, say
-            for sentence in split_sentences(hit.passage.text)
+        }
+        candidates = [  # (passage number, place in the passage)
+            (n, k)
+            for n, passage in read.items()
+            for k, sentence in enumerate(passage)
             if len(sentence.split()) >= 3 and not sentence.endswith(":")
         ]
         if not candidates:
             return NOT_FOUND
-        sentences = [s for _, s in candidates]
+        sentences = [read[n][k] for n, k in candidates]
         vectors = embedder.embed(sentences)
         scores = (
             vectors @ question
-            + OVERLAP_WEIGHT * np.array([_overlap(terms, s) for s in sentences])
+            + OVERLAP_WEIGHT * _rare_word_overlap(terms, sentences)
             + _date_bonus(prompt, sentences)
             - RANK_PENALTY * np.array([0 if dated[n - 1] else n - 1 for n, _ in candidates])
         )
@@ -151,10 +182,15 @@ class SentenceAnswerer(OfflineAnswerer):
                 continue
             chosen.append(int(i))
             words += length
+        picked = [candidates[i] for i in chosen]
+        n, k = picked[0]
+        before = read[n][k - 1] if k else ""
+        if LEANS_BACK.match(read[n][k]) and (n, k - 1) not in picked and not before.endswith(":"):
+            picked.append((n, k - 1))
         # the best sentence's passage first; within a passage, document order
-        passages = list(dict.fromkeys(candidates[i][0] for i in chosen))  # best first
-        chosen.sort(key=lambda i: (passages.index(candidates[i][0]), i))
-        return " ".join(f"{_trim(sentences[i], MAX_WORDS)} [{candidates[i][0]}]" for i in chosen)
+        passages = list(dict.fromkeys(n for n, _ in picked))  # best first
+        picked.sort(key=lambda place: (passages.index(place[0]), place[1]))
+        return " ".join(f"{_trim(read[n][k], MAX_WORDS)} [{n}]" for n, k in picked)
 
 
 class PassageAnswerer(OfflineAnswerer):

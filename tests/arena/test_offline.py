@@ -14,7 +14,7 @@ import pytest
 
 from arena.answers import answer_question
 from arena.compose import NOT_FOUND, compose
-from arena.models.offline import PassageAnswerer, SentenceAnswerer
+from arena.models.offline import PassageAnswerer, SentenceAnswerer, _rare_word_overlap
 from arena.roster import Contestant
 from arena.types import ModelSpec, Question
 from knowledge.base import KnowledgeBase
@@ -219,3 +219,29 @@ async def test_handbook_answers_read_right(
     answer = await ask_handbook(handbook, question)
     assert says in answer
     assert not [padding for padding in never if padding in answer], answer
+
+
+async def test_a_lead_sentence_opening_with_a_pronoun_comes_with_the_one_before() -> None:
+    """'It was founded in 1555' alone does not say what was founded."""
+    colony = Hit(
+        Passage(
+            "c",
+            "Villegagnon led the expedition to Rio. It was founded in 1555 by French sailors.",
+            "history.md",
+            "History",
+        ),
+        0.9,
+    )
+    answer = await answer_question(
+        contestant(SentenceAnswerer), Question("When was it founded by French sailors?", [colony])
+    )
+    assert answer.text.startswith("Villegagnon led the expedition to Rio. [1] It was founded")
+
+
+def test_a_rare_question_word_counts_more_than_one_every_sentence_shares() -> None:
+    """'canteen' is in three of the four sentences, 'vegan' in one: a sentence holding
+    only 'vegan' matches the question better than one holding only 'canteen'."""
+    texts = ["canteen opens at noon", "canteen closes at two", "a canteen tour", "a vegan dish"]
+    shares = _rare_word_overlap({"canteen", "vegan"}, texts)
+    assert shares[3] > shares[2] > 0
+    assert shares.max() <= 1.0
