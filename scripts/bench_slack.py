@@ -1,6 +1,6 @@
 """How fast the Slack app acknowledges an event and shows that work started.
 
-    python scripts/bench_slack.py [--questions 500] [--in-flight 50]
+    python scripts/bench_slack.py [--questions 500] [--in-flight 50] [--burst]
                                   [--model offline|hosted] [--model-delay 1.0] [--json]
 
 HTTP mode over loopback: ``parley slack --http`` runs in its own process, as in
@@ -9,14 +9,17 @@ embedder) with the offline answerers, and talks to the fake Slack Web API from
 ``tests/fakes/slack_api.py``, which runs in a third process, so that its threads do not
 delay the client's clock.
 ``--questions`` signed ``app_mention`` events are sent with ``--in-flight`` of them
-outstanding at once. For each: the time from sending the event to its HTTP
-acknowledgement, to the :eyes: reaction reaching the fake API (the first visible sign of
-work), and to the answer being posted. Targets (issue #12): acknowledgement p99 <= 50 ms,
-first sign p50 <= 300 ms. Times are taken with the system's monotonic clock on both
-sides. The app, the client and the fake share this machine's two cores (with whatever
-else runs), so these are upper bounds. ``--model hosted`` swaps the offline answerers
-for an OpenAI-compatible model on the fake server (no battles), to separate the
-adapter's own cost from the answerers' CPU work in the same process.
+in flight at once: a question is in flight from its sending until its answer is posted,
+so each new one arrives while the others are being answered (with ``--burst``, only
+until it is acknowledged: a flood far faster than any team asks). For each: the time
+from sending the event to its HTTP acknowledgement, to the :eyes: reaction reaching the
+fake API (the first visible sign of work), and to the answer being posted. Targets
+(issue #12): acknowledgement p99 <= 50 ms, first sign p50 <= 300 ms. Times are taken
+with the system's monotonic clock on both sides. The app, the client and the fake
+share this machine's two cores (with whatever else runs), so these are upper bounds.
+``--model hosted`` swaps the offline answerers for an OpenAI-compatible model on the
+fake server (no battles), to separate the adapter's own cost from the answerers' CPU
+work in the same process.
 """
 
 from __future__ import annotations
