@@ -20,23 +20,14 @@ from knowledge.errors import IndexStoreError
 from knowledge.indexer import IndexReport
 from knowledge.types import Hit
 from tests.fakes.providers import HITS, fake, roster, streaming
+from tests.fakes.service import service_over_fakes
 
 
 def service(
     store: Store, contestants: Roster, battle_share: float = 1.0, searched: list | None = None
 ) -> Service:
-    def search(text: str, k: int) -> list[Hit]:
-        if searched is not None:
-            searched.append(text)
-        return HITS[:k]
-
-    return Service(
-        search=search,
-        roster=contestants,
-        store=store,
-        top_k=5,
-        battle_share=battle_share,
-        rng=random.Random(7),
+    return service_over_fakes(
+        store, contestants, battle_share=battle_share, seed=7, searched=searched
     )
 
 

@@ -4,7 +4,6 @@ that feed it raw gateway events (INTERACTION_CREATE, MESSAGE_CREATE) as Discord 
 from __future__ import annotations
 
 import asyncio
-import random
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +27,7 @@ from tests.fakes.discord_api import (
     user,
 )
 from tests.fakes.providers import fake, roster
+from tests.fakes.service import service_over_fakes
 
 HITS = [
     Hit(Passage("p1", "Run shipit rollback to roll back.", "/hb/deploys.md", "Deploys"), 0.9),
@@ -50,15 +50,13 @@ def make_service(
     index=None,
     admins: tuple[str, ...] = (),
 ) -> Service:
-    return Service(
-        search=lambda text, k: HITS[:k],
+    return service_over_fakes(
+        store,
         # one model unless battling: which one answers alone is the matchmaker's choice
-        roster=contestants
+        contestants
         or (roster(fake("alpha"), fake("beta")) if battle_share else roster(fake("alpha"))),
-        store=store,
-        top_k=5,
         battle_share=battle_share,
-        rng=random.Random(3),
+        hits=HITS,
         index=index,
         sources=["/hb"] if index else (),
         admins=admins,

@@ -8,7 +8,6 @@ what the app posted.
 from __future__ import annotations
 
 import json
-import random
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from bot.service import Service
 from bot.slack.app import SlackBot
 from knowledge.types import Hit, Passage
 from tests.fakes.providers import fake, roster
+from tests.fakes.service import service_over_fakes
 from tests.fakes.slack_api import BOT_USER, TEAM, FakeSlack, listening_socket
 
 SECRET = "test-signing-secret"
@@ -170,13 +170,11 @@ async def start_app(
     **settings,
 ) -> AsyncIterator[Harness]:
     store = await Store.open(":memory:")
-    service = Service(
-        search=lambda text, k: HITS[:k],
-        roster=contestants,
-        store=store,
-        top_k=5,
+    service = service_over_fakes(
+        store,
+        contestants,
         battle_share=battle_share,
-        rng=random.Random(3),
+        hits=HITS,
         admins=admins,
         index=index,
         sources=sources,
