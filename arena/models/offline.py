@@ -15,6 +15,7 @@ import math
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 
 import numpy as np
 
@@ -190,7 +191,7 @@ class SentenceAnswerer(OfflineAnswerer):
         # the best sentence's passage first; within a passage, document order
         passages = list(dict.fromkeys(n for n, _ in picked))  # best first
         picked.sort(key=lambda place: (passages.index(place[0]), place[1]))
-        return " ".join(f"{_trim(read[n][k], MAX_WORDS)} [{n}]" for n, k in picked)
+        return " ".join(f"{_trim(read[n][k], MAX_WORDS, terms)} [{n}]" for n, k in picked)
 
 
 class PassageAnswerer(OfflineAnswerer):
@@ -220,9 +221,19 @@ def _date_bonus(prompt: Prompt, texts: list[str]) -> np.ndarray:
     return DATE_WEIGHT * np.array([overlaps(mentioned_spans(t), wanted) for t in texts])
 
 
-def _trim(text: str, max_words: int) -> str:
+def _trim(text: str, max_words: int, terms: AbstractSet[str] = frozenset()) -> str:
+    """At most ``max_words`` words, centred on the run holding the most of the question's
+    ``terms``: in a long sentence the answer sits beside the words the question repeats,
+    before or after them, not necessarily in its first half."""
     words = text.split()
-    return " ".join(words) if len(words) <= max_words else " ".join(words[:max_words]) + " …"
+    if len(words) <= max_words:
+        return " ".join(words)
+    held = np.cumsum([0] + [bool(terms & _words(w)) for w in words])
+    counts = held[max_words:] - held[: len(held) - max_words]  # per window start
+    starts = np.flatnonzero(counts == counts.max()) if counts.max() else [0]
+    start = int(starts[len(starts) // 2])
+    end = start + max_words
+    return ("… " if start else "") + " ".join(words[start:end]) + (" …" if end < len(words) else "")
 
 
 OFFLINE_PROVIDERS: dict[str, type[OfflineAnswerer]] = {

@@ -245,3 +245,21 @@ def test_a_rare_question_word_counts_more_than_one_every_sentence_shares() -> No
     shares = _rare_word_overlap({"canteen", "vegan"}, texts)
     assert shares[3] > shares[2] > 0
     assert shares.max() <= 1.0
+
+
+async def test_a_long_sentence_is_trimmed_around_the_words_the_question_repeats() -> None:
+    """The answer of a 90-word sentence sits in its second half, beside the asked-about
+    words: the trimmed quote keeps that part, marked as cut at both ends."""
+    filler = " ".join(f"word{i}" for i in range(70))
+    long = f"{filler} and the lighthouse keeper was Ada Byron until the harbour closed {filler}."
+    hit = Hit(Passage("l", long, "coast.md", "Coast"), 0.9)
+
+    class Alike(FakeEmbedder):  # every text alike: the filler must not fail the relevance gate
+        def embed(self, texts: Sequence[str]) -> np.ndarray:
+            return np.ones((len(texts), self.dim), dtype=np.float32) / np.sqrt(self.dim)
+
+    spec = ModelSpec(name="sentences", provider="offline")
+    answerer = Contestant(spec, SentenceAnswerer(spec, embedder=Alike))
+    answer = await answer_question(answerer, Question("Who was the lighthouse keeper?", [hit]))
+    assert "Ada Byron" in answer.text
+    assert answer.text.startswith("… ") and " … [1]" in answer.text
