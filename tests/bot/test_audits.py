@@ -4,7 +4,6 @@ checked against a fake Slack Web API and a fake Discord REST API on 127.0.0.1.""
 from __future__ import annotations
 
 import asyncio
-import random
 
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
@@ -14,13 +13,14 @@ from bot.audits import AuditScheduler, slack_poster
 from bot.config import Settings
 from bot.discord.run import AUDIT_THREAD_NAME, audit_scheduler, discord_poster
 from bot.errors import BotError
-from bot.service import Ask, Service
+from bot.service import Ask
 from bot.slack.app import SlackBot
 from bot.slack.run import audit_scheduler as slack_audits
 from tests.bot.discord import conftest as discord_fixtures
 from tests.fakes.discord_api import API, CHANNEL_ID, FakeDiscord
 from tests.fakes.http_server import Scripted
-from tests.fakes.providers import HITS, fake, roster
+from tests.fakes.providers import fake, roster
+from tests.fakes.service import service_over_fakes
 
 discord_api = discord_fixtures.discord_api  # the fake Discord REST API, reused
 
@@ -28,13 +28,8 @@ discord_api = discord_fixtures.discord_api  # the fake Discord REST API, reused
 @pytest.fixture
 async def service(real_embedder):
     store = await Store.open(":memory:")
-    svc = Service(
-        search=lambda text, k: HITS[:k],
-        roster=roster(fake("alpha", *["Run shipit rollback to roll back [1]."] * 2)),
-        store=store,
-        top_k=5,
-        battle_share=0.0,
-        rng=random.Random(3),
+    svc = service_over_fakes(
+        store, roster(fake("alpha", *["Run shipit rollback to roll back [1]."] * 2))
     )
     for user in ("ana", "bo"):
         await svc.ask(Ask("How do I roll back?", user, "eng", None, "slack"))

@@ -4,7 +4,6 @@ with a real in-memory store and fake providers that are real classes."""
 from __future__ import annotations
 
 import asyncio
-import random
 import threading
 from pathlib import Path
 
@@ -152,14 +151,11 @@ async def test_battles_never_stream(store: Store) -> None:
 
 async def test_channel_battle_share_overrides_the_default(store: Store) -> None:
     """#support never battles, #eng always does, whatever the global share says."""
-    svc = Service(
-        search=lambda text, k: HITS[:k],
-        roster=roster(fake("alpha"), fake("beta")),
-        store=store,
-        top_k=5,
+    svc = service_over_fakes(
+        store,
+        roster(fake("alpha"), fake("beta")),
         battle_share=0.5,
         channel_battle_share={"support": 0.0, "eng": 1.0},
-        rng=random.Random(3),
     )
     support = [await svc.ask(Ask("q", "ana", "support", None, "slack")) for _ in range(12)]
     eng = [await svc.ask(Ask("q", "ana", "eng", None, "slack")) for _ in range(12)]
@@ -225,15 +221,8 @@ class SlowIndex:
 
 
 def admin_service(store: Store, index: SlowIndex, **options) -> Service:
-    return Service(
-        search=lambda text, k: HITS[:k],
-        index=index,
-        roster=roster(fake("alpha")),
-        store=store,
-        top_k=5,
-        battle_share=0,
-        admins=["slack:UADMIN"],
-        **options,
+    return service_over_fakes(
+        store, roster(fake("alpha")), index=index, admins=["slack:UADMIN"], **options
     )
 
 

@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-import random
-
 from rich.console import Console
 
 from arena.leaderboard import render_board
 from arena.store import Store
-from bot.service import Ask, Service
-from tests.fakes.providers import HITS, fake, roster
+from bot.service import Ask
+from tests.fakes.providers import fake, roster
+from tests.fakes.service import service_over_fakes
 
 
 async def test_audit_then_leaderboard_with_judge_columns(store: Store, real_embedder) -> None:
-    svc = Service(
-        search=lambda text, k: HITS[:k],
-        roster=roster(
+    svc = service_over_fakes(
+        store,
+        roster(
             fake("alpha", *["Run shipit rollback to roll back [1]."] * 3),
             fake("beta", *["Call Bob on 555-0199 to roll back [1]."] * 3),
         ),
-        store=store,
-        top_k=5,
         battle_share=1.0,
-        rng=random.Random(7),
+        seed=7,
     )
     for user in ("ana", "bo", "cy"):
         reply = await svc.ask(Ask("How do I roll back?", user, "eng", None, "slack"))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
 import signal
 import time
 from pathlib import Path
@@ -19,9 +18,10 @@ from pathlib import Path
 import aiohttp
 
 from arena.store import Store
-from bot.service import Ask, Service
+from bot.service import Ask
 from tests.fakes.http_server import FakeServer
-from tests.fakes.providers import HITS, fake, roster
+from tests.fakes.providers import fake, roster
+from tests.fakes.service import service_over_fakes
 from tests.fakes.slack_api import FakeSlack
 from tests.reliability.clicks import Click, confirmations, plan_clicks, vote_body
 from tests.reliability.ledger import check_votes
@@ -40,13 +40,8 @@ async def seed_battles(data: Path, count: int) -> dict[int, str]:
     """Battle id -> thread, asked through the service as the bot would."""
     data.mkdir(parents=True)
     store = await Store.open(data / "parley.db")
-    service = Service(
-        search=lambda text, k: HITS[:k],
-        roster=roster(fake("alpha"), fake("beta")),
-        store=store,
-        top_k=5,
-        battle_share=1,
-        rng=random.Random(9),
+    service = service_over_fakes(
+        store, roster(fake("alpha"), fake("beta")), battle_share=1, seed=9
     )
     battles = {}
     for n in range(count):

@@ -4,15 +4,15 @@ votes wait (the store's busy timeout is 5 s) and every one is stored, counted on
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 from pathlib import Path
 
 import aiosqlite
 
 from arena.store import Store
-from bot.service import Ask, Service
-from tests.fakes.providers import HITS, fake, roster
+from bot.service import Ask
+from tests.fakes.providers import fake, roster
+from tests.fakes.service import service_over_fakes
 from tests.reliability.ledger import check_votes
 
 LOCK_SECONDS = 2.0
@@ -21,13 +21,8 @@ LOCK_SECONDS = 2.0
 async def test_votes_wait_out_a_writer_holding_the_lock(tmp_path: Path) -> None:
     path = tmp_path / "parley.db"
     store = await Store.open(path)
-    service = Service(
-        search=lambda text, k: HITS[:k],
-        roster=roster(fake("alpha"), fake("beta")),
-        store=store,
-        top_k=5,
-        battle_share=1,
-        rng=random.Random(5),
+    service = service_over_fakes(
+        store, roster(fake("alpha"), fake("beta")), battle_share=1, seed=5
     )
     try:
         battles = []

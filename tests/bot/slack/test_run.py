@@ -4,7 +4,6 @@ each is acknowledged, and the ``parley slack`` command's refusal without tokens.
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 
 from click.testing import CliRunner
@@ -12,11 +11,11 @@ from click.testing import CliRunner
 from arena.store import Store
 from bot.cli import cli
 from bot.config import Settings
-from bot.service import Service
 from bot.slack.app import SlackBot
 from bot.slack.run import run_socket_mode
 from tests.bot.slack.conftest import HITS, mention
 from tests.fakes.providers import fake, roster
+from tests.fakes.service import service_over_fakes
 from tests.fakes.slack_api import TEAM, FakeSlack, FakeSocketMode
 
 
@@ -35,14 +34,7 @@ async def test_socket_mode_acknowledges_every_envelope_and_answers(slack: FakeSl
     socket = await FakeSocketMode().start()
     slack.socket_url = socket.url
     store = await Store.open(":memory:")
-    service = Service(
-        search=lambda text, k: HITS[:k],
-        roster=roster(fake("alpha")),
-        store=store,
-        top_k=5,
-        battle_share=0,
-        rng=random.Random(1),
-    )
+    service = service_over_fakes(store, roster(fake("alpha")), seed=1, hits=HITS)
     settings = Settings(slack_bot_token="xoxb-test", slack_api_url=slack.api_url)
     bot = SlackBot(service, settings, http=False)
     stop = asyncio.Event()
