@@ -153,8 +153,9 @@ def serve_fakes(pipe: Connection, model: str, delay: float, in_flight: int) -> N
     with FakeServer() as server:
         models = hosted_model(server, delay, in_flight) if model == "hosted" else []
         pipe.send((FakeSlack(server).api_url, models))
-        while (path := pipe.recv()) is not None:
-            pipe.send([(r.query, r.body, r.at) for r in server.seen(path)])
+        while (asked := pipe.recv()) is not None:
+            path, since = asked
+            pipe.send([(r.query, r.body, r.at) for r in server.seen(path)[since:]])
 
 
 class FakesProcess:
@@ -168,8 +169,9 @@ class FakesProcess:
         self._process.start()
         self.api_url, self.models = self._pipe.recv()
 
-    def seen(self, path: str) -> list[tuple[dict, dict, float]]:
-        self._pipe.send(path)
+    def seen(self, path: str, since: int = 0) -> list[tuple[dict, dict, float]]:
+        """The requests to ``path`` after the first ``since`` of them."""
+        self._pipe.send((path, since))
         return self._pipe.recv()
 
     def close(self) -> None:
@@ -195,6 +197,7 @@ async def measure(
     sent: dict[str, float] = {}
     acks: list[float] = []
     done: dict[str, asyncio.Event] = {}  # set when the question's answer is posted
+    posted: list[tuple[dict, dict, float]] = []  # the answers, as the fake Slack saw them
     with contextlib.ExitStack() as stack:
         fakes = FakesProcess(model, model_delay, in_flight)
         stack.callback(fakes.close)
@@ -226,14 +229,18 @@ async def measure(
             while not await up():
                 await asyncio.sleep(0.2)
 
+            def answered(count: int) -> bool:
+                """Fetch the answers posted since the last look; release their questions."""
+                new = fakes.seen("/api/chat.postMessage", since=len(posted))
+                posted.extend(new)
+                for _, body, _ in new:
+                    done.setdefault(body.get("thread_ts"), asyncio.Event()).set()
+                return len(posted) >= count
+
             async def watch_answers() -> None:
                 while True:
-                    for _, body, _ in fakes.seen("/api/chat.postMessage"):
-                        done.setdefault(body.get("thread_ts"), asyncio.Event()).set()
+                    answered(0)
                     await asyncio.sleep(0.02)
-
-            def answered(count: int) -> bool:
-                return len(fakes.seen("/api/chat.postMessage")) >= count
 
             await wait_until(lambda: answered(1), 120, "the warm-up answer")
             wall = time.monotonic()
@@ -244,7 +251,7 @@ async def measure(
             wall = time.monotonic() - wall
         signs = {query.get("timestamp"): at for query, _, at in fakes.seen("/api/reactions.add")}
         answers: dict[str, float] = {}
-        for _, body, at in fakes.seen("/api/chat.postMessage"):
+        for _, body, at in posted:
             answers.setdefault(body.get("thread_ts"), at)
     measured = [ts for ts in sent if ts != event_body(0)[0]]
     first_sign = [(signs[ts] - sent[ts]) * 1000 for ts in measured if ts in signs]
