@@ -59,6 +59,28 @@ HITS = [
 ]
 
 
+class Alike(FakeEmbedder):
+    """Every text alike: meaning decides nothing, the question's words decide."""
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return np.ones((len(texts), self.dim), dtype=np.float32) / np.sqrt(self.dim)
+
+
+class Unalike(FakeEmbedder):
+    """Every text orthogonal to every other: nothing is close in meaning."""
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            out[row, zlib.crc32(text.encode()) % self.dim] = 1.0
+        return out
+
+
+def sentences_over(embedder: type) -> Contestant:
+    spec = ModelSpec(name="sentences", provider="offline")
+    return Contestant(spec, SentenceAnswerer(spec, embedder=embedder))
+
+
 def contestant(cls: type) -> Contestant:
     spec = ModelSpec(name=cls.__name__, provider="offline")
     return Contestant(spec, cls(spec, embedder=FakeEmbedder))
@@ -90,6 +112,43 @@ async def test_nothing_relevant_says_so_plainly() -> None:
             contestant(cls), Question("Quantum chromodynamics gluon?", HITS, [])
         )
         assert NOT_FOUND in empty.text and NOT_FOUND in unrelated.text
+
+
+async def test_a_question_far_in_meaning_holding_most_words_of_a_passage_is_answered() -> None:
+    """A terse question about a named thing can embed far from its passage; holding most of
+    its words keeps it on topic. One word of two ('capital' of 'capital', 'France') does not."""
+    gate = Hit(Passage("g", "The Gate was long known by the name Brama.", "city.md", "City"), 0.9)
+    named = await answer_question(
+        sentences_over(Unalike), Question("By what other name was the Gate known?", [gate])
+    )
+    assert named.text.startswith("The Gate was long known by the name Brama. [1]")
+    spend = Hit(Passage("s", "Capital spending rose by a tenth this year.", "q3.md", "Q3"), 0.9)
+    for cls in (SentenceAnswerer, PassageAnswerer):
+        spec = ModelSpec(name=cls.__name__, provider="offline")
+        unrelated = await answer_question(
+            Contestant(spec, cls(spec, embedder=Unalike)),
+            Question("What is the capital of France?", [spend]),
+        )
+        assert NOT_FOUND in unrelated.text
+
+
+async def test_question_words_match_sentence_words_by_stem() -> None:
+    """'ship' in the question is 'shipped' in the answer: the sentence holding both asked
+    words leads, and the one holding only 'estate' falls below the cut."""
+    estate = Hit(
+        Passage(
+            "e",
+            "The estate was stored in New York for years. "
+            "In 1952 the estate was shipped to Belgrade in trunks.",
+            "tesla.md",
+            "Tesla",
+        ),
+        0.9,
+    )
+    answer = await answer_question(
+        sentences_over(Alike), Question("Where did they ship the estate?", [estate])
+    )
+    assert answer.text == "In 1952 the estate was shipped to Belgrade in trunks. [1]"
 
 
 async def test_sentences_answer_skips_a_sentence_that_introduces_a_code_block() -> None:
@@ -254,12 +313,8 @@ async def test_a_long_sentence_is_trimmed_around_the_words_the_question_repeats(
     long = f"{filler} and the lighthouse keeper was Ada Byron until the harbour closed {filler}."
     hit = Hit(Passage("l", long, "coast.md", "Coast"), 0.9)
 
-    class Alike(FakeEmbedder):  # every text alike: the filler must not fail the relevance gate
-        def embed(self, texts: Sequence[str]) -> np.ndarray:
-            return np.ones((len(texts), self.dim), dtype=np.float32) / np.sqrt(self.dim)
-
-    spec = ModelSpec(name="sentences", provider="offline")
-    answerer = Contestant(spec, SentenceAnswerer(spec, embedder=Alike))
-    answer = await answer_question(answerer, Question("Who was the lighthouse keeper?", [hit]))
+    answer = await answer_question(
+        sentences_over(Alike), Question("Who was the lighthouse keeper?", [hit])
+    )
     assert "Ada Byron" in answer.text
     assert answer.text.startswith("… ") and " … [1]" in answer.text
