@@ -170,8 +170,10 @@ class SentenceAnswerer(OfflineAnswerer):
     retrieval rank. Sentences scoring far below the best are cut: they pad a right answer
     with a loosely related line. A sentence ending with ':' is never picked: it
     introduces a code block, list or table that an extractive answer does not carry, so
-    on its own it reads as cut off. A lead sentence that opens with a pronoun ("It was
-    founded in 1555") comes with the sentence before it, which says what "it" is.
+    on its own it reads as cut off. A sentence that opens with a pronoun ("It was founded
+    in 1555") is read with the sentence before it, which says what "it" is: it is
+    compared with the question both alone and after that sentence, and when it leads the
+    answer, that sentence comes with it. Question words match by stem.
     """
 
     def answer(
@@ -193,9 +195,9 @@ class SentenceAnswerer(OfflineAnswerer):
         if not candidates:
             return NOT_FOUND
         sentences = [read[n][k] for n, k in candidates]
-        vectors = embedder.embed(sentences)
+        vectors, similarity = _similarity(embedder, question, read, candidates)
         scores = (
-            vectors @ question
+            similarity
             + OVERLAP_WEIGHT * _rare_word_overlap(terms, sentences)
             + _date_bonus(prompt, sentences)
             - RANK_PENALTY * np.array([0 if dated[n - 1] else n - 1 for n, _ in candidates])
@@ -245,6 +247,26 @@ class PassageAnswerer(OfflineAnswerer):
         passage = prompt.passages[best].passage
         name = passage.title or passage.display_source
         return f"From {name}: “{_trim(passage.text, MAX_WORDS)}” [{best + 1}]"
+
+
+def _similarity(
+    embedder: Embedder,
+    question: np.ndarray,
+    read: dict[int, list[str]],
+    candidates: list[tuple[int, int]],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each candidate sentence's vector, and its similarity to the question. A sentence
+    that leans back ("It is often found in C4 plants") is close to the question only with
+    the sentence before it, which says what "it" is: it is also embedded with that one,
+    and the closer of the two counts."""
+    sentences = [read[n][k] for n, k in candidates]
+    leaning = [i for i, (n, k) in enumerate(candidates) if k and LEANS_BACK.match(read[n][k])]
+    in_context = [f"{read[n][k - 1]} {read[n][k]}" for n, k in (candidates[i] for i in leaning)]
+    embedded = embedder.embed(sentences + in_context)
+    vectors = embedded[: len(sentences)]
+    similarity = vectors @ question
+    similarity[leaning] = np.maximum(similarity[leaning], embedded[len(sentences) :] @ question)
+    return vectors, similarity
 
 
 def _date_bonus(prompt: Prompt, texts: list[str]) -> np.ndarray:

@@ -14,7 +14,12 @@ import pytest
 
 from arena.answers import answer_question
 from arena.compose import NOT_FOUND, compose
-from arena.models.offline import PassageAnswerer, SentenceAnswerer, _rare_word_overlap
+from arena.models.offline import (
+    PassageAnswerer,
+    SentenceAnswerer,
+    _rare_word_overlap,
+    _similarity,
+)
 from arena.roster import Contestant
 from arena.types import ModelSpec, Question
 from knowledge.base import KnowledgeBase
@@ -295,6 +300,21 @@ async def test_a_lead_sentence_opening_with_a_pronoun_comes_with_the_one_before(
         contestant(SentenceAnswerer), Question("When was it founded by French sailors?", [colony])
     )
     assert answer.text.startswith("Villegagnon led the expedition to Rio. [1] It was founded")
+
+
+def test_a_sentence_opening_with_a_pronoun_is_compared_with_the_one_before_it() -> None:
+    """'It is often found in C4 plants' says nothing of the reticulum asked about; read
+    after the sentence before it, it does. A sentence that names its subject is compared
+    alone."""
+    read = {1: ["The peripheral reticulum is a maze of tubes.", "It is often found in C4 plants."]}
+    candidates = [(1, 0), (1, 1)]
+    embedder = FakeEmbedder()
+    question = embedder.embed(["Where is the peripheral reticulum found?"])[0]
+    _, similarity = _similarity(embedder, question, read, candidates)
+    alone, after = embedder.embed([read[1][1], " ".join(read[1])]) @ question
+    assert after > alone
+    assert similarity[1] == pytest.approx(after)
+    assert similarity[0] == pytest.approx(embedder.embed(read[1][:1])[0] @ question)
 
 
 def test_a_rare_question_word_counts_more_than_one_every_sentence_shares() -> None:
