@@ -18,6 +18,7 @@ from arena.votes import OUTCOME_COLUMNS, outcome_column
 
 __all__ = ["BattleRecord", "BulkImport"]
 
+
 @dataclass(frozen=True)
 class BattleRecord:
     """One voted battle as export, import and simulation see it (A = left, shown first)."""

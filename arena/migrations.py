@@ -197,6 +197,8 @@ async def _m005_style_and_hygiene(db: aiosqlite.Connection) -> None:
         " style_bold = ? WHERE id = ?",
         [(*style_features(text).as_tuple(), answer_id) for answer_id, text in rows],
     )
+
+
 async def _m006_judge(db: aiosqlite.Connection) -> None:
     """Judge grades (of answers, of canaries, of cases from a file), pairwise verdicts and
     audit reports.

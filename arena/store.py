@@ -70,6 +70,7 @@ __all__ = [
 
 T = TypeVar("T")
 
+
 def read_only_uri(path: Path | str) -> str:
     """An SQLite URI that opens ``path`` without ever writing to it (``uri=True``)."""
     return f"{Path(path).absolute().as_uri()}?mode=ro"
@@ -453,5 +454,3 @@ class Store(VoteCounts, BulkImport):
     async def _insert(db: aiosqlite.Connection, sql: str, row: tuple) -> int:
         cursor = await db.execute(sql, row)
         return int(cursor.lastrowid)
-
-

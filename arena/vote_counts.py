@@ -43,7 +43,6 @@ _EXCLUDED_UP_TO = (
 )
 
 
-
 @dataclass(frozen=True)
 class PairCount:
     """Outcomes between two models, ``model_a < model_b`` by name."""

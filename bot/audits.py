@@ -94,4 +94,3 @@ def slack_poster(client: Any, channel: str) -> Post:
             await client.chat_postMessage(channel=channel, text=piece, thread_ts=top["ts"])
 
     return post
-

@@ -79,7 +79,7 @@ def search_unavailable() -> str:
 
 
 def empty_search() -> str:
-    return "Give some words to search for, for example: parley search \"roll back a deploy\""
+    return 'Give some words to search for, for example: parley search "roll back a deploy"'
 
 
 def all_models_failed(errors: list[str]) -> str:
@@ -141,7 +141,7 @@ def not_admin() -> str:
 
 def no_sources() -> str:
     return (
-        "No knowledge sources are configured: set `sources = [\"docs/\"]` in parley.toml,"
+        'No knowledge sources are configured: set `sources = ["docs/"]` in parley.toml,'
         " or name the paths to index."
     )
 

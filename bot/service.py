@@ -323,9 +323,7 @@ class Service:
             log.error("vote on battle %s by %s was not recorded: %s", battle_id, user, exc)
             raise NotRecorded(messages.vote_not_recorded()) from exc
 
-    async def thumb(
-        self, answer_id: int, user: str, value: int, reason: str | None = None
-    ) -> None:
+    async def thumb(self, answer_id: int, user: str, value: int, reason: str | None = None) -> None:
         """Store a thumbs up (+1) or down (-1), one per user per answer. A thumbs-down may
         say why: one of ``messages.THUMB_REASONS`` or the user's own words."""
         reason = " ".join(reason.split())[:MAX_REASON_CHARS] if reason and value < 0 else None

@@ -42,7 +42,6 @@ HANDBOOK = ROOT / "examples" / "handbook"
 ACK_P99_TARGET_MS = 500.0
 
 
-
 async def one(client: ParleyClient, api: FakeDiscord, n: int) -> tuple[float, float]:
     """Feed one /ask; (ms to the deferred callback, ms to the answer) by the fake's clock."""
     interaction_id = api.next_id()

@@ -55,7 +55,6 @@ HANDBOOK_QUESTIONS = [
 ]
 
 
-
 async def ticker(lags: list[float], stop: asyncio.Event) -> None:
     """How late the loop wakes a coroutine that asked to sleep ``TICK`` seconds."""
     while not stop.is_set():

@@ -142,7 +142,5 @@ def local_operator() -> Requester:
     return Requester("cli", getpass.getuser(), platform_admin=True)
 
 
-
-
 def main() -> None:
     cli()

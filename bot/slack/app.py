@@ -362,7 +362,11 @@ class SlackBot:
         try:
             battle_id = int(action["value"])
             result = await self.service.vote(
-                battle_id, user, choice, platform=PLATFORM, channel=channel  # type: ignore[arg-type]
+                battle_id,
+                user,
+                choice,
+                platform=PLATFORM,
+                channel=channel,  # type: ignore[arg-type]
             )
         except (ValueError, VoteRefused, NotRecorded) as exc:
             await self._ephemeral(channel, user, str(exc), thread)

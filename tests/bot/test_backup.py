@@ -60,9 +60,12 @@ def test_backup_and_restore_through_the_cli(tmp_path: Path) -> None:
         json.dumps({"model_a": "x", "model_b": "y", "winner": "model_a", "tstamp": n})
         for n in range(5)
     )
-    assert "Imported 5" in CliRunner().invoke(
-        cli, ["--data-dir", str(live), "import", "battles", "-"], input=lines
-    ).output
+    assert (
+        "Imported 5"
+        in CliRunner()
+        .invoke(cli, ["--data-dir", str(live), "import", "battles", "-"], input=lines)
+        .output
+    )
     backup = tmp_path / "parley-backup.db"
     assert invoke("--data-dir", str(live), "backup", str(backup)).exit_code == 0
     assert invoke("--data-dir", str(fresh), "restore", str(backup)).exit_code == 0

@@ -198,7 +198,7 @@ class FakeServer:
                 step = server._respond(seen)
                 if step.delay:
                     time.sleep(step.delay)
-                payload = (step.body if isinstance(step.body, str) else json.dumps(step.body))
+                payload = step.body if isinstance(step.body, str) else json.dumps(step.body)
                 data = payload.encode()
                 try:
                     self.send_response(step.status)

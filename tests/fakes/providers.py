@@ -36,9 +36,7 @@ class FakeProvider:
     ``delay`` seconds pass before each reply, to test timeouts and concurrency.
     """
 
-    def __init__(
-        self, spec: ModelSpec, replies: list[str | Exception], delay: float = 0.0
-    ) -> None:
+    def __init__(self, spec: ModelSpec, replies: list[str | Exception], delay: float = 0.0) -> None:
         self.spec = spec
         self.replies = list(replies)
         self.prompts: list[Prompt] = []

@@ -39,8 +39,16 @@ class ChromaServer:
     def start(self) -> None:
         log = (self.data / "server.log").open("ab")
         self.process = subprocess.Popen(
-            [self.cli, "run", "--path", str(self.data / "db"), "--host", HOST,
-             "--port", str(self.port)],
+            [
+                self.cli,
+                "run",
+                "--path",
+                str(self.data / "db"),
+                "--host",
+                HOST,
+                "--port",
+                str(self.port),
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
         )

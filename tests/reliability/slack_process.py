@@ -40,9 +40,7 @@ def spawn_slack(data_dir: Path, api_url: str, port: int, **env: str) -> subproce
     command = [sys.executable, "-c", "from bot.cli import main; main()"]
     command += ["--data-dir", str(data_dir), "slack", "--http"]
     command += ["--host", "127.0.0.1", "--port", str(port)]
-    return subprocess.Popen(
-        command, env=environment, cwd=ROOT, stderr=subprocess.PIPE, text=True
-    )
+    return subprocess.Popen(command, env=environment, cwd=ROOT, stderr=subprocess.PIPE, text=True)
 
 
 def signed_headers(body: str, content_type: str = "application/json") -> dict[str, str]:

@@ -40,9 +40,7 @@ async def seed_battles(data: Path, count: int) -> dict[int, str]:
     """Battle id -> thread, asked through the service as the bot would."""
     data.mkdir(parents=True)
     store = await Store.open(data / "parley.db")
-    service = service_over_fakes(
-        store, roster(fake("alpha"), fake("beta")), battle_share=1, seed=9
-    )
+    service = service_over_fakes(store, roster(fake("alpha"), fake("beta")), battle_share=1, seed=9)
     battles = {}
     for n in range(count):
         thread = f"500.{n}"

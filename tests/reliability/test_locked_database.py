@@ -21,9 +21,7 @@ LOCK_SECONDS = 2.0
 async def test_votes_wait_out_a_writer_holding_the_lock(tmp_path: Path) -> None:
     path = tmp_path / "parley.db"
     store = await Store.open(path)
-    service = service_over_fakes(
-        store, roster(fake("alpha"), fake("beta")), battle_share=1, seed=5
-    )
+    service = service_over_fakes(store, roster(fake("alpha"), fake("beta")), battle_share=1, seed=5)
     try:
         battles = []
         for n in range(4):

@@ -113,9 +113,7 @@ async def test_discord_answers_from_a_hostile_document_ping_no_one(
     _assert_harmless(json.dumps(sent, ensure_ascii=False), DISCORD_PING, "test-token")
 
 
-async def test_the_prompt_keeps_the_document_out_of_the_system_message(
-    hostile_hits, store
-) -> None:
+async def test_the_prompt_keeps_the_document_out_of_the_system_message(hostile_hits, store) -> None:
     """The rule sits in the system message; the document only in the user's context, and
     no configuration reaches the model at all."""
     model = fake("obedient")

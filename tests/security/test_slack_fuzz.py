@@ -194,9 +194,7 @@ def test_the_app_keeps_answering_after_the_fuzzing(live, loop_thread) -> None:
     _still_answers(loop_thread, harness)
 
 
-def test_a_vote_from_another_channel_is_refused_and_a_home_vote_counts(
-    live, loop_thread
-) -> None:
+def test_a_vote_from_another_channel_is_refused_and_a_home_vote_counts(live, loop_thread) -> None:
     harness, posted = live
     message = {"ts": "1700000000.000001", "text": "", "blocks": posted["blocks"]}
     vote = f"{blocks.ACTION_VOTE}_a"
