@@ -10,7 +10,9 @@ each conversation's table becomes a CSV file and its paragraphs a Markdown file,
 span-answer turns are asked in their standalone form (``original_question``); a citation
 of either file of the conversation counts as citing the gold passage. Questions are shuffled with a
 fixed seed; the first ``--tune`` of them are the slice the answerers' constants were
-chosen on and are never reported; the next ``--limit`` are measured. For each offline
+chosen on and are never reported; the next ``--limit`` are measured. ``--slice check``
+measures the ``--limit`` after those: SQuAD questions neither tuned on nor reported, for
+confirming a change on the same kind of text before the reported run. For each offline
 answerer: the share of answers containing a gold answer string (normalised as the SQuAD
 evaluation script does), the share whose citations include the gold paragraph, the mean
 answer length in words, and latency (retrieval plus answer) p50/p95.
@@ -124,7 +126,7 @@ def main() -> None:
     parser.add_argument("dataset", type=Path, help="a BEIR folder whose queries carry answers")
     parser.add_argument("--limit", type=int, default=1000, help="questions measured")
     parser.add_argument("--tune", type=int, default=500, help="questions set aside for tuning")
-    parser.add_argument("--slice", choices=["report", "tune"], default="report")
+    parser.add_argument("--slice", choices=["report", "tune", "check"], default="report")
     parser.add_argument("--work", type=Path, default=Path("/tmp/parley-bench-answers"))
     parser.add_argument("--only", help="measure this answerer alone (offline-sentences)")
     parser.add_argument("--json", action="store_true")
@@ -137,11 +139,8 @@ def main() -> None:
         questions = [q for q in read_jsonl(dataset / "queries.jsonl") if q.get("answers")]
         write_corpus(dataset / "corpus.jsonl", args.work / "docs")
     random.Random(0).shuffle(questions)
-    chosen = (
-        questions[: args.tune]
-        if args.slice == "tune"
-        else questions[args.tune : args.tune + args.limit]
-    )
+    start = {"tune": 0, "report": args.tune, "check": args.tune + args.limit}[args.slice]
+    chosen = questions[start : start + (args.tune if args.slice == "tune" else args.limit)]
     with KnowledgeBase.open(args.work / "index", embedder=default_embedder()) as kb:
         report = kb.index([args.work / "docs"])
         print(f"index: {report.passages} passages ({report.seconds:.1f} s)", file=sys.stderr)
