@@ -13,12 +13,14 @@ import uuid
 
 import click
 from rich.console import Console
+from rich.live import Live
 from rich.panel import Panel
 
 from . import messages
 from .config import Settings
 from .runtime import open_service
 from .service import Ask, Reply, Service, ShownAnswer
+from .streaming import Throttled
 
 __all__ = [
     "QUIT_WORDS",
@@ -26,11 +28,13 @@ __all__ = [
     "THUMB_KEYS",
     "VOTE_KEYS",
     "answer_panel",
+    "ask_live",
     "collect_feedback",
     "run_console",
     "show_reply",
 ]
 
+REDRAW_INTERVAL = 0.1  # seconds between redraws of an answer being written
 QUIT_WORDS = frozenset({"", "quit", "exit", ":q"})
 VOTE_KEYS = {"a": "a", "b": "b", "t": "tie", "x": "both_bad"}
 THUMB_KEYS = {"+": 1, "-": -1}
@@ -52,7 +56,7 @@ async def run_console(settings: Settings, *, channel: str, console: Console) -> 
     async with open_service(settings) as service:
         text = _read("you")
         while text is not None and text.strip().lower() not in QUIT_WORDS:
-            reply = await service.ask(Ask(text, user, channel, thread, "console"))
+            reply = await ask_live(console, service, Ask(text, user, channel, thread, "console"))
             show_reply(console, reply)
             text = await collect_feedback(console, service, reply, user, channel)
             if text is None or text == "":
@@ -65,6 +69,23 @@ def _read(label: str) -> str | None:
         return click.prompt(label, default="", show_default=False)
     except click.Abort:
         return None
+
+
+async def ask_live(
+    console: Console, service: Service, ask: Ask, *, model: str | None = None
+) -> Reply:
+    """Ask, showing a single hosted model's answer as it is written when the console is a
+    terminal: a long answer starts reading in a second, not when it is done. The drawing
+    is erased when the reply comes, so the caller prints the finished answer once, with its
+    sources; battles and offline answers arrive whole."""
+    if not console.is_terminal:
+        return await service.ask(ask, model=model)
+    with Live(console=console, transient=True, auto_refresh=False) as live:
+
+        async def redraw(text: str) -> None:
+            live.update(Panel(text, title="writing…", title_align="left"), refresh=True)
+
+        return await service.ask(ask, model=model, on_text=Throttled(redraw, REDRAW_INTERVAL))
 
 
 def show_reply(console: Console, reply: Reply) -> None:

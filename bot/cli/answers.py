@@ -29,6 +29,7 @@ __all__ = ["answer_json", "roster_row", "status_text"]
 @click.pass_context
 def ask(ctx: click.Context, question: str, model: str | None, as_json: bool) -> None:
     """Answer QUESTION from the knowledge base, with numbered citations."""
+    from ..console import ask_live
     from ..runtime import open_service
     from ..service import Ask
 
@@ -37,9 +38,10 @@ def ask(ctx: click.Context, question: str, model: str | None, as_json: bool) -> 
     async def go():
         async with open_service(settings) as service:
             chosen = model or service.default_model
-            return await service.ask(
-                Ask(question, getpass.getuser(), "cli", None, "cli"), model=chosen
-            )
+            asked = Ask(question, getpass.getuser(), "cli", None, "cli")
+            if as_json:  # stdout carries the JSON alone
+                return await service.ask(asked, model=chosen)
+            return await ask_live(console, service, asked, model=chosen)
 
     reply = run(go())
     if not reply.answers:

@@ -1,15 +1,21 @@
 """`parley chat` end to end: a battle, a vote that reveals names, then the leaderboard,
-export and import see exactly that vote."""
+export and import see exactly that vote; a hosted answer drawn as it is written."""
 
 from __future__ import annotations
 
+import io
 import json
 import sqlite3
 from pathlib import Path
 
 from click.testing import CliRunner
+from rich.console import Console
 
 from bot.cli import cli
+from bot.console import ask_live
+from bot.service import Ask
+from tests.fakes.providers import roster, streaming
+from tests.fakes.service import service_over_fakes
 
 
 def run(data_dir: Path, *args: str, input: str | None = None, env: dict | None = None):
@@ -117,3 +123,23 @@ def test_end_of_input_at_any_prompt_leaves_cleanly(data_dir: Path) -> None:
             env={"PARLEY_BATTLE_SHARE": "0"},
         )
         assert result.exit_code == 0 and "Aborted" not in result.output
+
+
+async def test_a_terminal_sees_a_hosted_answer_grow_then_the_finished_reply(store) -> None:
+    """In a terminal the answer is drawn as it is written; the drawing is erased when the
+    reply comes, which the caller prints once with its sources."""
+    words = "Run shipit rollback with the previous version and watch the dashboards [1]."
+    svc = service_over_fakes(store, roster(streaming("alpha", words, pause=0.15)))
+    screen = io.StringIO()
+    terminal = Console(file=screen, force_terminal=True, width=100)
+    reply = await ask_live(
+        terminal, svc, Ask("How do I roll back?", "u1", "console", "t1", "console")
+    )
+    assert reply.answers[0].answer.text == words
+    drawn = screen.getvalue()
+    assert "writing…" in drawn and "Run shipit" in drawn  # shown before the reply came
+    assert drawn.count("writing…") >= 2  # redrawn as it grew, not once at the end
+
+    piped = io.StringIO()
+    await ask_live(Console(file=piped), svc, Ask("Again?", "u1", "console", "t2", "console"))
+    assert piped.getvalue() == ""  # not a terminal: nothing drawn, the caller prints the reply
