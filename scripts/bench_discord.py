@@ -3,7 +3,8 @@
     python scripts/bench_discord.py [--questions 200] [--in-flight 20] [--json]
 
 In one process: a ParleyClient over the sample handbook (indexed into a temporary folder
-with the real embedder) and the default offline answerers, logged in to the fake Discord
+with the real embedder) and the default offline answerers, served as ``parley discord``
+serves them (``bot.runtime.serve_service``), logged in to the fake Discord
 REST API of ``tests/fakes/discord_api.py`` on 127.0.0.1. ``--questions`` /ask
 interactions are fed to the client's connection state as the gateway delivers them,
 ``--in-flight`` at a time. For each: the time from feeding INTERACTION_CREATE to the
@@ -34,7 +35,7 @@ from figures import percentile  # noqa: E402
 from bot.access import Requester  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.discord import ParleyClient  # noqa: E402
-from bot.runtime import open_service  # noqa: E402
+from bot.runtime import serve_service  # noqa: E402
 from tests.fakes.discord_api import FakeDiscord, guild, interaction, slash_data  # noqa: E402
 from tests.fakes.http_server import FakeServer  # noqa: E402
 
@@ -60,7 +61,7 @@ async def one(client: ParleyClient, api: FakeDiscord, n: int) -> tuple[float, fl
 
 async def bench(questions: int, in_flight: int, data_dir: Path) -> dict[str, object]:
     settings = Settings(data_dir=data_dir)
-    async with open_service(settings) as service:
+    async with serve_service(settings) as service:
         await service.reindex(Requester("cli", "bench", platform_admin=True), [HANDBOOK])
         with FakeServer() as server:
             api = FakeDiscord(server)
