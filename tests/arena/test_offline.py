@@ -119,22 +119,37 @@ async def test_nothing_relevant_says_so_plainly() -> None:
         assert NOT_FOUND in empty.text and NOT_FOUND in unrelated.text
 
 
-async def test_a_question_far_in_meaning_holding_most_words_of_a_passage_is_answered() -> None:
-    """A terse question about a named thing can embed far from its passage; holding most of
-    its words keeps it on topic. One word of two ('capital' of 'capital', 'France') does not."""
+class Halfway(FakeEmbedder):
+    """A question (ends with '?') at cosine 0.5 from every other text: near in meaning."""
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            out[row, :2] = (1.0, 0.0) if text.endswith("?") else (0.5, np.sqrt(0.75))
+        return out
+
+
+async def test_relevance_weighs_meaning_and_words_together() -> None:
+    """Far in meaning but holding all the question's words: answered (a terse question
+    about a named thing). Far and holding half ('capital' of 'capital', 'France'): refused.
+    Halfway in meaning: refused with none of its words, answered with half of them."""
     gate = Hit(Passage("g", "The Gate was long known by the name Brama.", "city.md", "City"), 0.9)
-    named = await answer_question(
-        sentences_over(Unalike), Question("By what other name was the Gate known?", [gate])
-    )
-    assert named.text.startswith("The Gate was long known by the name Brama. [1]")
     spend = Hit(Passage("s", "Capital spending rose by a tenth this year.", "q3.md", "Q3"), 0.9)
+    cases = [
+        (Unalike, "By what other name was the Gate known?", gate, True),
+        (Unalike, "What is the capital of France?", spend, False),
+        (Halfway, "How do lighthouses work?", spend, False),
+        (Halfway, "What is capital in France?", spend, True),
+    ]
     for cls in (SentenceAnswerer, PassageAnswerer):
-        spec = ModelSpec(name=cls.__name__, provider="offline")
-        unrelated = await answer_question(
-            Contestant(spec, cls(spec, embedder=Unalike)),
-            Question("What is the capital of France?", [spend]),
-        )
-        assert NOT_FOUND in unrelated.text
+        for embedder, question, hit, answered in cases:
+            spec = ModelSpec(name=cls.__name__, provider="offline")
+            answer = await answer_question(
+                Contestant(spec, cls(spec, embedder=embedder)), Question(question, [hit])
+            )
+            assert (NOT_FOUND not in answer.text) is answered, (cls.__name__, question)
+            if answered:
+                assert "[1]" in answer.text
 
 
 async def test_question_words_match_sentence_words_by_stem() -> None:
