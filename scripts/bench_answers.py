@@ -37,6 +37,7 @@ from bench_retrieval import doc_id, read_jsonl, read_qrels, write_corpus
 
 from arena.answers import answer_question
 from arena.citations import MARKER
+from arena.compose import NOT_FOUND
 from arena.roster import build_roster
 from arena.types import Question
 from knowledge.base import KnowledgeBase
@@ -99,7 +100,7 @@ async def measure(
     for contestant in roster.entries:
         if only and contestant.name != only:
             continue
-        hits_gold = cited_gold = 0
+        hits_gold = cited_gold = refused = 0
         words, latencies = [], []
         for q in questions:
             started = time.perf_counter()
@@ -107,6 +108,7 @@ async def measure(
             answer = await answer_question(contestant, Question(q["text"], hits))
             latencies.append((time.perf_counter() - started) * 1000)
             hits_gold += contains_gold(answer.text, q["answers"])
+            refused += NOT_FOUND in answer.text
             cited = {doc_id(c.passage.source) for c in answer.citations}
             cited_gold += bool(cited & set(qrels[q["_id"]]))
             words.append(len(without_markers(answer.text).split()))
@@ -115,10 +117,30 @@ async def measure(
             "contains_gold": hits_gold / n,
             "cites_gold_paragraph": cited_gold / n,
             "mean_words": float(np.mean(words)),
+            "refused": refused / n,
             "p50_ms": float(np.percentile(latencies, 50)),
             "p95_ms": float(np.percentile(latencies, 95)),
         }
     return figures
+
+
+def load_questions(dataset: Path, folder: Path) -> tuple[list[dict], dict[str, dict[str, int]]]:
+    """The data set's questions with answers and their qrels; its documents are written to
+    ``folder``, one file each (a PACIFIC conversation: its table and its paragraphs)."""
+    if (dataset / "validation.json").exists():
+        return pacific(dataset, folder)
+    write_corpus(dataset / "corpus.jsonl", folder)
+    questions = [q for q in read_jsonl(dataset / "queries.jsonl") if q.get("answers")]
+    return questions, read_qrels(dataset / "qrels" / "test.tsv")
+
+
+def slice_of(questions: list[dict], name: str, tune: int, limit: int) -> list[dict]:
+    """The named slice of the questions shuffled with seed 0: ``tune`` (the first ``tune``),
+    ``report`` (the ``limit`` after those) or ``check`` (the ``limit`` after those)."""
+    shuffled = list(questions)
+    random.Random(0).shuffle(shuffled)
+    start = {"tune": 0, "report": tune, "check": tune + limit}[name]
+    return shuffled[start : start + (tune if name == "tune" else limit)]
 
 
 def main() -> None:
@@ -132,15 +154,8 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     dataset = args.dataset.resolve()
-    if (dataset / "validation.json").exists():
-        questions, qrels = pacific(dataset, args.work / "docs")
-    else:
-        qrels = read_qrels(dataset / "qrels" / "test.tsv")
-        questions = [q for q in read_jsonl(dataset / "queries.jsonl") if q.get("answers")]
-        write_corpus(dataset / "corpus.jsonl", args.work / "docs")
-    random.Random(0).shuffle(questions)
-    start = {"tune": 0, "report": args.tune, "check": args.tune + args.limit}[args.slice]
-    chosen = questions[start : start + (args.tune if args.slice == "tune" else args.limit)]
+    questions, qrels = load_questions(dataset, args.work / "docs")
+    chosen = slice_of(questions, args.slice, args.tune, args.limit)
     with KnowledgeBase.open(args.work / "index", embedder=default_embedder()) as kb:
         report = kb.index([args.work / "docs"])
         print(f"index: {report.passages} passages ({report.seconds:.1f} s)", file=sys.stderr)
@@ -149,12 +164,16 @@ def main() -> None:
         print(json.dumps(figures, indent=2))
         return
     print(f"{dataset.name}: {len(chosen)} questions ({args.slice} slice), top {TOP_K} passages")
-    header = ("gold in answer", "cites gold", "words", "p50 ms", "p95 ms")
+    print_table(figures)
+
+
+def print_table(figures: dict[str, dict]) -> None:
+    header = ("gold in answer", "cites gold", "refused", "words", "p50 ms", "p95 ms")
     print(f"{'answerer':20}" + "".join(f"{h:>{max(8, len(h) + 1)}}" for h in header))
     for name, f in figures.items():
         print(
             f"{name:20}{f['contains_gold']:15.1%}{f['cites_gold_paragraph']:11.1%}"
-            f"{f['mean_words']:8.1f}{f['p50_ms']:8.1f}{f['p95_ms']:8.1f}"
+            f"{f['refused']:8.1%}{f['mean_words']:8.1f}{f['p50_ms']:8.1f}{f['p95_ms']:8.1f}"
         )
 
 
