@@ -179,6 +179,7 @@ class FakeDiscord:
     def __init__(self, server: FakeServer) -> None:
         self.server = server
         self._ids = itertools.count(10_000)
+        self._direct: list[int] = []  # DM channels opened
         app = {
             "id": str(APP_ID),
             "name": "Parley",
@@ -198,6 +199,7 @@ class FakeDiscord:
         server.route("PATCH", f"{API}/webhooks/*", self._message)
         server.route("POST", f"{API}/channels/*", self._channel_post)
         server.route("PATCH", f"{API}/channels/*", self._message)
+        server.route("POST", f"{API}/users/@me/channels", self._direct_channel)
 
     @property
     def base(self) -> str:
@@ -230,6 +232,10 @@ class FakeDiscord:
         return [
             _payload(s) for s in self.server.seen(f"{API}/channels/{channel_id}/messages", "POST")
         ]
+
+    def direct_messages(self) -> list[dict]:
+        """Messages sent to users' DM channels (opened through ``/users/@me/channels``)."""
+        return [message for channel in self._direct for message in self.posted(channel)]
 
     def sent(self) -> list[dict]:
         """Every message body Parley sent or edited, wherever it went."""
@@ -275,6 +281,12 @@ class FakeDiscord:
         match = re.search(r"/channels/(\d+)/", seen.path)
         channel_id = int(match.group(1)) if match else CHANNEL_ID
         return Scripted(body=self.message(channel_id, body))
+
+    def _direct_channel(self, seen: Seen) -> Scripted:
+        channel_id = self.next_id()
+        self._direct.append(channel_id)
+        recipient = user(int(_payload(seen)["recipient_id"]))
+        return Scripted(body={"id": str(channel_id), "type": 1, "recipients": [recipient]})
 
     def _channel_post(self, seen: Seen) -> Scripted:
         if seen.path.endswith("/typing"):

@@ -11,7 +11,8 @@ from arena.errors import ProviderUnavailable
 from arena.store import Store
 from bot import messages
 from bot.discord.embeds import CONTENT_LIMIT, DESCRIPTION_LIMIT, MESSAGE_EMBEDS_LIMIT
-from tests.fakes.discord_api import CHANNEL_ID, GUILD_ID, MANAGE_GUILD, FakeDiscord
+from tests.fakes.discord_api import API, CHANNEL_ID, GUILD_ID, MANAGE_GUILD, FakeDiscord
+from tests.fakes.http_server import Scripted
 from tests.fakes.providers import fake, hosted, openai_stream, roster
 
 from .conftest import USER_ID, Discord, make_service, report, start
@@ -412,3 +413,19 @@ async def test_one_failed_side_of_a_battle_leaves_a_single_answer_and_a_notice(
     assert "alpha is unavailable" in post["content"]
     assert [e["title"] for e in post["embeds"]] == ["beta"]
     assert buttons(post) == ["parley:thumb:2:up", "parley:thumb:2:down"]  # beta's answer
+
+
+async def test_a_reindex_that_outlives_its_interaction_sends_the_summary_by_dm(
+    discord_api: FakeDiscord, store: Store
+) -> None:
+    """Discord's interaction token lasts 15 minutes; a longer re-index cannot edit its
+    message any more (401, Invalid Webhook Token), so the summary reaches the admin by DM."""
+    expired = Scripted(401, {"message": "Invalid Webhook Token", "code": 50027})
+    discord_api.server.route("PATCH", f"{API}/webhooks/*", expired)
+    bot = await start(discord_api, make_service(store, index=Indexer()))
+    await bot.slash("reindex", permissions=MANAGE_GUILD)
+    await bot.client.close()
+    (dm,) = discord_api.direct_messages()
+    assert dm["content"] == messages.index_summary(report())
+    (opened,) = discord_api.server.seen(f"{API}/users/@me/channels", "POST")
+    assert opened.body == {"recipient_id": USER_ID}
