@@ -372,11 +372,12 @@ class SlackBot:
             await self._ephemeral(channel, user, str(exc), thread)
             return
         text = messages.vote_recorded(result.model_a, result.model_b, choice, result.replaced)  # type: ignore[arg-type]
+        names = f"Model A: {result.model_a}. Model B: {result.model_b}."
         try:
             await self.client.chat_update(
                 channel=channel,
                 ts=message["ts"],
-                text=message.get("text", ""),
+                text=message.get("text") or names,  # Slack's payload carries the posted text
                 blocks=blocks.reveal_battle(message.get("blocks", []), battle_id, result),
             )
             await self._ephemeral(channel, user, text, thread)

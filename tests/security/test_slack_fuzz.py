@@ -205,6 +205,8 @@ def test_a_vote_from_another_channel_is_refused_and_a_home_vote_counts(live, loo
     loop_thread.run(harness.action(block_action(vote, "1", message, channel=HOME)))
     loop_thread.run(harness.settle())
     assert len(loop_thread.run(harness.store.battle_votes([1]))) == 1
+    (reveal,) = harness.slack.calls("chat.update")  # a payload without the posted text
+    assert reveal["text"].startswith("Model A: ") and "Model B: " in reveal["text"]
 
 
 def test_an_unsigned_or_badly_signed_request_is_rejected(live, loop_thread) -> None:
