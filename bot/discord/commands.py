@@ -144,22 +144,23 @@ async def reindex(interaction: discord.Interaction) -> None:
         PLATFORM, str(interaction.user.id), platform_admin=interaction.permissions.manage_guild
     )
 
-    undelivered: list[str] = []  # the last text the message could not show
+    undelivered: str | None = None  # the last text the message could not show
 
     async def show(text: str) -> None:
+        nonlocal undelivered
         try:
             await interaction.edit_original_response(content=text[:CONTENT_LIMIT])
-            undelivered.clear()
+            undelivered = None
         except discord.HTTPException as exc:  # e.g. the 15-minute token expired: keep indexing
             log.warning("could not update the re-index message (%s): %s", exc, text)
-            undelivered[:] = [text]
+            undelivered = text
 
     await reindex_from_chat(service_of(interaction), requester, show)
-    if undelivered:  # a re-index outlived the interaction: its summary goes by DM instead
+    if undelivered is not None:  # the re-index outlived the interaction: summary by DM
         try:
-            await interaction.user.send(undelivered[0][:CONTENT_LIMIT])
+            await interaction.user.send(undelivered[:CONTENT_LIMIT])
         except discord.HTTPException as exc:
-            log.warning("could not send the re-index summary by DM (%s): %s", exc, undelivered[0])
+            log.warning("could not send the re-index summary by DM (%s): %s", exc, undelivered)
 
 
 COMMANDS: tuple[app_commands.Command, ...] = (ask, leaderboard, reindex)
