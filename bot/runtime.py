@@ -123,6 +123,7 @@ async def open_service(
     try:
         async with open_store(settings, read_only=read_only) as store:
             yield Service(
+                settings,
                 search=lambda text, k: knowledge.get().search(text, k),
                 index=lambda paths, progress, passages: knowledge.get().index(
                     paths, progress=progress, on_passages=passages
@@ -130,19 +131,6 @@ async def open_service(
                 titles=lambda limit: knowledge.get().titles(limit),
                 roster=build_roster(settings.models),
                 store=store,
-                top_k=settings.top_k,
-                battle_share=settings.battle_share,
-                channel_battle_share=settings.channel_battle_share,
-                sources=settings.sources,
-                admins=settings.admins,
-                bootstrap_rounds=settings.bootstrap_rounds,
-                provisional_votes=settings.provisional_votes,
-                judge=settings.judge,
-                judge_timeout=settings.judge_timeout,
-                identity_words=settings.identity_words,
-                daily_cap=settings.max_votes_per_user_per_day,
-                exploration_share=settings.exploration_share,
-                steer_min_channel_votes=settings.steer_min_channel_votes,
             )
     finally:
         knowledge.close()

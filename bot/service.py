@@ -15,7 +15,7 @@ import io
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,11 +25,7 @@ from arena.hygiene import battle_exclusion, default_identity_words
 from arena.judge import OFFLINE, build_judge
 from arena.judge.audit import DEFAULT_SAMPLE, run_audit
 from arena.leaderboard import Intervals, Leaderboard, LeaderboardRow, build_board, write_chart
-from arena.matchmaking import (
-    DEFAULT_EXPLORATION,
-    DEFAULT_MIN_CHANNEL_VOTES,
-    choose_steered,
-)
+from arena.matchmaking import choose_steered
 from arena.models.base import Prompt
 from arena.roster import Roster
 from arena.store import JudgeSummary, Store, VoteResult
@@ -40,6 +36,7 @@ from knowledge.types import Hit
 
 from . import messages
 from .access import Requester, is_admin
+from .config import Settings
 from .errors import BotError, NotAllowed, NotRecorded
 from .followup import followup_search
 from .reindex import IndexFn, ProgressFn, Reindexer, ReindexStatus
@@ -63,6 +60,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 MAX_REASON_CHARS = 500  # a thumbs-down reason is a sentence, not an essay
+HISTORY_TURNS = 10  # earlier turns of a thread a follow-up question is asked with
 
 SearchFn = Callable[[str, int], Sequence[Hit]]
 TitlesFn = Callable[[int], Sequence[str]]
@@ -159,53 +157,35 @@ class Service:
 
     def __init__(
         self,
+        settings: Settings,
         *,
         search: SearchFn,
         roster: Roster,
         store: Store,
-        top_k: int,
-        battle_share: float,
-        channel_battle_share: dict[str, float] | None = None,
-        history_turns: int = 10,
+        index: IndexFn | None = None,
+        titles: TitlesFn | None = None,
         checks: Sequence[Check] = DEFAULT_CHECKS,
         rng: random.Random | None = None,
-        index: IndexFn | None = None,
-        sources: Sequence[Path] = (),
-        admins: Collection[str] = (),
-        bootstrap_rounds: int = 100,
-        provisional_votes: int = 20,
-        identity_words: Mapping[str, Sequence[str]] | None = None,
-        daily_cap: int | None = None,
-        exploration_share: float = DEFAULT_EXPLORATION,
-        steer_min_channel_votes: int = DEFAULT_MIN_CHANNEL_VOTES,
-        judge: str | None = None,
-        judge_timeout: float | None = None,
-        titles: TitlesFn | None = None,
     ) -> None:
+        """``settings`` says how it behaves (top_k, battle shares, admins, caps, the
+        judge...), read where each is used, so a new setting touches only the settings
+        and that place; the rest are the collaborators, which tests replace."""
+        self._settings = settings
         self._search = search
         self._roster = roster
         self._store = store
-        self._top_k = top_k
-        self._battle_share = battle_share
-        self._channel_battle_share = channel_battle_share or {}
-        self._history_turns = history_turns
         self._checks = checks
         self._rng = rng or random.Random()
         self._reindexer = Reindexer(index) if index else None
-        self._sources = list(sources)
-        self._admins = frozenset(admins)
-        self._bootstrap_rounds = bootstrap_rounds
-        self._provisional_votes = provisional_votes
+        self._titles = titles
         self._identity_words = {
             **default_identity_words(c.spec for c in roster.entries),
-            **(identity_words or {}),
+            **settings.identity_words,
         }
-        self._daily_cap = daily_cap
-        self._exploration = exploration_share
-        self._steer_min_votes = steer_min_channel_votes
-        self._judge = judge
-        self._judge_timeout = judge_timeout
-        self._titles = titles
+        self._daily_cap = settings.max_votes_per_user_per_day
+        self._bootstrap_rounds = settings.bootstrap_rounds
+        self._provisional_votes = settings.provisional_votes
+        self._judge = settings.judge
 
     @property
     def default_model(self) -> str:
@@ -226,14 +206,14 @@ class Service:
                 return Reply(question_id=0, answers=[], notices=[refusal])
         history = (
             await self._store.thread_history(
-                ask.platform, ask.channel, ask.thread, limit=self._history_turns
+                ask.platform, ask.channel, ask.thread, limit=HISTORY_TURNS
             )
             if ask.thread
             else []
         )
         try:
             hits = await asyncio.to_thread(
-                followup_search, self._search, ask.text, history, self._top_k
+                followup_search, self._search, ask.text, history, self._settings.top_k
             )
         except KnowledgeError as exc:  # e.g. the Chroma server is down: say so, keep running
             log.warning("search failed for a question in %s: %s", ask.channel, exc)
@@ -268,7 +248,8 @@ class Service:
     async def _pick(self, channel: str) -> list[str]:
         """Steered by the votes: single answers mostly from the best-rated model, battles
         between the pairs whose next vote most sharpens the top of the board."""
-        share = self._channel_battle_share.get(channel, self._battle_share)
+        settings = self._settings
+        share = settings.channel_battle_share.get(channel, settings.battle_share)
         channel_counts = await self._store.pair_counts(channel, daily_cap=self._daily_cap)
         overall = await self._store.pair_counts(daily_cap=self._daily_cap)
         return await asyncio.to_thread(  # fits a small model
@@ -278,8 +259,8 @@ class Service:
             overall,
             battle_share=share,
             rng=self._rng,
-            exploration=self._exploration,
-            min_channel_votes=self._steer_min_votes,
+            exploration=settings.exploration_share,
+            min_channel_votes=settings.steer_min_channel_votes,
         )
 
     async def _reply(self, question_id: int, stored: list[tuple[int, Answer]]) -> Reply:
@@ -369,7 +350,7 @@ class Service:
     ) -> dict:
         """Grade answers not yet audited (thumbs-down first) and their canaries with the
         configured judge (or ``judge``, a roster model); store and return the report."""
-        chosen = build_judge(judge or self._judge, self._roster, self._judge_timeout)
+        chosen = build_judge(judge or self._judge, self._roster, self._settings.judge_timeout)
         return await run_audit(self._store, chosen, sample=sample, since=since, rng=self._rng)
 
     async def latest_audit(self) -> dict | None:
@@ -384,7 +365,7 @@ class Service:
         return self._reindexer.status if self._reindexer else None
 
     def may_reindex(self, requester: Requester) -> bool:
-        return is_admin(requester, self._admins)
+        return is_admin(requester, self._settings.admins)
 
     async def reindex(
         self,
@@ -401,7 +382,7 @@ class Service:
             raise NotAllowed(messages.not_admin())
         if self._reindexer is None:
             raise BotError("this Parley has no knowledge base to re-index")
-        targets = list(paths) if paths else self._sources
+        targets = list(paths) if paths else self._settings.sources
         if not targets:
             raise BotError(messages.no_sources())
         return await self._reindexer.run(requester, targets, on_progress)

@@ -36,6 +36,7 @@ from figures import percentile
 from arena.roster import build_roster
 from arena.store import Store
 from bot.access import Requester
+from bot.config import Settings
 from bot.service import Ask, Service
 from knowledge.base import KnowledgeBase
 
@@ -137,14 +138,13 @@ async def main_async(args: argparse.Namespace) -> dict:
         say(f"  {report.passages} passages in {report.seconds:.1f} s")
         store = await Store.open(work / "parley.db")
         service = Service(
+            Settings(top_k=5, battle_share=0.5),
             search=lambda text, k: kb.search(text, k),
             index=lambda paths, progress, passages: kb.index(
                 paths, progress=progress, on_passages=passages
             ),
             roster=build_roster([]),
             store=store,
-            top_k=5,
-            battle_share=0.5,
             rng=random.Random(1),
         )
         try:

@@ -9,6 +9,7 @@ from arena.store import Store
 from bot import messages
 from bot.access import Requester
 from bot.chat_reindex import MAX_SKIPPED_SHOWN, reindex_from_chat, report_text
+from bot.config import Settings
 from bot.service import Service
 from knowledge.indexer import IndexReport
 from tests.fakes.providers import fake, roster
@@ -16,14 +17,11 @@ from tests.fakes.providers import fake, roster
 
 def service(store: Store, index, sources=("/hb",)) -> Service:
     return Service(
+        Settings(battle_share=0.0, sources=list(sources), admins=["slack:admin"]),
         search=lambda text, k: [],
         roster=roster(fake("alpha")),
         store=store,
-        top_k=5,
-        battle_share=0.0,
         index=index,
-        sources=list(sources),
-        admins=("slack:admin",),
     )
 
 

@@ -13,6 +13,7 @@ from arena.errors import ProviderUnavailable, VoteRefused
 from arena.roster import Roster
 from arena.store import Store
 from bot.access import Requester
+from bot.config import Settings
 from bot.errors import BotError, NotAllowed, ReindexBusy
 from bot.service import Ask, Service
 from knowledge.errors import IndexStoreError
@@ -291,7 +292,7 @@ async def test_search_that_fails_gives_a_clear_reply_and_recovers(store: Store) 
         return HITS[:k]
 
     provider = fake("alpha")
-    svc = Service(search=search, roster=roster(provider), store=store, top_k=5, battle_share=0)
+    svc = Service(Settings(battle_share=0), search=search, roster=roster(provider), store=store)
     reply = await svc.ask(ask())
     assert reply.answers == [] and reply.notices[0].startswith("Search is unavailable")
     assert provider.prompts == []

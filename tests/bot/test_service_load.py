@@ -20,6 +20,7 @@ from arena.roster import Contestant, Roster
 from arena.store import Store
 from arena.types import ModelSpec
 from bot.access import Requester
+from bot.config import Settings
 from bot.service import Ask, Service
 from knowledge.base import KnowledgeBase
 from tests.conftest import HashEmbedder
@@ -66,15 +67,13 @@ async def test_fifty_asks_while_changed_files_are_reindexed(tmp_path: Path) -> N
         ]
     )
     service = Service(
+        Settings(top_k=5, battle_share=0.5, admins=["test:admin"]),
         search=kb.search,
         index=lambda paths, progress, passages: kb.index(
             paths, progress=progress, on_passages=passages
         ),
         roster=roster,
         store=store,
-        top_k=5,
-        battle_share=0.5,
-        admins=["test:admin"],
     )
     lags: list[float] = []
     stop = asyncio.Event()

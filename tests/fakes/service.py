@@ -8,7 +8,9 @@ from typing import Any
 
 from arena.roster import Roster
 from arena.store import Store
-from bot.service import Service
+from bot.config import Settings
+from bot.reindex import IndexFn
+from bot.service import Service, TitlesFn
 from knowledge.types import Hit
 from tests.fakes.providers import HITS
 
@@ -23,10 +25,14 @@ def service_over_fakes(
     seed: int = 3,
     hits: Sequence[Hit] = HITS,
     searched: list[str] | None = None,
-    **options: Any,
+    index: IndexFn | None = None,
+    titles: TitlesFn | None = None,
+    **settings: Any,
 ) -> Service:
     """Searches return the first of ``hits`` (each query noted in ``searched`` when
-    given); the rest of the service's settings pass through ``options``."""
+    given); ``index`` and ``titles`` stand in for the knowledge base's, and the rest
+    are settings (``admins=[...]``, ``max_votes_per_user_per_day=2``), passed through
+    ``Settings`` as parley.toml's would be, so they are checked the same way."""
 
     def search(text: str, k: int) -> list[Hit]:
         if searched is not None:
@@ -34,11 +40,11 @@ def service_over_fakes(
         return list(hits[:k])
 
     return Service(
+        Settings(top_k=5, battle_share=battle_share, **settings),
         search=search,
         roster=contestants,
         store=store,
-        top_k=5,
-        battle_share=battle_share,
+        index=index,
+        titles=titles,
         rng=random.Random(seed),
-        **options,
     )

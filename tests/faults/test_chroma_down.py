@@ -16,6 +16,7 @@ import pytest
 
 from arena.store import Store
 from bot import messages
+from bot.config import Settings
 from bot.service import Ask, Service
 from knowledge import store as vector_store
 from knowledge.base import KnowledgeBase
@@ -93,7 +94,10 @@ async def test_questions_while_chroma_hangs_and_dies_then_comes_back(
     )
     store = await Store.open(":memory:")
     service = Service(
-        search=kb.search, roster=roster(fake("alpha")), store=store, top_k=3, battle_share=0
+        Settings(top_k=3, battle_share=0),
+        search=kb.search,
+        roster=roster(fake("alpha")),
+        store=store,
     )
 
     async def ask() -> list[str]:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from arena.store import Store
 from bot.access import Requester
+from bot.config import Settings
 from bot.service import Ask, Service
 from knowledge.base import KnowledgeBase
 from tests.conftest import HashEmbedder
@@ -28,6 +29,7 @@ import asyncio, sys, time
 from pathlib import Path
 from arena.store import Store
 from bot.access import Requester
+from bot.config import Settings
 from bot.service import Service
 from knowledge.base import KnowledgeBase
 from tests.conftest import HashEmbedder
@@ -49,8 +51,8 @@ def index(paths, progress, passages):
 
 async def main():
     store = await Store.open(":memory:")
-    service = Service(search=kb.search, roster=roster(fake("alpha")), store=store, top_k=3,
-                      battle_share=0, index=index, sources=[docs])
+    service = Service(Settings(top_k=3, battle_share=0, sources=[docs]), search=kb.search,
+                      roster=roster(fake("alpha")), store=store, index=index)
     await service.reindex(Requester("cli", "ops", platform_admin=True))
 
 asyncio.run(main())
@@ -93,13 +95,11 @@ async def test_a_reindex_killed_half_way_is_finished_by_the_next(tmp_path: Path)
     store = await Store.open(":memory:")
     try:
         service = Service(
+            Settings(top_k=3, battle_share=0, sources=[docs]),
             search=kb.search,
             roster=roster(fake("alpha")),
             store=store,
-            top_k=3,
-            battle_share=0,
             index=lambda paths, progress, passages: kb.index(paths, progress),
-            sources=[docs],
         )
         reply = await service.ask(Ask("What is the code word for topic 0?", "U1", "C1", None, "x"))
         assert reply.answers and reply.answers[0].answer.ok
