@@ -167,6 +167,16 @@ class SupportCheck:
         share = 1.0 - sum(c.missing for c in claims) / (words + PRIOR_WORDS)
         return share - 1.0 if self.of("contradicted") else share
 
+    def as_dict(self) -> dict[str, object]:
+        """What a grade keeps of the check: the value, the flagged share, each sentence."""
+        value = self.value
+        return {
+            "unmeasured": self.unmeasured,
+            "value": None if value is None else round(value, 4),
+            "flagged_share": self.flagged_share,
+            "sentences": [s.as_dict() for s in self.sentences],
+        }
+
     @property
     def flagged_share(self) -> float | None:
         """The share of the answer's claim sentences a live flag marks."""
