@@ -136,7 +136,7 @@ def audit(
     if report is None:
         click.echo("No audit has run yet: run `parley audit`.")
         return
-    from arena.judge.audit import report_lines
+    from ..audit_report import report_lines
 
     summary, details = report_lines(report)
     console.print(escape(summary), highlight=False, soft_wrap=True)
