@@ -192,9 +192,7 @@ class GradeRecords:
         row = _grade_row(grade, answer_id, kind)
         return await self._write(lambda db: _insert(db, _INSERT_GRADE, row))
 
-    async def record_pair_verdict(
-        self, battle_id: int, judge: str, verdict: StoredVerdict
-    ) -> int:
+    async def record_pair_verdict(self, battle_id: int, judge: str, verdict: StoredVerdict) -> int:
         """A judge's both-orders verdict on a battle (``winner`` None: unmeasured)."""
         row = (battle_id, judge, verdict.winner, verdict.a_first, verdict.b_first, time.time())
         return await self._write(lambda db: _insert(db, _INSERT_PAIR_VERDICT, row))
