@@ -115,6 +115,20 @@ def test_agreement_between_two_files_and_within_one(tmp_path: Path) -> None:
     assert within["with_ties"]["total"] == 1  # e1 and e2 on question 3
 
 
+def test_agreement_leaves_mt_bench_authors_out_unless_asked(tmp_path: Path) -> None:
+    from tests.arena.judge.test_agreement import mt_bench_rows
+
+    gpt4_rows, human_rows = mt_bench_rows()
+    gpt4 = write_jsonl(tmp_path / "gpt4_pair.jsonl", gpt4_rows)
+    human = write_jsonl(tmp_path / "human.jsonl", human_rows)
+    first, _ = json.loads(invoke(tmp_path, "judge", "agreement", str(gpt4), str(human), "--json"))
+    assert (first["with_ties"]["agree"], first["with_ties"]["total"]) == (3, 3)
+    assert (first["without_ties"]["agree"], first["without_ties"]["total"]) == (2, 2)
+    text = invoke(tmp_path, "judge", "agreement", str(gpt4), str(human), "--with-authors")
+    assert "turn 1 with ties    agreement  60.0% (3/5)" in text
+    assert "turn 1 without ties agreement  66.7% (2/3)" in text
+
+
 def test_audit_through_the_service_and_its_stored_report(data_dir: Path) -> None:
     def run_cli(*args: str) -> str:
         result = CliRunner().invoke(cli, ["--data-dir", str(data_dir), *args])
