@@ -4,8 +4,9 @@ and as the second opinion beside an LLM judge in audits.
 Contradictions come first: any contradicted claim makes the answer Worse. Then the
 unverifiable share: an answer whose claims are all unverifiable is Bad; one with a
 supported core is at least Fair however much it adds around it (a true remark the
-passages do not hold is unverifiable, not wrong), and Good or Excellent as the support
-value rises. So an answer that elaborates is never graded below one that contradicts.
+passages do not hold is unverifiable, not wrong), and Good as the support value rises;
+Excellent only when every claim is supported. So an answer that elaborates is never
+graded below one that contradicts.
 An answer that claims nothing (a question back, a greeting) states nothing the passages
 could contradict.
 """
@@ -47,7 +48,8 @@ def judged_faithfulness(check: SupportCheck) -> Judged | None:
     if len(unverifiable) == len(claims):
         return Judged(reason=f"No claim is in the passages: {_quote(unverifiable)}.", level="Bad")
     value = check.value or 0.0
-    level = next((lvl for step, lvl in VALUE_STEPS if value >= step), "Fair")
+    steps = VALUE_STEPS if not unverifiable else VALUE_STEPS[1:]  # Excellent: all supported
+    level = next((lvl for step, lvl in steps if value >= step), "Fair")
     supported = len(claims) - len(unverifiable)
     reason = f"{supported} of {len(claims)} claims supported by the passages"
     if unverifiable:

@@ -54,6 +54,7 @@ __all__ = [
 Support = Literal["supported", "contradicted", "unverifiable", "not_a_claim"]
 SUPPORTED = 0.6  # share of a claim's content words the passages must hold
 ALIGNED = 0.5  # share of a claim's words a sentence must hold to be about the same thing
+CLAUSE_HELD = 0.8  # share of a passage clause's words a claim must hold for its negation
 PRIOR_WORDS = 16.0  # supported words assumed before the answer's own are counted
 UNUSED_WEIGHT = 0.25  # extra weight of any word the passages never use ("I", "you" too)
 MAX_ANSWER_WORDS = 20_000  # longer answers are not checked (unmeasured, with the reason)
@@ -227,7 +228,7 @@ def _language(text: str) -> str | None:
         return None
     english = sum(w in STOPWORDS for w in words) / len(words)
     foreign = sum(w in FOREIGN_FUNCTION_WORDS for w in words) / len(words)
-    if foreign > max(english, FUNCTION_SHARE / 2):
+    if foreign > max(2 * english, FUNCTION_SHARE):  # "Los Angeles" is no Spanish text
         return "other"
     return "en" if english > FUNCTION_SHARE else None
 
@@ -239,9 +240,7 @@ def _context(passages: tuple[str, ...]) -> _Context:
         for sentence in split_sentences(passage):
             if len(sentences) >= MAX_PASSAGE_SENTENCES:
                 break
-            clauses = tuple(
-                (frozenset(_terms(c)), negations_in(c)) for c in _CLAUSE_BREAK.split(sentence)
-            )
+            clauses = _clauses(sentence)
             sentences.append(
                 _PassageSentence(
                     index,
@@ -258,10 +257,28 @@ def _context(passages: tuple[str, ...]) -> _Context:
         terms=frozenset(_terms(text)),
         words=frozenset(lowered),
         numbers=frozenset(numbers_in(text)),
-        stems=frozenset(stem(re.split("['’]", w)[0]) for w in lowered),
+        stems=frozenset(_root(w) for w in lowered),
         sentences=tuple(sentences),
         language=_language(text),
     )
+
+
+def _clauses(sentence: str) -> tuple[tuple[frozenset[str], int], ...]:
+    """Each clause's terms and negations; a clause with no content word ("have not")
+    belongs to the one before it."""
+    out: list[tuple[frozenset[str], int]] = []
+    for clause in _CLAUSE_BREAK.split(sentence):
+        terms, negations = frozenset(_terms(clause)), negations_in(clause)
+        if out and not terms:
+            out[-1] = (out[-1][0], out[-1][1] + negations)
+        else:
+            out.append((terms, negations))
+    return tuple(out)
+
+
+def _root(word: str) -> str:
+    """A word's stem less any possessive or contraction: "Tesla's" is "Tesla"."""
+    return stem(re.split("['’]", word)[0])
 
 
 def _opposed(claim_words: set[str], sentence: str) -> str | None:
@@ -289,7 +306,7 @@ def _claim(text: str, context: _Context) -> ClaimSupport | None:
     unused = sum(w not in context.words for w in lowered)
     missing = len(missing_terms) + UNUSED_WEIGHT * unused
     new_numbers = sorted(numbers_in(text) - context.numbers)
-    new_names = sorted(n for n in names_in(text) if stem(n) not in context.stems)
+    new_names = sorted(n for n in names_in(text) if _root(n) not in context.stems)
 
     def verdict(support: Support, reason: str) -> ClaimSupport:
         return ClaimSupport(text, support, passage, reason, len(terms), missing)
@@ -298,8 +315,10 @@ def _claim(text: str, context: _Context) -> ClaimSupport | None:
         matched = context.sentences[best_at]
         source = f"passage {passage + 1}"
         numbers = matched.numbers - numbers_in(text)
-        # negations only in the clauses of the sentence that speak of the claim's things
-        negations = sum(n for words, n in matched.clauses if words & terms)
+        # negations only in the clauses of the sentence that are (nearly) all the claim's
+        negations = sum(
+            n for words, n in matched.clauses if len(words & terms) >= CLAUSE_HELD * len(words)
+        )
         said = without_lead_in(text)
         if new_numbers and numbers:
             shown = ", ".join(sorted(numbers))
