@@ -40,19 +40,19 @@ MAX_SENTENCE_WORDS = 60  # a longer "sentence" (a table row, a code line run) is
 _JOIN = re.compile(r";\s+|,\s+(?:and|but|while|whereas|although|though|so|yet)\s+", re.I)
 _MIN_CLAUSE_WORDS = 4  # shorter halves ("red, and blue") are one claim's list, not two
 
-_GREETING = re.compile(
-    r"^(?:hi|hello|hey|thanks|thank you|thank|you're welcome|welcome|good (?:morning|afternoon"
+_PLEASANTRY = (
+    r"(?:hi|hello|hey|thanks|thank you|thank|you're welcome|welcome|good (?:morning|afternoon"
     r"|evening|luck)|cheers|sure|ok|okay|yes|yeah|yep|no|nope|indeed|right|great|cool|awesome"
     r"|nice|wow|oh|ah|haha|lol|hmm|well|sorry|of course|absolutely|exactly|correct|agreed|true"
     r"|i agree|me too|that's (?:right|correct|true|great|cool|interesting|awesome|nice|good)"
     r"|that is (?:right|correct|true|great|interesting)|you're right|you are right"
     r"|good question|great question|interesting|i see|got it|sounds good|no problem"
     r"|hope (?:this|that) helps|glad to help|happy to help|let me know[^.!?]*"
-    r"|feel free to ask[^.!?]*|have a (?:nice|good|great) (?:day|one))"
-    r"(?:[\s,!.:;-]+(?:there|everyone|all|so much|again|for asking|indeed|friend))*"
-    r"[\s!.,:;-]*$",
-    re.I,
+    r"|feel free to ask[^.!?]*|have a (?:nice|good|great) (?:day|one)"
+    r"|there|everyone|all|so much|again|for asking|friend)"
 )
+# a sentence made only of greetings, thanks and bare agreement ("Yes, that's right!")
+_GREETING = re.compile(rf"^{_PLEASANTRY}(?:[\s,!.:;-]+{_PLEASANTRY})*[\s!.,:;-]*$", re.I)
 _HEDGE = re.compile(
     r"^(?:i(?:'m| am) not (?:sure|certain)|i don't know|i do not know|i'm unsure|not sure"
     r"|i can't say|i cannot say|i'm not aware|i am not aware|i have no idea"
@@ -125,17 +125,22 @@ def is_claim(sentence: str) -> bool:
 
 
 def clauses_of(sentence: str) -> list[str]:
-    """The claims of one sentence: the sentence, or its halves where it joins two
+    """The claims of one sentence: the sentence, or its parts where it joins two
     statements that each have a few words; questions and pleasantries among them left out."""
-    parts = [p.strip(" ,;") for p in _JOIN.split(sentence)]
-    merged: list[str] = []
-    for part in parts:
-        short = min(len(part.split()), len(merged[-1].split())) if merged else _MIN_CLAUSE_WORDS
-        if short < _MIN_CLAUSE_WORDS:
-            merged[-1] = f"{merged[-1]}, {part}"
+    cuts = [0]
+    for join in _JOIN.finditer(sentence):
+        cuts += [join.start(), join.end()]
+    cuts.append(len(sentence))
+    parts = [(cuts[n], cuts[n + 1]) for n in range(0, len(cuts), 2)]
+    merged: list[tuple[int, int]] = []
+    for start, end in parts:
+        words = len(sentence[start:end].split())
+        if merged and min(words, len(sentence[slice(*merged[-1])].split())) < _MIN_CLAUSE_WORDS:
+            merged[-1] = (merged[-1][0], end)  # too short to stand alone: kept with the last
         else:
-            merged.append(part)
-    return [c for c in merged if is_claim(c)]
+            merged.append((start, end))
+    claims = [sentence[start:end].strip(" ,;") for start, end in merged]
+    return [c for c in claims if is_claim(c)]
 
 
 def without_lead_in(claim: str) -> str:

@@ -22,8 +22,9 @@ BEGIN CMU-DoG and Topical-Chat, the other HaluEval half and the canaries
 
 Everything here is lexical, pure and thread-safe: the embedder was measured at ~11 ms a
 sentence on two cores, more than a live answer's whole budget. What it cannot see: a
-paraphrase in other words reads as unverifiable, and a claim that reuses the passages'
-words in a new relation ("A wrote B" for "B wrote A") as supported.
+paraphrase in other words reads as unverifiable; a claim that reuses the passages' words
+in a new relation ("A wrote B" for "B wrote A"), or swaps one common noun ("director"
+for "manager") among many words the passages hold, reads as supported.
 """
 
 from __future__ import annotations
