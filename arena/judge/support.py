@@ -40,7 +40,7 @@ from knowledge.chunking import split_sentences
 from knowledge.lexical import STOPWORDS
 
 from .claims import Sentence, clauses_of, is_claim, sentences_of, without_lead_in
-from .facts import WORD, content_words, names_in, negations_in, numbers_in, stem
+from .facts import WORD, content_words, names_in, negations_in, numbers_in
 
 __all__ = [
     "MAX_ANSWER_WORDS",
@@ -278,8 +278,10 @@ def _clauses(sentence: str) -> tuple[tuple[frozenset[str], int], ...]:
 
 
 def _root(word: str) -> str:
-    """A word's stem less any possessive or contraction: "Tesla's" is "Tesla"."""
-    return stem(re.split("['’]", word)[0])
+    """A word less any possessive, contraction or plural s: "Tesla's" is "tesla",
+    "Normans" is "norman"."""
+    base = re.split("['’]", word.lower())[0]
+    return base[:-1] if len(base) > 3 and base.endswith("s") else base
 
 
 def _opposed(claim_words: set[str], sentence: str) -> str | None:
@@ -330,8 +332,8 @@ def _claim(text: str, context: _Context) -> ClaimSupport | None:
             return verdict(
                 "contradicted", f"names {', '.join(new_names)} where {source} names another"
             )
-        if (negations_in(said) > 0) != (negations > 0):
-            held = "denies" if negations_in(said) else "asserts"
+        if negations_in(said) % 2 != negations % 2:  # "had not no" negates "had no"
+            held = "denies" if negations_in(said) % 2 else "asserts"
             return verdict("contradicted", f"{held} what {source} says the other way")
         opposed = _opposed(set(lowered), matched.text)
         if opposed:
