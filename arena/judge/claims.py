@@ -68,7 +68,8 @@ _LEAD_IN = re.compile(
     r"^(?:(?:yes|yeah|yep|no|nope|well|oh|ah|so|actually|honestly|haha|lol|sure|ok|okay"
     r"|not really|not sure|i ?'?m not sure|i am not sure|i don'?t know|i do not know|i think"
     r"|i believe|i guess|i suppose|i heard|i know|i read|i recall|maybe|perhaps|probably)"
-    r"(?: that)?\b[\s,!.;:-]*(?:but\b|and\b)?[\s,]*)+",
+    # each followed by "that", a mark or "but": "No significant change" keeps its "No"
+    r"(?:\s+that\b|\s*[,!.;:-]+|\s+but\b)(?:\s*but\b|\s*and\b)?[\s,]*)+",
     re.I,
 )
 

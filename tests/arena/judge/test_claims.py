@@ -69,3 +69,12 @@ def test_a_sentence_that_joins_two_statements_is_two_claims() -> None:
     # a short list joined with "and" stays one claim
     assert clauses_of("It takes red, and blue.") == ["It takes red, and blue."]
     assert without_lead_in("I'm not sure, but the stipend is 250 EUR") == "the stipend is 250 EUR"
+
+
+def test_a_lead_in_is_dropped_only_where_it_stands_apart() -> None:
+    assert without_lead_in("No, the stipend is 250 EUR") == "the stipend is 250 EUR"
+    assert without_lead_in("I think that shifts last a week") == "shifts last a week"
+    # "No" that belongs to the claim stays: it is what the claim says
+    assert without_lead_in("No significant gains were reclassified") == (
+        "No significant gains were reclassified"
+    )
