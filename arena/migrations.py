@@ -246,6 +246,18 @@ async def _m006_judge(db: aiosqlite.Connection) -> None:
     )
 
 
+async def _m007_support_check(db: aiosqlite.Connection) -> None:
+    """Beside each grade, the support check's verdicts on the same answer (JSON) and the
+    share of its sentences flagged; NULL where no check ran (grades made before it)."""
+    await run_statements(
+        db,
+        """
+        ALTER TABLE grades ADD COLUMN support TEXT;
+        ALTER TABLE grades ADD COLUMN flagged_share REAL
+        """,
+    )
+
+
 MIGRATIONS: list[tuple[str, Step]] = [
     ("001_initial", _m001_initial),
     ("002_pair_counts", _m002_pair_counts),
@@ -253,6 +265,7 @@ MIGRATIONS: list[tuple[str, Step]] = [
     ("004_passage_texts", _m004_passage_texts),
     ("005_style_and_hygiene", _m005_style_and_hygiene),
     ("006_judge", _m006_judge),
+    ("007_support_check", _m007_support_check),
 ]
 
 

@@ -14,8 +14,9 @@ voting on one battle are three outcomes); a changed mind moves the counts, it do
 add to them. Pair counts are kept per channel with the two models in name order.
 
 The reads the ratings are made from live in ``arena.vote_counts`` and bulk battle writes
-in ``arena.bulk_import``, both mixed into ``Store``; the judge's SQL is in
-``arena.judge.records`` and the passages' in ``arena.passage_records``.
+in ``arena.bulk_import`` and the judge's rows in ``arena.grade_records``, all mixed into
+``Store``; the passages' SQL is in ``arena.passage_records``. The store imports nothing
+of the judge: the judge sits above it.
 """
 
 from __future__ import annotations
@@ -26,26 +27,13 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 import aiosqlite
 
 from arena.bulk_import import BattleRecord, BulkImport
 from arena.errors import StoreError, VoteRefused
-from arena.judge.records import (
-    AUDIT_CANDIDATES,
-    BATTLES_TO_JUDGE,
-    INSERT_AUDIT,
-    INSERT_GRADE,
-    INSERT_PAIR_VERDICT,
-    LATEST_AUDIT,
-    JudgeSummary,
-    grade_row,
-    pair_verdict_row,
-    summaries,
-    summary_query,
-    votes_query,
-)
+from arena.grade_records import GradeRecords, JudgeSummary
 from arena.migrations import MIGRATIONS, migrate
 from arena.passage_records import AnswerRecord, read_answer, save_answer_passages, save_hits
 from arena.style import style_features
@@ -53,10 +41,6 @@ from arena.types import Answer, Choice, Turn
 from arena.vote_counts import PairCount, VoteCounts
 from arena.votes import VoteBatcher, VoteResult
 from knowledge.types import Hit
-
-if TYPE_CHECKING:
-    from arena.judge.grades import Grade
-    from arena.judge.pairwise import PairVerdict
 
 __all__ = [
     "AnswerRecord",
@@ -87,7 +71,7 @@ async def _check_current(db: aiosqlite.Connection, path: Path | str) -> None:
         )
 
 
-class Store(VoteCounts, BulkImport):
+class Store(VoteCounts, BulkImport, GradeRecords):
     """Async access to the arena database. Open with ``await Store.open(path)``."""
 
     def __init__(
@@ -405,52 +389,3 @@ class Store(VoteCounts, BulkImport):
                     )
         except aiosqlite.Error as exc:
             raise StoreError(f"arena database read failed: {exc}") from exc
-
-    # --- the judge (SQL in arena.judge.records) --------------------------------------
-
-    async def record_grade(
-        self, grade: Grade, answer_id: int | None = None, kind: str = "answer"
-    ) -> int:
-        """Store a grade with its raw reply, latency and cost; ``kind`` names a canary."""
-        row = grade_row(grade, answer_id, kind)
-        return await self._write(lambda db: self._insert(db, INSERT_GRADE, row))
-
-    async def record_pair_verdict(self, battle_id: int, judge: str, verdict: PairVerdict) -> int:
-        """A judge's both-orders verdict on a battle (``winner`` None: unmeasured)."""
-        row = pair_verdict_row(battle_id, judge, verdict)
-        return await self._write(lambda db: self._insert(db, INSERT_PAIR_VERDICT, row))
-
-    async def judge_summary(self, judge: str | None = None) -> list[JudgeSummary]:
-        """Per model, the judge grades of its answers (canaries left out), by model name."""
-        return summaries(await self._rows(*summary_query(judge)))
-
-    async def answers_to_audit(self, judge: str, limit: int, since: float = 0.0) -> list[int]:
-        """Ids of answers ``judge`` has not graded, thumbs-down first, then newest."""
-        return [row[0] for row in await self._rows(AUDIT_CANDIDATES, (since, judge, limit))]
-
-    async def battles_to_judge(
-        self, judge: str, limit: int, since: float = 0.0
-    ) -> list[tuple[int, int, int]]:
-        """(battle, answer A, answer B) of voted battles ``judge`` has not compared yet."""
-        rows = await self._rows(BATTLES_TO_JUDGE, (since, judge, limit))
-        return [(b, a, c) for b, a, c in rows]
-
-    async def battle_votes(self, battle_ids: list[int]) -> list[tuple[int, str, str, str, str]]:
-        """(battle, model A, model B, choice, user) of every live vote on the battles."""
-        if not battle_ids:
-            return []
-        return [tuple(row) for row in await self._rows(votes_query(battle_ids), battle_ids)]
-
-    async def record_audit(self, judge: str, report: dict) -> int:
-        row = (judge, json.dumps(report), time.time())
-        return await self._write(lambda db: self._insert(db, INSERT_AUDIT, row))
-
-    async def latest_audit(self) -> dict | None:
-        """The last stored audit report, or None before the first audit."""
-        rows = await self._rows(LATEST_AUDIT)
-        return json.loads(rows[0][0]) if rows else None
-
-    @staticmethod
-    async def _insert(db: aiosqlite.Connection, sql: str, row: tuple) -> int:
-        cursor = await db.execute(sql, row)
-        return int(cursor.lastrowid)

@@ -16,8 +16,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from arena.judge.audit import DEFAULT_SAMPLE, report_lines
+from arena.judge.audit import DEFAULT_SAMPLE
 
+from .audit_report import report_lines
 from .render import split_text
 from .service import Service
 

@@ -1,8 +1,17 @@
-"""The offline judge against canaries: does every made-up wrong answer score below the real one?
+"""The judge and its support check, against canaries and against human-labelled sets.
 
     python scripts/bench_judge.py ../shared/data [--set squad|pacific] [--slice tune|report]
                                   [--questions 500] [--json]
+    python scripts/bench_judge.py ../shared/data --set begin-wow|begin-cmu|begin-tc
+    python scripts/bench_judge.py ../shared/data --set halueval-dialogue [--slice tune|report]
     python scripts/bench_judge.py ../shared/data --audit [--concurrency 100] [--canaries 10]
+
+BEGIN and HaluEval (``faithfulness_sets``): the support check's value beside the
+word-support baseline in the same run (AUC of attributable against not; the share of
+pairs preferring the right response), and the flag rates. SQuAD and PACIFIC: the
+canaries below, the baseline's canary AUC beside the judge's, the share of the gold
+answers' sentences flagged, and the check's latency for an offline-sized answer and a
+300-word one with eight passages.
 
 Real answers are extractive and right: for SQuAD v1.1 dev, the sentence of the gold
 paragraph that contains a gold answer; for PACIFIC, the sentence of a conversation's
@@ -37,6 +46,16 @@ from pathlib import Path
 
 import numpy as np
 from bench_retrieval import read_jsonl, read_qrels
+from faithfulness_sets import (
+    BEGIN_SETS,
+    begin_rows,
+    flag_rate,
+    halueval_pairs,
+    latency_ms,
+    run_begin,
+    run_halueval,
+    word_support,
+)
 
 from arena.judge.audit import run_audit
 from arena.judge.canaries import canary_report, make_canaries
@@ -126,11 +145,23 @@ def run(items, judge: OfflineJudge) -> dict:
         if kind != "real"
     ]
     report = canary_report(scored)
-    contradictions = [s for s in scored if s[1] in ("swapped_number", "swapped_name", "negated")]
+    baseline = canary_report(
+        [
+            (i, kind, word_support(items[i][2], items[i][3]), word_support(c.passages, c.answer))
+            for (i, kind), c in zip(owners, cases, strict=True)
+            if kind != "real"
+        ]
+    )
+    contradictions = [
+        s
+        for s in scored
+        if s[1] in ("swapped_number", "swapped_name", "negated") and None not in s[2:]
+    ]
     return {
         "questions": len(items),
         "grades": len(cases),
         "auc": round(report.auc, 4),
+        "baseline_auc": round(baseline.auc, 4),
         "below": {k: round(v, 4) for k, v in sorted(report.below.items())},
         "contradictions_below": round(float(np.mean([c < r for _, _, r, c in contradictions])), 4),
         "counts": report.counts,
@@ -141,6 +172,29 @@ def run(items, judge: OfflineJudge) -> dict:
         # machine's two cores are shared with other work, as they were here
         "grades_per_cpu_s": round(len(cases) / cpu_seconds, 1),
         "flagged": report.flagged,
+        "gold_flags": flag_rate([(passages, answer) for _, _, passages, answer in items]),
+    }
+
+
+def long_answers(items, rng: random.Random, words: int = 300) -> list[tuple[list[str], str]]:
+    """(eight passages, a ~300-word answer made of their sentences), as a hosted model's
+    answer is long and shown more passages."""
+    out = []
+    for _, _, passages, _ in items:
+        shown = [*passages, *(p for _, _, ps, _ in rng.sample(items, 3) for p in ps)][:8]
+        sentences = [s for p in shown for s in split_sentences(p)]
+        answer: list[str] = []
+        while sum(len(s.split()) for s in answer) < words:
+            answer.append(rng.choice(sentences))
+        out.append((shown, " ".join(answer)))
+    return out
+
+
+def check_latency(items) -> dict:
+    rng = random.Random(SEED)
+    return {
+        "offline_answer": latency_ms([(p, a) for _, _, p, a in items]),
+        "hosted_300_words": latency_ms(long_answers(items, rng)),
     }
 
 
@@ -239,7 +293,11 @@ async def time_audit(items, concurrency: int, canaries: int) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("data", type=Path, help="the shared data folder")
-    parser.add_argument("--set", choices=["squad", "pacific"], default="squad")
+    parser.add_argument(
+        "--set",
+        choices=["squad", "pacific", *BEGIN_SETS, "halueval-dialogue"],
+        default="squad",
+    )
     parser.add_argument("--slice", choices=["tune", "report"], default="report")
     parser.add_argument("--questions", type=int, default=500)
     parser.add_argument("--json", action="store_true")
@@ -251,6 +309,15 @@ def main(argv: list[str] | None = None) -> int:
         items = squad_items(args.data)
         random.Random(SEED).shuffle(items)
         result = asyncio.run(time_audit(items, args.concurrency, args.canaries))
+        print(json.dumps(result, indent=None if args.json else 2))
+        return 0
+    if args.set in BEGIN_SETS:
+        result = {"set": args.set, **run_begin(begin_rows(args.data, args.set))}
+        print(json.dumps(result, indent=None if args.json else 2))
+        return 0
+    if args.set == "halueval-dialogue":
+        pairs = halueval_pairs(args.data, args.slice)
+        result = {"set": args.set, "slice": args.slice, **run_halueval(pairs)}
         print(json.dumps(result, indent=None if args.json else 2))
         return 0
     if args.set == "squad":
@@ -265,6 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     judge = OfflineJudge()
     judge.grade_now([Case("warm up", ["the model loads"], "once")])
     result = {"set": args.set, "slice": args.slice, **run(items, judge)}
+    result["latency_ms"] = check_latency(items)
     print(json.dumps(result, indent=None if args.json else 2))
     return 0
 

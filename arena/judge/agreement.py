@@ -9,11 +9,19 @@ two ties agreeing (any winner naming a tie: "tie", "tie (bothbad)", "tie (incons
 MT-Bench paper's table was computed (GPT-4 and experts agreed 66% with ties, 85% without;
 experts with each other 63% and 81%), so a judge can be checked against public labelled
 sets. Cohen's kappa is computed on the same pairs, which FastChat does not report.
+
+MT-Bench's human judgments hold the experts' votes (judges ``expert_N``) and the paper's
+authors' own (``author_N``); FastChat groups judges by that prefix and its published
+table sets GPT-4 against the experts only. Counting the authors too gives 1,689 turn-1
+pairs with ties and 1,060 without instead of the published 1,343 and 859, so
+``experts_only`` leaves the authors' votes out (``parley judge agreement`` does unless
+told ``--with-authors``).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
@@ -28,10 +36,12 @@ __all__ = [
     "TurnAgreement",
     "agreement",
     "cohen_kappa",
+    "experts_only",
     "read_verdicts",
 ]
 
 WINNERS = ("model_a", "model_b", "tie", "tie (bothbad)")  # any winner naming a tie is a tie
+AUTHOR = re.compile(r"author_\d+")  # how MT-Bench names its paper's authors as judges
 
 
 @dataclass(frozen=True)
@@ -75,7 +85,7 @@ def read_verdicts(path: Path) -> list[PairwiseVerdict]:
                     model_b=str(row["model_b"]),
                     winner=str(row["winner"]),
                     turn=int(row.get("turn", 1)),
-                    judge=json.dumps(row["judge"]) if "judge" in row else "",
+                    judge=_judge_name(row.get("judge", "")),
                 )
                 if verdict.winner not in WINNERS and "tie" not in verdict.winner:
                     raise ValueError(f"winner must be one of {', '.join(WINNERS)} or name a tie")
@@ -89,6 +99,17 @@ def read_verdicts(path: Path) -> list[PairwiseVerdict]:
     if errors:
         raise InputError(f"{path}: " + "; ".join(errors[:5]) + ("; ..." if len(errors) > 5 else ""))
     return verdicts
+
+
+def _judge_name(judge: object) -> str:
+    """A judge as text: a name as written, anything else (GPT-4's ["gpt-4", "pair-v2"])
+    as JSON."""
+    return judge if isinstance(judge, str) else json.dumps(judge)
+
+
+def experts_only(verdicts: Iterable[PairwiseVerdict]) -> list[PairwiseVerdict]:
+    """The verdicts less those of judges named ``author_N`` (MT-Bench's own authors)."""
+    return [v for v in verdicts if not AUTHOR.fullmatch(v.judge)]
 
 
 def cohen_kappa(pairs: list[tuple[str, str]]) -> float | None:

@@ -8,8 +8,13 @@ scored above the lowest score, since nothing can score below that. The judge gra
 concurrently under its own limit with a timeout per grade, so one slow grade holds one
 slot, not the audit. Beside the grades, voted battles the judge has not compared are
 judged in both orders and its verdicts set against the votes (agreement and kappa, with
-and without ties). Grades, verdicts and the report are stored; the report is a plain
-dict (JSON), so ``parley audit --report`` and a chat post read the same thing.
+and without ties). The support check runs beside whichever judge grades, on every
+audited answer; each grade row names its judge and keeps the check, and the report
+gives per model the share of sentences the check flagged and how often the two
+disagree on whether the answer is faithful (an alarm for a drifting or broken judge).
+Grades, verdicts and the report are stored, unless the audit found nothing new to grade
+(then the last real report stays the latest); the report is a plain dict (JSON), which
+the CLI and the chat posters draw (``bot.audit_report``).
 """
 
 from __future__ import annotations
@@ -28,15 +33,16 @@ from arena.store import Store
 from . import Judge
 from .agreement import PairwiseVerdict, agreement, cohen_kappa
 from .canaries import CONTRADICTIONS, Canary, canary_report, make_canaries
+from .faithfulness import is_faithful, judged_faithfulness
 from .grades import CRITERIA, LEVEL_VALUE, LOWEST_SCORE, Case, Grade
 from .pairwise import judge_pair
+from .support import support_check
 
 __all__ = [
     "APPROVES",
     "CANARY_ANSWERS",
     "DEFAULT_SAMPLE",
     "WORST_SHOWN",
-    "report_lines",
     "run_audit",
 ]
 
@@ -73,12 +79,32 @@ def _mean(values: Sequence[float]) -> float | None:
     return round(statistics.fmean(values), 2) if values else None
 
 
+def _beside(grades: Sequence[Grade]) -> dict:
+    """The support check against the judge on the same answers: the share of sentences it
+    flagged, and how often the two disagree on whether an answer is faithful."""
+    flagged = [s for g in grades if g.support and (s := g.support.flagged_share) is not None]
+    both = [
+        (is_faithful(g.criteria["faithfulness"]), is_faithful(check))
+        for g in grades
+        if not g.unmeasured
+        and g.support is not None
+        and (check := judged_faithfulness(g.support)) is not None
+    ]
+    return {
+        "flagged_share": _mean(flagged),
+        "compared": len(both),
+        "disagree": sum(a != b for a, b in both),
+        "disagreement": _mean([float(a != b) for a, b in both]),
+    }
+
+
 def _per_model(audited: Sequence[_Audited]) -> dict[str, dict]:
     models: dict[str, dict] = {}
     for model in sorted({a.record.model for a in audited}):
         mine = [a.grade for a in audited if a.record.model == model]
         measured = [g for g in mine if not g.unmeasured]
         models[model] = {
+            "support": _beside(mine),
             "answers": len(mine),
             "unmeasured": len(mine) - len(measured),
             "score": _mean([g.score for g in measured]),
@@ -184,7 +210,8 @@ async def run_audit(
     canary_answers: int = CANARY_ANSWERS,
     rng: random.Random | None = None,
 ) -> dict:
-    """Grade, store and report; the report is also stored as the latest audit."""
+    """Grade, store and report; the report is stored as the latest audit unless nothing
+    new was graded (no answer, no battle), so ``latest_audit`` keeps the last real one."""
     rng = rng or random.Random()
     started, clock = time.time(), time.perf_counter()
     records = [
@@ -201,6 +228,11 @@ async def run_audit(
         _battle_agreement(store, judge, sample, since),
     )
     real, fake = grades[: len(cases)], grades[len(cases) :]
+    if not records and battles is None:  # nothing new: the last real report stays the latest
+        return _report(judge.name, started, clock, [], [], None, None, grades)
+    checks = await asyncio.to_thread(lambda: [support_check(c.answer, c.passages) for c in cases])
+    for grade, check in zip(real, checks, strict=True):
+        grade.support = grade.support or check  # the offline judge ran it already
     for record, grade in zip(records, real, strict=True):
         await store.record_grade(grade, record.answer_id)
     for (n, canary), grade in zip(canaries, fake, strict=True):
@@ -211,23 +243,39 @@ async def run_audit(
     ]
     # a canary is held to its real answer only where that answer scored above the floor:
     # nothing can score below an answer the judge already found worthless
-    checks = canary_report(
+    held = canary_report(
         [
             (n, c.kind, real[n].score, g.score)
             for (n, c), g in zip(canaries, fake, strict=True)
             if real[n].score is not None and real[n].score > LOWEST_SCORE
         ]
     )
+    canary_checks = held.as_dict() if canaries else None
+    report = _report(judge.name, started, clock, audited, real, canary_checks, battles, grades)
+    await store.record_audit(judge.name, report)
+    return report
+
+
+def _report(
+    judge: str,
+    started: float,
+    clock: float,
+    audited: Sequence[_Audited],
+    real: Sequence[Grade],
+    canaries: dict | None,
+    battles: dict | None,
+    grades: Sequence[Grade],
+) -> dict:
     latencies = [g.latency_ms for g in grades]
-    report = {
-        "judge": judge.name,
+    return {
+        "judge": judge,
         "started_at": started,
         "wall_s": round(time.perf_counter() - clock, 3),
-        "answers": len(records),
+        "answers": len(audited),
         "unmeasured": sum(g.unmeasured for g in real),
         "models": _per_model(audited),
         "worst": _worst(audited),
-        "canaries": checks.as_dict() if canaries else None,
+        "canaries": canaries,
         "thumbs": _thumbs(audited),
         "agreement": battles,
         "latency_ms": {
@@ -236,68 +284,3 @@ async def run_audit(
         },
         "cost_usd": round(sum(g.cost_usd for g in grades), 6),
     }
-    await store.record_audit(judge.name, report)
-    return report
-
-
-def report_lines(report: dict) -> tuple[str, list[str]]:
-    """A one-line summary and the details under it, in plain text (a chat thread's shape)."""
-    canaries = report.get("canaries")
-    verdict = (
-        "no canaries"
-        if not canaries
-        else ("FAILED its canaries" if canaries["flagged"] else "passed its canaries")
-        + f" (AUC {canaries['auc']:.2f})"
-    )
-    summary = (
-        f"Audit by {report['judge']}: {report['answers']} answers graded"
-        f" ({report['unmeasured']} unmeasured); the judge {verdict};"
-        f" {report['wall_s']:.1f} s, ${report['cost_usd']:.4f}."
-    )
-    details = []
-    for model, m in report["models"].items():
-        criteria = ", ".join(f"{c} {v:.1f}" for c, v in m["criteria"].items() if v is not None)
-        score = "-" if m["score"] is None else f"{m['score']:.0f}"
-        legacy = "-" if m["legacy_score"] is None else f"{m['legacy_score']:.0f}"
-        details.append(
-            f"{model}: score {score} (legacy {legacy}) over {m['answers']} answers; {criteria}"
-        )
-    for w in report["worst"]:
-        details.append(
-            f"worst: #{w['answer_id']} {w['model']} scored {w['score']:.0f} on {w['question']!r}"
-        )
-        details += [f"  {c}: {why}" for c, why in w["faults"].items()]
-        details += [f"  thumbs down: {reason}" for reason in w["thumbs_down"]]
-    if canaries:
-        below = ", ".join(f"{k} {v:.0%}" for k, v in sorted(canaries["below"].items()))
-        details.append(f"canaries below their real answer: {below}")
-    thumbs = report["thumbs"]
-    for label in ("up", "down"):
-        t = thumbs[label]
-        if t["answers"]:
-            details.append(f"thumbs {label}: {t['answers']} answers, judge score {t['score']:.0f}")
-    agree = thumbs["agreement"]
-    if agree["thumbs"]:
-        kappa = "-" if agree["kappa"] is None else f"{agree['kappa']:.2f}"
-        details.append(
-            f"thumbs vs judge: {agree['ratio']:.0%} of {agree['thumbs']} agree, kappa {kappa}"
-        )
-    votes = report.get("agreement")
-    if votes and votes.get("with_ties"):
-        with_ties, without = votes["with_ties"], votes["without_ties"]
-        details.append(
-            f"judge vs votes on {votes['battles']} battles: {_share(with_ties)} with ties,"
-            f" {_share(without)} without; {votes['position_flips']} verdicts flipped with"
-            " the order (ties)"
-        )
-    latency = report["latency_ms"]
-    if latency["p50"] is not None:
-        details.append(f"judge latency p50 {latency['p50']:.0f} ms, max {latency['max']:.0f} ms")
-    return summary, details
-
-
-def _share(figures: dict) -> str:
-    ratio, kappa = figures["ratio"], figures["kappa"]
-    agree = "-" if ratio is None else f"{ratio:.0%}"
-    k = "-" if kappa is None else f"{kappa:.2f}"
-    return f"{agree} ({figures['agree']}/{figures['total']}, kappa {k})"

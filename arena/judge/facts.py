@@ -53,9 +53,13 @@ def names_in(text: str) -> set[str]:
 
 
 def negations_in(text: str) -> int:
-    """How many negating words a text has ("n't" counts)."""
+    """How many negating words a text has ("n't" counts; "not only" adds, not negates)."""
     words = [w.lower() for w in WORD.findall(text)]
-    return sum(w in NEGATIONS or w.endswith(("n't", "n’t")) for w in words)
+    return sum(
+        (w in NEGATIONS or w.endswith(("n't", "n’t")))
+        and not (w == "not" and words[n + 1 : n + 2] == ["only"])
+        for n, w in enumerate(words)
+    )
 
 
 def stem(word: str) -> str:

@@ -13,10 +13,15 @@ a parse failure never becomes a number.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict
+
+from arena.grade_records import LEVEL_VALUE
+
+from .support import SupportCheck
 
 __all__ = [
     "CRITERIA",
@@ -36,8 +41,7 @@ __all__ = [
 ]
 
 Level = Literal["Excellent", "Good", "Fair", "Bad", "Worse"]
-LEVELS: tuple[Level, ...] = get_args(Level)
-LEVEL_VALUE: dict[str, int] = {level: 5 - n for n, level in enumerate(LEVELS)}
+LEVELS: tuple[Level, ...] = get_args(Level)  # best first, as LEVEL_VALUE counts them
 Criterion = Literal["relevance", "faithfulness", "completeness", "clarity", "conciseness"]
 CRITERIA: tuple[Criterion, ...] = get_args(Criterion)
 LEGACY_WEIGHTS: dict[str, float] = {
@@ -132,6 +136,8 @@ class Grade:
 
     ``criteria`` maps each criterion to its verdict; it is empty when ``unmeasured``.
     ``raw`` is the judge's reply as received (the offline judge records its signals).
+    ``support`` is the support check of the same answer, run beside whichever judge
+    graded it (None where none ran: cases graded from a file by an LLM judge).
     """
 
     judge: str
@@ -142,6 +148,7 @@ class Grade:
     raw: str = ""
     latency_ms: float = 0.0
     cost_usd: float = 0.0
+    support: SupportCheck | None = None
 
     @classmethod
     def from_reply(cls, judge: str, reply: GradeReply, **accounting: Any) -> Grade:
@@ -164,6 +171,13 @@ class Grade:
     def score(self) -> float | None:
         return None if self.unmeasured else parley_score(self.levels)
 
+    @property
+    def support_record(self) -> tuple[str | None, float | None]:
+        """(the support check as JSON, its flagged share) as the grade's row keeps them."""
+        if self.support is None:
+            return None, None
+        return json.dumps(self.support.as_dict()), self.support.flagged_share
+
     def as_dict(self) -> dict[str, Any]:
         """The ``--json`` shape of ``parley judge``."""
         return {
@@ -176,4 +190,5 @@ class Grade:
             "judge": self.judge,
             "latency_ms": round(self.latency_ms, 1),
             "cost_usd": self.cost_usd,
+            "support": self.support and self.support.as_dict(),
         }

@@ -2,22 +2,19 @@
 
 Relevance comes from embedding similarity (question to answer) plus the share of the
 question's words the answer takes up; the context's relevance from the share of the
-question's words the best passage holds. Faithfulness comes from
-lexical checks, because embeddings miss what matters there: an on-topic answer with one
-number or name the passages do not state, or one claim negated, embeds about as close to
-the question as the right answer does. A refusal is recognised as such (faithful, but
-neither relevant nor complete).
+question's words the best passage holds. Faithfulness comes from the support check
+(``arena.judge.support``): each claim held against the passages' sentences, a
+contradiction worst, then the share left unverifiable. Embeddings miss what matters
+there: an on-topic answer with one number or name changed, or one claim negated, embeds
+about as close to the question as the right answer does. A refusal is recognised as such
+(faithful, but neither relevant nor complete).
 
-Limits, honestly: it checks that an answer's numbers and names occur somewhere in the
-passages, not that they are attached to the right thing, so a swap to a number or name
-that the passages state elsewhere passes; it sees a negation only when the answer's
-sentence lines up with a passage sentence by its words, so a paraphrased contradiction
-("rose" for "fell") passes; a number the answer works out from the passages (a sum, a
-year's difference) is taken for an invented one; a name that opens a sentence is not
-checked as a name; numbers written as words are not matched with digits;
-the context's relevance counts shared words, so passages that answer in other words
-("defeated" for "won") score low; clarity and conciseness are judged from length and
-form only; completeness is not measured apart from relevance.
+Limits, honestly: the support check's (a paraphrase reads as unverifiable, a claim that
+reuses the passages' words in a new relation as supported, a number the answer works
+out from the passages as unverifiable); the context's relevance counts shared words, so
+passages that answer in other words ("defeated" for "won") score low; clarity and
+conciseness are judged from length and form only; completeness is not measured apart
+from relevance.
 """
 
 from __future__ import annotations
@@ -35,9 +32,11 @@ from arena.models.offline import default_embedder_factory
 from knowledge.chunking import split_sentences
 from knowledge.embed import Embedder
 
-from .facts import WORD, content_words, is_refusal, names_in, negations_in, numbers_in
+from .facts import content_words, is_refusal, numbers_in
+from .faithfulness import judged_faithfulness
 from .grades import Case, Grade, Judged, Level
 from .pairwise import Preference
+from .support import SupportCheck, support_check
 
 __all__ = ["OfflineJudge", "Signals", "signals_of"]
 
@@ -45,11 +44,9 @@ __all__ = ["OfflineJudge", "Signals", "signals_of"]
 # the tuning slice of scripts/bench_judge.py (SQuAD questions never reported), see
 # docs/benchmarks.md.
 RELEVANCE_STEPS = (0.75, 0.55, 0.4, 0.15)  # answer similarity + share of question words
-SUPPORT_STEPS = (0.9, 0.75, 0.6, 0.4)  # share of the answer's words found in the passages
 CONTEXT_STEPS = (0.8, 0.6, 0.4, 0.2)  # best passage's share of the question's words
 CONCISE_WORDS = (80, 150, 250, 400)  # at most this many words, best level first
 LONG_SENTENCE = 45  # mean words a sentence beyond which an answer reads poorly
-ALIGNED = 0.5  # an answer sentence sharing this share of its words with a passage sentence
 STEP_LEVELS: tuple[Level, ...] = ("Excellent", "Good", "Fair", "Bad", "Worse")
 
 
@@ -68,29 +65,12 @@ class Signals:
     answer_similarity: float
     context_coverage: float
     question_coverage: float
-    support: float
-    unsupported_numbers: list[str]
-    unsupported_names: list[str]
-    negation_flips: int
+    support: float | None  # the support check's value (None: nothing claimed, or unmeasured)
+    claims: int
+    contradicted: int
+    unverifiable: int
     words: int
     mean_sentence_words: float
-
-
-def _aligned_flips(answer: str, passage_sentences: list[tuple[set[str], int]]) -> int:
-    """Answer sentences whose closest passage sentence differs from them in negation."""
-    flips = 0
-    for sentence in split_sentences(answer):
-        words = content_words(sentence)
-        if not words:
-            continue
-        best, negations = 0.0, 0
-        for their_words, their_negations in passage_sentences:
-            shared = len(words & their_words) / len(words)
-            if shared > best:
-                best, negations = shared, their_negations
-        if best >= ALIGNED and negations_in(sentence) != negations:
-            flips += 1
-    return flips
 
 
 def _terms(text: str) -> set[str]:
@@ -98,20 +78,15 @@ def _terms(text: str) -> set[str]:
     return content_words(text) | numbers_in(text)
 
 
-def signals_of(case: Case, similarity: float) -> Signals:
-    """The measurements for one case, given its answer's cosine similarity to its question.
+def signals_of(case: Case, similarity: float, check: SupportCheck) -> Signals:
+    """The measurements for one case, given its answer's cosine similarity to its question
+    and its support check.
 
     Citation markers ("[2]") are not the answer's numbers, so they are left out.
     """
     case = replace(case, answer=MARKER.sub("", case.answer))
-    context = "\n\n".join(case.passages)
-    context_words = _terms(context)
     answer_words = _terms(case.answer)
     question_words = _terms(case.question)
-    context_lower = {w.lower() for w in WORD.findall(context)}
-    passage_sentences = [
-        (content_words(s), negations_in(s)) for p in case.passages for s in split_sentences(p)
-    ]
     sentences = split_sentences(case.answer) or [case.answer]
     words = len(case.answer.split())
     return Signals(
@@ -122,36 +97,27 @@ def signals_of(case: Case, similarity: float) -> Signals:
             default=0.0,
         ),
         question_coverage=len(question_words & answer_words) / max(len(question_words), 1),
-        support=len(answer_words & context_words) / max(len(answer_words), 1),
-        unsupported_numbers=sorted(numbers_in(case.answer) - numbers_in(context)),
-        unsupported_names=sorted(names_in(case.answer) - context_lower),
-        negation_flips=_aligned_flips(case.answer, passage_sentences),
+        support=check.value,
+        claims=len(check.claims),
+        contradicted=len(check.of("contradicted")),
+        unverifiable=len(check.of("unverifiable")),
         words=words,
         mean_sentence_words=words / len(sentences),
     )
 
 
-def _faithfulness(s: Signals) -> Judged:
+def _grade_of(s: Signals, check: SupportCheck, latency_ms: float) -> Grade:
+    """The grade, or an unmeasured one where the support check could not read the answer."""
     if s.refusal:
-        return Judged(
+        faithfulness: Judged | None = Judged(
             reason="A refusal states nothing the passages could contradict.", level="Excellent"
         )
-    faults = []
-    if s.unsupported_numbers:
-        faults.append(f"numbers the passages do not state: {', '.join(s.unsupported_numbers)}")
-    if s.unsupported_names:
-        faults.append(f"names the passages do not state: {', '.join(s.unsupported_names)}")
-    if s.negation_flips:
-        faults.append(f"{s.negation_flips} sentence(s) negate what the passages say")
-    if faults:
-        return Judged(reason="; ".join(faults).capitalize() + ".", level="Worse")
-    return Judged(
-        reason=f"{s.support:.0%} of the answer's words are found in the passages.",
-        level=_level(s.support, SUPPORT_STEPS),
-    )
-
-
-def _grade_of(s: Signals, latency_ms: float) -> Grade:
+    else:
+        faithfulness = judged_faithfulness(check)
+    if faithfulness is None:
+        return Grade.failed(
+            "offline", f"faithfulness unmeasured: {check.unmeasured}", raw=json.dumps(asdict(s))
+        )
     relevance_value = s.answer_similarity + s.question_coverage
     if s.refusal:
         relevance = Judged(reason="A refusal does not answer the question.", level="Worse")
@@ -178,7 +144,7 @@ def _grade_of(s: Signals, latency_ms: float) -> Grade:
     )
     criteria = {
         "relevance": relevance,
-        "faithfulness": _faithfulness(s),
+        "faithfulness": faithfulness,
         "completeness": completeness,
         "clarity": clarity,
         "conciseness": Judged(reason=f"{s.words} words.", level=concise_level),
@@ -193,6 +159,7 @@ def _grade_of(s: Signals, latency_ms: float) -> Grade:
         context,
         raw=json.dumps(asdict(s)),
         latency_ms=latency_ms,
+        support=check,
     )
 
 
@@ -228,14 +195,16 @@ class OfflineJudge:
         texts = list(dict.fromkeys(t for c in answered for t in (c.question, c.answer)))
         row = {text: n for n, text in enumerate(texts)}
         vectors = self._embedder().embed(texts) if texts else np.zeros((0, 1))
+        checks = [support_check(c.answer, c.passages) for c in cases]
         signals = [
             signals_of(
                 c,
                 float(vectors[row[c.answer]] @ vectors[row[c.question]])
                 if c.answer in row
                 else 0.0,
+                check,
             )
-            for c in cases
+            for c, check in zip(cases, checks, strict=True)
         ]
         each_ms = (time.perf_counter() - started) * 1000 / len(cases)
-        return [_grade_of(s, each_ms) for s in signals]
+        return [_grade_of(s, c, each_ms) for s, c in zip(signals, checks, strict=True)]

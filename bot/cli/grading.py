@@ -68,16 +68,26 @@ def grade_lines(number: int, grade) -> list[str]:
 @judge_group.command("agreement")
 @click.argument("first", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("second", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--with-authors",
+    is_flag=True,
+    help="Count votes by judges named author_N too (MT-Bench's own authors; FastChat's"
+    " published agreement leaves them out).",
+)
 @json_option
-def judge_agreement(first: Path, second: Path, as_json: bool) -> None:
+def judge_agreement(first: Path, second: Path, with_authors: bool, as_json: bool) -> None:
     """Agreement and Cohen's kappa of two sets of pairwise verdicts (battle JSONL), with and
     without ties, as FastChat's llm_judge computes them; the same file twice compares its
     judges with each other."""
-    from arena.judge.agreement import agreement, read_verdicts
+    from arena.judge.agreement import agreement, experts_only, read_verdicts
 
-    one = read_verdicts(first)
+    def read(path: Path) -> list:
+        verdicts = read_verdicts(path)
+        return verdicts if with_authors else experts_only(verdicts)
+
+    one = read(first)
     same = first.resolve() == second.resolve()
-    turns = agreement(one) if same else agreement(one, read_verdicts(second))
+    turns = agreement(one) if same else agreement(one, read(second))
     if as_json:
         click.echo(json.dumps([t.as_dict() for t in turns], indent=2))
         return
@@ -136,7 +146,7 @@ def audit(
     if report is None:
         click.echo("No audit has run yet: run `parley audit`.")
         return
-    from arena.judge.audit import report_lines
+    from ..audit_report import report_lines
 
     summary, details = report_lines(report)
     console.print(escape(summary), highlight=False, soft_wrap=True)

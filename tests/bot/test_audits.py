@@ -9,6 +9,7 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from arena.store import Store
+from bot.audit_report import report_lines
 from bot.audits import AuditScheduler, slack_poster
 from bot.config import Settings
 from bot.discord.run import AUDIT_THREAD_NAME, audit_scheduler, discord_poster
@@ -155,3 +156,63 @@ async def test_the_slack_runner_posts_audits_until_the_bot_stops(service, fake_a
         await bot.close()
     first = fake_api.seen("/api/chat.postMessage")[0]
     assert first.body["channel"] == "C0ADMIN" and first.body["text"].startswith("Audit by")
+
+
+def report(judge: str = "judge-model", **support) -> dict:
+    """A stored audit report's shape, as ``run_audit`` returns it."""
+    return {
+        "judge": judge,
+        "answers": 4,
+        "unmeasured": 0,
+        "wall_s": 1.25,
+        "cost_usd": 0.002,
+        "models": {
+            "alpha": {
+                "answers": 4,
+                "score": 80.0,
+                "legacy_score": 84.0,
+                "criteria": {"faithfulness": 4.0, "clarity": None},
+                "support": {
+                    "flagged_share": 0.25,
+                    "compared": 4,
+                    "disagree": 1,
+                    "disagreement": 0.25,
+                    **support,
+                },
+            }
+        },
+        "worst": [],
+        "canaries": None,
+        "thumbs": {
+            "up": {"answers": 0, "score": None},
+            "down": {"answers": 0, "score": None},
+            "agreement": {"thumbs": 0, "ratio": None, "kappa": None},
+        },
+        "agreement": None,
+        "latency_ms": {"p50": 900.0, "max": 1500.0},
+    }
+
+
+def test_report_text_shows_the_support_check_beside_the_judge() -> None:
+    summary, details = report_lines(report())
+    assert summary == (
+        "Audit by judge-model: 4 answers graded (0 unmeasured); the judge no canaries;"
+        " 1.2 s, $0.0020."
+    )
+    assert details[0] == "alpha: score 80 (legacy 84) over 4 answers; faithfulness 4.0"
+    assert details[1] == (
+        "  support check: 25% of sentences flagged; disagrees with judge-model on"
+        " faithfulness for 1 of 4 answers (25%)"
+    )
+    # the offline judge is the support check: no disagreement to show
+    _, offline = report_lines(report("offline"))
+    assert offline[1] == "  support check: 25% of sentences flagged"
+    # grades from before the check ran have no flagged share: no line
+    _, older = report_lines(report(flagged_share=None))
+    assert not any("support check" in line for line in older)
+
+
+def test_an_audit_with_nothing_new_says_so() -> None:
+    empty = {**report(), "answers": 0, "models": {}}
+    summary, details = report_lines(empty)
+    assert "nothing new to grade" in summary and details == []

@@ -47,11 +47,15 @@ def test_grades_in_input_order_as_json(tmp_path: Path) -> None:
         "conciseness",
     }
     assert right["criteria"]["faithfulness"] == {
-        "reason": "100% of the answer's words are found in the passages.",
+        "reason": "1 of 1 claims supported by the passages.",
         "level": "Excellent",
     }
+    assert right["support"]["sentences"] == [
+        {"text": PASSAGE, "support": "supported", "passage": 1}
+    ]
     assert right["score"] > swapped["score"] == 20 and swapped["legacy_score"] > 20
-    assert "31" in swapped["criteria"]["faithfulness"]["reason"]
+    assert "states 31 where passage 1 says 24" in swapped["criteria"]["faithfulness"]["reason"]
+    assert swapped["support"]["sentences"][0]["support"] == "contradicted"
     assert refusal["criteria"]["relevance"]["level"] == "Worse"
     assert {"context_relevance", "unmeasured"} <= set(right) and not right["unmeasured"]
 
@@ -60,7 +64,7 @@ def test_text_output_and_the_explicit_subcommand(tmp_path: Path) -> None:
     cases = write_jsonl(tmp_path / "cases.jsonl", CASES[:2])
     out = invoke(tmp_path, "judge", "grade", str(cases), "--judge", "offline")
     assert "1. score" in out and "2. score 20/100" in out
-    assert "Numbers the passages do not state: 31" in out
+    assert "Contradicts the passages" in out and "states 31 where passage 1 says 24" in out
 
 
 def test_bad_lines_are_named_and_nothing_is_graded(tmp_path: Path) -> None:
@@ -111,6 +115,20 @@ def test_agreement_between_two_files_and_within_one(tmp_path: Path) -> None:
     assert within["with_ties"]["total"] == 1  # e1 and e2 on question 3
 
 
+def test_agreement_leaves_mt_bench_authors_out_unless_asked(tmp_path: Path) -> None:
+    from tests.arena.judge.test_agreement import mt_bench_rows
+
+    gpt4_rows, human_rows = mt_bench_rows()
+    gpt4 = write_jsonl(tmp_path / "gpt4_pair.jsonl", gpt4_rows)
+    human = write_jsonl(tmp_path / "human.jsonl", human_rows)
+    first, _ = json.loads(invoke(tmp_path, "judge", "agreement", str(gpt4), str(human), "--json"))
+    assert (first["with_ties"]["agree"], first["with_ties"]["total"]) == (3, 3)
+    assert (first["without_ties"]["agree"], first["without_ties"]["total"]) == (2, 2)
+    text = invoke(tmp_path, "judge", "agreement", str(gpt4), str(human), "--with-authors")
+    assert "turn 1 with ties    agreement  60.0% (3/5)" in text
+    assert "turn 1 without ties agreement  66.7% (2/3)" in text
+
+
 def test_audit_through_the_service_and_its_stored_report(data_dir: Path) -> None:
     def run_cli(*args: str) -> str:
         result = CliRunner().invoke(cli, ["--data-dir", str(data_dir), *args])
@@ -126,6 +144,10 @@ def test_audit_through_the_service_and_its_stored_report(data_dir: Path) -> None
     text = run_cli("audit", "--report")
     assert "Audit by offline" in text and "offline-sentences: score" in text
     assert json.loads(run_cli("audit", "--json"))["answers"] == 0  # nothing new to audit
+    assert "nothing new to grade" in run_cli("audit")
+    # the empty audit was not stored over the real one (issue 22, item 9)
+    assert json.loads(run_cli("audit", "--report", "--json")) == report
+    assert "offline-sentences: score" in run_cli("audit", "--report")
 
 
 def test_a_roster_model_judges_over_the_wire(tmp_path: Path, fake_api, monkeypatch) -> None:

@@ -41,7 +41,11 @@ async def test_audit_then_leaderboard_with_judge_columns(store: Store, real_embe
 
     board = await svc.leaderboard(judge=True)
     assert board.rows[0].model == "alpha"  # the human score, as before
-    assert board.judged["alpha"].graded == 3 and board.judged["beta"].score == 20
+    # beta's invented number is in no passage (unverifiable, not contradicted): Bad, 40
+    assert board.judged["alpha"].graded == 3 and board.judged["beta"].score == 40
+    # the share of sentences the support check flagged, kept for the --judge columns
+    assert board.judged["alpha"].flagged_share == 0.0
+    assert board.judged["beta"].flagged_share == 1.0
     console = Console(width=200, record=True)
     console.print(render_board(board.leaderboard, judged=board.judged))
     text = console.export_text()

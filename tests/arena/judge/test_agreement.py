@@ -7,7 +7,13 @@ import json
 import pytest
 
 from arena.errors import InputError
-from arena.judge.agreement import PairwiseVerdict, agreement, cohen_kappa, read_verdicts
+from arena.judge.agreement import (
+    PairwiseVerdict,
+    agreement,
+    cohen_kappa,
+    experts_only,
+    read_verdicts,
+)
 
 
 def v(q: str, a: str, b: str, winner: str, judge: str = "", turn: int = 1) -> PairwiseVerdict:
@@ -78,3 +84,55 @@ def test_read_verdicts_reports_bad_lines(tmp_path) -> None:
     )
     with pytest.raises(InputError, match=r"line 2: winner.*line 3.*line 4: missing field"):
         read_verdicts(path)
+
+
+def mt_bench_rows() -> tuple[list[dict], list[dict]]:
+    """A few rows in the shape of MT-Bench's GPT-4 pair judgments and human judgments
+    (the real files are not available offline): experts and the paper's authors vote."""
+
+    def row(q, a, b, winner, judge, turn=1):
+        return {
+            "question_id": q,
+            "model_a": a,
+            "model_b": b,
+            "winner": winner,
+            "judge": judge,
+            "turn": turn,
+        }
+
+    gpt4 = ["gpt-4", "pair-v2"]
+    gpt4_rows = [
+        row(81, "alpaca-13b", "gpt-3.5-turbo", "model_b", gpt4),
+        row(82, "llama-13b", "vicuna-13b-v1.2", "tie", gpt4),
+        row(83, "alpaca-13b", "gpt-3.5-turbo", "model_a", gpt4, turn=2),
+    ]
+    human_rows = [
+        row(81, "alpaca-13b", "gpt-3.5-turbo", "model_b", "expert_0"),  # agrees
+        row(81, "gpt-3.5-turbo", "alpaca-13b", "model_a", "expert_1"),  # agrees, mirrored
+        row(81, "alpaca-13b", "gpt-3.5-turbo", "model_a", "author_0"),  # an author: left out
+        row(82, "llama-13b", "vicuna-13b-v1.2", "tie (bothbad)", "expert_2"),  # tie = tie
+        row(82, "llama-13b", "vicuna-13b-v1.2", "model_a", "author_1"),  # an author
+        row(83, "alpaca-13b", "gpt-3.5-turbo", "model_b", "expert_0", turn=2),  # disagrees
+    ]
+    return gpt4_rows, human_rows
+
+
+def test_mt_bench_counts_leave_the_authors_votes_out_as_fastchat_does(tmp_path) -> None:
+    # FastChat's compute_agreement groups judges by name: "expert_N" are the humans its
+    # published table counts, "author_N" a group of their own that it never compares
+    gpt4_rows, human_rows = mt_bench_rows()
+    gpt4_file, human_file = tmp_path / "gpt4.jsonl", tmp_path / "human.jsonl"
+    gpt4_file.write_text("".join(json.dumps(r) + "\n" for r in gpt4_rows))
+    human_file.write_text("".join(json.dumps(r) + "\n" for r in human_rows))
+    gpt4, human = read_verdicts(gpt4_file), read_verdicts(human_file)
+    assert [v.judge for v in human][:3] == ["expert_0", "expert_1", "author_0"]
+    first, second = agreement(experts_only(gpt4), experts_only(human))
+    # turn 1 with ties: (81, expert_0), (81, expert_1), (82, expert_2) all agree
+    assert (first.with_ties.agree, first.with_ties.total) == (3, 3)
+    # without ties GPT-4's tie on 82 drops that match
+    assert (first.without_ties.agree, first.without_ties.total) == (2, 2)
+    assert (second.turn, second.with_ties.agree, second.with_ties.total) == (2, 0, 1)
+    # counting the authors, as Parley did, adds two disagreeing pairs with ties, one without
+    with_authors, _ = agreement(gpt4, human)
+    assert (with_authors.with_ties.agree, with_authors.with_ties.total) == (3, 5)
+    assert (with_authors.without_ties.agree, with_authors.without_ties.total) == (2, 3)

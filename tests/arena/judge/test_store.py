@@ -75,9 +75,14 @@ async def test_audit_candidates_and_reports(store) -> None:
     assert await store.answers_to_audit("judge-x", 10) == [liked, beta]
     assert await store.answers_to_audit("judge-y", 10) == [alpha, liked, beta]
     assert await store.latest_audit() is None
-    await store.record_audit("judge-x", {"n": 1})
-    await store.record_audit("judge-x", {"n": 2})
-    assert await store.latest_audit() == {"n": 2}
+    await store.record_audit("judge-x", {"answers": 1, "agreement": None})
+    await store.record_audit("judge-x", {"answers": 2, "agreement": None})
+    assert await store.latest_audit() == {"answers": 2, "agreement": None}
+    # an audit that graded nothing (as older Parleys stored them) never hides the last real one
+    await store.record_audit("judge-x", {"answers": 0, "agreement": None})
+    assert (await store.latest_audit())["answers"] == 2
+    await store.record_audit("judge-x", {"answers": 0, "agreement": {"battles": 1}})
+    assert (await store.latest_audit())["agreement"] == {"battles": 1}
 
 
 async def test_pair_verdicts_are_stored(store) -> None:
