@@ -13,9 +13,10 @@ Counting: each user's live vote on a battle is one outcome for the ratings (thre
 voting on one battle are three outcomes); a changed mind moves the counts, it does not
 add to them. Pair counts are kept per channel with the two models in name order.
 
-The reads the ratings are made from live in ``arena.vote_counts`` and bulk battle writes
-in ``arena.bulk_import``, both mixed into ``Store``; the judge's SQL is in
-``arena.judge.records`` and the passages' in ``arena.passage_records``.
+The reads the ratings are made from live in ``arena.vote_counts``, the dashboard's in
+``arena.insights`` and bulk battle writes in ``arena.bulk_import``, all mixed into
+``Store``; the judge's SQL is in ``arena.judge.records`` and the passages' in
+``arena.passage_records``.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import aiosqlite
 
 from arena.bulk_import import BattleRecord, BulkImport
 from arena.errors import StoreError, VoteRefused
+from arena.insights import InsightReads
 from arena.judge.records import (
     AUDIT_CANDIDATES,
     BATTLES_TO_JUDGE,
@@ -87,7 +89,7 @@ async def _check_current(db: aiosqlite.Connection, path: Path | str) -> None:
         )
 
 
-class Store(VoteCounts, BulkImport):
+class Store(VoteCounts, BulkImport, InsightReads):
     """Async access to the arena database. Open with ``await Store.open(path)``."""
 
     def __init__(
