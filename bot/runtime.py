@@ -122,7 +122,7 @@ async def open_service(
         await asyncio.to_thread(knowledge.get)
     try:
         async with open_store(settings, read_only=read_only) as store:
-            yield Service(
+            service = Service(
                 search=lambda text, k: knowledge.get().search(text, k),
                 index=lambda paths, progress, passages: knowledge.get().index(
                     paths, progress=progress, on_passages=passages
@@ -144,6 +144,8 @@ async def open_service(
                 exploration_share=settings.exploration_share,
                 steer_min_channel_votes=settings.steer_min_channel_votes,
             )
+            service.knowledge_status = lambda: knowledge.get().status()
+            yield service
     finally:
         knowledge.close()
 

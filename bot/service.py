@@ -17,6 +17,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from arena.answers import OnText, answer_question
@@ -24,7 +25,14 @@ from arena.errors import ProviderError, StoreError, VoteRefused
 from arena.hygiene import battle_exclusion, default_identity_words
 from arena.judge import OFFLINE, build_judge
 from arena.judge.audit import DEFAULT_SAMPLE, run_audit
-from arena.leaderboard import Intervals, Leaderboard, LeaderboardRow, build_board, write_chart
+from arena.leaderboard import (
+    Intervals,
+    Leaderboard,
+    LeaderboardRow,
+    TieRule,
+    build_board,
+    write_chart,
+)
 from arena.matchmaking import (
     DEFAULT_EXPLORATION,
     DEFAULT_MIN_CHANNEL_VOTES,
@@ -42,6 +50,7 @@ from . import messages
 from .access import Requester, is_admin
 from .errors import BotError, NotAllowed, NotRecorded
 from .followup import followup_search
+from .insights import Insights, KnowledgeStatusFn
 from .reindex import IndexFn, ProgressFn, Reindexer, ReindexStatus
 
 __all__ = [
@@ -156,6 +165,10 @@ DEFAULT_CHECKS: tuple[Check, ...] = (reject_empty,)
 
 class Service:
     """Wires retrieval, the roster, matchmaking and the store; owns no I/O of its own."""
+
+    # what the knowledge base holds and how its last run went, for ``insights``; set by
+    # whoever opens the knowledge base (``bot.runtime``), None when there is none
+    knowledge_status: KnowledgeStatusFn | None = None
 
     def __init__(
         self,
@@ -343,9 +356,11 @@ class Service:
         intervals: Intervals = "bootstrap",
         style: bool = False,
         judge: bool = False,
+        ties: TieRule = "model",
     ) -> Board:
         """Ratings from the stored votes, overall or for one channel (fitted in a worker
-        thread); with ``chart``, the PNG too (also in a thread: matplotlib is slow)."""
+        thread); with ``chart``, the PNG too (also in a thread: matplotlib is slow).
+        ``ties="half"`` counts a tie as half a win each, as lmarena.ai does."""
         board = await build_board(
             self._store,
             channel=channel,
@@ -354,6 +369,7 @@ class Service:
             intervals=intervals,
             style=style,
             daily_cap=self._daily_cap,
+            ties=ties,
         )
         png = await asyncio.to_thread(_chart_png, board.rows) if chart else None
         judged = None
@@ -361,6 +377,17 @@ class Service:
             summaries = await self._store.judge_summary(self._judge or OFFLINE)
             judged = {s.model: s for s in summaries}
         return Board(board, channel, png, judged)
+
+    @cached_property
+    def insights(self) -> Insights:
+        """The dashboard's reads (history, questions, gaps, audits, knowledge), kept in
+        ``bot.insights`` so this class stays the door, not the whole house."""
+        return Insights(
+            self._store,
+            daily_cap=self._daily_cap,
+            reindex_status=lambda: self.reindex_status,
+            knowledge_status=lambda: self.knowledge_status,
+        )
 
     # --- audits -----------------------------------------------------------------------
 
