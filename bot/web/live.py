@@ -1,0 +1,104 @@
+"""The leaderboard as viewers see it: refitted at most every few seconds, not per request.
+
+A board (plain and style-controlled scores, the judge's grades) and its pairwise
+matrices are kept per channel and tie rule. A request older than ``interval`` seconds
+since the last check starts one refresh in the background and is answered from the
+board in hand: the refresh asks the store whether any vote or thumb arrived (a cheap
+query) and refits only if one did. A refit also waits twice its own length since the
+last one, so on a big arena (seconds per fit) fitting takes at most a third of the time
+however many people watch. Only the very first request for a board waits for its fit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from arena.leaderboard import TieRule
+from arena.trends import PairMatrix
+
+from ..service import Board, Service
+
+__all__ = ["BoardCache", "LiveBoard"]
+
+log = logging.getLogger(__name__)
+
+Key = tuple[str | None, TieRule]
+
+
+@dataclass(frozen=True)
+class LiveBoard:
+    """A fitted board, the pair matrices of all its rated models, and when it was made."""
+
+    board: Board
+    matrix: PairMatrix
+    version: tuple
+    fitted_at: float  # wall clock, for "updated at"
+
+
+@dataclass
+class _Entry:
+    live: LiveBoard
+    checked: float  # monotonic: when the store was last asked whether votes changed
+    next_fit: float  # monotonic: no refit before this
+    refreshing: asyncio.Task | None = None
+
+
+class BoardCache:
+    """See the module docstring."""
+
+    def __init__(
+        self,
+        service: Service,
+        interval: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._service = service
+        self._interval = interval
+        self._clock = clock
+        self._entries: dict[Key, _Entry] = {}
+        self._first: dict[Key, asyncio.Task] = {}
+
+    async def get(self, channel: str | None, ties: TieRule = "model") -> LiveBoard:
+        key = (channel, ties)
+        entry = self._entries.get(key)
+        if entry is None:  # the first viewer waits; others asking meanwhile share the fit
+            task = self._first.get(key) or asyncio.create_task(self._fit(key))
+            self._first[key] = task
+            try:
+                entry = self._entries[key] = await asyncio.shield(task)
+            finally:
+                self._first.pop(key, None)
+            return entry.live
+        now = self._clock()
+        if entry.refreshing is None and now - entry.checked >= self._interval:
+            entry.refreshing = asyncio.create_task(self._refresh(key, entry))
+        return entry.live
+
+    async def _fit(self, key: Key, version: tuple | None = None) -> _Entry:
+        channel, ties = key
+        started = self._clock()
+        if version is None:
+            version = await self._service.insights.version()
+        board = await self._service.leaderboard(channel, style=True, judge=True, ties=ties)
+        rated = [r.model for r in board.rows if r.score is not None]
+        matrix = await self._service.insights.pair_matrix(rated, channel, ties)
+        done = self._clock()
+        live = LiveBoard(board, matrix, version, time.time())
+        return _Entry(live, done, done + max(self._interval, 2 * (done - started)))
+
+    async def _refresh(self, key: Key, entry: _Entry) -> None:
+        try:
+            version = await self._service.insights.version()
+            if version != entry.live.version and self._clock() >= entry.next_fit:
+                self._entries[key] = await self._fit(key, version)
+            else:  # nothing new, or too soon after the last fit: look again later
+                entry.checked = self._clock()
+        except Exception:  # a failed refit keeps the board in hand; the next check retries
+            log.exception("refitting the dashboard's leaderboard failed")
+            entry.checked = self._clock()
+        finally:
+            entry.refreshing = None
