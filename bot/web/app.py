@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from pathlib import Path
 
+import jinja2
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -33,7 +35,7 @@ from .access import AccessMiddleware, LoginLimiter, session_secret
 from .cells import moment
 from .knowledge import knowledge_page, start_reindex
 from .leaderboard import leaderboard_page
-from .live import BoardCache
+from .live import BoardCache, Rendered
 from .login import login, login_form, logout
 from .pages import audits_page, model_page
 from .questions import questions_page, unanswered_page
@@ -52,13 +54,15 @@ POLICY = (
 
 
 class Web:
-    """What the handlers share: the service and settings, the boards in hand, the login
-    limiter, and the re-index this dashboard started (and what became of it)."""
+    """What the handlers share: the service and settings, the boards in hand and what
+    was drawn from them, the login limiter, and the re-index this dashboard started (and
+    what became of it)."""
 
     def __init__(self, service: Service, settings: Settings) -> None:
         self.service = service
         self.settings = settings
         self.boards = BoardCache(service, settings.web_refresh_seconds)
+        self.rendered = Rendered()
         self.limiter = LoginLimiter()
         self.reindex_task: asyncio.Task | None = None
         self.reindex_notice: str | None = None
@@ -66,7 +70,8 @@ class Web:
 
 class SecurityHeaders:
     """Adds the headers that keep pages from being framed, sniffed, cached or scripted
-    from elsewhere."""
+    from elsewhere, and a Server-Timing header with the time the response took to make
+    (for operators and ``scripts/bench_web.py``)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self._app = app
@@ -76,11 +81,14 @@ class SecurityHeaders:
             await self._app(scope, receive, send)
             return
         static = scope["path"].startswith("/static/")
+        started = time.perf_counter()
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
+                took = (time.perf_counter() - started) * 1000
                 headers = message.setdefault("headers", [])
                 headers += [
+                    (b"server-timing", f"app;dur={took:.1f}".encode()),
                     (b"content-security-policy", POLICY.encode()),
                     (b"x-content-type-options", b"nosniff"),
                     (b"x-frame-options", b"DENY"),
@@ -139,8 +147,13 @@ def create_app(service: Service, settings: Settings) -> Starlette:
         exception_handlers={HTTPException: _http_error, Exception: _unexpected},
     )
     app.state.web = Web(service, settings)
-    templates = Jinja2Templates(directory=HERE / "templates")
-    templates.env.filters["moment"] = moment
-    templates.env.filters["basename"] = lambda path: display_path(path).rsplit("/", 1)[-1]
-    app.state.templates = templates
+    pages = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    pages.filters["moment"] = moment
+    pages.filters["basename"] = lambda path: display_path(path).rsplit("/", 1)[-1]
+    app.state.templates = Jinja2Templates(env=pages)
     return app

@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from markupsafe import Markup
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 
 from arena.leaderboard import LEFT_OUT_LABELS, LeaderboardRow, TieRule
 from arena.store import JudgeSummary
@@ -24,7 +24,7 @@ from arena.trends import PairMatrix
 
 from .charts import heatmap, interval_chart
 from .live import LiveBoard
-from .responses import arrange, download, live, live_html, page
+from .responses import LIVE_PARAMS, arrange, download, live_html, page
 from .tables import Column, Table, count, number, percent
 
 __all__ = ["HEATMAP_MODELS", "board_table", "leaderboard_page"]
@@ -139,45 +139,62 @@ def _pairs_table(models: list[str], fractions: list, battles: list) -> Table:
     return Table("pairs", "Battles between the best-scored models", columns, rows)
 
 
-async def leaderboard_page(request: Request) -> Response:
-    """``/``: ``channel``, ``style=1`` and ``ties=half`` choose the board."""
-    web = request.app.state.web
-    query = request.query_params
-    channel = query.get("channel") or None
-    style = query.get("style") == "1"
-    ties: TieRule = "half" if query.get("ties") == "half" else "model"
-    live_board = await web.boards.get(channel, ties)
+def _board_view(request: Request, live_board: LiveBoard, style: bool, ties: TieRule) -> dict:
+    """Everything the board fragment shows, arranged as the query asks."""
     board = live_board.board
     table = arrange(request, board_table(board.rows, style, board.judged), "score", True)
     ranked = board_table(board.rows, style, None).arranged("score", True).rows
     scored = [r for r in ranked if r["score"] is not None]
     top = [r["model"] for r in scored[:HEATMAP_MODELS]]
     fractions, battles = _matrix_part(live_board.matrix, top)
-    pairs = arrange(request, _pairs_table(top, fractions, battles))
-    exported = download(request, [table, pairs])
-    if exported is not None:
-        return exported
     chart = interval_chart(
         [
             (r["model"], r["score"], *(r["ci"] or (None, None)), r["provisional"], r["elo"])
             for r in scored
         ]
     )
-    values = {
+    return {
         "table": table,
-        "pairs": pairs,
+        "pairs": arrange(request, _pairs_table(top, fractions, battles)),
         "notes": _notes(live_board),
         "chart": chart,
         "wins": heatmap(top, fractions, "fraction"),
         "battles": heatmap(top, battles, "count"),
         "live_board": live_board,
-        "channel": channel,
-        "style": style,
         "ties": ties,
-        "refresh": web.settings.web_refresh_seconds,
+        "refresh": request.app.state.web.settings.web_refresh_seconds,
     }
+
+
+async def leaderboard_page(request: Request) -> Response:
+    """``/``: ``channel``, ``style=1`` and ``ties=half`` choose the board.
+
+    The fragment is drawn once per board and query (``Rendered``): until the next refit
+    every viewer asking the same gets the same HTML, so a warm page costs no drawing.
+    """
+    web = request.app.state.web
+    query = request.query_params
+    channel = query.get("channel") or None
+    style = query.get("style") == "1"
+    ties: TieRule = "half" if query.get("ties") == "half" else "model"
+    live_board = await web.boards.get(channel, ties)
+    if "export" in query:
+        view = _board_view(request, live_board, style, ties)
+        return download(request, [view["table"], view["pairs"]]) or Response(status_code=404)
+    key = tuple(sorted((k, v) for k, v in query.items() if k not in LIVE_PARAMS))
+    drawn = web.rendered.get(key, live_board)
+    if drawn is None:
+        view = _board_view(request, live_board, style, ties)
+        drawn = web.rendered.put(key, live_board, live_html(request, "_board.html", **view))
+    html, digest = drawn
     if query.get("fragment"):
-        return live(request, "_board.html", **values)
-    board_html, _ = live_html(request, "_board.html", **values)
-    channels = await web.service.insights.channels()
-    return page(request, "leaderboard.html", channels=channels, live=Markup(board_html), **values)
+        return Response(status_code=204) if query.get("seen") == digest else HTMLResponse(html)
+    return page(
+        request,
+        "leaderboard.html",
+        channels=live_board.channels,
+        channel=channel,
+        style=style,
+        ties=ties,
+        live=Markup(html),
+    )

@@ -7,6 +7,8 @@ board in hand: the refresh asks the store whether any vote or thumb arrived (a c
 query) and refits only if one did. A refit also waits twice its own length since the
 last one, so on a big arena (seconds per fit) fitting takes at most a third of the time
 however many people watch. Only the very first request for a board waits for its fit.
+What was drawn from a board is kept with it (``Rendered``), so a warm page is not drawn
+again until the board changes.
 """
 
 from __future__ import annotations
@@ -14,15 +16,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Any
 
 from arena.leaderboard import TieRule
 from arena.trends import PairMatrix
 
 from ..service import Board, Service
 
-__all__ = ["BoardCache", "LiveBoard"]
+__all__ = ["BoardCache", "LiveBoard", "Rendered"]
 
 log = logging.getLogger(__name__)
 
@@ -31,12 +35,37 @@ Key = tuple[str | None, TieRule]
 
 @dataclass(frozen=True)
 class LiveBoard:
-    """A fitted board, the pair matrices of all its rated models, and when it was made."""
+    """A fitted board, the pair matrices of all its rated models, the channels a board
+    can be chosen from, and when it was made."""
 
     board: Board
     matrix: PairMatrix
     version: tuple
     fitted_at: float  # wall clock, for "updated at"
+    channels: list[str] = field(default_factory=list)
+
+
+class Rendered:
+    """What was drawn from a board, by query, while that board is the current one: the
+    viewers of one board mostly ask for the same few views."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._size = size
+        self._kept: OrderedDict[Hashable, tuple[LiveBoard, Any]] = OrderedDict()
+
+    def get(self, key: Hashable, board: LiveBoard) -> Any:
+        kept = self._kept.get(key)
+        if kept is None or kept[0] is not board:
+            return None
+        self._kept.move_to_end(key)
+        return kept[1]
+
+    def put(self, key: Hashable, board: LiveBoard, drawn: Any) -> Any:
+        self._kept[key] = (board, drawn)
+        self._kept.move_to_end(key)
+        while len(self._kept) > self._size:
+            self._kept.popitem(last=False)
+        return drawn
 
 
 @dataclass
@@ -86,8 +115,9 @@ class BoardCache:
         board = await self._service.leaderboard(channel, style=True, judge=True, ties=ties)
         rated = [r.model for r in board.rows if r.score is not None]
         matrix = await self._service.insights.pair_matrix(rated, channel, ties)
+        channels = await self._service.insights.channels()
         done = self._clock()
-        live = LiveBoard(board, matrix, version, time.time())
+        live = LiveBoard(board, matrix, version, time.time(), channels)
         return _Entry(live, done, done + max(self._interval, 2 * (done - started)))
 
     async def _refresh(self, key: Key, entry: _Entry) -> None:

@@ -182,6 +182,7 @@ async def test_every_response_forbids_framing_sniffing_and_foreign_scripts(seede
         assert page.headers["x-frame-options"] == "DENY"
         assert page.headers["x-content-type-options"] == "nosniff"
         assert page.headers["cache-control"] == "no-store"
+        assert float(page.headers["server-timing"].split("dur=")[1]) > 0
         assert "http" not in re.sub(r'href="/|src="/', "", page.text.split("<body>")[0])
 
 

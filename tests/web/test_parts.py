@@ -120,6 +120,9 @@ class Counting:
     async def pair_matrix(self, models, channel, ties):
         return None
 
+    async def channels(self):
+        return []
+
 
 async def test_a_board_is_refitted_only_after_the_interval_and_only_when_votes_changed() -> None:
     now = [0.0]
