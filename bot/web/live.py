@@ -91,6 +91,12 @@ class BoardCache:
         self._entries: dict[Key, _Entry] = {}
         self._first: dict[Key, asyncio.Task] = {}
 
+    def warm(self, channel: str | None = None, ties: TieRule = "model") -> asyncio.Task:
+        """Start fitting a board now (at start-up), so its first viewer waits less."""
+        task = asyncio.create_task(self.get(channel, ties))
+        task.add_done_callback(_report_failure)
+        return task
+
     async def get(self, channel: str | None, ties: TieRule = "model") -> LiveBoard:
         key = (channel, ties)
         entry = self._entries.get(key)
@@ -132,3 +138,8 @@ class BoardCache:
             entry.checked = self._clock()
         finally:
             entry.refreshing = None
+
+
+def _report_failure(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("fitting the dashboard's first board failed", exc_info=task.exception())

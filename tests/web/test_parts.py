@@ -147,6 +147,16 @@ async def test_a_board_is_refitted_only_after_the_interval_and_only_when_votes_c
     assert service.fits == 3  # another channel is another board
 
 
+async def test_a_board_warmed_at_start_up_is_the_first_viewers() -> None:
+    service = Counting()
+    service.slow = 0.05
+    cache = BoardCache(service, interval=5.0)
+    warming = cache.warm()
+    await asyncio.sleep(0)
+    board = await cache.get(None)
+    assert service.fits == 1 and (await warming) is board
+
+
 async def test_viewers_arriving_together_share_one_first_fit() -> None:
     service = Counting()
     service.slow = 0.05
