@@ -164,10 +164,32 @@ def _thumbs_agreement(report: dict) -> str:
     return f"{ratio(agree.get('ratio'))} of {agree['thumbs']} (κ {k})"
 
 
-def audit_details(audit: AuditRecord, sees_text: bool) -> dict[str, Any]:
-    """An audit's per-model grades and worst answers, for its details (text hidden from
-    viewers who may not read it)."""
-    report = audit.report
+def _model_grades(audit: AuditRecord) -> Table:
+    """One audit's grades per model, as a table of its own."""
+    return Table(
+        f"audit{audit.audit_id}",
+        f"Audit {audit.audit_id}: grades per model (levels: 5 best, 1 worst)",
+        [
+            Column("model", "Model", align="left", row_header=True),
+            Column("answers", "Answers", text=count),
+            Column("score", "Score", text=number),
+            *(Column(c, c.capitalize(), text=_level) for c in CRITERIA),
+        ],
+        [
+            {
+                "model": model,
+                "answers": m.get("answers"),
+                "score": m.get("score"),
+                **{c: (m.get("criteria") or {}).get(c) for c in CRITERIA},
+            }
+            for model, m in audit.report.get("models", {}).items()
+        ],
+    )
+
+
+def audit_details(request: Request, audit: AuditRecord, sees_text: bool) -> dict[str, Any]:
+    """An audit's per-model grades (a table, arranged as asked) and worst answers, text
+    hidden from viewers who may not read it."""
     worst = [
         {
             **w,
@@ -176,9 +198,9 @@ def audit_details(audit: AuditRecord, sees_text: bool) -> dict[str, Any]:
             "faults": w.get("faults", {}) if sees_text else {},
             "thumbs_down": w.get("thumbs_down", []) if sees_text else [],
         }
-        for w in report.get("worst", [])
+        for w in audit.report.get("worst", [])
     ]
-    return {"audit": audit, "models": report.get("models", {}), "worst": worst}
+    return {"audit": audit, "grades": arrange(request, _model_grades(audit)), "worst": worst}
 
 
 async def audits_page(request: Request) -> Response:
@@ -222,8 +244,8 @@ async def audits_page(request: Request) -> Response:
         rows,
     )
     table = arrange(request, table)
-    exported = download(request, [table])
+    details = [audit_details(request, a, viewer.sees_text) for a in audits]
+    exported = download(request, [table, *(d["grades"] for d in details)])
     if exported is not None:
         return exported
-    details = [audit_details(a, viewer.sees_text) for a in audits]
-    return page(request, "audits.html", table=table, details=details, criteria=CRITERIA)
+    return page(request, "audits.html", table=table, details=details)
