@@ -51,7 +51,8 @@ def _model(row: Mapping[str, Any]) -> str:
 def board_table(
     rows: list[LeaderboardRow], style: bool, judged: Mapping[str, JudgeSummary] | None
 ) -> Table:
-    """The board's rows as the page's table, in the chosen score's order."""
+    """The board's rows as the page's table, with the chosen score (plain, or with style
+    control) in its Score and 95% CI columns."""
     records = []
     for r in rows:
         score, low, high = (
@@ -178,7 +179,7 @@ async def leaderboard_page(request: Request) -> Response:
     style = query.get("style") == "1"
     ties: TieRule = "half" if query.get("ties") == "half" else "model"
     live_board = await web.boards.get(channel, ties)
-    if "export" in query:
+    if "export" in query:  # downloads are drawn afresh: they are rare
         view = _board_view(request, live_board, style, ties)
         return download(request, [view["table"], view["pairs"]]) or Response(status_code=404)
     key = tuple(sorted((k, v) for k, v in query.items() if k not in LIVE_PARAMS))
