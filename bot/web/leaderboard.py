@@ -22,6 +22,7 @@ from arena.leaderboard import LEFT_OUT_LABELS, LeaderboardRow, TieRule
 from arena.store import JudgeSummary
 from arena.trends import PairMatrix
 
+from .. import messages
 from .charts import heatmap, interval_chart
 from .live import LiveBoard
 from .responses import LIVE_PARAMS, arrange, download, live_html, page
@@ -110,7 +111,7 @@ def _matrix_part(matrix: PairMatrix, models: list[str]) -> tuple[list, list]:
 
 def _notes(live_board: LiveBoard) -> list[str]:
     board = live_board.board.leaderboard
-    notes = []
+    notes = [] if board.rows else [messages.no_votes_yet()]
     if board.too_few_votes:
         notes.append(
             "Too few votes to rank: every model is provisional, so the intervals are too wide"
