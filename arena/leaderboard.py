@@ -15,7 +15,10 @@ is too wide to rank it, and the table and chart say so instead of drawing one.
 Votes that are kept but do not count (battle hygiene: an answer named its own model,
 or a user's votes past the daily cap) are left out of everything above and counted
 per model in ``left_out_votes``. With ``style=True`` the board adds style-controlled
-scores (``arena.style``) and the fitted style coefficients.
+scores (``arena.style``) and the fitted style coefficients. With ``ties="half"`` the
+fits count a tie (or "both bad") as half a win for each side instead of fitting the tie
+model, as FastChat and lmarena.ai do, so the scores can be read beside theirs; the
+votes and rates stay as counted.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from arena.style import FEATURE_NAMES, StyleRow, fit_style_control
 
 __all__ = [
     "INTERVAL_METHODS",
+    "TIE_RULES",
     "Leaderboard",
     "LeaderboardRow",
     "build_board",
@@ -59,6 +63,8 @@ __all__ = [
 
 Intervals = Literal["bootstrap", "sandwich"]
 INTERVAL_METHODS: tuple[Intervals, ...] = ("bootstrap", "sandwich")
+TieRule = Literal["model", "half"]  # the tie model, or a tie as half a win each
+TIE_RULES: tuple[TieRule, ...] = ("model", "half")
 
 
 @dataclass(frozen=True)
@@ -97,6 +103,7 @@ class Leaderboard:
     tie_shape: float | None = None  # λ of the tie model the fit chose (None: no votes)
     style_coefficients: dict[str, float] | None = None
     left_out: dict[str, int] = field(default_factory=dict)  # votes per reason
+    ties: TieRule = "model"
 
     @property
     def too_few_votes(self) -> bool:
@@ -115,6 +122,7 @@ async def build_board(
     intervals: Intervals = "bootstrap",
     style: bool = False,
     daily_cap: int | None = None,
+    ties: TieRule = "model",
 ) -> Leaderboard:
     """The leaderboard of one channel's votes (all channels when ``channel`` is None).
 
@@ -135,7 +143,8 @@ async def build_board(
 
     def compute() -> Leaderboard:
         table = PairTable.from_counts(counts)
-        fit = fit_bradley_terry(table) if table.models else None
+        fitted = table.ties_as_half_wins() if ties == "half" else table
+        fit = fit_bradley_terry(fitted) if table.models else None
         rows = leaderboard_rows(
             counts,
             thumbs,
@@ -146,12 +155,13 @@ async def build_board(
             elo=elo,
             left_out=per_model,
             fit=fit,
+            ties=ties,
         )
         coefficients = None
         if style_rows is not None:
-            rows, coefficients = _with_style(rows, style_rows, fit)
+            rows, coefficients = _with_style(rows, style_rows, fit, ties)
         tie_shape = fit.tie_shape if fit is not None else None
-        return Leaderboard(rows, intervals, tie_shape, coefficients, left_out)
+        return Leaderboard(rows, intervals, tie_shape, coefficients, left_out, ties)
 
     return await asyncio.to_thread(compute)
 
@@ -182,9 +192,11 @@ def leaderboard_rows(
     elo: Mapping[str, float] | None = None,
     left_out: Mapping[str, int] | None = None,
     fit: BTFit | None = None,
+    ties: TieRule = "model",
 ) -> list[LeaderboardRow]:
     """Rows from pair counts and thumb counts: rated models by score, then thumbs-only
-    ones. ``fit`` saves refitting when the caller has the table's fit already."""
+    ones. ``fit`` saves refitting when the caller has the table's fit already (of the
+    table as ``ties`` counts it)."""
     if rounds < 1:
         raise ValueError(f"bootstrap rounds must be at least 1, not {rounds}")
     if intervals not in INTERVAL_METHODS:
@@ -193,12 +205,13 @@ def leaderboard_rows(
     rows: list[LeaderboardRow] = []
     table = PairTable.from_counts(counts)
     if table.models:
-        fit = fit or fit_bradley_terry(table)
+        fitted = table.ties_as_half_wins() if ties == "half" else table
+        fit = fit or fit_bradley_terry(fitted)
         if intervals == "sandwich":
-            low, high = normal_intervals(fit, score_covariance(table, fit))
+            low, high = normal_intervals(fit, score_covariance(fitted, fit))
         else:
             rng = np.random.default_rng(data_seed(table) if seed is None else seed)
-            samples = bootstrap_scores(table, fit, rounds, rng)
+            samples = bootstrap_scores(fitted, fit, rounds, rng)
             low, high = np.percentile(samples, [2.5, 97.5], axis=0)
         ranks = rank_upper_bounds(low, high)
         battles = table.battles
@@ -249,9 +262,14 @@ def _rounded(value: float | None) -> float | None:
 
 
 def _with_style(
-    rows: list[LeaderboardRow], style_rows: Sequence[StyleRow], fit: BTFit | None
+    rows: list[LeaderboardRow],
+    style_rows: Sequence[StyleRow],
+    fit: BTFit | None,
+    ties: TieRule = "model",
 ) -> tuple[list[LeaderboardRow], dict[str, float]]:
     """The rows with their style-controlled scores, and the style coefficients."""
+    if ties == "half":
+        style_rows = _ties_halved(style_rows)
     styled = fit_style_control(style_rows, fit)
     index = {model: k for k, model in enumerate(styled.models)}
     out = []
@@ -268,6 +286,17 @@ def _with_style(
         out.append(row)
     coefficients = {name: round(styled.coefficients.get(name, 0.0), 4) for name in FEATURE_NAMES}
     return out, coefficients
+
+
+def _ties_halved(rows: Sequence[StyleRow]) -> list[StyleRow]:
+    """Each tie (or "both bad") row as half its count won by A and half by B."""
+    out: list[StyleRow] = []
+    for r in rows:
+        if r.choice in ("tie", "both_bad"):
+            out += [replace(r, choice=side, count=r.count / 2) for side in ("a", "b")]
+        else:
+            out.append(r)
+    return out
 
 
 def thumbs_up_rate(counts: tuple[int, int] | None) -> float | None:

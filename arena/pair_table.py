@@ -67,6 +67,22 @@ class PairTable:
         pairs = np.array(keys, dtype=np.int64).reshape(-1, 2)
         return cls(models, pairs[:, 0], pairs[:, 1], *cells.T)
 
+    def ties_as_half_wins(self) -> PairTable:
+        """The table with every tie and "both bad" counted as half a win for each side, as
+        FastChat and lmarena.ai count them (ratings then read beside theirs)."""
+        half = self.fit_ties / 2
+        nothing = np.zeros_like(half)
+        return PairTable(
+            self.models,
+            self.i,
+            self.j,
+            self.wins_i + half,
+            self.wins_j + half,
+            nothing,
+            nothing,
+            self.covariates,
+        )
+
     @property
     def fit_ties(self) -> np.ndarray:
         """Ties as the fit sees them: plain ties and "both bad" together."""

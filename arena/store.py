@@ -13,10 +13,10 @@ Counting: each user's live vote on a battle is one outcome for the ratings (thre
 voting on one battle are three outcomes); a changed mind moves the counts, it does not
 add to them. Pair counts are kept per channel with the two models in name order.
 
-The reads the ratings are made from live in ``arena.vote_counts`` and bulk battle writes
-in ``arena.bulk_import`` and the judge's rows in ``arena.grade_records``, all mixed into
-``Store``; the passages' SQL is in ``arena.passage_records``. The store imports nothing
-of the judge: the judge sits above it.
+The reads the ratings are made from live in ``arena.vote_counts``, the dashboard's in
+``arena.insights``, bulk battle writes in ``arena.bulk_import`` and the judge's rows in
+``arena.grade_records``, all mixed into ``Store``; the passages' SQL is in
+``arena.passage_records``. The store imports nothing of the judge: the judge sits above it.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ import aiosqlite
 from arena.bulk_import import BattleRecord, BulkImport
 from arena.errors import StoreError, VoteRefused
 from arena.grade_records import GradeRecords, JudgeSummary
+from arena.insights import InsightReads
 from arena.migrations import MIGRATIONS, migrate
 from arena.passage_records import AnswerRecord, read_answer, save_answer_passages, save_hits
 from arena.style import style_features
@@ -71,7 +72,7 @@ async def _check_current(db: aiosqlite.Connection, path: Path | str) -> None:
         )
 
 
-class Store(VoteCounts, BulkImport, GradeRecords):
+class Store(VoteCounts, BulkImport, GradeRecords, InsightReads):
     """Async access to the arena database. Open with ``await Store.open(path)``."""
 
     def __init__(

@@ -34,6 +34,9 @@ __all__ = [
     "DEFAULT_DATA_DIR",
     "DEFAULT_PROVISIONAL_VOTES",
     "DEFAULT_TOP_K",
+    "DEFAULT_WEB_HOST",
+    "DEFAULT_WEB_PORT",
+    "DEFAULT_WEB_REFRESH_SECONDS",
     "ChannelMode",
     "Settings",
     "config_file",
@@ -47,6 +50,9 @@ DEFAULT_TOP_K = 5
 DEFAULT_BATTLE_SHARE = 0.25
 DEFAULT_PROVISIONAL_VOTES = 20
 DEFAULT_BOOTSTRAP_ROUNDS = 100
+DEFAULT_WEB_HOST = "127.0.0.1"
+DEFAULT_WEB_PORT = 8080
+DEFAULT_WEB_REFRESH_SECONDS = 5.0
 
 # where Parley answers in a Slack channel: when addressed (mentions, its threads, /ask),
 # only through /ask, or not at all
@@ -117,6 +123,19 @@ class Settings(BaseSettings):
     slack_api_url: str | None = None  # None: slack_sdk's own default
     # per Slack channel id: "mentions" (the default), "ask_only" or "off"
     slack_channel_modes: dict[str, ChannelMode] = Field(default_factory=dict)
+    # the web dashboard (`parley web`): where it listens; who may see it (anyone with
+    # PARLEY_WEB_TOKEN, admins with PARLEY_WEB_ADMIN_TOKEN, or whoever the team's proxy
+    # names in a trusted header); its public address, which chat /leaderboard replies
+    # link to; whether viewers who are not admins see question and answer text; and how
+    # often the leaderboard may be refitted while votes arrive
+    web_host: str = DEFAULT_WEB_HOST
+    web_port: int = Field(default=DEFAULT_WEB_PORT, ge=1, le=65535)
+    web_token: SecretStr | None = None
+    web_admin_token: SecretStr | None = None
+    web_trusted_header: str | None = None
+    web_url: str | None = None
+    web_hide_text: bool = False
+    web_refresh_seconds: float = Field(default=DEFAULT_WEB_REFRESH_SECONDS, gt=0)
 
     @classmethod
     def settings_customise_sources(

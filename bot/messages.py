@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from arena.types import Answer, Choice
 from knowledge.types import display_path
@@ -15,6 +16,7 @@ __all__ = [
     "THUMB_REASONS",
     "all_models_failed",
     "backup_done",
+    "dashboard_link",
     "empty_question",
     "empty_search",
     "foreign_battle",
@@ -34,6 +36,13 @@ __all__ = [
     "unexpected_error",
     "vote_not_recorded",
     "vote_recorded",
+    "web_form_expired",
+    "web_login_failed",
+    "web_login_throttled",
+    "web_needs_access",
+    "web_reindex_started",
+    "web_serving",
+    "web_stopped",
 ]
 
 if TYPE_CHECKING:
@@ -178,3 +187,43 @@ def restore_done(file: Path, database: Path, votes: int) -> str:
 
 def unexpected_error() -> str:
     return "Something went wrong on Parley's side; it has been logged. Please try again."
+
+
+def dashboard_link(web_url: str, channel: str | None = None) -> str:
+    """The line under a chat leaderboard that points at the web dashboard (the channel's
+    own board when the chat one was for a channel)."""
+    url = web_url.rstrip("/") + "/" + (f"?channel={quote(channel, safe='')}" if channel else "")
+    return f"Charts, heatmaps and every model's page: {url}"
+
+
+def web_needs_access() -> str:
+    return (
+        "The dashboard would be open to anyone: set PARLEY_WEB_TOKEN (and"
+        " PARLEY_WEB_ADMIN_TOKEN for admins), or web_trusted_header when a proxy signs"
+        " people in."
+    )
+
+
+def web_login_failed() -> str:
+    return "That token is not right. Ask whoever runs Parley for the dashboard token."
+
+
+def web_login_throttled(seconds: float) -> str:
+    return f"Too many wrong tokens from here. Try again in {max(1, round(seconds))} s."
+
+
+def web_form_expired() -> str:
+    return "That form has expired (or came from another page). Reload the page and try again."
+
+
+def web_reindex_started() -> str:
+    return "Re-index started: this page shows its progress."
+
+
+def web_serving(host: str, port: int) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return f"Parley's dashboard is at http://{shown}:{port}/ (Ctrl-C stops it)."
+
+
+def web_stopped() -> str:
+    return "The dashboard has stopped."

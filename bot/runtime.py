@@ -131,6 +131,7 @@ async def open_service(
                 titles=lambda limit: knowledge.get().titles(limit),
                 roster=build_roster(settings.models),
                 store=store,
+                knowledge_status=lambda: knowledge.get().status(),
             )
     finally:
         knowledge.close()

@@ -17,6 +17,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from arena.answers import OnText, answer_question
@@ -24,7 +25,14 @@ from arena.errors import ProviderError, StoreError, VoteRefused
 from arena.hygiene import battle_exclusion, default_identity_words
 from arena.judge import OFFLINE, build_judge
 from arena.judge.audit import DEFAULT_SAMPLE, run_audit
-from arena.leaderboard import Intervals, Leaderboard, LeaderboardRow, build_board, write_chart
+from arena.leaderboard import (
+    Intervals,
+    Leaderboard,
+    LeaderboardRow,
+    TieRule,
+    build_board,
+    write_chart,
+)
 from arena.matchmaking import choose_steered
 from arena.models.base import Prompt
 from arena.roster import Roster
@@ -39,6 +47,7 @@ from .access import Requester, is_admin
 from .config import Settings
 from .errors import BotError, NotAllowed, NotRecorded
 from .followup import followup_search
+from .insights import Insights, KnowledgeStatusFn
 from .reindex import IndexFn, ProgressFn, Reindexer, ReindexStatus
 
 __all__ = [
@@ -164,6 +173,7 @@ class Service:
         store: Store,
         index: IndexFn | None = None,
         titles: TitlesFn | None = None,
+        knowledge_status: KnowledgeStatusFn | None = None,
         checks: Sequence[Check] = DEFAULT_CHECKS,
         rng: random.Random | None = None,
     ) -> None:
@@ -178,6 +188,8 @@ class Service:
         self._rng = rng or random.Random()
         self._reindexer = Reindexer(index) if index else None
         self._titles = titles
+        # what the knowledge base holds and how its last run went, for ``insights``
+        self._knowledge_status = knowledge_status
         self._identity_words = {
             **default_identity_words(c.spec for c in roster.entries),
             **settings.identity_words,
@@ -324,9 +336,11 @@ class Service:
         intervals: Intervals = "bootstrap",
         style: bool = False,
         judge: bool = False,
+        ties: TieRule = "model",
     ) -> Board:
         """Ratings from the stored votes, overall or for one channel (fitted in a worker
-        thread); with ``chart``, the PNG too (also in a thread: matplotlib is slow)."""
+        thread); with ``chart``, the PNG too (also in a thread: matplotlib is slow).
+        ``ties="half"`` counts a tie as half a win each, as lmarena.ai does."""
         board = await build_board(
             self._store,
             channel=channel,
@@ -335,6 +349,7 @@ class Service:
             intervals=intervals,
             style=style,
             daily_cap=self._daily_cap,
+            ties=ties,
         )
         png = await asyncio.to_thread(_chart_png, board.rows) if chart else None
         judged = None
@@ -342,6 +357,17 @@ class Service:
             summaries = await self._store.judge_summary(self._judge or OFFLINE)
             judged = {s.model: s for s in summaries}
         return Board(board, channel, png, judged)
+
+    @cached_property
+    def insights(self) -> Insights:
+        """The dashboard's reads (history, questions, gaps, audits, knowledge), kept in
+        ``bot.insights`` so this class stays the door, not the whole house."""
+        return Insights(
+            self._store,
+            daily_cap=self._daily_cap,
+            reindex_status=lambda: self.reindex_status,
+            knowledge_status=self._knowledge_status,
+        )
 
     # --- audits -----------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ if typing.TYPE_CHECKING:
     from .lexical import LexicalIndex
     from .loaders import SUPPORTED_SUFFIXES, load_document
     from .retrieve import Mode, Retriever
+    from .status import KnowledgeStatus
     from .store import VectorStore
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "IndexStoreError",
     "KnowledgeBase",
     "KnowledgeError",
+    "KnowledgeStatus",
     "LexicalIndex",
     "LoadError",
     "LoadedDocument",
@@ -74,6 +76,7 @@ _LAZY = {
     "Mode": "retrieve",
     "Retriever": "retrieve",
     "VectorStore": "store",
+    "KnowledgeStatus": "status",
 }
 
 

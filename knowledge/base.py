@@ -14,6 +14,7 @@ from .indexer import DEFAULT_EMBED_BATCH, Indexer, IndexReport, PassageCallback,
 from .lexical import LexicalIndex
 from .lock import IndexLock
 from .retrieve import Mode, Retriever
+from .status import KnowledgeStatus, RunRecorder, read_status
 from .store import VectorStore
 from .types import Hit
 
@@ -122,7 +123,8 @@ class KnowledgeBase:
         batch_size: int = DEFAULT_EMBED_BATCH,
         on_passages: PassageCallback | None = None,
     ) -> IndexReport:
-        """Bring the index in line with the files under ``paths``; see ``Indexer``.
+        """Bring the index in line with the files under ``paths``; see ``Indexer``. The run
+        records its progress and its report beside the index (``knowledge.status``).
 
         Raises IndexBusy when another process holds the index, or another run is going
         on in this one."""
@@ -136,7 +138,13 @@ class KnowledgeBase:
                 indexer = Indexer(
                     self._lexical, self._vectors, self._embedder, batch_size=batch_size
                 )
-                return indexer.run(paths, progress, on_passages)
+                recorder = RunRecorder(self._lexical)
+                report = None
+                try:
+                    report = indexer.run(paths, recorder.progress(progress), on_passages)
+                finally:
+                    recorder.finished(report)
+                return report
             finally:
                 if taken:
                     self._lock.release()
@@ -163,6 +171,11 @@ class KnowledgeBase:
     def count(self) -> int:
         """Passages in the index."""
         return self._lexical.count()
+
+    def status(self) -> KnowledgeStatus:
+        """The indexed files, the last run's report and a run's progress, read from the
+        lexical index alone (neither Chroma nor the model is loaded)."""
+        return read_status(self._lexical)
 
     def health(self) -> IndexHealth:
         """What ``parley doctor`` checks: both stores hold the same passages, and the

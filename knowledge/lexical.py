@@ -185,6 +185,34 @@ class LexicalIndex:
                     [("embedder", name), ("embedder_dim", dim)],
                 )
 
+    def sources(self) -> list[tuple[str, str, int, int, int]]:
+        """(path, title, passages, size, mtime_ns) of every indexed file, by path."""
+        with _failing_as("lexical index read failed"), self._db.reading() as db:
+            rows = db.execute(
+                "SELECT m.path, COALESCE(MAX(p.title), ''), COUNT(p.rowid), m.size, m.mtime_ns"
+                " FROM manifest m LEFT JOIN passages p ON p.source = m.path"
+                " GROUP BY m.path, m.size, m.mtime_ns ORDER BY m.path"
+            ).fetchall()
+        return [(p, title, int(n), int(size), int(mtime)) for p, title, n, size, mtime in rows]
+
+    def read_state(self, name: str) -> object:
+        """A value stored with ``write_state`` (None when there is none)."""
+        with _failing_as("lexical index read failed"), self._db.reading() as db:
+            row = db.execute("SELECT value FROM index_state WHERE name = ?", (name,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def write_state(self, name: str, value: object) -> None:
+        """Store a JSON value under ``name`` beside the index (None removes it), such as
+        the last run's report, so any process reading the index can show it."""
+        with _failing_as("lexical index write failed"), self._db.writing() as db:
+            if value is None:
+                db.execute("DELETE FROM index_state WHERE name = ?", (name,))
+            else:
+                db.execute(
+                    "INSERT OR REPLACE INTO index_state (name, value) VALUES (?, ?)",
+                    (name, json.dumps(value)),
+                )
+
     def was_writing(self) -> bool:
         """Whether a run began writing and did not finish (see ``set_writing``)."""
         with _failing_as("lexical index read failed"), self._db.reading() as db:

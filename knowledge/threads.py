@@ -16,7 +16,7 @@ import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-__all__ = ["WORKER_NICENESS", "lower_priority", "worker_pool"]
+__all__ = ["WORKER_NICENESS", "lower_helper_threads", "lower_priority", "worker_pool"]
 
 # Under contention Linux gives a nice-10 thread about a tenth of a nice-0 thread's share.
 WORKER_NICENESS = 10
@@ -36,6 +36,29 @@ def lower_priority() -> None:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), wanted)
     except OSError as exc:  # a sandbox that forbids it: run at the usual priority
         log.debug("could not lower a worker thread's priority: %s", exc)
+
+
+def lower_helper_threads() -> int:
+    """Give every thread of this process but the calling one a worker's priority, and
+    return how many there were. Numerical libraries start helper threads when they are
+    imported (OpenBLAS: one per core); the fits' linear algebra runs on them, so a
+    worker's priority alone would leave half of a fit at the event loop's. Call it
+    before starting threads that must keep the usual priority. Linux only, like
+    ``lower_priority``."""
+    if not sys.platform.startswith("linux"):
+        return 0
+    me = threading.get_native_id()
+    lowered = 0
+    for task in os.listdir(f"/proc/{os.getpid()}/task"):
+        if int(task) == me:
+            continue
+        try:
+            main = os.getpriority(os.PRIO_PROCESS, os.getpid())
+            os.setpriority(os.PRIO_PROCESS, int(task), min(main + WORKER_NICENESS, 19))
+            lowered += 1
+        except OSError as exc:  # gone since listed, or a sandbox that forbids it
+            log.debug("could not lower thread %s's priority: %s", task, exc)
+    return lowered
 
 
 def worker_pool(name: str, max_workers: int | None = None) -> ThreadPoolExecutor:

@@ -1,11 +1,11 @@
 """The ``parley`` command line: index, search, ask, models, chat, leaderboard, export,
-import, backup, restore, judge, audit, doctor, slack and discord.
+import, backup, restore, judge, audit, doctor, slack, discord and web.
 
 Each module registers its commands on the one group in ``base``; importing them here is
 what makes ``parley`` whole.
 """
 
-from . import answers, documents, grading, ops, votes  # noqa: F401  (they register commands)
+from . import answers, documents, grading, ops, votes, web  # noqa: F401  (they register commands)
 from .base import cli, main
 
 __all__ = ["cli", "main"]

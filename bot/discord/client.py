@@ -39,6 +39,7 @@ class ParleyClient(discord.Client):
         *,
         guilds: Sequence[int] = (),
         message_content: bool = True,
+        web_url: str | None = None,
     ) -> None:
         intents = discord.Intents.default()
         # privileged: only for follow-ups without a mention (mentions carry their content)
@@ -46,6 +47,7 @@ class ParleyClient(discord.Client):
         super().__init__(intents=intents, allowed_mentions=discord.AllowedMentions.none())
         self.service = service
         self.guild_ids = list(guilds)
+        self.web_url = web_url  # the dashboard, which /leaderboard links to
         self.tree = app_commands.CommandTree(self)
         self.tree.on_error = _command_failed
         for command in COMMANDS:

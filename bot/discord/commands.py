@@ -130,6 +130,9 @@ async def leaderboard(
         await interaction.followup.send(messages.no_votes_yet())
         return
     kwargs: dict[str, Any] = {"embed": leaderboard_embed(board)}
+    web_url = getattr(interaction.client, "web_url", None)
+    if web_url:
+        kwargs["content"] = messages.dashboard_link(web_url, board.channel)
     if board.chart_png:
         kwargs["file"] = discord.File(io.BytesIO(board.chart_png), filename=CHART_NAME)
     await interaction.followup.send(**kwargs)

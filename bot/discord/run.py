@@ -154,6 +154,7 @@ async def run_discord(settings: Settings, *, stop: asyncio.Event | None = None) 
             service,
             guilds=settings.discord_guilds,
             message_content=settings.discord_message_content,
+            web_url=settings.web_url,
         )
         try:
             async with client:

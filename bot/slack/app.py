@@ -131,6 +131,7 @@ class SlackBot:
     ) -> None:
         self.service = service
         self._modes: dict[str, ChannelMode] = dict(settings.slack_channel_modes)
+        self._web_url = settings.web_url  # /leaderboard links to the dashboard
         secret = settings.slack_signing_secret
         # slack_sdk applies its own timeout only to sessions it opens itself, so ours has one
         timeout = aiohttp.ClientTimeout(total=WEB_API_TIMEOUT)
@@ -430,7 +431,9 @@ class SlackBot:
             await respond(text=messages.no_votes_yet(), response_type="ephemeral")
             return
         try:
-            posted = await self._post(channel, None, blocks.leaderboard_message(board, _name(ref)))
+            link = messages.dashboard_link(self._web_url, board.channel) if self._web_url else None
+            message = blocks.leaderboard_message(board, _name(ref), link)
+            posted = await self._post(channel, None, message)
         except SlackApiError as exc:
             if exc.response.get("error") not in _NOT_IN_CHANNEL:
                 raise

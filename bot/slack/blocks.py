@@ -303,9 +303,12 @@ def _row(r: LeaderboardRow) -> list[str]:
     ]
 
 
-def leaderboard_message(board: Board, channel_name: str | None = None) -> Message:
+def leaderboard_message(
+    board: Board, channel_name: str | None = None, link: str | None = None
+) -> Message:
     """The table (rank, model, score, 95% interval, votes; * marks provisional) as a
-    monospaced block, which keeps the columns aligned in every Slack client."""
+    monospaced block, which keeps the columns aligned in every Slack client; ``link``
+    (the dashboard's line) under it."""
     table = [["Rank", "Model", "Score", "95% CI", "Votes"], *(_row(r) for r in board.rows)]
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in table]
@@ -317,4 +320,6 @@ def leaderboard_message(board: Board, channel_name: str | None = None) -> Messag
     ]
     if any(r.provisional for r in board.rows):
         blocks.append(_context("* provisional: too few votes for a steady score yet."))
+    if link:
+        blocks.append(_context(escape(link)))
     return Message(f"{title}\n{body}", blocks)

@@ -9,6 +9,7 @@ from typing import Any
 from arena.roster import Roster
 from arena.store import Store
 from bot.config import Settings
+from bot.insights import KnowledgeStatusFn
 from bot.reindex import IndexFn
 from bot.service import Service, TitlesFn
 from knowledge.types import Hit
@@ -27,12 +28,17 @@ def service_over_fakes(
     searched: list[str] | None = None,
     index: IndexFn | None = None,
     titles: TitlesFn | None = None,
+    knowledge_status: KnowledgeStatusFn | None = None,
     **settings: Any,
 ) -> Service:
     """Searches return the first of ``hits`` (each query noted in ``searched`` when
     given); ``index`` and ``titles`` stand in for the knowledge base's, and the rest
     are settings (``admins=[...]``, ``max_votes_per_user_per_day=2``), passed through
     ``Settings`` as parley.toml's would be, so they are checked the same way."""
+
+    unknown = set(settings) - set(Settings.model_fields)
+    if unknown:  # Settings ignores unknown keys; a test's typo must not pass unnoticed
+        raise TypeError(f"not a setting: {', '.join(sorted(unknown))}")
 
     def search(text: str, k: int) -> list[Hit]:
         if searched is not None:
@@ -46,5 +52,6 @@ def service_over_fakes(
         store=store,
         index=index,
         titles=titles,
+        knowledge_status=knowledge_status,
         rng=random.Random(seed),
     )

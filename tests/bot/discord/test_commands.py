@@ -352,10 +352,30 @@ async def test_leaderboard_sends_a_table_and_the_chart(
     (seen,) = discord_api.server.seen(f"/api/v10/webhooks/900/{token}", "POST")
     (embed,) = seen.body["payload_json"]["embeds"]
     assert embed["title"] == "Leaderboard"
+    assert not seen.body["payload_json"].get("content")  # no dashboard configured, no link
     assert "alpha" in embed["description"] and "beta" in embed["description"]
     assert embed["image"]["url"] == "attachment://leaderboard.png"
     chart = seen.body["files[0]"]
     assert chart["filename"] == "leaderboard.png" and chart["bytes"].startswith(b"\x89PNG")
+
+
+async def test_leaderboard_links_to_the_channels_dashboard_when_it_has_an_address(
+    discord_api: FakeDiscord, store: Store
+) -> None:
+    service = make_service(store, battle_share=1.0)
+    bot = await start(discord_api, service, web_url="https://parley.example.com")
+    await battle(bot, discord_api)
+    await service.vote(1, "u1", "a", **HERE)
+    other = {"id": str(CHANNEL_ID), "type": 0, "guild_id": str(GUILD_ID), "name": "general"}
+    resolved = {"channels": {str(CHANNEL_ID): {**other, "permissions": "0"}}}
+    _, token = await bot.slash("leaderboard", channel=CHANNEL_ID, resolved=resolved)
+    _, everywhere = await bot.slash("leaderboard")
+    await bot.client.close()
+    (seen,) = discord_api.server.seen(f"/api/v10/webhooks/900/{token}", "POST")
+    link = f"https://parley.example.com/?channel={CHANNEL_ID}"
+    assert link in seen.body["payload_json"]["content"]
+    (seen,) = discord_api.server.seen(f"/api/v10/webhooks/900/{everywhere}", "POST")
+    assert seen.body["payload_json"]["content"].endswith("https://parley.example.com/")
 
 
 async def test_leaderboard_for_one_channel_counts_only_its_votes(

@@ -51,6 +51,25 @@ async def test_leaderboard_for_one_channel(arena_app: Harness) -> None:
     assert rows and rows[0].split()[-1] == "2"  # two votes in #support, not three
 
 
+async def test_leaderboard_links_to_the_dashboard_when_it_has_an_address(slack: FakeSlack) -> None:
+    contestants = roster(fake("alpha"), fake("beta"))
+    web_url = "https://parley.example.com/"
+    async for app in start_app(slack, contestants, battle_share=1, web_url=web_url):
+        await vote_some(app, channel="CSUP", votes=2)
+        await app.command("/leaderboard", "<#CSUP|support>")
+        await app.settle()
+        (posted,) = app.slack.calls("chat.postMessage")
+        assert "https://parley.example.com/?channel=CSUP" in texts(posted["blocks"])
+
+
+async def test_leaderboard_without_a_dashboard_has_no_link(arena_app: Harness) -> None:
+    await vote_some(arena_app)
+    await arena_app.command("/leaderboard", "")
+    await arena_app.settle()
+    (posted,) = arena_app.slack.calls("chat.postMessage")
+    assert "http" not in texts(posted["blocks"])
+
+
 async def test_leaderboard_without_votes_says_so_privately(arena_app: Harness) -> None:
     await arena_app.command("/leaderboard", "")
     await arena_app.settle()
