@@ -11,7 +11,6 @@ in worker threads, so the event loop stays free for acknowledgements.
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
 import random
 import time
@@ -24,7 +23,7 @@ from arena.errors import ProviderError, StoreError, VoteRefused
 from arena.hygiene import battle_exclusion, default_identity_words
 from arena.judge import OFFLINE, build_judge
 from arena.judge.audit import DEFAULT_SAMPLE, run_audit
-from arena.leaderboard import Intervals, Leaderboard, LeaderboardRow, build_board, write_chart
+from arena.leaderboard import Intervals, Leaderboard, LeaderboardRow, build_board
 from arena.matchmaking import (
     DEFAULT_EXPLORATION,
     DEFAULT_MIN_CHANNEL_VOTES,
@@ -40,6 +39,7 @@ from knowledge.types import Hit
 
 from . import messages
 from .access import Requester, is_admin
+from .charts import leaderboard_png
 from .errors import BotError, NotAllowed, NotRecorded
 from .followup import followup_search
 from .reindex import IndexFn, ProgressFn, Reindexer, ReindexStatus
@@ -340,12 +340,13 @@ class Service:
         channel: str | None = None,
         *,
         chart: bool = False,
-        intervals: Intervals = "bootstrap",
+        intervals: Intervals = "sandwich",
         style: bool = False,
         judge: bool = False,
     ) -> Board:
         """Ratings from the stored votes, overall or for one channel (fitted in a worker
-        thread); with ``chart``, the PNG too (also in a thread: matplotlib is slow)."""
+        thread); with ``chart`` and any rated model, the PNG too (``bot.charts``, also in
+        a thread: matplotlib is slow). A board without counted votes has no rows."""
         board = await build_board(
             self._store,
             channel=channel,
@@ -355,7 +356,7 @@ class Service:
             style=style,
             daily_cap=self._daily_cap,
         )
-        png = await asyncio.to_thread(_chart_png, board.rows) if chart else None
+        png = await asyncio.to_thread(leaderboard_png, board.rows) if chart and board.rows else None
         judged = None
         if judge:  # the configured judge's grades, from every channel
             summaries = await self._store.judge_summary(self._judge or OFFLINE)
@@ -444,9 +445,3 @@ class Service:
 
 def _ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000
-
-
-def _chart_png(rows: list[LeaderboardRow]) -> bytes:
-    buffer = io.BytesIO()
-    write_chart(rows, buffer)
-    return buffer.getvalue()
