@@ -34,11 +34,11 @@ from arena.pair_table import Counted, PairTable
 from arena.ratings import (
     BTFit,
     bootstrap_scores,
+    cautious_covariance,
     data_seed,
     fit_bradley_terry,
     normal_intervals,
     rank_upper_bounds,
-    score_covariance,
     spread_prior_sd,
 )
 from arena.store import Store
@@ -57,6 +57,7 @@ __all__ = [
 
 Intervals = Literal["sandwich", "bootstrap"]
 INTERVAL_METHODS: tuple[Intervals, ...] = ("sandwich", "bootstrap")
+SPREAD_REFITS = 4  # at most, while the prior read from the firm models' spread widens
 
 
 @dataclass(frozen=True)
@@ -160,12 +161,14 @@ async def build_board(
 
 def board_fit(table: PairTable, provisional_votes: int) -> BTFit:
     """The fit a board shows: the strengths' prior as wide as the firm models' spread
-    (``spread_prior_sd``; refitted when wider than the default) and the firm models
+    (``spread_prior_sd``; refitted while it widens) and the firm models
     anchoring the mean at 1000, so no newcomer moves their scores or intervals."""
     firm = table.per_model(table.battles, table.battles) >= provisional_votes
     fit = fit_bradley_terry(table)
-    prior_sd = spread_prior_sd(fit, firm)
-    if prior_sd > fit.prior_sd:
+    for _ in range(SPREAD_REFITS):  # the prior shrinks the spread it is read from
+        prior_sd = spread_prior_sd(fit, firm)
+        if prior_sd <= 1.02 * fit.prior_sd:
+            break
         fit = fit_bradley_terry(table, start=fit, prior_sd=prior_sd)
     return replace(fit, anchor=firm)
 
@@ -197,7 +200,7 @@ def leaderboard_rows(
     provisional = votes < provisional_votes
     fit = fit or board_fit(table, provisional_votes)
     if intervals == "sandwich":
-        low, high = normal_intervals(fit, score_covariance(table, fit))
+        low, high = normal_intervals(fit, cautious_covariance(table, fit))
     else:
         rng = np.random.default_rng(data_seed(table) if seed is None else seed)
         samples = bootstrap_scores(table, fit, rounds, rng)

@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BTFit",
     "bootstrap_scores",
+    "cautious_covariance",
     "data_seed",
     "fit_bradley_terry",
     "normal_intervals",
@@ -409,6 +410,16 @@ def score_covariance(table: PairTable, fit: BTFit, *, robust: bool = True) -> np
         inverse = inverse @ meat @ inverse
     centre = np.eye(n) - fit.anchor_weights()[None, :]
     return SCORE_PER_LOG**2 * centre @ inverse[:n, :n] @ centre.T
+
+
+def cautious_covariance(table: PairTable, fit: BTFit) -> np.ndarray:
+    """A diagonal score covariance: per model the larger of the sandwich variance and the
+    posterior one. The sandwich holds where the tie model is wrong, which shows with many
+    votes; with a few, its middle term is a handful of outer products, noisy and often
+    small, and the model's own variance is the honest floor."""
+    robust = np.diag(score_covariance(table, fit))
+    model = np.diag(score_covariance(table, fit, robust=False))
+    return np.diag(np.maximum(robust, model))
 
 
 def _at(fit: BTFit) -> tuple[np.ndarray, np.ndarray]:

@@ -21,7 +21,7 @@ import numpy as np
 
 from arena.likelihood import PRIOR_SD
 from arena.pair_table import PairTable
-from arena.ratings import BTFit, fit_bradley_terry, normal_intervals, score_covariance
+from arena.ratings import BTFit, cautious_covariance, fit_bradley_terry, normal_intervals
 from arena.types import Choice
 
 __all__ = [
@@ -145,6 +145,6 @@ def fit_style_control(
     prior_sd = plain.prior_sd if plain is not None else PRIOR_SD
     fit = fit_bradley_terry(table, tie_shape=shape, prior_sd=prior_sd)
     fit = replace(fit, anchor=np.array([m in anchor for m in table.models]))
-    low, high = normal_intervals(fit, score_covariance(table, fit))
+    low, high = normal_intervals(fit, cautious_covariance(table, fit))
     coefficients = dict(zip(FEATURE_NAMES, fit.coefficients.tolist(), strict=True))
     return StyleScores(table.models, fit.scores, low, high, coefficients)

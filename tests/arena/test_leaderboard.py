@@ -177,7 +177,7 @@ def test_a_provisional_model_clearly_above_others_moves_no_rank(intervals) -> No
     counts = [*three_models_and_a_newcomer()[:3], PairCount("newcomer", "weak", 15, 0, 0, 0)]
     rows = {r.model: r for r in leaderboard_rows(counts, intervals=intervals)}
     newcomer = rows.pop("newcomer")
-    assert newcomer.provisional and newcomer.ci_low > rows["strong"].ci_high  # clearly above
+    assert newcomer.provisional and newcomer.ci_low > rows["middle"].ci_high  # clearly above
     assert newcomer.rank_ub == 1
     assert {m: r.rank_ub for m, r in rows.items()} == {"strong": 1, "middle": 2, "weak": 3}
 

@@ -17,6 +17,7 @@ from arena.pair_table import PairTable
 from arena.ratings import (
     BTFit,
     bootstrap_scores,
+    cautious_covariance,
     data_seed,
     fit_bradley_terry,
     normal_intervals,
@@ -406,3 +407,17 @@ def test_bootstrap_resamples_battles_so_a_pair_seen_once_still_varies() -> None:
     low, high = np.percentile(samples, [2.5, 97.5], axis=0)
     c = table.models.index("c")
     assert high[c] - low[c] > 400  # one vote: the prior's width, not a certainty
+
+
+def test_the_cautious_covariance_takes_the_wider_of_sandwich_and_posterior() -> None:
+    counts = simulate(np.array([900.0, 1000.0, 1100.0]), 300, 0.4, np.random.default_rng(9))
+    counts.append(PairCount("m02", "newcomer", 0, 2, 0, 0))
+    table = PairTable.from_counts(counts)
+    fit = fit_bradley_terry(table)
+    robust = np.diag(score_covariance(table, fit))
+    model = np.diag(score_covariance(table, fit, robust=False))
+    cautious = cautious_covariance(table, fit)
+    assert np.diag(cautious) == pytest.approx(np.maximum(robust, model))
+    assert np.count_nonzero(cautious - np.diag(np.diag(cautious))) == 0
+    newcomer = table.models.index("newcomer")
+    assert model[newcomer] > robust[newcomer]  # two votes: the sandwich's middle is thin
