@@ -139,7 +139,7 @@ async def build_board(
         table = PairTable.from_counts(counts)
         fit = board_fit(table, provisional_votes) if table.models else None
         rows = leaderboard_rows(
-            counts,
+            table,
             rounds=rounds,
             provisional_votes=provisional_votes,
             seed=seed,
@@ -174,7 +174,7 @@ def board_fit(table: PairTable, provisional_votes: int) -> BTFit:
 
 
 def leaderboard_rows(
-    counts: Sequence[Counted],
+    counts: Sequence[Counted] | PairTable,
     *,
     rounds: int = 100,
     provisional_votes: int = 20,
@@ -185,14 +185,14 @@ def leaderboard_rows(
     left_out: Mapping[str, int] | None = None,
     fit: BTFit | None = None,
 ) -> list[LeaderboardRow]:
-    """The rated models' rows from pair counts, best first. ``fit`` (``board_fit``'s)
-    saves refitting when the caller has it already."""
+    """The rated models' rows from pair counts (or their table), best first. ``fit``
+    (``board_fit``'s) saves refitting when the caller has it already."""
     if rounds < 1:
         raise ValueError(f"bootstrap rounds must be at least 1, not {rounds}")
     if intervals not in INTERVAL_METHODS:
         raise ValueError(f"intervals are one of {', '.join(INTERVAL_METHODS)}, not {intervals!r}")
     elo, thumbs, left_out = elo or {}, thumbs or {}, left_out or {}
-    table = PairTable.from_counts(counts)
+    table = counts if isinstance(counts, PairTable) else PairTable.from_counts(counts)
     if not table.models:
         return []
     battles = table.battles

@@ -8,12 +8,15 @@ import shutil
 import sys
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from .. import messages
-from ..service import Board
 from .base import channel_option, cli, json_option, run, settings_of
+
+if TYPE_CHECKING:
+    from ..service import Board
 
 __all__: list[str] = []
 
