@@ -53,19 +53,21 @@ class PairTable:
         counts = [c for c in counts if c.a_wins + c.b_wins + c.ties + c.both_bad > 0]
         models = sorted({c.model_a for c in counts} | {c.model_b for c in counts})
         index = {m: n for n, m in enumerate(models)}
-        merged: dict[tuple[int, int], np.ndarray] = {}
         for c in counts:
-            a, b = index[c.model_a], index[c.model_b]
-            if a == b:
+            if c.model_a == c.model_b:
                 raise ValueError(f"a model cannot battle itself: {c.model_a}")
-            row = np.array([c.a_wins, c.b_wins, c.ties, c.both_bad], dtype=np.float64)
-            if a > b:
-                a, b, row = b, a, row[[1, 0, 2, 3]]
-            merged[a, b] = merged.get((a, b), 0) + row
-        keys = sorted(merged)
-        cells = np.array([merged[k] for k in keys]).reshape(-1, 4)
-        pairs = np.array(keys, dtype=np.int64).reshape(-1, 2)
-        return cls(models, pairs[:, 0], pairs[:, 1], *cells.T)
+        a = np.array([index[c.model_a] for c in counts], dtype=np.int64)
+        b = np.array([index[c.model_b] for c in counts], dtype=np.int64)
+        cells = np.array(
+            [(c.a_wins, c.b_wins, c.ties, c.both_bad) for c in counts], dtype=np.float64
+        ).reshape(-1, 4)
+        swap = a > b  # each pair once, first model first by name
+        a, b = np.where(swap, b, a), np.where(swap, a, b)
+        cells[swap] = cells[swap][:, [1, 0, 2, 3]]
+        keys, rows = np.unique(a * len(models) + b, return_inverse=True)
+        merged = np.zeros((len(keys), 4))
+        np.add.at(merged, rows.reshape(-1), cells)
+        return cls(models, keys // max(len(models), 1), keys % max(len(models), 1), *merged.T)
 
     def ties_as_half_wins(self) -> PairTable:
         """The table with every tie and "both bad" counted as half a win for each side, as

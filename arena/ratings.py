@@ -1,56 +1,99 @@
 """From pair counts to ratings: Bradley-Terry with ties, and its intervals.
 
 Bradley-Terry is fitted on the models x models table of pair counts, never on vote rows,
-so a million votes cost what a thousand do. With strengths βᵢ (natural-log units) and
-d = (βᵢ - βⱼ)/2, the outcome weights are e^d (i wins), e^-d (j wins) and ν·cosh(d)^λ
-(a tie), each divided by their sum. λ = 0 is Davidson (1970), whose ties grow rarer as
-the gap grows; λ = 1 makes the tie rate ν/(2 + ν) whatever the gap. Real votes follow
-neither for sure, so λ is chosen in [0, 1] by likelihood along with β and ν. Either way,
-given that a battle was not a tie, i wins with the Bradley-Terry probability
-1/(1 + e^(βⱼ - βᵢ)), so the scores mean the same thing whatever λ is. Counting a tie as
-half a win, as FastChat does, pulls every rating toward the middle. "Both bad" is a tie.
+so a million votes cost what a thousand do. The likelihood (``arena.likelihood``) gives
+a tie the weight ν·cosh(d)^λ beside e^d and e^-d for the two wins, d half the strength
+gap. λ = 0 is Davidson (1970), whose ties grow rarer as the gap grows; λ = 1 makes the
+tie rate ν/(2 + ν) whatever the gap. Real votes follow neither for sure, so λ is fitted
+in [0, 1] by likelihood along with the strengths and ν. Either way, given that a battle
+was not a tie, i wins with the Bradley-Terry probability 1/(1 + e^(βⱼ - βᵢ)), so the
+scores mean the same thing whatever λ is. Counting a tie as half a win, as FastChat
+does, pulls every rating toward the middle. "Both bad" is a tie.
 
 Scores are on the Elo scale, ``400·log10(e^βᵢ) + 1000``, anchored so that the mean of the
-strengths is 0, i.e. the mean score is 1000. The fit is damped Fisher scoring with the
-analytic gradient and information on per-pair arrays; the bootstrap refits all its
-rounds at once. Beside it, ``score_covariance`` gives the sandwich (robust) covariance
-that LMArena's arena-rank reports, for normal intervals without resampling.
+strengths is 0, i.e. the mean score is 1000. Each strength has a normal prior about the
+mean (``arena.likelihood.PRIOR_SD``), so a model with one vote gets a finite score and
+an interval as wide as its evidence. The fit is damped Fisher scoring with the analytic
+gradient and information, λ included. Intervals: ``score_covariance`` gives the sandwich
+(robust) covariance that LMArena's arena-rank reports, with the prior counted as data;
+``bootstrap_scores`` refits resampled tables, all rounds at once, each with its prior
+centre drawn from the prior, which is what lets a one-vote model's interval stay wide.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from statistics import NormalDist
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import numpy as np
 
 from arena.elo import ELO_INITIAL, SCORE_PER_LOG
-from arena.pair_table import PairTable, scatter_sum
+from arena.likelihood import (
+    PRIOR_SD,
+    Point,
+    Rounds,
+    bordered,
+    evaluate,
+    gradient,
+    information,
+    moments,
+    shape_terms,
+    strength_precision,
+)
+from arena.pair_table import PairTable
+
+if TYPE_CHECKING:
+    from threadpoolctl import ThreadpoolController
 
 __all__ = [
     "BTFit",
     "bootstrap_scores",
+    "cautious_covariance",
     "data_seed",
     "fit_bradley_terry",
     "normal_intervals",
     "rank_upper_bounds",
     "score_covariance",
+    "spread_prior_sd",
 ]
 
-# A whisper of prior (a normal with sd ~22 natural-log units, ~3900 Elo points) on the
-# strengths and log ν, so an undefeated model (or a table without ties) stays finite;
-# with real data it moves scores by far less than 0.1.
-RIDGE = 1e-3
-# Covariates (style differences, standardised) get a standard normal prior on their
-# coefficients: a little L2, as LMArena's contextual Bradley-Terry has.
-COVARIATE_RIDGE = 0.5
+MIN_SPREAD_MODELS = 3  # firm models needed before their spread sets the prior
 MAX_NEWTON_STEPS = 100
 MAX_HALVINGS = 30
 CHORD_STEPS = 12
-SHAPE_TOLERANCE = 0.02  # how finely the tie shape λ is chosen
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+_BLAS = threading.RLock()
+
+
+@functools.cache
+def _blas_controller() -> ThreadpoolController:
+    """The loaded libraries' thread pools, found once (~10 ms with the import)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def _one_blas_thread(work: Callable[_P, _T]) -> Callable[_P, _T]:
+    """Run ``work`` with the linear algebra library on one thread. The systems solved
+    here are at most a few hundred wide, where a second thread only adds hand-offs,
+    and on a busy machine OpenBLAS's waiting threads made each solve 50 times slower
+    (a 200-model fit took 1-2 s instead of 0.02 s). One caller at a time, since the
+    limit is process-wide and two overlapping limits would restore the wrong count."""
+
+    @functools.wraps(work)
+    def limited(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        with _BLAS, _blas_controller().limit(limits=1, user_api="blas"):
+            return work(*args, **kwargs)
+
+    return limited
 
 
 @dataclass(frozen=True)
@@ -58,194 +101,72 @@ class BTFit:
     """Strengths in natural-log units (mean 0), the tie parameters, and Elo-scale scores.
 
     ``tie_shape`` is λ of the tie model (see the module docstring): 0 is Davidson's
-    gap-dependent ties, 1 ties whose rate does not depend on the gap.
+    gap-dependent ties, 1 ties whose rate does not depend on the gap. ``prior_sd`` is
+    the sd of the strengths' prior, in Elo points, that the fit was made with.
+    ``anchor`` marks the models whose mean score is 1000 (None: all of them); scores,
+    their covariance and the bootstrap all use it. Anchoring on the models with enough
+    votes keeps a newcomer's uncertainty out of everyone else's interval: the mean of
+    all models moves with every model's error, the newcomer's included.
     """
 
     strengths: np.ndarray
     log_nu: float
     tie_shape: float = 0.0
     coefficients: np.ndarray = field(default_factory=lambda: np.zeros(0))  # one per covariate
+    prior_sd: float = PRIOR_SD
+    anchor: np.ndarray | None = None
 
     @property
     def scores(self) -> np.ndarray:
-        return SCORE_PER_LOG * self.strengths + ELO_INITIAL
+        return self.elo_scale(self.strengths)
+
+    def elo_scale(self, strengths: np.ndarray) -> np.ndarray:
+        """Strengths (last axis: models) as scores, the anchor models' mean at 1000."""
+        level = strengths @ self.anchor_weights()
+        return SCORE_PER_LOG * (strengths - np.expand_dims(level, -1)) + ELO_INITIAL
+
+    def anchor_weights(self) -> np.ndarray:
+        """Per model, its weight in the mean that is held at 1000."""
+        n = len(self.strengths)
+        if self.anchor is None or not np.any(self.anchor):
+            return np.full(n, 1 / n)
+        mask = np.asarray(self.anchor, dtype=bool)
+        return mask / mask.sum()
 
     @property
     def nu(self) -> float:
         return math.exp(self.log_nu)
 
 
-@dataclass(frozen=True)
-class _Point:
-    """The likelihood and outcome probabilities at one (beta, log ν), per round and pair.
-
-    With d = (βᵢ - βⱼ)/2 the common factor e^((βᵢ+βⱼ)/2) cancels: P(i) = e^d/E,
-    P(j) = e^-d/E, P(tie) = ν·cosh(d)^λ/E with E = e^d + e^-d + ν·cosh(d)^λ, so one
-    exponential per pair suffices and the likelihood needs no shift.
-    """
-
-    beta: np.ndarray  # (R, n + k): strengths, then covariate coefficients
-    log_nu: np.ndarray  # (R,)
-    log_likelihood: np.ndarray  # (R,)
-    p_i: np.ndarray  # (R, P)
-    p_j: np.ndarray  # (R, P)
-    p_tie: np.ndarray  # (R, P)
-    slope: np.ndarray  # (R, P): λ·tanh(d), how a tie's log-probability moves with d
-
-
-@dataclass(frozen=True)
-class _Counts:
-    """Per round and pair: i's wins, j's wins, ties; and per pair the battles (fixed)."""
-
-    wins_i: np.ndarray
-    wins_j: np.ndarray
-    ties: np.ndarray
-    battles: np.ndarray
-
-
-def _evaluate(
-    beta: np.ndarray,
-    log_nu: np.ndarray,
-    shape: float,
-    table: PairTable,
-    counts: _Counts,
-    *,
-    likelihood: bool = True,
-) -> _Point:
-    """Probabilities at (beta, log ν) for tie shape λ, and the log-likelihood unless told
-    it is not needed (it is NaN then: the chord steps never compare likelihoods)."""
-    n = len(table.models)
-    gap = beta[:, table.i] - beta[:, table.j]
-    if n < beta.shape[1]:
-        gap += beta[:, n:] @ table.z.T
-    d = np.clip(gap / 2, -300, 300)  # e^300 is far inside float range
-    up = np.exp(d)
-    down = 1 / up
-    both = up + down  # 2·cosh(d)
-    nu = np.exp(log_nu)[:, None]
-    if shape == 0:  # Davidson, and λ = 1, without the power: the bootstrap's hot path
-        tie = np.broadcast_to(nu, both.shape)
-    elif shape == 1:
-        tie = nu * both / 2
-    else:
-        tie = nu * (both / 2) ** shape
-    total = both + tie
-    ll = np.full(len(beta), np.nan)
-    if likelihood:
-        ll = (
-            ((counts.wins_i - counts.wins_j) * d).sum(axis=1)
-            + (counts.ties * np.log(tie)).sum(axis=1)
-            - (counts.battles * np.log(total)).sum(axis=1)
-            - RIDGE * ((beta[:, :n] ** 2).sum(axis=1) + log_nu**2)
-            - COVARIATE_RIDGE * (beta[:, n:] ** 2).sum(axis=1)
-        )
-    slope = shape * (up - down) / both  # λ·tanh(d)
-    return _Point(beta, log_nu, ll, up / total, down / total, tie / total, slope)
-
-
-def _moments(point: _Point) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per battle of each pair, with y = ½([i wins] - [j wins] + λ·tanh(d)·[tie]) (the
-    score of βᵢ; βⱼ's is -y) and t = [tie] (the score of log ν, plus a constant):
-    E[y], Var(y) and Cov(y, t)."""
-    p_i, p_j, p_tie, slope = point.p_i, point.p_j, point.p_tie, point.slope
-    mean = (p_i - p_j + slope * p_tie) / 2
-    var = (p_i + p_j + slope**2 * p_tie) / 4 - mean**2
-    cov = p_tie * (slope / 2 - mean)
-    return mean, var, cov
-
-
-def _ridge(n: int, k: int) -> np.ndarray:
-    """The prior's precision per parameter (β, θ, log ν), times two."""
-    return 2 * np.concatenate([np.full(n, RIDGE), np.full(k, COVARIATE_RIDGE), [RIDGE]])
-
-
-def _gradient(point: _Point, table: PairTable, counts: _Counts) -> np.ndarray:
-    """d log-likelihood / d(beta, θ, log ν) per round, shape (R, n + k + 1): observed
-    minus expected y summed over each model's pairs (and weighted by each covariate),
-    and observed minus expected ties."""
-    rounds, width = point.beta.shape
-    n = len(table.models)
-    mean, _, _ = _moments(point)
-    g = (counts.wins_i - counts.wins_j + point.slope * counts.ties) / 2 - counts.battles * mean
-    grad = np.empty((rounds, width + 1))
-    grad[:, :n] = table.per_model(g, -g)
-    grad[:, n:width] = g @ table.z
-    grad[:, width] = (counts.ties - counts.battles * point.p_tie).sum(axis=1)
-    params = np.concatenate([point.beta, point.log_nu[:, None]], axis=1)
-    return grad - _ridge(n, width - n) * params
-
-
-def _bordered(
-    table: PairTable, weight: np.ndarray, cross: np.ndarray, corner: np.ndarray
-) -> np.ndarray:
-    """Σ over rows of weight·x·xᵀ with x = (eᵢ - eⱼ, the row's covariates), bordered by
-    Σ cross·x and Σ corner: shape (R, n + k + 1, n + k + 1)."""
-    rounds, n, z = weight.shape[0], len(table.models), table.z
-    k = z.shape[1]
-    out = np.zeros((rounds, n + k + 1, n + k + 1))
-    out[:, :n, :n] = scatter_sum(
-        np.concatenate([weight, weight, -weight, -weight], axis=1),
-        np.concatenate(
-            [table.i * (n + 1), table.j * (n + 1), table.i * n + table.j, table.j * n + table.i]
-        ),
-        n * n,
-    ).reshape(rounds, n, n)
-    for column in range(k):  # β-θ blocks
-        side = table.per_model(weight * z[:, column], -weight * z[:, column])
-        out[:, :n, n + column] = side
-        out[:, n + column, :n] = side
-    out[:, n : n + k, n : n + k] = np.einsum("rp,pa,pb->rab", weight, z, z)
-    border = np.concatenate([table.per_model(cross, -cross), cross @ z], axis=1)
-    out[:, : n + k, n + k] = border
-    out[:, n + k, : n + k] = border
-    out[:, n + k, n + k] = corner.sum(axis=1)
-    return out
-
-
-def _information(point: _Point, table: PairTable, battles: np.ndarray) -> np.ndarray:
-    """The Fisher information per round (plus the ridge), shape (R, n + k + 1, n + k + 1).
-
-    It depends on how often pairs met, not on the observed counts, which lets the
-    bootstrap reuse the full fit's. For λ = 0 it is also minus the Hessian.
-    """
-    _, var, cov = _moments(point)
-    tie_var = battles * point.p_tie * (1 - point.p_tie)
-    info = _bordered(table, battles * var, battles * cov, tie_var)
-    width = point.beta.shape[1]
-    diagonal = np.arange(width + 1)
-    info[:, diagonal, diagonal] += _ridge(len(table.models), width - len(table.models))
-    return info
-
-
-def _newton_step(point: _Point, table: PairTable, counts: _Counts) -> np.ndarray:
+def _newton_step(point: Point, table: PairTable, rounds: Rounds) -> np.ndarray:
     """The scoring (Newton with the expected Hessian) direction per round, (R, n + k + 1)."""
-    info = _information(point, table, counts.battles)
-    return np.linalg.solve(info, _gradient(point, table, counts)[:, :, None])[:, :, 0]
+    info = information(point, table, rounds.battles)
+    return np.linalg.solve(info, gradient(point, table, rounds)[:, :, None])[:, :, 0]
 
 
 def _fit_rounds(
     table: PairTable,
-    counts: _Counts,
+    rounds: Rounds,
     beta: np.ndarray,
     log_nu: np.ndarray,
     shape: float,
     tolerance: float,
-) -> _Point:
-    """Damped scoring steps for R tables at once, until every round's step is below
-    ``tolerance`` (natural-log units). A step that would lower a round's likelihood is
-    halved until it does not. Strengths come back with mean 0 per round."""
+) -> Point:
+    """Damped scoring steps for R tables at once at a fixed tie shape, until every
+    round's step is below ``tolerance`` (natural-log units). A step that would lower a
+    round's likelihood is halved until it does not. Strengths come back with mean 0."""
     n = beta.shape[1]  # strengths and covariate coefficients
-    point = _evaluate(beta, log_nu, shape, table, counts)
+    point = evaluate(beta, log_nu, shape, table, rounds)
     for _ in range(MAX_NEWTON_STEPS):
-        step = _newton_step(point, table, counts)
+        step = _newton_step(point, table, rounds)
         scale = np.ones(len(step))
         for _ in range(MAX_HALVINGS):
-            trial = _evaluate(
+            trial = evaluate(
                 point.beta + scale[:, None] * step[:, :n],
                 point.log_nu + scale * step[:, n],
                 shape,
                 table,
-                counts,
+                rounds,
             )
             slack = 1e-12 * np.abs(point.log_likelihood)
             worse = trial.log_likelihood < point.log_likelihood - slack
@@ -267,77 +188,112 @@ def _centred(beta: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def _fit_at_shape(
-    table: PairTable, shape: float, start: BTFit | None, tolerance: float
-) -> tuple[BTFit, float]:
-    """The fit for one tie shape λ, and its log-likelihood."""
+def _start(table: PairTable, start: BTFit | None) -> tuple[np.ndarray, np.ndarray]:
+    """One round's (beta with coefficients, log ν) to start from."""
     n, k = len(table.models), table.z.shape[1]
     beta = np.zeros((1, n + k))
-    if start:
+    if start is not None and len(start.strengths) == n:
         beta[0, :n] = start.strengths
         beta[0, n:] = start.coefficients if len(start.coefficients) == k else 0.0
-    log_nu = np.array([start.log_nu if start else -1.0])
-    point = _fit_rounds(table, _observed(table), beta, log_nu, shape, tolerance)
-    fit = BTFit(point.beta[0, :n], float(point.log_nu[0]), shape, point.beta[0, n:])
-    return fit, float(point.log_likelihood[0])
+    return beta, np.array([start.log_nu if start is not None else -1.0])
 
 
-def _observed(table: PairTable) -> _Counts:
-    """The table's own counts as a single round."""
-    return _Counts(table.wins_i[None], table.wins_j[None], table.fit_ties[None], table.battles)
+def _as_fit(point: Point, n: int, prior_sd: float) -> BTFit:
+    beta = _centred(point.beta, n)[0]
+    return BTFit(beta[:n], float(point.log_nu[0]), point.shape, beta[n:], prior_sd)
 
 
+def _shape_step(point: Point, table: PairTable, rounds: Rounds) -> np.ndarray:
+    """One scoring direction in (beta, θ, log ν, λ) for a single round. λ stays in
+    [0, 1]: at a bound that the step would cross, λ is held there for this step."""
+    grad = gradient(point, table, rounds)[0]
+    info = information(point, table, rounds.battles)[0]
+    score, row = shape_terms(point, table, rounds)
+    if row[-1] > 1e-12:  # λ has information (not at the start, where every d is 0)
+        full = np.block([[info, row[:-1, None]], [row[None, :]]])
+        step = np.linalg.solve(full, np.append(grad, score))
+        leaving = (point.shape <= 0 and step[-1] < 0) or (point.shape >= 1 and step[-1] > 0)
+        if not leaving:
+            return step
+    return np.append(np.linalg.solve(info, grad), 0.0)
+
+
+def _fit_with_shape(
+    table: PairTable, start: BTFit | None, tolerance: float, prior_sd: float
+) -> BTFit:
+    """The posterior mode over the strengths, coefficients, log ν and λ in [0, 1]
+    together: damped scoring in all of them, so one fit finds λ too."""
+    rounds = Rounds.observed(table, prior_sd)
+    beta, log_nu = _start(table, start)
+    shape = start.tie_shape if start is not None else 0.5
+    point = evaluate(beta, log_nu, shape, table, rounds)
+    width = beta.shape[1]
+    for _ in range(MAX_NEWTON_STEPS):
+        step = _shape_step(point, table, rounds)
+        scale = 1.0
+        if step[-1]:  # as far along the step as λ may go
+            bound = 1.0 if step[-1] > 0 else 0.0
+            scale = min(1.0, (bound - point.shape) / step[-1])
+        stopped = scale < 1  # at a bound: the next step goes on without λ
+        for _ in range(MAX_HALVINGS):
+            trial = evaluate(
+                point.beta + scale * step[None, :width],
+                point.log_nu + scale * step[width],
+                float(np.clip(point.shape + scale * step[-1], 0.0, 1.0)),
+                table,
+                rounds,
+            )
+            small = scale * np.abs(step).max() < tolerance
+            slack = 1e-12 * abs(point.log_likelihood[0])
+            if small or trial.log_likelihood[0] >= point.log_likelihood[0] - slack:
+                break
+            scale /= 2
+        point = trial
+        if not stopped and scale * np.abs(step).max() < tolerance:
+            break
+    return _as_fit(point, len(table.models), prior_sd)
+
+
+def spread_prior_sd(fit: BTFit, members: np.ndarray) -> float:
+    """The sd for the strengths' prior read from the data: the spread (sd) of the scores
+    of ``members`` (a mask: the models with enough votes to be well measured), never
+    below ``PRIOR_SD``, and ``PRIOR_SD`` with fewer than three members. A newcomer is
+    taken to be drawn from the models already rated (empirical Bayes), so on a board
+    whose models differ by more than the default allows, its interval widens to match."""
+    scores = fit.scores[np.asarray(members, dtype=bool)]
+    if len(scores) < MIN_SPREAD_MODELS:
+        return PRIOR_SD
+    return max(PRIOR_SD, float(np.std(scores, ddof=1)))
+
+
+@_one_blas_thread
 def fit_bradley_terry(
     table: PairTable,
     *,
     start: BTFit | None = None,
     tolerance: float = 1e-9,
     tie_shape: float | None = None,
+    prior_sd: float = PRIOR_SD,
 ) -> BTFit:
-    """Maximum likelihood of Bradley-Terry with the nested tie model on the table.
+    """The posterior mode of Bradley-Terry with the nested tie model on the table.
 
-    ``tie_shape`` fixes λ; by default it is chosen in [0, 1] by likelihood (a
-    golden-section search with the ends tried too, each step a warm-started fit).
-    Models only compared within separate groups are held together by the ridge alone,
-    so scores across such groups mean little (their intervals show it).
+    ``tie_shape`` fixes λ; by default it is fitted in [0, 1] with the rest. ``start``
+    (an earlier fit of the same models) only saves steps. ``prior_sd`` is the sd of
+    each strength's prior in Elo points. Models only compared within separate groups
+    are held together by the prior alone, so scores across such groups mean little
+    (their intervals show it).
     """
-    if tie_shape is not None:
-        if not 0 <= tie_shape <= 1:
-            raise ValueError(f"tie shape must lie in [0, 1], not {tie_shape}")
-        return _fit_at_shape(table, tie_shape, start, tolerance)[0]
-    if not table.fit_ties.any():  # no ties: λ has nothing to explain
-        return _fit_at_shape(table, 0.0, start, tolerance)[0]
-    warm = [start]
-    profile: dict[float, float] = {}
-
-    def likelihood(shape: float) -> float:
-        warm[0], profile[shape] = _fit_at_shape(table, shape, warm[0], 1e-6)
-        return profile[shape]
-
-    _golden_section(likelihood, 0.0, 1.0, SHAPE_TOLERANCE)
-    best = max(profile, key=profile.__getitem__)
-    return _fit_at_shape(table, best, warm[0], tolerance)[0]
-
-
-def _golden_section(f: Callable[[float], float], low: float, high: float, width: float) -> None:
-    """Golden-section search for the maximum of a unimodal ``f`` on [low, high] until the
-    bracket is narrower than ``width``; the ends are tried too (the caller keeps every
-    value). Written out rather than taken from scipy.optimize, whose import alone costs
-    ``parley leaderboard`` about half a second."""
-    f(low)
-    f(high)
-    shrink = (math.sqrt(5) - 1) / 2
-    a, b = low + (1 - shrink) * (high - low), low + shrink * (high - low)
-    fa, fb = f(a), f(b)
-    while high - low > width:
-        if fa >= fb:
-            high, b, fb = b, a, fa
-            a = low + (1 - shrink) * (high - low)
-            fa = f(a)
-        else:
-            low, a, fa = a, b, fb
-            b = low + shrink * (high - low)
-            fb = f(b)
+    if tie_shape is not None and not 0 <= tie_shape <= 1:
+        raise ValueError(f"tie shape must lie in [0, 1], not {tie_shape}")
+    if prior_sd <= 0:
+        raise ValueError(f"the prior's sd must be positive, not {prior_sd}")
+    if tie_shape is None and table.fit_ties.any():
+        return _fit_with_shape(table, start, tolerance, prior_sd)
+    beta, log_nu = _start(table, start)
+    shape = tie_shape or 0.0  # without ties, λ has nothing to explain
+    rounds = Rounds.observed(table, prior_sd)
+    point = _fit_rounds(table, rounds, beta, log_nu, shape, tolerance)
+    return _as_fit(point, len(table.models), prior_sd)
 
 
 def data_seed(table: PairTable) -> int:
@@ -348,6 +304,7 @@ def data_seed(table: PairTable) -> int:
     return int.from_bytes(digest.digest()[:8], "little")
 
 
+@_one_blas_thread
 def bootstrap_scores(
     table: PairTable,
     fit: BTFit,
@@ -358,42 +315,41 @@ def bootstrap_scores(
 ) -> np.ndarray:
     """Scores refitted on ``rounds`` resampled tables, shape (rounds, models).
 
-    Each pair keeps its number of battles and draws its (i wins, j wins, tie) counts
-    from a multinomial with the observed shares. Holding each pair's total fixed treats
-    how often a pair met as the design (matchmaking chooses it), not as noise about the
-    models, and keeps every observed pair in every round. The tie shape stays at the
-    full fit's. All rounds are refitted together from the full fit (chord steps, then
-    damped scoring for any straggler). Tables with covariates (one row per battle) have
-    nothing to resample per row; use ``score_covariance`` for them.
+    Each round resamples the battles, as FastChat's bootstrap does: every outcome
+    count of every pair is drawn from a Poisson with the observed count as its mean
+    (the Poisson bootstrap; a battle's weight is Poisson(1)), so a model whose pairs
+    met once each still varies. Holding each pair's total fixed instead would make
+    such a pair resample to itself and its model look certain. Each round also draws
+    its prior centres from the prior (a randomised prior), so the prior's share of the
+    uncertainty, nearly all of it for a model with a vote or two, shows in the spread as
+    it does in the sandwich. The tie shape stays at the full fit's. All rounds are
+    refitted together from the full fit (chord steps, then damped scoring for any
+    straggler). Tables with covariates (one row per battle) have nothing to resample
+    per pair; use ``score_covariance`` for them.
     """
     if table.z.shape[1]:
         raise ValueError("the bootstrap resamples pair counts; this table has covariates")
-    battles = table.battles
-    # a multinomial of three cells as two binomials, vectorised over rounds and pairs;
-    # rounds vary fastest so the sampler reuses its set-up for each pair's (n, p)
-    wins_i = np.ascontiguousarray(
-        rng.binomial(
-            battles.astype(np.int64)[:, None],
-            (table.wins_i / battles)[:, None],
-            (len(battles), rounds),
-        ).T
-    )
-    rest = battles - wins_i
-    share_j = table.wins_j / np.maximum(table.wins_j + table.fit_ties, 1)
-    wins_j = rng.binomial(rest.astype(np.int64), share_j)
-    counts = _Counts(wins_i.astype(float), wins_j.astype(float), rest - wins_j, battles)
+    shape = (rounds, len(table.i))
+    wins_i = rng.poisson(table.wins_i, shape).astype(float)
+    wins_j = rng.poisson(table.wins_j, shape).astype(float)
+    ties = rng.poisson(table.fit_ties, shape).astype(float)
+    centres = rng.normal(0.0, fit.prior_sd / SCORE_PER_LOG, (rounds, len(table.models)))
+    precision = strength_precision(fit.prior_sd)
+    counts = Rounds(wins_i, wins_j, ties, wins_i + wins_j + ties, precision, centres)
     beta, converged = _chord_rounds(table, counts, fit, tolerance)
     if not converged.all():  # far from the full fit: damped scoring, round by round
         slow = np.flatnonzero(~converged)
-        some = _Counts(counts.wins_i[slow], counts.wins_j[slow], counts.ties[slow], battles)
+        some = Rounds(
+            wins_i[slow], wins_j[slow], ties[slow], counts.battles[slow], precision, centres[slow]
+        )
         start_beta = np.repeat(fit.strengths[None, :], len(slow), axis=0)
         start_nu = np.full(len(slow), fit.log_nu)
         beta[slow] = _fit_rounds(table, some, start_beta, start_nu, fit.tie_shape, tolerance).beta
-    return SCORE_PER_LOG * beta + ELO_INITIAL
+    return fit.elo_scale(beta)
 
 
 def _chord_rounds(
-    table: PairTable, counts: _Counts, fit: BTFit, tolerance: float
+    table: PairTable, rounds: Rounds, fit: BTFit, tolerance: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Scoring steps with the full fit's information for every round (the chord method).
 
@@ -401,15 +357,16 @@ def _chord_rounds(
     nearly right for all of them and each step cuts the error about a hundredfold.
     Returns strengths (mean 0) and which rounds converged within ``CHORD_STEPS``.
     """
-    rounds, n = len(counts.wins_i), len(table.models)
-    beta = np.repeat(fit.strengths[None, :], rounds, axis=0)
-    log_nu = np.full(rounds, fit.log_nu)
-    full = _evaluate(*_at(fit), fit.tie_shape, table, counts, likelihood=False)
-    inverse = np.linalg.inv(_information(full, table, counts.battles)[0])
-    converged = np.zeros(rounds, dtype=bool)
+    count, n = len(rounds.wins_i), len(table.models)
+    beta = np.repeat(fit.strengths[None, :], count, axis=0)
+    log_nu = np.full(count, fit.log_nu)
+    observed = Rounds.observed(table, fit.prior_sd)
+    full = evaluate(*_at(fit), fit.tie_shape, table, observed, likelihood=False)
+    inverse = np.linalg.inv(information(full, table, table.battles)[0])
+    converged = np.zeros(count, dtype=bool)
     for _ in range(CHORD_STEPS):
-        point = _evaluate(beta, log_nu, fit.tie_shape, table, counts, likelihood=False)
-        step = _gradient(point, table, counts) @ inverse
+        point = evaluate(beta, log_nu, fit.tie_shape, table, rounds, likelihood=False)
+        step = gradient(point, table, rounds) @ inverse
         step[converged] = 0.0
         beta += step[:, :n]
         log_nu += step[:, n]
@@ -419,34 +376,50 @@ def _chord_rounds(
     return beta - beta.mean(axis=1, keepdims=True), converged
 
 
+@_one_blas_thread
 def score_covariance(table: PairTable, fit: BTFit, *, robust: bool = True) -> np.ndarray:
     """The covariance of the scores (Elo points², models x models) from the fit.
 
-    ``robust`` gives the sandwich estimator H⁻¹·M·H⁻¹ (M sums each battle's outer
+    ``robust`` gives the sandwich estimator H⁻¹·(M + P)·H⁻¹: M sums each battle's outer
     product of scores, so it holds when the tie model is wrong, as LMArena's arena-rank
-    does); otherwise the inverse Fisher information. Scores are centred (mean fixed at
-    1000), so the covariance is projected onto that constraint.
+    does, and P, the prior's precision, counts the prior as the data it stands for
+    (H = information + P). Averaged over the prior this is the estimate's mean squared
+    error, bias included, which is what keeps a one-vote model's interval wide where M
+    alone would call it certain. Otherwise H⁻¹, the posterior covariance. The anchor
+    models' mean score is fixed at 1000, so the covariance is projected onto that
+    constraint.
     """
     n = len(table.models)
-    counts = _observed(table)
-    point = _evaluate(*_at(fit), fit.tie_shape, table, counts)
-    inverse = np.linalg.inv(_information(point, table, table.battles)[0])
+    rounds = Rounds.observed(table, fit.prior_sd)
+    point = evaluate(*_at(fit), fit.tie_shape, table, rounds)
+    inverse = np.linalg.inv(information(point, table, table.battles)[0])
     if robust:
-        mean, _, _ = _moments(point)
+        mean, _, _ = moments(point)
         p_tie = point.p_tie
         # each outcome's (y score, tie score) and how often it happened
         outcomes = [
-            (0.5 - mean, -p_tie, counts.wins_i),
-            (-0.5 - mean, -p_tie, counts.wins_j),
-            (point.slope / 2 - mean, 1 - p_tie, counts.ties),
+            (0.5 - mean, -p_tie, rounds.wins_i),
+            (-0.5 - mean, -p_tie, rounds.wins_j),
+            (point.slope / 2 - mean, 1 - p_tie, rounds.ties),
         ]
         yy = sum(c * u**2 for u, _, c in outcomes)
         yt = sum(c * u * t for u, t, c in outcomes)
         tt = sum(c * t**2 for _, t, c in outcomes)
-        meat = _bordered(table, yy, yt, tt)[0]
+        meat = bordered(table, yy, yt, tt)[0]
+        meat[np.diag_indices_from(meat)] += point.precision
         inverse = inverse @ meat @ inverse
-    centre = np.eye(n) - 1 / n
-    return SCORE_PER_LOG**2 * centre @ inverse[:n, :n] @ centre
+    centre = np.eye(n) - fit.anchor_weights()[None, :]
+    return SCORE_PER_LOG**2 * centre @ inverse[:n, :n] @ centre.T
+
+
+def cautious_covariance(table: PairTable, fit: BTFit) -> np.ndarray:
+    """A diagonal score covariance: per model the larger of the sandwich variance and the
+    posterior one. The sandwich holds where the tie model is wrong, which shows with many
+    votes; with a few, its middle term is a handful of outer products, noisy and often
+    small, and the model's own variance is the honest floor."""
+    robust = np.diag(score_covariance(table, fit))
+    model = np.diag(score_covariance(table, fit, robust=False))
+    return np.diag(np.maximum(robust, model))
 
 
 def _at(fit: BTFit) -> tuple[np.ndarray, np.ndarray]:
@@ -463,6 +436,13 @@ def normal_intervals(
     return fit.scores - half, fit.scores + half
 
 
-def rank_upper_bounds(ci_low: np.ndarray, ci_high: np.ndarray) -> np.ndarray:
-    """Rank (UB) as Chatbot Arena defines it: 1 + models whose lower bound beats my upper."""
-    return 1 + (ci_low[None, :] > ci_high[:, None]).sum(axis=1)
+def rank_upper_bounds(
+    ci_low: np.ndarray, ci_high: np.ndarray, counted: np.ndarray | None = None
+) -> np.ndarray:
+    """Rank (UB) as Chatbot Arena defines it: 1 + the models whose lower bound beats my
+    upper bound, counting only the ``counted`` ones (a boolean mask; default all), so a
+    model too new to rank moves nobody else's rank."""
+    above = ci_low[None, :] > ci_high[:, None]
+    if counted is not None:
+        above &= np.asarray(counted, dtype=bool)[None, :]
+    return 1 + above.sum(axis=1)

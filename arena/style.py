@@ -14,21 +14,15 @@ sandwich ones: each battle is its own row, so there are no pair counts to resamp
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence, Set
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from arena.likelihood import PRIOR_SD
 from arena.pair_table import PairTable
-from arena.ratings import (
-    BTFit,
-    fit_bradley_terry,
-    normal_intervals,
-    rank_upper_bounds,
-    score_covariance,
-)
+from arena.ratings import BTFit, cautious_covariance, fit_bradley_terry, normal_intervals
 from arena.types import Choice
-from knowledge.tokens import count_tokens
 
 __all__ = [
     "FEATURE_NAMES",
@@ -75,20 +69,21 @@ class StyleRow:
 
 @dataclass(frozen=True)
 class StyleScores:
-    """Style-controlled scores per model, their sandwich 95% intervals and Rank (UB),
-    and the fitted coefficient of each standardised feature (logit per standard
-    deviation; positive means that more of it wins more votes)."""
+    """Style-controlled scores per model, their sandwich 95% intervals, and the fitted
+    coefficient of each standardised feature (logit per standard deviation; positive
+    means that more of it wins more votes)."""
 
     models: list[str]
     scores: np.ndarray
     ci_low: np.ndarray
     ci_high: np.ndarray
-    rank_ub: np.ndarray
     coefficients: dict[str, float]
 
 
 def style_features(text: str) -> StyleFeatures:
     """Count the answer's tokens, and its headers, list items and bold spans outside code."""
+    from knowledge.tokens import count_tokens  # the tokenizer only when answers are stored
+
     prose = _CODE_BLOCK.sub("", text)
     return StyleFeatures(
         tokens=count_tokens(text) if text else 0,
@@ -133,20 +128,23 @@ def _style_table(rows: Sequence[StyleRow]) -> PairTable:
     )
 
 
-def fit_style_control(rows: Sequence[StyleRow], plain: BTFit | None = None) -> StyleScores:
+def fit_style_control(
+    rows: Sequence[StyleRow], plain: BTFit | None = None, *, anchor: Set[str] = frozenset()
+) -> StyleScores:
     """Style-controlled Bradley-Terry from battle rows; ``plain`` (the fit without
-    covariates) lends its tie shape. Rows must name a battle each
+    covariates) lends its tie shape and prior. ``anchor`` names the models whose mean score is
+    1000 (empty: all), as ``BTFit.anchor``. Rows must name a battle each
     (self-battles are refused as in ``PairTable``)."""
     if any(r.model_a == r.model_b for r in rows):
         raise ValueError("a model cannot battle itself")
     rows = [r for r in rows if r.count > 0]
     table = _style_table(rows)
     if not table.models:
-        return StyleScores([], np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0, int), {})
+        return StyleScores([], np.zeros(0), np.zeros(0), np.zeros(0), {})
     shape = plain.tie_shape if plain is not None else 0.0
-    fit = fit_bradley_terry(table, tie_shape=shape)
-    low, high = normal_intervals(fit, score_covariance(table, fit))
+    prior_sd = plain.prior_sd if plain is not None else PRIOR_SD
+    fit = fit_bradley_terry(table, tie_shape=shape, prior_sd=prior_sd)
+    fit = replace(fit, anchor=np.array([m in anchor for m in table.models]))
+    low, high = normal_intervals(fit, cautious_covariance(table, fit))
     coefficients = dict(zip(FEATURE_NAMES, fit.coefficients.tolist(), strict=True))
-    return StyleScores(
-        table.models, fit.scores, low, high, rank_upper_bounds(low, high), coefficients
-    )
+    return StyleScores(table.models, fit.scores, low, high, coefficients)

@@ -65,6 +65,12 @@ THUMB_REASONS: dict[str, str] = {
     "unclear": "Unclear",
 }
 
+# why votes were kept but not counted (``Leaderboard.left_out``'s reasons)
+LEFT_OUT_LABELS: dict[str, str] = {
+    "daily_cap": "past a user's daily cap",
+    "names_model": "an answer named its model",
+}
+
 
 def sources_lines(answer: Answer) -> list[str]:
     """The numbered sources under an answer; uncited fallbacks are marked as such."""

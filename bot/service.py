@@ -11,7 +11,6 @@ in worker threads, so the event loop stays free for acknowledgements.
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
 import random
 import time
@@ -31,7 +30,6 @@ from arena.leaderboard import (
     LeaderboardRow,
     TieRule,
     build_board,
-    write_chart,
 )
 from arena.matchmaking import choose_steered
 from arena.models.base import Prompt
@@ -44,6 +42,7 @@ from knowledge.types import Hit
 
 from . import messages
 from .access import Requester, is_admin
+from .charts import leaderboard_png
 from .config import Settings
 from .errors import BotError, NotAllowed, NotRecorded
 from .followup import followup_search
@@ -333,13 +332,14 @@ class Service:
         channel: str | None = None,
         *,
         chart: bool = False,
-        intervals: Intervals = "bootstrap",
+        intervals: Intervals = "sandwich",
         style: bool = False,
         judge: bool = False,
         ties: TieRule = "model",
     ) -> Board:
         """Ratings from the stored votes, overall or for one channel (fitted in a worker
-        thread); with ``chart``, the PNG too (also in a thread: matplotlib is slow).
+        thread); with ``chart`` and any rated model, the PNG too (``bot.charts``, also in
+        a thread: matplotlib is slow). A board without counted votes has no rows.
         ``ties="half"`` counts a tie as half a win each, as lmarena.ai does."""
         board = await build_board(
             self._store,
@@ -351,7 +351,7 @@ class Service:
             daily_cap=self._daily_cap,
             ties=ties,
         )
-        png = await asyncio.to_thread(_chart_png, board.rows) if chart else None
+        png = await asyncio.to_thread(leaderboard_png, board.rows) if chart and board.rows else None
         judged = None
         if judge:  # the configured judge's grades, from every channel
             summaries = await self._store.judge_summary(self._judge or OFFLINE)
@@ -451,9 +451,3 @@ class Service:
 
 def _ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000
-
-
-def _chart_png(rows: list[LeaderboardRow]) -> bytes:
-    buffer = io.BytesIO()
-    write_chart(rows, buffer)
-    return buffer.getvalue()

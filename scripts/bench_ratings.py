@@ -5,8 +5,9 @@
     python scripts/bench_ratings.py --coverage [--seeds 5] [--battles 100000] [--models 50]
 
 Run ``scripts/simulate_votes.py`` first. Parley: pair counts from SQLite, the
-Bradley-Terry fit with the nested tie model and the bootstrap, the online Elo (cached),
-through ``build_board``. The FastChat-method reference follows the method FastChat
+Bradley-Terry fit with the nested tie model and ``--rounds`` bootstrap rounds (the
+sandwich intervals, the leaderboard's default, are timed beside), the online Elo
+(cached), through ``build_board``. The FastChat-method reference follows the method FastChat
 published for Chatbot Arena (written here from its description): every battle row
 loaded into pandas, grouped into unique (model_a, model_b, winner) rows with counts,
 ties as half a win for each side, a logistic Bradley-Terry fit by L-BFGS, and bootstrap
@@ -211,7 +212,7 @@ async def parley(db: Path, rounds: int, seed: int | None) -> tuple[list[Leaderbo
     started = time.perf_counter()
     store = await Store.open(db)
     try:
-        board = await build_board(store, rounds=rounds, seed=seed)
+        board = await build_board(store, rounds=rounds, seed=seed, intervals="bootstrap")
     finally:
         await store.close()
     return board.rows, time.perf_counter() - started
@@ -230,7 +231,7 @@ async def cold_elo(db: Path) -> float:
 
 
 async def parley_stages(db: Path, rounds: int, seed: int) -> dict[str, float]:
-    """The same work as ``build_leaderboard``, timed stage by stage (one run)."""
+    """The same work as ``build_board``, timed stage by stage (one run)."""
     t0 = time.perf_counter()
     store = await Store.open(db)
     try:

@@ -4,22 +4,19 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from .. import messages
-from ..service import Board
-from .base import (
-    channel_option,
-    cli,
-    console,
-    json_option,
-    run,
-    settings_of,
-)
+from .base import channel_option, cli, json_option, run, settings_of
+
+if TYPE_CHECKING:
+    from ..service import Board
 
 __all__: list[str] = []
 
@@ -31,10 +28,10 @@ __all__: list[str] = []
 @click.option("--rounds", type=click.IntRange(min=1), help="Bootstrap rounds (default 100).")
 @click.option(
     "--intervals",
-    type=click.Choice(["bootstrap", "sandwich"]),
-    default="bootstrap",
+    type=click.Choice(["sandwich", "bootstrap"]),
+    default="sandwich",
     show_default=True,
-    help="Bootstrap percentiles, or the sandwich (robust) normal intervals.",
+    help="Sandwich (robust) normal intervals, or bootstrap percentiles.",
 )
 @click.option("--style", is_flag=True, help="Add style-controlled scores (length and markdown).")
 @click.option(
@@ -52,9 +49,8 @@ def leaderboard(
     with_judge: bool,
 ) -> None:
     """Rank the models from the votes: score, 95% interval, Elo, votes, win and thumbs rates."""
-    from arena.leaderboard import render_board
-
     from ..runtime import open_service
+    from .leaderboard_table import board_table
 
     settings = settings_of(ctx)
     if rounds:
@@ -68,21 +64,30 @@ def leaderboard(
 
     board = run(go())
     if png and board.chart_png:
-        png.write_bytes(board.chart_png)
+        try:
+            png.write_bytes(board.chart_png)
+        except OSError as exc:
+            raise click.ClickException(
+                f"Could not write the chart to {png}: {exc.strerror or exc}."
+            ) from exc
+    rows = [*board.rows, *board.leaderboard.unrated]
     if as_json:
-        rows = [row.as_dict() for row in board.rows]
+        lines = [row.as_dict() for row in rows]
         if board.judged is not None:
-            for row in rows:
-                summary = board.judged.get(row["model"])
-                row["judge"] = asdict(summary) if summary else None
-        click.echo(json.dumps(rows, indent=2))
+            for line in lines:
+                summary = board.judged.get(line["model"])
+                line["judge"] = asdict(summary) if summary else None
+        click.echo(json.dumps(lines, indent=2))
         return
+    if rows:
+        width = shutil.get_terminal_size().columns
+        click.echo(board_table(board.leaderboard, width=width, style=style, judged=board.judged))
     if not board.rows:
-        console.print(messages.no_votes_yet())
-        return
-    console.print(render_board(board.leaderboard, style=style, judged=board.judged))
-    if png:
-        console.print(f"Chart written to {png}")
+        click.echo(messages.no_votes_yet())
+        if png:
+            click.echo(f"No chart written to {png}: nothing is rated yet.", err=True)
+    elif png:
+        click.echo(f"Chart written to {png}")
 
 
 @cli.group("export")

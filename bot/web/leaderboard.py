@@ -18,7 +18,7 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from arena.leaderboard import LEFT_OUT_LABELS, LeaderboardRow, TieRule
+from arena.leaderboard import LeaderboardRow, TieRule
 from arena.store import JudgeSummary
 from arena.trends import PairMatrix
 
@@ -120,7 +120,9 @@ def _notes(live_board: LiveBoard) -> list[str]:
     if any(r.provisional and r.score is not None for r in board.rows):
         notes.append("* provisional: too few votes for an interval narrow enough to rank by.")
     if board.left_out:
-        parts = [f"{n} ({LEFT_OUT_LABELS.get(k, k)})" for k, n in sorted(board.left_out.items())]
+        parts = [
+            f"{n} ({messages.LEFT_OUT_LABELS.get(k, k)})" for k, n in sorted(board.left_out.items())
+        ]
         notes.append(f"(+n): votes kept but left out of the ratings: {', '.join(parts)}.")
     return notes
 
@@ -144,7 +146,8 @@ def _pairs_table(models: list[str], fractions: list, battles: list) -> Table:
 def _board_view(request: Request, live_board: LiveBoard, style: bool, ties: TieRule) -> dict:
     """Everything the board fragment shows, arranged as the query asks."""
     board = live_board.board
-    table = arrange(request, board_table(board.rows, style, board.judged), "score", True)
+    listed = board.rows + board.leaderboard.unrated  # thumbs-only models after the rated
+    table = arrange(request, board_table(listed, style, board.judged), "score", True)
     ranked = board_table(board.rows, style, None).arranged("score", True).rows
     scored = [r for r in ranked if r["score"] is not None]
     top = [r["model"] for r in scored[:HEATMAP_MODELS]]

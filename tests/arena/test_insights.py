@@ -211,7 +211,9 @@ async def test_ties_as_half_wins_fit_the_half_win_shares(store: Store) -> None:
     modelled = await build_board(store, rounds=20)
     half_gap = half.rows[0].score - half.rows[1].score
     modelled_gap = modelled.rows[0].score - modelled.rows[1].score
-    assert half_gap == pytest.approx(400 * math.log10(40 / 20), abs=0.5)  # 40 of 60 won
+    # 40 of 60 won; the strengths' prior (arena.ratings) shrinks the gap a little
+    mle_gap = 400 * math.log10(40 / 20)
+    assert 0.95 * mle_gap < half_gap < mle_gap
     assert abs(modelled_gap - half_gap) > 5
     assert half.ties == "half" and modelled.ties == "model"
     for h, m in zip(half.rows, modelled.rows, strict=True):

@@ -4,6 +4,7 @@ bootstrap coverage and Rank (UB)."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -11,15 +12,18 @@ from scipy.optimize import minimize
 from scipy.stats import spearmanr
 
 from arena.elo import online_elo
+from arena.likelihood import NU_PRECISION, PRIOR_SD, Rounds, evaluate, strength_precision
 from arena.pair_table import PairTable
 from arena.ratings import (
     BTFit,
     bootstrap_scores,
+    cautious_covariance,
     data_seed,
     fit_bradley_terry,
     normal_intervals,
     rank_upper_bounds,
     score_covariance,
+    spread_prior_sd,
 )
 from arena.store import BattleRecord, PairCount, Store
 
@@ -163,7 +167,8 @@ def test_fit_matches_a_generic_optimiser_on_davidsons_likelihood() -> None:
         log_d = np.logaddexp(np.logaddexp(a, b), tie)
         ll = table.wins_i @ (a - log_d) + table.wins_j @ (b - log_d)
         ll += table.fit_ties @ (tie - log_d)
-        return -ll + 1e-3 * (beta @ beta + log_nu**2)
+        # the prior: normal on each strength (sd PRIOR_SD Elo points), a whisper on log ν
+        return -ll + 0.5 * (strength_precision(PRIOR_SD) * beta @ beta + NU_PRECISION * log_nu**2)
 
     reference = minimize(negative_log_likelihood, np.zeros(6), method="BFGS", tol=1e-10).x
     assert fit.strengths == pytest.approx(reference[:-1] - reference[:-1].mean(), abs=1e-4)
@@ -340,3 +345,79 @@ def test_rank_upper_bound_counts_models_clearly_above() -> None:
     high = np.array([20.0, 25.0, 40.0, 12.0])
     # model 3 (5..12): models 1 and 2 have lower bounds above 12, model 0 (10) not -> 3
     assert rank_upper_bounds(low, high).tolist() == [2, 2, 1, 3]
+
+
+# --- the prior, the anchor, λ fitted with the rest ----------------------------------
+
+
+def test_the_tie_shape_fitted_with_the_rest_is_the_profile_maximum() -> None:
+    rng = np.random.default_rng(31)
+    truth = rng.normal(1000, 200, 8)
+    table = PairTable.from_counts(simulate_constant_ties(truth, 300, 0.15, rng))
+    joint = fit_bradley_terry(table)
+
+    def log_likelihood(fit: BTFit) -> float:
+        rounds = Rounds.observed(table, fit.prior_sd)
+        beta = np.concatenate([fit.strengths, fit.coefficients])[None, :]
+        return float(
+            evaluate(beta, np.array([fit.log_nu]), fit.tie_shape, table, rounds).log_likelihood[0]
+        )
+
+    profile = [log_likelihood(fit_bradley_terry(table, tie_shape=s)) for s in np.linspace(0, 1, 21)]
+    assert log_likelihood(joint) >= max(profile) - 1e-6
+    assert 0 < joint.tie_shape <= 1
+
+
+def test_the_prior_widens_with_the_firm_models_spread() -> None:
+    rng = np.random.default_rng(5)
+    narrow = PairTable.from_counts(simulate(rng.normal(1000, 60, 6), 200, 0.4, rng))
+    wide = PairTable.from_counts(simulate(rng.normal(1000, 500, 6), 200, 0.4, rng))
+    everyone = np.ones(6, dtype=bool)
+    assert spread_prior_sd(fit_bradley_terry(narrow), everyone) == PRIOR_SD
+    wide_fit = fit_bradley_terry(wide)
+    assert spread_prior_sd(wide_fit, everyone) == pytest.approx(np.std(wide_fit.scores, ddof=1))
+    assert spread_prior_sd(wide_fit, everyone) > 300
+    two = np.array([True, True, False, False, False, False])
+    assert spread_prior_sd(wide_fit, two) == PRIOR_SD  # too few to read a spread from
+
+
+def test_a_one_vote_model_stays_near_the_others_with_an_interval_the_prior_allows() -> None:
+    counts = simulate(np.array([900.0, 1000.0, 1100.0]), 300, 0.4, np.random.default_rng(8))
+    counts.append(PairCount("m02", "newcomer", 1, 0, 0, 0))  # m02 beat it once
+    table = PairTable.from_counts(counts)
+    firm = np.array([m != "newcomer" for m in table.models])
+    fit = replace(fit_bradley_terry(table), anchor=firm)
+    newcomer = table.models.index("newcomer")
+    sd = np.sqrt(np.diag(score_covariance(table, fit)))
+    # about the prior's own sd: one loss moves it a little and narrows it a little
+    assert 0.7 * PRIOR_SD < sd[newcomer] < PRIOR_SD
+    assert 700 < fit.scores[newcomer] < 1000
+    assert fit.scores[firm].mean() == pytest.approx(1000.0)
+    assert np.all(sd[firm] < sd[newcomer] / 5)
+    # the anchor's mean is fixed, so it has no variance
+    assert firm / firm.sum() @ score_covariance(table, fit) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_bootstrap_resamples_battles_so_a_pair_seen_once_still_varies() -> None:
+    table = PairTable.from_counts(
+        [PairCount("a", "b", 40, 35, 10, 0), PairCount("a", "c", 1, 0, 0, 0)]
+    )
+    fit = fit_bradley_terry(table)
+    samples = bootstrap_scores(table, fit, 200, np.random.default_rng(3))
+    low, high = np.percentile(samples, [2.5, 97.5], axis=0)
+    c = table.models.index("c")
+    assert high[c] - low[c] > 400  # one vote: the prior's width, not a certainty
+
+
+def test_the_cautious_covariance_takes_the_wider_of_sandwich_and_posterior() -> None:
+    counts = simulate(np.array([900.0, 1000.0, 1100.0]), 300, 0.4, np.random.default_rng(9))
+    counts.append(PairCount("m02", "newcomer", 0, 2, 0, 0))
+    table = PairTable.from_counts(counts)
+    fit = fit_bradley_terry(table)
+    robust = np.diag(score_covariance(table, fit))
+    model = np.diag(score_covariance(table, fit, robust=False))
+    cautious = cautious_covariance(table, fit)
+    assert np.diag(cautious) == pytest.approx(np.maximum(robust, model))
+    assert np.count_nonzero(cautious - np.diag(np.diag(cautious))) == 0
+    newcomer = table.models.index("newcomer")
+    assert model[newcomer] > robust[newcomer]  # two votes: the sandwich's middle is thin

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from rich.console import Console
-
-from arena.leaderboard import render_board
 from arena.store import Store
+from bot.cli.leaderboard_table import board_table
 from bot.service import Ask
 from tests.fakes.providers import fake, roster
 from tests.fakes.service import service_over_fakes
@@ -46,8 +44,6 @@ async def test_audit_then_leaderboard_with_judge_columns(store: Store, real_embe
     # the share of sentences the support check flagged, kept for the --judge columns
     assert board.judged["alpha"].flagged_share == 0.0
     assert board.judged["beta"].flagged_share == 1.0
-    console = Console(width=200, record=True)
-    console.print(render_board(board.leaderboard, judged=board.judged))
-    text = console.export_text()
+    text = board_table(board.leaderboard, width=200, judged=board.judged)
     assert "Judge legacy" in text and "Graded" in text
     assert (await svc.leaderboard()).judged is None
