@@ -21,7 +21,13 @@ from ..errors import BotError
 from ..render import split_text
 from ..runtime import serve_service
 from ..shutdown import finish_within, stop_on_signals
-from ..startup import NETWORK_ERRORS, START_TIMEOUT, network_reason, until_stopped
+from ..startup import (
+    NETWORK_ERRORS,
+    START_TIMEOUT,
+    network_reason,
+    retries_in_one_line,
+    until_stopped,
+)
 from .client import ParleyClient
 from .embeds import CONTENT_LIMIT
 
@@ -39,6 +45,8 @@ __all__ = [
 _WORK_EVENTS = ("MESSAGE_CREATE", "INTERACTION_CREATE")
 AUDIT_THREAD_NAME = "Audit details"
 _AUTHENTICATION_FAILED = 4004  # the gateway's close code for a refused token
+# discord.py's message before each new try at the gateway, logged with a traceback
+_RECONNECTING = "Attempting a reconnect"
 log = logging.getLogger(__name__)
 
 # what Parley does in a server: read and answer in channels and the threads it starts,
@@ -188,6 +196,7 @@ async def run_discord(settings: Settings, *, stop: asyncio.Event | None = None) 
     if settings.discord_token is None:
         raise BotError(messages.discord_token_missing())
     token = settings.discord_token.get_secret_value()
+    retries_in_one_line("discord.client", _RECONNECTING)
     stop = stop or asyncio.Event()
     with stop_on_signals(stop):
         async with serve_service(settings) as service:
