@@ -75,15 +75,18 @@ class ParleyClient(discord.Client):
     async def on_message(self, message: discord.Message) -> None:
         me = self.user
         if me is None or message.author.bot or message.author.id == me.id:
+            log.debug("ignoring message %s: a bot's (or Parley's own)", message.id)
             return
         channel = message.channel
         ours = isinstance(channel, discord.Thread) and channel.owner_id == me.id
         private = message.guild is None
         if not (me in message.mentions or ours or private):
-            return
+            return  # every message in the server arrives here: no line for each
         text = re.sub(rf"<@!?{me.id}>", "", message.content).strip()
         if not text and me not in message.mentions:
-            return  # no content (the intent is off) and no mention: not for Parley
+            # no content (the intent is off) and no mention: not for Parley
+            log.debug("ignoring message %s: no content and no mention", message.id)
+            return
         try:
             await self._answer(message, text)
         except Exception:

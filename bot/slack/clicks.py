@@ -56,7 +56,7 @@ async def vote(bot: SlackBot, args: AsyncArgs) -> None:
         choice,  # type: ignore[arg-type]
         result.replaced,
     )
-    try:
+    try:  # the reveal and the confirmation each on their own: the vote is stored already
         await bot.client.chat_update(
             channel=channel,
             ts=message["ts"],
@@ -64,10 +64,18 @@ async def vote(bot: SlackBot, args: AsyncArgs) -> None:
             text=message.get("text") or messages.reveal_text(result.model_a, result.model_b),
             blocks=blocks.reveal_battle(message.get("blocks", []), battle_id, result),
         )
-        await ephemeral(bot.client, channel, user, confirmation, thread)
-    except DELIVERY_ERRORS as exc:  # Slack is down past the retries: the vote is stored
+    except DELIVERY_ERRORS as exc:  # the message is gone, or Slack is down past the retries
         log.error(
             "the vote on battle %s by %s is recorded, but Slack could not show it: %s",
+            battle_id,
+            user,
+            why(exc),
+        )
+    try:
+        await ephemeral(bot.client, channel, user, confirmation, thread)
+    except DELIVERY_ERRORS as exc:
+        log.error(
+            "the vote on battle %s by %s is recorded, but Slack could not confirm it: %s",
             battle_id,
             user,
             why(exc),

@@ -9,6 +9,7 @@ import re
 from bot import messages
 from tests.bot.slack.conftest import Harness, block_action, mention, start_app
 from tests.bot.slack.test_questions import texts
+from tests.fakes.http_server import Scripted
 from tests.fakes.providers import fake, roster
 from tests.fakes.slack_api import FakeSlack
 
@@ -199,3 +200,18 @@ async def test_thumbs_down_opens_a_modal_and_stores_the_reason(app: Harness) -> 
     (confirmation,) = app.slack.calls("chat.postEphemeral")
     assert confirmation["channel"] == "C1" and confirmation["thread_ts"] == "100.1"
     assert "👎" in confirmation["text"]
+
+
+async def test_a_vote_whose_message_is_gone_is_still_confirmed(arena_app: Harness) -> None:
+    """The battle's message was deleted (chat.update: message_not_found): nothing can be
+    revealed there, but the vote is stored and the voter is told so."""
+    message = await posted_answer(arena_app)
+    value = button(message, "parley_vote_b")["value"]
+    gone = Scripted(200, {"ok": False, "error": "message_not_found"})
+    arena_app.slack.fail("chat.update", gone)
+    await arena_app.action(block_action("parley_vote_b", value, message))
+    await arena_app.settle()
+    (confirmation,) = arena_app.slack.calls("chat.postEphemeral")
+    assert confirmation["text"].startswith("Vote recorded: B is better.")
+    (counts,) = await arena_app.store.pair_counts()
+    assert counts.total == 1
