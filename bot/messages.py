@@ -51,6 +51,7 @@ __all__ = [
     "reveal_text",
     "search_unavailable",
     "slack_connected",
+    "slack_scopes_missing",
     "slack_token_refused",
     "slack_tokens_missing",
     "socket_mode_not_connected",
@@ -279,6 +280,13 @@ def slack_token_refused(variable: str, code: str) -> str:
     return (
         f"Slack refused {variable} ({code}): set it to {_SLACK_TOKEN_PLACES[variable]}"
         " (see docs/slack.md)."
+    )
+
+
+def slack_scopes_missing(scopes: list[str]) -> str:
+    return (
+        f"The bot token lacks the scopes {', '.join(scopes)}: what needs them will fail"
+        " until the app is reinstalled with manifest.yml's scopes (see docs/slack.md)."
     )
 
 

@@ -142,8 +142,10 @@ async def _log_in(client: ParleyClient, token: str) -> None:
 
 
 async def _connected(client: ParleyClient, runner: asyncio.Task, stop: asyncio.Event) -> None:
-    """Wait until the gateway connection is open (or ``runner`` ends, or ``stop``); a
-    gateway that does not answer within ``START_TIMEOUT`` is a BotError."""
+    """Wait until the gateway connection is open (or ``stop``). A gateway that does not
+    answer within ``START_TIMEOUT``, or a connection that fails before it ever opened, is
+    a BotError; a refused token or intent (the gateway's close codes) is left to the
+    caller, which says so."""
     opened = asyncio.ensure_future(client.connected.wait())
     stopping = asyncio.ensure_future(stop.wait())
     try:
@@ -153,10 +155,31 @@ async def _connected(client: ParleyClient, runner: asyncio.Task, stop: asyncio.E
     finally:
         opened.cancel()
         stopping.cancel()
-    if not (client.connected.is_set() or runner.done() or stop.is_set()):
-        gateway = str(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
+    if client.connected.is_set() or stop.is_set():
+        return
+    gateway = str(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
+    if not runner.done():
         reason = f"no gateway connection within {START_TIMEOUT:.0f} s"
         raise BotError(messages.platform_unreachable("Discord's gateway", gateway, reason))
+    failure = runner.exception()
+    if failure is None or isinstance(
+        failure, (discord.ConnectionClosed, discord.PrivilegedIntentsRequired)
+    ):
+        return
+    # discord.py may fail its own retry after a first connection that never opened
+    # (an AttributeError while the network error is handled): name the network error
+    reason = network_reason(_network_cause(failure))
+    raise BotError(messages.platform_unreachable("Discord's gateway", gateway, reason)) from failure
+
+
+def _network_cause(exc: BaseException) -> BaseException:
+    """The network error behind ``exc`` (itself, or what it was raised from or during)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, NETWORK_ERRORS):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return exc
 
 
 async def _serve(client: ParleyClient, settings: Settings, stop: asyncio.Event) -> None:

@@ -153,6 +153,8 @@ async def run_slack(
         try:
             identity = await until_stopped(check_bot_token(settings), stop)
             if identity is not None:
+                if identity.missing_scopes:
+                    log.warning(messages.slack_scopes_missing(identity.missing_scopes))
                 await _serve(settings, identity, sock, stop)
         finally:
             if sock is not None:

@@ -36,6 +36,7 @@ from ..startup import NETWORK_ERRORS, START_TIMEOUT, network_reason
 from .blocks import Message, text_message
 
 __all__ = [
+    "BOT_SCOPES",
     "DELIVERY_ERRORS",
     "OUTAGE_RETRIES",
     "START_RETRIES",
@@ -65,6 +66,21 @@ WORKING_REACTION = "eyes"
 log = logging.getLogger(__name__)
 # what a failed Web API call raises once its retries are spent
 DELIVERY_ERRORS = (SlackApiError, aiohttp.ClientError, TimeoutError)
+# the bot scopes manifest.yml asks for: what Parley's calls need
+BOT_SCOPES = frozenset(
+    {
+        "app_mentions:read",
+        "assistant:write",
+        "channels:history",
+        "chat:write",
+        "commands",
+        "files:write",
+        "groups:history",
+        "im:history",
+        "mpim:history",
+        "reactions:write",
+    }
+)
 # auth.test's and apps.connections.open's answers for a token that will never work
 _REFUSED = {
     "account_inactive",
@@ -173,10 +189,17 @@ def audit_poster(client: AsyncWebClient, channel: str) -> Post:
 
 @dataclass(frozen=True)
 class Identity:
-    """Who the bot token says Parley is (auth.test): its user name and workspace."""
+    """Who the bot token says Parley is (auth.test): its user name, its workspace, and the
+    scopes the token was granted (Slack's ``x-oauth-scopes`` header; None if absent)."""
 
     user: str
     team: str
+    scopes: frozenset[str] | None = None
+
+    @property
+    def missing_scopes(self) -> list[str]:
+        """The scopes Parley uses (``manifest.yml``'s) that the token lacks."""
+        return [] if self.scopes is None else sorted(BOT_SCOPES - self.scopes)
 
 
 async def check_bot_token(settings: Settings) -> Identity:
@@ -187,7 +210,9 @@ async def check_bot_token(settings: Settings) -> Identity:
     async with aiohttp.ClientSession(timeout=timeout) as session:
         client = build_client(settings, session, retries=START_RETRIES)
         answer = await _checked(client.auth_test(), "SLACK_BOT_TOKEN", url)
-    return Identity(str(answer.get("user") or "parley"), str(answer.get("team") or "Slack"))
+    granted = answer.headers.get("x-oauth-scopes")
+    scopes = frozenset(s.strip() for s in granted.split(",")) if granted is not None else None
+    return Identity(str(answer.get("user") or "parley"), str(answer.get("team") or "Slack"), scopes)
 
 
 async def socket_mode_url(client: AsyncWebClient, app_token: str) -> str:

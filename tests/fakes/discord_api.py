@@ -60,8 +60,8 @@ MANAGE_GUILD = 1 << 5
 EPHEMERAL = 1 << 6  # message flags
 LOADING = 1 << 7
 _STAMP = "2026-11-30T12:00:00.000000+00:00"
-# interaction callback types
-_MESSAGE, _DEFERRED, _DEFERRED_UPDATE, _UPDATE, _MODAL = 4, 5, 6, 7, 9
+# interaction callback types with a message: a reply, a defer (loading), an update
+_MESSAGE, _DEFERRED, _UPDATE = 4, 5, 7
 _UNKNOWN_MESSAGE = Scripted(404, {"message": "Unknown Message", "code": 10008})
 _ALREADY_ACKNOWLEDGED = Scripted(
     400, {"message": "Interaction has already been acknowledged.", "code": 40060}
@@ -272,7 +272,6 @@ class FakeDiscord:
         }
         server.route("GET", f"{API}/users/@me", Scripted(body=BOT))
         server.route("GET", f"{API}/oauth2/applications/@me", Scripted(body=app))
-        server.route("GET", f"{API}/gateway", Scripted(body={"url": "wss://gateway.discord.gg"}))
         server.route("PUT", f"{API}/applications/*", self._commands)
         server.route("POST", f"{API}/interactions/*", self._callback)
         server.route("POST", f"{API}/webhooks/*", self._followup)

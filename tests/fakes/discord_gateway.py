@@ -4,7 +4,8 @@ connects to after logging in, written from Discord's gateway documentation
 
 It says Hello (op 10) with a heartbeat interval, acknowledges heartbeats (op 1 -> 11),
 answers Identify (op 2) with READY and the test guild's GUILD_CREATE (or closes with
-4004, Authentication failed, when told to refuse the token), and dispatches events a
+a close code such as 4004, Authentication failed, or 4014, Disallowed intents, when
+told to refuse), and dispatches events a
 test pushes (INTERACTION_CREATE…) with increasing sequence numbers. With
 ``compress=zlib-stream`` in the query, as discord.py asks, every payload is one
 zlib stream, each message flushed with Z_SYNC_FLUSH, in binary frames.
@@ -23,17 +24,18 @@ from aiohttp import WSMsgType, web
 from tests.fakes.discord_api import APP_ID, BOT, GUILD_ID, guild
 from tests.fakes.slack_api import listening_socket
 
-__all__ = ["AUTHENTICATION_FAILED", "FakeGateway"]
+__all__ = ["AUTHENTICATION_FAILED", "DISALLOWED_INTENTS", "FakeGateway"]
 
 AUTHENTICATION_FAILED = 4004
+DISALLOWED_INTENTS = 4014
 _DISPATCH, _HEARTBEAT, _IDENTIFY, _HELLO, _HEARTBEAT_ACK = 0, 1, 2, 10, 11
 
 
 class FakeGateway:
     """Discord's gateway on 127.0.0.1; ``identified`` is set once a client is READY."""
 
-    def __init__(self, *, refuse_token: bool = False) -> None:
-        self.refuse_token = refuse_token
+    def __init__(self, *, refuse: int | None = None) -> None:
+        self.refuse = refuse  # the close code Identify gets instead of READY
         self.identified = asyncio.Event()
         self.identify: dict[str, Any] = {}
         self.port = 0
@@ -90,10 +92,8 @@ class FakeGateway:
                     await send({"op": _HEARTBEAT_ACK})
                 elif payload.get("op") == _IDENTIFY:
                     self.identify = payload["d"]
-                    if self.refuse_token:
-                        await ws.close(
-                            code=AUTHENTICATION_FAILED, message=b"Authentication failed."
-                        )
+                    if self.refuse is not None:
+                        await ws.close(code=self.refuse, message=b"Refused.")
                         break
                     await send({"op": _DISPATCH, "t": "READY", "d": _ready()})
                     await send({"op": _DISPATCH, "t": "GUILD_CREATE", "d": guild()})

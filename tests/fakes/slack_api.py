@@ -114,7 +114,7 @@ class FakeSlack:
         self.socket_url: str | None = None
         ok = Scripted(200, {"ok": True})
         routes = {
-            "auth.test": Scripted(200, self._auth(), headers={"x-oauth-scopes": SCOPES}),
+            "auth.test": Scripted(200, self.auth_answer(), headers={"x-oauth-scopes": SCOPES}),
             "chat.postMessage": self._posted,
             "chat.update": self._updated,
             "chat.postEphemeral": lambda seen: Scripted(
@@ -153,7 +153,8 @@ class FakeSlack:
             return f"1700000000.{next(self._ts):06d}"
 
     @staticmethod
-    def _auth() -> dict:
+    def auth_answer() -> dict:
+        """auth.test's answer for Parley's bot token."""
         return {
             "ok": True,
             "url": "https://parley-test.slack.com/",

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.discord_api import API, FakeDiscord, slash_data
-from tests.fakes.discord_gateway import FakeGateway
+from tests.fakes.discord_gateway import AUTHENTICATION_FAILED, DISALLOWED_INTENTS, FakeGateway
 from tests.fakes.http_server import FakeServer, Scripted
 from tests.fakes.net import LocalCA, Parley, spawn_parley, wait_until
 
@@ -92,17 +92,25 @@ async def test_a_rejected_token_is_one_line(tmp_path: Path, ca: LocalCA, rest: F
     assert_one_error_line(parley, "Discord refused the token in DISCORD_TOKEN", "Reset Token")
 
 
-async def test_a_token_the_gateway_refuses_is_one_line(
-    tmp_path: Path, ca: LocalCA, rest: FakeDiscord
+@pytest.mark.parametrize(
+    ("code", "said"),
+    [
+        (AUTHENTICATION_FAILED, "Discord refused the token in DISCORD_TOKEN"),
+        (DISALLOWED_INTENTS, "Discord refused the message-content intent"),
+    ],
+    ids=["token", "intent"],
+)
+async def test_what_the_gateway_refuses_is_one_line(
+    tmp_path: Path, ca: LocalCA, rest: FakeDiscord, code: int, said: str
 ) -> None:
-    gateway = await FakeGateway(refuse_token=True).start(tls=ca.server_context(GATEWAY))
+    gateway = await FakeGateway(refuse=code).start(tls=ca.server_context(GATEWAY))
     hosts = {"discord.com": rest.server.port, GATEWAY: gateway.port}
     try:
         parley = await spawn_parley(["discord"], folder=tmp_path, ca=ca, hosts=hosts, env=TOKEN)
         assert await parley.finish() == 1
     finally:
         await gateway.stop()
-    assert_one_error_line(parley, "Discord refused the token in DISCORD_TOKEN")
+    assert_one_error_line(parley, said)
 
 
 async def test_without_a_network_it_says_discord_cannot_be_reached(

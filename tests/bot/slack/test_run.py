@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from arena.store import Store
@@ -16,7 +18,9 @@ from bot.config import Settings
 from bot.errors import BotError
 from bot.slack.app import SlackBot
 from bot.slack.run import run_socket_mode
+from bot.slack.web_api import BOT_SCOPES, check_bot_token
 from tests.bot.slack.conftest import HITS, mention
+from tests.fakes.http_server import Scripted
 from tests.fakes.providers import fake, roster
 from tests.fakes.service import service_over_fakes
 from tests.fakes.slack_api import TEAM, FakeSlack, FakeSocketMode, listening_socket
@@ -119,3 +123,19 @@ def test_the_slack_command_names_the_missing_tokens(monkeypatch, tmp_path) -> No
 def test_tokens_never_show_in_the_settings_repr() -> None:
     settings = Settings(slack_bot_token="xoxb-secret-1", slack_signing_secret="shh-2")
     assert "xoxb-secret-1" not in repr(settings) and "shh-2" not in repr(settings)
+
+
+async def test_the_token_check_names_the_scopes_the_token_lacks(slack: FakeSlack) -> None:
+    """auth.test reports the granted scopes in x-oauth-scopes, as Slack does."""
+    settings = Settings(slack_bot_token="xoxb-test", slack_api_url=slack.api_url)
+    identity = await check_bot_token(settings)
+    assert (identity.user, identity.team, identity.missing_scopes) == ("parley", "Parley Test", [])
+    fewer = ",".join(sorted(BOT_SCOPES - {"reactions:write", "files:write"}))
+    slack.fail("auth.test", Scripted(200, slack.auth_answer(), headers={"x-oauth-scopes": fewer}))
+    identity = await check_bot_token(settings)
+    assert identity.missing_scopes == ["files:write", "reactions:write"]
+
+
+def test_the_scopes_parley_checks_are_the_manifests() -> None:
+    manifest = yaml.safe_load((Path(__file__).resolve().parents[3] / "manifest.yml").read_text())
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) == BOT_SCOPES
