@@ -91,7 +91,7 @@ class LiveAnswer:
 async def send_reply(
     send: Callable[..., Awaitable[Any]], reply: Reply, live: LiveAnswer | None = None
 ) -> bool:
-    """Post a Reply with ``send`` (a channel's, or an interaction's follow-up), the
+    """Post a Reply with ``send`` (a channel's, or a deferred interaction's ``Followups``), the
     buttons on its last message; the first post replaces ``live``'s partial answer when
     there is one. False when Discord stayed down past the retries: the failure is
     logged with the question's id (the question and answer are stored)."""
