@@ -2,8 +2,9 @@
 
 The scheduler is platform-neutral: it calls ``Service.audit`` and hands the report's
 summary and details to a ``Post`` function, which the running adapter supplies (a
-summary message in the admin channel, the details in its thread). ``slack_poster`` is
-that function for Slack's Web API (``bot.discord.run.discord_poster`` for Discord).
+summary message in the admin channel, the details in its thread):
+``bot.slack.web_api.audit_poster`` for Slack, ``bot.discord.run.discord_poster`` for
+Discord.
 A failed audit or post is logged and the schedule goes on; an audit never runs twice
 at once.
 """
@@ -14,20 +15,17 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from arena.judge.audit import DEFAULT_SAMPLE
 
 from .audit_report import report_lines
-from .render import split_text
 from .service import Service
 
-__all__ = ["SLACK_TEXT_LIMIT", "AuditScheduler", "Post", "slack_poster"]
+__all__ = ["AuditScheduler", "Post"]
 
 log = logging.getLogger(__name__)
 
 Post = Callable[[str, list[str]], Awaitable[None]]
-SLACK_TEXT_LIMIT = 3000  # characters a message section shows before Slack folds it
 
 
 class AuditScheduler:
@@ -84,14 +82,3 @@ class AuditScheduler:
         while it finishes the users' work."""
         await event.wait()
         await self.stop()
-
-
-def slack_poster(client: Any, channel: str) -> Post:
-    """Post with a slack_sdk ``AsyncWebClient``: the summary, then the details in its thread."""
-
-    async def post(summary: str, details: list[str]) -> None:
-        top = await client.chat_postMessage(channel=channel, text=summary)
-        for piece in split_text("\n".join(details), SLACK_TEXT_LIMIT) if details else []:
-            await client.chat_postMessage(channel=channel, text=piece, thread_ts=top["ts"])
-
-    return post

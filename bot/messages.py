@@ -12,27 +12,55 @@ from arena.types import Answer, Choice
 from knowledge.types import display_path
 
 __all__ = [
+    "ASSISTANT_GREETING",
+    "ASSISTANT_PROMPTS",
+    "ASSISTANT_STATUS",
     "CHOICE_LABELS",
+    "REASON_FORM_FIELD",
+    "REASON_FORM_TITLE",
     "THUMB_REASONS",
     "all_models_failed",
+    "ask_only_hint",
     "backup_done",
+    "cannot_listen",
     "dashboard_link",
+    "discord_connected",
+    "discord_forbidden",
+    "discord_gateway_closed",
+    "discord_intent_refused",
+    "discord_not_a_channel_id",
+    "discord_token_missing",
+    "discord_token_refused",
     "empty_question",
     "empty_search",
+    "files_not_read",
     "foreign_battle",
     "import_summary",
     "index_summary",
+    "invite_me",
     "no_index",
     "no_sources",
     "no_votes_yet",
     "not_admin",
     "nothing_found",
+    "platform_answered",
+    "platform_unreachable",
+    "port_in_use",
     "reindex_busy",
     "reindex_progress",
+    "reindex_starting",
     "restore_done",
+    "reveal_text",
     "search_unavailable",
+    "slack_connected",
+    "slack_scopes_missing",
+    "slack_token_refused",
+    "slack_tokens_missing",
+    "socket_mode_not_connected",
     "sources_lines",
+    "switched_off",
     "thumb_recorded",
+    "topic_prompt",
     "unexpected_error",
     "vote_not_recorded",
     "vote_recorded",
@@ -43,6 +71,7 @@ __all__ = [
     "web_reindex_started",
     "web_serving",
     "web_stopped",
+    "which_channel",
 ]
 
 if TYPE_CHECKING:
@@ -233,3 +262,166 @@ def web_serving(host: str, port: int) -> str:
 
 def web_stopped() -> str:
     return "The dashboard has stopped."
+
+
+# --- chat platforms: what Slack and Discord users see, and what a starting bot says ---
+
+ASSISTANT_GREETING = "Hi! Ask me anything about the team's docs; I answer with the sources I used."
+ASSISTANT_STATUS = "is looking through the docs…"  # Slack shows it after the app's name
+ASSISTANT_PROMPTS = [  # when the knowledge base has no titles to suggest from
+    {"title": "What can you answer?", "message": "What do our docs cover?"},
+    {"title": "Getting started", "message": "How does a new team member get set up?"},
+]
+REASON_FORM_TITLE = "What was wrong?"
+REASON_FORM_FIELD = "What was wrong? (optional)"
+_TOPIC_TITLE_CHARS = 60
+
+
+def topic_prompt(title: str) -> dict[str, str]:
+    """A suggested question about one of the knowledge base's documents."""
+    return {
+        "title": f"About {title[:_TOPIC_TITLE_CHARS]}",
+        "message": f"What should I know about {title}?",
+    }
+
+
+def ask_only_hint() -> str:
+    return "In this channel I answer through `/ask`: try `/ask your question`."
+
+
+def switched_off() -> str:
+    return "Parley is switched off in this channel."
+
+
+def invite_me() -> str:
+    return "I'm not in this channel yet: invite me with `/invite @Parley`, then ask again."
+
+
+def which_channel() -> str:
+    return "Name a channel with #, like `/leaderboard #support`, or leave it out for all."
+
+
+def files_not_read() -> str:
+    return (
+        "I can't read attached files yet: ask your question in words and I'll answer"
+        " from the knowledge base."
+    )
+
+
+def reveal_text(model_a: str, model_b: str) -> str:
+    """The names a revealed battle shows, as plain text (notifications, screen readers)."""
+    return f"Model A: {model_a}. Model B: {model_b}."
+
+
+def reindex_starting() -> str:
+    return "Re-indexing: starting"
+
+
+def slack_tokens_missing(names: list[str], http: bool) -> str:
+    mode = "HTTP" if http else "Socket"
+    return f"set {' and '.join(names)} in the environment (see docs/slack.md) to run in {mode} mode"
+
+
+_SLACK_TOKEN_PLACES = {
+    "SLACK_BOT_TOKEN": "the Bot User OAuth Token (xoxb-…) from your app's Install App page",
+    "SLACK_APP_TOKEN": (
+        "an App-Level Token (xapp-…) with the connections:write scope, from your app's"
+        " Basic Information page"
+    ),
+}
+
+
+def slack_token_refused(variable: str, code: str) -> str:
+    return (
+        f"Slack refused {variable} ({code}): set it to {_SLACK_TOKEN_PLACES[variable]}"
+        " (see docs/slack.md)."
+    )
+
+
+def slack_scopes_missing(scopes: list[str]) -> str:
+    return (
+        f"The bot token lacks the scopes {', '.join(scopes)}: what needs them will fail"
+        " until the app is reinstalled with manifest.yml's scopes (see docs/slack.md)."
+    )
+
+
+def platform_unreachable(platform: str, url: str, reason: str) -> str:
+    return (
+        f"Cannot reach {platform} at {url} ({reason}): check this machine's network"
+        " connection, proxy and firewall, then start Parley again."
+    )
+
+
+def platform_answered(platform: str, what: str) -> str:
+    """A platform that answered the start-up check with something other than yes or no."""
+    return f"{platform} answered the start-up check with {what}: try again in a few minutes."
+
+
+def socket_mode_not_connected(seconds: float) -> str:
+    return (
+        f"Slack's Socket Mode connection did not open within {seconds:.0f} s: check that this"
+        " machine may open WebSocket connections to Slack (proxy, firewall), or run"
+        " `parley slack --http` behind a public URL."
+    )
+
+
+def port_in_use(host: str, port: int) -> str:
+    return (
+        f"Port {port} on {host} is already in use: stop what listens there, or choose"
+        " another port with --port."
+    )
+
+
+def cannot_listen(host: str, port: int, reason: str) -> str:
+    return f"Cannot listen on {host}:{port} ({reason}): choose another --host or --port."
+
+
+def slack_connected(user: str, team: str, how: str) -> str:
+    return f"Parley is connected to Slack as @{user} in {team} ({how}); SIGTERM or Ctrl-C stops it."
+
+
+def discord_token_missing() -> str:
+    return (
+        "DISCORD_TOKEN is not set: copy the bot token from the Discord developer portal"
+        " (your application, Bot, Reset Token) into the environment."
+    )
+
+
+def discord_token_refused() -> str:
+    return (
+        "Discord refused the token in DISCORD_TOKEN: reset it in the developer portal"
+        " (your application, Bot, Reset Token) and set the new one."
+    )
+
+
+def discord_intent_refused() -> str:
+    return (
+        "Discord refused the message-content intent: enable Message Content Intent"
+        " under Bot in the developer portal, or set discord_message_content = false."
+    )
+
+
+def discord_not_a_channel_id(value: str) -> str:
+    return (
+        f"admin_channel {value!r} is not a Discord channel id: turn on Developer Mode,"
+        " right-click the channel, Copy Channel ID."
+    )
+
+
+def discord_connected(user: str) -> str:
+    return f"Parley is connected to Discord as {user}; SIGTERM or Ctrl-C stops it."
+
+
+def discord_forbidden(status: int, text: str) -> str:
+    return (
+        f"Discord refused a start-up request ({status} {text}): check that every server in"
+        " discord_guilds has invited Parley (parley discord --invite-url APPLICATION_ID)."
+    )
+
+
+def discord_gateway_closed(code: int | None, reason: str | None) -> str:
+    why = f"code {code}" + (f", {reason}" if reason else "")
+    return (
+        f"Discord closed the gateway connection ({why}): see docs/discord.md, then start"
+        " Parley again."
+    )

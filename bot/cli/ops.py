@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from dataclasses import asdict
 
@@ -53,10 +54,8 @@ def slack(ctx: click.Context, http_mode: bool, port: int, host: str) -> None:
     --http the Events API at /slack/events (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET)."""
     from ..slack.run import run_slack
 
-    try:
-        run(run_slack(settings_of(ctx), http=http_mode, host=host, port=port))
-    except KeyboardInterrupt:
-        click.echo("Parley has left Slack.")
+    _bot_logging()
+    run(run_slack(settings_of(ctx), http=http_mode, host=host, port=port))
 
 
 @cli.command("discord")
@@ -75,4 +74,11 @@ def discord_command(ctx: click.Context, application_id: int | None) -> None:
     if application_id is not None:
         click.echo(invite_url(application_id))
         return
+    _bot_logging()
     run(run_discord(settings_of(ctx)))
+
+
+def _bot_logging() -> None:
+    """A running bot says when it is connected and when it stops: Parley's own info
+    lines show; libraries stay at the level ``-v`` chose (errors only by default)."""
+    logging.getLogger("bot").setLevel(logging.INFO)

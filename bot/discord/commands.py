@@ -8,7 +8,6 @@ service's decision; the command only vouches for Discord's Manage Server permiss
 from __future__ import annotations
 
 import asyncio
-import functools
 import io
 import logging
 from collections.abc import Awaitable, Callable
@@ -29,7 +28,9 @@ from .views import PLATFORM, location, reply_view, service_of
 __all__ = [
     "COMMANDS",
     "EDIT_INTERVAL",
+    "ORIGINAL_SHOWN",
     "RETRY_DELAYS",
+    "Followups",
     "LiveAnswer",
     "ask",
     "leaderboard",
@@ -40,9 +41,31 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+ORIGINAL_SHOWN = "parley.original_shown"  # key in Interaction.extras
 RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0)  # seconds between tries of a post Discord failed
 EDIT_INTERVAL = 1.5  # seconds between edits of a streaming answer (5 edits per 5 s allowed)
 _DELIVERY_ERRORS = (discord.DiscordServerError, aiohttp.ClientError, TimeoutError)
+
+
+class Followups:
+    """The messages that answer a deferred interaction. The first replaces the "thinking…"
+    placeholder by editing the original response, as Discord asks: a follow-up sent right
+    after a defer would edit it anyway, ignoring its ephemeral flag (documented, and
+    deprecated). The rest are follow-ups. ``interaction.extras[ORIGINAL_SHOWN]`` records
+    that the placeholder is gone, so an error reply after it can be private."""
+
+    def __init__(self, interaction: discord.Interaction) -> None:
+        self._interaction = interaction
+
+    async def send(self, **kwargs: Any) -> discord.Message:
+        interaction = self._interaction
+        if interaction.extras.get(ORIGINAL_SHOWN):
+            return await interaction.followup.send(wait=True, **kwargs)
+        if "file" in kwargs:  # an edit attaches files as attachments
+            kwargs["attachments"] = [kwargs.pop("file")]
+        message = await interaction.edit_original_response(**kwargs)
+        interaction.extras[ORIGINAL_SHOWN] = True
+        return message
 
 
 class LiveAnswer:
@@ -68,7 +91,7 @@ class LiveAnswer:
 async def send_reply(
     send: Callable[..., Awaitable[Any]], reply: Reply, live: LiveAnswer | None = None
 ) -> bool:
-    """Post a Reply with ``send`` (a channel's, or an interaction's follow-up), the
+    """Post a Reply with ``send`` (a channel's, or a deferred interaction's ``Followups``), the
     buttons on its last message; the first post replaces ``live``'s partial answer when
     there is one. False when Discord stayed down past the retries: the failure is
     logged with the question's id (the question and answer are stored)."""
@@ -110,11 +133,12 @@ async def _deliver(send: Callable[..., Awaitable[Any]], kwargs: dict, question_i
 async def ask(interaction: discord.Interaction, question: app_commands.Range[str, 1, 2000]) -> None:
     await interaction.response.defer(thinking=True)
     channel, thread = location(interaction.channel)
-    live = LiveAnswer(functools.partial(interaction.followup.send, wait=True))
+    replies = Followups(interaction)
+    live = LiveAnswer(replies.send)
     reply = await service_of(interaction).ask(
         Ask(question, str(interaction.user.id), channel, thread, PLATFORM), on_text=live.on_text
     )
-    await send_reply(interaction.followup.send, reply, live)
+    await send_reply(replies.send, reply, live)
 
 
 @app_commands.command(name="leaderboard", description="How the models rank, from your votes.")
@@ -126,8 +150,9 @@ async def leaderboard(
     board = await service_of(interaction).leaderboard(
         str(channel.id) if channel else None, chart=True
     )
+    replies = Followups(interaction)
     if not board.rows:
-        await interaction.followup.send(messages.no_votes_yet())
+        await replies.send(content=messages.no_votes_yet())
         return
     kwargs: dict[str, Any] = {"embed": leaderboard_embed(board)}
     web_url = getattr(interaction.client, "web_url", None)
@@ -135,7 +160,7 @@ async def leaderboard(
         kwargs["content"] = messages.dashboard_link(web_url, board.channel)
     if board.chart_png:
         kwargs["file"] = discord.File(io.BytesIO(board.chart_png), filename=CHART_NAME)
-    await interaction.followup.send(**kwargs)
+    await replies.send(**kwargs)
 
 
 @app_commands.command(

@@ -14,12 +14,20 @@ from typing import Any
 
 import discord
 
+from .. import messages
 from ..audits import AuditScheduler, Post
 from ..config import Settings
 from ..errors import BotError
 from ..render import split_text
 from ..runtime import serve_service
 from ..shutdown import finish_within, stop_on_signals
+from ..startup import (
+    NETWORK_ERRORS,
+    START_TIMEOUT,
+    network_reason,
+    retries_in_one_line,
+    until_stopped,
+)
 from .client import ParleyClient
 from .embeds import CONTENT_LIMIT
 
@@ -36,6 +44,9 @@ __all__ = [
 # the gateway events that start work; a stopping bot drops them
 _WORK_EVENTS = ("MESSAGE_CREATE", "INTERACTION_CREATE")
 AUDIT_THREAD_NAME = "Audit details"
+_AUTHENTICATION_FAILED = 4004  # the gateway's close code for a refused token
+# discord.py's message before each new try at the gateway, logged with a traceback
+_RECONNECTING = "Attempting a reconnect"
 log = logging.getLogger(__name__)
 
 # what Parley does in a server: read and answer in channels and the threads it starts,
@@ -103,10 +114,7 @@ def audit_scheduler(client: ParleyClient, settings: Settings) -> AuditScheduler 
     if settings.audit_interval_minutes is None or not settings.admin_channel:
         return None
     if not settings.admin_channel.isdigit():
-        raise BotError(
-            f"admin_channel {settings.admin_channel!r} is not a Discord channel id: turn on"
-            " Developer Mode, right-click the channel, Copy Channel ID."
-        )
+        raise BotError(messages.discord_not_a_channel_id(settings.admin_channel))
     return AuditScheduler(
         client.service,
         settings.audit_interval_minutes,
@@ -115,57 +123,121 @@ def audit_scheduler(client: ParleyClient, settings: Settings) -> AuditScheduler 
     )
 
 
-async def _serve(client: ParleyClient, token: str, settings: Settings, stop: asyncio.Event):
-    """Run the client until it ends or ``stop`` is set; then finish and log out."""
+async def _log_in(client: ParleyClient, token: str) -> None:
+    """Discord's login (the bot user, the application, the command sync) within
+    ``START_TIMEOUT``; a refused token, a refused request or an unreachable Discord is a
+    one-line BotError."""
+    try:
+        await asyncio.wait_for(client.login(token), START_TIMEOUT)
+    except discord.LoginFailure as exc:
+        raise BotError(messages.discord_token_refused()) from exc
+    except discord.Forbidden as exc:  # the command sync, in a server Parley is not in
+        raise BotError(messages.discord_forbidden(exc.status, exc.text)) from exc
+    except discord.HTTPException as exc:
+        what = f"{exc.status} {exc.text}".strip()
+        raise BotError(messages.platform_answered("Discord", what)) from exc
+    except NETWORK_ERRORS as exc:
+        url = discord.http.Route.BASE
+        raise BotError(messages.platform_unreachable("Discord", url, network_reason(exc))) from exc
+
+
+async def _connected(client: ParleyClient, runner: asyncio.Task, stop: asyncio.Event) -> None:
+    """Wait until the gateway connection is open (or ``stop``). A gateway that does not
+    answer within ``START_TIMEOUT``, or a connection that fails before it ever opened, is
+    a BotError; a refused token or intent (the gateway's close codes) is left to the
+    caller, which says so."""
+    opened = asyncio.ensure_future(client.connected.wait())
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait(
+            {opened, runner, stopping}, timeout=START_TIMEOUT, return_when=asyncio.FIRST_COMPLETED
+        )
+    finally:
+        opened.cancel()
+        stopping.cancel()
+    if client.connected.is_set() or stop.is_set():
+        return
+    gateway = str(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
+    if not runner.done():
+        reason = f"no gateway connection within {START_TIMEOUT:.0f} s"
+        raise BotError(messages.platform_unreachable("Discord's gateway", gateway, reason))
+    failure = runner.exception()
+    if failure is None or isinstance(
+        failure, (discord.ConnectionClosed, discord.PrivilegedIntentsRequired)
+    ):
+        return
+    # discord.py may fail its own retry after a first connection that never opened
+    # (an AttributeError while the network error is handled): name the network error
+    reason = network_reason(_network_cause(failure))
+    raise BotError(messages.platform_unreachable("Discord's gateway", gateway, reason)) from failure
+
+
+def _network_cause(exc: BaseException) -> BaseException:
+    """The network error behind ``exc`` (itself, or what it was raised from or during)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, NETWORK_ERRORS):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return exc
+
+
+async def _serve(client: ParleyClient, settings: Settings, stop: asyncio.Event) -> None:
+    """Connect to the gateway and serve until the connection ends or ``stop`` is set;
+    then finish the work in flight and log out."""
     audits = audit_scheduler(client, settings)
-    runner = asyncio.create_task(client.start(token), name="parley-discord")
+    runner = asyncio.create_task(client.connect(), name="parley-discord")
     keep = {runner}
-    if audits is not None:
-        keep.add(audits.start())
     stopping = asyncio.create_task(stop.wait())
     keep.add(stopping)
     try:
+        await _connected(client, runner, stop)
+        if client.connected.is_set() and not stop.is_set():
+            log.info(messages.discord_connected(str(client.user)))
+        if audits is not None:
+            keep.add(audits.start())
         await asyncio.wait({runner, stopping}, return_when=asyncio.FIRST_COMPLETED)
         if not runner.done():
             if audits is not None:
                 await audits.stop()
             await finish_in_flight(client, settings.shutdown_timeout, keep=keep)
             await client.close()
-        await runner  # a refused token or intent is raised here
+        await runner  # a token or intent refused at the gateway is raised here
     finally:
         stopping.cancel()
         if audits is not None:
             await audits.stop()
         if not runner.done():
             runner.cancel()
+            await asyncio.gather(runner, return_exceptions=True)
 
 
 async def run_discord(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
-    """Connect to Discord with DISCORD_TOKEN and answer until SIGTERM, Ctrl-C or ``stop``."""
+    """Open the service, log in with DISCORD_TOKEN and answer until SIGTERM, Ctrl-C or
+    ``stop``. A missing or refused token, a refused intent or an unreachable Discord is
+    one line (a BotError)."""
     if settings.discord_token is None:
-        raise BotError(
-            "DISCORD_TOKEN is not set: copy the bot token from the Discord developer portal"
-            " (your application, Bot, Reset Token) into the environment."
-        )
-    discord.utils.setup_logging()
+        raise BotError(messages.discord_token_missing())
+    token = settings.discord_token.get_secret_value()
+    retries_in_one_line("discord.client", _RECONNECTING)
     stop = stop or asyncio.Event()
-    async with serve_service(settings) as service:
-        client = ParleyClient(
-            service,
-            guilds=settings.discord_guilds,
-            message_content=settings.discord_message_content,
-            web_url=settings.web_url,
-        )
-        try:
-            async with client:
-                with stop_on_signals(stop):
-                    await _serve(client, settings.discord_token.get_secret_value(), settings, stop)
-        except discord.LoginFailure as exc:
-            raise BotError(
-                "Discord refused the token in DISCORD_TOKEN; reset it and try again."
-            ) from exc
-        except discord.PrivilegedIntentsRequired as exc:
-            raise BotError(
-                "Discord refused the message-content intent: enable Message Content Intent"
-                " under Bot in the developer portal, or set discord_message_content = false."
-            ) from exc
+    with stop_on_signals(stop):
+        async with serve_service(settings) as service:
+            client = ParleyClient(
+                service,
+                guilds=settings.discord_guilds,
+                message_content=settings.discord_message_content,
+                web_url=settings.web_url,
+            )
+            try:
+                async with client:
+                    await until_stopped(_log_in(client, token), stop)
+                    if not stop.is_set():
+                        await _serve(client, settings, stop)
+            except discord.PrivilegedIntentsRequired as exc:
+                raise BotError(messages.discord_intent_refused()) from exc
+            except discord.ConnectionClosed as exc:
+                if exc.code == _AUTHENTICATION_FAILED:
+                    raise BotError(messages.discord_token_refused()) from exc
+                raise BotError(messages.discord_gateway_closed(exc.code, exc.reason)) from exc
+    log.info("Parley has left Discord")

@@ -49,7 +49,11 @@ _STYLES: dict[Choice, discord.ButtonStyle] = {
 
 def location(channel: Any) -> tuple[str, str | None]:
     """(channel, thread) as the service knows them: inside a thread, its parent channel
-    and the thread, so the thread's history comes along; elsewhere the channel alone."""
+    and the thread, so the thread's history comes along; elsewhere the channel alone.
+    An interaction from nowhere Discord named (no ``channel`` nor ``channel_id``: never
+    seen, but both are optional) asks from no channel, and can vote on no battle."""
+    if channel is None:
+        return "", None
     if isinstance(channel, discord.Thread):
         return str(channel.parent_id), str(channel.id)
     return str(channel.id), None
@@ -150,18 +154,21 @@ class ThumbButton(
             )
 
 
-class ReasonModal(discord.ui.Modal, title="What was wrong?"):
-    """The form that asks, optionally, why an answer got a thumbs-down. Only the form:
-    its submission is handled by custom_id in ``submit_reason``, like the buttons, so a
-    form opened before a restart still counts after it."""
+class ReasonModal(discord.ui.Modal, title=messages.REASON_FORM_TITLE):
+    """The form that asks, optionally, why an answer got a thumbs-down: a text input in a
+    Label, the form Discord recommends (an input in an action row is deprecated). Only
+    the form: its submission is handled by custom_id in ``submit_reason``, like the
+    buttons, so a form opened before a restart still counts after it."""
 
-    reason: discord.ui.TextInput = discord.ui.TextInput(
-        label="What was wrong? (optional)",
-        style=discord.TextStyle.paragraph,
-        required=False,
-        max_length=MAX_REASON_CHARS,
-        placeholder=", ".join(messages.THUMB_REASONS.values()) + "…",
-        custom_id=_REASON_FIELD,
+    reason: discord.ui.Label = discord.ui.Label(
+        text=messages.REASON_FORM_FIELD,
+        component=discord.ui.TextInput(
+            style=discord.TextStyle.paragraph,
+            required=False,
+            max_length=MAX_REASON_CHARS,
+            placeholder=", ".join(messages.THUMB_REASONS.values()) + "…",
+            custom_id=_REASON_FIELD,
+        ),
     )
 
     def __init__(self, answer_id: int) -> None:

@@ -18,20 +18,17 @@ from slack_sdk.errors import SlackApiError
 
 from knowledge.errors import KnowledgeError
 
+from .. import messages
+from .events import ANSWERED_SUBTYPES
+from .questions import answer, answer_message
+
 if TYPE_CHECKING:
     from .app import SlackBot
 
-__all__ = ["GREETING", "STATUS", "SUGGESTED_PROMPTS", "attach_assistant", "suggested_prompts"]
+__all__ = ["attach_assistant", "suggested_prompts"]
 
 log = logging.getLogger(__name__)
-GREETING = "Hi! Ask me anything about the team's docs; I answer with the sources I used."
-STATUS = "is looking through the docs…"
 _TOPICS = 3
-_TITLE_CHARS = 60
-SUGGESTED_PROMPTS = [  # when the knowledge base has no titles to suggest from
-    {"title": "What can you answer?", "message": "What do our docs cover?"},
-    {"title": "Getting started", "message": "How does a new team member get set up?"},
-]
 
 
 async def suggested_prompts(bot: SlackBot) -> list[dict[str, str]]:
@@ -41,11 +38,7 @@ async def suggested_prompts(bot: SlackBot) -> list[dict[str, str]]:
     except (KnowledgeError, OSError) as exc:  # no index yet: the generic prompts will do
         log.warning("no topics for the assistant's prompts: %s", exc)
         titles = []
-    prompts = [
-        {"title": f"About {t[:_TITLE_CHARS]}", "message": f"What should I know about {t}?"}
-        for t in titles
-    ]
-    return prompts or SUGGESTED_PROMPTS
+    return [messages.topic_prompt(t) for t in titles] or messages.ASSISTANT_PROMPTS
 
 
 def attach_assistant(bot: SlackBot) -> AsyncAssistant:
@@ -55,7 +48,7 @@ def attach_assistant(bot: SlackBot) -> AsyncAssistant:
     @assistant.thread_started
     async def greet(say, set_suggested_prompts) -> None:
         async def work() -> None:
-            await say(GREETING)
+            await say(messages.ASSISTANT_GREETING)
             await set_suggested_prompts(prompts=await suggested_prompts(bot))
 
         bot.spawn(work())
@@ -66,7 +59,9 @@ def attach_assistant(bot: SlackBot) -> AsyncAssistant:
 
     @assistant.user_message
     async def user_message(event: dict, set_status: AsyncSetStatus) -> None:
-        if event.get("subtype") or not event.get("user"):
+        subtype = event.get("subtype")
+        if (subtype and subtype not in ANSWERED_SUBTYPES) or not event.get("user"):
+            log.debug("ignoring a %s message in the assistant thread", subtype or "userless")
             return
         bot.spawn(_answer(bot, event, set_status))
 
@@ -75,10 +70,14 @@ def attach_assistant(bot: SlackBot) -> AsyncAssistant:
 
 
 async def _answer(bot: SlackBot, event: dict, set_status: AsyncSetStatus) -> None:
+    channel, user, thread = event["channel"], event["user"], event["thread_ts"]
+    text = (event.get("text") or "").strip()
+    if not text and event.get("files"):
+        await answer_message(bot, event, text, thread)  # a file alone: the hint, no status
+        return
     try:
-        await set_status(STATUS)
-        react_to = None
-    except SlackApiError:  # not an assistant thread: a plain DM thread
-        react_to = event["ts"]
-    channel, thread = event["channel"], event["thread_ts"]
-    await bot.answer(channel, event["user"], event.get("text", ""), thread, react_to=react_to)
+        await set_status(messages.ASSISTANT_STATUS)
+    except SlackApiError:  # not an assistant thread: a plain DM thread, with the reaction
+        await answer(bot, channel, user, text, thread, react_to=event["ts"])
+        return
+    await answer(bot, channel, user, text, thread)

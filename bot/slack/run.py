@@ -1,25 +1,36 @@
 """Starting Parley in Slack: Socket Mode (the default: no public URL needed) or HTTP
 mode, which serves the Events API, interactivity and slash commands at ``/slack/events``
-for running behind a load balancer. On SIGTERM or Ctrl-C both stop taking new work
-(the socket closes, the port stops listening), give the answers and votes already
-acknowledged up to ``shutdown_timeout`` seconds to finish, and return, so the process
-exits 0. With ``audit_interval_minutes`` and ``admin_channel`` set, scheduled audits
-are posted to that channel while it runs."""
+for running behind a load balancer.
+
+Start-up checks before serving: the tokens the mode needs are set; in HTTP mode the
+port is free; Slack accepts the bot token (``auth.test``) and, in Socket Mode, the app
+token (``apps.connections.open``); the WebSocket opens within ``START_TIMEOUT``. Each
+failure is one line (a ``BotError``) and a non-zero exit. From the first moment,
+SIGTERM or Ctrl-C stops the bot: once serving, it stops taking new work (the socket
+closes, the port stops listening), gives the answers and votes already acknowledged up
+to ``shutdown_timeout`` seconds to finish, and returns, so the process exits 0. With
+``audit_interval_minutes`` and ``admin_channel`` set, scheduled audits are posted to
+that channel while it runs.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-from ..audits import AuditScheduler, slack_poster
+from .. import messages
+from ..audits import AuditScheduler
 from ..config import Settings
 from ..errors import BotError
 from ..runtime import serve_service
 from ..shutdown import finish_within, stop_on_signals
+from ..startup import START_TIMEOUT, listen, retries_in_one_line, until_stopped
 from .app import SlackBot
+from .web_api import Identity, audit_poster, check_bot_token, socket_mode_url
 
 __all__ = [
     "EVENTS_PATH",
@@ -32,6 +43,10 @@ __all__ = [
 
 EVENTS_PATH = "/slack/events"
 log = logging.getLogger(__name__)
+
+
+# the Socket Mode client's own log (reconnects, failed connections), under slack_sdk's
+_SOCKET_LOG = "slack_sdk.socket_mode.parley"
 
 
 def missing_settings(settings: Settings, *, http: bool) -> list[str]:
@@ -51,13 +66,32 @@ async def _finish(bot: SlackBot, timeout: float) -> None:
 
 
 async def run_socket_mode(
-    bot: SlackBot, app_token: str, *, stop: asyncio.Event, shutdown_timeout: float = 30.0
+    bot: SlackBot,
+    app_token: str,
+    *,
+    stop: asyncio.Event,
+    shutdown_timeout: float = 30.0,
+    identity: Identity | None = None,
 ) -> None:
-    """Connect to Slack over a WebSocket and serve until ``stop`` is set."""
-    handler = AsyncSocketModeHandler(bot.app, app_token)
-    await handler.connect_async()
-    log.info("Parley is connected to Slack in Socket Mode")
+    """Connect to Slack over a WebSocket and serve until ``stop`` is set. A refused app
+    token, or a WebSocket that does not open within ``START_TIMEOUT``, is a BotError."""
+    retries_in_one_line(_SOCKET_LOG)
+    logger = logging.getLogger(_SOCKET_LOG)
+    handler = AsyncSocketModeHandler(bot.app, app_token, logger=logger)
     try:
+        url = await until_stopped(socket_mode_url(bot.client, app_token), stop)
+        if url is None:
+            return
+        handler.client.wss_uri = url  # the URL that proved the token, used at once
+        opening = asyncio.wait_for(handler.connect_async(), START_TIMEOUT)
+        try:
+            await until_stopped(opening, stop)
+        except TimeoutError as exc:
+            raise BotError(messages.socket_mode_not_connected(START_TIMEOUT)) from exc
+        if stop.is_set():
+            return
+        who = identity or Identity("parley", "Slack")
+        log.info(messages.slack_connected(who.user, who.team, "Socket Mode"))
         await stop.wait()
     finally:
         await handler.close_async()
@@ -66,19 +100,21 @@ async def run_socket_mode(
 
 async def run_http(
     bot: SlackBot,
-    host: str,
-    port: int,
+    sock: socket.socket,
     *,
     stop: asyncio.Event,
     shutdown_timeout: float = 30.0,
+    identity: Identity | None = None,
 ) -> None:
-    """Serve ``/slack/events`` on ``host:port`` until ``stop`` is set."""
+    """Serve ``/slack/events`` on the listening ``sock`` until ``stop`` is set."""
+    host, port = sock.getsockname()[:2]
     runner = web.AppRunner(
         bot.app.web_app(path=EVENTS_PATH, port=port), shutdown_timeout=shutdown_timeout
     )
     await runner.setup()
-    await web.TCPSite(runner, host, port).start()
-    log.info("Parley serves Slack at http://%s:%d%s", host, port, EVENTS_PATH)
+    await web.SockSite(runner, sock).start()
+    who = identity or Identity("parley", "Slack")
+    log.info(messages.slack_connected(who.user, who.team, f"HTTP at {host}:{port}{EVENTS_PATH}"))
     try:
         await stop.wait()
     finally:
@@ -93,7 +129,7 @@ def audit_scheduler(bot: SlackBot, settings: Settings) -> AuditScheduler | None:
     return AuditScheduler(
         bot.service,
         settings.audit_interval_minutes,
-        slack_poster(bot.client, settings.admin_channel),
+        audit_poster(bot.client, settings.admin_channel),
         sample=settings.audit_sample,
     )
 
@@ -106,33 +142,47 @@ async def run_slack(
     port: int = 3000,
     stop: asyncio.Event | None = None,
 ) -> None:
-    """Open the service and serve Slack in the chosen mode until SIGTERM, Ctrl-C or
-    ``stop``."""
+    """Check the tokens, open the service and serve Slack in the chosen mode until
+    SIGTERM, Ctrl-C or ``stop``."""
     missing = missing_settings(settings, http=http)
     if missing:
-        raise BotError(
-            f"set {' and '.join(missing)} in the environment (see docs/slack.md) to run in"
-            f" {'HTTP' if http else 'Socket'} mode"
-        )
+        raise BotError(messages.slack_tokens_missing(missing, http))
     stop = stop or asyncio.Event()
+    with stop_on_signals(stop):
+        sock = listen(host, port) if http else None
+        try:
+            identity = await until_stopped(check_bot_token(settings), stop)
+            if identity is not None:
+                if identity.missing_scopes:
+                    log.warning(messages.slack_scopes_missing(identity.missing_scopes))
+                await _serve(settings, identity, sock, stop)
+        finally:
+            if sock is not None:
+                sock.close()
+    log.info("Parley has left Slack")
+
+
+async def _serve(
+    settings: Settings, identity: Identity, sock: socket.socket | None, stop: asyncio.Event
+) -> None:
     timeout = settings.shutdown_timeout
     async with serve_service(settings) as service:
-        bot = SlackBot(service, settings, http=http)
+        bot = SlackBot(service, settings, http=sock is not None)
         audits = audit_scheduler(bot, settings)
         watcher = None
         if audits is not None:
             audits.start()
             watcher = asyncio.create_task(audits.stop_when(stop))
         try:
-            with stop_on_signals(stop):
-                if http:
-                    await run_http(bot, host, port, stop=stop, shutdown_timeout=timeout)
-                else:
-                    assert settings.slack_app_token is not None
-                    token = settings.slack_app_token.get_secret_value()
-                    await run_socket_mode(bot, token, stop=stop, shutdown_timeout=timeout)
+            if sock is not None:
+                await run_http(bot, sock, stop=stop, shutdown_timeout=timeout, identity=identity)
+            else:
+                assert settings.slack_app_token is not None
+                token = settings.slack_app_token.get_secret_value()
+                await run_socket_mode(
+                    bot, token, stop=stop, shutdown_timeout=timeout, identity=identity
+                )
         finally:
             if audits is not None and watcher is not None:
                 watcher.cancel()
                 await audits.stop()
-        log.info("Parley has left Slack")

@@ -10,13 +10,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from arena.store import Store
 from bot.audit_report import report_lines
-from bot.audits import AuditScheduler, slack_poster
+from bot.audits import AuditScheduler
 from bot.config import Settings
 from bot.discord.run import AUDIT_THREAD_NAME, audit_scheduler, discord_poster
 from bot.errors import BotError
 from bot.service import Ask
 from bot.slack.app import SlackBot
 from bot.slack.run import audit_scheduler as slack_audits
+from bot.slack.web_api import audit_poster
 from tests.bot.discord import conftest as discord_fixtures
 from tests.fakes.discord_api import API, CHANNEL_ID, FakeDiscord
 from tests.fakes.http_server import Scripted
@@ -50,7 +51,7 @@ def slack(fake_api) -> AsyncWebClient:
 
 
 async def test_scheduled_audit_posts_summary_then_thread(service, fake_api) -> None:
-    scheduler = AuditScheduler(service, 0.001, slack_poster(slack(fake_api), "C0ADMIN"))
+    scheduler = AuditScheduler(service, 0.001, audit_poster(slack(fake_api), "C0ADMIN"))
     scheduler.start()
     for _ in range(200):  # the first run is due after 60 ms
         await asyncio.sleep(0.05)

@@ -2,17 +2,32 @@
 
 It answers what discord.py asks while logging in (``/users/@me``,
 ``/oauth2/applications/@me``) and what Parley sends afterwards: command sync,
-interaction callbacks, webhook follow-ups and edits, channel messages, threads and
-typing. Messages are echoed back with fresh ids, as Discord does, and every request
-stays recorded on the server, so tests assert what went over the wire. Replies are
-``application/json`` exactly (discord.py parses nothing else as JSON); an empty 204
-is sent as text.
+interaction callbacks, follow-ups and edits, channel messages, threads and typing.
+Written from Discord's API documentation (developers/interactions and
+developers/components, read at discord/discord-api-docs c98d64b), it keeps the rules a
+bot can get wrong:
+
+- an interaction's original response: a deferred one (type 5) is a loading message
+  whose visibility (the ephemeral flag) is fixed by the defer;
+- a follow-up sent while that loading message is still there does not create a
+  message: it edits the original, and its own ephemeral flag is ignored (documented
+  for backwards compatibility, and deprecated);
+- messages come back with fresh snowflake ids, and their components carry the numeric
+  ``id`` Discord fills in (1, 2, 3… in order) when the bot gave none;
+- interactions may come without a ``channel`` object (only ``channel_id``), and modal
+  submissions in the Label form as well as the legacy action-row form.
+
+``shown(token)`` tells what an interaction's messages became and who can see them;
+every request also stays recorded on the server. Replies are ``application/json``
+exactly (discord.py parses nothing else as JSON); an empty 204 is sent as text.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
+import threading
+from dataclasses import dataclass, field
 from typing import Any
 
 from tests.fakes.http_server import FakeServer, Scripted, Seen
@@ -23,12 +38,14 @@ __all__ = [
     "BOT",
     "BOT_ID",
     "CHANNEL_ID",
+    "EPHEMERAL",
     "GUILD_ID",
     "MANAGE_GUILD",
     "FakeDiscord",
     "guild",
     "interaction",
     "member",
+    "modal_submit",
     "slash_data",
     "text_channel",
     "user",
@@ -40,7 +57,15 @@ APP_ID = 900  # a bot's user id is its application's id
 GUILD_ID = 500
 CHANNEL_ID = 600
 MANAGE_GUILD = 1 << 5
+EPHEMERAL = 1 << 6  # message flags
+LOADING = 1 << 7
 _STAMP = "2026-11-30T12:00:00.000000+00:00"
+# interaction callback types with a message: a reply, a defer (loading), an update
+_MESSAGE, _DEFERRED, _UPDATE = 4, 5, 7
+_UNKNOWN_MESSAGE = Scripted(404, {"message": "Unknown Message", "code": 10008})
+_ALREADY_ACKNOWLEDGED = Scripted(
+    400, {"message": "Interaction has already been acknowledged.", "code": 40060}
+)
 
 
 def user(user_id: int, name: str = "ana", bot: bool = False) -> dict[str, Any]:
@@ -130,9 +155,12 @@ def interaction(
     user_id: int,
     permissions: int = 0,
     channel: dict[str, Any] | None = None,
+    channel_object: bool = True,
     message: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """An INTERACTION_CREATE payload: 2 a slash command, 3 a button, 5 a modal submit."""
+    """An INTERACTION_CREATE payload in a guild: 2 a slash command, 3 a button, 5 a modal
+    submit. Without ``channel_object`` only ``channel_id`` names the channel (Discord
+    documents both as optional)."""
     channel = channel or text_channel()
     payload: dict[str, Any] = {
         "id": str(interaction_id),
@@ -141,18 +169,20 @@ def interaction(
         "token": f"token-{interaction_id}",
         "version": 1,
         "guild_id": str(GUILD_ID),
+        "guild": {"id": str(GUILD_ID), "locale": "en-US", "features": []},
         "channel_id": channel["id"],
-        "channel": channel,
         "member": member(user_id, permissions=permissions),
         "data": data,
         "locale": "en-US",
         "guild_locale": "en-US",
         "app_permissions": "0",
         "entitlements": [],
-        "authorizing_integration_owners": {},
+        "authorizing_integration_owners": {"0": str(GUILD_ID)},
         "context": 0,
         "attachment_size_limit": 8_388_608,
     }
+    if channel_object:
+        payload["channel"] = channel
     if message is not None:
         payload["message"] = message
     return payload
@@ -173,13 +203,62 @@ def slash_data(
     return data
 
 
+def modal_submit(custom_id: str, values: dict[str, str], *, legacy: bool = False) -> dict:
+    """A modal submission's ``data`` as Discord sends it: each text input inside a Label
+    (type 18), or with ``legacy`` inside an action row (type 1), with numeric ids."""
+    ids = itertools.count(1)
+    components = []
+    for key, value in values.items():
+        outer = next(ids)
+        field = {"type": 4, "id": next(ids), "custom_id": key, "value": value}
+        if legacy:
+            components.append({"type": 1, "id": outer, "components": [field]})
+        else:
+            components.append({"type": 18, "id": outer, "component": field})
+    return {"custom_id": custom_id, "components": components}
+
+
+def _numbered(components: list[dict]) -> list[dict]:
+    """Components with Discord's numeric ids filled in, depth first, where none was given."""
+    ids = itertools.count(1)
+
+    def number(component: dict) -> dict:
+        out = {**component, "id": component.get("id") or next(ids)}
+        if "components" in component:
+            out["components"] = [number(c) for c in component["components"]]
+        if "component" in component:
+            out["component"] = number(component["component"])
+        return out
+
+    return [number(c) for c in components]
+
+
+@dataclass
+class Responses:
+    """What one interaction's responses became: whether it was answered (a second
+    callback is refused), its original message (None until the bot responds with a
+    message or a defer), whether that is still the loading placeholder, and the
+    follow-up messages."""
+
+    acknowledged: bool = False
+    original: dict | None = None
+    loading: bool = False
+    followups: list[dict] = field(default_factory=list)
+
+    def messages(self) -> list[dict]:
+        return ([self.original] if self.original else []) + self.followups
+
+
 class FakeDiscord:
     """Discord's REST routes on a FakeServer; ids come from one counter, like snowflakes."""
 
     def __init__(self, server: FakeServer) -> None:
         self.server = server
         self._ids = itertools.count(10_000)
+        self._lock = threading.RLock()  # responders take it, then next_id again
         self._direct: list[int] = []  # DM channels opened
+        self._kinds: dict[str, int] = {}  # interaction id -> its type
+        self._responses: dict[str, Responses] = {}  # interaction token -> its messages
         app = {
             "id": str(APP_ID),
             "name": "Parley",
@@ -195,8 +274,8 @@ class FakeDiscord:
         server.route("GET", f"{API}/oauth2/applications/@me", Scripted(body=app))
         server.route("PUT", f"{API}/applications/*", self._commands)
         server.route("POST", f"{API}/interactions/*", self._callback)
-        server.route("POST", f"{API}/webhooks/*", self._message)
-        server.route("PATCH", f"{API}/webhooks/*", self._message)
+        server.route("POST", f"{API}/webhooks/*", self._followup)
+        server.route("PATCH", f"{API}/webhooks/*", self._edit)
         server.route("POST", f"{API}/channels/*", self._channel_post)
         server.route("PATCH", f"{API}/channels/*", self._message)
         server.route("POST", f"{API}/users/@me/channels", self._direct_channel)
@@ -207,7 +286,18 @@ class FakeDiscord:
         return self.server.url + API
 
     def next_id(self) -> int:
-        return next(self._ids)
+        with self._lock:
+            return next(self._ids)
+
+    # --- payloads the gateway delivers ------------------------------------------------
+
+    def interaction(self, kind: int, data: dict[str, Any], **options: Any) -> dict[str, Any]:
+        """An INTERACTION_CREATE payload (see ``interaction``) with a fresh id, remembered
+        so that its responses are answered as Discord would."""
+        payload = interaction(self.next_id(), kind, data, **options)
+        with self._lock:
+            self._kinds[payload["id"]] = kind
+        return payload
 
     # --- what tests read back -------------------------------------------------------
 
@@ -218,12 +308,19 @@ class FakeDiscord:
         )
         return [_payload(seen) for seen in self.server.seen(path, "POST")]
 
+    def shown(self, token: str) -> list[dict]:
+        """The messages an interaction's responses became, in order (the original first),
+        as Discord returns them: ``flags & EPHEMERAL`` says only the user sees one."""
+        with self._lock:
+            responses = self._responses.get(token)
+            return [dict(m) for m in responses.messages()] if responses else []
+
     def followups(self, token: str) -> list[dict]:
-        """Messages sent as follow-ups to the interaction with ``token``."""
+        """The bodies Parley POSTed as follow-ups (whatever Discord made of them)."""
         return [_payload(s) for s in self.server.seen(f"{API}/webhooks/{APP_ID}/{token}", "POST")]
 
     def edits(self, token: str) -> list[dict]:
-        """Edits of the interaction's original response."""
+        """The bodies Parley sent to edit the interaction's original response."""
         path = f"{API}/webhooks/{APP_ID}/{token}/messages/@original"
         return [_payload(s) for s in self.server.seen(path, "PATCH")]
 
@@ -263,18 +360,117 @@ class FakeDiscord:
         return Scripted(body=commands)
 
     def _callback(self, seen: Seen) -> Scripted:
-        interaction_id = seen.path.split("/")[4]
+        """POST /interactions/{id}/{token}/callback: a message (4), a defer (5), an update
+        of the clicked message (6, 7) or a modal (9)."""
+        _, interaction_id, token = seen.path.removeprefix(API).split("/")[:4][1:]
         body = _payload(seen)
-        return Scripted(
-            body={
-                "interaction": {
-                    "id": interaction_id,
-                    "type": 2,
-                    "response_message_loading": body.get("type") == 5,
-                    "response_message_ephemeral": bool(body.get("data", {}).get("flags", 0) & 64),
-                },
+        kind, data = body.get("type"), body.get("data") or {}
+        flags = int(data.get("flags") or 0)
+        with self._lock:
+            responses = self._responses.setdefault(token, Responses())
+            if responses.acknowledged:
+                return _ALREADY_ACKNOWLEDGED
+            responses.acknowledged = True
+            message = None
+            if kind == _MESSAGE:
+                message = self.message(CHANNEL_ID, data, flags=flags, interaction=True)
+                responses.original, responses.loading = message, False
+            elif kind == _DEFERRED:
+                loading = {"content": "", "flags": flags | LOADING}
+                message = self.message(CHANNEL_ID, loading, interaction=True)
+                responses.original, responses.loading = message, True
+            interaction_type = self._kinds.get(interaction_id, 2)
+        answer: dict[str, Any] = {
+            "interaction": {
+                "id": interaction_id,
+                "type": interaction_type,
+                "response_message_loading": kind == _DEFERRED,
+                "response_message_ephemeral": bool(flags & EPHEMERAL),
             }
-        )
+        }
+        if message is not None:
+            answer["interaction"]["response_message_id"] = message["id"]
+        if kind in (_MESSAGE, _UPDATE):
+            shown = message or self.message(CHANNEL_ID, data)
+            answer["resource"] = {"type": kind, "message": shown}
+        elif kind is not None:
+            answer["resource"] = {"type": kind}
+        return Scripted(body=answer)
+
+    def _followup(self, seen: Seen) -> Scripted:
+        """POST /webhooks/{app}/{token}: a new message, unless the original is still the
+        loading placeholder of a defer: then it is edited instead, its visibility kept."""
+        token = seen.path.split("/")[5]
+        body = _payload(seen)
+        with self._lock:
+            responses = self._responses.get(token)
+            if responses is not None and responses.loading and responses.original is not None:
+                kept = responses.original["flags"] & EPHEMERAL
+                edited = self.message(
+                    CHANNEL_ID, body, flags=kept, id=responses.original["id"], interaction=True
+                )
+                responses.original, responses.loading = edited, False
+                return Scripted(body=edited)
+            message = self.message(
+                CHANNEL_ID, body, flags=int(body.get("flags") or 0), interaction=True
+            )
+            self._responses.setdefault(token, Responses()).followups.append(message)
+            return Scripted(body=message)
+
+    def _edit(self, seen: Seen) -> Scripted:
+        """PATCH /webhooks/{app}/{token}/messages/{@original | id}: edits keep a message's
+        id and its visibility; an unknown id is Discord's 404 Unknown Message."""
+        parts = seen.path.split("/")
+        token, which = parts[5], parts[7]
+        body = _payload(seen)
+        with self._lock:
+            responses = self._responses.setdefault(token, Responses())
+            if which == "@original" or (
+                responses.original is not None and which == responses.original["id"]
+            ):
+                old = responses.original
+                if old is None:
+                    return _UNKNOWN_MESSAGE
+                responses.original = self._edited(old, body, seen)
+                responses.loading = False
+                return Scripted(body=responses.original)
+            for n, old in enumerate(responses.followups):
+                if old["id"] == which:
+                    responses.followups[n] = self._edited(old, body, seen)
+                    return Scripted(body=responses.followups[n])
+        return _UNKNOWN_MESSAGE
+
+    def _edited(self, old: dict, body: dict, seen: Seen) -> dict:
+        """``old`` with the fields the edit names (a None clears content, uploaded files
+        become attachments); id and flags kept."""
+        new = dict(old)
+        if "content" in body:
+            new["content"] = body["content"] or ""
+        if "embeds" in body:
+            new["embeds"] = body["embeds"] or []
+        if "components" in body:
+            new["components"] = _numbered(body["components"] or [])
+        if "attachments" in body:
+            new["attachments"] = self._attachments(seen)
+        new["flags"] = old["flags"] & ~LOADING
+        new["edited_timestamp"] = _STAMP
+        return new
+
+    def _attachments(self, seen: Seen) -> list[dict]:
+        """Attachment objects for the files a multipart request uploaded."""
+        parts = seen.body if isinstance(seen.body, dict) else {}
+        return [
+            {
+                "id": str(self.next_id()),
+                "filename": part["filename"],
+                "size": len(part["bytes"]),
+                "url": f"https://cdn.discordapp.com/attachments/{part['filename']}",
+                "proxy_url": f"https://media.discordapp.net/attachments/{part['filename']}",
+                "content_type": "image/png" if part["filename"].endswith(".png") else None,
+            }
+            for name, part in parts.items()
+            if name.startswith("files[") and isinstance(part, dict)
+        ]
 
     def _message(self, seen: Seen) -> Scripted:
         body = _payload(seen)
@@ -300,9 +496,20 @@ class FakeDiscord:
 
     # --- payload shapes -------------------------------------------------------------
 
-    def message(self, channel_id: int, body: dict, author: dict = BOT, **extra: Any) -> dict:
-        """A message object as Discord returns it for what was sent."""
-        return {
+    def message(
+        self,
+        channel_id: int,
+        body: dict,
+        author: dict = BOT,
+        *,
+        flags: int | None = None,
+        interaction: bool = False,
+        **extra: Any,
+    ) -> dict:
+        """A message object as Discord returns it for what was sent: a fresh id (unless
+        given), the components numbered; an interaction's messages are webhook messages
+        (type 20, the application's id as ``webhook_id``)."""
+        message = {
             "id": str(extra.pop("id", None) or self.next_id()),
             "channel_id": str(channel_id),
             "author": author,
@@ -315,12 +522,16 @@ class FakeDiscord:
             "mention_roles": [],
             "attachments": [],
             "embeds": body.get("embeds") or [],
-            "components": body.get("components") or [],
+            "components": _numbered(body.get("components") or []),
             "pinned": False,
-            "type": 0,
-            "flags": body.get("flags", 0),
+            "type": 20 if interaction else 0,
+            "flags": int(body.get("flags") or 0) if flags is None else flags,
             **extra,
         }
+        if interaction:
+            message["webhook_id"] = str(APP_ID)
+            message["application_id"] = str(APP_ID)
+        return message
 
     def thread(self, parent_id: int, thread_id: int, name: str, owner_id: int = BOT_ID) -> dict:
         return {

@@ -1,4 +1,5 @@
-"""A local HTTP server on 127.0.0.1 that plays any JSON or form API from a script.
+"""A local HTTP server on 127.0.0.1 (HTTPS with a ``tls`` context) that plays any JSON
+or form API from a script.
 
 Providers (OpenAI, Anthropic), the Slack Web API, Discord's REST routes and judge
 servers are all faked with it. Replies are found per route (method and path, a path
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -98,20 +100,29 @@ class _Server(ThreadingHTTPServer):
 class FakeServer:
     """Threaded HTTP server; start with ``with FakeServer() as server`` or the fixture."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.script: list[Scripted] = []
         self.requests: list[Seen] = []
         self._routes: dict[tuple[str, str], tuple[list[Scripted], Responder | Scripted | None]] = {}
         self._lock = threading.Lock()
         self.server = _Server(("127.0.0.1", 0), self._handler())
+        self.tls = tls
+        if tls is not None:  # HTTPS: each connection's handshake runs in its own thread
+            self.server.socket = tls.wrap_socket(
+                self.server.socket, server_side=True, do_handshake_on_connect=False
+            )
         # a short poll so that stop() returns at once (the default makes every test wait 0.5 s)
         self.thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )
 
     @property
+    def port(self) -> int:
+        return self.server.server_address[1]
+
+    @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def start(self) -> FakeServer:
         self.thread.start()

@@ -5,7 +5,18 @@
 ``views.open``, ``assistant.threads.*``, the three steps of an external file upload,
 ``apps.connections.open``) and ``response_url`` posts, and records them all; a test can
 queue a 429 with ``Retry-After`` or an error before the standing reply. Point the app
-at ``api_url`` through ``PARLEY_SLACK_API_URL``.
+at ``api_url`` through ``PARLEY_SLACK_API_URL``, or put the server at slack.com
+(``tests.fakes.net``).
+
+The answers have the shapes Slack's documentation and recorded samples show
+(docs.slack.dev method pages; bolt-python's and python-slack-sdk's test payloads, read
+at a2f21ae and ae87985), not what Parley reads of them: chat.postMessage returns the
+``message`` as Slack stored it (``user``, ``bot_id``, ``app_id``, ``team``,
+``bot_profile``, ``thread_ts``, and ``blocks`` with a ``block_id`` on every block and
+``verbatim: false`` on mrkdwn text); chat.update returns the edited ``message``;
+auth.test sends the token's scopes in ``x-oauth-scopes``; views.open returns the whole
+``view``. The fake keeps each posted message, so a test builds a click's payload from
+the message exactly as Slack would send it back (``stored``).
 
 ``FakeSocketMode`` is an aiohttp WebSocket server on 127.0.0.1 that says hello, pushes
 envelopes and records each acknowledgement, as Slack's Socket Mode endpoint does.
@@ -14,20 +25,81 @@ envelopes and records each acknowledgement, as Slack's Socket Mode endpoint does
 from __future__ import annotations
 
 import asyncio
+import copy
 import itertools
 import json
+import random
 import socket
+import ssl
+import string
 import threading
 
 from aiohttp import WSMsgType, web
 
 from tests.fakes.http_server import FakeServer, Scripted, Seen
 
-__all__ = ["BOT_ID", "BOT_USER", "TEAM", "FakeSlack", "FakeSocketMode", "listening_socket"]
+__all__ = [
+    "APP_ID",
+    "BOT_ID",
+    "BOT_USER",
+    "SCOPES",
+    "TEAM",
+    "FakeSlack",
+    "FakeSocketMode",
+    "listening_socket",
+    "stored_blocks",
+]
 
 BOT_USER = "UPARLEY"
 BOT_ID = "BPARLEY"
+APP_ID = "APARLEY"
 TEAM = "T0001"
+# the bot scopes manifest.yml asks for, as auth.test reports them
+SCOPES = (
+    "app_mentions:read,assistant:write,channels:history,chat:write,commands,files:write,"
+    "groups:history,im:history,mpim:history,reactions:write"
+)
+_BOT_PROFILE = {
+    "id": BOT_ID,
+    "app_id": APP_ID,
+    "name": "Parley",
+    "icons": {"image_36": "https://a.slack-edge.com/80588/img/plugins/app/bot_36.png"},
+    "deleted": False,
+    "updated": 1700000000,
+    "team_id": TEAM,
+}
+
+
+def _block_id(rng: random.Random) -> str:
+    """Slack's own block ids: a few letters and digits."""
+    return "".join(rng.choices(string.ascii_letters + string.digits, k=rng.randint(3, 5)))
+
+
+def stored_blocks(blocks: list[dict], text: str, rng: random.Random) -> list[dict]:
+    """``blocks`` as Slack stores and sends them back: a ``block_id`` on each block that
+    had none, ``verbatim: false`` on mrkdwn and ``emoji: true`` on plain text objects; a
+    message posted with text alone gets the rich_text block Slack makes of it."""
+    if not blocks:
+        section = {"type": "rich_text_section", "elements": [{"type": "text", "text": text}]}
+        return [{"type": "rich_text", "block_id": _block_id(rng), "elements": [section]}]
+
+    def normalised(node):
+        if isinstance(node, list):
+            return [normalised(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        out = {key: normalised(value) for key, value in node.items()}
+        if out.get("type") == "mrkdwn":
+            out.setdefault("verbatim", False)
+        elif out.get("type") == "plain_text":
+            out.setdefault("emoji", True)
+        return out
+
+    out = []
+    for block in normalised(copy.deepcopy(blocks)):
+        block.setdefault("block_id", _block_id(rng))
+        out.append(block)
+    return out
 
 
 class FakeSlack:
@@ -36,11 +108,13 @@ class FakeSlack:
     def __init__(self, server: FakeServer) -> None:
         self.server = server
         self._ts = itertools.count(1)
-        self._ts_lock = threading.Lock()
+        self._lock = threading.RLock()
+        self._rng = random.Random(7)
+        self._messages: dict[tuple[str, str], dict] = {}  # (channel, ts) -> stored message
         self.socket_url: str | None = None
         ok = Scripted(200, {"ok": True})
         routes = {
-            "auth.test": Scripted(200, self._auth()),
+            "auth.test": Scripted(200, self.auth_answer(), headers={"x-oauth-scopes": SCOPES}),
             "chat.postMessage": self._posted,
             "chat.update": self._updated,
             "chat.postEphemeral": lambda seen: Scripted(
@@ -48,7 +122,7 @@ class FakeSlack:
             ),
             "reactions.add": ok,
             "reactions.remove": ok,
-            "views.open": Scripted(200, {"ok": True, "view": {"id": "V1"}}),
+            "views.open": self._view_opened,
             "assistant.threads.setStatus": ok,
             "assistant.threads.setSuggestedPrompts": ok,
             "assistant.threads.setTitle": ok,
@@ -75,34 +149,95 @@ class FakeSlack:
         return f"{self.server.url}/response/{name}"
 
     def _next(self) -> str:
-        with self._ts_lock:
+        with self._lock:
             return f"1700000000.{next(self._ts):06d}"
 
     @staticmethod
-    def _auth() -> dict:
+    def auth_answer() -> dict:
+        """auth.test's answer for Parley's bot token."""
         return {
             "ok": True,
-            "url": "https://parley-test.slack.invalid/",
+            "url": "https://parley-test.slack.com/",
             "team": "Parley Test",
             "user": "parley",
             "team_id": TEAM,
             "user_id": BOT_USER,
             "bot_id": BOT_ID,
+            "is_enterprise_install": False,
         }
 
     def _posted(self, seen: Seen) -> Scripted:
+        body = _decoded(seen)
+        channel, text = body.get("channel", ""), body.get("text", "")
         ts = self._next()
-        body = seen.body if isinstance(seen.body, dict) else {}
-        message = {"type": "message", "ts": ts, "text": body.get("text", ""), "bot_id": BOT_ID}
-        return Scripted(
-            200, {"ok": True, "channel": body.get("channel"), "ts": ts, "message": message}
-        )
+        with self._lock:
+            message = {
+                "user": BOT_USER,
+                "type": "message",
+                "ts": ts,
+                "bot_id": BOT_ID,
+                "app_id": APP_ID,
+                "text": text,
+                "team": TEAM,
+                "bot_profile": _BOT_PROFILE,
+                "blocks": stored_blocks(body.get("blocks") or [], text, self._rng),
+            }
+            thread = body.get("thread_ts")
+            if thread:
+                message["thread_ts"] = thread
+                parent = self._messages.get((channel, thread))
+                if parent is not None:
+                    message["parent_user_id"] = parent["user"]
+            self._messages[(channel, ts)] = message
+        return Scripted(200, {"ok": True, "channel": channel, "ts": ts, "message": message})
 
     def _updated(self, seen: Seen) -> Scripted:
-        body = seen.body if isinstance(seen.body, dict) else {}
+        body = _decoded(seen)
+        channel, ts = body.get("channel", ""), body.get("ts", "")
+        with self._lock:
+            old = self._messages.get((channel, ts))
+            if old is None:
+                return Scripted(200, {"ok": False, "error": "message_not_found"})
+            text = body.get("text", old["text"])
+            new = {
+                **old,
+                "text": text,
+                "blocks": stored_blocks(body.get("blocks") or [], text, self._rng),
+                "edited": {"user": BOT_USER, "ts": self._next()},
+            }
+            self._messages[(channel, ts)] = new
+        shown = {k: v for k, v in new.items() if k != "ts"}  # chat.update's message has no ts
         return Scripted(
-            200, {"ok": True, "channel": body.get("channel"), "ts": body.get("ts"), "text": ""}
+            200, {"ok": True, "channel": channel, "ts": ts, "text": text, "message": shown}
         )
+
+    def _view_opened(self, seen: Seen) -> Scripted:
+        body = _decoded(seen)
+        view = body.get("view") or {}
+        with self._lock:
+            view_id = "V" + _block_id(self._rng).upper()
+            full = {
+                "id": view_id,
+                "team_id": TEAM,
+                "type": view.get("type", "modal"),
+                "blocks": stored_blocks(view.get("blocks") or [], "", self._rng),
+                "private_metadata": view.get("private_metadata", ""),
+                "callback_id": view.get("callback_id", ""),
+                "state": {"values": {}},
+                "hash": f"1700000000.{view_id}",
+                "title": view.get("title"),
+                "clear_on_close": False,
+                "notify_on_close": False,
+                "close": view.get("close"),
+                "submit": view.get("submit"),
+                "previous_view_id": None,
+                "root_view_id": view_id,
+                "app_id": APP_ID,
+                "external_id": "",
+                "app_installed_team_id": TEAM,
+                "bot_id": BOT_ID,
+            }
+        return Scripted(200, {"ok": True, "view": full})
 
     # --- scripting and reading ---------------------------------------------------------
 
@@ -113,6 +248,18 @@ class FakeSlack:
     def calls(self, method: str) -> list[dict]:
         """The parsed bodies of every call to ``method``, in order."""
         return [_decoded(s) for s in self.server.seen(f"/api/{method}")]
+
+    def stored(self, channel: str, ts: str) -> dict:
+        """A posted (and maybe updated) message as Slack holds it and sends it back in a
+        click's payload."""
+        with self._lock:
+            return copy.deepcopy(self._messages[(channel, ts)])
+
+    def messages(self, channel: str) -> list[dict]:
+        """Every message Parley posted in ``channel``, as Slack holds it now, oldest first."""
+        with self._lock:
+            found = [m for (c, _), m in sorted(self._messages.items()) if c == channel]
+            return copy.deepcopy(found)
 
     def responses(self) -> list[dict]:
         """Everything posted to response URLs (ephemeral replies to slash commands)."""
@@ -149,15 +296,19 @@ class FakeSocketMode:
         self._acked = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.url = ""
+        self.port = 0
 
-    async def start(self) -> FakeSocketMode:
+    async def start(self, tls: ssl.SSLContext | None = None) -> FakeSocketMode:
+        """Listen on 127.0.0.1 (``wss`` with a ``tls`` context) at ``/link/``, where
+        apps.connections.open sends clients."""
         app = web.Application()
         app.router.add_get("/link", self._socket)
+        app.router.add_get("/link/", self._socket)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
-        sock, port = listening_socket()
-        await web.SockSite(self._runner, sock).start()
-        self.url = f"ws://127.0.0.1:{port}/link"
+        sock, self.port = listening_socket()
+        await web.SockSite(self._runner, sock, ssl_context=tls).start()
+        self.url = f"{'wss' if tls else 'ws'}://127.0.0.1:{self.port}/link"
         return self
 
     async def stop(self) -> None:

@@ -11,7 +11,7 @@ import pytest
 from arena.store import Store
 from bot.discord import commands as discord_commands
 from bot.slack import app as slack_app
-from bot.slack.app import OUTAGE_RETRIES, retry_handlers
+from bot.slack.web_api import OUTAGE_RETRIES, retry_handlers
 from tests.bot.discord.conftest import make_service, start
 from tests.bot.slack.conftest import Harness, block_action, mention, start_app
 from tests.bot.slack.test_feedback import button, posted_answer

@@ -43,7 +43,7 @@ async def test_discord_voter_hears_the_vote_was_not_recorded(
     bot = await start(discord_api, make_service(store, battle_share=1.0))
     try:
         _, token = await bot.slash("ask", question="How do I roll back?")
-        (post,) = discord_api.followups(token)
+        (post,) = discord_api.shown(token)
         await fill_the_disk(store, 1)
         before = await vote_rows(store)
 

@@ -36,7 +36,7 @@ def live(loop_thread, fake_api, monkeypatch):
         store = await Store.open(":memory:")
         bot = await start(api, make_service(store, battle_share=1.0))
         _, token = await bot.slash("ask", question="How do I roll back?")
-        (post,) = api.followups(token)
+        (post,) = api.shown(token)
         return bot, store, api.message(CHANNEL_ID, post)
 
     bot, store, message = loop_thread.run(begin())
@@ -137,6 +137,6 @@ def test_the_client_keeps_answering_after_junk(live, loop_thread) -> None:
     loop_thread.run(bot.click("parley:vote:1:zzz", message, user_id=EVE))
     loop_thread.run(bot.submit("parley:reason:x", {"reason": "no"}, message))
     _, token = loop_thread.run(bot.slash("ask", question="And how do I deploy?"))
-    (post,) = bot.api.followups(token)
+    (post,) = bot.api.shown(token)
     assert [e["title"] for e in post["embeds"]] == ["Model A", "Model B"]
     _check(loop_thread, bot, store)

@@ -21,8 +21,8 @@ from tests.fakes.discord_api import (
     GUILD_ID,
     FakeDiscord,
     guild,
-    interaction,
     member,
+    modal_submit,
     slash_data,
     user,
 )
@@ -96,29 +96,26 @@ class Discord:
         user_id: int = USER_ID,
         permissions: int = 0,
         channel: dict[str, Any] | None = None,
+        channel_object: bool = True,
         message: dict[str, Any] | None = None,
     ) -> tuple[int, str]:
         """Feed one INTERACTION_CREATE; returns its id and token once handled."""
-        interaction_id = self.api.next_id()
-        payload = interaction(
-            interaction_id,
+        payload = self.api.interaction(
             kind,
             data,
             user_id=user_id,
             permissions=permissions,
             channel=channel,
+            channel_object=channel_object,
             message=message,
         )
         self.state.parsers["INTERACTION_CREATE"](payload)
         await settle()
-        return interaction_id, payload["token"]
+        return int(payload["id"]), payload["token"]
 
     async def slash(self, name: str, **options: Any) -> tuple[int, str]:
-        given = {
-            key: value
-            for key, value in options.items()
-            if key not in ("user_id", "permissions", "channel_payload", "resolved")
-        }
+        wire = ("user_id", "permissions", "channel_payload", "channel_object", "resolved")
+        given = {key: value for key, value in options.items() if key not in wire}
         data = slash_data(self.api.next_id(), name, given, options.get("resolved"))
         return await self.interaction(
             2,
@@ -126,13 +123,39 @@ class Discord:
             user_id=options.get("user_id", USER_ID),
             permissions=options.get("permissions", 0),
             channel=options.get("channel_payload"),
+            channel_object=options.get("channel_object", True),
         )
 
     async def click(
-        self, custom_id: str, message: dict[str, Any], user_id: int = USER_ID
+        self,
+        custom_id: str,
+        message: dict[str, Any],
+        user_id: int = USER_ID,
+        *,
+        channel: dict[str, Any] | None = None,
+        channel_object: bool = True,
     ) -> tuple[int, str]:
+        """A button click: ``data`` names the button by custom_id and by the numeric id
+        Discord gave it in ``message`` (a forged custom_id has none)."""
+        button = next(
+            (
+                c
+                for row in message.get("components", [])
+                for c in row.get("components", [])
+                if c.get("custom_id") == custom_id
+            ),
+            {},
+        )
+        data = {"custom_id": custom_id, "component_type": 2}
+        if "id" in button:
+            data["id"] = button["id"]
         return await self.interaction(
-            3, {"custom_id": custom_id, "component_type": 2}, user_id=user_id, message=message
+            3,
+            data,
+            user_id=user_id,
+            message=message,
+            channel=channel,
+            channel_object=channel_object,
         )
 
     async def submit(
@@ -141,12 +164,11 @@ class Discord:
         values: dict[str, str],
         message: dict[str, Any],
         user_id: int = USER_ID,
+        *,
+        legacy: bool = False,
     ) -> tuple[int, str]:
-        rows = [
-            {"type": 1, "components": [{"type": 4, "custom_id": key, "value": value}]}
-            for key, value in values.items()
-        ]
-        data = {"custom_id": custom_id, "components": rows}
+        """A modal submission, in the Label form (or the legacy action-row form)."""
+        data = modal_submit(custom_id, values, legacy=legacy)
         return await self.interaction(5, data, user_id=user_id, message=message)
 
     async def say(

@@ -1,5 +1,6 @@
-"""Slash commands and buttons at the wire: raw INTERACTION_CREATE payloads go in, and
-the tests read what reached the fake Discord and what the store holds."""
+"""Slash commands at the wire: raw INTERACTION_CREATE payloads go in, and the tests read
+what the fake Discord made of Parley's responses (which messages exist, who sees them)
+and what the store holds."""
 
 from __future__ import annotations
 
@@ -11,24 +12,32 @@ from arena.errors import ProviderUnavailable
 from arena.store import Store
 from bot import messages
 from bot.discord.embeds import CONTENT_LIMIT, DESCRIPTION_LIMIT, MESSAGE_EMBEDS_LIMIT
-from tests.fakes.discord_api import API, CHANNEL_ID, GUILD_ID, MANAGE_GUILD, FakeDiscord
+from tests.fakes.discord_api import (
+    API,
+    CHANNEL_ID,
+    EPHEMERAL,
+    GUILD_ID,
+    MANAGE_GUILD,
+    FakeDiscord,
+)
 from tests.fakes.http_server import Scripted
 from tests.fakes.providers import fake, hosted, openai_stream, roster
 
 from .conftest import USER_ID, Discord, make_service, report, start
 
-EPHEMERAL = 64
 HERE = {"platform": "discord", "channel": str(CHANNEL_ID)}  # where /ask is asked
-DEFERRED, UPDATE, MODAL, MESSAGE = 5, 7, 9, 4
+DEFERRED = 5
 
 
 def buttons(message: dict) -> list[str]:
     return [c["custom_id"] for row in message.get("components", []) for c in row["components"]]
 
 
-def as_posted(api: FakeDiscord, body: dict) -> dict:
-    """The message a follow-up became, as a later interaction's payload carries it."""
-    return api.message(CHANNEL_ID, body)
+async def battle(bot: Discord, api: FakeDiscord) -> dict:
+    """Ask until the answer is shown; the battle's message as Discord holds it."""
+    _, token = await bot.slash("ask", question="How do I roll back?")
+    (post,) = api.shown(token)
+    return post
 
 
 async def test_login_syncs_the_commands_globally_or_to_configured_guilds(
@@ -44,18 +53,22 @@ async def test_login_syncs_the_commands_globally_or_to_configured_guilds(
     assert len(synced.body) == 3
 
 
-async def test_ask_defers_then_follows_up_with_sources_and_thumbs(
+async def test_ask_defers_then_the_answer_replaces_thinking_for_everyone(
     bot: Discord, discord_api: FakeDiscord, store: Store
 ) -> None:
     interaction_id, token = await bot.slash("ask", question="How do I roll back?")
     assert discord_api.callbacks(interaction_id) == [{"type": DEFERRED}]
-    (answer,) = discord_api.followups(token)
+    (answer,) = discord_api.shown(token)
+    assert answer["flags"] == 0  # public, and no longer loading
     (embed,) = answer["embeds"]
     assert embed["title"] == "alpha"
     assert embed["description"] == "Run shipit rollback [1]."
     assert embed["fields"] == [{"name": "Sources", "value": "[1] Deploys", "inline": False}]
     assert buttons(answer) == ["parley:thumb:1:up", "parley:thumb:1:down"]
-    assert answer["allowed_mentions"] == {"parse": []}
+    # the placeholder is edited on purpose, not through the deprecated first follow-up
+    (edit,) = discord_api.edits(token)
+    assert edit["allowed_mentions"] == {"parse": []}
+    assert discord_api.followups(token) == []
     record = await store.answer_record(1)
     assert record is not None and (record.question, record.model) == (
         "How do I roll back?",
@@ -65,11 +78,22 @@ async def test_ask_defers_then_follows_up_with_sources_and_thumbs(
     assert [tuple(row) for row in asked] == [("discord", str(CHANNEL_ID), str(USER_ID), None)]
 
 
+async def test_ask_from_an_interaction_without_a_channel_object(
+    bot: Discord, discord_api: FakeDiscord, store: Store
+) -> None:
+    """Discord documents ``channel`` as optional; ``channel_id`` names the channel."""
+    _, token = await bot.slash("ask", question="How do I roll back?", channel_object=False)
+    (answer,) = discord_api.shown(token)
+    assert answer["embeds"][0]["description"] == "Run shipit rollback [1]."
+    asked = await store._rows("SELECT channel, thread FROM questions")
+    assert [tuple(row) for row in asked] == [(str(CHANNEL_ID), None)]
+
+
 async def test_a_hosted_answer_is_edited_in_as_it_streams_then_posted_whole(
     discord_api: FakeDiscord, store: Store, monkeypatch
 ) -> None:
-    """The follow-up is sent with the first text, edited at most once an interval, and
-    its last edit is the whole answer with sources and thumbs, the partial text gone."""
+    """The placeholder is replaced with the first text, edited at most once an interval,
+    and its last edit is the whole answer with sources and thumbs, the partial text gone."""
     monkeypatch.setattr("bot.discord.commands.EDIT_INTERVAL", 0.2)
     words = ["@everyone "] + [f"word{i} " for i in range(20)] + ["done [1]."]
     server = discord_api.server
@@ -77,18 +101,19 @@ async def test_a_hosted_answer_is_edited_in_as_it_streams_then_posted_whole(
     bot = await start(discord_api, make_service(store, hosted("gpt", server.url)))
     _, token = await bot.slash("ask", question="How do I roll back?")
     await bot.client.close()
-    (first,) = discord_api.followups(token)
-    assert first["content"] == "@\u200beveryone …"  # sent with the first text
     edits = server.seen(f"/api/v10/webhooks/900/{token}/messages/*", "PATCH")
+    assert edits[0].body["content"] == "@\u200beveryone …"  # shown with the first text
     assert len(edits) >= 3  # at least two partial edits and the final answer
-    assert len({e.path for e in edits}) == 1  # all of them the one follow-up
-    partial_at = [seen.at for seen in server.seen(f"/api/v10/webhooks/900/{token}*")][:-1]
+    assert discord_api.followups(token) == []  # all of them the one message
+    partial_at = [seen.at for seen in edits][:-1]
     assert all(b - a >= 0.15 for a, b in pairwise(partial_at))
     final = edits[-1].body
     assert final["content"] is None
     assert final["embeds"][0]["description"] == "".join(words).replace("@", "@\u200b")
     assert buttons(final) == ["parley:thumb:1:up", "parley:thumb:1:down"]
     assert all("@everyone" not in e.body["content"] for e in edits[:-1])
+    (shown,) = discord_api.shown(token)
+    assert shown["content"] == "" and buttons(shown) == buttons(final)
 
 
 async def test_a_long_answer_is_split_within_discords_limits(
@@ -102,7 +127,8 @@ async def test_a_long_answer_is_split_within_discords_limits(
     bot = await start(discord_api, make_service(store, roster(fake("alpha", long))))
     _, token = await bot.slash("ask", question="How do I roll back, in detail?")
     await bot.client.close()
-    posts = discord_api.followups(token)
+    posts = discord_api.shown(token)
+    assert len(posts) >= 2 and not any(p["flags"] & EPHEMERAL for p in posts)
     embeds = [e for post in posts for e in post["embeds"]]
     assert len(embeds) >= 3
     assert all(len(e["description"]) <= DESCRIPTION_LIMIT for e in embeds)
@@ -125,164 +151,70 @@ async def test_a_failed_model_is_explained_without_buttons(
     bot = await start(discord_api, make_service(store, down))
     _, token = await bot.slash("ask", question="How do I roll back?")
     await bot.client.close()
-    (post,) = discord_api.followups(token)
+    (post,) = discord_api.shown(token)
     assert post["content"].startswith("No model could answer right now.")
     assert "unavailable" in post["content"]
     assert post["embeds"] == [] and buttons(post) == []
 
 
-async def battle(bot: Discord, api: FakeDiscord) -> dict:
-    _, token = await bot.slash("ask", question="How do I roll back?")
-    (post,) = api.followups(token)
-    return post
-
-
-async def test_a_vote_reveals_the_models_and_a_second_click_changes_it(
+async def test_one_failed_side_of_a_battle_leaves_a_single_answer_and_a_notice(
     discord_api: FakeDiscord, store: Store
 ) -> None:
-    bot = await start(discord_api, make_service(store, battle_share=1.0))
+    half = roster(fake("alpha", ProviderUnavailable("alpha", "HTTP 503")), fake("beta"))
+    bot = await start(discord_api, make_service(store, half, battle_share=1.0))
     post = await battle(bot, discord_api)
-    assert [e["title"] for e in post["embeds"]] == ["Model A", "Model B"]
-    assert buttons(post) == [
-        "parley:vote:1:a",
-        "parley:vote:1:b",
-        "parley:vote:1:tie",
-        "parley:vote:1:both_bad",
-    ]
-    message = as_posted(discord_api, post)
-    first, token = await bot.click("parley:vote:1:a", message)
-    (update,) = discord_api.callbacks(first)
-    assert update["type"] == UPDATE
-    titles = [e["title"] for e in update["data"]["embeds"]]
-    assert sorted(titles) == ["Model A: alpha", "Model B: beta"] or sorted(titles) == [
-        "Model A: beta",
-        "Model B: alpha",
-    ]
-    (confirmation,) = discord_api.followups(token)
-    assert confirmation["flags"] == EPHEMERAL
-    assert confirmation["content"].startswith("Vote recorded: A is better.")
-    assert update["data"]["allowed_mentions"] == confirmation["allowed_mentions"] == {"parse": []}
-
-    revealed = as_posted(discord_api, {**post, "embeds": update["data"]["embeds"]})
-    second, token = await bot.click("parley:vote:1:both_bad", revealed)
-    (update,) = discord_api.callbacks(second)
-    assert [e["title"] for e in update["data"]["embeds"]] == titles  # revealed once
-    (confirmation,) = discord_api.followups(token)
-    assert confirmation["content"].startswith("Vote changed to Both are bad.")
-    await bot.click("parley:vote:1:b", revealed, user_id=222)
     await bot.client.close()
-    (counts,) = await store.pair_counts()
-    assert (counts.total, counts.both_bad) == (2, 1)  # each voter once, the latest choice
+    assert "alpha is unavailable" in post["content"]
+    assert [e["title"] for e in post["embeds"]] == ["beta"]
+    assert buttons(post) == ["parley:thumb:2:up", "parley:thumb:2:down"]  # beta's answer
 
 
-async def test_buttons_posted_before_a_restart_keep_working(
+async def test_ask_inside_a_thread_carries_the_threads_history(
+    discord_api: FakeDiscord, store: Store
+) -> None:
+    alpha = fake("alpha", "Run shipit rollback [1].", "At noon [1].")
+    bot = await start(discord_api, make_service(store, roster(alpha)))
+    thread = discord_api.thread(CHANNEL_ID, 7777, "Rollbacks")
+    await bot.slash("ask", question="How do I roll back?", channel_payload=thread)
+    await bot.slash("ask", question="And when?", channel_payload=thread)
+    await bot.client.close()
+    assert "How do I roll back?" in alpha.prompts[-1].messages[0]["content"]
+    rows = await store._rows("SELECT channel, thread FROM questions")
+    assert {tuple(r) for r in rows} == {(str(CHANNEL_ID), "7777")}
+
+
+async def test_a_failure_before_the_answer_replaces_the_placeholder_on_purpose(
     discord_api: FakeDiscord, tmp_path: Path
 ) -> None:
-    path = tmp_path / "parley.db"
-    store = await Store.open(path)
-    bot = await start(discord_api, make_service(store, battle_share=1.0))
-    message = as_posted(discord_api, await battle(bot, discord_api))
-    await bot.client.close()
-    await store.close()
-
-    store = await Store.open(path)  # a new process: new client, new service, same database
-    bot = await start(discord_api, make_service(store, battle_share=1.0))
-    clicked, token = await bot.click("parley:vote:1:tie", message)
-    await bot.client.close()
-    assert discord_api.callbacks(clicked)[0]["type"] == UPDATE
-    assert discord_api.followups(token)[0]["content"].startswith("Vote recorded: Tie.")
-    (counts,) = await store.pair_counts()
-    await store.close()
-    assert counts.ties == 1
-
-
-async def test_a_vote_on_an_unknown_battle_is_refused_privately(
-    bot: Discord, discord_api: FakeDiscord
-) -> None:
-    message = as_posted(
-        discord_api,
-        {
-            "embeds": [],
-            "components": [
-                {
-                    "type": 1,
-                    "components": [{"type": 2, "style": 1, "custom_id": "parley:vote:77:a"}],
-                }
-            ],
-        },
-    )
-    clicked, _ = await bot.click("parley:vote:77:a", message)
-    (refusal,) = discord_api.callbacks(clicked)
-    assert refusal["type"] == MESSAGE and refusal["data"]["flags"] == EPHEMERAL
-    assert "77" in refusal["data"]["content"]
-
-
-async def test_thumbs_up_is_stored_and_confirmed_privately(
-    bot: Discord, discord_api: FakeDiscord, store: Store
-) -> None:
-    _, token = await bot.slash("ask", question="How do I roll back?")
-    message = as_posted(discord_api, discord_api.followups(token)[0])
-    clicked, _ = await bot.click("parley:thumb:1:up", message)
-    (reply,) = discord_api.callbacks(clicked)
-    assert reply["type"] == MESSAGE and reply["data"]["flags"] == EPHEMERAL
-    assert reply["data"]["content"] == messages.thumb_recorded("alpha", 1)
-    assert reply["data"]["allowed_mentions"] == {"parse": []}
-    assert await store.thumb_reasons(1) == [(str(USER_ID), 1, None)]
-
-
-async def test_thumbs_down_opens_a_modal_and_the_reason_is_stored(
-    bot: Discord, discord_api: FakeDiscord, store: Store
-) -> None:
-    _, token = await bot.slash("ask", question="How do I roll back?")
-    message = as_posted(discord_api, discord_api.followups(token)[0])
-    clicked, _ = await bot.click("parley:thumb:1:down", message)
-    (modal,) = discord_api.callbacks(clicked)
-    assert modal["type"] == MODAL
-    assert modal["data"]["custom_id"] == "parley:reason:1"
-    (field,) = [c for row in modal["data"]["components"] for c in row["components"]]
-    assert field["custom_id"] == "reason" and field["required"] is False
-    assert await store.thumb_reasons(1) == [(str(USER_ID), -1, None)]  # counted already
-
-    submitted, _ = await bot.submit(
-        "parley:reason:1", {"reason": "  The command was renamed  "}, message
-    )
-    (thanks,) = discord_api.callbacks(submitted)
-    assert thanks["type"] == MESSAGE and thanks["data"]["flags"] == EPHEMERAL
-    assert thanks["data"]["content"] == messages.thumb_recorded("alpha", -1)
-    assert await store.thumb_reasons(1) == [(str(USER_ID), -1, "The command was renamed")]
-
-
-async def test_a_reason_form_opened_before_a_restart_still_counts(
-    discord_api: FakeDiscord, tmp_path: Path
-) -> None:
-    path = tmp_path / "parley.db"
-    store = await Store.open(path)
+    """A follow-up right after a public defer would only edit the placeholder (its
+    ephemeral flag ignored), so Parley edits it itself: the "thinking…" everyone saw
+    becomes the apology, and nothing is left loading."""
+    store = await Store.open(tmp_path / "parley.db")
     bot = await start(discord_api, make_service(store))
+    await store.close()  # the database is gone: storing the question fails
     _, token = await bot.slash("ask", question="How do I roll back?")
-    message = as_posted(discord_api, discord_api.followups(token)[0])
-    await bot.click("parley:thumb:1:down", message)
     await bot.client.close()
-    await store.close()
-
-    store = await Store.open(path)
-    bot = await start(discord_api, make_service(store))
-    submitted, _ = await bot.submit("parley:reason:1", {"reason": "outdated"}, message)
-    await bot.client.close()
-    (thanks,) = discord_api.callbacks(submitted)
-    assert thanks["data"]["content"] == messages.thumb_recorded("alpha", -1)
-    assert await store.thumb_reasons(1) == [(str(USER_ID), -1, "outdated")]
-    await store.close()
+    (sorry,) = discord_api.shown(token)
+    assert sorry["content"] == messages.unexpected_error()
+    assert discord_api.followups(token) == []
+    assert [e["content"] for e in discord_api.edits(token)] == [messages.unexpected_error()]
 
 
-async def test_a_reason_inside_a_label_component_is_read_too(
-    bot: Discord, discord_api: FakeDiscord, store: Store
+async def test_a_failure_after_the_answer_is_shown_is_told_privately(
+    discord_api: FakeDiscord, store: Store
 ) -> None:
-    _, token = await bot.slash("ask", question="How do I roll back?")
-    message = as_posted(discord_api, discord_api.followups(token)[0])
-    labelled = [{"type": 18, "component": {"type": 4, "custom_id": "reason", "value": "wrong"}}]
-    data = {"custom_id": "parley:reason:1", "components": labelled}
-    await bot.interaction(5, data, message=message)
-    assert await store.thumb_reasons(1) == [(str(USER_ID), -1, "wrong")]
+    """Once the placeholder is gone, a follow-up makes a message of its own, and the
+    ephemeral flag holds: only the asker sees the apology."""
+    long = " ".join(f"Step {n} runs `shipit rollback --step {n}` [1]." for n in range(300))
+    refused = Scripted(400, {"message": "Invalid Form Body", "code": 50035})
+    discord_api.server.then("POST", f"{API}/webhooks/*", refused)  # the second part
+    bot = await start(discord_api, make_service(store, roster(fake("alpha", long))))
+    _, token = await bot.slash("ask", question="How do I roll back, in detail?")
+    await bot.client.close()
+    first, sorry = discord_api.shown(token)
+    assert first["flags"] == 0 and first["embeds"][0]["title"] == "alpha"
+    assert sorry["content"] == messages.unexpected_error()
+    assert sorry["flags"] == EPHEMERAL
 
 
 class Indexer:
@@ -308,7 +240,8 @@ async def test_reindex_refuses_members_without_manage_server_privately(
     await bot.client.close()
     (deferred,) = discord_api.callbacks(interaction_id)
     assert deferred == {"type": DEFERRED, "data": {"flags": EPHEMERAL}}
-    assert [e["content"] for e in discord_api.edits(token)] == [messages.not_admin()]
+    (refusal,) = discord_api.shown(token)
+    assert refusal["content"] == messages.not_admin() and refusal["flags"] == EPHEMERAL
     assert index.runs == 0
 
 
@@ -324,7 +257,8 @@ async def test_reindex_by_a_server_manager_edits_one_message_with_progress(
     assert texts[0].startswith("Re-indexing: 1 of 2 files")
     assert texts[-1] == messages.index_summary(report())
     assert all(len(t) <= CONTENT_LIMIT for t in texts)
-    assert discord_api.followups(token) == []  # all of it in the one deferred message
+    (summary,) = discord_api.shown(token)  # all of it in the one private message
+    assert summary["content"] == texts[-1] and summary["flags"] == EPHEMERAL
 
 
 async def test_reindex_by_a_configured_admin_without_the_permission(
@@ -335,104 +269,6 @@ async def test_reindex_by_a_configured_admin_without_the_permission(
     await bot.slash("reindex")
     await bot.client.close()
     assert index.runs == 1
-
-
-async def test_leaderboard_sends_a_table_and_the_chart(
-    discord_api: FakeDiscord, store: Store
-) -> None:
-    service = make_service(store, battle_share=1.0)
-    bot = await start(discord_api, service)
-    _, token = await bot.slash("leaderboard")
-    assert discord_api.followups(token)[0]["content"] == messages.no_votes_yet()
-    for user in range(3):
-        await battle(bot, discord_api)
-        await service.vote(user + 1, f"u{user}", "a", **HERE)
-    _, token = await bot.slash("leaderboard")
-    await bot.client.close()
-    (seen,) = discord_api.server.seen(f"/api/v10/webhooks/900/{token}", "POST")
-    (embed,) = seen.body["payload_json"]["embeds"]
-    assert embed["title"] == "Leaderboard"
-    assert not seen.body["payload_json"].get("content")  # no dashboard configured, no link
-    assert "alpha" in embed["description"] and "beta" in embed["description"]
-    assert embed["image"]["url"] == "attachment://leaderboard.png"
-    chart = seen.body["files[0]"]
-    assert chart["filename"] == "leaderboard.png" and chart["bytes"].startswith(b"\x89PNG")
-
-
-async def test_leaderboard_links_to_the_channels_dashboard_when_it_has_an_address(
-    discord_api: FakeDiscord, store: Store
-) -> None:
-    service = make_service(store, battle_share=1.0)
-    bot = await start(discord_api, service, web_url="https://parley.example.com")
-    await battle(bot, discord_api)
-    await service.vote(1, "u1", "a", **HERE)
-    other = {"id": str(CHANNEL_ID), "type": 0, "guild_id": str(GUILD_ID), "name": "general"}
-    resolved = {"channels": {str(CHANNEL_ID): {**other, "permissions": "0"}}}
-    _, token = await bot.slash("leaderboard", channel=CHANNEL_ID, resolved=resolved)
-    _, everywhere = await bot.slash("leaderboard")
-    await bot.client.close()
-    (seen,) = discord_api.server.seen(f"/api/v10/webhooks/900/{token}", "POST")
-    link = f"https://parley.example.com/?channel={CHANNEL_ID}"
-    assert link in seen.body["payload_json"]["content"]
-    (seen,) = discord_api.server.seen(f"/api/v10/webhooks/900/{everywhere}", "POST")
-    assert seen.body["payload_json"]["content"].endswith("https://parley.example.com/")
-
-
-async def test_leaderboard_for_one_channel_counts_only_its_votes(
-    discord_api: FakeDiscord, store: Store
-) -> None:
-    service = make_service(store, battle_share=1.0)
-    bot = await start(discord_api, service)
-    await battle(bot, discord_api)
-    await service.vote(1, "u1", "a", **HERE)
-    other = {"id": "601", "type": 0, "guild_id": str(GUILD_ID), "name": "random"}
-    resolved = {"channels": {"601": {**other, "permissions": "0"}}}
-    _, token = await bot.slash("leaderboard", channel=601, resolved=resolved)
-    assert discord_api.followups(token)[0]["content"] == messages.no_votes_yet()
-    resolved = {"channels": {str(CHANNEL_ID): {**other, "id": str(CHANNEL_ID), "permissions": "0"}}}
-    _, token = await bot.slash("leaderboard", channel=CHANNEL_ID, resolved=resolved)
-    await bot.client.close()
-    (seen,) = discord_api.server.seen(f"/api/v10/webhooks/900/{token}", "POST")
-    assert f"<#{CHANNEL_ID}>" in seen.body["payload_json"]["embeds"][0]["description"]
-
-
-async def test_ask_inside_a_thread_carries_the_threads_history(
-    discord_api: FakeDiscord, store: Store
-) -> None:
-    alpha = fake("alpha", "Run shipit rollback [1].", "At noon [1].")
-    bot = await start(discord_api, make_service(store, roster(alpha)))
-    thread = discord_api.thread(CHANNEL_ID, 7777, "Rollbacks")
-    await bot.slash("ask", question="How do I roll back?", channel_payload=thread)
-    await bot.slash("ask", question="And when?", channel_payload=thread)
-    await bot.client.close()
-    assert "How do I roll back?" in alpha.prompts[-1].messages[0]["content"]
-    rows = await store._rows("SELECT channel, thread FROM questions")
-    assert {tuple(r) for r in rows} == {(str(CHANNEL_ID), "7777")}
-
-
-async def test_a_failure_inside_parley_is_told_privately(
-    discord_api: FakeDiscord, tmp_path: Path
-) -> None:
-    store = await Store.open(tmp_path / "parley.db")
-    bot = await start(discord_api, make_service(store))
-    await store.close()  # the database is gone: storing the question fails
-    _, token = await bot.slash("ask", question="How do I roll back?")
-    await bot.client.close()
-    (sorry,) = discord_api.followups(token)
-    assert sorry["content"] == messages.unexpected_error() and sorry["flags"] == EPHEMERAL
-
-
-async def test_one_failed_side_of_a_battle_leaves_a_single_answer_and_a_notice(
-    discord_api: FakeDiscord, store: Store
-) -> None:
-    half = roster(fake("alpha", ProviderUnavailable("alpha", "HTTP 503")), fake("beta"))
-    bot = await start(discord_api, make_service(store, half, battle_share=1.0))
-    _, token = await bot.slash("ask", question="How do I roll back?")
-    await bot.client.close()
-    (post,) = discord_api.followups(token)
-    assert "alpha is unavailable" in post["content"]
-    assert [e["title"] for e in post["embeds"]] == ["beta"]
-    assert buttons(post) == ["parley:thumb:2:up", "parley:thumb:2:down"]  # beta's answer
 
 
 async def test_a_reindex_that_outlives_its_interaction_sends_the_summary_by_dm(
@@ -449,3 +285,63 @@ async def test_a_reindex_that_outlives_its_interaction_sends_the_summary_by_dm(
     assert dm["content"] == messages.index_summary(report())
     (opened,) = discord_api.server.seen(f"{API}/users/@me/channels", "POST")
     assert opened.body == {"recipient_id": USER_ID}
+
+
+async def test_leaderboard_sends_a_table_and_the_chart(
+    discord_api: FakeDiscord, store: Store
+) -> None:
+    service = make_service(store, battle_share=1.0)
+    bot = await start(discord_api, service)
+    _, token = await bot.slash("leaderboard")
+    assert [m["content"] for m in discord_api.shown(token)] == [messages.no_votes_yet()]
+    for user in range(3):
+        await battle(bot, discord_api)
+        await service.vote(user + 1, f"u{user}", "a", **HERE)
+    _, token = await bot.slash("leaderboard")
+    await bot.client.close()
+    (seen,) = discord_api.server.seen(f"{API}/webhooks/900/{token}/messages/@original", "PATCH")
+    (embed,) = seen.body["payload_json"]["embeds"]
+    assert embed["title"] == "Leaderboard"
+    assert not seen.body["payload_json"].get("content")  # no dashboard configured, no link
+    assert "alpha" in embed["description"] and "beta" in embed["description"]
+    assert embed["image"]["url"] == "attachment://leaderboard.png"
+    chart = seen.body["files[0]"]
+    assert chart["filename"] == "leaderboard.png" and chart["bytes"].startswith(b"\x89PNG")
+    (board,) = discord_api.shown(token)
+    assert board["flags"] == 0 and board["embeds"][0]["title"] == "Leaderboard"
+
+
+async def test_leaderboard_links_to_the_channels_dashboard_when_it_has_an_address(
+    discord_api: FakeDiscord, store: Store
+) -> None:
+    service = make_service(store, battle_share=1.0)
+    bot = await start(discord_api, service, web_url="https://parley.example.com")
+    await battle(bot, discord_api)
+    await service.vote(1, "u1", "a", **HERE)
+    other = {"id": str(CHANNEL_ID), "type": 0, "guild_id": str(GUILD_ID), "name": "general"}
+    resolved = {"channels": {str(CHANNEL_ID): {**other, "permissions": "0"}}}
+    _, token = await bot.slash("leaderboard", channel=CHANNEL_ID, resolved=resolved)
+    _, everywhere = await bot.slash("leaderboard")
+    await bot.client.close()
+    (board,) = discord_api.shown(token)
+    assert f"https://parley.example.com/?channel={CHANNEL_ID}" in board["content"]
+    (board,) = discord_api.shown(everywhere)
+    assert board["content"].endswith("https://parley.example.com/")
+
+
+async def test_leaderboard_for_one_channel_counts_only_its_votes(
+    discord_api: FakeDiscord, store: Store
+) -> None:
+    service = make_service(store, battle_share=1.0)
+    bot = await start(discord_api, service)
+    await battle(bot, discord_api)
+    await service.vote(1, "u1", "a", **HERE)
+    other = {"id": "601", "type": 0, "guild_id": str(GUILD_ID), "name": "random"}
+    resolved = {"channels": {"601": {**other, "permissions": "0"}}}
+    _, token = await bot.slash("leaderboard", channel=601, resolved=resolved)
+    assert discord_api.shown(token)[0]["content"] == messages.no_votes_yet()
+    resolved = {"channels": {str(CHANNEL_ID): {**other, "id": str(CHANNEL_ID), "permissions": "0"}}}
+    _, token = await bot.slash("leaderboard", channel=CHANNEL_ID, resolved=resolved)
+    await bot.client.close()
+    (board,) = discord_api.shown(token)
+    assert f"<#{CHANNEL_ID}>" in board["embeds"][0]["description"]

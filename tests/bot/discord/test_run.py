@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import discord
 import pytest
+import yarl
 from click.testing import CliRunner
 
 from bot.cli import cli
@@ -15,6 +18,7 @@ from bot.discord.run import INVITE_PERMISSIONS
 from bot.errors import BotError
 from tests.fakes.discord_api import API, FakeDiscord
 from tests.fakes.http_server import Scripted
+from tests.fakes.slack_api import listening_socket
 
 
 @pytest.fixture(autouse=True)
@@ -58,3 +62,23 @@ async def test_a_refused_token_is_a_clear_error(
     monkeypatch.setenv("DISCORD_TOKEN", "wrong")
     with pytest.raises(BotError, match="Discord refused the token"):
         await run_discord(Settings(data_dir=tmp_path))
+
+
+async def test_a_gateway_that_never_answers_is_one_line(
+    discord_api: FakeDiscord, tmp_path: Path, monkeypatch, caplog
+) -> None:
+    """The REST API logs Parley in, but the gateway refuses connections: discord.py
+    would retry for ever, a traceback each time. Parley gives up after START_TIMEOUT
+    with one line, and the retries it logged carry no traceback."""
+    closed, port = listening_socket()  # bound, never listening: connection refused
+    monkeypatch.setattr(
+        discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(f"ws://127.0.0.1:{port}/")
+    )
+    monkeypatch.setattr("bot.discord.run.START_TIMEOUT", 1.0)
+    monkeypatch.setenv("DISCORD_TOKEN", "fake.token.x")
+    try:
+        with pytest.raises(BotError, match="Cannot reach Discord's gateway"):
+            await asyncio.wait_for(run_discord(Settings(data_dir=tmp_path)), 30)
+    finally:
+        closed.close()
+    assert not [r for r in caplog.records if r.exc_info and r.name.startswith("discord")]

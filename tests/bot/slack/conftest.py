@@ -29,6 +29,11 @@ from tests.fakes.providers import fake, roster
 from tests.fakes.service import service_over_fakes
 from tests.fakes.slack_api import BOT_USER, TEAM, FakeSlack, listening_socket
 
+# the payload builders, also imported from here by the fault and security suites
+from .payloads import block_action, mention, message
+
+__all__ = ["HITS", "SECRET", "Harness", "block_action", "mention", "message", "start_app"]
+
 SECRET = "test-signing-secret"
 HITS = [
     Hit(Passage("p1", "Run shipit rollback to roll back.", "/hb/deploys.md", "Deploys"), 0.9),
@@ -79,7 +84,17 @@ class Harness:
             "type": "event_callback",
             "event_id": event_id or f"Ev{next(self._ids)}",
             "event_time": int(time.time()),
-            "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
+            "authorizations": [
+                {
+                    "enterprise_id": None,
+                    "team_id": TEAM,
+                    "user_id": BOT_USER,
+                    "is_bot": True,
+                    "is_enterprise_install": False,
+                }
+            ],
+            "is_ext_shared_channel": False,
+            "event_context": f"4-{event.get('type')}-{TEAM}-{event.get('channel')}",
             "event": event,
         }
         return await self.post(json.dumps(body), "application/json", **kw)
@@ -109,53 +124,6 @@ class Harness:
     async def settle(self) -> None:
         """Wait for the work the acknowledged requests started."""
         await self.bot.drain()
-
-
-def mention(text: str, *, ts: str = "100.1", thread: str | None = None, channel="C1", user="UANA"):
-    event = {
-        "type": "app_mention",
-        "user": user,
-        "text": f"<@{BOT_USER}> {text}",
-        "ts": ts,
-        "channel": channel,
-        "event_ts": ts,
-    }
-    if thread:
-        event["thread_ts"] = thread
-    return event
-
-
-def message(
-    text: str, *, ts: str, thread: str | None = None, channel="C1", kind="channel", **extra
-):
-    event = {
-        "type": "message",
-        "user": "UANA",
-        "text": text,
-        "ts": ts,
-        "channel": channel,
-        "channel_type": kind,
-        "event_ts": ts,
-        **extra,
-    }
-    if thread:
-        event["thread_ts"] = thread
-    return event
-
-
-def block_action(action_id: str, value: str, message: dict, *, user="UANA", channel="C1"):
-    return {
-        "type": "block_actions",
-        "team": {"id": TEAM},
-        "user": {"id": user, "team_id": TEAM},
-        "api_app_id": "A1",
-        "trigger_id": "trig-2",
-        "channel": {"id": channel},
-        "container": {"type": "message", "message_ts": message["ts"], "channel_id": channel},
-        "message": message,
-        "response_url": "http://127.0.0.1:9/unused",
-        "actions": [{"type": "button", "action_id": action_id, "block_id": "b", "value": value}],
-    }
 
 
 async def start_app(

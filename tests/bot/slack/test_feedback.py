@@ -4,23 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 
-from tests.bot.slack.conftest import Harness, block_action, mention
+from bot import messages
+from tests.bot.slack.conftest import Harness, block_action, mention, start_app
 from tests.bot.slack.test_questions import texts
+from tests.fakes.http_server import Scripted
+from tests.fakes.providers import fake, roster
+from tests.fakes.slack_api import FakeSlack
+
+SAYS = {name: f"{name.title()} says: run shipit rollback [1]." for name in ("alpha", "beta")}
 
 
 async def posted_answer(app: Harness, question: str = "How do I roll back?") -> dict:
-    """Ask in a thread and return the answer as the block_actions payload carries it."""
+    """Ask in a thread and return the answer as Slack holds it (and sends it back in a
+    click's payload: Slack's block ids, ``verbatim: false``)."""
     await app.event(mention(question, ts="100.1"))
     await app.settle()
-    posted = app.slack.calls("chat.postMessage")[-1]
-    return {
-        "type": "message",
-        "ts": "1700000000.000001",
-        "thread_ts": "100.1",
-        "text": posted["text"],
-        "blocks": posted["blocks"],
-    }
+    return app.slack.messages("C1")[-1]
 
 
 def button(message: dict, action_id: str) -> dict:
@@ -47,23 +48,71 @@ async def test_a_battle_shows_a_divider_between_anonymous_answers(arena_app: Har
     ]
 
 
-async def test_a_vote_reveals_the_names_and_confirms_privately(arena_app: Harness) -> None:
+def speakers() -> list:
+    """Two models whose every answer names its author, so a test knows who is A."""
+    return [fake(name, *[text] * 10) for name, text in SAYS.items()]
+
+
+def sides(blocks: list[dict]) -> dict[str, str]:
+    """Each side's heading ("Model A", or "Model A: alpha" once revealed) and the model
+    whose answer the blocks under it show."""
+    shown: dict[str, str] = {}
+    heading = None
+    for block in blocks:
+        text = (block.get("text") or {}).get("text", "")
+        side = re.fullmatch(r"\*(Model [AB][^*]*)\*", text)
+        if side:
+            heading = side.group(1)
+        elif heading and block["type"] == "section":
+            author = next(name for name, says in SAYS.items() if says.split(":")[0] in text)
+            shown.setdefault(heading, author)
+    return shown
+
+
+async def test_a_vote_reveals_exactly_who_answered_as_a_and_as_b(slack: FakeSlack) -> None:
+    """Swapping the names in the reveal, the confirmation or the stored vote fails here:
+    each is checked against the answer the voter saw under "Model A"."""
+    orders: list[tuple[str, str]] = []
+    async for app in start_app(slack, roster(*speakers()), battle_share=1):
+        for n in range(1, 5):
+            await app.event(mention("How do I roll back?", ts=f"10{n}.1"))
+            await app.settle()
+            message = app.slack.messages("C1")[-1]
+            shown = sides(message["blocks"])
+            a, b = shown["Model A"], shown["Model B"]
+            orders.append((a, b))
+            value = button(message, "parley_vote_a")["value"]
+            status, _ = await app.action(block_action("parley_vote_a", value, message))
+            assert status == 200
+            await app.settle()
+            update = app.slack.calls("chat.update")[-1]
+            assert update["channel"] == "C1" and update["ts"] == message["ts"]
+            revealed = app.slack.stored("C1", message["ts"])
+            assert sides(revealed["blocks"]) == {f"Model A: {a}": a, f"Model B: {b}": b}
+            chosen = [e for e in revealed["blocks"][-1]["elements"] if e.get("style")]
+            assert [e["action_id"] for e in chosen] == ["parley_vote_a"]
+            confirmation = app.slack.calls("chat.postEphemeral")[-1]
+            assert confirmation["user"] == "UANA" and confirmation["thread_ts"] == f"10{n}.1"
+            assert confirmation["text"] == messages.vote_recorded(a, b, "a", False)
+        stored = [(r.model_a, r.model_b, r.choice) async for r in app.store.iter_battles()]
+    assert set(orders) == {("alpha", "beta"), ("beta", "alpha")}  # both orders were tried
+    assert stored == [(a, b, "a") for a, b in orders]  # "A is better" won for the one shown as A
+
+
+async def test_a_vote_from_another_channel_is_refused_and_nothing_is_stored(
+    arena_app: Harness,
+) -> None:
+    """The battle was shown in C1; the same button clicked in C2 (a forwarded or forged
+    payload) is refused with the reason, and nothing is stored or revealed."""
     message = await posted_answer(arena_app)
-    vote = button(message, "parley_vote_a")
-    status, _ = await arena_app.action(block_action("parley_vote_a", vote["value"], message))
-    assert status == 200
+    value = button(message, "parley_vote_a")["value"]
+    await arena_app.action(block_action("parley_vote_a", value, message, channel="C2"))
     await arena_app.settle()
-    (update,) = arena_app.slack.calls("chat.update")
-    assert update["channel"] == "C1" and update["ts"] == message["ts"]
-    revealed = texts(update["blocks"])
-    assert "Model A: alpha" in revealed or "Model A: beta" in revealed
-    chosen = [e for e in update["blocks"][-1]["elements"] if e.get("style") == "primary"]
-    assert [e["action_id"] for e in chosen] == ["parley_vote_a"]
-    (confirmation,) = arena_app.slack.calls("chat.postEphemeral")
-    assert confirmation["user"] == "UANA" and confirmation["thread_ts"] == "100.1"
-    assert confirmation["text"].startswith("Vote recorded: A is better. Model A was")
-    (counts,) = await arena_app.store.pair_counts()
-    assert counts.total == 1
+    (refusal,) = arena_app.slack.calls("chat.postEphemeral")
+    assert refusal["channel"] == "C2" and refusal["text"] == messages.foreign_battle()
+    assert arena_app.slack.calls("chat.update") == []
+    assert await arena_app.store.pair_counts() == []
+    assert await arena_app.store.battle_votes([int(value)]) == []
 
 
 async def test_a_second_click_changes_the_vote(arena_app: Harness) -> None:
@@ -123,7 +172,7 @@ async def test_thumbs_down_opens_a_modal_and_stores_the_reason(app: Harness) -> 
     answer_id = json.loads(down["value"])["answer"]
     assert await app.store.thumb_reasons(answer_id) == [("UANA", -1, None)]  # kept if skipped
     (opened,) = app.slack.calls("views.open")
-    assert opened["trigger_id"] == "trig-2"
+    assert opened["trigger_id"] == "111.222.trig-2"
     view = opened["view"]
     options = view["blocks"][0]["element"]["options"]
     assert [o["value"] for o in options] == ["wrong", "outdated", "not_in_docs", "unclear"]
@@ -151,3 +200,18 @@ async def test_thumbs_down_opens_a_modal_and_stores_the_reason(app: Harness) -> 
     (confirmation,) = app.slack.calls("chat.postEphemeral")
     assert confirmation["channel"] == "C1" and confirmation["thread_ts"] == "100.1"
     assert "👎" in confirmation["text"]
+
+
+async def test_a_vote_whose_message_is_gone_is_still_confirmed(arena_app: Harness) -> None:
+    """The battle's message was deleted (chat.update: message_not_found): nothing can be
+    revealed there, but the vote is stored and the voter is told so."""
+    message = await posted_answer(arena_app)
+    value = button(message, "parley_vote_b")["value"]
+    gone = Scripted(200, {"ok": False, "error": "message_not_found"})
+    arena_app.slack.fail("chat.update", gone)
+    await arena_app.action(block_action("parley_vote_b", value, message))
+    await arena_app.settle()
+    (confirmation,) = arena_app.slack.calls("chat.postEphemeral")
+    assert confirmation["text"].startswith("Vote recorded: B is better.")
+    (counts,) = await arena_app.store.pair_counts()
+    assert counts.total == 1

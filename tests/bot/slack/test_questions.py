@@ -8,7 +8,9 @@ import time
 from itertools import pairwise
 
 from arena.errors import ProviderUnavailable
-from bot.slack.assistant import GREETING, STATUS, SUGGESTED_PROMPTS
+from bot.messages import ASSISTANT_GREETING as GREETING
+from bot.messages import ASSISTANT_PROMPTS as SUGGESTED_PROMPTS
+from bot.messages import ASSISTANT_STATUS as STATUS
 from tests.bot.slack.conftest import Harness, mention, message, start_app
 from tests.fakes.http_server import Scripted
 from tests.fakes.providers import fake, hosted, openai_stream, roster
@@ -337,7 +339,7 @@ async def test_a_hosted_answer_streams_into_one_message_then_becomes_the_final_o
 ) -> None:
     """Posted when text starts, chat.update at most once an interval, then the Block
     Kit answer replaces it in the same message."""
-    monkeypatch.setattr("bot.slack.app.EDIT_INTERVAL", 0.2)
+    monkeypatch.setattr("bot.slack.questions.EDIT_INTERVAL", 0.2)
     words = ["@here "] + [f"word{i} " for i in range(20)] + ["done [1]."]
     slack.server.route("POST", "/v1/chat/completions", openai_stream(words, pace=0.05))
     async for app in start_app(slack, hosted("gpt", slack.server.url)):
@@ -361,7 +363,7 @@ async def test_a_hosted_answer_streams_into_one_message_then_becomes_the_final_o
 async def test_a_stream_that_fails_midway_is_replaced_by_the_failure(
     slack: FakeSlack, monkeypatch
 ) -> None:
-    monkeypatch.setattr("bot.slack.app.EDIT_INTERVAL", 0.1)
+    monkeypatch.setattr("bot.slack.questions.EDIT_INTERVAL", 0.1)
     words = [f"word{i} " for i in range(6)]
     slack.server.route("POST", "/v1/chat/completions", openai_stream(words, error=True, pace=0.05))
     async for app in start_app(slack, hosted("gpt", slack.server.url)):

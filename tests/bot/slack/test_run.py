@@ -1,22 +1,29 @@
-"""Starting up: Socket Mode against a local WebSocket that pushes envelopes and checks
-each is acknowledged, and the ``parley slack`` command's refusal without tokens."""
+"""Starting up in the process: Socket Mode against a local WebSocket that pushes
+envelopes and checks each is acknowledged, a WebSocket that never opens, and the
+``parley slack`` command's refusal without tokens (test_startup.py starts the process)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 
+import pytest
+import yaml
 from click.testing import CliRunner
 
 from arena.store import Store
 from bot.cli import cli
 from bot.config import Settings
+from bot.errors import BotError
 from bot.slack.app import SlackBot
 from bot.slack.run import run_socket_mode
+from bot.slack.web_api import BOT_SCOPES, check_bot_token
 from tests.bot.slack.conftest import HITS, mention
+from tests.fakes.http_server import Scripted
 from tests.fakes.providers import fake, roster
 from tests.fakes.service import service_over_fakes
-from tests.fakes.slack_api import TEAM, FakeSlack, FakeSocketMode
+from tests.fakes.slack_api import TEAM, FakeSlack, FakeSocketMode, listening_socket
 
 
 def envelope(envelope_id: str, kind: str, payload: dict) -> dict:
@@ -80,6 +87,28 @@ async def test_socket_mode_acknowledges_every_envelope_and_answers(slack: FakeSl
         await store.close()
 
 
+async def test_a_socket_that_never_opens_is_one_line_not_a_retry_loop(
+    slack: FakeSlack, monkeypatch, caplog
+) -> None:
+    """apps.connections.open answers, but the WebSocket it names refuses connections:
+    slack_sdk would retry every 10 s forever, logging a traceback each time. Parley
+    gives up after START_TIMEOUT with one line, and the retries it logged have none."""
+    monkeypatch.setattr("bot.slack.run.START_TIMEOUT", 1.0)
+    closed, port = listening_socket()  # bound, never listening: connection refused
+    slack.socket_url = f"ws://127.0.0.1:{port}/link/"
+    store = await Store.open(":memory:")
+    service = service_over_fakes(store, roster(fake("alpha")), hits=HITS)
+    settings = Settings(slack_bot_token="xoxb-test", slack_api_url=slack.api_url)
+    bot = SlackBot(service, settings, http=False)
+    try:
+        with pytest.raises(BotError, match="did not open within 1 s"):
+            await asyncio.wait_for(run_socket_mode(bot, "xapp-test", stop=asyncio.Event()), 10)
+    finally:
+        closed.close()
+        await store.close()
+    assert not [r for r in caplog.records if r.exc_info]
+
+
 def test_the_slack_command_names_the_missing_tokens(monkeypatch, tmp_path) -> None:
     for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"):
         monkeypatch.delenv(name, raising=False)
@@ -94,3 +123,19 @@ def test_the_slack_command_names_the_missing_tokens(monkeypatch, tmp_path) -> No
 def test_tokens_never_show_in_the_settings_repr() -> None:
     settings = Settings(slack_bot_token="xoxb-secret-1", slack_signing_secret="shh-2")
     assert "xoxb-secret-1" not in repr(settings) and "shh-2" not in repr(settings)
+
+
+async def test_the_token_check_names_the_scopes_the_token_lacks(slack: FakeSlack) -> None:
+    """auth.test reports the granted scopes in x-oauth-scopes, as Slack does."""
+    settings = Settings(slack_bot_token="xoxb-test", slack_api_url=slack.api_url)
+    identity = await check_bot_token(settings)
+    assert (identity.user, identity.team, identity.missing_scopes) == ("parley", "Parley Test", [])
+    fewer = ",".join(sorted(BOT_SCOPES - {"reactions:write", "files:write"}))
+    slack.fail("auth.test", Scripted(200, slack.auth_answer(), headers={"x-oauth-scopes": fewer}))
+    identity = await check_bot_token(settings)
+    assert identity.missing_scopes == ["files:write", "reactions:write"]
+
+
+def test_the_scopes_parley_checks_are_the_manifests() -> None:
+    manifest = yaml.safe_load((Path(__file__).resolve().parents[3] / "manifest.yml").read_text())
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) == BOT_SCOPES
