@@ -5,12 +5,14 @@ prints it; the Slack and Discord posters post the summary with the details in it
 
 from __future__ import annotations
 
+from arena.judge.audit import graded_nothing
+
 __all__ = ["report_lines"]
 
 
 def report_lines(report: dict) -> tuple[str, list[str]]:
     """A one-line summary and the details under it, in plain text."""
-    if not report["answers"] and not report.get("agreement"):
+    if graded_nothing(report):
         return (
             f"Audit by {report['judge']}: nothing new to grade; the last report stays"
             " (`parley audit --report`).",

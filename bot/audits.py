@@ -5,8 +5,9 @@ summary and details to a ``Post`` function, which the running adapter supplies (
 summary message in the admin channel, the details in its thread):
 ``bot.slack.web_api.audit_poster`` for Slack, ``bot.discord.run.discord_poster`` for
 Discord.
-A failed audit or post is logged and the schedule goes on; an audit never runs twice
-at once.
+An audit with nothing new to grade posts nothing (the admins would otherwise read the
+same "nothing new" line every interval). A failed audit or post is logged and the
+schedule goes on; an audit never runs twice at once.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
-from arena.judge.audit import DEFAULT_SAMPLE
+from arena.judge.audit import DEFAULT_SAMPLE, graded_nothing
 
 from .audit_report import report_lines
 from .service import Service
@@ -54,6 +55,9 @@ class AuditScheduler:
             return None
         async with self._running:
             report = await self._service.audit(sample=self._sample)
+            if graded_nothing(report):
+                log.info("scheduled audit: nothing new to grade, nothing posted")
+                return report
             summary, details = report_lines(report)
             await self._post(summary, details)
             return report

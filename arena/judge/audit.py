@@ -43,6 +43,7 @@ __all__ = [
     "CANARY_ANSWERS",
     "DEFAULT_SAMPLE",
     "WORST_SHOWN",
+    "graded_nothing",
     "run_audit",
 ]
 
@@ -96,6 +97,11 @@ def _beside(grades: Sequence[Grade]) -> dict:
         "disagree": sum(a != b for a, b in both),
         "disagreement": _mean([float(a != b) for a, b in both]),
     }
+
+
+def graded_nothing(report: dict) -> bool:
+    """Whether an audit found nothing new to grade (no answer, no battle)."""
+    return not report["answers"] and not report.get("agreement")
 
 
 def _per_model(audited: Sequence[_Audited]) -> dict[str, dict]:

@@ -73,6 +73,8 @@ async def test_a_failing_post_does_not_stop_the_schedule(service, fake_api) -> N
     async def flaky(summary: str, details: list[str]) -> None:
         calls.append(summary)
         if len(calls) == 1:
+            # something new for the next run to grade (an audit with nothing new posts nothing)
+            await service.ask(Ask("How do I roll back?", "cy", "eng", None, "slack"))
             raise RuntimeError("Slack is down")
 
     scheduler = AuditScheduler(service, 0.001, flaky)
@@ -85,6 +87,22 @@ async def test_a_failing_post_does_not_stop_the_schedule(service, fake_api) -> N
     assert len(calls) >= 2  # the second run came after the failed post
     with pytest.raises(ValueError):
         AuditScheduler(service, 0, flaky)
+
+
+async def test_an_audit_with_nothing_new_to_grade_posts_nothing(service) -> None:
+    posted = []
+
+    async def post(summary: str, details: list[str]) -> None:
+        posted.append(summary)
+
+    scheduler = AuditScheduler(service, 60, post)
+    await scheduler.run_once()
+    assert len(posted) == 1
+    again = await scheduler.run_once()
+    assert again is not None and again["answers"] == 0 and len(posted) == 1
+    await service.ask(Ask("How do I roll back?", "cy", "eng", None, "slack"))
+    await scheduler.run_once()
+    assert len(posted) == 2
 
 
 async def test_an_audit_never_runs_twice_at_once(service) -> None:
