@@ -9,10 +9,11 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
+from contextlib import closing
 from dataclasses import dataclass
 
 from arena.errors import ArenaError
-from arena.store import read_only_uri
+from knowledge import cannot_read, read_only_uri
 from knowledge.errors import KnowledgeError
 
 from .config import Settings, config_file
@@ -74,13 +75,16 @@ def _index(settings: Settings) -> list[Finding]:
             Finding("index", False, f"no index in {settings.index_dir}", "run `parley index PATH`")
         ]
     try:
-        with open_knowledge(settings) as kb:
+        with open_knowledge(settings, read_only=True) as kb:
             health = kb.health()
+            unsearchable = kb.dense_unavailable
     except KnowledgeError as exc:
         return [Finding("index", False, str(exc), "see the message; `parley index` rebuilds")]
     counts = f"{health.passages} passages, {health.vectors} vectors"
     findings = [
-        Finding("index", True, counts)
+        Finding("index", True, f"{health.passages} passages; {unsearchable}")
+        if health.vectors is None
+        else Finding("index", True, counts)
         if health.passages == health.vectors
         else Finding(
             "index",
@@ -107,11 +111,18 @@ def _database(settings: Settings) -> Finding:
     if not path.is_file():
         return Finding("arena database", True, f"none yet at {path} (no questions asked)")
     try:
-        with sqlite3.connect(read_only_uri(path), uri=True) as db:
+        with closing(sqlite3.connect(read_only_uri(path), uri=True)) as db:
             (verdict,) = db.execute("PRAGMA integrity_check").fetchone()
             orphans = db.execute("PRAGMA foreign_key_check").fetchall()
             (votes,) = db.execute("SELECT COUNT(*) FROM votes").fetchone()
     except sqlite3.Error as exc:
+        if cannot_read(exc):  # a sound database this user cannot open needs no restore
+            return Finding(
+                "arena database",
+                False,
+                f"{path} cannot be read: {exc}",
+                "check that this user may read it and its folder",
+            )
         return Finding("arena database", False, f"{path}: {exc}", "restore it: `parley restore`")
     if verdict != "ok" or orphans:
         problem = verdict if verdict != "ok" else f"{len(orphans)} rows point at nothing"

@@ -34,6 +34,7 @@ __all__ = [
     "unexpected_error",
     "vote_not_recorded",
     "vote_recorded",
+    "words_only_search",
 ]
 
 if TYPE_CHECKING:
@@ -116,6 +117,10 @@ def no_index(folder: Path) -> str:
         f"There is no index in {folder}: run `parley index PATH` first"
         " (or check --data-dir and PARLEY_DATA_DIR)."
     )
+
+
+def words_only_search(why: str) -> str:
+    return f"Note: matching by words only; {why}."
 
 
 def nothing_found() -> str:

@@ -33,9 +33,11 @@ __all__ = [
 ]
 
 
-def open_knowledge(settings: Settings, *, hold: bool = False) -> KnowledgeBase:
+def open_knowledge(
+    settings: Settings, *, hold: bool = False, read_only: bool = False
+) -> KnowledgeBase:
     """Open the index in the data directory (or the configured Chroma server); ``hold``
-    keeps the right to write it (see ``KnowledgeBase.open``)."""
+    keeps the right to write it, ``read_only`` writes nothing (see ``KnowledgeBase.open``)."""
     from knowledge.base import KnowledgeBase
 
     return KnowledgeBase.open(
@@ -43,6 +45,7 @@ def open_knowledge(settings: Settings, *, hold: bool = False) -> KnowledgeBase:
         chroma_host=settings.chroma_host,
         chroma_port=settings.chroma_port,
         hold=hold,
+        read_only=read_only,
     )
 
 

@@ -111,10 +111,12 @@ class LexicalIndex:
     is not shown. Safe to use from several threads at once (see ``Database``).
     """
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
+        """Open (creating) the index; ``read_only`` creates and writes nothing, and
+        fails on a missing file."""
         self._path = path
         with _failing_as(f"cannot open the lexical index at {path}"):
-            self._db = Database(path, SCHEMA)
+            self._db = Database(path, SCHEMA, read_only=read_only)
 
     def upsert(self, passages: Sequence[Passage]) -> None:
         """Add passages, replacing any with the same id, in one transaction."""

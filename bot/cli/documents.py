@@ -96,11 +96,10 @@ def search(ctx: click.Context, query: str, k: int | None, mode: str, as_json: bo
     settings = settings_of(ctx)
     if not (settings.index_dir / "lexical.db").is_file():  # a report creates nothing
         raise click.ClickException(messages.no_index(settings.index_dir))
-    kb = open_knowledge(settings)
-    try:
+    with open_knowledge(settings, read_only=True) as kb:  # a report writes nothing
+        if kb.dense_unavailable and mode == "hybrid":
+            click.echo(messages.words_only_search(kb.dense_unavailable), err=True)
         hits = kb.search(query, k or settings.top_k, mode=mode)
-    finally:
-        kb.close()
     if as_json:
         click.echo(json.dumps([hit_json(h) for h in hits], indent=2, ensure_ascii=False))
         return
