@@ -11,6 +11,7 @@ import os
 import sqlite3
 from contextlib import closing
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from arena.errors import ArenaError
 from knowledge import cannot_read, read_only_uri
@@ -19,6 +20,9 @@ from knowledge.errors import KnowledgeError
 from .config import Settings, config_file
 from .errors import BotError
 from .runtime import open_knowledge, open_service
+
+if TYPE_CHECKING:
+    from knowledge.base import IndexHealth
 
 __all__ = ["Finding", "diagnose"]
 
@@ -80,19 +84,7 @@ def _index(settings: Settings) -> list[Finding]:
             unsearchable = kb.dense_unavailable
     except KnowledgeError as exc:
         return [Finding("index", False, str(exc), "see the message; `parley index` rebuilds")]
-    counts = f"{health.passages} passages, {health.vectors} vectors"
-    findings = [
-        Finding("index", True, f"{health.passages} passages; {unsearchable}")
-        if health.vectors is None
-        else Finding("index", True, counts)
-        if health.passages == health.vectors
-        else Finding(
-            "index",
-            False,
-            f"{counts}: the two stores disagree (an interrupted run?)",
-            "run `parley index` on the same paths again; it finishes the job",
-        )
-    ]
+    findings = [_counts(health, unsearchable)]
     findings.append(
         Finding("embedder", True, "the configured embedder built this index")
         if not health.embedder_mismatch
@@ -104,6 +96,28 @@ def _index(settings: Settings) -> list[Finding]:
         )
     )
     return findings
+
+
+def _counts(health: IndexHealth, unsearchable: str) -> Finding:
+    """Both stores hold the same passages, apart from the vectors a stopped run embedded
+    for files it did not finish (kept for the next run)."""
+    counts = f"{health.passages} passages, {health.vectors} vectors"
+    if health.vectors is None:  # a read-only folder: the vectors cannot be opened
+        return Finding("index", True, f"{health.passages} passages; {unsearchable}")
+    if health.passages == health.vectors and not health.pending:
+        return Finding("index", True, counts)
+    again = "run `parley index` on the same paths again; it finishes the job"
+    if health.passages + health.pending == health.vectors:
+        return Finding(
+            "index",
+            False,
+            f"{counts}: an index run was stopped before it finished; {health.pending} of the"
+            " vectors are for files it had not written yet",
+            f"{again} without embedding those again",
+        )
+    return Finding(
+        "index", False, f"{counts}: the two stores disagree (an interrupted run?)", again
+    )
 
 
 def _database(settings: Settings) -> Finding:

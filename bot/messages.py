@@ -19,12 +19,15 @@ __all__ = [
     "empty_search",
     "foreign_battle",
     "import_summary",
+    "index_stopped",
+    "index_stopping",
     "index_summary",
     "no_index",
     "no_sources",
     "no_votes_yet",
     "not_admin",
     "nothing_found",
+    "plural",
     "reindex_busy",
     "reindex_progress",
     "restore_done",
@@ -56,6 +59,11 @@ THUMB_REASONS: dict[str, str] = {
     "not_in_docs": "Not in the docs",
     "unclear": "Unclear",
 }
+
+
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """``1 battle``, ``2 battles``; ``many`` for a noun whose plural is not noun + s."""
+    return f"{count} {noun if count == 1 else many or noun + 's'}"
 
 
 def sources_lines(answer: Answer) -> list[str]:
@@ -109,6 +117,27 @@ def index_summary(report: IndexReport) -> str:
         f"Indexed in {report.seconds:.1f} s: {report.added} added, {report.changed} changed, "
         f"{report.removed} removed, {report.unchanged} unchanged, {len(report.skipped)} skipped; "
         f"{report.passages} passages in the index."
+    )
+
+
+def index_stopping() -> str:
+    return "Stopping: finishing the step in progress; every finished file is kept."
+
+
+def index_stopped(report: IndexReport) -> str:
+    finished = report.added + report.changed + report.unchanged
+    kept = (
+        f"Stopped after {report.seconds:.1f} s. Kept {plural(finished, 'finished file')}"
+        f" ({report.added} added, {report.changed} changed, {report.unchanged} unchanged)"
+    )
+    if report.pending:
+        kept += (
+            f" and {plural(report.pending, 'passage')} embedded from files not finished,"
+            " which the next run will not embed again"
+        )
+    return (
+        f"{kept}; {plural(report.passages, 'passage')} in the index. Run `parley index`"
+        " on the same paths again to do the rest."
     )
 
 

@@ -73,13 +73,16 @@ def deferred(build: Callable[[], T]) -> T:
 
 @dataclass(frozen=True)
 class IndexHealth:
-    """Passages in the lexical index and vectors in the vector store (equal when sound;
-    None when the vectors cannot be opened, see ``KnowledgeBase.open``), and why the
-    configured embedder cannot search this index ("" when it can)."""
+    """Passages in the lexical index and vectors in the vector store (as many as the
+    passages and the ``pending`` ones together when sound; None when the vectors cannot
+    be opened, see ``KnowledgeBase.open``), and why the configured embedder cannot search
+    this index ("" when it can)."""
 
     passages: int
     vectors: int | None
     embedder_mismatch: str = ""
+    # vectors a stopped or killed run embedded for files it did not write (see Indexer)
+    pending: int = 0
 
 
 class KnowledgeBase:
@@ -233,7 +236,8 @@ class KnowledgeBase:
         except EmbedderMismatch as exc:
             mismatch = str(exc)
         vectors = None if self.dense_unavailable else self._vectors.count()
-        return IndexHealth(self._lexical.count(), vectors, mismatch)
+        pending = len(self._lexical.pending())
+        return IndexHealth(self._lexical.count(), vectors, mismatch, pending)
 
     def close(self) -> None:
         self._lexical.close()

@@ -5,7 +5,9 @@ Passages are kept here whole (text, source, headings, location) so a search, den
 lexical, can turn ids back into Passages without asking Chroma. The same file holds the
 manifest of indexed files (size, mtime, sha256) and the index's state (which embedder
 built it, whether a run was interrupted), so a file's passages and its manifest row
-change in one transaction.
+change in one transaction. It also names the vectors already in the vector store for
+passages of files not written yet (``pending_vectors``), so a run that was stopped or
+killed inside a long file does not embed them again.
 """
 
 from __future__ import annotations
@@ -78,6 +80,12 @@ CREATE TABLE IF NOT EXISTS manifest (
     sha256 TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS index_state (name TEXT PRIMARY KEY, value NOT NULL);
+CREATE TABLE IF NOT EXISTS pending_vectors (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    source TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS pending_vectors_source ON pending_vectors(source);
 """
 
 
@@ -141,6 +149,7 @@ class LexicalIndex:
                 " VALUES (?, ?, ?, ?)",
                 (record.path, record.size, record.mtime_ns, record.sha256),
             )
+            db.execute("DELETE FROM pending_vectors WHERE source = ?", (record.path,))
         fresh = {p.id for p in passages}
         return [i for i in old if i not in fresh]
 
@@ -149,6 +158,7 @@ class LexicalIndex:
         with _failing_as("lexical index delete failed"), self._db.writing() as db:
             gone = _delete_source(db, path)
             db.execute("DELETE FROM manifest WHERE path = ?", (path,))
+            db.execute("DELETE FROM pending_vectors WHERE source = ?", (path,))
         return gone
 
     def touch_file(self, record: FileRecord) -> None:
@@ -164,6 +174,30 @@ class LexicalIndex:
         of passages that did not change."""
         with _failing_as("lexical index read failed"), self._db.reading() as db:
             return dict(db.execute("SELECT id, title FROM passages WHERE source = ?", (path,)))
+
+    def add_pending(self, source: str, passages: Sequence[Passage]) -> None:
+        """Note that ``passages`` of a file not written yet have their vectors stored."""
+        with _failing_as("lexical index write failed"), self._db.writing() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO pending_vectors (id, title, source) VALUES (?, ?, ?)",
+                [(p.id, p.title, source) for p in passages],
+            )
+
+    def pending_titles(self, source: str) -> dict[str, str]:
+        """Title by passage id of the file's passages embedded but not written yet."""
+        with _failing_as("lexical index read failed"), self._db.reading() as db:
+            rows = db.execute("SELECT id, title FROM pending_vectors WHERE source = ?", (source,))
+            return dict(rows.fetchall())
+
+    def pending(self) -> dict[str, str]:
+        """Source by passage id of every passage embedded but not written yet."""
+        with _failing_as("lexical index read failed"), self._db.reading() as db:
+            return dict(db.execute("SELECT id, source FROM pending_vectors").fetchall())
+
+    def drop_pending(self, sources: Sequence[str]) -> None:
+        """Forget the pending vectors of these files (the vectors themselves stay)."""
+        with _failing_as("lexical index write failed"), self._db.writing() as db:
+            db.executemany("DELETE FROM pending_vectors WHERE source = ?", [(s,) for s in sources])
 
     def files(self) -> dict[str, FileRecord]:
         """Every indexed file's record, by path."""

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import signal
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +24,9 @@ from .base import (
     settings_of,
 )
 
-__all__ = ["hit_json", "shorten"]
+__all__ = ["INTERRUPTED", "hit_json", "shorten"]
+
+INTERRUPTED = 128 + signal.SIGINT  # the exit code of a run stopped by Ctrl-C, as shells use
 
 
 @cli.command()
@@ -66,12 +71,28 @@ def index(ctx: click.Context, paths: tuple[Path, ...]) -> None:
                 )
 
         async def go() -> IndexReport:
-            async with open_service(settings) as service:
-                return await service.reindex(local_operator(), list(paths), progress)
+            stop = asyncio.Event()
+
+            def interrupted() -> None:  # Ctrl-C: stop at the next step, keep what is done
+                if not stop.is_set():
+                    stop.set()
+                    bar.update(task, description="stopping…")
+                    console.print(messages.index_stopping(), highlight=False)
+
+            loop = asyncio.get_running_loop()
+            loop.add_signal_handler(signal.SIGINT, interrupted)
+            try:
+                async with open_service(settings) as service:
+                    return await service.reindex(local_operator(), list(paths), progress, stop=stop)
+            finally:
+                loop.remove_signal_handler(signal.SIGINT)
 
         report = run(go())
     for path, reason in report.skipped:
         console.print(f"[yellow]skipped[/] {path}: {reason}", highlight=False, soft_wrap=True)
+    if report.stopped:
+        console.print(messages.index_stopped(report), highlight=False, soft_wrap=True)
+        sys.exit(INTERRUPTED)
     console.print(messages.index_summary(report), highlight=False, soft_wrap=True)
 
 
