@@ -8,8 +8,13 @@ feedback key is taken as the next question, so nothing typed is lost.
 
 from __future__ import annotations
 
+import asyncio
 import getpass
+import signal
+import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 from rich.console import Console
@@ -49,26 +54,51 @@ WELCOME = (
 
 
 async def run_console(settings: Settings, *, channel: str, console: Console) -> None:
-    """Read questions until the user quits (empty line, quit, exit, Ctrl-C or Ctrl-D)."""
+    """Read questions until the user quits: an empty line, quit or exit, Ctrl-D, or
+    Ctrl-C at a prompt or while an answer is coming (which is then not stored)."""
     thread = uuid.uuid4().hex
     user = getpass.getuser()
     console.print(WELCOME, style="dim", highlight=False)
     async with open_service(settings) as service:
-        text = _read("you")
-        while text is not None and text.strip().lower() not in QUIT_WORDS:
-            reply = await ask_live(console, service, Ask(text, user, channel, thread, "console"))
-            show_reply(console, reply)
-            text = await collect_feedback(console, service, reply, user, channel)
-            if text is None or text == "":
-                text = _read("you")
+        try:
+            text = _read("you")
+            while text is not None and text.strip().lower() not in QUIT_WORDS:
+                asked = Ask(text, user, channel, thread, "console")
+                reply = await ask_live(console, service, asked)
+                show_reply(console, reply)
+                text = await collect_feedback(console, service, reply, user, channel)
+                if text == "":  # feedback given or skipped; None: they left
+                    text = _read("you")
+        except asyncio.CancelledError:  # Ctrl-C while Parley was busy: leave all the same
+            current = asyncio.current_task()
+            if current is None or current.uncancel():
+                raise  # cancelled by something else too: that goes on
+    console.print(messages.console_goodbye(), style="dim", highlight=False)
 
 
 def _read(label: str) -> str | None:
     """One line from the user; None when they leave (Ctrl-C or Ctrl-D)."""
     try:
-        return click.prompt(label, default="", show_default=False)
+        with _interruptible():
+            return click.prompt(label, default="", show_default=False)
     except click.Abort:
+        click.echo()  # the cursor is still on the prompt's line
         return None
+
+
+@contextmanager
+def _interruptible() -> Iterator[None]:
+    """Ctrl-C ends a prompt at once. ``asyncio.run`` answers Ctrl-C by cancelling the task
+    it runs, which a prompt waiting for a line on the loop's thread cannot notice until
+    Enter is pressed; while the prompt waits, Python's own handler raises instead."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 async def ask_live(

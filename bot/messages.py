@@ -15,6 +15,7 @@ __all__ = [
     "THUMB_REASONS",
     "all_models_failed",
     "backup_done",
+    "console_goodbye",
     "empty_question",
     "empty_search",
     "foreign_battle",
@@ -74,6 +75,10 @@ def sources_lines(answer: Answer) -> list[str]:
     lines = [heading]
     lines += [f"[{c.number}] {c.passage.label()}" for c in answer.citations]
     return lines
+
+
+def console_goodbye() -> str:
+    return "Bye. Your votes and thumbs are saved."
 
 
 def empty_question() -> str:
