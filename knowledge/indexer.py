@@ -60,7 +60,7 @@ PassageCallback = Callable[[str, int, int], None]
 DEFAULT_EMBED_BATCH = 256  # passages embedded and written together, across files
 # passages embedded at once within a batch, between two looks at whether to stop: one
 # step takes well under a second on two cores, so a stop is felt at once
-EMBED_STEP = 32
+EMBED_STEP = 16
 
 
 @dataclass
