@@ -61,7 +61,10 @@ def _data_dir(settings: Settings) -> Finding:
     folder = settings.data_dir
     if not folder.is_dir():
         return Finding(
-            "data directory", False, f"{folder} does not exist", "run `parley index PATH` first"
+            "data directory",
+            False,
+            f"{folder} does not exist",
+            "run `parley index PATH` first, or check --data-dir and PARLEY_DATA_DIR",
         )
     if not os.access(folder, os.W_OK):
         return Finding(
@@ -148,7 +151,7 @@ def _database(settings: Settings) -> Finding:
 
 async def _models(settings: Settings) -> list[Finding]:
     try:
-        async with open_service(settings, read_only=True) as service:
+        async with open_service(settings, in_memory=True) as service:
             statuses = service.models()
             checks = {c.name: c for c in await service.check_models()}
     except (ArenaError, BotError, KnowledgeError) as exc:

@@ -30,10 +30,11 @@ __all__ = ["answer_json", "roster_row", "status_text"]
 def ask(ctx: click.Context, question: str, model: str | None, as_json: bool) -> None:
     """Answer QUESTION from the knowledge base, with numbered citations."""
     from ..console import ask_live
-    from ..runtime import open_service
+    from ..runtime import open_service, require_index
     from ..service import Ask
 
     settings = settings_of(ctx)
+    require_index(settings)
 
     async def go():
         async with open_service(settings) as service:
@@ -80,7 +81,7 @@ def models(ctx: click.Context, as_json: bool, check: bool) -> None:
     from ..runtime import open_service
 
     async def go() -> tuple[list[ModelStatus], dict[str, ModelCheck]]:
-        async with open_service(settings_of(ctx)) as service:
+        async with open_service(settings_of(ctx), in_memory=True) as service:
             checks = await service.check_models() if check else []
             return service.models(), {c.name: c for c in checks}
 
@@ -130,5 +131,8 @@ def status_text(row: dict[str, Any]) -> str:
 def chat(ctx: click.Context, channel: str) -> None:
     """Talk to Parley in the terminal: answers, thumbs and A/B votes, stored as in chat."""
     from ..console import run_console
+    from ..runtime import require_index
 
-    run(run_console(settings_of(ctx), channel=channel, console=console))
+    settings = settings_of(ctx)
+    require_index(settings)
+    run(run_console(settings, channel=channel, console=console))

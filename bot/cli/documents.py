@@ -110,13 +110,12 @@ def index(ctx: click.Context, paths: tuple[Path, ...]) -> None:
 @click.pass_context
 def search(ctx: click.Context, query: str, k: int | None, mode: str, as_json: bool) -> None:
     """Show the passages that best match QUERY, with source, location and score."""
-    from ..runtime import open_knowledge
+    from ..runtime import open_knowledge, require_index
 
     if not query.strip():
         raise click.UsageError(messages.empty_search())
     settings = settings_of(ctx)
-    if not (settings.index_dir / "lexical.db").is_file():  # a report creates nothing
-        raise click.ClickException(messages.no_index(settings.index_dir))
+    require_index(settings)
     with open_knowledge(settings, read_only=True) as kb:  # a report writes nothing
         if kb.dense_unavailable and mode == "hybrid":
             click.echo(messages.words_only_search(kb.dense_unavailable), err=True)
