@@ -19,6 +19,7 @@ from knowledge.errors import KnowledgeError
 
 from .config import Settings, config_file
 from .errors import BotError
+from .messages import plural
 from .runtime import open_knowledge, open_service
 
 if TYPE_CHECKING:
@@ -104,9 +105,9 @@ def _index(settings: Settings) -> list[Finding]:
 def _counts(health: IndexHealth, unsearchable: str) -> Finding:
     """Both stores hold the same passages, apart from the vectors a stopped run embedded
     for files it did not finish (kept for the next run)."""
-    counts = f"{health.passages} passages, {health.vectors} vectors"
+    counts = f"{plural(health.passages, 'passage')}, {plural(health.vectors or 0, 'vector')}"
     if health.vectors is None:  # a read-only folder: the vectors cannot be opened
-        return Finding("index", True, f"{health.passages} passages; {unsearchable}")
+        return Finding("index", True, f"{plural(health.passages, 'passage')}; {unsearchable}")
     if health.passages == health.vectors and not health.pending:
         return Finding("index", True, counts)
     again = "run `parley index` on the same paths again; it finishes the job"
@@ -142,11 +143,12 @@ def _database(settings: Settings) -> Finding:
             )
         return Finding("arena database", False, f"{path}: {exc}", "restore it: `parley restore`")
     if verdict != "ok" or orphans:
-        problem = verdict if verdict != "ok" else f"{len(orphans)} rows point at nothing"
+        verb = "points" if len(orphans) == 1 else "point"
+        problem = verdict if verdict != "ok" else f"{plural(len(orphans), 'row')} {verb} at nothing"
         return Finding(
             "arena database", False, f"{path}: {problem}", "restore the latest `parley backup`"
         )
-    return Finding("arena database", True, f"{path}: sound, {votes} votes")
+    return Finding("arena database", True, f"{path}: sound, {plural(votes, 'vote')}")
 
 
 async def _models(settings: Settings) -> list[Finding]:

@@ -18,6 +18,7 @@ __all__ = [
     "console_goodbye",
     "empty_question",
     "empty_search",
+    "export_done",
     "foreign_battle",
     "import_summary",
     "index_stopped",
@@ -121,7 +122,7 @@ def index_summary(report: IndexReport) -> str:
     return (
         f"Indexed in {report.seconds:.1f} s: {report.added} added, {report.changed} changed, "
         f"{report.removed} removed, {report.unchanged} unchanged, {len(report.skipped)} skipped; "
-        f"{report.passages} passages in the index."
+        f"{plural(report.passages, 'passage')} in the index."
     )
 
 
@@ -171,7 +172,14 @@ def no_votes_yet() -> str:
 
 
 def import_summary(imported: int, duplicates: int, errors: int) -> str:
-    return f"Imported {imported} battles ({duplicates} already present, {errors} lines skipped)."
+    return (
+        f"Imported {plural(imported, 'battle')} ({duplicates} already present,"
+        f" {plural(errors, 'line')} skipped)."
+    )
+
+
+def export_done(count: int) -> str:
+    return f"Exported {plural(count, 'battle')}."
 
 
 def not_admin() -> str:
@@ -193,7 +201,7 @@ def _ago(seconds: float) -> str:
 def reindex_progress(status: ReindexStatus) -> str:
     """``Re-indexing: 12 of 40 files (handbook.pdf)``; the total is unknown at first."""
     name = display_path(status.current).rsplit("/", 1)[-1] if status.current else ""
-    count = f"{status.done} of {status.total} files" if status.total else "starting"
+    count = f"{status.done} of {plural(status.total, 'file')}" if status.total else "starting"
     return f"Re-indexing: {count}" + (f" ({name})" if name else "")
 
 
@@ -208,11 +216,11 @@ def reindex_busy(status: ReindexStatus) -> str:
 
 
 def backup_done(file: Path, votes: int) -> str:
-    return f"Backed up the arena database to {file} ({votes} votes)."
+    return f"Backed up the arena database to {file} ({plural(votes, 'vote')})."
 
 
 def restore_done(file: Path, database: Path, votes: int) -> str:
-    return f"Restored {database} from {file} ({votes} votes)."
+    return f"Restored {database} from {file} ({plural(votes, 'vote')})."
 
 
 def unexpected_error() -> str:

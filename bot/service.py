@@ -420,8 +420,9 @@ class Service:
             await asyncio.wait_for(
                 contestant.provider.complete(prompt), timeout=contestant.spec.timeout
             )
-        except ProviderError as exc:
-            return ModelCheck(contestant.name, False, _ms(started), exc.user_message)
+        except ProviderError as exc:  # the row names the model: the reason and detail
+            error = exc.reason + (f" ({exc.detail})" if exc.detail else "")
+            return ModelCheck(contestant.name, False, _ms(started), error)
         except TimeoutError:
             return ModelCheck(contestant.name, False, _ms(started), "no reply within the timeout")
         return ModelCheck(contestant.name, True, _ms(started))

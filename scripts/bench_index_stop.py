@@ -5,8 +5,9 @@
 
 Stop latency: the corpus records are written to Markdown files (fifty to a file, as
 ``bench_index`` does) and `parley index` runs on them in a child process with the real
-model; after each of ``--after`` seconds a fresh run gets SIGINT, and the time until the
-child exits is measured, with what it said it kept.
+model; after each of ``--after`` seconds a fresh run gets SIGINT, and the times until it
+says it is stopping, until the run has ended (it says what it kept) and until the
+process has exited (closing the stores, unloading the model) are measured.
 
 Step cost: the indexer embeds a batch of ``DEFAULT_EMBED_BATCH`` passages in steps of
 ``EMBED_STEP`` (sorted by length) so it can stop between them; this embeds the same
@@ -39,11 +40,12 @@ def say(line: str) -> None:
 
 
 def stop_after(docs: Path, data: Path, seconds: float) -> dict:
-    """Start `parley index`, press Ctrl-C after ``seconds``, time how long it takes to end."""
+    """Start `parley index`, press Ctrl-C after ``seconds``; time until it says it is
+    stopping, until it says what it kept (the run has ended), and until it exits."""
     parley = [sys.executable, "-c", "from bot.cli import main; main()"]
     child = subprocess.Popen(
         [*parley, "--data-dir", str(data), "index", str(docs)],
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -53,13 +55,18 @@ def stop_after(docs: Path, data: Path, seconds: float) -> dict:
         return {"after_s": seconds, "finished_first": True}
     child.send_signal(signal.SIGINT)
     pressed = time.perf_counter()
-    output, _ = child.communicate()
-    return {
-        "after_s": seconds,
-        "stop_s": round(time.perf_counter() - pressed, 2),
-        "exit_code": child.returncode,
-        "said": output.strip().splitlines()[-1],
-    }
+    figures: dict = {"after_s": seconds}
+    assert child.stdout is not None
+    for line in child.stdout:  # each line timed as it comes
+        at = round(time.perf_counter() - pressed, 2)
+        if line.startswith("Stopping"):
+            figures["says_stopping_s"] = at
+        elif line.startswith("Stopped"):
+            figures["run_ended_s"] = at
+            figures["said"] = line.strip()
+    figures["exited_s"] = round(time.perf_counter() - pressed, 2)
+    figures["exit_code"] = child.wait()
+    return figures
 
 
 def step_cost(texts: list[str], rounds: int) -> dict:

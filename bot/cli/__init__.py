@@ -6,6 +6,8 @@ what makes ``parley`` whole.
 """
 
 from . import answers, documents, grading, ops, votes  # noqa: F401  (they register commands)
-from .base import cli, main
+from .base import cli, main, share_global_options
+
+share_global_options(cli)
 
 __all__ = ["cli", "main"]

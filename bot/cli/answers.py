@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import sys
 from typing import Any
 
 import click
@@ -77,7 +78,8 @@ def answer_json(answer) -> dict[str, Any]:
 @click.option("--check", is_flag=True, help="Send each model a tiny request: reachable or not.")
 @click.pass_context
 def models(ctx: click.Context, as_json: bool, check: bool) -> None:
-    """List the configured models; with --check, send each a tiny request."""
+    """List the configured models; with --check, send each a tiny request (exit code 1
+    when one cannot answer: unreachable, or not set up)."""
     from ..runtime import open_service
 
     async def go() -> tuple[list[ModelStatus], dict[str, ModelCheck]]:
@@ -89,13 +91,15 @@ def models(ctx: click.Context, as_json: bool, check: bool) -> None:
     rows = [roster_row(s, checks.get(s.name)) for s in statuses]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
-        return
-    from rich.table import Table
+    else:
+        from rich.table import Table
 
-    table = Table("model", "provider", "model id", "status")
-    for row in rows:
-        table.add_row(row["name"], row["provider"], row["model"] or "-", status_text(row))
-    console.print(table)
+        table = Table("model", "provider", "model id", "status")
+        for row in rows:
+            table.add_row(row["name"], row["provider"], row["model"] or "-", status_text(row))
+        console.print(table)
+    if check and not all(row.get("reachable") for row in rows):
+        sys.exit(1)  # a check is for scripts too: some model cannot answer
 
 
 def roster_row(status: ModelStatus, check: ModelCheck | None = None) -> dict[str, Any]:

@@ -6,10 +6,12 @@ import asyncio
 import json
 import signal
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
 import click
+from rich.text import Text
 
 from knowledge.indexer import IndexReport
 
@@ -24,7 +26,7 @@ from .base import (
     settings_of,
 )
 
-__all__ = ["INTERRUPTED", "hit_json", "shorten"]
+__all__ = ["INTERRUPTED", "hit_json", "hit_lines", "shorten"]
 
 INTERRUPTED = 128 + signal.SIGINT  # the exit code of a run stopped by Ctrl-C, as shells use
 
@@ -126,11 +128,23 @@ def search(ctx: click.Context, query: str, k: int | None, mode: str, as_json: bo
     if not hits:
         console.print(messages.nothing_found())
     for rank, hit in enumerate(hits, 1):
-        p = hit.passage
-        console.print(
-            f"[bold]{rank}.[/] {p.label()}  [dim]score {hit.score:.3f}[/]", highlight=False
-        )
-        console.print(f"   {shorten(p.text)}", highlight=False, soft_wrap=True)
+        for line in hit_lines(rank, hit, console.width):
+            console.print(line, soft_wrap=True)  # wrapped here, by word
+
+
+def hit_lines(rank: int, hit, width: int) -> list[Text]:
+    """A hit as lines that fit ``width`` without breaking a word: ``1. source, heading
+    score 0.812`` (the label wraps under itself, so the score stays on the first line),
+    then the passage, indented."""
+    prefix, score = f"{rank}. ", f"  score {hit.score:.3f}"
+    words = {"break_long_words": False, "break_on_hyphens": False}
+    room = max(width - len(prefix) - len(score), 20)
+    label = textwrap.wrap(hit.passage.label(), room, **words) or [""]
+    lines = [Text.assemble((prefix, "bold"), label[0], (score, "dim"))]
+    lines += [Text(" " * len(prefix) + rest) for rest in label[1:]]
+    indent = {"initial_indent": "   ", "subsequent_indent": "   "}
+    body = textwrap.wrap(shorten(hit.passage.text), max(width, 24), **words, **indent)
+    return lines + [Text(line) for line in body]
 
 
 def hit_json(hit) -> dict[str, Any]:

@@ -111,7 +111,7 @@ def export_battles(ctx: click.Context, output) -> None:
 
     count = run(go())
     if output is not sys.stdout:
-        click.echo(f"Exported {count} battles.", err=True)
+        click.echo(messages.export_done(count), err=True)
 
 
 @cli.group("import")
