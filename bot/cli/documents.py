@@ -1,32 +1,21 @@
-"""Commands over the knowledge base: ``index`` (through the service) and ``search``."""
+"""``index``: bring the knowledge base in line with the documents, through the service."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import signal
 import sys
-import textwrap
 from pathlib import Path
-from typing import Any
 
 import click
-from rich.text import Text
 
 from knowledge.indexer import IndexReport
 
 from .. import messages
 from ..reindex import ReindexStatus
-from .base import (
-    cli,
-    console,
-    json_option,
-    local_operator,
-    run,
-    settings_of,
-)
+from .base import cli, console, local_operator, run, settings_of
 
-__all__ = ["INTERRUPTED", "hit_json", "hit_lines", "shorten"]
+__all__ = ["INTERRUPTED"]
 
 INTERRUPTED = 128 + signal.SIGINT  # the exit code of a run stopped by Ctrl-C, as shells use
 
@@ -96,68 +85,3 @@ def index(ctx: click.Context, paths: tuple[Path, ...]) -> None:
         console.print(messages.index_stopped(report), highlight=False, soft_wrap=True)
         sys.exit(INTERRUPTED)
     console.print(messages.index_summary(report), highlight=False, soft_wrap=True)
-
-
-@cli.command()
-@click.argument("query")
-@click.option("--k", "k", type=click.IntRange(min=1), help="How many passages (default top_k).")
-@click.option(
-    "--mode",
-    type=click.Choice(["hybrid", "dense", "lexical"]),
-    default="hybrid",
-    show_default=True,
-    help="Retrieval method.",
-)
-@json_option
-@click.pass_context
-def search(ctx: click.Context, query: str, k: int | None, mode: str, as_json: bool) -> None:
-    """Show the passages that best match QUERY, with source, location and score."""
-    from ..runtime import open_knowledge, require_index
-
-    if not query.strip():
-        raise click.UsageError(messages.empty_search())
-    settings = settings_of(ctx)
-    require_index(settings)
-    with open_knowledge(settings, read_only=True) as kb:  # a report writes nothing
-        if kb.dense_unavailable and mode == "hybrid":
-            click.echo(messages.words_only_search(kb.dense_unavailable), err=True)
-        hits = kb.search(query, k or settings.top_k, mode=mode)
-    if as_json:
-        click.echo(json.dumps([hit_json(h) for h in hits], indent=2, ensure_ascii=False))
-        return
-    if not hits:
-        console.print(messages.nothing_found())
-    for rank, hit in enumerate(hits, 1):
-        for line in hit_lines(rank, hit, console.width):
-            console.print(line, soft_wrap=True)  # wrapped here, by word
-
-
-def hit_lines(rank: int, hit, width: int) -> list[Text]:
-    """A hit as lines that fit ``width`` without breaking a word: ``1. source, heading
-    score 0.812`` (the label wraps under itself, so the score stays on the first line),
-    then the passage, indented."""
-    prefix, score = f"{rank}. ", f"  score {hit.score:.3f}"
-    words = {"break_long_words": False, "break_on_hyphens": False}
-    room = max(width - len(prefix) - len(score), 20)
-    label = textwrap.wrap(hit.passage.label(), room, **words) or [""]
-    lines = [Text.assemble((prefix, "bold"), label[0], (score, "dim"))]
-    lines += [Text(" " * len(prefix) + rest) for rest in label[1:]]
-    indent = {"initial_indent": "   ", "subsequent_indent": "   "}
-    body = textwrap.wrap(shorten(hit.passage.text), max(width, 24), **words, **indent)
-    return lines + [Text(line) for line in body]
-
-
-def hit_json(hit) -> dict[str, Any]:
-    p = hit.passage
-    return {
-        "source": p.display_source,
-        "title": p.title,
-        "location": p.place,
-        "score": round(hit.score, 6),
-        "text": p.text,
-    }
-
-
-def shorten(text: str, width: int = 300) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"

@@ -12,7 +12,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from bot.cli import cli
-from bot.cli.documents import shorten
+from bot.cli.operator import shorten
 from tests.conftest import HANDBOOK, ROOT
 from tests.fakes.http_server import Scripted
 
