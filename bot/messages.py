@@ -1,5 +1,11 @@
-"""Every text Parley shows a user or writes to its log, in one place (like bolt's
-``logger/messages.py``), so wording stays consistent across CLI, console and chat."""
+"""What Parley says to its users, in one place (like bolt's ``logger/messages.py``), so
+wording stays consistent across the CLI, the console and chat: replies and notices,
+prompts, summaries and errors a user reads.
+
+Kept with their code instead: log lines (beside what they log), the headings and
+one-word marks of a surface's own rendering (table columns, doctor's ok/FIX),
+``parley doctor``'s findings (each beside its check in ``bot/doctor.py``) and the
+judge's audit report (``arena/judge/audit.py``)."""
 
 from __future__ import annotations
 
@@ -11,25 +17,35 @@ from arena.types import Answer, Choice
 from knowledge.types import display_path
 
 __all__ = [
+    "ANSWER_BEING_WRITTEN",
     "CHOICE_LABELS",
+    "QUESTION_PROMPT",
     "THUMB_REASONS",
     "all_models_failed",
     "backup_done",
+    "config_warning",
     "console_goodbye",
+    "console_welcome",
     "empty_question",
     "empty_search",
     "export_done",
+    "feedback_prompt",
+    "file_skipped",
     "foreign_battle",
+    "import_line_skipped",
     "import_summary",
     "index_stopped",
     "index_stopping",
     "index_summary",
+    "left_slack",
+    "model_status",
     "no_index",
     "no_sources",
     "no_votes_yet",
     "not_admin",
     "nothing_found",
     "plural",
+    "reason_prompt",
     "reindex_busy",
     "reindex_progress",
     "restore_done",
@@ -38,6 +54,7 @@ __all__ = [
     "thumb_recorded",
     "unexpected_error",
     "vote_not_recorded",
+    "vote_prompt",
     "vote_recorded",
     "words_only_search",
 ]
@@ -46,6 +63,7 @@ if TYPE_CHECKING:
     from knowledge.indexer import IndexReport
 
     from .reindex import ReindexStatus
+    from .service import ModelCheck, ModelStatus
 
 CHOICE_LABELS: dict[Choice, str] = {
     "a": "A is better",
@@ -78,8 +96,63 @@ def sources_lines(answer: Answer) -> list[str]:
     return lines
 
 
+def console_welcome() -> str:
+    return (
+        "Ask Parley a question about your knowledge base; answers cite their sources.\n"
+        "Rate an answer with + or -. Sometimes two anonymous answers (A and B) appear side"
+        " by side: vote for the better one and see which models they were. Follow-up"
+        " questions remember this conversation. Leave with an empty line, 'quit' or Ctrl-C."
+    )
+
+
+QUESTION_PROMPT = "you"
+ANSWER_BEING_WRITTEN = "writing…"  # the title over a hosted answer drawn as it comes
+
+
+def vote_prompt() -> str:
+    return "vote: [a] A better, [b] B better, [t] tie, [x] both bad, Enter to skip"
+
+
+def feedback_prompt() -> str:
+    return "feedback: [+] good, [-] bad, Enter to skip"
+
+
+def reason_prompt(keys: dict[str, str]) -> str:
+    """After a thumbs-down: the reason keys (key to reason id), or the user's own words."""
+    shown = ", ".join(f"[{key}] {THUMB_REASONS[reason]}" for key, reason in keys.items())
+    return f"what was wrong? {shown}, or say it; Enter to skip"
+
+
 def console_goodbye() -> str:
     return "Bye. Your votes and thumbs are saved."
+
+
+def config_warning(warning: str) -> str:
+    return f"Warning: {warning}"
+
+
+def file_skipped(path: str, reason: str) -> str:
+    return f"Skipped {display_path(path)}: {reason}"
+
+
+def import_line_skipped(line: int, reason: str) -> str:
+    return f"line {line}: {reason}"
+
+
+def model_status(status: ModelStatus, check: ModelCheck | None = None) -> str:
+    """One model's status in ``parley models``: set up or not, and when checked, whether
+    it answered."""
+    if not status.ready:
+        return f"not set up: {status.reason}"
+    if check is None:
+        return "configured"
+    if check.reachable:
+        return f"reachable ({check.latency_ms:.0f} ms)"
+    return f"unreachable: {check.error}"
+
+
+def left_slack() -> str:
+    return "Parley has left Slack."
 
 
 def empty_question() -> str:

@@ -8,7 +8,6 @@ import sys
 from typing import Any
 
 import click
-from rich.markup import escape
 
 from .. import messages
 from ..service import ModelCheck, ModelStatus
@@ -20,7 +19,7 @@ from .base import (
     settings_of,
 )
 
-__all__ = ["answer_json", "roster_row", "status_text"]
+__all__ = ["answer_json", "roster_row"]
 
 
 @cli.command()
@@ -93,10 +92,14 @@ def models(ctx: click.Context, as_json: bool, check: bool) -> None:
         click.echo(json.dumps(rows, indent=2))
     else:
         from rich.table import Table
+        from rich.text import Text
 
         table = Table("model", "provider", "model id", "status")
-        for row in rows:
-            table.add_row(row["name"], row["provider"], row["model"] or "-", status_text(row))
+        for status, row in zip(statuses, rows, strict=True):
+            said = messages.model_status(status, checks.get(status.name))
+            answers = row.get("reachable", status.ready)
+            colour = "red" if not answers else "green" if check else ""
+            table.add_row(status.name, status.provider, status.model or "-", Text(said, colour))
         console.print(table)
     if check and not all(row.get("reachable") for row in rows):
         sys.exit(1)  # a check is for scripts too: some model cannot answer
@@ -117,16 +120,6 @@ def roster_row(status: ModelStatus, check: ModelCheck | None = None) -> dict[str
         if check.error:
             row["error"] = check.error
     return row
-
-
-def status_text(row: dict[str, Any]) -> str:
-    if not row["configured"]:
-        return f"[red]not set up[/]: {escape(row['reason'])}"
-    if "reachable" not in row:
-        return "configured"
-    if row["reachable"]:
-        return f"[green]reachable[/] ({row['latency_ms']:.0f} ms)"
-    return f"[red]unreachable[/]: {escape(row.get('error', ''))}"
 
 
 @cli.command()

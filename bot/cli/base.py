@@ -23,6 +23,7 @@ from rich.console import Console
 from arena.errors import ArenaError
 from knowledge.errors import KnowledgeError
 
+from .. import messages
 from ..access import Requester
 from ..config import Settings, load_settings
 from ..errors import BotError
@@ -95,7 +96,7 @@ def settings_of(ctx: click.Context) -> Settings:
         overrides = {"data_dir": root.params["data_dir"]} if root.params.get("data_dir") else {}
         settings, warnings = load_settings(**overrides)
         for warning in warnings:
-            click.echo(f"Warning: {warning}", err=True)
+            click.echo(messages.config_warning(warning), err=True)
         root.meta["settings"] = settings
         root.meta["settings_warnings"] = warnings
     return root.meta["settings"]

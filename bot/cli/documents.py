@@ -80,7 +80,8 @@ def index(ctx: click.Context, paths: tuple[Path, ...]) -> None:
 
         report = run(go())
     for path, reason in report.skipped:
-        console.print(f"[yellow]skipped[/] {path}: {reason}", highlight=False, soft_wrap=True)
+        skipped = messages.file_skipped(path, reason)
+        console.print(skipped, style="yellow", highlight=False, soft_wrap=True)
     if report.stopped:
         console.print(messages.index_stopped(report), highlight=False, soft_wrap=True)
         sys.exit(INTERRUPTED)

@@ -124,7 +124,7 @@ def import_battles(ctx: click.Context, file) -> None:
 
     report = run(operations.import_battles(settings_of(ctx), file))
     for line_number, reason in report.errors:
-        click.echo(f"line {line_number}: {reason}", err=True)
+        click.echo(messages.import_line_skipped(line_number, reason), err=True)
     click.echo(messages.import_summary(report.imported, report.duplicates, len(report.errors)))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from .. import messages
 from .base import (
     cli,
     run,
@@ -26,7 +27,7 @@ def slack(ctx: click.Context, http_mode: bool, port: int, host: str) -> None:
     try:
         run(run_slack(settings_of(ctx), http=http_mode, host=host, port=port))
     except KeyboardInterrupt:
-        click.echo("Parley has left Slack.")
+        click.echo(messages.left_slack())
 
 
 @cli.command("discord")

@@ -123,7 +123,7 @@ def test_library_warnings_stay_in_the_log(tmp_path: Path) -> None:
     broken.write_bytes(b"%PDF-1.4 this file ends here")
     result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path / "d"), "index", str(broken)])
     assert result.exit_code == 0
-    assert result.stdout.startswith("skipped")  # no blank line before the report
+    assert result.stdout.startswith("Skipped")  # no blank line before the report
     assert "EOF marker" not in result.stderr and "invalid pdf header" not in result.stderr
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import json
+import re
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -41,3 +43,36 @@ def test_exporting_one_battle_says_one_battle(tmp_path: Path) -> None:
     assert "Imported 1 battle (0 already present, 0 lines skipped)." in imported.output
     exported = CliRunner().invoke(cli, [*data, "export", "battles", "-o", str(tmp_path / "o")])
     assert exported.exit_code == 0 and "Exported 1 battle." in exported.stderr
+
+
+SURFACES = ["console.py", "cli/answers.py", "cli/base.py", "cli/documents.py", "cli/operator.py"]
+SURFACES += ["cli/ops.py"]
+SAYING = {"echo", "print", "prompt", "_read", "ClickException", "UsageError"}
+MARKUP = re.compile(r"\[/?[a-z ]*\]")  # rich's [bold], [/], [green] ...
+WORD = re.compile(r"[A-Za-z]{4,}")
+
+
+def said_in_place(path: Path) -> list[str]:
+    """Text literals handed straight to the user (echo, print, a prompt, an error)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if not isinstance(node, ast.Call):
+            continue
+        name = getattr(node.func, "attr", getattr(node.func, "id", ""))
+        if name not in SAYING:
+            continue
+        for arg in node.args:
+            parts = arg.values if isinstance(arg, ast.JoinedStr) else [arg]
+            texts = [
+                p.value for p in parts if isinstance(p, ast.Constant) and isinstance(p.value, str)
+            ]
+            found += [
+                f"{path.name}:{node.lineno} {t!r}" for t in texts if WORD.search(MARKUP.sub("", t))
+            ]
+    return found
+
+
+def test_the_console_and_the_cli_say_nothing_of_their_own() -> None:
+    """What they say comes from bot.messages, so wording is changed in one place."""
+    bot = Path(messages.__file__).parent
+    assert [text for module in SURFACES for text in said_in_place(bot / module)] == []
