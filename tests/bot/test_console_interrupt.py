@@ -7,23 +7,26 @@ from __future__ import annotations
 import os
 import select
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 from bot import messages
 from tests.conftest import ROOT
+from tests.fakes.http_server import Scripted
 
 
 class Chat:
     """`parley chat` in a child process, read as it writes."""
 
-    def __init__(self, data_dir: Path, cwd: Path) -> None:
+    def __init__(self, data_dir: Path, cwd: Path, config: Path | None = None) -> None:
         env = {
             **os.environ,
             "PYTHONPATH": str(ROOT),
-            "PARLEY_CONFIG": str(cwd / "none.toml"),
+            "PARLEY_CONFIG": str(config or cwd / "none.toml"),
             "PARLEY_BATTLE_SHARE": "0",
         }
         parley = [sys.executable, "-c", "from bot.cli import main; main()"]
@@ -99,3 +102,33 @@ def test_ctrl_c_at_the_feedback_prompt_leaves_at_once(data_dir: Path, tmp_path: 
     assert "Aborted" not in output and "Traceback" not in output
     assert "shipit rollback" in output  # the answer came before the Ctrl-C
     assert output.rstrip().endswith(messages.console_goodbye())
+
+
+def test_ctrl_c_while_an_answer_is_coming_leaves_and_stores_nothing(
+    data_dir: Path, tmp_path: Path, fake_api
+) -> None:
+    fake_api.route("POST", "/v1/chat/completions", Scripted(delay=20, body={}))
+    config = tmp_path / "parley.toml"
+    config.write_text(
+        '[[models]]\nname = "slow"\nprovider = "openai"\nmodel = "m"\n'
+        f'base_url = "{fake_api.url}/v1"\n'
+    )
+    chat = Chat(data_dir, tmp_path, config)
+    chat.wait_for("you: ")
+    before = questions(data_dir)
+    chat.type("How do I roll back a deploy?")
+    deadline = time.monotonic() + 60
+    while not fake_api.seen("/v1/chat/completions"):  # the model is being asked
+        assert time.monotonic() < deadline, chat.seen.decode()
+        time.sleep(0.05)
+    chat.child.send_signal(signal.SIGINT)
+    code, output = chat.end()  # within end()'s 30 s, not after the model's 20
+    assert code == 0, output
+    assert "Aborted" not in output and "Traceback" not in output
+    assert output.rstrip().endswith(messages.console_goodbye())
+    assert questions(data_dir) == before  # the question being answered was not stored
+
+
+def questions(data_dir: Path) -> int:
+    with closing(sqlite3.connect(data_dir / "parley.db")) as db:
+        return db.execute("SELECT COUNT(*) FROM questions").fetchone()[0]
