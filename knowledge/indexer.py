@@ -318,8 +318,9 @@ class Indexer:
         behind after deleting their passages); clears the flag that says to look for
         them. This complete run wrote every file under its roots, so what is still
         pending there is stale; files elsewhere keep their pending vectors."""
-        pending = self._lexical.pending()
-        self._lexical.drop_pending(sorted({s for s in pending.values() if _under(s, roots)}))
+        stale = sorted({s for s in self._lexical.pending().values() if _under(s, roots)})
+        if stale:
+            self._lexical.drop_pending(stale)
         if not self._lexical.was_writing():
             return
         pending = self._lexical.pending()
