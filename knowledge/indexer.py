@@ -319,8 +319,9 @@ class Indexer:
         them. This complete run wrote every file under its roots, so what is still
         pending there is stale; files elsewhere keep their pending vectors."""
         stale = sorted({s for s in self._lexical.pending().values() if _under(s, roots)})
-        if stale:
-            self._lexical.drop_pending(stale)
+        if stale:  # e.g. a file a stopped run began that is gone now
+            self._set_writing()
+            self._delete_vectors(self._lexical.drop_pending(stale))
         if not self._lexical.was_writing():
             return
         pending = self._lexical.pending()

@@ -194,10 +194,16 @@ class LexicalIndex:
         with _failing_as("lexical index read failed"), self._db.reading() as db:
             return dict(db.execute("SELECT id, source FROM pending_vectors").fetchall())
 
-    def drop_pending(self, sources: Sequence[str]) -> None:
-        """Forget the pending vectors of these files (the vectors themselves stay)."""
+    def drop_pending(self, sources: Sequence[str]) -> list[str]:
+        """Forget the pending vectors of these files; returns their ids, whose vectors
+        the caller removes."""
+        ids: list[str] = []
         with _failing_as("lexical index write failed"), self._db.writing() as db:
-            db.executemany("DELETE FROM pending_vectors WHERE source = ?", [(s,) for s in sources])
+            for source in sources:
+                rows = db.execute("SELECT id FROM pending_vectors WHERE source = ?", (source,))
+                ids += [i for (i,) in rows]
+                db.execute("DELETE FROM pending_vectors WHERE source = ?", (source,))
+        return ids
 
     def files(self) -> dict[str, FileRecord]:
         """Every indexed file's record, by path."""

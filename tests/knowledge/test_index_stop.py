@@ -100,3 +100,23 @@ def test_vectors_kept_for_a_file_that_then_disappears_are_cleared(
         report = kb.index([docs])
         assert kb.count() == kb._vectors.count() == 3 and kb.health().pending == 0
         assert (report.added, report.unchanged) == (0, 3)
+
+
+def test_vectors_kept_for_a_file_gone_by_a_later_run_of_its_folder_are_cleared(
+    tmp_path: Path, docs: Path
+) -> None:
+    """A stopped run of two folders, a complete run of the other one (which keeps the
+    first's pending vectors), then the first folder without its file: nothing is left."""
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "note.md").write_text("# Other\n\nA note elsewhere.\n")
+    index = tmp_path / "index"
+    with KnowledgeBase.open(index, embedder=HashEmbedder()) as kb:
+        stop = stop_when(lambda name, *_: name == "big.txt")
+        assert kb.index([docs, other], on_passages=stop).pending > 0
+        kb.index([other])
+        assert kb.health().pending > 0  # big.txt's, outside that run's roots
+        (docs / "big.txt").unlink()
+        kb.index([docs])
+        assert kb.health().pending == 0
+        assert kb.count() == kb._vectors.count() == 4
