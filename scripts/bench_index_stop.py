@@ -7,7 +7,9 @@ Stop latency: the corpus records are written to Markdown files (fifty to a file,
 ``bench_index`` does) and `parley index` runs on them in a child process with the real
 model; after each of ``--after`` seconds a fresh run gets SIGINT, and the times until it
 says it is stopping, until the run has ended (it says what it kept) and until the
-process has exited (closing the stores, unloading the model) are measured.
+process has exited (closing the stores, unloading the model) are measured, with the CPU
+time the child spent until the run ended (two cores' worth of it is the wall time of a
+quiet two-core machine).
 
 Step cost: the indexer embeds a batch of ``DEFAULT_EMBED_BATCH`` passages in steps of
 ``EMBED_STEP`` (sorted by length) so it can stop between them; this embeds the same
@@ -54,7 +56,7 @@ def stop_after(docs: Path, data: Path, seconds: float) -> dict:
     if child.poll() is not None:
         return {"after_s": seconds, "finished_first": True}
     child.send_signal(signal.SIGINT)
-    pressed = time.perf_counter()
+    pressed, cpu_before = time.perf_counter(), cpu_seconds(child.pid)
     figures: dict = {"after_s": seconds}
     assert child.stdout is not None
     for line in child.stdout:  # each line timed as it comes
@@ -63,10 +65,18 @@ def stop_after(docs: Path, data: Path, seconds: float) -> dict:
             figures["says_stopping_s"] = at
         elif line.startswith("Stopped"):
             figures["run_ended_s"] = at
+            figures["run_ended_cpu_s"] = round(cpu_seconds(child.pid) - cpu_before, 2)
             figures["said"] = line.strip()
     figures["exited_s"] = round(time.perf_counter() - pressed, 2)
     figures["exit_code"] = child.wait()
     return figures
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time a process has used, all threads (Linux ``/proc``): what the stop cost in
+    work, which a busy machine stretches in wall time but not here."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def step_cost(texts: list[str], rounds: int) -> dict:
