@@ -14,7 +14,7 @@ from pathlib import Path
 import aiosqlite
 
 from arena.errors import StoreError
-from arena.store import read_only_uri
+from knowledge import cannot_read, read_only_uri
 
 __all__ = ["backup_database", "restore_database"]
 
@@ -42,7 +42,9 @@ async def backup_database(database: Path, target: Path) -> int:
 
 
 async def restore_database(backup: Path, database: Path, *, force: bool = False) -> int:
-    """Copy a checked backup into ``database``; returns the votes restored."""
+    """Copy a checked backup into ``database``; returns the votes restored. The backup
+    is only read: nothing is written to it or beside it, so it may sit on a read-only
+    mount."""
     if database.exists() and not force:
         raise StoreError(
             f"{database} already exists; restore into a fresh data directory, or pass"
@@ -50,17 +52,28 @@ async def restore_database(backup: Path, database: Path, *, force: bool = False)
         )
     try:
         async with aiosqlite.connect(read_only_uri(backup), uri=True) as source:
-            async with source.execute("PRAGMA integrity_check") as cursor:
-                (verdict,) = await cursor.fetchone()
-            if verdict != "ok":
-                raise StoreError(f"{backup} is damaged: {verdict}")
-            async with source.execute("SELECT COUNT(*) FROM _parley_migrations") as cursor:
-                await cursor.fetchone()
-            async with source.execute("SELECT COUNT(*) FROM votes") as cursor:
-                (votes,) = await cursor.fetchone()
-            database.parent.mkdir(parents=True, exist_ok=True)
-            async with aiosqlite.connect(database) as target:
-                await source.backup(target)
-    except aiosqlite.Error as exc:
+            votes = await _checked(source, backup)
+            try:
+                database.parent.mkdir(parents=True, exist_ok=True)
+                async with aiosqlite.connect(database) as target:
+                    await source.backup(target)
+            except (sqlite3.Error, OSError) as exc:
+                raise StoreError(f"cannot write {database}: {exc}") from exc
+    except sqlite3.Error as exc:
+        if cannot_read(exc):
+            raise StoreError(f"cannot read {backup}: {exc}") from exc
         raise StoreError(f"{backup} is not a Parley backup: {exc}") from exc
+    return votes
+
+
+async def _checked(source: aiosqlite.Connection, backup: Path) -> int:
+    """The votes in a sound Parley database; StoreError (or SQLite's error) otherwise."""
+    async with source.execute("PRAGMA integrity_check") as cursor:
+        (verdict,) = await cursor.fetchone()
+    if verdict != "ok":
+        raise StoreError(f"{backup} is damaged: {verdict}")
+    async with source.execute("SELECT COUNT(*) FROM _parley_migrations") as cursor:
+        await cursor.fetchone()
+    async with source.execute("SELECT COUNT(*) FROM votes") as cursor:
+        (votes,) = await cursor.fetchone()
     return int(votes)

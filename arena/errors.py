@@ -6,7 +6,8 @@
     │   ├── ProviderTimeout    no answer within the timeout
     │   ├── RateLimited        429 after the allowed retries
     │   ├── ProviderRefused    4xx that retrying will not change (401, 403, 400, ...)
-    │   └── ProviderUnavailable 5xx, connection errors, malformed bodies
+    │   └── ProviderUnavailable 5xx, malformed bodies, a stream that broke
+    │       └── ProviderUnreachable no connection at all (refused, unknown host)
     ├── StoreError             the SQLite store failed (a fault: retrying may help)
     ├── VoteRefused            the user's mistake: a vote on an unknown battle, a bad choice
     ├── ConfigError            the roster or another arena setting is invalid
@@ -26,6 +27,7 @@ __all__ = [
     "ProviderRefused",
     "ProviderTimeout",
     "ProviderUnavailable",
+    "ProviderUnreachable",
     "RateLimited",
     "StoreError",
     "VoteRefused",
@@ -78,6 +80,13 @@ class ProviderRefused(ProviderError):
 
 class ProviderUnavailable(ProviderError):
     reason = "service unavailable"
+
+
+class ProviderUnreachable(ProviderUnavailable):
+    """Nothing answered at the model's address: a server that is not running, a wrong
+    ``base_url``; not the service saying it is unavailable."""
+
+    reason = "cannot connect"
 
 
 class StoreError(ArenaError):

@@ -41,6 +41,7 @@ from arena.style import style_features
 from arena.types import Answer, Choice, Turn
 from arena.vote_counts import PairCount, VoteCounts
 from arena.votes import VoteBatcher, VoteResult
+from knowledge import read_only_uri
 from knowledge.types import Hit
 
 __all__ = [
@@ -50,15 +51,9 @@ __all__ = [
     "PairCount",
     "Store",
     "VoteResult",
-    "read_only_uri",
 ]
 
 T = TypeVar("T")
-
-
-def read_only_uri(path: Path | str) -> str:
-    """An SQLite URI that opens ``path`` without ever writing to it (``uri=True``)."""
-    return f"{Path(path).absolute().as_uri()}?mode=ro"
 
 
 async def _check_current(db: aiosqlite.Connection, path: Path | str) -> None:

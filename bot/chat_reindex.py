@@ -11,7 +11,6 @@ from collections.abc import Awaitable, Callable
 
 from knowledge.errors import KnowledgeError
 from knowledge.indexer import IndexReport
-from knowledge.types import display_path
 
 from . import messages
 from .access import Requester
@@ -45,7 +44,7 @@ def report_text(report: IndexReport) -> str:
     """The summary, then the first few skipped files with their reasons."""
     lines = [messages.index_summary(report)]
     shown = report.skipped[:MAX_SKIPPED_SHOWN]
-    lines += [f"Skipped {display_path(path)}: {reason}" for path, reason in shown]
+    lines += [messages.file_skipped(path, reason) for path, reason in shown]
     if len(report.skipped) > MAX_SKIPPED_SHOWN:
         lines.append(f"... and {len(report.skipped) - MAX_SKIPPED_SHOWN} more skipped.")
     return "\n".join(lines)

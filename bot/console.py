@@ -8,8 +8,13 @@ feedback key is taken as the next question, so nothing typed is lost.
 
 from __future__ import annotations
 
+import asyncio
 import getpass
+import signal
+import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 from rich.console import Console
@@ -40,35 +45,53 @@ VOTE_KEYS = {"a": "a", "b": "b", "t": "tie", "x": "both_bad"}
 THUMB_KEYS = {"+": 1, "-": -1}
 REASON_KEYS = dict(zip("wonu", messages.THUMB_REASONS, strict=True))
 
-WELCOME = (
-    "Ask Parley a question about your knowledge base; answers cite their sources.\n"
-    "Rate an answer with + or -. Sometimes two anonymous answers (A and B) appear side by"
-    " side: vote for the better one and see which models they were. Follow-up questions"
-    " remember this conversation. Leave with an empty line, 'quit' or Ctrl-C."
-)
-
 
 async def run_console(settings: Settings, *, channel: str, console: Console) -> None:
-    """Read questions until the user quits (empty line, quit, exit, Ctrl-C or Ctrl-D)."""
+    """Read questions until the user quits: an empty line, quit or exit, Ctrl-D, or
+    Ctrl-C at a prompt or while an answer is coming (which is then not stored)."""
     thread = uuid.uuid4().hex
     user = getpass.getuser()
-    console.print(WELCOME, style="dim", highlight=False)
+    console.print(messages.console_welcome(), style="dim", highlight=False)
     async with open_service(settings) as service:
-        text = _read("you")
-        while text is not None and text.strip().lower() not in QUIT_WORDS:
-            reply = await ask_live(console, service, Ask(text, user, channel, thread, "console"))
-            show_reply(console, reply)
-            text = await collect_feedback(console, service, reply, user, channel)
-            if text is None or text == "":
-                text = _read("you")
+        try:
+            text = _read(messages.QUESTION_PROMPT)
+            while text is not None and text.strip().lower() not in QUIT_WORDS:
+                asked = Ask(text, user, channel, thread, "console")
+                reply = await ask_live(console, service, asked)
+                show_reply(console, reply)
+                text = await collect_feedback(console, service, reply, user, channel)
+                if text == "":  # feedback given or skipped; None: they left
+                    text = _read(messages.QUESTION_PROMPT)
+        except asyncio.CancelledError:  # Ctrl-C while Parley was busy: leave all the same
+            current = asyncio.current_task()
+            if current is None or current.uncancel():
+                raise  # cancelled by something else too: that goes on
+    console.print(messages.console_goodbye(), style="dim", highlight=False)
 
 
 def _read(label: str) -> str | None:
     """One line from the user; None when they leave (Ctrl-C or Ctrl-D)."""
     try:
-        return click.prompt(label, default="", show_default=False)
+        with _interruptible():
+            return click.prompt(label, default="", show_default=False)
     except click.Abort:
+        click.echo()  # the cursor is still on the prompt's line
         return None
+
+
+@contextmanager
+def _interruptible() -> Iterator[None]:
+    """Ctrl-C ends a prompt at once. ``asyncio.run`` answers Ctrl-C by cancelling the task
+    it runs, which a prompt waiting for a line on the loop's thread cannot notice until
+    Enter is pressed; while the prompt waits, Python's own handler raises instead."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 async def ask_live(
@@ -83,7 +106,9 @@ async def ask_live(
     with Live(console=console, transient=True, auto_refresh=False) as live:
 
         async def redraw(text: str) -> None:
-            live.update(Panel(text, title="writing…", title_align="left"), refresh=True)
+            live.update(
+                Panel(text, title=messages.ANSWER_BEING_WRITTEN, title_align="left"), refresh=True
+            )
 
         return await service.ask(ask, model=model, on_text=Throttled(redraw, REDRAW_INTERVAL))
 
@@ -109,7 +134,7 @@ async def collect_feedback(
     they gave feedback or skipped, and None when they left.
     """
     if reply.battle_id is not None:
-        typed = _read("vote: [a] A better, [b] B better, [t] tie, [x] both bad, Enter to skip")
+        typed = _read(messages.vote_prompt())
         if typed is None or typed.strip().lower() not in VOTE_KEYS:
             return typed
         choice = VOTE_KEYS[typed.strip().lower()]
@@ -123,14 +148,13 @@ async def collect_feedback(
         return ""
     if not reply.answers:
         return ""
-    typed = _read("feedback: [+] good, [-] bad, Enter to skip")
+    typed = _read(messages.feedback_prompt())
     if typed is None or typed.strip() not in THUMB_KEYS:
         return typed
     shown, value = reply.answers[0], THUMB_KEYS[typed.strip()]
     reason = None
     if value < 0:
-        keys = ", ".join(f"[{k}] {messages.THUMB_REASONS[r]}" for k, r in REASON_KEYS.items())
-        said = _read(f"what was wrong? {keys}, or say it; Enter to skip")
+        said = _read(messages.reason_prompt(REASON_KEYS))
         if said is None:
             return None
         reason = REASON_KEYS.get(said.strip().lower(), said.strip()) or None

@@ -9,15 +9,21 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
+from contextlib import closing
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from arena.errors import ArenaError
-from arena.store import read_only_uri
+from knowledge import cannot_read, read_only_uri
 from knowledge.errors import KnowledgeError
 
 from .config import Settings, config_file
 from .errors import BotError
+from .messages import plural
 from .runtime import open_knowledge, open_service
+
+if TYPE_CHECKING:
+    from knowledge.base import IndexHealth
 
 __all__ = ["Finding", "diagnose"]
 
@@ -56,7 +62,10 @@ def _data_dir(settings: Settings) -> Finding:
     folder = settings.data_dir
     if not folder.is_dir():
         return Finding(
-            "data directory", False, f"{folder} does not exist", "run `parley index PATH` first"
+            "data directory",
+            False,
+            f"{folder} does not exist",
+            "run `parley index PATH` first, or check --data-dir and PARLEY_DATA_DIR",
         )
     if not os.access(folder, os.W_OK):
         return Finding(
@@ -74,21 +83,12 @@ def _index(settings: Settings) -> list[Finding]:
             Finding("index", False, f"no index in {settings.index_dir}", "run `parley index PATH`")
         ]
     try:
-        with open_knowledge(settings) as kb:
+        with open_knowledge(settings, read_only=True) as kb:
             health = kb.health()
+            unsearchable = kb.dense_unavailable
     except KnowledgeError as exc:
         return [Finding("index", False, str(exc), "see the message; `parley index` rebuilds")]
-    counts = f"{health.passages} passages, {health.vectors} vectors"
-    findings = [
-        Finding("index", True, counts)
-        if health.passages == health.vectors
-        else Finding(
-            "index",
-            False,
-            f"{counts}: the two stores disagree (an interrupted run?)",
-            "run `parley index` on the same paths again; it finishes the job",
-        )
-    ]
+    findings = [_counts(health, unsearchable)]
     findings.append(
         Finding("embedder", True, "the configured embedder built this index")
         if not health.embedder_mismatch
@@ -102,28 +102,58 @@ def _index(settings: Settings) -> list[Finding]:
     return findings
 
 
+def _counts(health: IndexHealth, unsearchable: str) -> Finding:
+    """Both stores hold the same passages, apart from the vectors a stopped run embedded
+    for files it did not finish (kept for the next run)."""
+    counts = f"{plural(health.passages, 'passage')}, {plural(health.vectors or 0, 'vector')}"
+    if health.vectors is None:  # a read-only folder: the vectors cannot be opened
+        return Finding("index", True, f"{plural(health.passages, 'passage')}; {unsearchable}")
+    if health.passages == health.vectors and not health.pending:
+        return Finding("index", True, counts)
+    again = "run `parley index` on the same paths again; it finishes the job"
+    if health.passages + health.pending == health.vectors:
+        return Finding(
+            "index",
+            False,
+            f"{counts}: an index run was stopped before it finished; {health.pending} of the"
+            " vectors are for files it had not written yet",
+            f"{again} without embedding those again",
+        )
+    return Finding(
+        "index", False, f"{counts}: the two stores disagree (an interrupted run?)", again
+    )
+
+
 def _database(settings: Settings) -> Finding:
     path = settings.database_path
     if not path.is_file():
         return Finding("arena database", True, f"none yet at {path} (no questions asked)")
     try:
-        with sqlite3.connect(read_only_uri(path), uri=True) as db:
+        with closing(sqlite3.connect(read_only_uri(path), uri=True)) as db:
             (verdict,) = db.execute("PRAGMA integrity_check").fetchone()
             orphans = db.execute("PRAGMA foreign_key_check").fetchall()
             (votes,) = db.execute("SELECT COUNT(*) FROM votes").fetchone()
     except sqlite3.Error as exc:
+        if cannot_read(exc):  # a sound database this user cannot open needs no restore
+            return Finding(
+                "arena database",
+                False,
+                f"{path} cannot be read: {exc}",
+                "check that this user may read it and its folder",
+            )
         return Finding("arena database", False, f"{path}: {exc}", "restore it: `parley restore`")
     if verdict != "ok" or orphans:
-        problem = verdict if verdict != "ok" else f"{len(orphans)} rows point at nothing"
+        verb = "points" if len(orphans) == 1 else "point"
+        problem = verdict if verdict != "ok" else f"{plural(len(orphans), 'row')} {verb} at nothing"
         return Finding(
             "arena database", False, f"{path}: {problem}", "restore the latest `parley backup`"
         )
-    return Finding("arena database", True, f"{path}: sound, {votes} votes")
+    return Finding("arena database", True, f"{path}: sound, {plural(votes, 'vote')}")
 
 
 async def _models(settings: Settings) -> list[Finding]:
     try:
-        async with open_service(settings, read_only=True) as service:
+        async with open_service(settings, in_memory=True) as service:
             statuses = service.models()
             checks = {c.name: c for c in await service.check_models()}
     except (ArenaError, BotError, KnowledgeError) as exc:

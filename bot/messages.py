@@ -1,5 +1,11 @@
-"""Every text Parley shows a user or writes to its log, in one place (like bolt's
-``logger/messages.py``), so wording stays consistent across CLI, console and chat."""
+"""What Parley says to its users, in one place (like bolt's ``logger/messages.py``), so
+wording stays consistent across the CLI, the console and chat: replies and notices,
+prompts, summaries and errors a user reads.
+
+Kept with their code instead: log lines (beside what they log), the headings and
+one-word marks of a surface's own rendering (table columns, doctor's ok/FIX),
+``parley doctor``'s findings (each beside its check in ``bot/doctor.py``) and the
+judge's audit report (``arena/judge/audit.py``)."""
 
 from __future__ import annotations
 
@@ -12,10 +18,13 @@ from arena.types import Answer, Choice
 from knowledge.types import display_path
 
 __all__ = [
+    "ANSWER_BEING_WRITTEN",
     "ASSISTANT_GREETING",
     "ASSISTANT_PROMPTS",
     "ASSISTANT_STATUS",
     "CHOICE_LABELS",
+    "LEFT_OUT_LABELS",
+    "QUESTION_PROMPT",
     "REASON_FORM_FIELD",
     "REASON_FORM_TITLE",
     "THUMB_REASONS",
@@ -23,6 +32,9 @@ __all__ = [
     "ask_only_hint",
     "backup_done",
     "cannot_listen",
+    "config_warning",
+    "console_goodbye",
+    "console_welcome",
     "dashboard_link",
     "discord_connected",
     "discord_forbidden",
@@ -33,11 +45,18 @@ __all__ = [
     "discord_token_refused",
     "empty_question",
     "empty_search",
+    "export_done",
+    "feedback_prompt",
+    "file_skipped",
     "files_not_read",
     "foreign_battle",
+    "import_line_skipped",
     "import_summary",
+    "index_stopped",
+    "index_stopping",
     "index_summary",
     "invite_me",
+    "model_status",
     "no_index",
     "no_sources",
     "no_votes_yet",
@@ -45,7 +64,9 @@ __all__ = [
     "nothing_found",
     "platform_answered",
     "platform_unreachable",
+    "plural",
     "port_in_use",
+    "reason_prompt",
     "reindex_busy",
     "reindex_progress",
     "reindex_starting",
@@ -63,6 +84,7 @@ __all__ = [
     "topic_prompt",
     "unexpected_error",
     "vote_not_recorded",
+    "vote_prompt",
     "vote_recorded",
     "web_form_expired",
     "web_login_failed",
@@ -72,12 +94,14 @@ __all__ = [
     "web_serving",
     "web_stopped",
     "which_channel",
+    "words_only_search",
 ]
 
 if TYPE_CHECKING:
     from knowledge.indexer import IndexReport
 
     from .reindex import ReindexStatus
+    from .service import ModelCheck, ModelStatus
 
 CHOICE_LABELS: dict[Choice, str] = {
     "a": "A is better",
@@ -101,6 +125,11 @@ LEFT_OUT_LABELS: dict[str, str] = {
 }
 
 
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """``1 battle``, ``2 battles``; ``many`` for a noun whose plural is not noun + s."""
+    return f"{count} {noun if count == 1 else many or noun + 's'}"
+
+
 def sources_lines(answer: Answer) -> list[str]:
     """The numbered sources under an answer; uncited fallbacks are marked as such."""
     if not answer.citations:
@@ -109,6 +138,61 @@ def sources_lines(answer: Answer) -> list[str]:
     lines = [heading]
     lines += [f"[{c.number}] {c.passage.label()}" for c in answer.citations]
     return lines
+
+
+def console_welcome() -> str:
+    return (
+        "Ask Parley a question about your knowledge base; answers cite their sources.\n"
+        "Rate an answer with + or -. Sometimes two anonymous answers (A and B) appear side"
+        " by side: vote for the better one and see which models they were. Follow-up"
+        " questions remember this conversation. Leave with an empty line, 'quit' or Ctrl-C."
+    )
+
+
+QUESTION_PROMPT = "you"
+ANSWER_BEING_WRITTEN = "writing…"  # the title over a hosted answer drawn as it comes
+
+
+def vote_prompt() -> str:
+    return "vote: [a] A better, [b] B better, [t] tie, [x] both bad, Enter to skip"
+
+
+def feedback_prompt() -> str:
+    return "feedback: [+] good, [-] bad, Enter to skip"
+
+
+def reason_prompt(keys: dict[str, str]) -> str:
+    """After a thumbs-down: the reason keys (key to reason id), or the user's own words."""
+    shown = ", ".join(f"[{key}] {THUMB_REASONS[reason]}" for key, reason in keys.items())
+    return f"what was wrong? {shown}, or say it; Enter to skip"
+
+
+def console_goodbye() -> str:
+    return "Bye. Your votes and thumbs are saved."
+
+
+def config_warning(warning: str) -> str:
+    return f"Warning: {warning}"
+
+
+def file_skipped(path: str, reason: str) -> str:
+    return f"Skipped {display_path(path)}: {reason}"
+
+
+def import_line_skipped(line: int, reason: str) -> str:
+    return f"line {line}: {reason}"
+
+
+def model_status(status: ModelStatus, check: ModelCheck | None = None) -> str:
+    """One model's status in ``parley models``: set up or not, and when checked, whether
+    it answered."""
+    if not status.ready:
+        return f"not set up: {status.reason}"
+    if check is None:
+        return "configured"
+    if check.reachable:
+        return f"reachable ({check.latency_ms:.0f} ms)"
+    return f"unreachable: {check.error}"
 
 
 def empty_question() -> str:
@@ -151,7 +235,28 @@ def index_summary(report: IndexReport) -> str:
     return (
         f"Indexed in {report.seconds:.1f} s: {report.added} added, {report.changed} changed, "
         f"{report.removed} removed, {report.unchanged} unchanged, {len(report.skipped)} skipped; "
-        f"{report.passages} passages in the index."
+        f"{plural(report.passages, 'passage')} in the index."
+    )
+
+
+def index_stopping() -> str:
+    return "Stopping: finishing the step in progress; every finished file is kept."
+
+
+def index_stopped(report: IndexReport) -> str:
+    finished = report.added + report.changed + report.unchanged
+    kept = (
+        f"Stopped after {report.seconds:.1f} s. Kept {plural(finished, 'finished file')}"
+        f" ({report.added} added, {report.changed} changed, {report.unchanged} unchanged)"
+    )
+    if report.pending:
+        kept += (
+            f" and {plural(report.pending, 'passage')} embedded from files not finished,"
+            " which the next run will not embed again"
+        )
+    return (
+        f"{kept}; {plural(report.passages, 'passage')} in the index. Run `parley index`"
+        " on the same paths again to do the rest."
     )
 
 
@@ -160,6 +265,10 @@ def no_index(folder: Path) -> str:
         f"There is no index in {folder}: run `parley index PATH` first"
         " (or check --data-dir and PARLEY_DATA_DIR)."
     )
+
+
+def words_only_search(why: str) -> str:
+    return f"Note: matching by words only; {why}."
 
 
 def nothing_found() -> str:
@@ -176,7 +285,14 @@ def no_votes_yet() -> str:
 
 
 def import_summary(imported: int, duplicates: int, errors: int) -> str:
-    return f"Imported {imported} battles ({duplicates} already present, {errors} lines skipped)."
+    return (
+        f"Imported {plural(imported, 'battle')} ({duplicates} already present,"
+        f" {plural(errors, 'line')} skipped)."
+    )
+
+
+def export_done(count: int) -> str:
+    return f"Exported {plural(count, 'battle')}."
 
 
 def not_admin() -> str:
@@ -198,7 +314,7 @@ def _ago(seconds: float) -> str:
 def reindex_progress(status: ReindexStatus) -> str:
     """``Re-indexing: 12 of 40 files (handbook.pdf)``; the total is unknown at first."""
     name = display_path(status.current).rsplit("/", 1)[-1] if status.current else ""
-    count = f"{status.done} of {status.total} files" if status.total else "starting"
+    count = f"{status.done} of {plural(status.total, 'file')}" if status.total else "starting"
     return f"Re-indexing: {count}" + (f" ({name})" if name else "")
 
 
@@ -213,11 +329,11 @@ def reindex_busy(status: ReindexStatus) -> str:
 
 
 def backup_done(file: Path, votes: int) -> str:
-    return f"Backed up the arena database to {file} ({votes} votes)."
+    return f"Backed up the arena database to {file} ({plural(votes, 'vote')})."
 
 
 def restore_done(file: Path, database: Path, votes: int) -> str:
-    return f"Restored {database} from {file} ({votes} votes)."
+    return f"Restored {database} from {file} ({plural(votes, 'vote')})."
 
 
 def unexpected_error() -> str:

@@ -4,16 +4,24 @@ The indexer is synchronous and CPU-bound (parsing, embedding), so it runs in a t
 while the event loop keeps answering questions. Its progress callback fires from that
 thread; a pump on the loop forwards the latest status to the adapter at most once per
 ``interval`` seconds, so a chat message is edited at a sane rate however fast files go.
+
+A thread cannot be cancelled, so a re-index is stopped through its progress callbacks
+(``IndexStopped``): when the caller sets ``stop`` (Ctrl-C) the run returns its report,
+marked stopped; when the task is cancelled (a bot shutting down) the run is stopped the
+same way and waited for, and the cancellation goes on. Either way it ends within one
+indexing step, with every finished file kept, instead of running to the end.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from knowledge.errors import IndexStopped
 from knowledge.indexer import IndexReport, PassageCallback, ProgressCallback
 
 from . import messages
@@ -68,26 +76,43 @@ class Reindexer:
         requester: Requester,
         paths: Sequence[Path],
         on_progress: ProgressFn | None = None,
+        stop: asyncio.Event | None = None,
     ) -> IndexReport:
         if self._status is not None:  # no await since the check: one loop, so this is atomic
             raise ReindexBusy(messages.reindex_busy(self._status))
         self._status = ReindexStatus(requester.qualified, time.time())
         loop = asyncio.get_running_loop()
         moved = asyncio.Event()
+        halt = threading.Event()  # read by the worker thread, between indexing steps
 
         def progress(path: str, done: int, total: int) -> None:  # runs in the worker thread
             self._move(loop, moved, done=done, total=total, current=path, passages_total=0)
+            if halt.is_set():
+                raise IndexStopped
 
         def passages(path: str, embedded: int, total: int) -> None:  # likewise
             self._move(loop, moved, current=path, passages_done=embedded, passages_total=total)
+            if halt.is_set():
+                raise IndexStopped
 
-        pump = asyncio.create_task(self._pump(moved, on_progress)) if on_progress else None
+        helpers = [asyncio.create_task(self._pump(moved, on_progress))] if on_progress else []
+        if stop is not None:
+            helpers.append(asyncio.create_task(_relay(stop, halt)))
+        work = asyncio.ensure_future(
+            asyncio.to_thread(self._index, list(paths), progress, passages)
+        )
         try:
-            return await asyncio.to_thread(self._index, list(paths), progress, passages)
+            return await asyncio.shield(work)
+        except asyncio.CancelledError:  # stop the thread too, rather than leave it running
+            halt.set()
+            await asyncio.wait([work])
+            if not work.cancelled():
+                work.exception()  # retrieved: the cancellation is what goes on
+            raise
         finally:
-            if pump:
-                pump.cancel()
-                await asyncio.gather(pump, return_exceptions=True)
+            for helper in helpers:
+                helper.cancel()
+            await asyncio.gather(*helpers, return_exceptions=True)
             self._status = None
 
     def _move(self, loop: asyncio.AbstractEventLoop, moved: asyncio.Event, **fields) -> None:
@@ -102,3 +127,9 @@ class Reindexer:
             if self._status is not None:
                 await on_progress(self._status)
             await asyncio.sleep(self._interval)
+
+
+async def _relay(stop: asyncio.Event, halt: threading.Event) -> None:
+    """Pass the caller's stop request on to the worker thread."""
+    await stop.wait()
+    halt.set()

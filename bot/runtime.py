@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from arena.store import Store
 
+from . import messages
 from .config import Settings
 from .errors import BotError
 from .service import Service
@@ -28,14 +29,17 @@ __all__ = [
     "open_knowledge",
     "open_service",
     "open_store",
+    "require_index",
     "serve_service",
     "writable_data_dir",
 ]
 
 
-def open_knowledge(settings: Settings, *, hold: bool = False) -> KnowledgeBase:
+def open_knowledge(
+    settings: Settings, *, hold: bool = False, read_only: bool = False
+) -> KnowledgeBase:
     """Open the index in the data directory (or the configured Chroma server); ``hold``
-    keeps the right to write it (see ``KnowledgeBase.open``)."""
+    keeps the right to write it, ``read_only`` writes nothing (see ``KnowledgeBase.open``)."""
     from knowledge.base import KnowledgeBase
 
     return KnowledgeBase.open(
@@ -43,6 +47,7 @@ def open_knowledge(settings: Settings, *, hold: bool = False) -> KnowledgeBase:
         chroma_host=settings.chroma_host,
         chroma_port=settings.chroma_port,
         hold=hold,
+        read_only=read_only,
     )
 
 
@@ -107,21 +112,45 @@ async def open_store(settings: Settings, *, read_only: bool = False) -> AsyncIte
         await store.close()
 
 
+def require_index(settings: Settings) -> None:
+    """Commands that answer from the index (ask, chat, search) have nothing to answer
+    from without one: say so, and how to make one, before anything is created (a
+    mistyped ``--data-dir`` must not become an empty folder and "not found")."""
+    if not (settings.index_dir / "lexical.db").is_file():
+        raise BotError(messages.no_index(settings.index_dir))
+
+
+@asynccontextmanager
+async def _arena_in_memory() -> AsyncIterator[Store]:
+    store = await Store.open(":memory:")
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
 @asynccontextmanager
 async def open_service(
-    settings: Settings, *, read_only: bool = False, hold_index: bool = False
+    settings: Settings,
+    *,
+    read_only: bool = False,
+    hold_index: bool = False,
+    in_memory: bool = False,
 ) -> AsyncIterator[Service]:
     """A Service over the knowledge base, the roster and the store (see ``open_store``
     for ``read_only``). A bot that re-indexes from chat passes ``hold_index``: it opens
     the index at once and keeps the right to write it, so a ``parley index`` run from
-    another process is refused instead of writing under it."""
+    another process is refused instead of writing under it. ``in_memory`` gives it an
+    empty arena in memory and touches no data directory: for what needs only the
+    roster (``parley models``, doctor's model check)."""
     from arena.roster import build_roster
 
     knowledge = _OnFirstUse(settings, hold=hold_index)
     if hold_index:
         await asyncio.to_thread(knowledge.get)
+    arena = _arena_in_memory() if in_memory else open_store(settings, read_only=read_only)
     try:
-        async with open_store(settings, read_only=read_only) as store:
+        async with arena as store:
             yield Service(
                 settings,
                 search=lambda text, k: knowledge.get().search(text, k),

@@ -398,11 +398,15 @@ class Service:
         requester: Requester,
         paths: Sequence[Path] | None = None,
         on_progress: ProgressFn | None = None,
+        *,
+        stop: asyncio.Event | None = None,
     ) -> IndexReport:
         """Bring the index in line with ``paths`` (default: the configured sources).
 
         Admins only (NotAllowed otherwise, and nothing runs); one at a time (ReindexBusy
-        says whose is running). Questions keep being answered meanwhile.
+        says whose is running). Questions keep being answered meanwhile. Setting ``stop``
+        ends the run at its next step with every finished file kept; the report says
+        ``stopped`` and what it kept.
         """
         if not self.may_reindex(requester):
             raise NotAllowed(messages.not_admin())
@@ -411,7 +415,7 @@ class Service:
         targets = list(paths) if paths else self._settings.sources
         if not targets:
             raise BotError(messages.no_sources())
-        return await self._reindexer.run(requester, targets, on_progress)
+        return await self._reindexer.run(requester, targets, on_progress, stop)
 
     # --- the roster --------------------------------------------------------------------
 
@@ -442,8 +446,9 @@ class Service:
             await asyncio.wait_for(
                 contestant.provider.complete(prompt), timeout=contestant.spec.timeout
             )
-        except ProviderError as exc:
-            return ModelCheck(contestant.name, False, _ms(started), exc.user_message)
+        except ProviderError as exc:  # the row names the model: the reason and detail
+            error = exc.reason + (f" ({exc.detail})" if exc.detail else "")
+            return ModelCheck(contestant.name, False, _ms(started), error)
         except TimeoutError:
             return ModelCheck(contestant.name, False, _ms(started), "no reply within the timeout")
         return ModelCheck(contestant.name, True, _ms(started))

@@ -14,6 +14,7 @@ from .errors import (
     EmbedderMismatch,
     EmbeddingError,
     IndexBusy,
+    IndexStopped,
     IndexStoreError,
     KnowledgeError,
     LoadError,
@@ -24,6 +25,7 @@ from .types import Hit, LoadedDocument, Passage, Section
 if typing.TYPE_CHECKING:
     from .base import KnowledgeBase
     from .chunking import chunk_document
+    from .database import cannot_read, read_only_uri
     from .embed import Embedder, default_embedder, embedding_text
     from .indexer import IndexReport, PassageCallback, ProgressCallback
     from .lexical import LexicalIndex
@@ -40,6 +42,7 @@ __all__ = [
     "Hit",
     "IndexBusy",
     "IndexReport",
+    "IndexStopped",
     "IndexStoreError",
     "KnowledgeBase",
     "KnowledgeError",
@@ -55,15 +58,19 @@ __all__ = [
     "Section",
     "UnsupportedFile",
     "VectorStore",
+    "cannot_read",
     "chunk_document",
     "default_embedder",
     "embedding_text",
     "load_document",
+    "read_only_uri",
 ]
 
 _LAZY = {
     "KnowledgeBase": "base",
     "chunk_document": "chunking",
+    "cannot_read": "database",
+    "read_only_uri": "database",
     "Embedder": "embed",
     "default_embedder": "embed",
     "embedding_text": "embed",

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from .embed import Embedder, default_embedder
-from .errors import EmbedderMismatch, IndexBusy
+from .errors import EmbedderMismatch, IndexBusy, IndexStoreError
 from .indexer import DEFAULT_EMBED_BATCH, Indexer, IndexReport, PassageCallback, ProgressCallback
 from .lexical import LexicalIndex
 from .lock import IndexLock
@@ -40,6 +42,30 @@ class _Deferred:
         return getattr(self._built, name)
 
 
+def _open_vectors(index_dir: Path, chroma_host: str | None, chroma_port: int) -> VectorStore:
+    if chroma_host:
+        return VectorStore.http(chroma_host, chroma_port)
+    return VectorStore.persistent(index_dir / "chroma")
+
+
+def _writable(folder: Path) -> bool:
+    """Whether Chroma could open its folder: the folder and its database writable."""
+    database = folder / "chroma.sqlite3"
+    return os.access(folder, os.W_OK) and (not database.exists() or os.access(database, os.W_OK))
+
+
+def _read_only_vectors(folder: Path) -> str:
+    return (
+        f"the vectors in {folder} cannot be searched: Chroma writes to its folder as it"
+        " opens, and this one is read-only (copy the data directory somewhere writable"
+        " to search by meaning too)"
+    )
+
+
+def _refuse(reason: str) -> VectorStore:
+    raise IndexStoreError(reason)
+
+
 def deferred(build: Callable[[], T]) -> T:
     """``build()``'s result, built only when first used: loading the model or opening
     Chroma takes seconds, and an unchanged re-index or a lexical search needs neither."""
@@ -48,12 +74,16 @@ def deferred(build: Callable[[], T]) -> T:
 
 @dataclass(frozen=True)
 class IndexHealth:
-    """Passages in the lexical index and vectors in the vector store (equal when sound),
-    and why the configured embedder cannot search this index ("" when it can)."""
+    """Passages in the lexical index and vectors in the vector store (as many as the
+    passages and the ``pending`` ones together when sound; None when the vectors cannot
+    be opened, see ``KnowledgeBase.open``), and why the configured embedder cannot search
+    this index ("" when it can)."""
 
     passages: int
-    vectors: int
+    vectors: int | None
     embedder_mismatch: str = ""
+    # vectors a stopped or killed run embedded for files it did not write (see Indexer)
+    pending: int = 0
 
 
 class KnowledgeBase:
@@ -74,6 +104,7 @@ class KnowledgeBase:
         embedder: Embedder,
         *,
         lock: IndexLock | None = None,
+        dense_unavailable: str = "",
     ) -> None:
         self._lexical = lexical
         self._vectors = vectors
@@ -82,6 +113,8 @@ class KnowledgeBase:
         self._lock = lock
         self._indexing = threading.Lock()  # one index run at a time in this process
         self._embedder_checked = False
+        # why the vectors cannot be searched ("" when they can): see ``open``
+        self.dense_unavailable = dense_unavailable
 
     @classmethod
     def open(
@@ -92,27 +125,51 @@ class KnowledgeBase:
         chroma_port: int = 8000,
         embedder: Embedder | None = None,
         hold: bool = False,
+        read_only: bool = False,
     ) -> KnowledgeBase:
         """Open (creating if needed) the index in ``index_dir``. With ``hold``, take the
         right to write it now and keep it until ``close`` (IndexBusy if another process
-        has it), so no ``parley index`` from elsewhere can write under a running bot."""
+        has it), so no ``parley index`` from elsewhere can write under a running bot.
+
+        ``read_only`` (a copy for reporting, a backup mount) creates and writes nothing,
+        and an index that is not there is an error. Chroma writes as it opens, so an
+        embedded Chroma in a folder that cannot be written is not opened at all: searches
+        there rank by words alone and ``dense_unavailable`` says why."""
+        if read_only:
+            return cls._open_read_only(index_dir, chroma_host, chroma_port, embedder)
         index_dir.mkdir(parents=True, exist_ok=True)
         lock = IndexLock(index_dir)
         if hold:
             lock.acquire()
-
-        def open_vectors() -> VectorStore:
-            if chroma_host:
-                return VectorStore.http(chroma_host, chroma_port)
-            return VectorStore.persistent(index_dir / "chroma")
-
         try:
             lexical = LexicalIndex(index_dir / "lexical.db")
         except BaseException:
             lock.release()
             raise
+        vectors = deferred(partial(_open_vectors, index_dir, chroma_host, chroma_port))
+        return cls(lexical, vectors, embedder or deferred(default_embedder), lock=lock)
+
+    @classmethod
+    def _open_read_only(
+        cls,
+        index_dir: Path,
+        chroma_host: str | None,
+        chroma_port: int,
+        embedder: Embedder | None,
+    ) -> KnowledgeBase:
+        lexical = LexicalIndex(index_dir / "lexical.db", read_only=True)
+        folder = index_dir / "chroma"
+        unavailable = "" if chroma_host or _writable(folder) else _read_only_vectors(folder)
+        vectors = deferred(
+            partial(_refuse, unavailable)
+            if unavailable
+            else partial(_open_vectors, index_dir, chroma_host, chroma_port)
+        )
         return cls(
-            lexical, deferred(open_vectors), embedder or deferred(default_embedder), lock=lock
+            lexical,
+            vectors,
+            embedder or deferred(default_embedder),
+            dense_unavailable=unavailable,
         )
 
     def index(
@@ -153,7 +210,13 @@ class KnowledgeBase:
 
     def search(self, query: str, k: int = 5, mode: Mode = "hybrid") -> list[Hit]:
         """The ``k`` best passages for ``query``; see ``Retriever.search``. Raises
-        EmbedderMismatch when the index was built by another embedder."""
+        EmbedderMismatch when the index was built by another embedder. Without vectors
+        (``dense_unavailable``) a hybrid search ranks by words alone and a dense one
+        raises IndexStoreError."""
+        if self.dense_unavailable and mode != "lexical":
+            if mode == "dense":
+                raise IndexStoreError(self.dense_unavailable)
+            mode = "lexical"
         if mode != "lexical" and not self._embedder_checked:
             self._lexical.check_embedder(self._embedder.name, self._embedder.dim)
             self._embedder_checked = True
@@ -185,7 +248,9 @@ class KnowledgeBase:
             mismatch = ""
         except EmbedderMismatch as exc:
             mismatch = str(exc)
-        return IndexHealth(self._lexical.count(), self._vectors.count(), mismatch)
+        vectors = None if self.dense_unavailable else self._vectors.count()
+        pending = len(self._lexical.pending())
+        return IndexHealth(self._lexical.count(), vectors, mismatch, pending)
 
     def close(self) -> None:
         self._lexical.close()

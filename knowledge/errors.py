@@ -6,7 +6,8 @@
     ├── EmbeddingError       the embedding model could not be loaded or run
     ├── EmbedderMismatch     the index was built by another embedder than the configured one
     ├── IndexBusy            another process (or run) is writing this index
-    └── IndexStoreError      the vector store or lexical index failed (Chroma, SQLite)
+    ├── IndexStoreError      the vector store or lexical index failed (Chroma, SQLite)
+    └── IndexStopped         raised by an index run's progress callback to stop it early
 
 Errors from third-party libraries are turned into these at the boundary
 (``raise IndexStoreError(...) from exc``) so callers handle one tree.
@@ -20,6 +21,7 @@ __all__ = [
     "EmbedderMismatch",
     "EmbeddingError",
     "IndexBusy",
+    "IndexStopped",
     "IndexStoreError",
     "KnowledgeError",
     "LoadError",
@@ -65,3 +67,9 @@ class EmbedderMismatch(KnowledgeError):
 class IndexBusy(KnowledgeError):
     """Another process, or another run in this one, is writing the index; the message
     says who holds it and what to do instead."""
+
+
+class IndexStopped(KnowledgeError):
+    """Raised by a progress callback of an index run (Ctrl-C, a bot shutting down) to
+    stop it: the indexer finishes the step it is in, keeps every file it finished and the
+    vectors it embedded, and returns its report with ``stopped`` set."""

@@ -13,6 +13,13 @@ redoes only the rest (stable passage ids make the redo idempotent). A flag set b
 run's first write and cleared at its end tells the next run whether to look for vectors
 stranded by a kill: that check opens Chroma's whole index, which an unchanged re-index
 should not pay for.
+
+A run can be stopped early (Ctrl-C, a bot shutting down): a progress callback raises
+IndexStopped, and the run ends at its next step (after at most ``EMBED_STEP`` passages
+more) with every finished file written, the rest left as it was, and the report marked
+``stopped``. The vectors it embedded for files it did not finish stay in the vector
+store and are named in the lexical database (``pending_vectors``), so the next run
+embeds only what is left, after a stop or a kill alike.
 """
 
 from __future__ import annotations
@@ -25,9 +32,11 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from .chunking import chunk_document
 from .embed import Embedder, embedding_text
-from .errors import LoadError
+from .errors import IndexStopped, LoadError
 from .lexical import FileRecord, LexicalIndex
 from .loaders import SUPPORTED_SUFFIXES, load_document
 from .store import VectorStore
@@ -35,6 +44,7 @@ from .types import Passage
 
 __all__ = [
     "DEFAULT_EMBED_BATCH",
+    "EMBED_STEP",
     "IndexReport",
     "Indexer",
     "PassageCallback",
@@ -48,11 +58,16 @@ ProgressCallback = Callable[[str, int, int], None]
 # every file in it, so a progress bar moves through a long file
 PassageCallback = Callable[[str, int, int], None]
 DEFAULT_EMBED_BATCH = 256  # passages embedded and written together, across files
+# passages embedded at once within a batch, between two looks at whether to stop: one
+# step takes well under a second on two cores, so a stop is felt at once
+EMBED_STEP = 16
 
 
 @dataclass
 class IndexReport:
-    """What a run did; ``passages`` is the total in the index afterwards."""
+    """What a run did; ``passages`` is the total in the index afterwards. A ``stopped``
+    run counts only the files it finished, removed nothing, and kept the vectors of
+    ``pending`` passages of files it did not finish, for the next run."""
 
     added: int = 0
     changed: int = 0
@@ -61,9 +76,11 @@ class IndexReport:
     passages: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
+    stopped: bool = False
+    pending: int = 0
 
 
-@dataclass
+@dataclass(eq=False)  # one per file: told apart by identity
 class _PendingFile:
     """A parsed file whose new passages are being embedded; written once all of them are.
     ``passages`` is everything the file will hold, ``fresh`` the ones not yet in the
@@ -72,6 +89,7 @@ class _PendingFile:
     record: FileRecord
     passages: list[Passage]
     fresh: list[Passage]
+    new: bool  # not in the index before (added), or in it (changed)
     embedded: int = 0
 
     @property
@@ -124,6 +142,7 @@ class Indexer:
     ) -> IndexReport:
         started = time.perf_counter()
         report = IndexReport()
+        self._stopping = False
         roots = []
         for root in (p.resolve() for p in paths):
             if root.exists():
@@ -138,12 +157,14 @@ class Indexer:
             nonlocal done
             done += 1
             if progress:
-                progress(source, done, len(files))
+                self._tell(progress, source, done, len(files))
 
         pending: deque[_PendingFile] = deque()
         waiting = 0  # passages in ``pending`` not embedded yet
         seen: set[str] = set()
         for path in files:
+            if self._stopping:
+                break
             # roots are resolved, so only a symlinked file needs resolving (as loaders do)
             source = (path.resolve() if path.is_symlink() else path).as_posix()
             seen.add(source)
@@ -151,21 +172,30 @@ class Indexer:
             if item is None:
                 finished(source)
                 continue
-            if source in known:
-                report.changed += 1
-            else:
-                report.added += 1
             pending.append(item)
-            waiting += len(item.fresh)
-            while waiting >= self._batch_size:
-                waiting -= self._embed_batch(pending, finished, on_passages)
-        while pending:
-            self._embed_batch(pending, finished, on_passages)
-        report.removed = self._remove_missing(known, seen, [r.as_posix() for r in roots])
-        self._drop_stray_vectors()
+            waiting += len(item.fresh) - item.embedded
+            while waiting >= self._batch_size and not self._stopping:
+                waiting -= self._embed_batch(pending, finished, on_passages, report)
+        while pending and not self._stopping:
+            self._embed_batch(pending, finished, on_passages, report)
+        if self._stopping:  # the rest stays as it was, and the stray check for next time
+            self._write_complete(pending, finished, report)  # e.g. with every vector pending
+            report.stopped = True
+            report.pending = sum(item.embedded for item in pending)
+        else:
+            report.removed = self._remove_missing(known, seen, [r.as_posix() for r in roots])
+            self._drop_stray_vectors([r.as_posix() for r in roots])
         report.passages = self._lexical.count()
         report.seconds = time.perf_counter() - started
         return report
+
+    def _tell(self, callback: Callable[[str, int, int], None], *args: object) -> None:
+        """Call a progress callback; IndexStopped from it stops the run at its next step
+        (what is being written now is finished first)."""
+        try:
+            callback(*args)  # type: ignore[arg-type]
+        except IndexStopped:
+            self._stopping = True
 
     def _examine(
         self, path: Path, source: str, known: FileRecord | None, report: IndexReport
@@ -198,19 +228,25 @@ class Indexer:
             report.skipped.append((source, reason))
             return None
         # a passage's id hashes its file, place and text, and its vector embeds its title,
-        # headings and text: same id and title, same vector (the embedder is checked)
+        # headings and text: same id and title, same vector (the embedder is checked).
+        # The vectors are in the store for the file's written passages, and for those a
+        # stopped or killed run embedded before it could write the file.
         stored = self._lexical.passage_titles(source) if known else {}
+        stored |= self._lexical.pending_titles(source)
         fresh = [p for p in passages if stored.get(p.id) != p.title]
-        return _PendingFile(record, passages, fresh)
+        return _PendingFile(record, passages, fresh, new=known is None)
 
     def _embed_batch(
         self,
         pending: deque[_PendingFile],
         finished: Callable[[str], None],
         on_passages: PassageCallback | None,
+        report: IndexReport,
     ) -> int:
-        """Embed the next ``batch_size`` passages in file order and store their vectors,
-        then write every file that is now complete; returns how many were embedded."""
+        """Embed the next ``batch_size`` passages in file order, ``EMBED_STEP`` at a time
+        (a stop is looked for between steps), store their vectors, then write every file
+        that is now complete; returns how many were embedded (fewer when the run is
+        stopping: those are stored and named pending, so none is embedded twice)."""
         batch: list[tuple[_PendingFile, list[Passage]]] = []
         room = self._batch_size
         for item in pending:
@@ -220,24 +256,49 @@ class Indexer:
             if taken:
                 batch.append((item, taken))
                 room -= len(taken)
-        passages = [p for _, taken in batch for p in taken]
-        if passages:
-            if not self._embedder_checked:
-                self._lexical.check_embedder(self._embedder.name, self._embedder.dim, record=True)
-                self._embedder_checked = True
-            self._set_writing()
-            vectors = self._embedder.embed([embedding_text(p) for p in passages])
-            self._vectors.upsert(passages, vectors)
-        for item, taken in batch:
-            item.embedded += len(taken)
-            if on_passages:
-                on_passages(item.record.path, item.embedded, len(item.fresh))
+        # each step holds passages of similar length, as the embedder groups them itself,
+        # so stopping between steps costs little padding
+        texts = {p.id: embedding_text(p) for _, taken in batch for p in taken}
+        queue = sorted(
+            ((item, p) for item, taken in batch for p in taken), key=lambda e: len(texts[e[1].id])
+        )
+        done: list[tuple[_PendingFile, Passage]] = []
+        vectors: list[np.ndarray] = []
+        for start in range(0, len(queue), EMBED_STEP):
+            if self._stopping:
+                break
+            step = queue[start : start + EMBED_STEP]
+            vectors.append(self._embed([texts[p.id] for _, p in step]))
+            done += step
+            for item in dict.fromkeys(item for item, _ in step):
+                item.embedded += sum(1 for owner, _ in step if owner is item)
+                if on_passages:
+                    self._tell(on_passages, item.record.path, item.embedded, len(item.fresh))
+        if done:  # one write for the batch (a Chroma write costs ~0.2 s however small)
+            self._vectors.upsert([p for _, p in done], np.concatenate(vectors))
+            for item in dict.fromkeys(item for item, _ in done):
+                self._lexical.add_pending(item.record.path, [p for o, p in done if o is item])
+        self._write_complete(pending, finished, report)
+        return len(done)
+
+    def _write_complete(
+        self, pending: deque[_PendingFile], finished: Callable[[str], None], report: IndexReport
+    ) -> None:
+        """Write the files at the head of ``pending`` whose passages are all embedded."""
         while pending and pending[0].complete:
             item = pending.popleft()
             self._set_writing()
             self._delete_vectors(self._lexical.replace_file(item.record, item.passages))
+            report.added += item.new
+            report.changed += not item.new
             finished(item.record.path)
-        return len(passages)
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        if not self._embedder_checked:
+            self._lexical.check_embedder(self._embedder.name, self._embedder.dim, record=True)
+            self._embedder_checked = True
+        self._set_writing()
+        return self._embedder.embed(texts)
 
     def _remove_missing(
         self, known: dict[str, FileRecord], seen: set[str], roots: list[str]
@@ -252,14 +313,21 @@ class Indexer:
         self._set_writing()
         self._delete_vectors(self._lexical.forget_file(source))
 
-    def _drop_stray_vectors(self) -> None:
-        """Vectors a killed run wrote for passages it never committed (or left behind
-        after deleting their passages); clears the flag that says to look for them."""
+    def _drop_stray_vectors(self, roots: list[str]) -> None:
+        """Vectors a killed or stopped run wrote for passages never committed (or left
+        behind after deleting their passages); clears the flag that says to look for
+        them. This complete run wrote every file under its roots, so what is still
+        pending there is stale; files elsewhere keep their pending vectors."""
+        stale = sorted({s for s in self._lexical.pending().values() if _under(s, roots)})
+        if stale:  # e.g. a file a stopped run began that is gone now
+            self._set_writing()
+            self._delete_vectors(self._lexical.drop_pending(stale))
         if not self._lexical.was_writing():
             return
-        if self._vectors.count() != self._lexical.count():
+        pending = self._lexical.pending()
+        if self._vectors.count() != self._lexical.count() + len(pending):
             stored = list(self._vectors.ids())
-            known = set(self._lexical.get(stored))
+            known = set(self._lexical.get(stored)) | set(pending)
             self._vectors.delete([i for i in stored if i not in known])
         self._lexical.set_writing(False)
 

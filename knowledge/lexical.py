@@ -5,7 +5,9 @@ Passages are kept here whole (text, source, headings, location) so a search, den
 lexical, can turn ids back into Passages without asking Chroma. The same file holds the
 manifest of indexed files (size, mtime, sha256) and the index's state (which embedder
 built it, whether a run was interrupted), so a file's passages and its manifest row
-change in one transaction.
+change in one transaction. It also names the vectors already in the vector store for
+passages of files not written yet (``pending_vectors``), so a run that was stopped or
+killed inside a long file does not embed them again.
 """
 
 from __future__ import annotations
@@ -78,6 +80,12 @@ CREATE TABLE IF NOT EXISTS manifest (
     sha256 TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS index_state (name TEXT PRIMARY KEY, value NOT NULL);
+CREATE TABLE IF NOT EXISTS pending_vectors (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    source TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS pending_vectors_source ON pending_vectors(source);
 """
 
 
@@ -111,10 +119,12 @@ class LexicalIndex:
     is not shown. Safe to use from several threads at once (see ``Database``).
     """
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
+        """Open (creating) the index; ``read_only`` creates and writes nothing, and
+        fails on a missing file."""
         self._path = path
         with _failing_as(f"cannot open the lexical index at {path}"):
-            self._db = Database(path, SCHEMA)
+            self._db = Database(path, SCHEMA, read_only=read_only)
 
     def upsert(self, passages: Sequence[Passage]) -> None:
         """Add passages, replacing any with the same id, in one transaction."""
@@ -139,6 +149,7 @@ class LexicalIndex:
                 " VALUES (?, ?, ?, ?)",
                 (record.path, record.size, record.mtime_ns, record.sha256),
             )
+            db.execute("DELETE FROM pending_vectors WHERE source = ?", (record.path,))
         fresh = {p.id for p in passages}
         return [i for i in old if i not in fresh]
 
@@ -147,6 +158,7 @@ class LexicalIndex:
         with _failing_as("lexical index delete failed"), self._db.writing() as db:
             gone = _delete_source(db, path)
             db.execute("DELETE FROM manifest WHERE path = ?", (path,))
+            db.execute("DELETE FROM pending_vectors WHERE source = ?", (path,))
         return gone
 
     def touch_file(self, record: FileRecord) -> None:
@@ -162,6 +174,36 @@ class LexicalIndex:
         of passages that did not change."""
         with _failing_as("lexical index read failed"), self._db.reading() as db:
             return dict(db.execute("SELECT id, title FROM passages WHERE source = ?", (path,)))
+
+    def add_pending(self, source: str, passages: Sequence[Passage]) -> None:
+        """Note that ``passages`` of a file not written yet have their vectors stored."""
+        with _failing_as("lexical index write failed"), self._db.writing() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO pending_vectors (id, title, source) VALUES (?, ?, ?)",
+                [(p.id, p.title, source) for p in passages],
+            )
+
+    def pending_titles(self, source: str) -> dict[str, str]:
+        """Title by passage id of the file's passages embedded but not written yet."""
+        with _failing_as("lexical index read failed"), self._db.reading() as db:
+            rows = db.execute("SELECT id, title FROM pending_vectors WHERE source = ?", (source,))
+            return dict(rows.fetchall())
+
+    def pending(self) -> dict[str, str]:
+        """Source by passage id of every passage embedded but not written yet."""
+        with _failing_as("lexical index read failed"), self._db.reading() as db:
+            return dict(db.execute("SELECT id, source FROM pending_vectors").fetchall())
+
+    def drop_pending(self, sources: Sequence[str]) -> list[str]:
+        """Forget the pending vectors of these files; returns their ids, whose vectors
+        the caller removes."""
+        ids: list[str] = []
+        with _failing_as("lexical index write failed"), self._db.writing() as db:
+            for source in sources:
+                rows = db.execute("SELECT id FROM pending_vectors WHERE source = ?", (source,))
+                ids += [i for (i,) in rows]
+                db.execute("DELETE FROM pending_vectors WHERE source = ?", (source,))
+        return ids
 
     def files(self) -> dict[str, FileRecord]:
         """Every indexed file's record, by path."""

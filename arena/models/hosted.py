@@ -19,6 +19,7 @@ from arena.errors import (
     ProviderRefused,
     ProviderTimeout,
     ProviderUnavailable,
+    ProviderUnreachable,
     RateLimited,
 )
 from arena.types import ModelSpec
@@ -65,8 +66,22 @@ def map_sdk_error(model: str, exc: Exception, sdk: ModuleType) -> ProviderError:
             return ProviderUnavailable(model, f"HTTP {code}")
         return ProviderRefused(model, f"HTTP {code}")
     if isinstance(exc, sdk.APIConnectionError):
-        return ProviderUnavailable(model, "connection failed")
+        return ProviderUnreachable(model, _connection_failure(exc))
     return ProviderUnavailable(model, f"malformed response: {type(exc).__name__}")  # validation
+
+
+def _connection_failure(exc: BaseException) -> str:
+    """What the operating system said ("connection refused", "name or service not
+    known"), from the errors the SDK's error was raised from."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno:
+            # asyncio words a refusal "Connect call failed (address)": the errno says more
+            said = seen.strerror if seen.errno < 0 else os.strerror(seen.errno)  # < 0: DNS
+            if said:
+                return said[:1].lower() + said[1:]
+        seen = seen.__cause__ or seen.__context__
+    return "connection failed"
 
 
 @contextmanager

@@ -1,11 +1,18 @@
 """The ``parley`` command line: index, search, ask, models, chat, leaderboard, export,
 import, backup, restore, judge, audit, doctor, slack, discord and web.
 
+``operator`` holds the commands an operator runs on a data directory's files (search,
+export, import, backup, restore, doctor), through ``bot.operator`` and ``bot.doctor``;
+``judge`` (in ``grading``) grades case files with the judge directly, an operator
+command too. Everything else goes through the service.
+
 Each module registers its commands on the one group in ``base``; importing them here is
 what makes ``parley`` whole.
 """
 
-from . import answers, documents, grading, ops, votes, web  # noqa: F401  (they register commands)
-from .base import cli, main
+from . import answers, documents, grading, operator, ops, votes, web  # noqa: F401  (they register)
+from .base import cli, main, share_global_options
+
+share_global_options(cli)
 
 __all__ = ["cli", "main"]

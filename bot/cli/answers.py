@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import getpass
 import json
+import sys
 from typing import Any
 
 import click
-from rich.markup import escape
 
 from .. import messages
 from ..service import ModelCheck, ModelStatus
@@ -19,7 +19,7 @@ from .base import (
     settings_of,
 )
 
-__all__ = ["answer_json", "roster_row", "status_text"]
+__all__ = ["answer_json", "roster_row"]
 
 
 @cli.command()
@@ -30,10 +30,11 @@ __all__ = ["answer_json", "roster_row", "status_text"]
 def ask(ctx: click.Context, question: str, model: str | None, as_json: bool) -> None:
     """Answer QUESTION from the knowledge base, with numbered citations."""
     from ..console import ask_live
-    from ..runtime import open_service
+    from ..runtime import open_service, require_index
     from ..service import Ask
 
     settings = settings_of(ctx)
+    require_index(settings)
 
     async def go():
         async with open_service(settings) as service:
@@ -76,11 +77,12 @@ def answer_json(answer) -> dict[str, Any]:
 @click.option("--check", is_flag=True, help="Send each model a tiny request: reachable or not.")
 @click.pass_context
 def models(ctx: click.Context, as_json: bool, check: bool) -> None:
-    """List the configured models; with --check, send each a tiny request."""
+    """List the configured models; with --check, send each a tiny request (exit code 1
+    when one cannot answer: unreachable, or not set up)."""
     from ..runtime import open_service
 
     async def go() -> tuple[list[ModelStatus], dict[str, ModelCheck]]:
-        async with open_service(settings_of(ctx)) as service:
+        async with open_service(settings_of(ctx), in_memory=True) as service:
             checks = await service.check_models() if check else []
             return service.models(), {c.name: c for c in checks}
 
@@ -88,13 +90,19 @@ def models(ctx: click.Context, as_json: bool, check: bool) -> None:
     rows = [roster_row(s, checks.get(s.name)) for s in statuses]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
-        return
-    from rich.table import Table
+    else:
+        from rich.table import Table
+        from rich.text import Text
 
-    table = Table("model", "provider", "model id", "status")
-    for row in rows:
-        table.add_row(row["name"], row["provider"], row["model"] or "-", status_text(row))
-    console.print(table)
+        table = Table("model", "provider", "model id", "status")
+        for status, row in zip(statuses, rows, strict=True):
+            said = messages.model_status(status, checks.get(status.name))
+            answers = row.get("reachable", status.ready)
+            colour = "red" if not answers else "green" if check else ""
+            table.add_row(status.name, status.provider, status.model or "-", Text(said, colour))
+        console.print(table)
+    if check and not all(row.get("reachable") for row in rows):
+        sys.exit(1)  # a check is for scripts too: some model cannot answer
 
 
 def roster_row(status: ModelStatus, check: ModelCheck | None = None) -> dict[str, Any]:
@@ -114,21 +122,14 @@ def roster_row(status: ModelStatus, check: ModelCheck | None = None) -> dict[str
     return row
 
 
-def status_text(row: dict[str, Any]) -> str:
-    if not row["configured"]:
-        return f"[red]not set up[/]: {escape(row['reason'])}"
-    if "reachable" not in row:
-        return "configured"
-    if row["reachable"]:
-        return f"[green]reachable[/] ({row['latency_ms']:.0f} ms)"
-    return f"[red]unreachable[/]: {escape(row.get('error', ''))}"
-
-
 @cli.command()
 @click.option("--channel", default="console", show_default=True, help="Channel name to record.")
 @click.pass_context
 def chat(ctx: click.Context, channel: str) -> None:
     """Talk to Parley in the terminal: answers, thumbs and A/B votes, stored as in chat."""
     from ..console import run_console
+    from ..runtime import require_index
 
-    run(run_console(settings_of(ctx), channel=channel, console=console))
+    settings = settings_of(ctx)
+    require_index(settings)
+    run(run_console(settings, channel=channel, console=console))

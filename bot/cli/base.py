@@ -23,6 +23,7 @@ from rich.console import Console
 from arena.errors import ArenaError
 from knowledge.errors import KnowledgeError
 
+from .. import messages
 from ..access import Requester
 from ..config import Settings, load_settings
 from ..errors import BotError
@@ -40,6 +41,7 @@ __all__ = [
     "main",
     "run",
     "settings_of",
+    "share_global_options",
 ]
 
 T = TypeVar("T")
@@ -94,7 +96,7 @@ def settings_of(ctx: click.Context) -> Settings:
         overrides = {"data_dir": root.params["data_dir"]} if root.params.get("data_dir") else {}
         settings, warnings = load_settings(**overrides)
         for warning in warnings:
-            click.echo(f"Warning: {warning}", err=True)
+            click.echo(messages.config_warning(warning), err=True)
         root.meta["settings"] = settings
         root.meta["settings_warnings"] = warnings
     return root.meta["settings"]
@@ -114,17 +116,52 @@ def channel_option(fn):
     return click.option("--channel", help="Only this channel's votes (default: all).")(fn)
 
 
+DATA_DIR_HELP = "Where Parley keeps its index and database (default .parley, or PARLEY_DATA_DIR)."
+VERBOSE_HELP = "Log what happens (and libraries' warnings)."
+
+
 @click.group(cls=ParleyGroup)
-@click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Where Parley keeps its index and database (default .parley, or PARLEY_DATA_DIR).",
-)
-@click.option("-v", "--verbose", is_flag=True, help="Log what happens (and libraries' warnings).")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help=DATA_DIR_HELP)
+@click.option("-v", "--verbose", is_flag=True, help=VERBOSE_HELP)
 @click.version_option(package_name="parley")
 def cli(data_dir: Path | None, verbose: bool) -> None:
     """Parley answers your team's questions from its knowledge base, with cited sources."""
     configure_logging(verbose)
+
+
+def share_global_options(group: click.Group) -> None:
+    """Let every command under ``group`` take the global options after its name too
+    (``parley search X --data-dir D``), as the docs promise; given in both places, the
+    one after the command wins."""
+    for command in group.commands.values():
+        command.params += [
+            click.Option(
+                ["--data-dir"],
+                type=click.Path(file_okay=False, path_type=Path),
+                expose_value=False,
+                callback=_root_data_dir,
+                help=DATA_DIR_HELP,
+            ),
+            click.Option(
+                ["-v", "--verbose"],
+                is_flag=True,
+                expose_value=False,
+                callback=_verbose,
+                help=VERBOSE_HELP,
+            ),
+        ]
+        if isinstance(command, click.Group):
+            share_global_options(command)
+
+
+def _root_data_dir(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
+    if value is not None:
+        ctx.find_root().params["data_dir"] = value
+
+
+def _verbose(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        configure_logging(True)
 
 
 def configure_logging(verbose: bool) -> None:

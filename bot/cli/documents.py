@@ -1,10 +1,11 @@
-"""Commands over the knowledge base: ``index`` (through the service) and ``search``."""
+"""``index``: bring the knowledge base in line with the documents, through the service."""
 
 from __future__ import annotations
 
-import json
+import asyncio
+import signal
+import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -12,16 +13,11 @@ from knowledge.indexer import IndexReport
 
 from .. import messages
 from ..reindex import ReindexStatus
-from .base import (
-    cli,
-    console,
-    json_option,
-    local_operator,
-    run,
-    settings_of,
-)
+from .base import cli, console, local_operator, run, settings_of
 
-__all__ = ["hit_json", "shorten"]
+__all__ = ["INTERRUPTED"]
+
+INTERRUPTED = 128 + signal.SIGINT  # the exit code of a run stopped by Ctrl-C, as shells use
 
 
 @cli.command()
@@ -66,65 +62,27 @@ def index(ctx: click.Context, paths: tuple[Path, ...]) -> None:
                 )
 
         async def go() -> IndexReport:
-            async with open_service(settings) as service:
-                return await service.reindex(local_operator(), list(paths), progress)
+            stop = asyncio.Event()
+
+            def interrupted() -> None:  # Ctrl-C: stop at the next step, keep what is done
+                if not stop.is_set():
+                    stop.set()
+                    bar.update(task, description="stopping…")
+                    console.print(messages.index_stopping(), highlight=False)
+
+            loop = asyncio.get_running_loop()
+            loop.add_signal_handler(signal.SIGINT, interrupted)
+            try:
+                async with open_service(settings) as service:
+                    return await service.reindex(local_operator(), list(paths), progress, stop=stop)
+            finally:
+                loop.remove_signal_handler(signal.SIGINT)
 
         report = run(go())
     for path, reason in report.skipped:
-        console.print(f"[yellow]skipped[/] {path}: {reason}", highlight=False, soft_wrap=True)
+        skipped = messages.file_skipped(path, reason)
+        console.print(skipped, style="yellow", highlight=False, soft_wrap=True)
+    if report.stopped:
+        console.print(messages.index_stopped(report), highlight=False, soft_wrap=True)
+        sys.exit(INTERRUPTED)
     console.print(messages.index_summary(report), highlight=False, soft_wrap=True)
-
-
-@cli.command()
-@click.argument("query")
-@click.option("--k", "k", type=click.IntRange(min=1), help="How many passages (default top_k).")
-@click.option(
-    "--mode",
-    type=click.Choice(["hybrid", "dense", "lexical"]),
-    default="hybrid",
-    show_default=True,
-    help="Retrieval method.",
-)
-@json_option
-@click.pass_context
-def search(ctx: click.Context, query: str, k: int | None, mode: str, as_json: bool) -> None:
-    """Show the passages that best match QUERY, with source, location and score."""
-    from ..runtime import open_knowledge
-
-    if not query.strip():
-        raise click.UsageError(messages.empty_search())
-    settings = settings_of(ctx)
-    if not (settings.index_dir / "lexical.db").is_file():  # a report creates nothing
-        raise click.ClickException(messages.no_index(settings.index_dir))
-    kb = open_knowledge(settings)
-    try:
-        hits = kb.search(query, k or settings.top_k, mode=mode)
-    finally:
-        kb.close()
-    if as_json:
-        click.echo(json.dumps([hit_json(h) for h in hits], indent=2, ensure_ascii=False))
-        return
-    if not hits:
-        console.print(messages.nothing_found())
-    for rank, hit in enumerate(hits, 1):
-        p = hit.passage
-        console.print(
-            f"[bold]{rank}.[/] {p.label()}  [dim]score {hit.score:.3f}[/]", highlight=False
-        )
-        console.print(f"   {shorten(p.text)}", highlight=False, soft_wrap=True)
-
-
-def hit_json(hit) -> dict[str, Any]:
-    p = hit.passage
-    return {
-        "source": p.display_source,
-        "title": p.title,
-        "location": p.place,
-        "score": round(hit.score, 6),
-        "text": p.text,
-    }
-
-
-def shorten(text: str, width: int = 300) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"

@@ -1,47 +1,18 @@
-"""Running and checking Parley: ``slack``, ``discord`` and ``doctor``."""
+"""Running Parley as a bot: ``slack`` and ``discord``."""
 
 from __future__ import annotations
 
-import json
 import logging
-import sys
-from dataclasses import asdict
 
 import click
-from rich.markup import escape
 
 from .base import (
     cli,
-    console,
-    json_option,
     run,
     settings_of,
 )
 
 __all__: list[str] = []
-
-
-@cli.command()
-@click.option("--no-models", is_flag=True, help="Skip sending each model a tiny request.")
-@json_option
-@click.pass_context
-def doctor(ctx: click.Context, no_models: bool, as_json: bool) -> None:
-    """Check the configuration, data directory, index, database and models; say what to fix."""
-    from ..doctor import diagnose
-
-    settings = settings_of(ctx)
-    warnings = ctx.find_root().meta["settings_warnings"]
-    findings = run(diagnose(settings, warnings, check_models=not no_models))
-    if as_json:
-        click.echo(json.dumps([asdict(f) for f in findings], indent=2))
-    else:
-        for f in findings:
-            mark = "[green]ok[/]  " if f.ok else "[red]FIX[/] "
-            console.print(f"{mark} {f.check}: {escape(f.detail)}", highlight=False, soft_wrap=True)
-            if f.fix:
-                console.print(f"      → {escape(f.fix)}", highlight=False, soft_wrap=True)
-    if not all(f.ok for f in findings):
-        sys.exit(1)
 
 
 @cli.command()

@@ -1,11 +1,9 @@
-"""Commands over the arena's records: ``leaderboard``, ``export``, ``import``,
-``backup`` and ``restore``."""
+"""``leaderboard``: the models ranked from the votes."""
 
 from __future__ import annotations
 
 import json
 import shutil
-import sys
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -88,80 +86,3 @@ def leaderboard(
             click.echo(f"No chart written to {png}: nothing is rated yet.", err=True)
     elif png:
         click.echo(f"Chart written to {png}")
-
-
-@cli.group("export")
-def export_group() -> None:
-    """Export arena data."""
-
-
-@export_group.command("battles")
-@click.option(
-    "-o",
-    "--output",
-    type=click.File("w", lazy=False),  # created even when there is nothing to export
-    default="-",
-    help="Write here (default stdout).",
-)
-@click.pass_context
-def export_battles(ctx: click.Context, output) -> None:
-    """Write every voted battle as JSONL in the FastChat / Chatbot Arena field names."""
-    from arena.battles_io import export_battles as export
-
-    from ..runtime import open_store
-
-    async def go() -> int:
-        async with open_store(settings_of(ctx), read_only=True) as store:
-            return await export(store, output)
-
-    count = run(go())
-    if output is not sys.stdout:
-        click.echo(f"Exported {count} battles.", err=True)
-
-
-@cli.group("import")
-def import_group() -> None:
-    """Import arena data."""
-
-
-@import_group.command("battles")
-@click.argument("file", type=click.File("r"))
-@click.pass_context
-def import_battles(ctx: click.Context, file) -> None:
-    """Read battles from JSONL in the FastChat / Chatbot Arena format."""
-    from arena.battles_io import import_battles as load
-
-    from ..runtime import open_store
-
-    async def go():
-        async with open_store(settings_of(ctx)) as store:
-            return await load(store, file)
-
-    report = run(go())
-    for line_number, reason in report.errors:
-        click.echo(f"line {line_number}: {reason}", err=True)
-    click.echo(messages.import_summary(report.imported, report.duplicates, len(report.errors)))
-
-
-@cli.command()
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.pass_context
-def backup(ctx: click.Context, file: Path) -> None:
-    """Copy the arena database (votes, answers, grades) to FILE, safely while the bot runs."""
-    from arena.backup import backup_database
-
-    votes = run(backup_database(settings_of(ctx).database_path, file))
-    click.echo(messages.backup_done(file, votes))
-
-
-@cli.command()
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--force", is_flag=True, help="Replace an existing database (stop the bot first).")
-@click.pass_context
-def restore(ctx: click.Context, file: Path, force: bool) -> None:
-    """Restore the arena database from a backup FILE into the data directory."""
-    from arena.backup import restore_database
-
-    settings = settings_of(ctx)
-    votes = run(restore_database(file, settings.database_path, force=force))
-    click.echo(messages.restore_done(file, settings.database_path, votes))

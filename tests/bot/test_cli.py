@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from bot.cli import cli
+from bot.cli.operator import shorten
 from tests.conftest import HANDBOOK, ROOT
 from tests.fakes.http_server import Scripted
 
@@ -75,25 +77,42 @@ def test_models_lists_the_offline_roster(data_dir: Path) -> None:
 def test_models_check_reports_reachable_and_unreachable(
     tmp_path: Path, fake_api, monkeypatch
 ) -> None:
-    """A model whose server is down is configured, not ready: --check says so, with why."""
+    """A model whose server is down is configured, not ready: --check says so, with why,
+    and exits 1 (scripts check models too); a server that is not there at all is not
+    "unavailable" but cannot be connected to."""
+    with socket.socket() as probe:  # a port nothing listens on: connections are refused
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
     config = tmp_path / "parley.toml"
     config.write_text(
         '[[models]]\nname = "offline-passages"\nprovider = "offline-passages"\n'
         '[[models]]\nname = "local"\nprovider = "openai"\nmodel = "m"\nmax_retries = 0\n'
         f'base_url = "{fake_api.url}/v1"\n'
+        '[[models]]\nname = "gone"\nprovider = "openai"\nmodel = "m"\nmax_retries = 0\n'
+        f'base_url = "http://127.0.0.1:{closed}/v1"\n'
         '[[models]]\nname = "claude"\nprovider = "anthropic"\nmodel = "c"\n'
         'api_key_env = "PARLEY_TEST_NO_SUCH_KEY"\n'
     )
     monkeypatch.setenv("PARLEY_CONFIG", str(config))
     fake_api.route("POST", "/v1/chat/completions", Scripted(503, {"error": {"message": "down"}}))
-    out = invoke(tmp_path, "models", "--check", "--json").output
-    rows = {r["name"]: r for r in json.loads(out)}
+    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "models", "--check", "--json"])
+    assert result.exit_code == 1
+    rows = {r["name"]: r for r in json.loads(result.stdout)}
     assert rows["offline-passages"]["reachable"] is True
-    assert rows["local"]["reachable"] is False and "unavailable" in rows["local"]["error"]
+    assert rows["local"]["reachable"] is False
+    assert rows["local"]["error"] == "service unavailable (HTTP 503)"
+    assert rows["gone"]["error"] == "cannot connect (connection refused)"
     assert rows["claude"]["configured"] is False
     assert (rows["claude"]["provider"], rows["claude"]["model"]) == ("anthropic", "c")
     assert "PARLEY_TEST_NO_SUCH_KEY" in rows["claude"]["reason"]
     assert fake_api.seen("/v1/chat/completions")
+    table = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "models", "--check"])
+    assert table.exit_code == 1 and "cannot connect" in table.output
+
+
+def test_models_check_exits_0_when_every_model_answers(data_dir: Path) -> None:
+    rows = json.loads(invoke(data_dir, "models", "--check", "--json").stdout)
+    assert rows and all(r["reachable"] for r in rows)
 
 
 def test_leaderboard_is_empty_before_any_vote(tmp_path: Path) -> None:
@@ -156,3 +175,52 @@ def test_the_empty_leaderboard_says_how_votes_happen_today(tmp_path: Path) -> No
     out = invoke(tmp_path, "leaderboard").output
     assert "parley chat" in out
     assert "Slack" not in out and "Discord" not in out
+
+
+def test_global_options_work_after_the_command_too(data_dir: Path, tmp_path: Path) -> None:
+    """As the docs say every command takes them: `parley search X --data-dir D`."""
+    after = CliRunner().invoke(cli, ["search", "parking", "--json", "--data-dir", str(data_dir)])
+    assert after.exit_code == 0, after.output
+    before = invoke(data_dir, "search", "parking", "--json")
+    assert json.loads(after.stdout) == json.loads(before.stdout)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for command in (["export", "battles"], ["leaderboard", "--json"], ["judge", "--help"]):
+        result = CliRunner().invoke(cli, [*command, "--data-dir", str(empty), "-v"])
+        assert result.exit_code == 0, (command, result.output)
+    # given in both places, the one after the command wins
+    wrong = CliRunner().invoke(
+        cli, ["--data-dir", str(tmp_path / "typo"), "search", "x", "--data-dir", str(data_dir)]
+    )
+    assert wrong.exit_code == 0, wrong.output
+
+
+def test_search_at_80_columns_keeps_the_score_on_the_first_line_and_words_whole(
+    data_dir: Path,
+) -> None:
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from bot.cli import main; main()",
+            "--data-dir",
+            str(data_dir),
+            "search",
+            "how do I roll back a deploy",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+        env={**os.environ, "COLUMNS": "80"},
+    ).stdout
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    headings = [line for line in lines if line[:1].isdigit()]
+    assert len(headings) == 5 and all("  score " in line for line in headings)
+    hits = json.loads(invoke(data_dir, "search", "how do I roll back a deploy", "--json").stdout)
+    printed = set(" ".join(lines).split())
+    for hit in hits:  # every word of each label and shown text is whole somewhere
+        label = ", ".join(part for part in (hit["source"], hit["location"]) if part)
+        assert set(label.split()) <= printed
+        assert set(shorten(hit["text"]).split()) <= printed

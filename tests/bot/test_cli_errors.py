@@ -16,8 +16,8 @@ from bot.cli import cli
 from tests.fakes.http_server import Scripted
 
 
-def run(*args: str, env: dict[str, str] | None = None):
-    return CliRunner().invoke(cli, list(args), env=env)
+def run(*args: str, env: dict[str, str] | None = None, input: str | None = None):
+    return CliRunner().invoke(cli, list(args), env=env, input=input)
 
 
 @pytest.fixture
@@ -64,6 +64,20 @@ def test_a_mistyped_data_dir_is_an_error_and_creates_nothing(tmp_path: Path) -> 
     assert not wrong.exists()
 
 
+def test_asking_a_mistyped_data_dir_says_there_is_no_index_and_creates_nothing(
+    tmp_path: Path,
+) -> None:
+    wrong = tmp_path / "typo"
+    for command in (["ask", "What is a SEV1?"], ["chat"], ["ask", "x", "--json"]):
+        result = run("--data-dir", str(wrong), *command, input="What is a SEV1?\n")
+        assert result.exit_code == 1, result.output
+        assert f"There is no index in {wrong / 'index'}" in result.output
+        assert "run `parley index PATH` first" in result.output
+    assert not wrong.exists()
+    models = run("--data-dir", str(wrong), "models", "--json")  # needs no data directory
+    assert models.exit_code == 0 and not wrong.exists()
+
+
 def test_reports_on_a_data_dir_without_a_database_create_nothing(tmp_path: Path) -> None:
     assert json.loads(run("--data-dir", str(tmp_path), "leaderboard", "--json").stdout) == []
     out = tmp_path / "battles.jsonl"
@@ -75,25 +89,25 @@ def test_reports_on_a_data_dir_without_a_database_create_nothing(tmp_path: Path)
 def test_a_data_dir_that_cannot_be_created_is_named(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    result = run("--data-dir", str(blocker / "data"), "ask", "hello")
+    result = run("--data-dir", str(blocker / "data"), "index", str(tmp_path))
     assert result.exit_code == 1
     assert f"cannot create the data directory {blocker / 'data'}" in result.output
     assert "Traceback" not in result.output
 
 
-def test_ask_json_errors_are_json(config: Path, tmp_path: Path, fake_api) -> None:
+def test_ask_json_errors_are_json(config: Path, data_dir: Path, fake_api) -> None:
     config.write_text(
         f'[[models]]\nname = "m"\nprovider = "openai"\nmodel = "x"\nmax_retries = 0\n'
         f'base_url = "{fake_api.url}/v1"\n'
     )
     fake_api.route("POST", "/v1/chat/completions", Scripted(503, {"error": {"message": "x"}}))
-    result = run("--data-dir", str(tmp_path), "ask", "How do I roll back?", "--json")
+    result = run("--data-dir", str(data_dir), "ask", "How do I roll back?", "--json")
     assert result.exit_code == 1
     assert json.loads(result.stdout) == {
         "error": "No model could answer right now. Model m is unavailable right now"
         " (service unavailable)."
     }
-    unknown = run("--data-dir", str(tmp_path), "ask", "hi", "--model", "nope", "--json")
+    unknown = run("--data-dir", str(data_dir), "ask", "hi", "--model", "nope", "--json")
     assert unknown.exit_code == 1 and "nope" in json.loads(unknown.stdout)["error"]
 
 
@@ -109,7 +123,7 @@ def test_library_warnings_stay_in_the_log(tmp_path: Path) -> None:
     broken.write_bytes(b"%PDF-1.4 this file ends here")
     result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path / "d"), "index", str(broken)])
     assert result.exit_code == 0
-    assert result.stdout.startswith("skipped")  # no blank line before the report
+    assert result.stdout.startswith("Skipped")  # no blank line before the report
     assert "EOF marker" not in result.stderr and "invalid pdf header" not in result.stderr
 
 

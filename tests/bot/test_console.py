@@ -49,7 +49,7 @@ def test_battle_vote_reveal_leaderboard_export_import(data_dir: Path, tmp_path: 
     fresh = tmp_path / "fresh"
     result = CliRunner().invoke(cli, ["--data-dir", str(fresh), "import", "battles", str(file)])
     assert result.exit_code == 0
-    assert "Imported 1 battles" in result.output and "line 2" in result.output
+    assert "Imported 1 battle (" in result.output and "line 2" in result.output
     again = run(fresh, "import", "battles", str(file))
     assert "Imported 0 battles (1 already present" in again
     imported = json.loads(run(fresh, "leaderboard", "--json"))

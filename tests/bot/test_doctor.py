@@ -50,3 +50,14 @@ def test_a_missing_index_says_to_index(tmp_path: Path) -> None:
     found = findings(doctor(tmp_path, "--no-models"))
     assert not found["index"]["ok"] and "parley index" in found["index"]["fix"]
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # it created nothing
+
+
+def test_a_missing_data_dir_says_to_index_and_still_checks_the_models(tmp_path: Path) -> None:
+    missing = tmp_path / "typo"
+    result = doctor(missing)
+    found = findings(result)
+    assert result.exit_code == 1
+    assert "check --data-dir" in found["data directory"]["fix"]
+    assert "[[models]]" not in result.stdout  # the roster is fine: nothing to fix there
+    assert found["model offline-sentences"]["ok"] and found["model offline-passages"]["ok"]
+    assert not missing.exists()

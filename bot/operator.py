@@ -1,0 +1,69 @@
+"""The operator's door: what whoever holds a data directory runs on its files, outside
+any chat: search the index, export and import battles, back up and restore the arena.
+
+These are not service behaviours. No chat user can reach them; they work on the files
+themselves (a restore replaces the database any service would be built on, a backup is
+a copy of it, a report may read a copy on a read-only mount), so each opens only what
+it needs, read-only where it only reads. The CLI's operator commands call these and
+render what comes back; everything a chat user can reach goes through ``Service``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+from arena.backup import backup_database, restore_database
+from arena.battles_io import ImportReport
+from arena.battles_io import export_battles as write_battles
+from arena.battles_io import import_battles as read_battles
+from knowledge.types import Hit
+
+from .config import Settings
+from .runtime import open_knowledge, open_store, require_index
+
+if TYPE_CHECKING:
+    from knowledge.retrieve import Mode
+
+__all__ = ["Found", "backup", "export_battles", "import_battles", "restore", "search"]
+
+
+@dataclass(frozen=True)
+class Found:
+    """A search's hits, best first, and why it matched by words alone ("" when not)."""
+
+    hits: list[Hit]
+    words_only: str = ""
+
+
+def search(settings: Settings, query: str, k: int | None = None, mode: Mode = "hybrid") -> Found:
+    """The passages that best match ``query`` (``k`` defaults to ``top_k``). Reads the
+    index without writing, so it works on a read-only copy, where the vectors cannot be
+    opened and a hybrid search matches by words alone."""
+    require_index(settings)
+    with open_knowledge(settings, read_only=True) as kb:
+        hits = kb.search(query, k or settings.top_k, mode=mode)
+        return Found(hits, kb.dense_unavailable if mode == "hybrid" else "")
+
+
+async def export_battles(settings: Settings, out: IO[str]) -> int:
+    """Write every voted battle to ``out`` as FastChat JSONL; returns how many."""
+    async with open_store(settings, read_only=True) as store:
+        return await write_battles(store, out)
+
+
+async def import_battles(settings: Settings, lines: IO[str]) -> ImportReport:
+    """Store the battles of a FastChat JSONL file, each once, bad lines reported."""
+    async with open_store(settings) as store:
+        return await read_battles(store, lines)
+
+
+async def backup(settings: Settings, target: Path) -> int:
+    """Copy the arena database to ``target`` (safe while a bot runs); returns the votes."""
+    return await backup_database(settings.database_path, target)
+
+
+async def restore(settings: Settings, source: Path, *, force: bool = False) -> int:
+    """Copy a checked backup in as the arena database; returns the votes restored."""
+    return await restore_database(source, settings.database_path, force=force)
