@@ -138,14 +138,25 @@ def run_begin(rows: list[tuple[list[str], str, bool]]) -> dict:
     }
 
 
-# Flag rules measured side by side: the live one (``SentenceSupport.flagged``), and two
-# it was chosen against
+# Flag rules measured side by side: the live one (``SentenceSupport.flagged``), and those
+# it was chosen against. The weight rule's threshold is the one with the fewest false
+# alarms that still catches 70% on the HaluEval tuning half (6.0, 6.25, 6.5 tried).
+UNHELD_WEIGHT = 6.25
+
+
+def _unheld(sentence) -> bool:
+    return sentence.support == "contradicted" or any(
+        c.support == "unverifiable" and c.missing >= UNHELD_WEIGHT for c in sentence.claims
+    )
+
+
 _FLAG_RULES = {
     "live: contradicted, or a number or name the passages never state": lambda s: s.flagged,
     "every contradicted or unverifiable sentence": lambda s: (
         s.support in ("contradicted", "unverifiable")
     ),
     "contradicted only": lambda s: s.support == "contradicted",
+    f"contradicted, or {UNHELD_WEIGHT} weighted words not in the passages": _unheld,
 }
 
 

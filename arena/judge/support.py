@@ -135,6 +135,7 @@ class ClaimSupport:
     words: int  # content words: the claim's weight
     missing: float  # weighted words the passages do not hold
     unstated: tuple[str, ...] = ()  # numbers and names it states that the passages never do
+    stance: bool = False  # an opinion or courtesy: weighs in the value, is not a claim
 
 
 @dataclass(frozen=True)
@@ -142,8 +143,8 @@ class SentenceSupport:
     """One sentence of the answer as a live flag shows it: the worst verdict of its
     claims ("not_a_claim" for a question, greeting, hedge, opinion or courtesy), where
     it stands in the answer (``start``, ``end``) and the passage its claims matched
-    best. An opinion keeps its words' verdicts in ``claims`` (they weigh in the value)
-    though it is not a claim."""
+    best. An opinion keeps its words' verdicts in ``claims``, marked ``stance`` (they
+    weigh in the value) though it is not a claim."""
 
     text: str
     support: Support
@@ -182,8 +183,8 @@ class SupportCheck:
 
     @property
     def claims(self) -> list[ClaimSupport]:
-        """The claims of the sentences that state something (opinions left out)."""
-        return [c for s in self.sentences if s.support != "not_a_claim" for c in s.claims]
+        """What the answer claims (opinions and courtesies left out)."""
+        return [c for s in self.sentences for c in s.claims if not c.stance]
 
     def of(self, support: Support) -> list[ClaimSupport]:
         return [c for c in self.claims if c.support == support]
@@ -383,27 +384,31 @@ def _claim(text: str, context: _Context) -> ClaimSupport | None:
 def _sentence(sentence: Sentence, context: _Context) -> SentenceSupport:
     if not is_claim(sentence.text):
         return SentenceSupport(sentence.text, "not_a_claim", None, sentence.start, sentence.end)
-    claims = tuple(c for text in clauses_of(sentence.text) if (c := _claim(text, context)))
-    if not claims or is_stance(sentence.text):
-        # an opinion's words still weigh in the value; it contradicts nothing
-        held = tuple(_as_stance(c) for c in claims)
+    claims = []
+    for text in clauses_of(sentence.text):
+        claim = _claim(text, context)
+        if claim is not None:
+            claims.append(_as_stance(claim) if is_stance(text) else claim)
+    stated = [c for c in claims if not c.stance]
+    if not stated:
         return SentenceSupport(
-            sentence.text, "not_a_claim", None, sentence.start, sentence.end, held
+            sentence.text, "not_a_claim", None, sentence.start, sentence.end, tuple(claims)
         )
-    worst = max(claims, key=lambda c: _SEVERITY[c.support])
+    worst = max(stated, key=lambda c: _SEVERITY[c.support])
     matched = worst.passage_index
     if matched is None:
-        matched = next((c.passage_index for c in claims if c.passage_index is not None), None)
+        matched = next((c.passage_index for c in stated if c.passage_index is not None), None)
     return SentenceSupport(
-        sentence.text, worst.support, matched, sentence.start, sentence.end, claims
+        sentence.text, worst.support, matched, sentence.start, sentence.end, tuple(claims)
     )
 
 
 def _as_stance(claim: ClaimSupport) -> ClaimSupport:
-    """An opinion's words as the value weighs them: held or not, never a contradiction."""
-    if claim.support != "contradicted":
-        return claim
-    return replace(claim, support="unverifiable", reason="an opinion or the speaker's own")
+    """An opinion's words as the value weighs them: held or not, never a contradiction
+    and never a flag."""
+    if claim.support == "contradicted":
+        claim = replace(claim, support="unverifiable", reason="an opinion or the speaker's own")
+    return replace(claim, stance=True, unstated=())
 
 
 def _why_unmeasured(answer: str, context: _Context) -> str | None:

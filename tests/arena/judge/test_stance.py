@@ -80,3 +80,14 @@ def test_a_stance_contradicts_nothing() -> None:
 
 def test_a_pronoun_with_a_clitic_is_not_a_name() -> None:
     assert names_in("Then I'm sure He's right about Tesla's car") == {"tesla's"}
+
+
+def test_a_stance_beside_a_claim_in_one_sentence_leaves_the_claim_checked() -> None:
+    (sentence,) = check_support(
+        "I really love that rota, and shifts hand over on Fridays at 10:00.", PASSAGES
+    )
+    opinion, claim = sentence.claims
+    assert opinion.stance and not claim.stance
+    assert sentence.support == claim.support == "contradicted"  # Mondays, not Fridays
+    check = support_check(sentence.text, PASSAGES)
+    assert check.claims == [claim]
