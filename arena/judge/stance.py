@@ -1,14 +1,17 @@
 """Sentences that speak of the speaker or the listener, not of the world: opinions,
 feelings, the speaker's own experience, recommendations and courtesies.
 
-"I agree, I enjoy pop music in general", "You might like it too", "She's a great
-actress!" and "Enjoy!" state nothing a source could support or contradict, so the
-support check does not hold them against the passages and a live flag never marks
-them. A stance still states something when it carries a number ("I paid 40 EUR") or
-a name ("I loved him in Takers" says he was in Takers): such a sentence stays a claim.
+"I agree, I enjoy Pop music in general", "You might like it too", "She's a great
+actress!" and "Enjoy!" state nothing a source could support or contradict, so a live
+flag never marks them and they contradict nothing (their words still weigh in the
+support value: ``arena.judge.support``). A stance still states something when it
+carries a number ("I paid 40 EUR") or a name in a relation ("I loved him in Takers"
+says he was in Takers): such a sentence stays a claim; a taste for something named,
+with nothing said of it ("I enjoy Pop music"), does not.
 
 Three shapes are stances, once an opening interjection ("Oh yes,", "Haha, well") and a
-reporting verb ("I think he ...") are set aside:
+reporting verb ("I think he ...", "I can confirm the ...": what follows is claimed) are
+set aside:
 
 - the speaker is the subject: "I played in high school", "I'm not too familiar with it";
 - a recommendation to the listener: "You may also like it", "If you like thrillers,
