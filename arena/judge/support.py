@@ -18,8 +18,8 @@ answer is not half of it, while a paragraph of invented detail weighs more than 
 invented word. An opinion or the speaker's own experience (``arena.judge.stance``) is
 not a claim and never flagged, but its words weigh in the value as any claim's do:
 what the passages do not hold is not attributable to them (BEGIN's annotators, too,
-call a response with a personal opinion not fully attributable). An answer that states
-nothing at all (a question back, a greeting, a refusal) is worth ``NOTHING_CLAIMED``:
+call a response with a personal opinion not fully attributable). An answer with no
+words to weigh at all (a question back, a greeting) is worth ``NOTHING_CLAIMED``:
 below an answer whose claims the passages support, since attributable means conveying
 something the passages support, yet above a contradiction and above most answers
 whose words the passages do not hold. The constants were tuned on BEGIN's
