@@ -192,8 +192,9 @@ class SupportCheck:
     @property
     def value(self) -> float | None:
         """1 for an answer whose every claim is supported, lower for each word the
-        passages do not hold (an opinion's too), ``NOTHING_CLAIMED`` for an answer that
-        states nothing, below 0 with any contradiction; None when unmeasured."""
+        passages do not hold (an opinion's too), ``NOTHING_CLAIMED`` for an answer with
+        no words to weigh (a question, a greeting), below 0 with any contradiction;
+        None when unmeasured."""
         if self.unmeasured is not None:
             return None
         weighed = [c for s in self.sentences for c in s.claims]
