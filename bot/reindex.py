@@ -14,7 +14,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from knowledge.errors import IndexBusy
 from knowledge.indexer import IndexReport, PassageCallback, ProgressCallback
+from knowledge.types import IndexRun
 
 from . import messages
 from .access import Requester
@@ -26,6 +28,7 @@ __all__ = [
     "ProgressFn",
     "ReindexStatus",
     "Reindexer",
+    "elsewhere",
 ]
 
 DEFAULT_PROGRESS_INTERVAL = 1.0  # seconds between progress reports to the adapter
@@ -84,6 +87,11 @@ class Reindexer:
         pump = asyncio.create_task(self._pump(moved, on_progress)) if on_progress else None
         try:
             return await asyncio.to_thread(self._index, list(paths), progress, passages)
+        except IndexBusy as busy:
+            if busy.running is None:
+                raise
+            # one running elsewhere in the deployment: told as one running here would be
+            raise ReindexBusy(messages.reindex_busy(elsewhere(busy.running))) from busy
         finally:
             if pump:
                 pump.cancel()
@@ -102,3 +110,16 @@ class Reindexer:
             if self._status is not None:
                 await on_progress(self._status)
             await asyncio.sleep(self._interval)
+
+
+def elsewhere(run: IndexRun) -> ReindexStatus:
+    """Another instance's re-index (from the shared database), as this one's status."""
+    return ReindexStatus(
+        requested_by=f"{run.requested_by} on {run.host}",
+        started_at=run.started_at,
+        done=run.done,
+        total=run.total,
+        current=run.current,
+        passages_done=run.passages_done,
+        passages_total=run.passages_total,
+    )

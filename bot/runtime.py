@@ -34,15 +34,17 @@ __all__ = [
 
 
 def open_knowledge(settings: Settings, *, hold: bool = False) -> KnowledgeBase:
-    """Open the index in the data directory (or the configured Chroma server); ``hold``
-    keeps the right to write it (see ``KnowledgeBase.open``)."""
+    """Open the index in the data directory (or PostgreSQL and the Chroma server when
+    configured); ``hold`` keeps the right to write it (see ``KnowledgeBase.open``)."""
     from knowledge.base import KnowledgeBase
 
+    url = settings.database_url
     return KnowledgeBase.open(
         settings.index_dir,
         chroma_host=settings.chroma_host,
         chroma_port=settings.chroma_port,
         hold=hold,
+        database_url=url.get_secret_value() if url else None,
     )
 
 
@@ -118,20 +120,26 @@ async def open_service(
     from arena.roster import build_roster
 
     knowledge = _OnFirstUse(settings, hold=hold_index)
-    if hold_index:
+    if hold_index or settings.database_url:  # a wrong database URL stops start-up here
         await asyncio.to_thread(knowledge.get)
     try:
         async with open_store(settings, read_only=read_only) as store:
-            yield Service(
+            service = Service(
                 settings,
                 search=lambda text, k: knowledge.get().search(text, k),
                 index=lambda paths, progress, passages: knowledge.get().index(
-                    paths, progress=progress, on_passages=passages
+                    paths, progress=progress, on_passages=passages, requested_by=requester()
                 ),
                 titles=lambda limit: knowledge.get().titles(limit),
                 roster=build_roster(settings.models),
                 store=store,
             )
+
+            def requester() -> str:  # who asked for the re-index now running
+                status = service.reindex_status
+                return status.requested_by if status else ""
+
+            yield service
     finally:
         knowledge.close()
 

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from .embed import Embedder, default_embedder
 from .errors import EmbedderMismatch, IndexBusy
@@ -16,6 +16,10 @@ from .lock import IndexLock
 from .retrieve import Mode, Retriever
 from .store import VectorStore
 from .types import Hit
+
+if TYPE_CHECKING:
+    from .pg_lexical import PgLexicalIndex
+    from .pg_lock import RunLock
 
 __all__ = ["IndexHealth", "KnowledgeBase", "deferred"]
 
@@ -64,21 +68,27 @@ class KnowledgeBase:
     bot opens it with ``hold=True`` and keeps that right until ``close``; any other
     process takes it for the length of one ``index`` call and is refused (IndexBusy)
     while someone else holds it. Searching needs no lock.
+
+    On PostgreSQL (``database_url``) the passages live in a database that any number of
+    instances share, and ``run_lock`` (an advisory lock) lets one re-index run at a time
+    across all of them, taken for the length of each run.
     """
 
     def __init__(
         self,
-        lexical: LexicalIndex,
+        lexical: LexicalIndex | PgLexicalIndex,
         vectors: VectorStore,
         embedder: Embedder,
         *,
         lock: IndexLock | None = None,
+        run_lock: RunLock | None = None,
     ) -> None:
         self._lexical = lexical
         self._vectors = vectors
         self._embedder = embedder
-        self._retriever = Retriever(embedder, vectors, lexical)
+        self._retriever = Retriever(embedder, vectors, lexical)  # type: ignore[arg-type]
         self._lock = lock
+        self._run_lock = run_lock
         self._indexing = threading.Lock()  # one index run at a time in this process
         self._embedder_checked = False
 
@@ -91,27 +101,49 @@ class KnowledgeBase:
         chroma_port: int = 8000,
         embedder: Embedder | None = None,
         hold: bool = False,
+        database_url: str | None = None,
     ) -> KnowledgeBase:
         """Open (creating if needed) the index in ``index_dir``. With ``hold``, take the
         right to write it now and keep it until ``close`` (IndexBusy if another process
-        has it), so no ``parley index`` from elsewhere can write under a running bot."""
-        index_dir.mkdir(parents=True, exist_ok=True)
-        lock = IndexLock(index_dir)
-        if hold:
-            lock.acquire()
+        has it), so no ``parley index`` from elsewhere can write under a running bot.
+
+        With ``database_url`` (PostgreSQL) the passages, the manifest and lexical search
+        live in that database (DatabaseUnavailable when it cannot be reached), and a
+        re-index takes the deployment-wide lock for its length, whatever ``hold`` says.
+        With a Chroma server too, nothing is kept in ``index_dir``; with embedded Chroma
+        the folder lock still guards the vectors there."""
+        lock = None
+        if not (database_url and chroma_host):
+            index_dir.mkdir(parents=True, exist_ok=True)
+            lock = IndexLock(index_dir)
+            if hold:
+                lock.acquire()
 
         def open_vectors() -> VectorStore:
             if chroma_host:
                 return VectorStore.http(chroma_host, chroma_port)
             return VectorStore.persistent(index_dir / "chroma")
 
+        run_lock = None
         try:
-            lexical = LexicalIndex(index_dir / "lexical.db")
+            if database_url:
+                from .pg_lexical import PgLexicalIndex
+                from .pg_lock import RunLock
+
+                lexical: LexicalIndex | PgLexicalIndex = PgLexicalIndex.open(database_url)
+                run_lock = RunLock(lexical.database)
+            else:
+                lexical = LexicalIndex(index_dir / "lexical.db")
         except BaseException:
-            lock.release()
+            if lock is not None:
+                lock.release()
             raise
         return cls(
-            lexical, deferred(open_vectors), embedder or deferred(default_embedder), lock=lock
+            lexical,
+            deferred(open_vectors),
+            embedder or deferred(default_embedder),
+            lock=lock,
+            run_lock=run_lock,
         )
 
     def index(
@@ -121,11 +153,13 @@ class KnowledgeBase:
         *,
         batch_size: int = DEFAULT_EMBED_BATCH,
         on_passages: PassageCallback | None = None,
+        requested_by: str = "",
     ) -> IndexReport:
         """Bring the index in line with the files under ``paths``; see ``Indexer``.
 
         Raises IndexBusy when another process holds the index, or another run is going
-        on in this one."""
+        on in this one (or, on PostgreSQL, anywhere in the deployment: then with its
+        progress). ``requested_by`` names who asked, for those refused meanwhile."""
         if not self._indexing.acquire(blocking=False):
             raise IndexBusy("a re-index of this knowledge base is already running")
         try:
@@ -133,10 +167,20 @@ class KnowledgeBase:
             if taken:
                 self._lock.acquire()
             try:
-                indexer = Indexer(
-                    self._lexical, self._vectors, self._embedder, batch_size=batch_size
-                )
-                return indexer.run(paths, progress, on_passages)
+                if self._run_lock is not None:
+                    self._run_lock.acquire(requested_by)
+                    progress, on_passages = _reported(self._run_lock, progress, on_passages)
+                try:
+                    indexer = Indexer(
+                        self._lexical,  # type: ignore[arg-type]
+                        self._vectors,
+                        self._embedder,
+                        batch_size=batch_size,
+                    )
+                    return indexer.run(paths, progress, on_passages)
+                finally:
+                    if self._run_lock is not None:
+                        self._run_lock.release()
             finally:
                 if taken:
                     self._lock.release()
@@ -178,9 +222,29 @@ class KnowledgeBase:
         self._lexical.close()
         if self._lock is not None:
             self._lock.release()
+        if self._run_lock is not None:
+            self._run_lock.release()
 
     def __enter__(self) -> KnowledgeBase:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _reported(
+    run_lock: RunLock, progress: ProgressCallback | None, on_passages: PassageCallback | None
+) -> tuple[ProgressCallback, PassageCallback]:
+    """The run's callbacks, also telling the deployment how far it is."""
+
+    def files(path: str, done: int, total: int) -> None:
+        run_lock.files(path, done, total)
+        if progress:
+            progress(path, done, total)
+
+    def passages(path: str, done: int, total: int) -> None:
+        run_lock.passages(path, done, total)
+        if on_passages:
+            on_passages(path, done, total)
+
+    return files, passages

@@ -94,7 +94,8 @@ def search(ctx: click.Context, query: str, k: int | None, mode: str, as_json: bo
     if not query.strip():
         raise click.UsageError(messages.empty_search())
     settings = settings_of(ctx)
-    if not (settings.index_dir / "lexical.db").is_file():  # a report creates nothing
+    no_file = not (settings.index_dir / "lexical.db").is_file()
+    if no_file and not settings.database_url:  # a report creates nothing
         raise click.ClickException(messages.no_index(settings.index_dir))
     kb = open_knowledge(settings)
     try:
