@@ -55,6 +55,7 @@ class RunLock:
         self._db = database
         self._key = lock_key(RUN_LOCK, database.namespace)
         self._session: PgSession | None = None  # on a connection of its own, while held
+        self._progress: dict[str, object] = {}  # the run's latest, written now and then
         self._reported = 0.0
 
     @property
@@ -92,28 +93,33 @@ class RunLock:
             connection.close()
             raise
         self._session = s
+        self._progress = {}
         self._reported = 0.0
 
     def files(self, current: str, done: int, total: int) -> None:
-        """Note a finished file (from the indexer's progress callback), now and then."""
-        self._report(
-            "done = ?, total = ?, current = ?, passages_done = 0, passages_total = 0",
-            (done, total, current),
+        """Note a finished file (from the indexer's progress callback)."""
+        self._note(
+            {"done": done, "total": total, "current": current, "passages_done": 0,
+             "passages_total": 0},
             final=done == total,
-        )
+        )  # fmt: skip
 
     def passages(self, current: str, done: int, total: int) -> None:
-        """Note progress through a long file's passages, now and then."""
-        self._report("current = ?, passages_done = ?, passages_total = ?", (current, done, total))
+        """Note progress through a long file's passages."""
+        self._note({"current": current, "passages_done": done, "passages_total": total})
 
-    def _report(self, assignments: str, values: tuple, *, final: bool = False) -> None:
+    def _note(self, fields: dict[str, object], *, final: bool = False) -> None:
+        """Keep the latest progress; write it once a PROGRESS_INTERVAL (and at the end)."""
+        self._progress.update(fields)
         now = time.monotonic()
         if self._session is None or (now - self._reported < PROGRESS_INTERVAL and not final):
             return
         self._reported = now
+        names = list(self._progress)
         try:
             self._session.execute(
-                f"UPDATE kb_runs SET {assignments} WHERE lock = ?", (*values, RUN_LOCK)
+                f"UPDATE kb_runs SET {', '.join(f'{n} = ?' for n in names)} WHERE lock = ?",
+                (*(self._progress[n] for n in names), RUN_LOCK),
             )
         except psycopg.Error as exc:  # losing the lock's connection loses the lock
             raise IndexStoreError(f"the re-index lost its database connection: {exc}") from exc

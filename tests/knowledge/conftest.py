@@ -123,3 +123,14 @@ def open_lexical(database_url: str | None) -> Iterator[Callable[..., object]]:
     yield open_
     for index in opened:
         index.close()
+
+
+@pytest.fixture
+def open_kb(database_url: str | None) -> Callable[..., object]:
+    """``KnowledgeBase.open`` on the engine under test (the index folder keeps Chroma)."""
+    from knowledge.base import KnowledgeBase
+
+    def open_(index_dir: Path, **options):
+        return KnowledgeBase.open(index_dir, database_url=database_url, **options)
+
+    return open_
