@@ -46,6 +46,7 @@ __all__ = [
 BM25_K1, BM25_B = 1.2, 0.75  # FTS5's constants
 WORD = re.compile(r"[^\W_]+")  # FTS5's unicode61 tokens: letters and digits
 WRITE_LOCK = "knowledge:write"
+SESSION = {"enable_seqscan": "off", "jit": "off"}  # see PgLexicalIndex.open
 # ts_rank_cd costs ~1 us a call and a search makes one per query word for every passage
 # it scores, so it scores exactly only the best of a cheaper first pass (see
 # ``_Ranking.estimate``): max(RESCORED, RESCORED_PER_HIT * k) passages
@@ -93,11 +94,16 @@ WITH gone AS (
 )
 SELECT id FROM gone
 """
+# each query word's lexeme and the passages holding it, with the corpus totals (and a
+# row of those alone when no word yields a lexeme)
 _LEXEMES = f"""
-SELECT x.lexeme, t.n, coalesce(l.passages, 0)
-FROM unnest(?::text[]) WITH ORDINALITY AS t(term, n)
-CROSS JOIN LATERAL unnest(tsvector_to_array(to_tsvector('{TEXT_SEARCH_CONFIG}', t.term)))
-     AS x(lexeme)
+SELECT x.lexeme, x.n, coalesce(l.passages, 0), k.passages, k.tokens
+FROM kb_totals AS k
+LEFT JOIN (
+    SELECT t.n, w.lexeme FROM unnest(?::text[]) WITH ORDINALITY AS t(term, n)
+    CROSS JOIN LATERAL unnest(tsvector_to_array(to_tsvector('{TEXT_SEARCH_CONFIG}', t.term)))
+         AS w(lexeme)
+) AS x ON true
 LEFT JOIN kb_lexemes l ON l.lexeme = x.lexeme
 """
 
@@ -147,7 +153,12 @@ class PgLexicalIndex:
     @classmethod
     def open(cls, url: DatabaseUrl | str) -> PgLexicalIndex:
         """Connect and bring the tables up to date (DatabaseUnavailable if unreachable)."""
-        database = PgDatabase.open(url, name="parley-knowledge")
+        # the planner prices a tsvector match like an addition, and for a search whose
+        # words hold a third of the passages would read them all rather than the GIN
+        # index: 10x slower at 10k passages; no other query of this pool wants a scan.
+        # The scan's penalty makes plans look costly enough to compile (JIT): 200 ms
+        # spent to save none on queries of a few milliseconds
+        database = PgDatabase.open(url, name="parley-knowledge", settings=SESSION)
         try:
             with _failing_as(f"cannot prepare the knowledge tables in {database.url}"):
                 migrate(database, MIGRATIONS, table=MIGRATIONS_TABLE)
@@ -168,7 +179,14 @@ class PgLexicalIndex:
 
     @contextmanager
     def _reading(self, what: str) -> Iterator[PgSession]:
+        """A read of several statements, all seeing one commit."""
         with _failing_as(what), self._db.snapshot() as s:
+            yield s
+
+    @contextmanager
+    def _reading_one(self, what: str) -> Iterator[PgSession]:
+        """A read of one statement (no transaction to begin and end)."""
+        with _failing_as(what), self._db.read() as s:
             yield s
 
     def upsert(self, passages: Sequence[Passage]) -> None:
@@ -214,19 +232,19 @@ class PgLexicalIndex:
 
     def passage_titles(self, path: str) -> dict[str, str]:
         """Title by passage id of one file's passages."""
-        with self._reading("lexical index read failed") as s:
+        with self._reading_one("lexical index read failed") as s:
             return dict(s.fetchall("SELECT id, title FROM kb_passages WHERE source = ?", (path,)))
 
     def files(self) -> dict[str, FileRecord]:
         """Every indexed file's record, by path."""
-        with self._reading("lexical index read failed") as s:
+        with self._reading_one("lexical index read failed") as s:
             rows = s.fetchall("SELECT path, size, mtime_ns, sha256 FROM kb_files")
         return {row[0]: FileRecord(*row) for row in rows}
 
     def check_embedder(self, name: str, dim: int, *, record: bool = False) -> None:
         """Raise EmbedderMismatch when the index was built by another embedder; with
         ``record``, an index that names none is marked as built by this one."""
-        with self._reading("lexical index read failed") as s:
+        with self._reading_one("lexical index read failed") as s:
             rows = dict(s.fetchall("SELECT name, value FROM kb_state WHERE name LIKE 'emb%'"))
         if "embedder" in rows:
             built = (rows["embedder"], int(rows["embedder_dim"]))
@@ -245,7 +263,7 @@ class PgLexicalIndex:
 
     def was_writing(self) -> bool:
         """Whether a run began writing and did not finish (see ``set_writing``)."""
-        with self._reading("lexical index read failed") as s:
+        with self._reading_one("lexical index read failed") as s:
             value = s.scalar("SELECT value FROM kb_state WHERE name = 'writing'")
         return value == "1"
 
@@ -265,9 +283,6 @@ class PgLexicalIndex:
                 return []
             score, params = ranking.exact()
             estimate, first = ranking.estimate()
-            # the planner prices a tsvector match like an addition and would rather read
-            # every passage than the GIN index: at 40k passages that is 10x slower
-            s.execute("SET LOCAL enable_seqscan = off")
             rows = s.fetchall(
                 f"SELECT id, {score} AS score FROM (SELECT rowid, id, tokens, words"
                 f" FROM kb_passages WHERE words @@ ?::tsquery ORDER BY {estimate} DESC"
@@ -292,7 +307,7 @@ class PgLexicalIndex:
 
     def get(self, ids: Sequence[str]) -> dict[str, Passage]:
         """Passages by id, all as of one commit; unknown ids are left out."""
-        with self._reading("lexical index read failed") as s:
+        with self._reading_one("lexical index read failed") as s:
             rows = s.fetchall(
                 "SELECT id, text, source, title, heading_path, location FROM kb_passages"
                 " WHERE id = ANY(?)",
@@ -305,7 +320,7 @@ class PgLexicalIndex:
 
     def titles(self, limit: int) -> list[str]:
         """Document titles, those with the most passages first."""
-        with self._reading("lexical index read failed") as s:
+        with self._reading_one("lexical index read failed") as s:
             rows = s.fetchall(
                 "SELECT title FROM kb_passages WHERE title <> '' GROUP BY title"
                 ' ORDER BY count(*) DESC, title COLLATE "C" LIMIT ?',
@@ -314,7 +329,7 @@ class PgLexicalIndex:
         return [r[0] for r in rows]
 
     def count(self) -> int:
-        with self._reading("lexical index read failed") as s:
+        with self._reading_one("lexical index read failed") as s:
             return int(s.scalar("SELECT passages FROM kb_totals"))
 
     def close(self) -> None:
@@ -357,11 +372,11 @@ def _set_state(s: PgSession, name: str, value: str) -> None:
 def _ranking(s: PgSession, terms: list[str]) -> _Ranking | None:
     """BM25 for ``terms`` as FTS5 ranks an OR of them, or None when no passage holds any."""
     rows = s.fetchall(_LEXEMES, (terms,))
-    total, tokens = s.fetchone("SELECT passages, tokens FROM kb_totals") or (0, 0)
-    matches = {lexeme: int(df) for lexeme, _, df in rows}
+    total, tokens = rows[0][3:]
+    matches = {lexeme: int(df) for lexeme, _, df, _, _ in rows if lexeme is not None}
     if not any(matches.values()):
         return None
-    repeats = Counter(lexeme for lexeme, _, _ in set(rows))  # query words stemming to it
+    repeats = Counter(lexeme for lexeme, n, _, _, _ in rows if n is not None)
     words = []
     for lexeme, df in matches.items():
         if df:

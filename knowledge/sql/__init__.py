@@ -11,13 +11,18 @@ upserts and ``RETURNING``. What differs between the engines is answered by a
       (asqlite.py)
 
 Every database has ``transaction()`` (read-write; committed at the end of the block,
-rolled back on error), ``snapshot()`` (read-only; the whole block sees one commit) and
-``close()``; async ones use ``async with`` and ``await``. A session has ``dialect``,
-``execute(sql, params)`` (returns the driver's cursor), ``executemany``, ``fetchall``,
-``fetchone``, ``scalar``, ``copy_rows(table, columns, rows)`` (COPY on PostgreSQL) and
-``lock(name)``: a lock held to the end of the transaction (an advisory lock on
-PostgreSQL; nothing on SQLite, whose write transaction is already exclusive). Lock keys
-are scoped by the schema, so two Parleys sharing a database never block each other.
+rolled back on error), ``snapshot()`` (read-only; the whole block sees one commit),
+``read()`` (one statement, no transaction: the fewest round trips) and ``close()``;
+async ones use ``async with`` and ``await``. PostgreSQL databases open with
+``open(url, name=..., size=..., settings={...})`` (session settings for each
+connection) and ping a pooled connection before lending it only after it idled.
+
+A session has ``dialect``, ``execute(sql, params)`` (returns the driver's cursor),
+``executemany``, ``fetchall``, ``fetchone``, ``scalar``, ``copy_rows(table, columns,
+rows)`` (COPY on PostgreSQL) and ``lock(name)``: a lock held to the end of the
+transaction (an advisory lock on PostgreSQL; nothing on SQLite, whose write transaction
+is already exclusive). Lock keys are scoped by the schema, so two Parleys sharing a
+database never block each other.
 
     database = await open_async(settings_url or data_dir / "parley.db")
     await migrate_async(database, MIGRATIONS, table="_parley_migrations")

@@ -1,12 +1,13 @@
 """PostgreSQL for asyncio code (the arena store): a psycopg 3 async connection pool.
 
-The async twin of ``pg.py``, with the same sessions (``?`` SQL, advisory locks, COPY)
-and the same explicit transactions; see ``knowledge.sql`` for how the arena opens it.
+The async twin of ``pg.py``, with the same sessions (``?`` SQL, advisory locks, COPY),
+the same explicit transactions and the same checks of idle connections; see
+``knowledge.sql`` for how the arena opens it.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from typing import Any
 
@@ -14,7 +15,7 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from .dialect import POSTGRESQL, lock_key
-from .pg import CONNECT_TIMEOUT, DEFAULT_POOL_SIZE, READ_ONLY, connect_args
+from .pg import CONNECT_TIMEOUT, DEFAULT_POOL_SIZE, READ_ONLY, Freshness, connect_args
 from .url import DatabaseUrl, unavailable
 
 __all__ = ["AsyncPgDatabase", "AsyncPgSession"]
@@ -75,9 +76,15 @@ class AsyncPgDatabase:
 
     @classmethod
     async def open(
-        cls, url: DatabaseUrl | str, *, name: str = "parley", size: int = DEFAULT_POOL_SIZE
+        cls,
+        url: DatabaseUrl | str,
+        *,
+        name: str = "parley",
+        size: int = DEFAULT_POOL_SIZE,
+        settings: Mapping[str, str] | None = None,
     ) -> AsyncPgDatabase:
-        """Connect, or raise DatabaseUnavailable naming the host and the fix."""
+        """Connect, or raise DatabaseUnavailable naming the host and the fix.
+        ``settings`` are session settings (``SET``) for every connection."""
         url = url if isinstance(url, DatabaseUrl) else DatabaseUrl(url)
         try:
             async with await psycopg.AsyncConnection.connect(
@@ -86,12 +93,27 @@ class AsyncPgDatabase:
                 namespace = (await (await probe.execute("SELECT current_schema()")).fetchone())[0]
         except psycopg.Error as exc:
             raise unavailable(url, exc) from None
+        freshness = Freshness(settings)
+
+        async def configure(connection: psycopg.AsyncConnection) -> None:
+            for key, value in (settings or {}).items():
+                await connection.execute("SELECT set_config(%s, %s, false)", (key, value))
+
+        async def check(connection: psycopg.AsyncConnection) -> None:
+            if freshness.idle(connection):
+                await AsyncConnectionPool.check_connection(connection)
+
+        async def returned(connection: psycopg.AsyncConnection) -> None:
+            freshness.returned(connection)
+
         pool = AsyncConnectionPool(
             url.url,
             min_size=1,
             max_size=size,
             kwargs=connect_args(name),
-            check=AsyncConnectionPool.check_connection,
+            configure=configure,
+            check=check,
+            reset=returned,
             name=name,
             open=False,
         )
@@ -106,6 +128,12 @@ class AsyncPgDatabase:
     async def transaction(self) -> AsyncIterator[AsyncPgSession]:
         """One read-write transaction: committed when the block ends, rolled back on error."""
         async with self._pool.connection() as connection, _begun(connection, "BEGIN"):
+            yield AsyncPgSession(connection, self.namespace)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncPgSession]:
+        """A connection for one statement, which sees one commit on its own."""
+        async with self._pool.connection() as connection:
             yield AsyncPgSession(connection, self.namespace)
 
     @asynccontextmanager

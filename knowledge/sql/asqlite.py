@@ -91,6 +91,12 @@ class AsyncSqliteDatabase:
             yield session
 
     @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSqliteSession]:
+        """The connection for one statement (the same as ``snapshot`` here)."""
+        async with self.snapshot() as session:
+            yield session
+
+    @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[AsyncSqliteSession]:
         """One read transaction: every statement in the block sees the same commit."""
         async with self._begun("BEGIN") as session:

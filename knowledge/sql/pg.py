@@ -2,15 +2,19 @@
 
 Connections are in autocommit mode and every transaction is begun and ended here,
 explicitly, as ``knowledge/database.py`` does for SQLite: ``transaction()`` for writes
-(READ COMMITTED, committed when the block ends, rolled back on error) and
-``snapshot()`` for reads (REPEATABLE READ READ ONLY: every statement in the block sees
-the same commit). The pool checks a connection before lending it, so after a server
-restart the next request gets a fresh one; only the requests in flight fail.
+(READ COMMITTED, committed when the block ends, rolled back on error), ``snapshot()``
+for reads of several statements (REPEATABLE READ READ ONLY: all see the same commit),
+and ``read()`` for a read of one statement, which needs no transaction. Each costs its
+round trips, and a search makes several, so none is spent without need: a connection
+is checked before it is lent only after lying idle (``CHECK_AFTER_IDLE``), which after
+a server restart replaces the dead ones before use; only the requests in flight fail.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import time
+import weakref
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any
 
@@ -21,9 +25,11 @@ from .dialect import POSTGRESQL, lock_key
 from .url import DatabaseUrl, unavailable
 
 __all__ = [
+    "CHECK_AFTER_IDLE",
     "CONNECT_TIMEOUT",
     "DEFAULT_POOL_SIZE",
     "READ_ONLY",
+    "Freshness",
     "PgDatabase",
     "PgSession",
     "connect_args",
@@ -32,11 +38,32 @@ __all__ = [
 CONNECT_TIMEOUT = 10  # seconds to reach the server before a start-up gives up
 DEFAULT_POOL_SIZE = 8  # connections: searches in worker threads, and one re-index
 READ_ONLY = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"  # one snapshot for a block
+CHECK_AFTER_IDLE = 2.0  # seconds a pooled connection may idle and still be lent unchecked
 
 
 def connect_args(name: str) -> dict[str, Any]:
     """What every Parley connection is opened with; ``name`` shows in pg_stat_activity."""
     return {"autocommit": True, "application_name": name, "connect_timeout": CONNECT_TIMEOUT}
+
+
+class Freshness:
+    """The pool's check: a connection that has idled is pinged before it is lent (a
+    restarted server has closed it); one just returned is lent as it is."""
+
+    def __init__(self, settings: Mapping[str, str] | None = None) -> None:
+        self._returned: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._settings = dict(settings or {})
+
+    def configure(self, connection: Any) -> None:
+        """Session settings, once for each new connection."""
+        for name, value in self._settings.items():
+            connection.execute("SELECT set_config(%s, %s, false)", (name, value))
+
+    def returned(self, connection: Any) -> None:
+        self._returned[connection] = time.monotonic()
+
+    def idle(self, connection: Any) -> bool:
+        return time.monotonic() - self._returned.get(connection, 0.0) > CHECK_AFTER_IDLE
 
 
 class PgSession:
@@ -94,21 +121,35 @@ class PgDatabase:
 
     @classmethod
     def open(
-        cls, url: DatabaseUrl | str, *, name: str = "parley", size: int = DEFAULT_POOL_SIZE
+        cls,
+        url: DatabaseUrl | str,
+        *,
+        name: str = "parley",
+        size: int = DEFAULT_POOL_SIZE,
+        settings: Mapping[str, str] | None = None,
     ) -> PgDatabase:
-        """Connect, or raise DatabaseUnavailable naming the host and the fix."""
+        """Connect, or raise DatabaseUnavailable naming the host and the fix.
+        ``settings`` are session settings (``SET``) for every connection."""
         url = url if isinstance(url, DatabaseUrl) else DatabaseUrl(url)
         try:  # one direct connection first: the pool would hide why it failed
             with psycopg.connect(url.url, **connect_args(name)) as probe:
                 namespace = probe.execute("SELECT current_schema()").fetchone()[0]
         except psycopg.Error as exc:
             raise unavailable(url, exc) from None
+        freshness = Freshness(settings)
+
+        def check(connection: psycopg.Connection) -> None:
+            if freshness.idle(connection):
+                ConnectionPool.check_connection(connection)
+
         pool = ConnectionPool(
             url.url,
             min_size=1,
             max_size=size,
             kwargs=connect_args(name),
-            check=ConnectionPool.check_connection,
+            configure=freshness.configure,
+            check=check,
+            reset=freshness.returned,
             name=name,
             open=False,
         )
@@ -123,6 +164,12 @@ class PgDatabase:
     def transaction(self) -> Iterator[PgSession]:
         """One read-write transaction: committed when the block ends, rolled back on error."""
         with self._pool.connection() as connection, _begun(connection, "BEGIN"):
+            yield PgSession(connection, self.namespace)
+
+    @contextmanager
+    def read(self) -> Iterator[PgSession]:
+        """A connection for one statement, which sees one commit on its own."""
+        with self._pool.connection() as connection:
             yield PgSession(connection, self.namespace)
 
     @contextmanager

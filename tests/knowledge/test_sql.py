@@ -98,6 +98,7 @@ async def _exercise(database) -> dict:
             " ORDER BY name",
             (0,),
         )
+    async with database.read() as s:
         count = await s.scalar("SELECT count(*) FROM items")
     await database.close()
     return {"ran": (first, again), "returned": row, "copied": copied, "rows": rows, "count": count}
