@@ -21,14 +21,6 @@ from knowledge.store import COLLECTION
 from tests.conftest import ROOT, HashEmbedder
 
 
-class SlowEmbedder(HashEmbedder):
-    """Slow enough that a run is still going while the other instance tries."""
-
-    def embed(self, texts):
-        time.sleep(0.1)
-        return super().embed(texts)
-
-
 @pytest.fixture
 def shared(pg_url, chroma_server, tmp_path):
     """Open instances as two machines would: the same database and Chroma server, each
@@ -59,16 +51,20 @@ def shared(pg_url, chroma_server, tmp_path):
 
 
 class Gated:
-    """Another embedder's vectors, but the first batch waits until ``release``: a run
-    that is certainly still going while the test tries another."""
+    """Another embedder's vectors, but after ``passing`` batches it waits for
+    ``release``: a run that is certainly still going while the test tries another."""
 
-    def __init__(self, inner) -> None:
+    def __init__(self, inner, passing: int = 0) -> None:
         self.name, self.dim, self._inner = inner.name, inner.dim, inner
         self.started, self.release = threading.Event(), threading.Event()
+        self._passing = passing
 
     def embed(self, texts):
-        self.started.set()
-        assert self.release.wait(60)
+        if self._passing == 0:
+            self.started.set()
+            assert self.release.wait(60)
+        else:
+            self._passing -= 1
         return self._inner.embed(texts)
 
 
@@ -109,7 +105,8 @@ def test_one_reindex_at_a_time_and_the_refused_one_sees_its_progress(
 ) -> None:
     monkeypatch.setattr("knowledge.pg_lock.PROGRESS_INTERVAL", 0)  # every step is written
     docs = write_docs(tmp_path / "docs", 12, "first")
-    a = shared("a", embedder=SlowEmbedder())
+    gated = Gated(HashEmbedder(), passing=3)  # one file a batch: three files written
+    a = shared("a", embedder=gated)
     b = shared("b", hold=True)  # a bot holding its index does not stop a run elsewhere
     started = time.time()
     running = threading.Thread(
@@ -117,30 +114,22 @@ def test_one_reindex_at_a_time_and_the_refused_one_sees_its_progress(
     )
     running.start()
     try:
-        refused = refusal(b, docs, done=2)  # once the run has finished two files
+        assert gated.started.wait(60)
+        with pytest.raises(IndexBusy) as busy:
+            b.index([docs])
     finally:
+        gated.release.set()
         running.join()
+    refused = busy.value
     run = refused.running
     assert run is not None and (run.requested_by, run.pid) == ("slack:UADMIN", os.getpid())
     assert started - 1 <= run.started_at <= time.time()
-    assert 2 <= run.done < run.total == 12 and run.current.endswith(".md")
+    third = sorted(path.name for path in docs.iterdir())[2]  # files go in name order
+    assert (run.done, run.total, Path(run.current).name) == (3, 12, third)
     message = str(refused)
     assert "started by slack:UADMIN on " in message and f"(pid {os.getpid()})" in message
     assert f"{run.done} of 12 files" in message
     assert b.index([docs]).unchanged == 12  # free again once the run is over
-
-
-def refusal(kb: KnowledgeBase, docs: Path, done: int) -> IndexBusy:
-    """The IndexBusy ``kb`` gets once the other run has finished ``done`` files."""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        with pytest.raises(IndexBusy) as refused:
-            kb.index([docs])
-        running = refused.value.running
-        if running is not None and running.done >= done:
-            return refused.value
-        time.sleep(0.05)
-    raise AssertionError(f"the other run never reported {done} files done")
 
 
 SHELL_INDEX = """
