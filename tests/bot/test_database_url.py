@@ -68,3 +68,26 @@ def test_index_and_search_on_postgresql(pg_url: str, tmp_path: Path, monkeypatch
     assert found.exit_code == 0, found.output
     assert "parking.md" in found.output
     assert not (tmp_path / "data" / "index" / "lexical.db").exists()  # the rows are on the server
+
+
+async def test_the_service_names_who_asked_for_the_reindex(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What other instances are told comes from the requester the service was given."""
+    from bot.access import Requester
+    from bot.config import Settings
+    from bot.runtime import open_service
+    from knowledge.base import KnowledgeBase
+    from knowledge.indexer import IndexReport
+
+    asked: list[str] = []
+
+    def index(self, paths, progress=None, *, on_passages=None, requested_by="", **options):
+        asked.append(requested_by)
+        return IndexReport()
+
+    monkeypatch.setattr(KnowledgeBase, "index", index)
+    settings = Settings(data_dir=tmp_path / "data", database_url=pg_url)
+    async with open_service(settings) as service:
+        await service.reindex(Requester("slack", "UADMIN", platform_admin=True), [tmp_path])
+    assert asked == ["slack:UADMIN"]
