@@ -4,14 +4,16 @@ The same interface and the same ranking as ``LexicalIndex`` (SQLite FTS5), so a
 deployment that shares one PostgreSQL finds what a single machine finds. Words are
 matched with PostgreSQL's full-text search (a GIN index over ``words``) and ranked with
 BM25 as FTS5 computes it (k1 1.2, b 0.75, the same column weights, idf from exact
-document frequencies): ``ts_rank``'s own formula ignores how rare a word is, and
-measured below FTS5 (docs/benchmarks.md). A word's weighted count in a passage comes
+document frequencies): ``ts_rank`` and ``ts_rank_cd`` on the whole query ignore how
+rare a word is, and rank far below BM25 (SciFact lexical nDCG@10 0.58 and 0.43 against
+0.69: docs/benchmarks.md). A word's weighted count in a passage comes
 from ``ts_rank_cd`` asked about that one word with the column weights, which is
 exactly the sum of the weights of its occurrences. As with FTS5, a search scores only
 the passages holding the query's rarest words (``SCORED_ROWS``).
 
 Every write takes a transaction-scoped lock, so writers (one re-index at a time anyway)
-never interleave their counts; reads run in one REPEATABLE READ snapshot each.
+never interleave their counts; a read of several statements runs in one REPEATABLE READ
+snapshot, so a search's counts and passages are of the same commit.
 """
 
 from __future__ import annotations

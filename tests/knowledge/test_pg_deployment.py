@@ -29,8 +29,12 @@ def shared(pg_url, chroma_server, tmp_path):
 
     host, port = chroma_server
     client = chromadb.HttpClient(host=host, port=port)
-    if COLLECTION in [c.name for c in client.list_collections()]:
-        client.delete_collection(COLLECTION)  # the session's server: start from nothing
+
+    def empty() -> None:  # the session's server: start from nothing, and leave nothing
+        if COLLECTION in [c.name for c in client.list_collections()]:
+            client.delete_collection(COLLECTION)
+
+    empty()
     opened = []
 
     def open_(name: str, embedder=None, **options) -> KnowledgeBase:
@@ -48,6 +52,7 @@ def shared(pg_url, chroma_server, tmp_path):
     yield open_
     for kb in opened:
         kb.close()
+    empty()
 
 
 class Gated:
