@@ -82,6 +82,11 @@ class Cluster:
             [*self._as_user, *args], capture_output=True, text=True, timeout=START_SECONDS
         )
 
+    def restart(self) -> None:
+        """Restart the server (fast shutdown: every connection is closed)."""
+        self.run(str(self._bin / "pg_ctl"), "-D", str(self.folder / "data"), "-m", "fast",
+                 "-l", str(self.folder / "server.log"), "-w", "restart")  # fmt: skip
+
     def stop(self) -> None:
         self.run(
             str(self._bin / "pg_ctl"),

@@ -32,8 +32,8 @@ database never block each other.
 Named migrations (``migrations.py``) run once each, in order, on either engine, with
 engine-only SQL where it must differ, and wait for one another across instances.
 Connection failures become ``DatabaseUnavailable`` (one line: host, reason, fix; never
-the password). Driver errors otherwise pass through (``driver_errors()``) for the
-caller to turn into its own at its boundary.
+the password). Driver errors otherwise pass through (``sqlite3.Error``,
+``psycopg.Error``) for the caller to turn into its own at its boundary.
 
 The names load lazily: importing this package imports neither psycopg nor aiosqlite.
 """
@@ -41,7 +41,6 @@ The names load lazily: importing this package imports neither psycopg nor aiosql
 from __future__ import annotations
 
 import importlib
-import sqlite3
 import typing
 from pathlib import Path
 
@@ -68,7 +67,6 @@ __all__ = [
     "Migration",
     "PgDatabase",
     "PgSession",
-    "driver_errors",
     "is_database_url",
     "lock_key",
     "migrate",
@@ -106,15 +104,6 @@ async def open_async(
     from .asqlite import AsyncSqliteDatabase
 
     return await AsyncSqliteDatabase.open(target)
-
-
-def driver_errors() -> tuple[type[Exception], ...]:
-    """The drivers' error base classes, for ``except`` at a caller's boundary (psycopg's
-    only when it is installed and loaded)."""
-    import sys
-
-    psycopg = sys.modules.get("psycopg")
-    return (sqlite3.Error, psycopg.Error) if psycopg else (sqlite3.Error,)
 
 
 def __getattr__(name: str) -> object:
