@@ -78,7 +78,7 @@ def _data_dir(settings: Settings) -> Finding:
 
 
 def _index(settings: Settings) -> list[Finding]:
-    if not (settings.index_dir / "lexical.db").is_file():
+    if not settings.database_url and not (settings.index_dir / "lexical.db").is_file():
         return [
             Finding("index", False, f"no index in {settings.index_dir}", "run `parley index PATH`")
         ]

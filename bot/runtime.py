@@ -38,16 +38,19 @@ __all__ = [
 def open_knowledge(
     settings: Settings, *, hold: bool = False, read_only: bool = False
 ) -> KnowledgeBase:
-    """Open the index in the data directory (or the configured Chroma server); ``hold``
-    keeps the right to write it, ``read_only`` writes nothing (see ``KnowledgeBase.open``)."""
+    """Open the index in the data directory (or PostgreSQL and the Chroma server when
+    configured); ``hold`` keeps the right to write it, ``read_only`` writes nothing (see
+    ``KnowledgeBase.open``)."""
     from knowledge.base import KnowledgeBase
 
+    url = settings.database_url
     return KnowledgeBase.open(
         settings.index_dir,
         chroma_host=settings.chroma_host,
         chroma_port=settings.chroma_port,
         hold=hold,
         read_only=read_only,
+        database_url=url.get_secret_value() if url else None,
     )
 
 
@@ -146,22 +149,28 @@ async def open_service(
     from arena.roster import build_roster
 
     knowledge = _OnFirstUse(settings, hold=hold_index)
-    if hold_index:
+    if hold_index or (settings.database_url and not in_memory):  # a wrong URL stops start-up
         await asyncio.to_thread(knowledge.get)
     arena = _arena_in_memory() if in_memory else open_store(settings, read_only=read_only)
     try:
         async with arena as store:
-            yield Service(
+            service = Service(
                 settings,
                 search=lambda text, k: knowledge.get().search(text, k),
                 index=lambda paths, progress, passages: knowledge.get().index(
-                    paths, progress=progress, on_passages=passages
+                    paths, progress=progress, on_passages=passages, requested_by=requester()
                 ),
                 titles=lambda limit: knowledge.get().titles(limit),
                 roster=build_roster(settings.models),
                 store=store,
                 knowledge_status=lambda: knowledge.get().status(),
             )
+
+            def requester() -> str:  # who asked for the re-index now running
+                status = service.reindex_status
+                return status.requested_by if status else ""
+
+            yield service
     finally:
         knowledge.close()
 

@@ -11,6 +11,7 @@ import importlib
 import typing
 
 from .errors import (
+    DatabaseUnavailable,
     EmbedderMismatch,
     EmbeddingError,
     IndexBusy,
@@ -20,7 +21,7 @@ from .errors import (
     LoadError,
     UnsupportedFile,
 )
-from .types import Hit, LoadedDocument, Passage, Section
+from .types import Hit, IndexRun, LoadedDocument, Passage, Section
 
 if typing.TYPE_CHECKING:
     from .base import KnowledgeBase
@@ -36,6 +37,7 @@ if typing.TYPE_CHECKING:
 
 __all__ = [
     "SUPPORTED_SUFFIXES",
+    "DatabaseUnavailable",
     "Embedder",
     "EmbedderMismatch",
     "EmbeddingError",
@@ -43,6 +45,7 @@ __all__ = [
     "IndexBusy",
     "IndexReport",
     "IndexStopped",
+    "IndexRun",
     "IndexStoreError",
     "KnowledgeBase",
     "KnowledgeError",

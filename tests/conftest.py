@@ -66,3 +66,23 @@ async def store():
     opened = await Store.open(":memory:")
     yield opened
     await opened.close()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throw-away PostgreSQL cluster for the session (see tests/postgres.py); tests
+    that need it are skipped, with the reason, when it cannot be found or started."""
+    from tests.postgres import ClusterUnavailable, throwaway_cluster
+
+    try:
+        with throwaway_cluster() as cluster:
+            yield cluster
+    except ClusterUnavailable as exc:
+        pytest.skip(f"PostgreSQL is not available: {exc}")
+
+
+@pytest.fixture
+def pg_url(postgres) -> str:
+    """A URL to an empty schema of its own on the session's PostgreSQL, dropped after."""
+    with postgres.schema() as url:
+        yield url
