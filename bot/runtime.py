@@ -118,8 +118,9 @@ async def open_store(settings: Settings, *, read_only: bool = False) -> AsyncIte
 def require_index(settings: Settings) -> None:
     """Commands that answer from the index (ask, chat, search) have nothing to answer
     from without one: say so, and how to make one, before anything is created (a
-    mistyped ``--data-dir`` must not become an empty folder and "not found")."""
-    if not (settings.index_dir / "lexical.db").is_file():
+    mistyped ``--data-dir`` must not become an empty folder and "not found"). On
+    PostgreSQL the index is on the server: opening it says whether it can be reached."""
+    if not settings.database_url and not (settings.index_dir / "lexical.db").is_file():
         raise BotError(messages.no_index(settings.index_dir))
 
 

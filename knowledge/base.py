@@ -151,9 +151,10 @@ class KnowledgeBase:
         live in that database (DatabaseUnavailable when it cannot be reached), and a
         re-index takes the deployment-wide lock for its length, whatever ``hold`` says.
         With a Chroma server too, nothing is kept in ``index_dir``; with embedded Chroma
-        the folder lock still guards the vectors there."""
-        if read_only and not database_url:
-            return cls._open_read_only(index_dir, chroma_host, chroma_port, embedder)
+        the folder lock still guards the vectors there. ``read_only`` there reads in
+        read-only transactions and neither creates nor upgrades the tables."""
+        if read_only:
+            return cls._open_read_only(index_dir, chroma_host, chroma_port, embedder, database_url)
         lock = None
         if not (database_url and chroma_host):
             index_dir.mkdir(parents=True, exist_ok=True)
@@ -190,8 +191,16 @@ class KnowledgeBase:
         chroma_host: str | None,
         chroma_port: int,
         embedder: Embedder | None,
+        database_url: str | None,
     ) -> KnowledgeBase:
-        lexical = LexicalIndex(index_dir / "lexical.db", read_only=True)
+        if database_url:
+            from .pg_lexical import PgLexicalIndex
+
+            lexical: LexicalIndex | PgLexicalIndex = PgLexicalIndex.open(
+                database_url, read_only=True
+            )
+        else:
+            lexical = LexicalIndex(index_dir / "lexical.db", read_only=True)
         folder = index_dir / "chroma"
         unavailable = "" if chroma_host or _writable(folder) else _read_only_vectors(folder)
         vectors = deferred(
@@ -200,7 +209,7 @@ class KnowledgeBase:
             else partial(_open_vectors, index_dir, chroma_host, chroma_port)
         )
         return cls(
-            lexical,
+            lexical,  # type: ignore[arg-type]
             vectors,
             embedder or deferred(default_embedder),
             dense_unavailable=unavailable,

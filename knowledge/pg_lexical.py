@@ -153,17 +153,26 @@ class PgLexicalIndex:
         self._db = database
 
     @classmethod
-    def open(cls, url: DatabaseUrl | str) -> PgLexicalIndex:
-        """Connect and bring the tables up to date (DatabaseUnavailable if unreachable)."""
+    def open(cls, url: DatabaseUrl | str, *, read_only: bool = False) -> PgLexicalIndex:
+        """Connect and bring the tables up to date (DatabaseUnavailable if unreachable).
+
+        ``read_only`` (reports, ``parley doctor``) writes nothing: every transaction is
+        read-only, the tables are not created or migrated, and tables that are missing
+        or older than this Parley are an IndexStoreError saying to run ``parley index``.
+        """
         # the planner prices a tsvector match like an addition, and for a search whose
         # words hold a third of the passages would read them all rather than the GIN
         # index: 10x slower at 10k passages; no other query of this pool wants a scan.
         # The scan's penalty makes plans look costly enough to compile (JIT): 200 ms
         # spent to save none on queries of a few milliseconds
-        database = PgDatabase.open(url, name="parley-knowledge", settings=SESSION)
+        settings = {**SESSION, "default_transaction_read_only": "on"} if read_only else SESSION
+        database = PgDatabase.open(url, name="parley-knowledge", settings=settings)
         try:
             with _failing_as(f"cannot prepare the knowledge tables in {database.url}"):
-                migrate(database, MIGRATIONS, table=MIGRATIONS_TABLE)
+                if read_only:
+                    _check_current(database)
+                else:
+                    migrate(database, MIGRATIONS, table=MIGRATIONS_TABLE)
         except BaseException:
             database.close()
             raise
@@ -214,6 +223,7 @@ class PgLexicalIndex:
                 " mtime_ns = excluded.mtime_ns, sha256 = excluded.sha256",
                 (record.path, record.size, record.mtime_ns, record.sha256),
             )
+            s.execute("DELETE FROM kb_pending_vectors WHERE source = ?", (record.path,))
         fresh = {p.id for p in passages}
         return [i for i in old if i not in fresh]
 
@@ -222,6 +232,7 @@ class PgLexicalIndex:
         with self._writing("lexical index delete failed") as s:
             gone = _delete(s, "source = ?", path)
             s.execute("DELETE FROM kb_files WHERE path = ?", (path,))
+            s.execute("DELETE FROM kb_pending_vectors WHERE source = ?", (path,))
         return gone
 
     def touch_file(self, record: FileRecord) -> None:
@@ -236,6 +247,36 @@ class PgLexicalIndex:
         """Title by passage id of one file's passages."""
         with self._reading_one("lexical index read failed") as s:
             return dict(s.fetchall("SELECT id, title FROM kb_passages WHERE source = ?", (path,)))
+
+    def add_pending(self, source: str, passages: Sequence[Passage]) -> None:
+        """Note that ``passages`` of a file not written yet have their vectors stored."""
+        with self._writing("lexical index write failed") as s:
+            s.executemany(
+                "INSERT INTO kb_pending_vectors (id, title, source) VALUES (?, ?, ?)"
+                " ON CONFLICT (id) DO UPDATE SET title = excluded.title, source = excluded.source",
+                [(p.id, p.title, source) for p in passages],
+            )
+
+    def pending_titles(self, source: str) -> dict[str, str]:
+        """Title by passage id of the file's passages embedded but not written yet."""
+        with self._reading_one("lexical index read failed") as s:
+            return dict(
+                s.fetchall("SELECT id, title FROM kb_pending_vectors WHERE source = ?", (source,))
+            )
+
+    def pending(self) -> dict[str, str]:
+        """Source by passage id of every passage embedded but not written yet."""
+        with self._reading_one("lexical index read failed") as s:
+            return dict(s.fetchall("SELECT id, source FROM kb_pending_vectors"))
+
+    def drop_pending(self, sources: Sequence[str]) -> list[str]:
+        """Forget the pending vectors of these files; returns their ids."""
+        with self._writing("lexical index write failed") as s:
+            rows = s.fetchall(
+                "DELETE FROM kb_pending_vectors WHERE source = ANY(?) RETURNING id",
+                (list(sources),),
+            )
+        return [row[0] for row in rows]
 
     def files(self) -> dict[str, FileRecord]:
         """Every indexed file's record, by path."""
@@ -262,6 +303,31 @@ class PgLexicalIndex:
             with self._writing("lexical index write failed") as s:
                 for key, value in (("embedder", name), ("embedder_dim", str(dim))):
                     _set_state(s, key, value)
+
+    def sources(self) -> list[tuple[str, str, int, int, int]]:
+        """(path, title, passages, size, mtime_ns) of every indexed file, by path."""
+        with self._reading_one("lexical index read failed") as s:
+            rows = s.fetchall(
+                "SELECT f.path, coalesce(max(p.title), ''), count(p.rowid), f.size, f.mtime_ns"
+                " FROM kb_files f LEFT JOIN kb_passages p ON p.source = f.path"
+                ' GROUP BY f.path, f.size, f.mtime_ns ORDER BY f.path COLLATE "C"'
+            )
+        return [(p, title, int(n), int(size), int(mtime)) for p, title, n, size, mtime in rows]
+
+    def read_state(self, name: str) -> object:
+        """A value stored with ``write_state`` (None when there is none)."""
+        with self._reading_one("lexical index read failed") as s:
+            value = s.scalar("SELECT value FROM kb_state WHERE name = ?", (name,))
+        return None if value is None else json.loads(value)
+
+    def write_state(self, name: str, value: object) -> None:
+        """Store a JSON value under ``name`` beside the index (None removes it); every
+        instance sharing the database reads it (see ``LexicalIndex.write_state``)."""
+        with self._writing("lexical index write failed") as s:
+            if value is None:
+                s.execute("DELETE FROM kb_state WHERE name = ?", (name,))
+            else:
+                _set_state(s, name, json.dumps(value))
 
     def was_writing(self) -> bool:
         """Whether a run began writing and did not finish (see ``set_writing``)."""
@@ -361,6 +427,26 @@ def _insert(s: PgSession, passages: Sequence[Passage]) -> None:
 def _delete(s: PgSession, where: str, value: Any) -> list[str]:
     """Delete the passages matching ``where`` and their counts; returns their ids."""
     return [row[0] for row in s.fetchall(_DELETE.format(where=where), (value,))]
+
+
+def _check_current(database: PgDatabase) -> None:
+    """A read-only open cannot create or migrate: missing or older tables are named."""
+    with database.snapshot() as s:
+        listed = s.scalar(
+            "SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = ?",
+            (MIGRATIONS_TABLE,),
+        )
+        done = (
+            {row[0] for row in s.fetchall(f"SELECT name FROM {MIGRATIONS_TABLE}")}
+            if listed
+            else set()
+        )
+    if any(m.name not in done for m in MIGRATIONS):
+        raise IndexStoreError(
+            f"the knowledge tables in {database.url} are "
+            + ("older than this Parley" if done else "not there")
+            + ": run parley index once (it creates and upgrades them)"
+        )
 
 
 def _set_state(s: PgSession, name: str, value: str) -> None:

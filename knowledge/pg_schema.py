@@ -9,7 +9,9 @@ uncompressed where it fits (STORAGE MAIN): ranking reads it for thousands of row
 query, and decompressing each cost more than the ranking itself; its GIN index takes
 new entries at once (no pending list that every search would scan). BM25 needs each
 word's document frequency and the corpus size: ``kb_lexemes`` and ``kb_totals`` keep
-them exact, changed in the same transaction as the passages.
+them exact, changed in the same transaction as the passages. ``kb_state`` holds the
+index's state and its runs' records as text (JSON for ``write_state``), and
+``kb_pending_vectors`` the vectors a stopped run kept, as in SQLite.
 """
 
 from __future__ import annotations
@@ -70,4 +72,17 @@ CREATE TABLE kb_runs (
 )
 """
 
-MIGRATIONS = [Migration("001_passages", postgresql=_PASSAGES)]
+# vectors stored for passages of files not written yet (``LexicalIndex.add_pending``)
+_PENDING_VECTORS = """
+CREATE TABLE kb_pending_vectors (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    source TEXT NOT NULL
+);
+CREATE INDEX kb_pending_vectors_source ON kb_pending_vectors (source)
+"""
+
+MIGRATIONS = [
+    Migration("001_passages", postgresql=_PASSAGES),
+    Migration("002_pending_vectors", postgresql=_PENDING_VECTORS),
+]

@@ -70,6 +70,23 @@ def test_a_closed_knowledge_base_fails_clearly(tmp_path: Path, docs: Path, open_
         kb.search("canteen", 1, mode="lexical")
 
 
+def test_a_read_only_open_on_postgresql_writes_nothing_and_names_missing_tables(
+    tmp_path: Path, docs: Path, pg_url: str
+) -> None:
+    with pytest.raises(IndexStoreError, match="not there: run parley index"):
+        KnowledgeBase.open(tmp_path / "index", database_url=pg_url, read_only=True)
+    with KnowledgeBase.open(tmp_path / "index", embedder=HashEmbedder(), database_url=pg_url) as kb:
+        kb.index([docs])
+    with KnowledgeBase.open(
+        tmp_path / "index", embedder=HashEmbedder(), database_url=pg_url, read_only=True
+    ) as kb:
+        assert kb.search("canteen", 1, mode="lexical")[0].passage.title == "Lunch"
+        assert kb.status().last_run.added == 2
+        (docs / "desk.md").write_text("# Desks\n\nHot desks are on floor three.\n")
+        with pytest.raises(IndexStoreError, match="read-only transaction"):
+            kb.index([docs])
+
+
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def handbook_kb(request, tmp_path_factory: pytest.TempPathFactory, real_embedder):
     if not HANDBOOK.is_dir():
