@@ -169,6 +169,12 @@ class Settings(BaseSettings):
         return self.data_dir / "parley.db"
 
     @property
+    def arena_database(self) -> str | Path:
+        """Where the arena is kept: the PostgreSQL URL when set, else the SQLite file."""
+        url = self.database_url
+        return url.get_secret_value() if url else self.database_path
+
+    @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
 

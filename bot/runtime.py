@@ -88,13 +88,17 @@ def writable_data_dir(settings: Settings) -> None:
 
 @asynccontextmanager
 async def open_store(settings: Settings, *, read_only: bool = False) -> AsyncIterator[Store]:
-    """The arena database, migrated, closed on exit.
+    """The arena database (PostgreSQL when ``database_url`` is set, else the SQLite file
+    in the data directory), migrated, closed on exit.
 
     ``read_only`` (reports: leaderboard, export) creates nothing: a mistyped
     ``--data-dir`` is an error, a data directory with no database yet reads as an empty
-    arena, and a database on a read-only mount is read without writing a byte.
+    arena, and a database on a read-only mount is read without writing a byte. On
+    PostgreSQL it reads in read-only transactions (the Elo cache is left to the bots).
     """
-    if read_only:
+    if settings.database_url:
+        store = await Store.open(settings.arena_database, read_only=read_only)
+    elif read_only:
         if not settings.data_dir.is_dir():
             raise BotError(
                 f"there is no Parley data directory at {settings.data_dir}"

@@ -7,6 +7,7 @@ the same explicit transactions and the same checks of idle connections; see
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from typing import Any
@@ -19,6 +20,9 @@ from .pg import CONNECT_TIMEOUT, DEFAULT_POOL_SIZE, READ_ONLY, Freshness, connec
 from .url import DatabaseUrl, unavailable
 
 __all__ = ["AsyncPgDatabase", "AsyncPgSession"]
+
+STREAM_ROWS = 10_000  # rows a stream fetches from the server at a time
+_cursor_names = itertools.count()
 
 
 class AsyncPgSession:
@@ -47,6 +51,18 @@ class AsyncPgSession:
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
 
+    async def stream(
+        self, sql: str, params: Sequence[Any] = (), size: int = STREAM_ROWS
+    ) -> AsyncIterator[list[tuple[Any, ...]]]:
+        """The rows in lists of up to ``size``, fetched as they are wanted through a
+        server-side cursor (inside a transaction: ``snapshot()`` or ``transaction()``),
+        so a big result is never held whole."""
+        name = f"parley_stream_{next(_cursor_names)}"
+        async with self.connection.cursor(name=name) as cursor:
+            await cursor.execute(POSTGRESQL.sql(sql), params)
+            while rows := await cursor.fetchmany(size):
+                yield rows
+
     async def copy_rows(
         self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
     ) -> int:
@@ -68,10 +84,14 @@ class AsyncPgDatabase:
     """An async pool of connections to one PostgreSQL database (and schema)."""
 
     dialect = POSTGRESQL
+    errors: tuple[type[Exception], ...] = (psycopg.Error,)  # what its driver raises
 
-    def __init__(self, url: DatabaseUrl, pool: AsyncConnectionPool, namespace: str) -> None:
+    def __init__(
+        self, url: DatabaseUrl, pool: AsyncConnectionPool, namespace: str, read_only: bool
+    ) -> None:
         self.url = url
         self.namespace = namespace
+        self.read_only = read_only
         self._pool = pool
 
     @classmethod
@@ -82,10 +102,14 @@ class AsyncPgDatabase:
         name: str = "parley",
         size: int = DEFAULT_POOL_SIZE,
         settings: Mapping[str, str] | None = None,
+        read_only: bool = False,
     ) -> AsyncPgDatabase:
         """Connect, or raise DatabaseUnavailable naming the host and the fix.
-        ``settings`` are session settings (``SET``) for every connection."""
+        ``settings`` are session settings (``SET``) for every connection; ``read_only``
+        makes every transaction read-only (the server refuses any write)."""
         url = url if isinstance(url, DatabaseUrl) else DatabaseUrl(url)
+        if read_only:
+            settings = {**(settings or {}), "default_transaction_read_only": "on"}
         try:
             async with await psycopg.AsyncConnection.connect(
                 url.url, **connect_args(name)
@@ -122,37 +146,70 @@ class AsyncPgDatabase:
         except PoolTimeout as exc:
             await pool.close()
             raise unavailable(url, exc) from None
-        return cls(url, pool, namespace or "public")
+        return cls(url, pool, namespace or "public", read_only)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncPgSession]:
         """One read-write transaction: committed when the block ends, rolled back on error."""
-        async with self._pool.connection() as connection, _begun(connection, "BEGIN"):
+        async with self._lent("BEGIN") as connection:
             yield AsyncPgSession(connection, self.namespace)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncPgSession]:
         """A connection for one statement, which sees one commit on its own."""
-        async with self._pool.connection() as connection:
+        async with self._lent(None) as connection:
             yield AsyncPgSession(connection, self.namespace)
 
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[AsyncPgSession]:
         """One read-only transaction in which every statement sees the same commit."""
-        async with self._pool.connection() as connection, _begun(connection, READ_ONLY):
+        async with self._lent(READ_ONLY) as connection:
             yield AsyncPgSession(connection, self.namespace)
+
+    @asynccontextmanager
+    async def _lent(self, begin: str | None) -> AsyncIterator[psycopg.AsyncConnection]:
+        """A pooled connection for one block, in a transaction begun with ``begin`` (None:
+        none). After a server restart the pool still holds connections the server
+        closed: the first found dead has every idle one checked (``pool.check``), and a
+        transaction that failed to begin, having done nothing, begins again on a fresh
+        connection. So a restart costs the requests in flight, not the ones after it."""
+        connection = await self._pool.getconn()
+        try:
+            if begin is not None:
+                try:
+                    await connection.execute(begin)
+                except psycopg.OperationalError:
+                    if not connection.broken:
+                        raise
+                    await self._pool.putconn(connection)  # discarded, being broken
+                    connection = None
+                    await self._pool.check()
+                    connection = await self._pool.getconn()
+                    await connection.execute(begin)
+            async with _ended(connection, begin is not None):
+                yield connection
+        except psycopg.OperationalError:
+            if connection is not None and connection.broken:
+                await self._pool.check()
+            raise
+        finally:
+            if connection is not None:
+                await self._pool.putconn(connection)
 
     async def close(self) -> None:
         await self._pool.close()
 
 
 @asynccontextmanager
-async def _begun(connection: psycopg.AsyncConnection, begin: str) -> AsyncIterator[None]:
-    await connection.execute(begin)
+async def _ended(connection: psycopg.AsyncConnection, begun: bool) -> AsyncIterator[None]:
+    """Commit a begun transaction when the block ends; roll it back on error."""
+    if not begun:
+        yield
+        return
     try:
         yield
+        await connection.execute("COMMIT")
     except BaseException:
-        with suppress(psycopg.Error):
+        with suppress(psycopg.Error):  # a broken connection has nothing left to undo
             await connection.execute("ROLLBACK")
         raise
-    await connection.execute("COMMIT")

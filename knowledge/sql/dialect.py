@@ -3,9 +3,11 @@
 Parley keeps its hand-written SQL, with ``?`` placeholders, ``ON CONFLICT`` upserts and
 ``RETURNING`` (all three run on SQLite 3.35+ and PostgreSQL alike). A ``Dialect``
 answers the rest: how placeholders reach the driver, the spelling of the few column
-types and functions that differ, how a write transaction begins, and how a named lock
-is taken. Sessions carry their dialect (``session.dialect``), so a migration step or a
-query builder asks it rather than testing the engine's name.
+types and functions that differ (a float of 8 bytes, text compared by code point, a
+truncating cast, a JSON field, join order and index hints), how a write transaction
+begins, and how a named lock is taken. Sessions carry their dialect
+(``session.dialect``), so a migration step or a query builder asks it rather than
+testing the engine's name.
 """
 
 from __future__ import annotations
@@ -40,6 +42,12 @@ class Dialect:
     greatest: str
     # how a transaction that will write begins (SQLite takes the write lock at once)
     begin_write: str
+    # after a text column's type: compare and order it by code point, as SQLite and
+    # Python do (PostgreSQL's default collation follows the locale)
+    binary: str
+    # a join the planner keeps in the order written (SQLite's CROSS JOIN may not be
+    # given ON on PostgreSQL, whose planner picks the order itself)
+    ordered_join: str
 
     @property
     def is_postgresql(self) -> bool:
@@ -48,6 +56,24 @@ class Dialect:
     def sql(self, query: str) -> str:
         """``query`` as the driver takes it (``?`` becomes ``%s`` for psycopg)."""
         return to_pyformat(query) if self.is_postgresql else query
+
+    def truncate(self, expression: str) -> str:
+        """``expression`` cut to a whole number toward zero (PostgreSQL's CAST rounds)."""
+        if self.is_postgresql:
+            return f"CAST(trunc({expression}) AS BIGINT)"
+        return f"CAST({expression} AS INTEGER)"
+
+    def json_value(self, column: str, key: str) -> str:
+        """A top-level value of the JSON text in ``column``: NULL when absent or null;
+        compare it as text, or CAST it."""
+        if self.is_postgresql:
+            return f"(CAST({column} AS json) ->> '{key}')"
+        return f"json_extract({column}, '$.{key}')"
+
+    def indexed_by(self, index: str) -> str:
+        """A hint after a table's alias that its rows come through ``index`` (SQLite;
+        nothing on PostgreSQL, whose planner has no hints)."""
+        return "" if self.is_postgresql else f"INDEXED BY {index}"
 
     def upsert(
         self,
@@ -82,6 +108,8 @@ SQLITE = Dialect(
     least="MIN",
     greatest="MAX",
     begin_write="BEGIN IMMEDIATE",
+    binary="",
+    ordered_join="CROSS JOIN",
 )
 POSTGRESQL = Dialect(
     name="postgresql",
@@ -90,4 +118,6 @@ POSTGRESQL = Dialect(
     least="LEAST",
     greatest="GREATEST",
     begin_write="BEGIN",
+    binary=' COLLATE "C"',
+    ordered_join="JOIN",
 )

@@ -25,7 +25,7 @@ from typing import Any
 from .dialect import Dialect
 from .text import split_statements
 
-__all__ = ["Migration", "migrate", "migrate_async"]
+__all__ = ["Migration", "migrate", "migrate_async", "recorded_async"]
 
 
 @dataclass(frozen=True)
@@ -102,6 +102,13 @@ async def migrate_async(database: Any, migrations: Sequence[Migration], *, table
             )
         ran.append(migration.name)
     return ran
+
+
+async def recorded_async(database: Any, table: str) -> list[str]:
+    """The names of the steps recorded in ``table``, in name order; none when the table
+    is not there (a database no migration has touched)."""
+    async with database.snapshot() as session:
+        return sorted(await _recorded_async(session, table))
 
 
 def _recorded(session: Any, table: str) -> set[str]:

@@ -7,6 +7,8 @@ import json
 import random
 import time
 
+import pytest
+
 from arena.judge.audit import run_audit
 from arena.judge.grades import GRADE_SCHEMA
 from arena.judge.llm import LLMJudge
@@ -17,6 +19,8 @@ from arena.types import Answer, ModelSpec
 from knowledge.types import Hit, Passage
 from tests.fakes.http_server import Scripted
 from tests.fakes.providers import openai_reply
+
+pytestmark = pytest.mark.both_engines
 
 BOWL = Passage(
     "p1",
