@@ -10,7 +10,8 @@ quoted (a reserved word on PostgreSQL). On SQLite each step does exactly what it
 before PostgreSQL was supported. Data steps are Python (``run``), given a session.
 
 A new step: append ``Migration("NNN_what", **_engines('''...'''), run=...)`` to
-``MIGRATIONS``; SQL that must differ goes in the engine's own text.
+``MIGRATIONS`` (and a new table to ``TABLES``); SQL that one engine alone runs goes in
+``_engines(..., sqlite=..., postgresql=...)``.
 """
 
 from __future__ import annotations
@@ -21,9 +22,27 @@ from typing import Any
 
 from knowledge.sql import POSTGRESQL, SQLITE, Dialect, Migration, migrate_async, recorded_async
 
-__all__ = ["MIGRATIONS", "MIGRATIONS_TABLE", "applied", "migrate"]
+__all__ = ["MIGRATIONS", "MIGRATIONS_TABLE", "TABLES", "applied", "migrate"]
 
 MIGRATIONS_TABLE = "_parley_migrations"
+# every table the steps make, each after those it refers to (how ``arena.transfer``
+# copies an arena); a step that adds a table adds it here
+TABLES = (
+    "meta",
+    "questions",
+    "answers",
+    "battles",
+    "votes",
+    "thumbs",
+    "pair_counts",
+    "passage_texts",
+    "question_passages",
+    "answer_passages",
+    "elo_cache",
+    "grades",
+    "pair_verdicts",
+    "audits",
+)
 
 
 def _spelled(sql: str, dialect: Dialect) -> str:
@@ -36,9 +55,13 @@ def _spelled(sql: str, dialect: Dialect) -> str:
     )
 
 
-def _engines(sql: str) -> dict[str, str]:
-    """The step's SQL as each engine spells it (``Migration(sqlite=..., postgresql=...)``)."""
-    return {"sqlite": _spelled(sql, SQLITE), "postgresql": _spelled(sql, POSTGRESQL)}
+def _engines(sql: str, *, sqlite: str = "", postgresql: str = "") -> dict[str, str]:
+    """The step's SQL as each engine spells it, then what one engine alone runs, as
+    ``Migration(sqlite=..., postgresql=...)`` takes them."""
+    return {
+        "sqlite": f"{_spelled(sql, SQLITE)};\n{sqlite}",
+        "postgresql": f"{_spelled(sql, POSTGRESQL)};\n{postgresql}",
+    }
 
 
 _INITIAL = """

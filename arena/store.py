@@ -97,7 +97,8 @@ async def _check_current(database: AsyncDatabase, where: str) -> None:
 class Store(VoteCounts, BulkImport, GradeRecords, InsightReads):
     """Async access to the arena database. Open with ``await Store.open(path_or_url)``."""
 
-    def __init__(self, database: AsyncDatabase, instance: str = "") -> None:
+    def __init__(self, database: AsyncDatabase, instance: str = "", where: str = "") -> None:
+        self.where = where  # the file, or the server's URL without its password
         self._database = database
         self._dialect = database.dialect
         self._instance = instance
@@ -139,7 +140,7 @@ class Store(VoteCounts, BulkImport, GradeRecords, InsightReads):
                     f"cannot open the arena database at {where}: {_one_line(exc)}"
                 ) from exc
             raise
-        return cls(database, instance)
+        return cls(database, instance, where)
 
     @property
     def dialect(self) -> Dialect:
@@ -326,6 +327,10 @@ class Store(VoteCounts, BulkImport, GradeRecords, InsightReads):
             (battle_id,),
         )
         return (rows[0][0], rows[0][1]) if rows else None
+
+    async def votes_stored(self) -> int:
+        """Live votes stored (each user's one vote per battle)."""
+        return int((await self._rows("SELECT COUNT(*) FROM votes"))[0][0])
 
     async def thumb_reasons(self, answer_id: int) -> list[tuple[str, int, str | None]]:
         """(user, value, reason) of every thumb on one answer."""

@@ -2,7 +2,7 @@
 
 initdb refuses to run as root, so under root the cluster belongs to the ``postgres``
 user (``runuser -u postgres --``) in a folder handed to that user. Durability is off
-(fsync, synchronous_commit): the data dies with the session anyway. Each test that
+(fsync, synchronous_commit) unless asked for: the data dies with the session anyway. Each test that
 asks for ``pg_url`` gets a schema of its own in the one database, dropped afterwards.
 """
 
@@ -100,9 +100,10 @@ class Cluster:
 
 
 @contextmanager
-def throwaway_cluster() -> Iterator[Cluster]:
+def throwaway_cluster(*, durable: bool = False) -> Iterator[Cluster]:
     """Start a cluster, yield it, and stop and delete it however the session ends;
-    ClusterUnavailable when PostgreSQL is missing or will not start."""
+    ClusterUnavailable when PostgreSQL is missing or will not start. ``durable`` keeps
+    PostgreSQL's own defaults (every commit flushed to disk), as benchmarks need."""
     bin_dir = find_bin()
     if bin_dir is None:
         raise ClusterUnavailable(
@@ -135,10 +136,9 @@ def throwaway_cluster() -> Iterator[Cluster]:
         )
         if made.returncode != 0:
             raise ClusterUnavailable(f"initdb failed: {made.stderr.strip()[-300:]}")
-        options = (
-            f"-p {cluster.port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
-            " -c synchronous_commit=off -c full_page_writes=off"
-        )
+        options = f"-p {cluster.port} -k {folder} -c listen_addresses=127.0.0.1"
+        if not durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         started = cluster.run(
             str(bin_dir / "pg_ctl"),
             "-D",
