@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import aiosqlite
+from knowledge.sql import AsyncSession, Dialect
 
 __all__ = [
     "LEVEL_VALUE",
@@ -42,12 +42,18 @@ _INSERT_PAIR_VERDICT = (
     " VALUES (?, ?, ?, ?, ?, ?)"
 )
 _INSERT_AUDIT = "INSERT INTO audits (judge, report, created_at) VALUES (?, ?, ?)"
-# the last report that graded something: an audit with nothing new to grade is not one
-# (older Parleys stored such empty reports; they are passed over)
-_LATEST_AUDIT = (
-    "SELECT report FROM audits WHERE json_extract(report, '$.answers') > 0"
-    " OR json_extract(report, '$.agreement') IS NOT NULL ORDER BY id DESC LIMIT 1"
-)
+
+
+def _latest_audit(d: Dialect) -> str:
+    """The last report that graded something: an audit with nothing new to grade is not
+    one (older Parleys stored such empty reports; they are passed over)."""
+    return (
+        f"SELECT report FROM audits WHERE CAST({d.json_value('report', 'answers')} AS"
+        f" {d.float_type}) > 0 OR {d.json_value('report', 'agreement')} IS NOT NULL"
+        " ORDER BY id DESC LIMIT 1"
+    )
+
+
 # Answers this judge has not graded, that did not fail, since a time: thumbs-down first
 # (an answer someone disliked is the one worth a look), then newest first.
 _AUDIT_CANDIDATES = (
@@ -186,10 +192,12 @@ def _summaries(rows: Sequence[Sequence]) -> list[JudgeSummary]:
 
 
 class GradeRecords:
-    """The judge's reads and writes; ``Store`` supplies ``_write`` and ``_rows``."""
+    """The judge's reads and writes; ``Store`` supplies ``_write``, ``_rows`` and
+    ``_dialect``."""
 
-    _write: Callable[[Callable[[aiosqlite.Connection], Awaitable[Any]]], Awaitable[Any]]
-    _rows: Callable[..., Awaitable[list[aiosqlite.Row]]]
+    _write: Callable[[Callable[[AsyncSession], Awaitable[Any]]], Awaitable[Any]]
+    _rows: Callable[..., Awaitable[list[tuple[Any, ...]]]]
+    _dialect: Dialect
 
     async def record_grade(
         self, grade: StoredGrade, answer_id: int | None = None, kind: str = "answer"
@@ -237,10 +245,9 @@ class GradeRecords:
 
     async def latest_audit(self) -> dict | None:
         """The last stored audit that graded something, or None before the first."""
-        rows = await self._rows(_LATEST_AUDIT)
+        rows = await self._rows(_latest_audit(self._dialect))
         return json.loads(rows[0][0]) if rows else None
 
 
-async def _insert(db: aiosqlite.Connection, sql: str, row: tuple) -> int:
-    cursor = await db.execute(sql, row)
-    return int(cursor.lastrowid)
+async def _insert(s: AsyncSession, sql: str, row: tuple) -> int:
+    return int(await s.scalar(f"{sql} RETURNING id", row))

@@ -13,7 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -24,6 +24,7 @@ from pydantic_settings import (
 from arena.judge.audit import DEFAULT_SAMPLE
 from arena.matchmaking import DEFAULT_EXPLORATION, DEFAULT_MIN_CHANNEL_VOTES
 from arena.types import ModelSpec
+from knowledge.sql.url import url_problem
 
 from .errors import ConfigFileError
 
@@ -70,6 +71,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PARLEY_", extra="ignore")
 
     data_dir: Path = DEFAULT_DATA_DIR
+    # PostgreSQL shared by every instance (postgresql://user:password@host:5432/db);
+    # unset: SQLite files in the data folder. A secret: never shown in reprs or logs
+    database_url: SecretStr | None = None
     chroma_host: str | None = None
     chroma_port: int = 8000
     top_k: int = Field(default=DEFAULT_TOP_K, gt=0)
@@ -137,6 +141,17 @@ class Settings(BaseSettings):
     web_hide_text: bool = False
     web_refresh_seconds: float = Field(default=DEFAULT_WEB_REFRESH_SECONDS, gt=0)
 
+    @field_validator("database_url")
+    @classmethod
+    def _postgresql_url(cls, value: SecretStr | None) -> SecretStr | None:
+        """A URL of another form is refused here, in one line, without echoing it."""
+        if value is None or not value.get_secret_value().strip():
+            return None  # PARLEY_DATABASE_URL= (empty) means unset
+        problem = url_problem(value.get_secret_value().strip())
+        if problem:
+            raise ValueError(problem)
+        return SecretStr(value.get_secret_value().strip())
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -152,6 +167,12 @@ class Settings(BaseSettings):
     @property
     def database_path(self) -> Path:
         return self.data_dir / "parley.db"
+
+    @property
+    def arena_database(self) -> str | Path:
+        """Where the arena is kept: the PostgreSQL URL when set, else the SQLite file."""
+        url = self.database_url
+        return url.get_secret_value() if url else self.database_path
 
     @property
     def index_dir(self) -> Path:

@@ -29,6 +29,8 @@ __all__ = [
     "REASON_FORM_TITLE",
     "THUMB_REASONS",
     "all_models_failed",
+    "arena_copied",
+    "arena_on_server",
     "ask_only_hint",
     "backup_done",
     "cannot_listen",
@@ -334,6 +336,35 @@ def backup_done(file: Path, votes: int) -> str:
 
 def restore_done(file: Path, database: Path, votes: int) -> str:
     return f"Restored {database} from {file} ({plural(votes, 'vote')})."
+
+
+def arena_on_server() -> str:
+    """``parley backup`` and ``restore`` copy an SQLite file; a server has its own tools."""
+    return (
+        "The arena is on PostgreSQL (database_url): back it up with pg_dump and restore"
+        " it with pg_restore; `parley db migrate --to FILE` copies it into an SQLite file."
+    )
+
+
+def arena_copied(source: str, target: str, rows: dict[str, int], to_server: bool) -> list[str]:
+    """What ``parley db migrate`` copied, and how to use the copy."""
+    counted = ", ".join(
+        plural(rows.get(table, 0), noun)
+        for table, noun in (("questions", "question"), ("battles", "battle"), ("votes", "vote"))
+    )
+    use = (
+        f"To serve from it, set PARLEY_DATABASE_URL (database_url in parley.toml) to {target}"
+        " and run `parley index PATH` once: the index is re-built on the server."
+        if to_server
+        else f"To serve from it, unset PARLEY_DATABASE_URL and use {target} as the data"
+        " directory's parley.db."
+    )
+    return [
+        f"Copied the arena from {source} to {target}: {counted}; all"
+        f" {plural(sum(rows.values()), 'row')} in {len(rows)} tables counted the same on"
+        " both sides.",
+        use,
+    ]
 
 
 def unexpected_error() -> str:

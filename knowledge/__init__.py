@@ -11,6 +11,7 @@ import importlib
 import typing
 
 from .errors import (
+    DatabaseUnavailable,
     EmbedderMismatch,
     EmbeddingError,
     IndexBusy,
@@ -20,7 +21,7 @@ from .errors import (
     LoadError,
     UnsupportedFile,
 )
-from .types import Hit, LoadedDocument, Passage, Section
+from .types import Hit, IndexRun, LoadedDocument, Passage, Section
 
 if typing.TYPE_CHECKING:
     from .base import KnowledgeBase
@@ -36,12 +37,14 @@ if typing.TYPE_CHECKING:
 
 __all__ = [
     "SUPPORTED_SUFFIXES",
+    "DatabaseUnavailable",
     "Embedder",
     "EmbedderMismatch",
     "EmbeddingError",
     "Hit",
     "IndexBusy",
     "IndexReport",
+    "IndexRun",
     "IndexStopped",
     "IndexStoreError",
     "KnowledgeBase",

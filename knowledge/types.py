@@ -7,6 +7,7 @@ from pathlib import Path
 
 __all__ = [
     "Hit",
+    "IndexRun",
     "LoadedDocument",
     "Passage",
     "Section",
@@ -80,3 +81,19 @@ def display_path(source: str) -> str:
         return Path(source).relative_to(Path.cwd()).as_posix()
     except ValueError:
         return source
+
+
+@dataclass(frozen=True)
+class IndexRun:
+    """A re-index running in another process: who asked for it, where it runs, since
+    when (epoch seconds) and how far it is (files, and passages of a long file)."""
+
+    requested_by: str
+    host: str
+    pid: int
+    started_at: float
+    done: int = 0
+    total: int = 0
+    current: str = ""
+    passages_done: int = 0
+    passages_total: int = 0

@@ -7,6 +7,8 @@ import json
 import random
 import time
 
+import pytest
+
 from arena.compose import NOT_FOUND
 from arena.judge.audit import run_audit
 from arena.judge.grades import GRADE_SCHEMA
@@ -18,6 +20,8 @@ from arena.types import Answer, ModelSpec
 from knowledge.types import Hit, Passage
 from tests.fakes.http_server import Scripted
 from tests.fakes.providers import openai_reply
+
+pytestmark = pytest.mark.both_engines
 
 BOWL = Passage(
     "p1",

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 
-import aiosqlite
 import pytest
 
+from arena.errors import StoreError
 from arena.judge.grades import CRITERIA, Grade, Judged
 from arena.judge.pairwise import PairVerdict
 from arena.store import Store
 from arena.types import Answer
+
+pytestmark = pytest.mark.both_engines
 
 
 def graded(level: str, faithfulness: str | None = None) -> Grade:
@@ -52,9 +54,11 @@ async def test_rows_keep_raw_reply_and_refuse_a_score_when_unmeasured(store) -> 
     await store.record_grade(Grade.failed("judge-x", "timed out", raw="partial", latency_ms=5.0))
     rows = await store._rows("SELECT raw, error, score, unmeasured, criteria FROM grades")
     assert tuple(rows[0]) == ("partial", "timed out", None, 1, "{}")
-    with pytest.raises(aiosqlite.IntegrityError):  # the schema itself refuses it
-        await store._db.execute(
-            "INSERT INTO grades (judge, score, unmeasured, created_at) VALUES ('j', 50, 1, 0)"
+    with pytest.raises(StoreError, match=r"CHECK|check"):  # the schema itself refuses it
+        await store._write(
+            lambda s: s.execute(
+                "INSERT INTO grades (judge, score, unmeasured, created_at) VALUES ('j', 50, 1, 0)"
+            )
         )
     await store.record_grade(graded("Good"), alpha)
     (row,) = await store._rows("SELECT criteria, context_relevance FROM grades WHERE score = 80")
