@@ -23,6 +23,7 @@ __all__ = [
     "ASSISTANT_PROMPTS",
     "ASSISTANT_STATUS",
     "CHOICE_LABELS",
+    "FLAG_MARKS",
     "LEFT_OUT_LABELS",
     "QUESTION_PROMPT",
     "REASON_FORM_FIELD",
@@ -49,6 +50,7 @@ __all__ = [
     "feedback_prompt",
     "file_skipped",
     "files_not_read",
+    "flags_note",
     "foreign_battle",
     "import_line_skipped",
     "import_summary",
@@ -138,6 +140,27 @@ def sources_lines(answer: Answer) -> list[str]:
     lines = [heading]
     lines += [f"[{c.number}] {c.passage.label()}" for c in answer.citations]
     return lines
+
+
+# the mark a flagged sentence carries where a citation would stand (bot.render)
+FLAG_MARKS = {"contradicted": "[!]", "unverifiable": "[?]"}
+
+
+def flags_note(contradicted: int, unverifiable: int) -> str | None:
+    """The line under an answer that explains its marks; None when nothing is marked (a
+    clean answer gets no line: the check finds words, it does not vouch for truth)."""
+    parts = []
+    if contradicted:
+        verb = "conflicts" if contradicted == 1 else "conflict"
+        parts.append(
+            f"{FLAG_MARKS['contradicted']} {plural(contradicted, 'sentence')} {verb}"
+            " with the sources"
+        )
+    if unverifiable:
+        found = plural(unverifiable, "sentence") if not parts else str(unverifiable)
+        where = "the sources" if not parts else "them"
+        parts.append(f"{FLAG_MARKS['unverifiable']} {found} not found in {where}")
+    return " · ".join(parts) or None
 
 
 def console_welcome() -> str:

@@ -12,9 +12,13 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from bot.cli import cli
+from bot.cli.answers import answer_json
 from bot.cli.operator import shorten
+from bot.service import Ask
 from tests.conftest import HANDBOOK, ROOT
 from tests.fakes.http_server import Scripted
+from tests.fakes.providers import fake, roster
+from tests.fakes.service import service_over_fakes
 
 
 def invoke(data_dir: Path, *args: str, input: str | None = None):
@@ -57,9 +61,44 @@ def test_ask_answers_with_citations(data_dir: Path) -> None:
     assert payload["latency_ms"] > 0
 
 
+def test_ask_json_lists_each_claim_and_the_source_that_supports_it(data_dir: Path) -> None:
+    """The offline answerer quotes its sources, so every claim is found in a listed one."""
+    question = ["ask", "What is the meal expense limit?", "--json"]
+    payload = json.loads(invoke(data_dir, *question).stdout)
+    sentences, listed = payload["sentences"], {c["number"] for c in payload["citations"]}
+    assert sentences and all(set(s) == {"text", "support", "passage"} for s in sentences)
+    assert all(s["support"] == "supported" and s["passage"] in listed for s in sentences)
+    assert all(s["text"] in payload["answer"] for s in sentences)
+    off = {"PARLEY_CHANNEL_FAITHFULNESS_FLAGS": '{"cli": false}'}  # `parley ask` asks in "cli"
+    result = CliRunner().invoke(cli, ["--data-dir", str(data_dir), *question], env=off)
+    assert result.exit_code == 0 and json.loads(result.stdout)["sentences"] is None
+
+
+async def test_ask_json_gives_each_kind_of_verdict(store) -> None:
+    reply_text = (
+        "Run shipit rollback [1]. Never run shipit rollback to roll back. Rollbacks take ten"
+        " minutes. Shall I page someone?"
+    )
+    service = service_over_fakes(store, roster(fake("alpha", reply_text)))
+    reply = await service.ask(Ask("How do I roll back?", "ana", "cli", None, "cli"))
+    assert answer_json(reply.answers[0])["sentences"] == [  # the question is no claim
+        {"text": "Run shipit rollback [1].", "support": "supported", "passage": 1},
+        {
+            "text": "Never run shipit rollback to roll back.",
+            "support": "contradicted",
+            "passage": 1,
+        },
+        {"text": "Rollbacks take ten minutes.", "support": "unverifiable", "passage": 1},
+    ]
+    assert json.loads(json.dumps(answer_json(reply.answers[0])))  # all of it is JSON
+
+
 def test_ask_says_plainly_when_the_handbook_has_no_answer(data_dir: Path) -> None:
-    out = invoke(data_dir, "ask", "What is the airspeed velocity of an unladen swallow?").output
+    question = "What is the airspeed velocity of an unladen swallow?"
+    out = invoke(data_dir, "ask", question).output
     assert "could not find this in the knowledge base" in out.lower()
+    assert "[?]" not in out and "not found in the sources" not in out  # no claim to flag
+    assert json.loads(invoke(data_dir, "ask", question, "--json").stdout)["sentences"] == []
 
 
 def test_ask_with_an_unknown_model_is_a_clean_error(data_dir: Path) -> None:
