@@ -17,7 +17,7 @@ from bot.cli.operator import shorten
 from bot.service import Ask
 from tests.conftest import HANDBOOK, ROOT
 from tests.fakes.http_server import Scripted
-from tests.fakes.providers import fake, roster
+from tests.fakes.providers import fake, openai_reply, roster
 from tests.fakes.service import service_over_fakes
 
 
@@ -91,6 +91,27 @@ async def test_ask_json_gives_each_kind_of_verdict(store) -> None:
         {"text": "Rollbacks take ten minutes.", "support": "unverifiable", "passage": 1},
     ]
     assert json.loads(json.dumps(answer_json(reply.answers[0])))  # all of it is JSON
+
+
+def test_ask_marks_what_a_hosted_answer_adds_to_its_sources(
+    data_dir: Path, fake_api, monkeypatch
+) -> None:
+    """An OpenAI-compatible model on the wire, over the handbook: the sentence no passage
+    holds is marked and counted, in the terminal and in --json."""
+    config = data_dir.parent / "hosted.toml"
+    config.write_text(
+        '[[models]]\nname = "local"\nprovider = "openai"\nmodel = "m"\nmax_retries = 0\n'
+        f'base_url = "{fake_api.url}/v1"\n'
+    )
+    monkeypatch.setenv("PARLEY_CONFIG", str(config))
+    said = "Run shipit rollback to roll back a deploy [1]. The CFO signs off every rollback [1]."
+    fake_api.route("POST", "/v1/chat/completions", Scripted(200, openai_reply(said)))
+    out = invoke(data_dir, "ask", "How do I roll back a deploy?").output
+    assert "a deploy [1]. The CFO signs off every rollback [1] [?]." in " ".join(out.split())
+    assert "[?] 1 sentence not found in the sources" in out
+    payload = json.loads(invoke(data_dir, "ask", "How do I roll back a deploy?", "--json").stdout)
+    assert payload["answer"] == said  # the marks are drawn, never stored in the answer
+    assert [s["support"] for s in payload["sentences"]] == ["supported", "unverifiable"]
 
 
 def test_ask_says_plainly_when_the_handbook_has_no_answer(data_dir: Path) -> None:
