@@ -6,7 +6,9 @@ so it imports nothing of the judge, which sits above it and imports the store. A
 unmeasured grade keeps its raw reply and error and never a score (the schema refuses
 one), and summaries average measured grades only. Canary grades carry the answer they
 were made from and their kind. Each grade row names the judge that made it and, beside
-it, the support check's verdicts on the same answer (``support``, ``flagged_share``).
+it, the support check's verdicts on the same answer (``support``, ``flagged_share``). A
+criterion the judge could not grade is kept with its reason and no level, and left out
+of that criterion's average.
 """
 
 from __future__ import annotations
@@ -84,6 +86,7 @@ class StoredGrade(Protocol):
     raw: str
     latency_ms: float
     cost_usd: float
+    unmeasured_criteria: Mapping[str, str]
 
     @property
     def legacy_score(self) -> float | None: ...
@@ -106,11 +109,13 @@ class StoredVerdict(Protocol):
 def _grade_row(grade: StoredGrade, answer_id: int | None, kind: str) -> tuple:
     context = grade.context_relevance
     support, flagged_share = grade.support_record
+    criteria = {c: j.model_dump() for c, j in grade.criteria.items()}
+    criteria |= {c: {"reason": why, "level": None} for c, why in grade.unmeasured_criteria.items()}
     return (
         answer_id,
         kind,
         grade.judge,
-        json.dumps({c: j.model_dump() for c, j in grade.criteria.items()}),
+        json.dumps(criteria),
         context and context.model_dump_json(),
         grade.legacy_score,
         grade.score,
@@ -164,7 +169,8 @@ def _summaries(rows: Sequence[Sequence]) -> list[JudgeSummary]:
         levels: dict[str, list[int]] = {}
         for r in measured:
             for criterion, judged in json.loads(r[1]).items():
-                levels.setdefault(criterion, []).append(LEVEL_VALUE[judged["level"]])
+                if judged["level"] is not None:  # None: the criterion was not graded
+                    levels.setdefault(criterion, []).append(LEVEL_VALUE[judged["level"]])
         out.append(
             JudgeSummary(
                 model,

@@ -92,3 +92,22 @@ async def test_pair_verdicts_are_stored(store) -> None:
     await store.record_pair_verdict(battle, "judge-x", PairVerdict(None, None, "second"))
     rows = await store._rows("SELECT winner, a_first, b_first FROM pair_verdicts ORDER BY id")
     assert [tuple(r) for r in rows] == [("tie", "first", "first"), (None, None, "second")]
+
+
+async def test_an_unmeasured_criterion_is_kept_with_its_reason_and_left_out_of_means(
+    store,
+) -> None:
+    alpha, _ = await answers(store)
+    await store.record_grade(graded("Good", faithfulness="Worse"), alpha)
+    nothing = graded("Good")
+    del nothing.criteria["faithfulness"]
+    nothing.unmeasured_criteria = {"faithfulness": "states nothing the passages could support"}
+    await store.record_grade(nothing, alpha)
+    (summary,) = await store.judge_summary()
+    assert summary.graded == 2 and summary.criteria["faithfulness"] == pytest.approx(1.0)
+    assert summary.score == pytest.approx((20 + 80) / 2)
+    (row,) = await store._rows("SELECT criteria FROM grades WHERE score = 80")
+    assert json.loads(row[0])["faithfulness"] == {
+        "reason": "states nothing the passages could support",
+        "level": None,
+    }
