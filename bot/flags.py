@@ -1,5 +1,11 @@
 """Live faithfulness flags: which sentences of an answer its sources do not support.
 
+A sentence is marked where ``arena.judge.support`` flags it (``SentenceSupport.flagged``):
+contradicted by the passages, or unverifiable because it states a number or a name they
+never do. A sentence whose words are merely not in the passages is listed as
+unverifiable but not marked: hosted answers are full of true general remarks, and a mark
+on each would be ignored.
+
 The service computes them once per single answer, after the answer is complete, in a
 worker thread (``flags_for``); every surface only renders them. An answer is held
 against exactly the passages its prompt carried (``Answer.shown``), and each sentence
@@ -44,14 +50,16 @@ class SentenceFlag:
     source: int | None
     start: int
     end: int
-
-    @property
-    def flagged(self) -> bool:
-        return self.support != "supported"
+    flagged: bool  # marked: contradicted, or a number or name the sources never state
 
     def as_dict(self) -> dict[str, object]:
         """The ``ask --json`` shape."""
-        return {"text": self.text, "support": self.support, "passage": self.source}
+        return {
+            "text": self.text,
+            "support": self.support,
+            "passage": self.source,
+            "flagged": self.flagged,
+        }
 
 
 def _source_numbers(answer: Answer) -> list[int | None]:
@@ -84,6 +92,7 @@ def sentence_flags(answer: Answer) -> list[SentenceFlag] | None:
             None if s.passage_index is None else sources[s.passage_index],
             s.start,
             s.end,
+            s.flagged,
         )
         for s in checked
         if _is_stated(s, fenced)

@@ -142,11 +142,12 @@ def sources_lines(answer: Answer) -> list[str]:
     return lines
 
 
-# the mark a flagged sentence carries where a citation would stand (bot.render)
+# the mark a flagged sentence carries where a citation would stand (bot.render): "[!]"
+# conflicts with the sources, "[?]" states a number or name they never do
 FLAG_MARKS = {"contradicted": "[!]", "unverifiable": "[?]"}
 
 
-def flags_note(contradicted: int, unverifiable: int) -> str | None:
+def flags_note(contradicted: int, unstated: int) -> str | None:
     """The line under an answer that explains its marks; None when nothing is marked (a
     clean answer gets no line: the check finds words, it does not vouch for truth)."""
     parts = []
@@ -156,10 +157,13 @@ def flags_note(contradicted: int, unverifiable: int) -> str | None:
             f"{FLAG_MARKS['contradicted']} {plural(contradicted, 'sentence')} {verb}"
             " with the sources"
         )
-    if unverifiable:
-        found = plural(unverifiable, "sentence") if not parts else str(unverifiable)
+    if unstated:
+        states = "states" if unstated == 1 else "state"
+        counted = plural(unstated, "sentence") if not parts else str(unstated)
         where = "the sources" if not parts else "them"
-        parts.append(f"{FLAG_MARKS['unverifiable']} {found} not found in {where}")
+        parts.append(
+            f"{FLAG_MARKS['unverifiable']} {counted} {states} a number or name not in {where}"
+        )
     return " · ".join(parts) or None
 
 

@@ -113,5 +113,5 @@ def marked_text(text: str, flags: Sequence[SentenceFlag] | None) -> str:
 
 def flags_note(flags: Sequence[SentenceFlag] | None) -> str | None:
     """The line that explains an answer's marks; None when nothing is marked."""
-    supports = [f.support for f in flags or ()]
-    return messages.flags_note(supports.count("contradicted"), supports.count("unverifiable"))
+    marked = [f.support for f in flags or () if f.flagged]
+    return messages.flags_note(marked.count("contradicted"), marked.count("unverifiable"))

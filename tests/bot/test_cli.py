@@ -66,8 +66,10 @@ def test_ask_json_lists_each_claim_and_the_source_that_supports_it(data_dir: Pat
     question = ["ask", "What is the meal expense limit?", "--json"]
     payload = json.loads(invoke(data_dir, *question).stdout)
     sentences, listed = payload["sentences"], {c["number"] for c in payload["citations"]}
-    assert sentences and all(set(s) == {"text", "support", "passage"} for s in sentences)
+    keys = {"text", "support", "passage", "flagged"}
+    assert sentences and all(set(s) == keys for s in sentences)
     assert all(s["support"] == "supported" and s["passage"] in listed for s in sentences)
+    assert not any(s["flagged"] for s in sentences)
     assert all(s["text"] in payload["answer"] for s in sentences)
     off = {"PARLEY_CHANNEL_FAITHFULNESS_FLAGS": '{"cli": false}'}  # `parley ask` asks in "cli"
     result = CliRunner().invoke(cli, ["--data-dir", str(data_dir), *question], env=off)
@@ -77,18 +79,37 @@ def test_ask_json_lists_each_claim_and_the_source_that_supports_it(data_dir: Pat
 async def test_ask_json_gives_each_kind_of_verdict(store) -> None:
     reply_text = (
         "Run shipit rollback [1]. Never run shipit rollback to roll back. Rollbacks take ten"
-        " minutes. Shall I page someone?"
+        " minutes. Rollbacks take 10 minutes. Shall I page someone?"
     )
     service = service_over_fakes(store, roster(fake("alpha", reply_text)))
     reply = await service.ask(Ask("How do I roll back?", "ana", "cli", None, "cli"))
-    assert answer_json(reply.answers[0])["sentences"] == [  # the question is no claim
-        {"text": "Run shipit rollback [1].", "support": "supported", "passage": 1},
+    # the question is no claim; a remark the sources lack is flagged only when it states
+    # a number or name they never do
+    assert answer_json(reply.answers[0])["sentences"] == [
+        {
+            "text": "Run shipit rollback [1].",
+            "support": "supported",
+            "passage": 1,
+            "flagged": False,
+        },
         {
             "text": "Never run shipit rollback to roll back.",
             "support": "contradicted",
             "passage": 1,
+            "flagged": True,
         },
-        {"text": "Rollbacks take ten minutes.", "support": "unverifiable", "passage": 1},
+        {
+            "text": "Rollbacks take ten minutes.",
+            "support": "unverifiable",
+            "passage": 1,
+            "flagged": False,
+        },
+        {
+            "text": "Rollbacks take 10 minutes.",
+            "support": "unverifiable",
+            "passage": 1,
+            "flagged": True,
+        },
     ]
     assert json.loads(json.dumps(answer_json(reply.answers[0])))  # all of it is JSON
 
@@ -108,17 +129,18 @@ def test_ask_marks_what_a_hosted_answer_adds_to_its_sources(
     fake_api.route("POST", "/v1/chat/completions", Scripted(200, openai_reply(said)))
     out = invoke(data_dir, "ask", "How do I roll back a deploy?").output
     assert "a deploy [1]. The CFO signs off every rollback [1] [?]." in " ".join(out.split())
-    assert "[?] 1 sentence not found in the sources" in out
+    assert "[?] 1 sentence states a number or name not in the sources" in out
     payload = json.loads(invoke(data_dir, "ask", "How do I roll back a deploy?", "--json").stdout)
     assert payload["answer"] == said  # the marks are drawn, never stored in the answer
-    assert [s["support"] for s in payload["sentences"]] == ["supported", "unverifiable"]
+    verdicts = [(s["support"], s["flagged"]) for s in payload["sentences"]]
+    assert verdicts == [("supported", False), ("unverifiable", True)]
 
 
 def test_ask_says_plainly_when_the_handbook_has_no_answer(data_dir: Path) -> None:
     question = "What is the airspeed velocity of an unladen swallow?"
     out = invoke(data_dir, "ask", question).output
     assert "could not find this in the knowledge base" in out.lower()
-    assert "[?]" not in out and "not found in the sources" not in out  # no claim to flag
+    assert "[?]" not in out and "not in the sources" not in out  # no claim to flag
     assert json.loads(invoke(data_dir, "ask", question, "--json").stdout)["sentences"] == []
 
 

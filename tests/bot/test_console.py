@@ -146,17 +146,17 @@ async def test_a_terminal_sees_a_hosted_answer_grow_then_the_finished_reply(stor
 
 
 async def test_the_console_marks_unsupported_sentences_and_explains_the_marks(store) -> None:
-    reply_text = "Run shipit rollback [1]. Rollbacks take ten minutes. Shall I page someone?"
+    reply_text = "Run shipit rollback [1]. Rollbacks take 10 minutes. Shall I page someone?"
     svc = service_over_fakes(store, roster(fake("alpha", reply_text, "Run shipit rollback [1].")))
     screen = io.StringIO()
     console = Console(file=screen, width=200)
     show_reply(console, await svc.ask(Ask("How do I roll back?", "u1", "console", "t1", "console")))
     drawn = screen.getvalue()
-    assert "Rollbacks take ten minutes [?]. Shall I page someone?" in drawn
-    assert "[?] 1 sentence not found in the sources" in drawn
-    assert drawn.index("Sources:") < drawn.index("not found in the sources")  # under them
+    assert "Rollbacks take 10 minutes [?]. Shall I page someone?" in drawn
+    assert "[?] 1 sentence states a number or name not in the sources" in drawn
+    assert drawn.index("Sources:") < drawn.index("a number or name not in")  # under them
 
     clean = io.StringIO()
     show_reply(Console(file=clean), await svc.ask(Ask("Now?", "u1", "console", "t1", "console")))
     assert "Run shipit rollback [1]." in clean.getvalue()
-    assert "[?]" not in clean.getvalue() and "not found" not in clean.getvalue()
+    assert "[?]" not in clean.getvalue() and "not in the sources" not in clean.getvalue()

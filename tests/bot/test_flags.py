@@ -27,17 +27,19 @@ async def asked(store: Store, *replies: str, channel: str = "eng", **settings) -
     return await service.ask(Ask("Where is the rota?", "ana", channel, None, "slack"))
 
 
-def verdicts(reply: Reply) -> list[tuple[str, str, int | None]]:
+def verdicts(reply: Reply) -> list[tuple[str, str, int | None, bool]]:
     (shown,) = reply.answers
     assert shown.flags is not None
-    return [(f.text, f.support, f.source) for f in shown.flags]
+    return [(f.text, f.support, f.source, f.flagged) for f in shown.flags]
 
 
 async def test_each_claim_names_the_source_as_numbered_under_the_answer(store: Store) -> None:
     """The model cited passage 2 only, so it is source [1] under the answer."""
     reply = await asked(store, "The on-call rota is not in the wiki [2].")
     assert reply.answers[0].answer.text == "The on-call rota is not in the wiki [1]."
-    assert verdicts(reply) == [("The on-call rota is not in the wiki [1].", "contradicted", 1)]
+    assert verdicts(reply) == [
+        ("The on-call rota is not in the wiki [1].", "contradicted", 1, True)
+    ]
 
 
 async def test_a_claim_a_shown_but_uncited_passage_supports_names_no_source(
@@ -45,8 +47,8 @@ async def test_a_claim_a_shown_but_uncited_passage_supports_names_no_source(
 ) -> None:
     reply = await asked(store, "Run shipit rollback [1]. The on-call rota is in the wiki.")
     assert verdicts(reply) == [
-        ("Run shipit rollback [1].", "supported", 1),
-        ("The on-call rota is in the wiki.", "supported", None),  # p2 is shown, not listed
+        ("Run shipit rollback [1].", "supported", 1, False),
+        ("The on-call rota is in the wiki.", "supported", None, False),  # p2 shown, not listed
     ]
 
 
@@ -57,12 +59,28 @@ async def test_questions_greetings_and_the_not_found_line_are_left_out(store: St
 
 async def test_code_in_fences_is_not_a_claim(store: Store) -> None:
     reply = await asked(store, "Run shipit rollback [1].\n\n```\nkubectl rollout undo web\n```")
-    assert verdicts(reply) == [("Run shipit rollback [1].", "supported", 1)]
+    assert verdicts(reply) == [("Run shipit rollback [1].", "supported", 1, False)]
 
 
 async def test_an_answer_the_check_cannot_measure_has_no_flags(store: Store) -> None:
     reply = await asked(store, " ".join(["rollback"] * (MAX_ANSWER_WORDS + 1)))
     assert reply.answers[0].answer.ok and reply.answers[0].flags is None
+
+
+async def test_a_sentence_is_flagged_as_the_support_check_flags_it(store: Store) -> None:
+    """Contradicted, or stating a number or name no passage states; a remark that is
+    merely not in the passages is unverifiable but not flagged."""
+    reply = await asked(
+        store,
+        "On-call rota is not in the wiki [2]. Rollbacks take 10 minutes. Ask Maria first."
+        " Rollbacks are usually quick.",
+    )
+    assert [(support, flagged) for _, support, _, flagged in verdicts(reply)] == [
+        ("contradicted", True),
+        ("unverifiable", True),  # 10
+        ("unverifiable", True),  # Maria
+        ("unverifiable", False),
+    ]
 
 
 async def test_the_flags_are_off_where_the_settings_say(store: Store) -> None:
@@ -74,7 +92,7 @@ async def test_the_flags_are_off_where_the_settings_say(store: Store) -> None:
     elsewhere = await asked(
         store, "Rollbacks take ten minutes.", channel="ops", channel_faithfulness_flags=quiet
     )
-    assert verdicts(elsewhere) == [("Rollbacks take ten minutes.", "unverifiable", 1)]
+    assert verdicts(elsewhere) == [("Rollbacks take ten minutes.", "unverifiable", 1, False)]
 
 
 async def test_battles_are_not_checked(store: Store) -> None:

@@ -76,45 +76,52 @@ def test_source_lines_link_urls_and_neutralise_titles() -> None:
     assert second.location == "page 2"
 
 
-def flag(text: str, whole: str, support: str = "unverifiable") -> SentenceFlag:
+def flag(
+    text: str, whole: str, support: str = "unverifiable", flagged: bool = True
+) -> SentenceFlag:
     start = whole.index(text)
-    return SentenceFlag(text, support, None, start, start + len(text))  # type: ignore[arg-type]
+    return SentenceFlag(text, support, None, start, start + len(text), flagged)  # type: ignore[arg-type]
 
 
 def test_a_mark_stands_where_a_citation_would_before_the_final_stop() -> None:
-    text = "Deploys run at noon [2]. Rollbacks take ten minutes! Who approves it?"
+    text = "Deploys run at noon [2]. Rollbacks take 10 minutes! Who approves it?"
     flags = [
         flag("Deploys run at noon [2].", text, "contradicted"),
-        flag("Rollbacks take ten minutes!", text),
+        flag("Rollbacks take 10 minutes!", text),
     ]
     assert marked_text(text, flags) == (
-        "Deploys run at noon [2] [!]. Rollbacks take ten minutes [?]! Who approves it?"
+        "Deploys run at noon [2] [!]. Rollbacks take 10 minutes [?]! Who approves it?"
     )
 
 
-def test_a_sentence_without_a_stop_is_marked_at_its_end_and_supported_ones_not_at_all() -> None:
-    text = "Run shipit rollback.\n- Page the on-call engineer\n- Post in **#deploys**"
+def test_a_sentence_without_a_stop_is_marked_at_its_end_and_unflagged_ones_not_at_all() -> None:
+    text = "Run shipit rollback.\n- Page the on-call engineer\n- Post in **#deploys**\n- Wait"
     flags = [
-        flag("Run shipit rollback.", text, "supported"),
+        flag("Run shipit rollback.", text, "supported", flagged=False),
         flag("- Page the on-call engineer", text),
         flag("- Post in **#deploys**", text),
+        flag("- Wait", text, flagged=False),  # unverifiable, but nothing specific: unmarked
     ]
     assert marked_text(text, flags) == (
-        "Run shipit rollback.\n- Page the on-call engineer [?]\n- Post in **#deploys** [?]"
+        "Run shipit rollback.\n- Page the on-call engineer [?]\n- Post in **#deploys** [?]\n- Wait"
     )
     assert marked_text(text, None) == text and marked_text(text, []) == text
 
 
-def test_the_note_counts_each_kind_and_says_nothing_of_a_clean_answer() -> None:
-    text = "A is so. B is so. C is so."
-    kinds = ["contradicted", "unverifiable", "unverifiable"]
+def test_the_note_counts_each_kind_of_mark_and_says_nothing_of_an_unmarked_answer() -> None:
+    text = "A is so. B is so. C is so. D is so."
     flags = [
-        flag(s, text, k) for s, k in zip(["A is so.", "B is so.", "C is so."], kinds, strict=True)
+        flag("A is so.", text, "contradicted"),
+        flag("B is so.", text),
+        flag("C is so.", text),
+        flag("D is so.", text, flagged=False),
     ]
-    assert (
-        flags_note(flags) == "[!] 1 sentence conflicts with the sources · [?] 2 not found in them"
+    assert flags_note(flags) == (
+        "[!] 1 sentence conflicts with the sources · [?] 2 state a number or name not in them"
     )
-    assert flags_note(flags[1:]) == "[?] 2 sentences not found in the sources"
+    assert flags_note(flags[1:]) == "[?] 2 sentences state a number or name not in the sources"
+    assert flags_note(flags[2:]) == "[?] 1 sentence states a number or name not in the sources"
     assert flags_note(flags[:1] * 2) == "[!] 2 sentences conflict with the sources"
-    assert flags_note([flag("A is so.", text, "supported")]) is None
+    assert flags_note([flag("A is so.", text, "supported", flagged=False)]) is None
+    assert flags_note(flags[3:]) is None  # unverifiable yet unmarked: no line either
     assert flags_note([]) is None and flags_note(None) is None

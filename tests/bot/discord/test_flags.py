@@ -31,12 +31,17 @@ async def test_a_contradicted_sentence_is_marked_and_the_footer_says_so(
     assert embed["fields"][0]["name"] == "Sources"  # the sources stay where they were
 
 
-async def test_both_kinds_are_counted_apart(discord_api: FakeDiscord, store: Store) -> None:
-    reply = CONTRADICTED + " Rollbacks take ten minutes. Hotfixes skip the queue."
+async def test_both_kinds_are_counted_apart_and_a_general_remark_is_not_marked(
+    discord_api: FakeDiscord, store: Store
+) -> None:
+    reply = CONTRADICTED + " Rollbacks take 10 minutes. Hotfixes skip the queue on Fridays."
+    reply += " Hotfixes are usually quick."  # in no passage, yet it names nothing: unmarked
     (embed,) = (await mentioned(discord_api, store, reply))["embeds"]
-    assert embed["description"].endswith("ten minutes [?]. Hotfixes skip the queue [?].")
+    assert embed["description"].endswith(
+        "10 minutes [?]. Hotfixes skip the queue on Fridays [?]. Hotfixes are usually quick."
+    )
     assert embed["footer"]["text"] == (
-        "[!] 1 sentence conflicts with the sources · [?] 2 not found in them"
+        "[!] 1 sentence conflicts with the sources · [?] 2 state a number or name not in them"
     )
 
 

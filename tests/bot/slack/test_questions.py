@@ -355,7 +355,7 @@ async def test_a_hosted_answer_streams_into_one_message_then_becomes_the_final_o
     assert all(b - a >= 0.15 for a, b in pairwise(edited_at))
     shown = texts(updates[-1]["blocks"])
     whole = "".join(words).replace("@", "@\u200b").strip()
-    assert whole.replace("[1].", "[1] [?].") in shown  # none of its words are in the sources
+    assert whole.replace("[1].", "[1] [?].") in shown  # word0, word1...: numbers in no source
     assert "Writing" not in shown and "Sources" in shown
     partials = [posted, *updates[:-1]]
     assert "@here" not in "".join(p["text"] for p in partials)  # pings no one mid-way
