@@ -125,15 +125,23 @@ def test_ask_marks_what_a_hosted_answer_adds_to_its_sources(
         f'base_url = "{fake_api.url}/v1"\n'
     )
     monkeypatch.setenv("PARLEY_CONFIG", str(config))
-    said = "Run shipit rollback to roll back a deploy [1]. The CFO signs off every rollback [1]."
+    said = (
+        "Run shipit rollback to roll back a deploy [1]. The CFO signs off every rollback [1]."
+        " Rollbacks are usually quick."
+    )
     fake_api.route("POST", "/v1/chat/completions", Scripted(200, openai_reply(said)))
     out = invoke(data_dir, "ask", "How do I roll back a deploy?").output
-    assert "a deploy [1]. The CFO signs off every rollback [1] [?]." in " ".join(out.split())
+    drawn = " ".join(out.split())
+    # the CFO is in no passage; the remark after it names nothing, so it is not marked
+    assert (
+        "deploy [1]. The CFO signs off every rollback [1] [?]. Rollbacks are usually quick."
+        in drawn
+    )
     assert "[?] 1 sentence states a number or name not in the sources" in out
     payload = json.loads(invoke(data_dir, "ask", "How do I roll back a deploy?", "--json").stdout)
     assert payload["answer"] == said  # the marks are drawn, never stored in the answer
     verdicts = [(s["support"], s["flagged"]) for s in payload["sentences"]]
-    assert verdicts == [("supported", False), ("unverifiable", True)]
+    assert verdicts == [("supported", False), ("unverifiable", True), ("unverifiable", False)]
 
 
 def test_ask_says_plainly_when_the_handbook_has_no_answer(data_dir: Path) -> None:

@@ -146,14 +146,20 @@ async def test_a_terminal_sees_a_hosted_answer_grow_then_the_finished_reply(stor
 
 
 async def test_the_console_marks_unsupported_sentences_and_explains_the_marks(store) -> None:
-    reply_text = "Run shipit rollback [1]. Rollbacks take 10 minutes. Shall I page someone?"
+    reply_text = (
+        "Run shipit rollback [1]. Never run shipit rollback to roll back. Rollbacks take 10"
+        " minutes. Rollbacks are usually quick. Shall I page someone?"
+    )
     svc = service_over_fakes(store, roster(fake("alpha", reply_text, "Run shipit rollback [1].")))
     screen = io.StringIO()
     console = Console(file=screen, width=200)
     show_reply(console, await svc.ask(Ask("How do I roll back?", "u1", "console", "t1", "console")))
     drawn = screen.getvalue()
-    assert "Rollbacks take 10 minutes [?]. Shall I page someone?" in drawn
-    assert "[?] 1 sentence states a number or name not in the sources" in drawn
+    assert "Never run shipit rollback to roll back [!]. Rollbacks take 10 minutes [?]." in drawn
+    # in no source, yet it names nothing: unmarked, and the question is no claim
+    assert "Rollbacks are usually quick. Shall I page someone?" in drawn
+    note = "[!] 1 sentence conflicts with the sources · [?] 1 states a number or name not in them"
+    assert note in drawn
     assert drawn.index("Sources:") < drawn.index("a number or name not in")  # under them
 
     clean = io.StringIO()
