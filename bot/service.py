@@ -249,15 +249,20 @@ class Service:
             if len(single) == 1 and self._flags_on(ask.channel)
             else None
         )
-        question_id = await self._store.record_question(
-            platform=ask.platform,
-            channel=ask.channel,
-            user=ask.user,
-            thread=ask.thread,
-            text=ask.text,
-            hits=hits,
-        )
-        ids = [await self._store.record_answer(question_id, a) for a in answers]
+        try:
+            question_id = await self._store.record_question(
+                platform=ask.platform,
+                channel=ask.channel,
+                user=ask.user,
+                thread=ask.thread,
+                text=ask.text,
+                hits=hits,
+            )
+            ids = [await self._store.record_answer(question_id, a) for a in answers]
+        except BaseException:  # nothing stored, nothing shown: the check is not awaited
+            if checking:
+                checking.cancel()
+            raise
         flags = await checking if checking else None
         return await self._reply(question_id, list(zip(ids, answers, strict=True)), flags)
 

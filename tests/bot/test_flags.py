@@ -4,6 +4,8 @@ cost of the answer."""
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 import threading
 
 import pytest
@@ -134,3 +136,16 @@ async def test_a_failing_check_costs_the_marks_not_the_answer(
     assert shown.answer.text == "Run shipit rollback [1]." and shown.flags is None
     assert await store.answer_record(shown.answer_id) is not None
     assert "the support check failed" in caplog.text
+
+
+async def test_a_question_that_cannot_be_stored_leaves_no_check_running(
+    store: Store, monkeypatch
+) -> None:
+    async def disk_full(**_) -> int:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(store, "record_question", disk_full)
+    with pytest.raises(sqlite3.OperationalError):
+        await asked(store, "Run shipit rollback [1].")
+    left = asyncio.all_tasks() - {asyncio.current_task()}
+    assert left and all(task.cancelling() for task in left)  # the check, called off
