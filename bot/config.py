@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     top_k: int = Field(default=DEFAULT_TOP_K, gt=0)
     battle_share: float = Field(default=DEFAULT_BATTLE_SHARE, ge=0, le=1)
     channel_battle_share: dict[str, float] = Field(default_factory=dict)
+    # live faithfulness flags: a single answer marks the sentences its sources do not
+    # support; per channel (Slack or Discord channel id, "console", "cli") to override
+    faithfulness_flags: bool = True
+    channel_faithfulness_flags: dict[str, bool] = Field(default_factory=dict)
     provisional_votes: int = Field(default=DEFAULT_PROVISIONAL_VOTES, ge=0)
     bootstrap_rounds: int = Field(default=DEFAULT_BOOTSTRAP_ROUNDS, gt=0)
     models: list[ModelSpec] = Field(default_factory=list)

@@ -23,6 +23,7 @@ __all__ = [
     "ASSISTANT_PROMPTS",
     "ASSISTANT_STATUS",
     "CHOICE_LABELS",
+    "FLAG_MARKS",
     "LEFT_OUT_LABELS",
     "QUESTION_PROMPT",
     "REASON_FORM_FIELD",
@@ -51,6 +52,7 @@ __all__ = [
     "feedback_prompt",
     "file_skipped",
     "files_not_read",
+    "flags_note",
     "foreign_battle",
     "import_line_skipped",
     "import_summary",
@@ -140,6 +142,31 @@ def sources_lines(answer: Answer) -> list[str]:
     lines = [heading]
     lines += [f"[{c.number}] {c.passage.label()}" for c in answer.citations]
     return lines
+
+
+# the mark a flagged sentence carries where a citation would stand (bot.render): "[!]"
+# conflicts with the sources, "[?]" states a number or name they never do
+FLAG_MARKS = {"contradicted": "[!]", "unverifiable": "[?]"}
+
+
+def flags_note(contradicted: int, unstated: int) -> str | None:
+    """The line under an answer that explains its marks; None when nothing is marked (a
+    clean answer gets no line: the check finds words, it does not vouch for truth)."""
+    parts = []
+    if contradicted:
+        verb = "conflicts" if contradicted == 1 else "conflict"
+        parts.append(
+            f"{FLAG_MARKS['contradicted']} {plural(contradicted, 'sentence')} {verb}"
+            " with the sources"
+        )
+    if unstated:
+        states = "states" if unstated == 1 else "state"
+        counted = plural(unstated, "sentence") if not parts else str(unstated)
+        where = "the sources" if not parts else "them"
+        parts.append(
+            f"{FLAG_MARKS['unverifiable']} {counted} {states} a number or name not in {where}"
+        )
+    return " · ".join(parts) or None
 
 
 def console_welcome() -> str:

@@ -45,6 +45,7 @@ from .access import Requester, is_admin
 from .charts import leaderboard_png
 from .config import Settings
 from .errors import BotError, NotAllowed, NotRecorded
+from .flags import SentenceFlag, flags_for
 from .followup import followup_search
 from .insights import Insights, KnowledgeStatusFn
 from .reindex import IndexFn, ProgressFn, Reindexer, ReindexStatus
@@ -87,11 +88,17 @@ class Ask:
 
 @dataclass
 class ShownAnswer:
-    """An answer as the user sees it: under its label, with the id a thumb or vote names."""
+    """An answer as the user sees it: under its label, with the id a thumb or vote names.
+
+    ``flags``: its claim sentences and which its sources support (``bot.flags``); None
+    when it was not checked (a battle, a channel with the flags off, an answer the
+    check cannot measure), which the surfaces show as nothing at all.
+    """
 
     answer_id: int
     label: str
     answer: Answer
+    flags: list[SentenceFlag] | None = None
 
 
 @dataclass
@@ -236,16 +243,28 @@ class Service:
         answers = await asyncio.gather(
             *(answer_question(c, question, on_text=stream) for c in contestants)
         )
-        question_id = await self._store.record_question(
-            platform=ask.platform,
-            channel=ask.channel,
-            user=ask.user,
-            thread=ask.thread,
-            text=ask.text,
-            hits=hits,
+        single = [a for a in answers if a.ok]
+        checking = (
+            asyncio.create_task(flags_for(single[0]))
+            if len(single) == 1 and self._flags_on(ask.channel)
+            else None
         )
-        ids = [await self._store.record_answer(question_id, a) for a in answers]
-        return await self._reply(question_id, list(zip(ids, answers, strict=True)))
+        try:
+            question_id = await self._store.record_question(
+                platform=ask.platform,
+                channel=ask.channel,
+                user=ask.user,
+                thread=ask.thread,
+                text=ask.text,
+                hits=hits,
+            )
+            ids = [await self._store.record_answer(question_id, a) for a in answers]
+        except BaseException:  # nothing stored, nothing shown: the check is not awaited
+            if checking:
+                checking.cancel()
+            raise
+        flags = await checking if checking else None
+        return await self._reply(question_id, list(zip(ids, answers, strict=True)), flags)
 
     async def topics(self, limit: int = 3) -> list[str]:
         """What the knowledge base is mostly about (its biggest documents' titles), for
@@ -274,7 +293,16 @@ class Service:
             min_channel_votes=settings.steer_min_channel_votes,
         )
 
-    async def _reply(self, question_id: int, stored: list[tuple[int, Answer]]) -> Reply:
+    def _flags_on(self, channel: str) -> bool:
+        settings = self._settings
+        return settings.channel_faithfulness_flags.get(channel, settings.faithfulness_flags)
+
+    async def _reply(
+        self,
+        question_id: int,
+        stored: list[tuple[int, Answer]],
+        flags: list[SentenceFlag] | None = None,
+    ) -> Reply:
         ok = [(i, a) for i, a in stored if a.ok]
         notices = [a.error for _, a in stored if a.error]
         if len(ok) == 2:  # a battle whose answer names its model is kept, but not rated
@@ -289,7 +317,8 @@ class Service:
         if not ok:
             return Reply(question_id, [], notices=[messages.all_models_failed(notices)])
         answer_id, answer = ok[0]
-        return Reply(question_id, [ShownAnswer(answer_id, answer.model, answer)], notices=notices)
+        shown = ShownAnswer(answer_id, answer.model, answer, flags)
+        return Reply(question_id, [shown], notices=notices)
 
     # --- votes and thumbs --------------------------------------------------------------
 
