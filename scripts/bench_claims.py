@@ -67,7 +67,9 @@ async def main() -> None:
     args = parser.parse_args()
     results = {}
     with tempfile.TemporaryDirectory() as folder:
-        results["sqlite"] = await run(str(Path(folder) / "parley.db"), args.messages, args.in_flight)
+        results["sqlite"] = await run(
+            str(Path(folder) / "parley.db"), args.messages, args.in_flight
+        )
     with server(args.postgresql) as url, fresh_schema(url) as schema:
         results["postgresql"] = await run(schema, args.messages, args.in_flight)
     print(f"{args.messages} messages, each claimed by two instances, {args.in_flight} in flight")

@@ -15,7 +15,7 @@ from bot.claims import Claims
 
 pytestmark = pytest.mark.both_engines
 
-LEASE = 0.3  # seconds: short, so a crashed holder's claim runs out within the test
+LEASE = 1.0  # seconds: short, so a crashed holder's claim runs out within the test
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from tests.fakes.slack_api import TEAM, FakeSlack
 pytestmark = pytest.mark.both_engines
 
 RETRY = {"x-slack-retry-num": "1", "x-slack-retry-reason": "http_timeout"}
-LEASE = 0.4  # seconds: short, so a crashed instance's claim runs out within the test
+LEASE = 1.0  # seconds: short, so a crashed instance's claim runs out within the test
 
 
 @contextlib.asynccontextmanager
