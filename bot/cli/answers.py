@@ -13,11 +13,11 @@ from .. import messages
 from ..service import ModelCheck, ModelStatus
 from .base import (
     cli,
-    console,
     json_option,
     run,
     settings_of,
 )
+from .output import console
 
 __all__ = ["answer_json", "roster_row"]
 

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from rich.console import Console
 
 from arena.errors import ArenaError
 from knowledge.errors import KnowledgeError
@@ -38,7 +37,6 @@ __all__ = [
     "channel_option",
     "cli",
     "configure_logging",
-    "console",
     "json_option",
     "local_operator",
     "main",
@@ -48,7 +46,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-console = Console()
 
 
 JSON_ERRORS = "parley.json_errors"  # set in Context.meta (shared by the chain) by --json

@@ -17,9 +17,12 @@ from bot.cli import cli
 from bot.cli.base import COMMAND_MODULES
 from tests.conftest import ROOT
 
-# what a leaderboard needs none of: the other commands, retrieval and indexing, the
-# judge, the offline answerers, the dashboard's reads, the models' SDKs
+# what a leaderboard needs none of: the other commands, rich's console, retrieval and
+# indexing, the tokenizer, the judge, the offline answerers, the dashboard's reads, the
+# models' SDKs
 NOT_FOR_A_LEADERBOARD = (
+    "rich.console",
+    "tokenizers",
     "bot.cli.answers",
     "bot.cli.documents",
     "bot.cli.grading",
