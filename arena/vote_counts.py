@@ -11,8 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiosqlite
 
@@ -44,9 +43,10 @@ _EXCLUDED_UP_TO = (
 )
 
 
-@dataclass(frozen=True)
-class PairCount:
-    """Outcomes between two models, ``model_a < model_b`` by name."""
+class PairCount(NamedTuple):
+    """Outcomes between two models, ``model_a < model_b`` by name. A named tuple, not a
+    dataclass: a board reads one per model pair (19,900 among 200 models), and a tuple
+    is built in a third of the time."""
 
     model_a: str
     model_b: str
@@ -89,7 +89,7 @@ class VoteCounts:
         )
         left_out = await self.left_out_counts(channel, daily_cap=daily_cap)
         if not left_out:  # the usual case: every vote counts, no cell to take from
-            return [PairCount(*row) for row in rows]
+            return list(map(PairCount._make, rows))
         cells = {(a, b): list(rest) for a, b, *rest in rows}
         for _, left in left_out:
             cell = cells[left.model_a, left.model_b]
