@@ -92,11 +92,12 @@ def test_a_leaderboard_loads_only_what_it_shows(tmp_path: Path) -> None:
 
 
 def test_each_command_module_registers_the_commands_named_for_it() -> None:
-    """COMMAND_MODULES is the only list of commands: one missing there is unreachable."""
+    """COMMAND_MODULES is the only list of commands: one missing there is unreachable.
+    Every module of the package is imported, so a command registered by a module the
+    list does not name is found too."""
     code = (
-        "import importlib, json; from bot.cli import cli; from bot.cli.base import"
-        " COMMAND_MODULES; found = {}\n"
-        "for module in sorted(set(COMMAND_MODULES.values())):\n"
+        "import importlib, json, pkgutil, bot.cli; from bot.cli import cli; found = {}\n"
+        "for module in sorted(m.name for m in pkgutil.iter_modules(bot.cli.__path__)):\n"
         "    before = set(cli.commands)\n"
         "    importlib.import_module('bot.cli.' + module)\n"
         "    found[module] = sorted(set(cli.commands) - before)\n"
@@ -105,7 +106,7 @@ def test_each_command_module_registers_the_commands_named_for_it() -> None:
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     ).stdout
-    registered = json.loads(out)
+    registered = {module: names for module, names in json.loads(out).items() if names}
     expected: dict[str, list[str]] = {}
     for name, module in COMMAND_MODULES.items():
         expected.setdefault(module, []).append(name)
@@ -131,3 +132,29 @@ def test_a_command_loaded_twice_keeps_one_copy_of_the_global_options() -> None:
     for each in (command, *command.commands.values()):
         names = [opt for param in each.params for opt in param.opts]
         assert names.count("--data-dir") == 1 and names.count("--verbose") == 1, each.name
+
+
+def test_each_command_runs_from_a_fresh_start_through_the_lazy_group() -> None:
+    """Every command, reached only by its name, loads its module then and runs (its
+    --help: the options it was given, the global ones among them)."""
+    code = (
+        "import json, sys; from click.testing import CliRunner; from bot.cli import cli;"
+        " from bot.cli.base import COMMAND_MODULES; ran = {}\n"
+        "for name, module in sorted(COMMAND_MODULES.items()):\n"
+        "    before = 'bot.cli.' + module in sys.modules\n"
+        "    result = CliRunner().invoke(cli, [name, '--help'], terminal_width=1000)\n"
+        "    ran[name] = [before, result.exit_code, result.output]\n"
+        "print(json.dumps(ran))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout
+    ran = json.loads(out)
+    assert sorted(ran) == sorted(COMMAND_MODULES)
+    first_of_its_module = {module: name for name, module in sorted(COMMAND_MODULES.items())[::-1]}
+    for name, (loaded_before, exit_code, output) in ran.items():
+        assert exit_code == 0, (name, output)
+        assert output.startswith(f"Usage: cli {name} "), output
+        assert "--data-dir" in output and "--verbose" in output, name
+        if first_of_its_module[COMMAND_MODULES[name]] == name:
+            assert not loaded_before, f"{name}: its module was loaded before it was asked for"
