@@ -147,6 +147,8 @@ def main() -> None:
                 runs[name].append(timed_process(tree, leaderboard, bytecode[name]))
                 import_runs[name].append(timed_process(tree, imports, bytecode[name]))
             bare_runs.append(timed_process(ROOT, bare, bytecode["now"]))
+    if args.cold:  # a run fills the cache when it can write: the stages replay too
+        empty_elo_cache(args.data_dir)
     figures = {
         "command": shlex.join(["parley", "leaderboard", *extra]),
         "elo_cache": "emptied before each run" if args.cold else "filled first",
