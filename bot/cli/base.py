@@ -10,6 +10,7 @@ heavy stacks (Chroma, onnxruntime) inside the commands that need them, so
 from __future__ import annotations
 
 import asyncio
+import gc
 import getpass
 import importlib
 import json
@@ -224,4 +225,9 @@ def local_operator() -> Requester:
 
 
 def main() -> None:
+    """The ``parley`` script. Its process runs one command, and what the imports built
+    (numpy, pydantic, click: most of its objects) lives until it exits, so it is set
+    aside from the garbage collector, whose full collections (one at exit, at least)
+    would walk all of it again for nothing: 0.04-0.05 s of a leaderboard's CPU."""
+    gc.freeze()
     cli()
