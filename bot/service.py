@@ -5,7 +5,9 @@ leaderboard, re-index, the roster's status), so every surface stores the same ro
 shows the same answers and refuses non-admins the same way. Retrieval happens once per
 question and every contestant answers from the same passages, so a battle compares
 models, not retrievals. CPU-bound work (search, the indexer, ratings and the chart) runs
-in worker threads, so the event loop stays free for acknowledgements.
+in worker threads, so the event loop stays free for acknowledgements. The dashboard's
+reads and the audit load their stacks when first used, so a report such as ``parley
+leaderboard`` starts without them.
 """
 
 from __future__ import annotations
@@ -18,12 +20,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from arena.answers import OnText, answer_question
 from arena.errors import ProviderError, StoreError, VoteRefused
 from arena.hygiene import battle_exclusion, default_identity_words
-from arena.judge import OFFLINE, build_judge
-from arena.judge.audit import DEFAULT_SAMPLE, run_audit
+from arena.judge import DEFAULT_SAMPLE, OFFLINE, build_judge
 from arena.leaderboard import (
     Intervals,
     Leaderboard,
@@ -37,7 +39,6 @@ from arena.roster import Roster
 from arena.store import JudgeSummary, Store, VoteResult
 from arena.types import Answer, Choice, Question
 from knowledge.errors import KnowledgeError
-from knowledge.indexer import IndexReport
 from knowledge.types import Hit
 
 from . import messages
@@ -48,8 +49,12 @@ from .config import Settings
 from .errors import BotError, NotAllowed, NotRecorded
 from .flags import SentenceFlag, flags_for
 from .followup import followup_search
-from .insights import Insights, KnowledgeStatusFn
 from .reindex import IndexFn, ProgressFn, Reindexer, ReindexStatus
+
+if TYPE_CHECKING:
+    from knowledge.indexer import IndexReport
+
+    from .insights import Insights, KnowledgeStatusFn
 
 __all__ = [
     "DEFAULT_CHECKS",
@@ -392,6 +397,8 @@ class Service:
     def insights(self) -> Insights:
         """The dashboard's reads (history, questions, gaps, audits, knowledge), kept in
         ``bot.insights`` so this class stays the door, not the whole house."""
+        from .insights import Insights  # trends and stemming: only the dashboard reads them
+
         return Insights(
             self._store,
             daily_cap=self._daily_cap,
@@ -412,6 +419,8 @@ class Service:
     ) -> dict:
         """Grade answers not yet audited (thumbs-down first) and their canaries with the
         configured judge (or ``judge``, a roster model); store and return the report."""
+        from arena.judge.audit import run_audit  # the grading stack, for audits only
+
         chosen = build_judge(judge or self._judge, self._roster, self._settings.judge_timeout)
         return await run_audit(self._store, chosen, sample=sample, since=since, rng=self._rng)
 
