@@ -41,6 +41,7 @@ __all__ = [
     "OfflineAnswerer",
     "PassageAnswerer",
     "SentenceAnswerer",
+    "WorkerStopped",
     "default_embedder_factory",
 ]
 
@@ -132,6 +133,8 @@ def _rare_word_overlap(question_terms: set[str], texts: list[str]) -> np.ndarray
 
 
 class WorkerStopped(ProviderError):
+    """The worker process composing the answer died (killed, out of memory)."""
+
     reason = "its worker process stopped; try again"
 
 
