@@ -53,6 +53,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import urlencode
@@ -402,7 +403,11 @@ async def kill_one(bot, client, fakes, balancer, battles, wanted, args, first) -
     """New questions and new clicks together; SIGKILL ``bot`` a third of the way in."""
     numbers = range(first + 5_000, first + 5_000 + args.questions)
     question_bodies = [event_body(n)[1].encode() for n in numbers]
-    more = plan_clicks(battles, args.clicks, args.users, seed=first + 1)
+    more = [  # new voters: a changed vote whose click failed would leave the old choice
+        c
+        for c in plan_clicks(battles, args.clicks, args.users, seed=first + 1)
+        if (c[0], c[1]) not in wanted
+    ]
     wanted = {**wanted, **{(b, u): c for b, u, c, _ in more}}
     bodies = [("vote", vote_body(v, CHANNEL)) for v in more]
     client.errors.clear()
@@ -419,7 +424,8 @@ async def kill_one(bot, client, fakes, balancer, battles, wanted, args, first) -
     killed_at = time.monotonic()  # the fake Slack's clock too (CLOCK_MONOTONIC)
     clicked = await clicking
     asked = await asking
-    failed_during = len(client.errors)
+    failed_during = Counter(client.errors)
+    client.errors.clear()
     retry = list(dict.fromkeys(clicked["failed"]))  # the users click again
     retried = await click_all(client, [("vote", b) for b in retry], args.window)
     await wait_until(
@@ -439,7 +445,8 @@ async def kill_one(bot, client, fakes, balancer, battles, wanted, args, first) -
             ts: "none" if h is None else f"instance {h + 1}" for ts, h in holders.items()
         },
         "event_deliveries_failed": asked["deliveries_failed"],
-        "requests_failed_during_kill": failed_during,
+        "requests_failed_during_kill": dict(failed_during),
+        "requests_failed_after": dict(Counter(client.errors)),
         "clicks_sent_again": len(retry),
         "clicks_failed_after_retry": len(retried["failed"]),
         "answered_after_kill": sum(at > killed_at for at in asked["answered"].values()),
