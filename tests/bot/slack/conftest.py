@@ -135,9 +135,12 @@ async def start_app(
     index=None,
     sources=(),
     titles=None,
+    store_target: str = ":memory:",
     **settings,
 ) -> AsyncIterator[Harness]:
-    store = await Store.open(":memory:")
+    """An app over a fresh store (in memory, unless ``store_target`` names a file or a
+    server that several apps share, as instances of one deployment do)."""
+    store = await Store.open(store_target)
     service = service_over_fakes(
         store,
         contestants,
