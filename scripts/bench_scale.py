@@ -119,8 +119,9 @@ class Balancer:
         body = await request.read()
         wanted = ("content-type", "x-slack-request-timestamp", "x-slack-signature")
         headers = {k: v for k, v in request.headers.items() if k.lower() in wanted}
-        for _ in self.backends:
-            chosen = next(self._turn) % len(self.backends)
+        start = next(self._turn)  # then each other instance once, in order
+        for step in range(len(self.backends)):
+            chosen = (start + step) % len(self.backends)
             try:
                 async with self._session.post(
                     self.backends[chosen], data=body, headers=headers
