@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from arena.errors import ConfigError, ProviderError
 from arena.types import ModelSpec
 
-from .models import PROVIDERS, Provider, provider_factory
+from .models import LOCAL_PROVIDERS, PROVIDERS, Provider, provider_factory
+
+if TYPE_CHECKING:
+    from knowledge.processes import WorkerProcesses
 
 __all__ = ["DEFAULT_SPECS", "Contestant", "Roster", "build_roster"]
 
@@ -54,8 +58,9 @@ class Roster:
         )
 
 
-def build_roster(specs: list[ModelSpec]) -> Roster:
-    """Ready contestants from the specs; with none enabled, the offline pair."""
+def build_roster(specs: list[ModelSpec], processes: WorkerProcesses | None = None) -> Roster:
+    """Ready contestants from the specs; with none enabled, the offline pair. Models that
+    answer on this machine's CPU compose their answers in ``processes`` when given."""
     enabled = [s for s in specs if s.enabled] or list(DEFAULT_SPECS)
     names = [s.name for s in enabled]
     if len(set(names)) != len(names):
@@ -67,7 +72,9 @@ def build_roster(specs: list[ModelSpec]) -> Roster:
             known = ", ".join(PROVIDERS)
             raise ConfigError(f"model {spec.name!r}: unknown provider {spec.provider!r} ({known})")
         try:
-            roster.entries.append(Contestant(spec, factory(spec)))
+            local = processes is not None and spec.provider in LOCAL_PROVIDERS
+            provider = factory(spec, processes=processes) if local else factory(spec)  # type: ignore[call-arg]
+            roster.entries.append(Contestant(spec, provider))
         except ProviderError as exc:
             log.warning("model %s left off the roster: %s", spec.name, exc.detail or exc.reason)
             roster.skipped.append((spec, exc.detail or exc.reason))

@@ -24,6 +24,7 @@ from .service import Service
 
 if TYPE_CHECKING:
     from knowledge.base import KnowledgeBase
+    from knowledge.processes import WorkerProcesses
 
 __all__ = [
     "open_knowledge",
@@ -144,6 +145,7 @@ async def open_service(
     read_only: bool = False,
     hold_index: bool = False,
     in_memory: bool = False,
+    processes: WorkerProcesses | None = None,
 ) -> AsyncIterator[Service]:
     """A Service over the knowledge base, the roster and the store (see ``open_store``
     for ``read_only``; a read-only service is for reports, which answer nothing, so it
@@ -151,7 +153,9 @@ async def open_service(
     passes ``hold_index``: it opens the index at once and keeps the right to write it,
     so a ``parley index`` run from another process is refused instead of writing under
     it. ``in_memory`` gives it an empty arena in memory and touches no data directory:
-    for what needs only the roster (``parley models``, doctor's model check)."""
+    for what needs only the roster (``parley models``, doctor's model check).
+    ``processes``: the worker processes the offline answerers compose in (else worker
+    threads)."""
     from arena.roster import Roster, build_roster
 
     knowledge = _OnFirstUse(settings, hold=hold_index)
@@ -167,7 +171,7 @@ async def open_service(
                     paths, progress=progress, on_passages=passages, requested_by=requester()
                 ),
                 titles=lambda limit: knowledge.get().titles(limit),
-                roster=Roster() if read_only else build_roster(settings.models),
+                roster=Roster() if read_only else build_roster(settings.models, processes),
                 store=store,
                 knowledge_status=lambda: knowledge.get().status(),
             )
@@ -181,17 +185,34 @@ async def open_service(
         knowledge.close()
 
 
+def _cores() -> int:
+    """The cores this process may run on (fewer than the machine's when it is pinned)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
 @asynccontextmanager
 async def serve_service(settings: Settings) -> AsyncIterator[Service]:
     """The service as a long-running bot needs it: holding the index, with its CPU work
-    in worker threads that yield the cores to the event loop (so a burst of questions
-    being answered cannot delay the next acknowledgement), and with what start-up loaded
-    set aside from the garbage collector, whose full collections would otherwise walk
-    every one of those objects again and stall the loop for 50 ms or more."""
+    away from the event loop (so a burst of questions being answered cannot delay the
+    next acknowledgement): the offline answerers in worker processes, one per core this
+    process may run on (started by the first answer, each loading the embedding model
+    once), search and the rest in worker threads that yield the cores to the loop; and
+    with what start-up loaded set aside from the garbage collector, whose full
+    collections would otherwise walk every one of those objects again and stall the
+    loop for 50 ms or more."""
+    from knowledge.embed import default_embedder
+    from knowledge.processes import WorkerProcesses
     from knowledge.threads import worker_pool
 
     asyncio.get_running_loop().set_default_executor(worker_pool("parley-work"))
-    async with open_service(settings, hold_index=True) as service:
-        gc.collect()
-        gc.freeze()
-        yield service
+    processes = WorkerProcesses(_cores(), prepare=default_embedder)
+    try:
+        async with open_service(settings, hold_index=True, processes=processes) as service:
+            gc.collect()
+            gc.freeze()
+            yield service
+    finally:
+        await asyncio.to_thread(processes.close)

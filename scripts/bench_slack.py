@@ -99,18 +99,29 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def parley_slack(
-    data_dir: Path, api_url: str, port: int, models: list[dict], battle_share: float = 0
+    data_dir: Path,
+    api_url: str,
+    port: int,
+    models: list[dict],
+    battle_share: float = 0,
+    *,
+    settings: dict[str, str] | None = None,
+    cpus: str | None = None,
 ) -> Iterator[subprocess.Popen]:
-    """``parley slack --http`` in its own process, as it runs in production."""
+    """``parley slack --http`` in its own process, as it runs in production; ``settings``
+    adds environment settings (``PARLEY_DATABASE_URL``...), ``cpus`` pins it to those
+    cores (``taskset -c``)."""
     env = {
         **os.environ,
+        **(settings or {}),
         "SLACK_BOT_TOKEN": "xoxb-bench",
         "SLACK_SIGNING_SECRET": SECRET,
         "PARLEY_SLACK_API_URL": api_url,
         "PARLEY_MODELS": json.dumps(models),
         "PARLEY_BATTLE_SHARE": str(battle_share),
     }
-    command = [sys.executable, "-c", "from bot.cli import main; main()", "--data-dir"]
+    command = ["taskset", "-c", cpus] if cpus else []
+    command += [sys.executable, "-c", "from bot.cli import main; main()", "--data-dir"]
     command += [str(data_dir), "slack", "--http", "--host", "127.0.0.1", "--port", str(port)]
     process = subprocess.Popen(command, env=env, cwd=ROOT)
     try:
@@ -123,12 +134,12 @@ def parley_slack(
             process.kill()
 
 
-async def wait_until(check, timeout: float, what: str) -> None:
+async def wait_until(check, timeout: float, what: str, every: float = 0.05) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:
             raise SystemExit(f"gave up waiting for {what}")
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(every)
 
 
 def hosted_model(server: FakeServer, delay: float, in_flight: int) -> list[dict]:

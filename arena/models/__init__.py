@@ -14,6 +14,7 @@ from arena.types import ModelSpec
 from .base import Completion, Prompt, Provider, StructuredProvider
 
 __all__ = [
+    "LOCAL_PROVIDERS",
     "PROVIDERS",
     "Completion",
     "Prompt",
@@ -29,6 +30,9 @@ PROVIDERS: dict[str, str] = {
     "offline-sentences": "offline:SentenceAnswerer",
     "offline-passages": "offline:PassageAnswerer",
 }
+# providers whose answers are CPU work on this machine: they take ``processes`` (worker
+# processes to compose in) when the running bot has a pool for them
+LOCAL_PROVIDERS = frozenset({"offline-sentences", "offline-passages"})
 
 
 def provider_factory(provider: str) -> Callable[[ModelSpec], Provider] | None:

@@ -5,7 +5,9 @@ sentences closest to the question from the top passages, each with its citation;
 ``offline-passages`` quotes the single best passage. The difference is visible to a
 reader, which is what a fair battle between them needs. Both prefer text whose dates
 match the question's time words ("this week", "in December"). Embedding is CPU work, so
-it runs in a worker thread: the event loop keeps serving while an answer is composed.
+it runs in a worker thread, or in a worker process when the answerer is given a pool
+(the bots: see ``bot.runtime.serve_service``): the event loop keeps serving while an
+answer is composed.
 """
 
 from __future__ import annotations
@@ -24,10 +26,12 @@ import snowballstemmer
 
 from arena.compose import NOT_FOUND
 from arena.dates import mentioned_spans, overlaps, question_spans
+from arena.errors import ProviderError
 from arena.types import ModelSpec
 from knowledge.chunking import split_sentences
 from knowledge.embed import Embedder
 from knowledge.lexical import query_terms
+from knowledge.processes import WorkerCrashed, WorkerProcesses
 
 from .base import Completion, Prompt
 
@@ -37,6 +41,7 @@ __all__ = [
     "OfflineAnswerer",
     "PassageAnswerer",
     "SentenceAnswerer",
+    "WorkerStopped",
     "default_embedder_factory",
 ]
 
@@ -127,17 +132,38 @@ def _rare_word_overlap(question_terms: set[str], texts: list[str]) -> np.ndarray
     return np.array([sum(weight[t] for t in question_terms & w) / total for w in words])
 
 
+class WorkerStopped(ProviderError):
+    """The worker process composing the answer died (killed, out of memory)."""
+
+    reason = "its worker process stopped; try again"
+
+
 class OfflineAnswerer(ABC):
     """Shared plumbing: the embedder, the relevance gate, word limits."""
 
-    def __init__(self, spec: ModelSpec, embedder: EmbedderFactory = default_embedder_factory):
+    def __init__(
+        self,
+        spec: ModelSpec,
+        embedder: EmbedderFactory = default_embedder_factory,
+        *,
+        processes: WorkerProcesses | None = None,
+    ):
+        """``processes``: compose answers in those worker processes (each with the
+        default embedder) instead of this process's worker threads."""
         self.spec = spec
         self._embedder = embedder
+        self._processes = processes
 
     async def complete(self, prompt: Prompt) -> Completion:
-        """Embedding is CPU work: it runs in a worker thread, so the event loop stays free
-        for acknowledgements (Slack's three seconds) while an answer is composed."""
-        return await asyncio.to_thread(self._complete, prompt)
+        """Embedding is CPU work: it runs in a worker thread or process, so the event
+        loop stays free for acknowledgements (Slack's three seconds) meanwhile. A worker
+        process that dies fails this answer like any provider failure."""
+        if self._processes is None:
+            return await asyncio.to_thread(self._complete, prompt)
+        try:
+            return await self._processes.run(_complete_in_worker, type(self), self.spec, prompt)
+        except WorkerCrashed as exc:
+            raise WorkerStopped(self.spec.name) from exc
 
     def _complete(self, prompt: Prompt) -> Completion:
         if not prompt.passages:
@@ -245,6 +271,11 @@ class PassageAnswerer(OfflineAnswerer):
         passage = prompt.passages[best].passage
         name = passage.title or passage.display_source
         return f"From {name}: “{_trim(passage.text, MAX_WORDS)}” [{best + 1}]"
+
+
+def _complete_in_worker(kind: type[OfflineAnswerer], spec: ModelSpec, prompt: Prompt) -> Completion:
+    """In a worker process: the same answer, with that process's own default embedder."""
+    return kind(spec)._complete(prompt)
 
 
 def _similarity(

@@ -1,6 +1,7 @@
 """What a long-running bot's service is given: worker threads that yield the cores to
-the event loop, and start-up objects set aside from the garbage collector. Run in a
-child process, since both change process-wide state."""
+the event loop, worker processes for the offline answers, and start-up objects set
+aside from the garbage collector. Run in a child process, since these change
+process-wide state."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ def test_a_served_service_answers_with_its_cpu_work_at_lower_priority(tmp_path: 
     (docs / "deploys.md").write_text("# Deploys\n\nRoll back a deploy with shipit rollback.\n")
     child = textwrap.dedent(
         f"""
-        import asyncio, gc, json, os, threading
+        import asyncio, gc, json, multiprocessing, os, threading
         from pathlib import Path
         from bot.config import Settings
         from bot.runtime import open_knowledge, serve_service
@@ -49,6 +50,7 @@ def test_a_served_service_answers_with_its_cpu_work_at_lower_priority(tmp_path: 
                     "loop": niceness(),
                     "worker": await asyncio.to_thread(niceness),
                     "frozen": gc.get_freeze_count(),
+                    "composers": len(multiprocessing.active_children()),
                 }}))
 
         asyncio.run(main())
@@ -62,3 +64,4 @@ def test_a_served_service_answers_with_its_cpu_work_at_lower_priority(tmp_path: 
     assert "shipit rollback" in seen["answer"]
     assert seen["worker"] == min(seen["loop"] + WORKER_NICENESS, 19)
     assert seen["frozen"] > 1000  # the imports and the opened service, not a handful
+    assert seen["composers"] >= 1  # the offline answers were composed in worker processes

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from tests.fakes.http_server import FakeServer
 from tests.fakes.slack_api import TEAM
 
-__all__ = ["CHOICES", "Click", "confirmations", "plan_clicks", "vote_body"]
+__all__ = ["CHOICES", "Click", "click_body", "confirmations", "plan_clicks", "vote_body"]
 
 CHOICES = ("a", "b", "tie", "both_bad")
 DOUBLE_CLICK_SHARE = 0.1
@@ -20,6 +20,11 @@ Click = tuple[int, str, str, str]  # battle id, user, choice, the battle's threa
 def vote_body(click: Click, channel: str) -> str:
     """The form body of a ``block_actions`` click on a battle's vote button."""
     battle, user, choice, thread = click
+    return click_body(user, channel, thread, f"parley_vote_{choice}", str(battle))
+
+
+def click_body(user: str, channel: str, thread: str, action_id: str, value: str) -> str:
+    """The form body of a ``block_actions`` click on a button of the message ``thread``."""
     payload = {
         "type": "block_actions",
         "team": {"id": TEAM},
@@ -29,14 +34,7 @@ def vote_body(click: Click, channel: str) -> str:
         "channel": {"id": channel},
         "container": {"type": "message", "message_ts": thread, "channel_id": channel},
         "message": {"ts": thread, "thread_ts": thread, "text": "battle", "blocks": []},
-        "actions": [
-            {
-                "type": "button",
-                "action_id": f"parley_vote_{choice}",
-                "block_id": "vote",
-                "value": str(battle),
-            }
-        ],
+        "actions": [{"type": "button", "action_id": action_id, "block_id": "b", "value": value}],
     }
     return urlencode({"payload": json.dumps(payload)})
 

@@ -1,16 +1,19 @@
 """Proof from the database that votes were counted exactly once.
 
-Reads a Parley database (plain sqlite3, after the bot has stopped or from a WAL reader)
-and checks three things against the votes a client saw acknowledged: each is in
-``votes`` with its choice (the table's key makes a second row impossible, so a vote
-counted twice would show in the pair counts), ``pair_counts`` equals a recount from the
-raw votes, and the ratings fitted from the running counts equal those fitted from the
-recount. Used by tests/reliability and scripts/load_test.py.
+Reads a Parley database (an SQLite file with plain sqlite3, after the bot has stopped
+or from a WAL reader; or a PostgreSQL arena by its URL, with psycopg) and checks three
+things against the votes a client saw acknowledged: each is in ``votes`` with its choice
+(the table's key makes a second row impossible, so a vote counted twice would show in
+the pair counts), ``pair_counts`` equals a recount from the raw votes, and the ratings
+fitted from the running counts equal those fitted from the recount. The recount is done
+here, from the raw rows, so one query serves both engines. Used by tests/reliability,
+scripts/load_test.py and scripts/bench_scale.py.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,17 +25,15 @@ __all__ = ["Ledger", "check_votes"]
 
 Key = tuple[str, str, str]  # channel, model_a, model_b (in name order)
 
-_RECOUNT = """
-    SELECT b.channel, MIN(qa.model, qb.model), MAX(qa.model, qb.model),
-           SUM(v.choice IN ('a', 'b') AND (v.choice = 'a') = (qa.model < qb.model)),
-           SUM(v.choice IN ('a', 'b') AND (v.choice = 'b') = (qa.model < qb.model)),
-           SUM(v.choice = 'tie'), SUM(v.choice = 'both_bad')
+# every vote with where it was cast and the two models of its battle
+_VOTES = """
+    SELECT v.battle_id, v."user", v.choice, b.channel, qa.model, qb.model
     FROM votes v
     JOIN battles b ON b.id = v.battle_id
     JOIN answers qa ON qa.id = b.answer_a
     JOIN answers qb ON qb.id = b.answer_b
-    GROUP BY 1, 2, 3
 """
+_PAIR_COUNTS = "SELECT channel, model_a, model_b, a_wins, b_wins, ties, both_bad FROM pair_counts"
 
 
 @dataclass
@@ -52,6 +53,33 @@ def _table(rows) -> dict[Key, tuple[int, ...]]:
     return {(c, a, b): tuple(n) for c, a, b, *n in rows if any(n)}
 
 
+def _recount(votes) -> dict[Key, tuple[int, ...]]:
+    """Pair counts from the raw votes: per channel and pair of models (in name order),
+    the first model's wins, the second's, ties and both bad."""
+    cells: Counter[tuple[Key, int]] = Counter()
+    for _, _, choice, channel, model_a, model_b in votes:
+        first, second = sorted((model_a, model_b))
+        if choice in ("a", "b"):
+            winner = model_a if choice == "a" else model_b
+            column = 0 if winner == first else 1
+        else:
+            column = 2 if choice == "tie" else 3
+        cells[(channel, first, second), column] += 1
+    keys = {key for key, _ in cells}
+    return {key: tuple(cells[key, n] for n in range(4)) for key in keys}
+
+
+def _read(database: Path | str) -> tuple[list[tuple], list[tuple]]:
+    """The raw votes and the pair counts, from an SQLite file or a PostgreSQL URL."""
+    if str(database).startswith(("postgresql://", "postgres://")):
+        import psycopg
+
+        with psycopg.connect(str(database)) as db:
+            return db.execute(_VOTES).fetchall(), db.execute(_PAIR_COUNTS).fetchall()
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
+        return db.execute(_VOTES).fetchall(), db.execute(_PAIR_COUNTS).fetchall()
+
+
 def _board(counts: dict[Key, tuple[int, ...]]) -> dict[str, float]:
     overall: dict[tuple[str, str], list[int]] = {}
     for (_, a, b), cell in counts.items():
@@ -61,21 +89,15 @@ def _board(counts: dict[Key, tuple[int, ...]]) -> dict[str, float]:
     return fitted_scores([PairCount(a, b, *cell) for (a, b), cell in sorted(overall.items())])
 
 
-def check_votes(database: Path, acknowledged: Mapping[tuple[int, str], str]) -> Ledger:
-    """Check ``database`` against ``acknowledged``: (battle id, user) -> the choice the
-    user was told was recorded. Votes stored but never acknowledged are allowed (the
-    process may die between the write and the reply); missing or changed ones are not."""
-    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
-        stored = {
-            (battle, user): choice
-            for battle, user, choice in db.execute("SELECT battle_id, user, choice FROM votes")
-        }
-        running = _table(
-            db.execute(
-                "SELECT channel, model_a, model_b, a_wins, b_wins, ties, both_bad FROM pair_counts"
-            )
-        )
-        recounted = _table(db.execute(_RECOUNT))
+def check_votes(database: Path | str, acknowledged: Mapping[tuple[int, str], str]) -> Ledger:
+    """Check ``database`` (an SQLite file, or a PostgreSQL URL) against ``acknowledged``:
+    (battle id, user) -> the choice the user was told was recorded. Votes stored but
+    never acknowledged are allowed (the process may die between the write and the
+    reply); missing or changed ones are not."""
+    votes, pair_counts = _read(database)
+    stored = {(battle, user): choice for battle, user, choice, *_ in votes}
+    running = _table(pair_counts)
+    recounted = _recount(votes)
     ledger = Ledger(votes=len(stored), acknowledged=len(acknowledged))
     missing = [key for key in acknowledged if key not in stored]
     changed = [k for k, c in acknowledged.items() if k in stored and stored[k] != c]
