@@ -12,9 +12,11 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -99,6 +101,24 @@ class Cluster:
         )
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+@contextmanager
+def _stopped_by_sigterm() -> Iterator[None]:
+    """A SIGTERM (a timeout, a cancelled CI job) ends the session as Ctrl-C does, through
+    its teardown, so the cluster is stopped: it runs detached and would outlive us."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 @contextmanager
 def throwaway_cluster(*, durable: bool = False) -> Iterator[Cluster]:
     """Start a cluster, yield it, and stop and delete it however the session ends;
@@ -156,7 +176,8 @@ def throwaway_cluster(*, durable: bool = False) -> Iterator[Cluster]:
             log = (folder / "server.log").read_text(errors="replace")[-300:]
             raise ClusterUnavailable(f"PostgreSQL would not start: {log.strip()}")
         try:
-            yield cluster
+            with _stopped_by_sigterm():
+                yield cluster
         finally:
             cluster.stop()
     finally:
