@@ -10,7 +10,8 @@ A line that reads as a heading (short, capitalised, unpunctuated, between a fini
 sentence and a capitalised line, as PDF and plain-text extraction leave them) is a
 paragraph of its own, so it never becomes the first words of the sentence below it.
 A full stop after an initial or a title ("Daniel A. Dailey", "St. Louis", "No. 5") does
-not end a sentence, so neither a window nor an extracted answer cuts a name in two.
+not end a sentence, so neither a window nor an extracted answer cuts a name in two; one
+followed by a closing quote or bracket ('"LWAY." Trading began') does.
 """
 
 from __future__ import annotations
@@ -29,13 +30,15 @@ __all__ = ["DEFAULT_MAX_TOKENS", "DEFAULT_OVERLAP_TOKENS", "chunk_document", "sp
 DEFAULT_MAX_TOKENS = 200
 DEFAULT_OVERLAP_TOKENS = 32
 PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
-SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
+# after . ! ? (and any closing quote or bracket: 'the symbol "LWAY." Trading began'),
+# before a capital or digit (and any opening quote or bracket)
+SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"'”’)\]]))\s+(?=[\"'“‘(\[]?[A-Z0-9])")
 # A word ending so is followed by more of its sentence, whatever the capital after it:
 # initials ("A.", "U.S."; not "I.", a numeral that ends "World War I."), titles before a
 # name, and abbreviations before a number. Words that often end a sentence ("Inc.",
 # "Jr.", "etc.") are not here.
 NOT_AN_END = re.compile(
-    r"[(\[\"']?(?:(?:[A-Z]\.)*[A-HJ-Z]|(?i:e\.g|i\.e)|c|ca|cf|vs|approx|Adm|Capt|Cmdr|Col|Cpl|Dr"
+    r"[(\[\"'“‘]?(?:(?:[A-Z]\.)*[A-HJ-Z]|(?i:e\.g|i\.e)|c|ca|cf|vs|approx|Adm|Capt|Cmdr|Col|Cpl|Dr"
     r"|Fr|Ft|Gen|Gov|Hon|Lt|Maj|Mr|Mrs|Ms|Mt|Prof|Pvt|Rep|Rev|Sen|Sgt|St|No|Nos|Vol|Fig|pp?"
     r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\."
 )

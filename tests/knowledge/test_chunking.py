@@ -164,6 +164,17 @@ def test_a_full_stop_after_an_initial_or_a_title_does_not_end_the_sentence() -> 
     ]
 
 
+def test_a_sentence_ends_before_a_closing_quote_or_bracket_too() -> None:
+    text = 'Our stock trades as “LWAY.” Trading began in 1988. He said "Go." (See below.) We left.'
+    assert split_sentences(text) == [
+        "Our stock trades as “LWAY.”",
+        "Trading began in 1988.",
+        'He said "Go."',
+        "(See below.)",
+        "We left.",
+    ]
+
+
 def test_windows_never_cut_a_name_at_its_initial() -> None:
     line = "Officer {} was relieved by Major Daniel A. Dailey of Ohio."
     names = " ".join(line.format(i) for i in range(40))
