@@ -258,8 +258,8 @@ class SentenceAnswerer(OfflineAnswerer):
             words += length
         picked = [candidates[i] for i in chosen]
         n, k = picked[0]
-        before = read[n][k - 1] if k else ""
-        if LEANS_BACK.match(read[n][k]) and (n, k - 1) not in picked and not before.endswith(":"):
+        leans_on = k and LEANS_BACK.match(read[n][k]) and not read[n][k - 1].endswith(":")
+        if leans_on and (n, k - 1) not in picked:  # the first sentence has none before it
             picked.append((n, k - 1))
         # the best sentence's passage first; within a passage, document order
         passages = list(dict.fromkeys(n for n, _ in picked))  # best first

@@ -283,7 +283,11 @@ async def ask_handbook(kb: KnowledgeBase, text: str, today: date = date(2026, 11
     [
         ("What is the meal expense limit?", "60 EUR per day", ["Meals When", "Expensify"]),
         ("How are expenses approved?", "under 100 EUR", ["Approval Expenses", "policy This"]),
-        ("What does the expenses policy cover?", "This policy covers", ["policy This policy"]),
+        (
+            "What does the expenses policy cover?",
+            "This policy covers",
+            ["policy This policy", "Expensify"],
+        ),
         ("How do I roll back a deploy?", "shipit rollback", ["This page says"]),
         ("Who owns the billing service?", "Payments squad", ["Tier: 3", "Owning squad"]),
         ("Which squad owns checkout-api?", "Payments squad", ["Identity", "Tier: 3"]),
@@ -316,6 +320,23 @@ async def test_a_lead_sentence_opening_with_a_pronoun_comes_with_the_one_before(
         contestant(SentenceAnswerer), Question("When was it founded by French sailors?", [colony])
     )
     assert answer.text.startswith("Villegagnon led the expedition to Rio. [1] It was founded")
+
+
+async def test_a_passages_first_sentence_opening_with_a_pronoun_comes_alone() -> None:
+    """Nothing stands before a passage's first sentence: its last one is not pulled in."""
+    hit = Hit(
+        Passage(
+            "p",
+            "This policy covers travel and meals. Submit receipts within 30 days.",
+            "expenses.md",
+            "Expenses",
+        ),
+        0.9,
+    )
+    answer = await answer_question(
+        sentences_over(Alike), Question("What does the policy cover?", [hit])
+    )
+    assert answer.text == "This policy covers travel and meals. [1]"
 
 
 def test_a_sentence_opening_with_a_pronoun_is_compared_with_the_one_before_it() -> None:
