@@ -43,6 +43,7 @@ NOT_AN_END = re.compile(
     r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\."
 )
 CLOSED = (".", "!", "?", ":")  # a line ending so has finished its sentence
+LIST_ITEM = re.compile(r"\d+[.)]\s")  # "1. Run the tests", "2) Deploy"
 MAX_HEADING_WORDS = 8
 
 
@@ -154,10 +155,12 @@ def split_sentences(text: str, *, headings: bool = True) -> list[str]:
 
 
 def _reads_as_heading(paragraph: str) -> bool:
-    """A short capitalised line without closing punctuation; a table row ("Owner: Payments;
-    Tier: 1") and a numbered step ("1. Run the tests") are not headings."""
+    """A short line opening with a capital or a number ("1973 oil crisis"), without closing
+    punctuation; a table row ("Owner: Payments; Tier: 1") and a numbered step ("1. Run the
+    tests") are not headings."""
     return (
-        paragraph[:1].isupper()
+        _opens_sentence(paragraph)
+        and not LIST_ITEM.match(paragraph)
         and ";" not in paragraph
         and not paragraph.endswith((*CLOSED, ","))
         and len(paragraph.split()) <= MAX_HEADING_WORDS

@@ -199,6 +199,8 @@ def test_heading_paragraphs_can_be_left_out_of_the_sentences() -> None:
     ]
     rows = "Service: auth; Owner: Identity\n\nService: billing; Owner: Payments"
     assert split_sentences(rows, headings=False) == split_sentences(rows)
+    dated = "1973 oil crisis\n\nThe price of oil rose fourfold."
+    assert split_sentences(dated, headings=False) == ["The price of oil rose fourfold."]
     steps = "1. Run the tests\n\n2. Deploy to staging"
     assert split_sentences(steps, headings=False) == split_sentences(steps)
     assert split_sentences("Deploy freeze", headings=False) == ["Deploy freeze"]
