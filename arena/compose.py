@@ -21,6 +21,7 @@ __all__ = [
     "DEFAULT_CONTEXT_TOKENS",
     "DEFAULT_HISTORY_TOKENS",
     "NOT_FOUND",
+    "NO_ENTRY",
     "SYSTEM_PROMPT",
     "compose",
     "fit_history",
@@ -31,6 +32,9 @@ __all__ = [
 DEFAULT_CONTEXT_TOKENS = 2000
 DEFAULT_HISTORY_TOKENS = 800
 NOT_FOUND = "I could not find this in the knowledge base."
+# the offline answerers' own line before the nearest entry of a dated list: Parley's
+# words about what it found, like NOT_FOUND, never a claim of the documents
+NO_ENTRY = "Nothing I found is dated within the days asked about ({asked})."
 
 SYSTEM_PROMPT = f"""You are Parley, a team's question-answering assistant.
 Answer only from the numbered context passages below the question.

@@ -12,8 +12,9 @@ against exactly the passages its prompt carried (``Answer.shown``), and each sen
 names the source under the answer that it matched, numbered as the sources are shown.
 
 What is left out, so it is never marked: sentences that claim nothing (questions,
-greetings, hedges: ``not_a_claim``), Parley's own "could not find this" line (it says
-what the search found, not what the documents say), and code inside ``` fences (a
+greetings, hedges: ``not_a_claim``), Parley's own "could not find this" and "nothing
+dated within the days asked" lines (they say what the search found, not what the
+documents say), and code inside ``` fences (a
 command is not a claim). An answer the check cannot measure (another language than its
 passages, too long) has no flags at all, which the surfaces show as nothing: no marks
 and no reassurance.
@@ -28,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, cast
 
-from arena.compose import NOT_FOUND
+from arena.compose import NO_ENTRY, NOT_FOUND
 from arena.types import Answer
 
 if TYPE_CHECKING:  # the check and its stemmer load on the first answer, not in reports
@@ -37,6 +38,8 @@ if TYPE_CHECKING:  # the check and its stemmer load on the first answer, not in 
 __all__ = ["Flag", "SentenceFlag", "flags_for", "sentence_flags"]
 
 Flag = Literal["supported", "contradicted", "unverifiable"]
+# Parley's own lines, about what the search found rather than what the documents say
+_OWN_LINES = (NOT_FOUND.lower(), NO_ENTRY.partition("(")[0].lower())
 _FENCED = re.compile(r"```.*?(?:```|\Z)", re.DOTALL)
 log = logging.getLogger(__name__)
 
@@ -72,7 +75,8 @@ def _source_numbers(answer: Answer) -> list[int | None]:
 
 
 def _is_stated(sentence: SentenceSupport, fenced: Sequence[tuple[int, int]]) -> bool:
-    if sentence.support == "not_a_claim" or NOT_FOUND.lower() in sentence.text.lower():
+    text = sentence.text.lower()
+    if sentence.support == "not_a_claim" or any(line in text for line in _OWN_LINES):
         return False
     return not any(start <= sentence.start < end for start, end in fenced)
 

@@ -9,6 +9,9 @@ is cut between words. Token counts come from the embedder's own tokenizer, in ba
 A line that reads as a heading (short, capitalised, unpunctuated, between a finished
 sentence and a capitalised line, as PDF and plain-text extraction leave them) is a
 paragraph of its own, so it never becomes the first words of the sentence below it.
+A full stop after an initial or a title ("Daniel A. Dailey", "St. Louis", "No. 5") does
+not end a sentence, so neither a window nor an extracted answer cuts a name in two; one
+followed by a closing quote or bracket ('"LWAY." Trading began') does.
 """
 
 from __future__ import annotations
@@ -27,8 +30,20 @@ __all__ = ["DEFAULT_MAX_TOKENS", "DEFAULT_OVERLAP_TOKENS", "chunk_document", "sp
 DEFAULT_MAX_TOKENS = 200
 DEFAULT_OVERLAP_TOKENS = 32
 PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
-SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
+# after . ! ? (and any closing quote or bracket: 'the symbol "LWAY." Trading began'),
+# before a capital or digit (and any opening quote or bracket)
+SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"'”’)\]]))\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+# A word ending so is followed by more of its sentence, whatever the capital after it:
+# initials ("A.", "U.S."; not "I.", a numeral that ends "World War I."), titles before a
+# name, and abbreviations before a number. Words that often end a sentence ("Inc.",
+# "Jr.", "etc.") are not here.
+NOT_AN_END = re.compile(
+    r"[(\[\"'“‘]?(?:(?:[A-Z]\.)*[A-HJ-Z]|(?i:e\.g|i\.e)|c|ca|cf|vs|approx|Adm|Capt|Cmdr|Col|Cpl|Dr"
+    r"|Fr|Ft|Gen|Gov|Hon|Lt|Maj|Mr|Mrs|Ms|Mt|Prof|Pvt|Rep|Rev|Sen|Sgt|St|No|Nos|Vol|Fig|pp?"
+    r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\."
+)
 CLOSED = (".", "!", "?", ":")  # a line ending so has finished its sentence
+LIST_ITEM = re.compile(r"\d+[.)]\s")  # "1. Run the tests", "2) Deploy"
 MAX_HEADING_WORDS = 8
 
 
@@ -123,9 +138,44 @@ def _opens_sentence(text: str) -> bool:
     return text[:1].isupper() or text[:1].isdigit()
 
 
-def split_sentences(text: str) -> list[str]:
-    """Sentences of a text: paragraphs apart, cut after . ! ? before a capital or digit."""
-    return [s for p in _paragraphs_of(text) for s in SENTENCE_END.split(p) if s]
+def split_sentences(text: str, *, headings: bool = True) -> list[str]:
+    """Sentences of a text: paragraphs apart, cut after . ! ? before a capital or digit.
+
+    With ``headings=False`` a paragraph that reads as a heading above the next one (a
+    document's title line, a PDF page's section name) is left out: it names a topic and
+    states nothing, so an answer quoting it reads as the title glued to its first line.
+    """
+    paragraphs = _paragraphs_of(text)
+    return [
+        sentence
+        for n, paragraph in enumerate(paragraphs)
+        if headings or n + 1 == len(paragraphs) or not _reads_as_heading(paragraph)
+        for sentence in _sentences_of(paragraph)
+    ]
+
+
+def _reads_as_heading(paragraph: str) -> bool:
+    """A short line opening with a capital or a number ("1973 oil crisis"), without closing
+    punctuation; a table row ("Owner: Payments; Tier: 1") and a numbered step ("1. Run the
+    tests") are not headings."""
+    return (
+        _opens_sentence(paragraph)
+        and not LIST_ITEM.match(paragraph)
+        and ";" not in paragraph
+        and not paragraph.endswith((*CLOSED, ","))
+        and len(paragraph.split()) <= MAX_HEADING_WORDS
+    )
+
+
+def _sentences_of(paragraph: str) -> list[str]:
+    """A paragraph's sentences, not cut after an initial, a title or an abbreviation."""
+    sentences: list[str] = []
+    for piece in SENTENCE_END.split(paragraph):
+        if sentences and NOT_AN_END.fullmatch(sentences[-1].rsplit(None, 1)[-1]):
+            sentences[-1] += " " + piece
+        elif piece:
+            sentences.append(piece)
+    return sentences
 
 
 def _units_of(paragraphs: list[str], max_tokens: int) -> list[_Unit]:
@@ -133,7 +183,7 @@ def _units_of(paragraphs: list[str], max_tokens: int) -> list[_Unit]:
     sentences = [
         (n, sentence)
         for n, paragraph in enumerate(paragraphs)
-        for sentence in SENTENCE_END.split(paragraph)
+        for sentence in _sentences_of(paragraph)
     ]
     sentence_counts = count_tokens_batch([s for _, s in sentences])
     units = []

@@ -1,10 +1,14 @@
 """How often the offline answerers get SQuAD questions right, with citations and latency.
 
     python scripts/bench_answers.py DATASET_DIR [--limit 1000] [--work DIR] [--json]
+    python scripts/bench_answers.py DATASET_DIR --titles line [--work DIR]
     python scripts/bench_answers.py PACIFIC_DIR --tune 0 --limit 700 [--work DIR]
 
 The corpus is indexed through Parley's own indexer exactly as ``bench_retrieval.py``
-does (pass the same ``--work`` folder to reuse its index). A PACIFIC folder (one holding
+does (pass the same ``--work`` folder to reuse its index), each document a Markdown file
+with its title as a heading; ``--titles line`` writes each as a plain-text file whose first
+line is its title instead, as many exported corpora are (the layout in which a title line
+can end up quoted in front of the first sentence). A PACIFIC folder (one holding
 ``validation.json``) is the second data set, for confirming constants tuned on SQuAD:
 each conversation's table becomes a CSV file and its paragraphs a Markdown file, and its
 span-answer turns are asked in their standalone form (``original_question``); a citation
@@ -31,6 +35,7 @@ import string
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import numpy as np
 from bench_retrieval import doc_id, read_jsonl, read_qrels, write_corpus
@@ -124,14 +129,29 @@ async def measure(
     return figures
 
 
-def load_questions(dataset: Path, folder: Path) -> tuple[list[dict], dict[str, dict[str, int]]]:
+def load_questions(
+    dataset: Path, folder: Path, titles: str = "heading"
+) -> tuple[list[dict], dict[str, dict[str, int]]]:
     """The data set's questions with answers and their qrels; its documents are written to
-    ``folder``, one file each (a PACIFIC conversation: its table and its paragraphs)."""
+    ``folder``, one file each (a PACIFIC conversation: its table and its paragraphs; a
+    BEIR document: Markdown under its title, or with ``titles="line"`` plain text after it)."""
     if (dataset / "validation.json").exists():
         return pacific(dataset, folder)
-    write_corpus(dataset / "corpus.jsonl", folder)
+    if titles == "line":
+        write_titled_text(dataset / "corpus.jsonl", folder)
+    else:
+        write_corpus(dataset / "corpus.jsonl", folder)
     questions = [q for q in read_jsonl(dataset / "queries.jsonl") if q.get("answers")]
     return questions, read_qrels(dataset / "qrels" / "test.tsv")
+
+
+def write_titled_text(corpus: Path, folder: Path) -> None:
+    """One .txt file per document: its title on the first line, its text below."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for doc in read_jsonl(corpus):
+        title = " ".join(doc.get("title", "").split())
+        path = folder / f"{quote(doc['_id'], safe='')}.txt"
+        _write_if_changed(path, f"{title}\n{doc['text']}\n" if title else f"{doc['text']}\n")
 
 
 def slice_of(questions: list[dict], name: str, tune: int, limit: int) -> list[dict]:
@@ -149,12 +169,15 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=1000, help="questions measured")
     parser.add_argument("--tune", type=int, default=500, help="questions set aside for tuning")
     parser.add_argument("--slice", choices=["report", "tune", "check"], default="report")
+    parser.add_argument(
+        "--titles", choices=["heading", "line"], default="heading", help="how titles are written"
+    )
     parser.add_argument("--work", type=Path, default=Path("/tmp/parley-bench-answers"))
     parser.add_argument("--only", help="measure this answerer alone (offline-sentences)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     dataset = args.dataset.resolve()
-    questions, qrels = load_questions(dataset, args.work / "docs")
+    questions, qrels = load_questions(dataset, args.work / "docs", args.titles)
     chosen = slice_of(questions, args.slice, args.tune, args.limit)
     with KnowledgeBase.open(args.work / "index", embedder=default_embedder()) as kb:
         report = kb.index([args.work / "docs"])
@@ -163,7 +186,11 @@ def main() -> None:
     if args.json:
         print(json.dumps(figures, indent=2))
         return
-    print(f"{dataset.name}: {len(chosen)} questions ({args.slice} slice), top {TOP_K} passages")
+    layout = ", titles as first lines" if args.titles == "line" else ""
+    print(
+        f"{dataset.name}: {len(chosen)} questions ({args.slice} slice{layout}),"
+        f" top {TOP_K} passages"
+    )
     print_table(figures)
 
 

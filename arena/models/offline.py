@@ -4,8 +4,10 @@ Both read the numbered passages of the Prompt. ``offline-sentences`` picks the f
 sentences closest to the question from the top passages, each with its citation;
 ``offline-passages`` quotes the single best passage. The difference is visible to a
 reader, which is what a fair battle between them needs. Both prefer text whose dates
-match the question's time words ("this week", "in December"). Embedding is CPU work, so
-it runs in a worker thread, or in a worker process when the answerer is given a pool
+match the question's time words ("this week", "in December"), say so when the dated
+list that would answer has no entry for those days (a rota whose last week is past),
+and prefer text that says a time when the question asks "when". Embedding is CPU work,
+so it runs in a worker thread, or in a worker process when the answerer is given a pool
 (the bots: see ``bot.runtime.serve_service``): the event loop keeps serving while an
 answer is composed.
 """
@@ -20,18 +22,29 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 from functools import lru_cache
+from itertools import pairwise
 
 import numpy as np
 import snowballstemmer
 
-from arena.compose import NOT_FOUND
-from arena.dates import mentioned_spans, overlaps, question_spans
+from arena.compose import NO_ENTRY, NOT_FOUND
+from arena.dates import (
+    asks_when,
+    days_between,
+    mentioned_spans,
+    overlaps,
+    question_spans,
+    relative_spans,
+    says_when,
+    span_text,
+)
 from arena.errors import ProviderError
 from arena.types import ModelSpec
 from knowledge.chunking import split_sentences
 from knowledge.embed import Embedder
 from knowledge.lexical import query_terms
 from knowledge.processes import WorkerCrashed, WorkerProcesses
+from knowledge.types import Passage
 
 from .base import Completion, Prompt
 
@@ -51,6 +64,9 @@ __all__ = [
 # holds all its words; an unrelated one can share a word ("capital" in a finance page)
 # or embed near a page that holds none. See docs/benchmarks.md for how it was chosen.
 MIN_RELEVANCE = 0.7
+# A question word the passage holds that is also a word of its document's title counts
+# this much: it says what kind of document the passage is in, not that it answers.
+TITLE_WORD_WEIGHT = 0.5
 # The constants below were chosen on the tuning slice of scripts/bench_answers.py (SQuAD
 # questions set aside, never the reported ones); see docs/benchmarks.md.
 OVERLAP_WEIGHT = 1.0  # word overlap finds the sentence with the asked-about names and numbers
@@ -64,6 +80,7 @@ OTHER_PASSAGE_CUT = 0.15  # ... and from another passage than the best one's, th
 MAX_SENTENCES = 3
 MAX_WORDS = 60
 DATE_WEIGHT = 0.5  # for text whose dates fall on the days the question's time words name
+WHEN_WEIGHT = 0.4  # for text that says a time, when the question asks "when"
 # a lead sentence opening with one of these needs the sentence before it to be understood
 # ("It was an attempt to establish a French colony" names nothing on its own)
 LEANS_BACK = re.compile(
@@ -93,8 +110,10 @@ def _stem(word: str) -> str:
 
 
 def _words(text: str) -> set[str]:
-    """The text's word stems, lowercased."""
-    return {_stem(w) for w in re.findall(r"\w+", text.lower())}
+    """The text's word stems, lowercased, and those of each two neighbours written as one
+    word, so "handover" or "rollback" in a question finds "hand over" or "roll back"."""
+    words = re.findall(r"\w+", text.lower())
+    return {_stem(w) for w in words} | {_stem(a + b) for a, b in pairwise(words)}
 
 
 def _question_terms(question: str) -> set[str]:
@@ -109,11 +128,23 @@ def _overlap(question_terms: set[str], text: str) -> float:
     return len(question_terms & _words(text)) / len(question_terms)
 
 
-def _on_topic(question: str, texts: list[str], relevance: np.ndarray) -> bool:
+def _held_share(question_terms: set[str], passage: Passage) -> float:
+    """Share of the question's content words that the passage's text holds, a word of
+    its document's title counting TITLE_WORD_WEIGHT: "policy" in a passage of "Expenses
+    policy" says the document is a policy, not that it is the parental leave policy asked
+    about (the lexical index counts a title match half, too)."""
+    if not question_terms:
+        return 0.0
+    held = question_terms & _words(passage.text)
+    titled = held & _words(passage.title)
+    return (len(held) - (1 - TITLE_WORD_WEIGHT) * len(titled)) / len(question_terms)
+
+
+def _on_topic(question: str, passages: list[Passage], relevance: np.ndarray) -> bool:
     """Whether anything relevant was retrieved: a passage close to the question in meaning
     and words together."""
     terms = _question_terms(question)
-    held = np.array([_overlap(terms, t) for t in texts])
+    held = np.array([_held_share(terms, p) for p in passages])
     return float(np.max(relevance + held)) >= MIN_RELEVANCE
 
 
@@ -173,7 +204,7 @@ class OfflineAnswerer(ABC):
         texts = [h.passage.text for h in prompt.passages]
         vectors = embedder.embed([question, *texts])
         relevance = vectors[1:] @ vectors[0]
-        if not _on_topic(question, texts, relevance):
+        if not _on_topic(question, [h.passage for h in prompt.passages], relevance):
             return Completion(NOT_FOUND)
         return Completion(self.answer(prompt, embedder, vectors[0], relevance))
 
@@ -197,7 +228,9 @@ class SentenceAnswerer(OfflineAnswerer):
     on its own it reads as cut off. A sentence that opens with a pronoun ("It was founded
     in 1555") is read with the sentence before it, which says what "it" is: it is
     compared with the question both alone and after that sentence, and when it leads the
-    answer, that sentence comes with it. Question words match by stem.
+    answer, that sentence comes with it. Question words match by stem, and a word written
+    as one ("handover") matches the two it is made of ("hand over"). A heading line
+    (a document's title above its first sentence) is not a sentence: it states nothing.
     """
 
     def answer(
@@ -206,7 +239,7 @@ class SentenceAnswerer(OfflineAnswerer):
         terms = _question_terms(prompt.question.text)
         dated = _date_bonus(prompt, [h.passage.text for h in prompt.passages])
         read = {  # passage number -> its sentences
-            n: split_sentences(hit.passage.text)
+            n: split_sentences(hit.passage.text, headings=False)
             for n, hit in enumerate(prompt.passages, 1)
             if n <= TOP_PASSAGES or dated[n - 1]  # a row of the asked-about week, say
         }
@@ -224,11 +257,16 @@ class SentenceAnswerer(OfflineAnswerer):
             similarity
             + OVERLAP_WEIGHT * _rare_word_overlap(terms, sentences)
             + _date_bonus(prompt, sentences)
+            + _when_bonus(prompt, sentences)
             - RANK_PENALTY * np.array([0 if dated[n - 1] else n - 1 for n, _ in candidates])
         )
         order = np.argsort(-scores)
         best = float(scores[order[0]])
         lead = candidates[order[0]][0]
+        if not dated.any():
+            stale = _nearest_entry(prompt, lead, sentences[order[0]], whole_passages=False)
+            if stale:
+                return stale
         chosen: list[int] = []
         words = 0
         for i in order:
@@ -245,8 +283,8 @@ class SentenceAnswerer(OfflineAnswerer):
             words += length
         picked = [candidates[i] for i in chosen]
         n, k = picked[0]
-        before = read[n][k - 1] if k else ""
-        if LEANS_BACK.match(read[n][k]) and (n, k - 1) not in picked and not before.endswith(":"):
+        leans_on = k and LEANS_BACK.match(read[n][k]) and not read[n][k - 1].endswith(":")
+        if leans_on and (n, k - 1) not in picked:  # the first sentence has none before it
             picked.append((n, k - 1))
         # the best sentence's passage first; within a passage, document order
         passages = list(dict.fromkeys(n for n, _ in picked))  # best first
@@ -262,12 +300,18 @@ class PassageAnswerer(OfflineAnswerer):
     ) -> str:
         terms = _question_terms(prompt.question.text)
         texts = [h.passage.text for h in prompt.passages]
+        dated = _date_bonus(prompt, texts)
         scores = (
             relevance
             + OVERLAP_WEIGHT * np.array([_overlap(terms, t) for t in texts])
-            + _date_bonus(prompt, texts)
+            + dated
+            + _when_bonus(prompt, texts)
         )
         best = int(np.argmax(scores))
+        if not dated.any():
+            stale = _nearest_entry(prompt, best + 1, texts[best], whole_passages=True)
+            if stale:
+                return stale
         passage = prompt.passages[best].passage
         name = passage.title or passage.display_source
         return f"From {name}: “{_trim(passage.text, MAX_WORDS)}” [{best + 1}]"
@@ -304,6 +348,58 @@ def _date_bonus(prompt: Prompt, texts: list[str]) -> np.ndarray:
     if not wanted:
         return np.zeros(len(texts))
     return DATE_WEIGHT * np.array([overlaps(mentioned_spans(t), wanted) for t in texts])
+
+
+def _nearest_entry(prompt: Prompt, lead: int, text: str, *, whole_passages: bool) -> str | None:
+    """When the question asks about days relative to today ("this week") that no passage's
+    dates cover, and the text that would answer (``text``, of passage number ``lead``) is
+    an entry of a dated list (a document with more than one dated entry: a rota, a
+    changelog), quoting it would pass an old row off as this week's. The answer says so
+    instead, and quotes the entry of that document nearest to the days asked about (the
+    rota's last week, say). Dates the question writes out are left to the date bonus:
+    "the year ended 31 December 2019" and a table's "31 March 2019" can be the same year.
+    """
+    wanted = relative_spans(prompt.question.text, prompt.today)
+    if not wanted or not mentioned_spans(text):
+        return None
+    source = prompt.passages[lead - 1].passage.source
+    entries = [  # (days from the asked ones, passage number, text, its dates)
+        (days_between(spans, wanted), n, entry, spans)
+        for n, hit in enumerate(prompt.passages, 1)
+        if hit.passage.source == source
+        for entry in (
+            [hit.passage.text]
+            if whole_passages
+            else split_sentences(hit.passage.text, headings=False)
+        )
+        if (spans := mentioned_spans(entry))
+    ]
+    if len(entries) < 2:  # one dated sentence ("renamed in May 1999"): not a list of entries
+        return None
+    _, n, entry, spans = min(entries, key=lambda e: e[:2])
+    if max(last for _, last in spans) < min(first for first, _ in wanted):
+        which = "The latest entry before them is"
+    elif min(first for first, _ in spans) > max(last for _, last in wanted):
+        which = "The earliest entry after them is"
+    else:
+        which = "The nearest entry is"
+    asked = ", ".join(span_text(span) for span in wanted)
+    passage = prompt.passages[n - 1].passage
+    quoted = (
+        f" from {passage.title or passage.display_source}: “{_trim(entry, MAX_WORDS)}”"
+        if whole_passages
+        else f": {_trim(entry, MAX_WORDS)}"
+    )
+    return NO_ENTRY.format(asked=asked) + f" {which}{quoted} [{n}]"
+
+
+def _when_bonus(prompt: Prompt, texts: list[str]) -> np.ndarray:
+    """WHEN_WEIGHT for each text that says a time, when the question asks "when": the
+    sentence describing the handover note is about the handover, the one saying "Mondays
+    at 10:00 UTC" answers when it is."""
+    if not asks_when(prompt.question.text):
+        return np.zeros(len(texts))
+    return WHEN_WEIGHT * np.array([says_when(t) for t in texts])
 
 
 def _trim(text: str, max_words: int, terms: AbstractSet[str] = frozenset()) -> str:

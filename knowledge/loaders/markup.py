@@ -15,6 +15,7 @@ MD_SETEXT = re.compile(r"^ {0,3}(=+|-+)\s*$")
 MD_BREAK = re.compile(r"^ {0,3}([-*_])(?:\s*\1){2,}\s*$")
 MD_ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,9}[.)])\s+|^\s*\|")  # list items and table rows
 FRONT_MATTER_TITLE = re.compile(r"^title:\s*[\"']?(.*?)[\"']?\s*$")
+TEXT_TITLE_CLOSED = (".", "!", "?", ":", ";", ",")  # a first line ending so is a sentence
 
 
 def load_markdown(data: bytes) -> tuple[str, list[Section]]:
@@ -123,7 +124,16 @@ def _rst_title_at(lines: list[str], i: int) -> tuple[tuple[str, bool], str, int]
 
 
 def load_text(data: bytes) -> tuple[str, list[Section]]:
-    """The whole file is one section; a first line of up to 80 characters is its title."""
+    """The whole file is one section; a first line of up to 80 characters is its title.
+
+    A title line that reads as a heading (no closing punctuation, text below it) heads
+    the section, as a Markdown ``# Title`` does, rather than staying in its text: left
+    there, it is read as the first words of the sentence below it.
+    """
     text = decode_text(data).strip()
-    first = text.splitlines()[0].strip() if text else ""
-    return (first if len(first) <= 80 else ""), [Section(text)]
+    first, _, rest = text.partition("\n")
+    first, rest = first.strip(), rest.strip()
+    title = first if len(first) <= 80 else ""
+    if title and rest and not title.endswith(TEXT_TITLE_CLOSED):
+        return title, [Section(rest, (title,))]
+    return title, [Section(text)]

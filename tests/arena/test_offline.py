@@ -283,13 +283,18 @@ async def ask_handbook(kb: KnowledgeBase, text: str, today: date = date(2026, 11
     [
         ("What is the meal expense limit?", "60 EUR per day", ["Meals When", "Expensify"]),
         ("How are expenses approved?", "under 100 EUR", ["Approval Expenses", "policy This"]),
-        ("What does the expenses policy cover?", "This policy covers", ["policy This policy"]),
+        (
+            "What does the expenses policy cover?",
+            "This policy covers",
+            ["policy This policy", "Expensify"],
+        ),
         ("How do I roll back a deploy?", "shipit rollback", ["This page says"]),
         ("Who owns the billing service?", "Payments squad", ["Tier: 3", "Owning squad"]),
         ("Which squad owns checkout-api?", "Payments squad", ["Identity", "Tier: 3"]),
         ("What is the on-call stipend?", "250 EUR", ["Tier:", "joins the on-call rotation"]),
         ("Who is on call this week?", "Mei Chen", ["2026-11-23", "2026-11-02", "2026-11-09"]),
         ("What is an error budget?", "share of failed requests", ["home-office"]),
+        ("When is the next on-call handover?", "hand over on Mondays at 10:00 UTC", []),
     ],
 )
 async def test_handbook_answers_read_right(
@@ -315,6 +320,23 @@ async def test_a_lead_sentence_opening_with_a_pronoun_comes_with_the_one_before(
         contestant(SentenceAnswerer), Question("When was it founded by French sailors?", [colony])
     )
     assert answer.text.startswith("Villegagnon led the expedition to Rio. [1] It was founded")
+
+
+async def test_a_passages_first_sentence_opening_with_a_pronoun_comes_alone() -> None:
+    """Nothing stands before a passage's first sentence: its last one is not pulled in."""
+    hit = Hit(
+        Passage(
+            "p",
+            "This policy covers travel and meals. Submit receipts within 30 days.",
+            "expenses.md",
+            "Expenses",
+        ),
+        0.9,
+    )
+    answer = await answer_question(
+        sentences_over(Alike), Question("What does the policy cover?", [hit])
+    )
+    assert answer.text == "This policy covers travel and meals. [1]"
 
 
 def test_a_sentence_opening_with_a_pronoun_is_compared_with_the_one_before_it() -> None:
@@ -353,3 +375,135 @@ async def test_a_long_sentence_is_trimmed_around_the_words_the_question_repeats(
     )
     assert "Ada Byron" in answer.text
     assert answer.text.startswith("… ") and " … [1]" in answer.text
+
+
+async def test_handbook_says_when_the_rota_has_no_row_for_this_week(
+    handbook: KnowledgeBase,
+) -> None:
+    """The rota's last week starts 2026-11-30; a week later no row covers "this week"."""
+    answer = await ask_handbook(handbook, "Who is on call this week?", today=date(2026, 12, 7))
+    assert answer.startswith(
+        "Nothing I found is dated within the days asked about (2026-12-07 to 2026-12-13)."
+    )
+    assert "The latest entry before them is: Week starting: 2026-11-30; Primary: Mei Chen" in answer
+    assert answer.count("Week starting") == 1
+
+
+@pytest.mark.parametrize(
+    "question", ["What is the parental leave policy?", "What is the sick leave policy?"]
+)
+async def test_handbook_refuses_a_question_sharing_only_a_title_word(
+    handbook: KnowledgeBase, question: str
+) -> None:
+    """'policy' names the kind of document the expenses policy is, not its subject."""
+    assert await ask_handbook(handbook, question) == NOT_FOUND
+
+
+@pytest.mark.parametrize(
+    ("today", "question"),
+    [
+        (date(2026, 12, 9), "Who is primary on call this week?"),
+        (date(2026, 11, 30), "Who is primary on call next week?"),
+    ],
+)
+async def test_a_dated_list_without_the_asked_days_says_so(today: date, question: str) -> None:
+    """The rota ends with the week of 2026-11-30: a later week is not answered with an
+    older row, and the answer names the days asked about and quotes the latest row."""
+    # the rows of one document, as a CSV file's are
+    hits = [Hit(Passage(f"p{n}", row, "rota.csv", "Rota"), 1 / n) for n, row in enumerate(ROTA, 1)]
+    prompt = compose(Question(question, hits), today=today)
+    for cls in (SentenceAnswerer, PassageAnswerer):
+        completion = await contestant(cls).provider.complete(prompt)
+        assert completion.text.startswith("Nothing I found is dated within the days asked about")
+        assert "Primary: Mei Chen" in completion.text and completion.text.endswith("[5]")
+        assert completion.text.count("Week starting") == 1, (cls.__name__, completion.text)
+
+
+async def test_one_dated_sentence_is_not_a_list_that_lacks_today() -> None:
+    """'today' in "What is it called today?" asks about now; a passage's single date is
+    a fact about the past, not an entry of a list that stops before today."""
+    hit = Hit(
+        Passage("r", "The square was renamed Victory Square on 3 May 1999.", "city.md", "City"),
+        0.9,
+    )
+    prompt = compose(Question("What is the square called today?", [hit]), today=date(2026, 12, 7))
+    for cls in (SentenceAnswerer, PassageAnswerer):
+        spec = ModelSpec(name=cls.__name__, provider="offline")
+        completion = await cls(spec, embedder=Alike).complete(prompt)
+        assert "renamed Victory Square on 3 May 1999." in completion.text
+        assert not completion.text.startswith("Nothing I found")
+
+
+async def test_a_title_word_alone_weighs_half_in_the_relevance_gate() -> None:
+    """Halfway in meaning (0.5) and holding one of three words: enough when the word is
+    the passage's own ("travel"), not when it only repeats its document's title
+    ("policy" of "Expenses policy")."""
+    text = "This policy covers travel and meals bought for work."
+    for title, answered in (("Expenses policy", False), ("Handbook", True)):
+        hit = Hit(Passage("x", text, "expenses.md", title), 0.9)
+        for cls in (SentenceAnswerer, PassageAnswerer):
+            spec = ModelSpec(name=cls.__name__, provider="offline")
+            answer = await answer_question(
+                Contestant(spec, cls(spec, embedder=Halfway)),
+                Question("What is the parental leave policy?", [hit]),
+            )
+            assert (NOT_FOUND not in answer.text) is answered, (title, cls.__name__)
+
+
+async def test_a_when_question_is_answered_by_the_sentence_that_says_a_time() -> None:
+    """Both sentences are about the handover (one writes it as two words); only one says
+    when it is."""
+    hit = Hit(
+        Passage(
+            "h",
+            "At handover the outgoing engineer writes a note about the handover. "
+            "Shifts hand over on Mondays at 10:00 UTC.",
+            "on-call.md",
+            "On-call",
+        ),
+        0.9,
+    )
+    answer = await answer_question(
+        sentences_over(Alike), Question("When is the next handover?", [hit])
+    )
+    assert answer.text.startswith("Shifts hand over on Mondays at 10:00 UTC. [1]")
+
+
+async def test_a_title_line_above_the_text_is_not_quoted_as_a_sentence() -> None:
+    """A plain-text document's title line heads its first paragraph: it names the topic
+    every question about it repeats, so quoted it would lead the answer, glued to it."""
+    hit = Hit(
+        Passage(
+            "t",
+            "North African Campaign\n\nInformation gleaned via Ultra helped the Allies. "
+            "The fighting ended in Tunisia.",
+            "campaign.txt",
+            "North African Campaign",
+        ),
+        0.9,
+    )
+    answer = await answer_question(
+        contestant(SentenceAnswerer),
+        Question("What helped the Allies in the North African Campaign?", [hit]),
+    )
+    assert answer.text.startswith("Information gleaned via Ultra helped the Allies. [1]")
+    assert "North African Campaign" not in answer.text
+
+
+async def test_a_name_with_an_initial_is_quoted_whole() -> None:
+    hit = Hit(
+        Passage(
+            "n",
+            "Chandler was succeeded by Command Sergeant Major Daniel A. Dailey. "
+            "Dailey had served in Iraq.",
+            "army.md",
+            "Sergeant Major of the Army",
+        ),
+        0.9,
+    )
+    answer = await answer_question(
+        contestant(SentenceAnswerer), Question("Who succeeded Chandler?", [hit])
+    )
+    assert answer.text.startswith(
+        "Chandler was succeeded by Command Sergeant Major Daniel A. Dailey. [1]"
+    )

@@ -7,9 +7,11 @@ import os
 import socket
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import click
+import pytest
 from click.testing import CliRunner
 
 from bot.cli import cli
@@ -151,6 +153,49 @@ def test_ask_says_plainly_when_the_handbook_has_no_answer(data_dir: Path) -> Non
     assert "could not find this in the knowledge base" in out.lower()
     assert "[?]" not in out and "not in the sources" not in out  # no claim to flag
     assert json.loads(invoke(data_dir, "ask", question, "--json").stdout)["sentences"] == []
+
+
+class AWeekAfterTheRota(date):
+    """A Monday one week after the handbook rota's last week (it starts 2026-11-30)."""
+
+    @classmethod
+    def today(cls) -> date:
+        return date(2026, 12, 7)
+
+
+@pytest.mark.parametrize(
+    ("question", "says", "never"),
+    [
+        (
+            "Who is on call this week?",
+            [
+                "Nothing I found is dated within the days asked about (2026-12-07 to 2026-12-13).",
+                "The latest entry before them is: Week starting: 2026-11-30; Primary: Mei Chen",
+                "on-call-rota.csv, row 6",
+            ],
+            ["2026-11-23", "2026-11-16"],
+        ),
+        ("When is the next on-call handover?", ["Mondays at 10:00 UTC"], []),
+        (
+            "What is the parental leave policy?",
+            ["I could not find this in the knowledge base."],
+            ["Expensify", "EUR"],
+        ),
+    ],
+)
+def test_ask_answers_the_questions_a_team_checks_first(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, question: str, says: list, never: list
+) -> None:
+    """Issue 22 item 11, through the CLI on the bundled handbook: a week after the rota
+    ends, "this week" is not answered with an old row; the handover's time is given, not
+    its note; a question sharing only the word "policy" with the expenses policy is refused."""
+    monkeypatch.setattr("arena.compose.date", AWeekAfterTheRota)
+    out = invoke(data_dir, "ask", question).output
+    for text in says:
+        assert text in out, out
+    for text in never:
+        assert text not in out, out
+    assert out.count("Week starting") <= 1, out
 
 
 def test_ask_with_an_unknown_model_is_a_clean_error(data_dir: Path) -> None:

@@ -145,3 +145,62 @@ def test_heading_lines_become_paragraph_breaks_in_passages() -> None:
         passage.text
         == "Approval\n\nExpenses under 100 EUR are approved automatically by the expenses tool."
     )
+
+
+def test_a_full_stop_after_an_initial_or_a_title_does_not_end_the_sentence() -> None:
+    text = (
+        "He was succeeded by Command Sergeant Major Daniel A. Dailey. "
+        "J. R. R. Tolkien taught in the U.S. and at Oxford. "
+        "Dr. Ada Byron moved to St. Louis on Dec. 5 and lived at No. 10 Main Street. "
+        "The war ended after World War I. Apple Inc. The company grew."
+    )
+    assert split_sentences(text) == [
+        "He was succeeded by Command Sergeant Major Daniel A. Dailey.",
+        "J. R. R. Tolkien taught in the U.S. and at Oxford.",
+        "Dr. Ada Byron moved to St. Louis on Dec. 5 and lived at No. 10 Main Street.",
+        "The war ended after World War I.",  # a numeral, not an initial
+        "Apple Inc.",  # often the end of a sentence, so still one
+        "The company grew.",
+    ]
+
+
+def test_a_sentence_ends_before_a_closing_quote_or_bracket_too() -> None:
+    text = 'Our stock trades as “LWAY.” Trading began in 1988. He said "Go." (See below.) We left.'
+    assert split_sentences(text) == [
+        "Our stock trades as “LWAY.”",
+        "Trading began in 1988.",
+        'He said "Go."',
+        "(See below.)",
+        "We left.",
+    ]
+
+
+def test_windows_never_cut_a_name_at_its_initial() -> None:
+    line = "Officer {} was relieved by Major Daniel A. Dailey of Ohio."
+    names = " ".join(line.format(i) for i in range(40))
+    # 40 word pieces end a window after "A." when sentences end there
+    passages = chunk_document(doc(Section(names)), max_tokens=40, overlap_tokens=0)
+    assert len(passages) > 3
+    assert all(p.text.endswith("Dailey of Ohio.") for p in passages)
+    assert not any(p.text.startswith("Dailey") for p in passages)
+
+
+def test_heading_paragraphs_can_be_left_out_of_the_sentences() -> None:
+    """A title line states nothing; a table row or the passage's last line is kept."""
+    text = "North African Campaign\n\nInformation gleaned via Ultra helped. It was secret."
+    assert split_sentences(text) == [
+        "North African Campaign",
+        "Information gleaned via Ultra helped.",
+        "It was secret.",
+    ]
+    assert split_sentences(text, headings=False) == [
+        "Information gleaned via Ultra helped.",
+        "It was secret.",
+    ]
+    rows = "Service: auth; Owner: Identity\n\nService: billing; Owner: Payments"
+    assert split_sentences(rows, headings=False) == split_sentences(rows)
+    dated = "1973 oil crisis\n\nThe price of oil rose fourfold."
+    assert split_sentences(dated, headings=False) == ["The price of oil rose fourfold."]
+    steps = "1. Run the tests\n\n2. Deploy to staging"
+    assert split_sentences(steps, headings=False) == split_sentences(steps)
+    assert split_sentences("Deploy freeze", headings=False) == ["Deploy freeze"]

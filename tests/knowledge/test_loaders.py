@@ -222,6 +222,23 @@ def test_binary_bytes_behind_a_text_suffix(tmp_path: Path) -> None:
         load_document(path)
 
 
+def test_a_text_files_title_line_heads_its_text(tmp_path: Path) -> None:
+    """The first line names the file; when it reads as a heading it is not also the first
+    words of the text below it (a short line below would not part them in chunking)."""
+    path = tmp_path / "campaign.txt"
+    path.write_text("North African Campaign\nInformation gleaned via Ultra helped.\n")
+    doc = load_document(path)
+    assert doc.title == "North African Campaign"
+    assert [(s.heading_path, s.text) for s in doc.sections] == [
+        (("North African Campaign",), "Information gleaned via Ultra helped.")
+    ]
+    sentence = tmp_path / "note.txt"
+    sentence.write_text("Deploys happen on Tuesdays.\nNever on Fridays.\n")
+    doc = load_document(sentence)
+    assert doc.title == "Deploys happen on Tuesdays."
+    assert doc.sections[0].text == "Deploys happen on Tuesdays.\nNever on Fridays."
+
+
 def test_utf16_with_a_bom_is_read(tmp_path: Path) -> None:
     path = tmp_path / "notes.txt"
     path.write_text("Übergabe on Mondays.", encoding="utf-16")
