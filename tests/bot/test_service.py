@@ -93,6 +93,20 @@ async def test_follow_up_questions_carry_the_thread(store: Store) -> None:
     assert len(third.messages) == 1  # another thread starts fresh
 
 
+async def test_a_long_thread_sends_only_its_last_ten_turns(store: Store) -> None:
+    """A follow-up carries the thread's last HISTORY_TURNS (10) questions and answers,
+    not every earlier one (the store alone would give 20)."""
+    provider = fake("alpha")
+    svc = service(store, roster(provider), battle_share=0)
+    for n in range(12):
+        await svc.ask(ask(f"Question {n}?"))
+    await svc.ask(ask("And the last one?"))
+    sent = [m["content"] for m in provider.prompts[-1].messages[:-1]]
+    assert sent == [
+        text for n in range(2, 12) for text in (f"Question {n}?", "Run shipit rollback [1].")
+    ]
+
+
 async def test_follow_ups_search_alone_and_with_the_previous_question(store: Store) -> None:
     searched: list[str] = []
     svc = service(store, roster(fake("alpha")), battle_share=0, searched=searched)
