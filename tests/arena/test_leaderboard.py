@@ -254,6 +254,23 @@ async def test_the_same_votes_give_the_same_board_without_a_seed(store: Store, i
     assert await build_leaderboard(store, intervals=intervals) != first
 
 
+async def test_the_board_computes_the_intervals_it_was_asked_for(store: Store) -> None:
+    """build_board's rows are the ones leaderboard_rows gives for the same method,
+    rounds and seed, not merely labelled with the method."""
+    for choice in ["a", "a", "b", "tie", "a"] * 6:
+        await vote(store, "general", "alpha", "beta", choice)
+    counts = await store.pair_counts()
+    for intervals, rounds, seed in [("bootstrap", 30, 5), ("bootstrap", 60, 5), ("sandwich", 9, 1)]:
+        board = await build_board(store, intervals=intervals, rounds=rounds, seed=seed)
+        direct = leaderboard_rows(counts, intervals=intervals, rounds=rounds, seed=seed)
+        assert [(r.ci_low, r.ci_high) for r in board.rows] == [
+            (r.ci_low, r.ci_high) for r in direct
+        ]
+    sandwich = await build_board(store, seed=5)
+    boot = await build_board(store, intervals="bootstrap", seed=5)
+    assert [r.ci_low for r in sandwich.rows] != [r.ci_low for r in boot.rows]  # tells them apart
+
+
 async def test_a_handful_of_votes_is_too_few_to_rank(store: Store) -> None:
     for choice in ["a", "a", "b"]:
         await vote(store, "general", "alpha", "beta", choice)
