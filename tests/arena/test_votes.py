@@ -194,3 +194,20 @@ async def test_a_battle_needs_two_models_answering_its_question(store: Store) ->
         await store.record_battle(first, a1, a2)
     with pytest.raises(StoreError, match="two different models"):
         await store.record_battle(first, a1, b1)
+
+
+async def test_closing_the_store_first_writes_the_votes_in_flight(tmp_path) -> None:
+    """Votes submitted just before ``close()`` (a bot shutting down) are written and
+    acknowledged, not cut off with the connection."""
+    path = tmp_path / "arena.db"
+    store = await Store.open(path)
+    battle = await make_battle(store, "alpha", "beta")
+    voting = [asyncio.create_task(store.record_vote(battle, f"u{n}", "a")) for n in range(5)]
+    await asyncio.sleep(0)  # every vote submitted, their batch not yet written
+    await store.close()
+    assert all(task.done() and task.exception() is None for task in voting)
+    reopened = await Store.open(path)
+    try:
+        assert await reopened.pair_counts() == [PairCount("alpha", "beta", a_wins=5)]
+    finally:
+        await reopened.close()
