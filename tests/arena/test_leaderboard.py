@@ -135,9 +135,12 @@ def test_rank_ub_ties_models_whose_intervals_overlap(intervals) -> None:
     assert {r.model: r.rank_ub for r in rows} == {"a": 1, "b": 1, "c": 3}
 
 
-def test_leaderboard_rows_refuse_zero_rounds() -> None:
+def test_leaderboard_rows_refuse_zero_rounds_and_take_one() -> None:
+    """``bootstrap_rounds = 1`` is a valid setting (gt=0), so one round gives a board."""
     with pytest.raises(ValueError, match="rounds"):
         leaderboard_rows([PairCount("a", "b", 1, 0, 0, 0)], rounds=0)
+    rows = leaderboard_rows([PairCount("a", "b", 3, 1, 0, 0)], rounds=1, intervals="bootstrap")
+    assert [row.model for row in rows] == ["a", "b"]
 
 
 # --- a model with one vote: an honest interval, and nobody else's rank moves ----------
