@@ -8,7 +8,15 @@ import numpy as np
 import pytest
 
 from arena.elo import online_elo
-from arena.leaderboard import Leaderboard, LeaderboardRow, build_board, leaderboard_rows
+from arena.leaderboard import (
+    Leaderboard,
+    LeaderboardRow,
+    board_fit,
+    build_board,
+    leaderboard_rows,
+)
+from arena.pair_table import PairTable
+from arena.ratings import cautious_covariance, normal_intervals
 from arena.store import BattleRecord, PairCount, Store
 from arena.types import Answer, Choice
 
@@ -133,6 +141,23 @@ def test_rank_ub_ties_models_whose_intervals_overlap(intervals) -> None:
     ]
     rows = leaderboard_rows(counts, intervals=intervals, seed=0)
     assert {r.model: r.rank_ub for r in rows} == {"a": 1, "b": 1, "c": 3}
+
+
+@pytest.mark.parametrize("ties", ["model", "half"])
+def test_sandwich_rows_are_the_cautious_normal_intervals_of_the_table_as_ties_count(
+    ties: str,
+) -> None:
+    """The default intervals are ``normal_intervals`` over ``cautious_covariance`` of
+    the table the fit saw (ties halved into wins only under ``ties="half"``)."""
+    counts = [PairCount("a", "b", 30, 10, 6, 1), PairCount("b", "c", 18, 20, 5, 2)]
+    table = PairTable.from_counts(counts)
+    fitted = table.ties_as_half_wins() if ties == "half" else table
+    fit = board_fit(fitted, 20)
+    low, high = normal_intervals(fit, cautious_covariance(fitted, fit))
+    rows = {row.model: row for row in leaderboard_rows(counts, ties=ties)}  # type: ignore[arg-type]
+    assert {m: (rows[m].ci_low, rows[m].ci_high) for m in table.models} == {
+        m: (round(float(low[k]), 1), round(float(high[k]), 1)) for k, m in enumerate(table.models)
+    }
 
 
 def test_leaderboard_rows_refuse_zero_rounds_and_take_one() -> None:
