@@ -166,6 +166,24 @@ async def test_battles_never_stream(store: Store) -> None:
     assert reply.is_battle and grown == []
 
 
+async def test_matchmaking_reads_the_capped_vote_counts(store: Store) -> None:
+    """The pairs a battle is drawn from are steered by the votes that count: both reads
+    (the channel's and everyone's) leave out votes over the daily cap, as the board does."""
+    asked: list[tuple[tuple, dict]] = []
+    counts = store.pair_counts
+
+    async def noted(*args, **kwargs):
+        asked.append((args, kwargs))
+        return await counts(*args, **kwargs)
+
+    store.pair_counts = noted  # type: ignore[method-assign]
+    svc = service_over_fakes(
+        store, roster(fake("alpha"), fake("beta")), battle_share=1, max_votes_per_user_per_day=3
+    )
+    await svc.ask(ask())
+    assert asked == [(("eng",), {"daily_cap": 3}), ((), {"daily_cap": 3})]
+
+
 async def test_channel_battle_share_overrides_the_default(store: Store) -> None:
     """#support never battles, #eng always does, whatever the global share says."""
     svc = service_over_fakes(
