@@ -184,6 +184,25 @@ async def test_matchmaking_reads_the_capped_vote_counts(store: Store) -> None:
     assert asked == [(("eng",), {"daily_cap": 3}), ((), {"daily_cap": 3})]
 
 
+async def test_matchmaking_is_steered_with_the_configured_shares(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``exploration_share`` and ``steer_min_channel_votes`` reach the steering as set."""
+    steered: list[dict] = []
+
+    def choose(names, channel_counts, overall, **options):
+        steered.append(options)
+        return names[:1]
+
+    monkeypatch.setattr("bot.service.choose_steered", choose)
+    svc = service_over_fakes(
+        store, roster(fake("alpha"), fake("beta")), exploration_share=0.3, steer_min_channel_votes=7
+    )
+    await svc.ask(ask())
+    assert steered[0]["exploration"] == 0.3
+    assert steered[0]["min_channel_votes"] == 7
+
+
 async def test_channel_battle_share_overrides_the_default(store: Store) -> None:
     """#support never battles, #eng always does, whatever the global share says."""
     svc = service_over_fakes(
