@@ -11,6 +11,7 @@ from arena.elo import online_elo
 from arena.leaderboard import (
     Leaderboard,
     LeaderboardRow,
+    _ties_halved,
     board_fit,
     build_board,
     leaderboard_rows,
@@ -18,6 +19,7 @@ from arena.leaderboard import (
 from arena.pair_table import PairTable
 from arena.ratings import cautious_covariance, normal_intervals
 from arena.store import BattleRecord, PairCount, Store
+from arena.style import StyleRow
 from arena.types import Answer, Choice
 
 pytestmark = pytest.mark.both_engines
@@ -320,3 +322,21 @@ async def test_bootstrap_intervals_on_request_agree_with_the_sandwich(store: Sto
         assert s.ci_high - s.ci_low == pytest.approx(b.ci_high - b.ci_low, rel=0.35)
     with pytest.raises(ValueError, match="intervals"):
         leaderboard_rows([PairCount("a", "b", 1, 0, 0, 0)], intervals="jackknife")  # type: ignore[arg-type]
+
+
+def test_under_half_ties_a_styled_tie_becomes_half_a_win_each_and_wins_stay() -> None:
+    """The style fit's rows under ``ties="half"``: each tie or both-bad row splits into
+    A and B rows of half its count; a win is kept as it is."""
+    features = ((1, 0, 0, 0), (2, 0, 0, 0))
+    rows = [
+        StyleRow("a", "b", "a", *features, 4),
+        StyleRow("a", "b", "tie", *features, 3),
+        StyleRow("a", "b", "both_bad", None, None, 2),
+    ]
+    assert _ties_halved(rows) == [
+        StyleRow("a", "b", "a", *features, 4),
+        StyleRow("a", "b", "a", *features, 1.5),
+        StyleRow("a", "b", "b", *features, 1.5),
+        StyleRow("a", "b", "a", None, None, 1.0),
+        StyleRow("a", "b", "b", None, None, 1.0),
+    ]

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from arena.compose import NOT_FOUND
-from arena.judge.audit import run_audit
+from arena.judge.audit import graded_nothing, run_audit
 from arena.judge.grades import GRADE_SCHEMA
 from arena.judge.llm import LLMJudge
 from arena.judge.offline import OfflineJudge
@@ -176,3 +176,12 @@ async def test_an_answer_that_states_nothing_is_graded_without_faithfulness(
     assert beta["criteria"]["faithfulness"] is None
     assert beta["support"]["compared"] == 0 and beta["support"]["flagged_share"] is None
     assert report["models"]["alpha"]["support"]["compared"] == 1
+
+
+def test_an_audit_graded_nothing_only_without_answers_and_without_battles() -> None:
+    """The CLI and the scheduler say "nothing new" only when neither part graded."""
+    assert graded_nothing({"answers": 0, "agreement": None})
+    assert graded_nothing({"answers": 0})
+    assert not graded_nothing({"answers": 0, "agreement": {"battles": 3}})
+    assert not graded_nothing({"answers": 2, "agreement": None})
+    assert not graded_nothing({"answers": 2, "agreement": {"battles": 3}})
