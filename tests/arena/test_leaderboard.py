@@ -9,8 +9,18 @@ import numpy as np
 import pytest
 
 from arena.elo import online_elo
-from arena.leaderboard import Leaderboard, LeaderboardRow, build_board, leaderboard_rows
+from arena.leaderboard import (
+    Leaderboard,
+    LeaderboardRow,
+    _ties_halved,
+    board_fit,
+    build_board,
+    leaderboard_rows,
+)
+from arena.pair_table import PairTable
+from arena.ratings import cautious_covariance, normal_intervals
 from arena.store import BattleRecord, PairCount, Store
+from arena.style import StyleRow
 from arena.types import Answer, Choice
 
 pytestmark = pytest.mark.both_engines
@@ -136,9 +146,29 @@ def test_rank_ub_ties_models_whose_intervals_overlap(intervals) -> None:
     assert {r.model: r.rank_ub for r in rows} == {"a": 1, "b": 1, "c": 3}
 
 
-def test_leaderboard_rows_refuse_zero_rounds() -> None:
+@pytest.mark.parametrize("ties", ["model", "half"])
+def test_sandwich_rows_are_the_cautious_normal_intervals_of_the_table_as_ties_count(
+    ties: str,
+) -> None:
+    """The default intervals are ``normal_intervals`` over ``cautious_covariance`` of
+    the table the fit saw (ties halved into wins only under ``ties="half"``)."""
+    counts = [PairCount("a", "b", 30, 10, 6, 1), PairCount("b", "c", 18, 20, 5, 2)]
+    table = PairTable.from_counts(counts)
+    fitted = table.ties_as_half_wins() if ties == "half" else table
+    fit = board_fit(fitted, 20)
+    low, high = normal_intervals(fit, cautious_covariance(fitted, fit))
+    rows = {row.model: row for row in leaderboard_rows(counts, ties=ties)}  # type: ignore[arg-type]
+    assert {m: (rows[m].ci_low, rows[m].ci_high) for m in table.models} == {
+        m: (round(float(low[k]), 1), round(float(high[k]), 1)) for k, m in enumerate(table.models)
+    }
+
+
+def test_leaderboard_rows_refuse_zero_rounds_and_take_one() -> None:
+    """``bootstrap_rounds = 1`` is a valid setting (gt=0), so one round gives a board."""
     with pytest.raises(ValueError, match="rounds"):
         leaderboard_rows([PairCount("a", "b", 1, 0, 0, 0)], rounds=0)
+    rows = leaderboard_rows([PairCount("a", "b", 3, 1, 0, 0)], rounds=1, intervals="bootstrap")
+    assert [row.model for row in rows] == ["a", "b"]
 
 
 # --- a model with one vote: an honest interval, and nobody else's rank moves ----------
@@ -272,6 +302,23 @@ async def test_the_same_votes_give_the_same_board_without_a_seed(store: Store, i
     assert await build_leaderboard(store, intervals=intervals) != first
 
 
+async def test_the_board_computes_the_intervals_it_was_asked_for(store: Store) -> None:
+    """build_board's rows are the ones leaderboard_rows gives for the same method,
+    rounds and seed, not merely labelled with the method."""
+    for choice in ["a", "a", "b", "tie", "a"] * 6:
+        await vote(store, "general", "alpha", "beta", choice)
+    counts = await store.pair_counts()
+    for intervals, rounds, seed in [("bootstrap", 30, 5), ("bootstrap", 60, 5), ("sandwich", 9, 1)]:
+        board = await build_board(store, intervals=intervals, rounds=rounds, seed=seed)
+        direct = leaderboard_rows(counts, intervals=intervals, rounds=rounds, seed=seed)
+        assert [(r.ci_low, r.ci_high) for r in board.rows] == [
+            (r.ci_low, r.ci_high) for r in direct
+        ]
+    sandwich = await build_board(store, seed=5)
+    boot = await build_board(store, intervals="bootstrap", seed=5)
+    assert [r.ci_low for r in sandwich.rows] != [r.ci_low for r in boot.rows]  # tells them apart
+
+
 async def test_a_handful_of_votes_is_too_few_to_rank(store: Store) -> None:
     for choice in ["a", "a", "b"]:
         await vote(store, "general", "alpha", "beta", choice)
@@ -293,3 +340,21 @@ async def test_bootstrap_intervals_on_request_agree_with_the_sandwich(store: Sto
         assert s.ci_high - s.ci_low == pytest.approx(b.ci_high - b.ci_low, rel=0.35)
     with pytest.raises(ValueError, match="intervals"):
         leaderboard_rows([PairCount("a", "b", 1, 0, 0, 0)], intervals="jackknife")  # type: ignore[arg-type]
+
+
+def test_under_half_ties_a_styled_tie_becomes_half_a_win_each_and_wins_stay() -> None:
+    """The style fit's rows under ``ties="half"``: each tie or both-bad row splits into
+    A and B rows of half its count; a win is kept as it is."""
+    features = ((1, 0, 0, 0), (2, 0, 0, 0))
+    rows = [
+        StyleRow("a", "b", "a", *features, 4),
+        StyleRow("a", "b", "tie", *features, 3),
+        StyleRow("a", "b", "both_bad", None, None, 2),
+    ]
+    assert _ties_halved(rows) == [
+        StyleRow("a", "b", "a", *features, 4),
+        StyleRow("a", "b", "a", *features, 1.5),
+        StyleRow("a", "b", "b", *features, 1.5),
+        StyleRow("a", "b", "a", None, None, 1.0),
+        StyleRow("a", "b", "b", None, None, 1.0),
+    ]

@@ -12,6 +12,7 @@ from scipy.optimize import minimize
 from scipy.stats import spearmanr
 
 from arena.elo import online_elo
+from arena.leaderboard import board_fit
 from arena.likelihood import NU_PRECISION, PRIOR_SD, Rounds, evaluate, strength_precision
 from arena.pair_table import PairTable
 from arena.ratings import (
@@ -378,6 +379,19 @@ def test_the_prior_widens_with_the_firm_models_spread() -> None:
     assert spread_prior_sd(wide_fit, everyone) > 300
     two = np.array([True, True, False, False, False, False])
     assert spread_prior_sd(wide_fit, two) == PRIOR_SD  # too few to read a spread from
+
+
+def test_the_board_refits_until_its_prior_matches_the_firm_models_spread() -> None:
+    """board_fit's prior is read from its own fit's spread (within the 2% it stops at):
+    on a wide board it is wider than the default, on a narrow one it is the default."""
+    rng = np.random.default_rng(5)
+    wide = PairTable.from_counts(simulate(rng.normal(1000, 500, 6), 200, 0.4, rng))
+    fit = board_fit(wide, provisional_votes=20)
+    firm = wide.per_model(wide.battles, wide.battles) >= 20
+    assert fit.prior_sd > 300
+    assert fit.prior_sd == pytest.approx(spread_prior_sd(fit, firm), rel=0.02)
+    narrow = PairTable.from_counts(simulate(rng.normal(1000, 60, 6), 200, 0.4, rng))
+    assert board_fit(narrow, provisional_votes=20).prior_sd == PRIOR_SD
 
 
 def test_a_one_vote_model_stays_near_the_others_with_an_interval_the_prior_allows() -> None:

@@ -6,13 +6,15 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 
 from arena.errors import StoreError, VoteRefused
 from arena.store import PairCount, Store
 from arena.types import CHOICES, Answer, Choice
-from arena.votes import outcome_column
+from arena.votes import VoteBatcher, outcome_column
 
 pytestmark = pytest.mark.both_engines
 
@@ -208,3 +210,62 @@ async def test_a_battle_needs_two_models_answering_its_question(store: Store) ->
         await store.record_battle(first, a1, a2)
     with pytest.raises(StoreError, match="two different models"):
         await store.record_battle(first, a1, b1)
+
+
+async def test_closing_the_store_first_writes_the_votes_in_flight(tmp_path) -> None:
+    """Votes submitted just before ``close()`` (a bot shutting down) are written and
+    acknowledged, not cut off with the connection."""
+    path = tmp_path / "arena.db"
+    store = await Store.open(path)
+    battle = await make_battle(store, "alpha", "beta")
+    voting = [asyncio.create_task(store.record_vote(battle, f"u{n}", "a")) for n in range(5)]
+    await asyncio.sleep(0)  # every vote submitted, their batch not yet written
+    await store.close()
+    assert all(task.done() and task.exception() is None for task in voting)
+    reopened = await Store.open(path)
+    try:
+        assert await reopened.pair_counts() == [PairCount("alpha", "beta", a_wins=5)]
+    finally:
+        await reopened.close()
+
+
+async def test_a_failed_batch_fails_each_of_its_voters_and_the_next_batch_runs() -> None:
+    """A write that fails (the disk is full) reaches every voter in its batch, none
+    waits forever, and the next vote gets a fresh transaction."""
+    attempts: list[int] = []
+
+    @asynccontextmanager
+    async def transaction() -> AsyncIterator[None]:
+        attempts.append(len(attempts))
+        raise StoreError("database or disk is full")
+        yield
+
+    batcher = VoteBatcher(transaction)  # type: ignore[arg-type]
+    voting = (batcher.submit(1, f"u{n}", "a") for n in range(3))
+    failed = await asyncio.wait_for(asyncio.gather(*voting, return_exceptions=True), 10)
+    assert [str(error) for error in failed] == ["database or disk is full"] * 3
+    with pytest.raises(StoreError):
+        await asyncio.wait_for(batcher.submit(1, "bo", "b"), 10)
+    assert attempts == [0, 1]
+
+
+async def test_a_stopped_vote_writer_fails_every_waiting_voter() -> None:
+    """Cancelled mid-batch (the loop shutting down), the writer fails the votes of its
+    batch and those queued behind it, so no voter waits forever."""
+    writing = asyncio.Event()
+
+    @asynccontextmanager
+    async def transaction() -> AsyncIterator[None]:
+        writing.set()
+        await asyncio.Event().wait()  # a write that never ends
+        yield
+
+    batcher = VoteBatcher(transaction)  # type: ignore[arg-type]
+    first = asyncio.create_task(batcher.submit(1, "ana", "a"))
+    await writing.wait()
+    queued = asyncio.create_task(batcher.submit(2, "bo", "b"))  # waits for the next batch
+    await asyncio.sleep(0)
+    batcher._flusher.cancel()  # type: ignore[union-attr]
+    stopped = await asyncio.wait_for(asyncio.gather(first, queued, return_exceptions=True), 10)
+    assert [type(error) for error in stopped] == [StoreError, StoreError]
+    assert {str(error) for error in stopped} == {"the vote writer was stopped"}

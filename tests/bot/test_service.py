@@ -93,6 +93,20 @@ async def test_follow_up_questions_carry_the_thread(store: Store) -> None:
     assert len(third.messages) == 1  # another thread starts fresh
 
 
+async def test_a_long_thread_sends_only_its_last_ten_turns(store: Store) -> None:
+    """A follow-up carries the thread's last HISTORY_TURNS (10) questions and answers,
+    not every earlier one (the store alone would give 20)."""
+    provider = fake("alpha")
+    svc = service(store, roster(provider), battle_share=0)
+    for n in range(12):
+        await svc.ask(ask(f"Question {n}?"))
+    await svc.ask(ask("And the last one?"))
+    sent = [m["content"] for m in provider.prompts[-1].messages[:-1]]
+    assert sent == [
+        text for n in range(2, 12) for text in (f"Question {n}?", "Run shipit rollback [1].")
+    ]
+
+
 async def test_follow_ups_search_alone_and_with_the_previous_question(store: Store) -> None:
     searched: list[str] = []
     svc = service(store, roster(fake("alpha")), battle_share=0, searched=searched)
@@ -150,6 +164,43 @@ async def test_battles_never_stream(store: Store) -> None:
 
     reply = await svc.ask(ask(), on_text=on_text)
     assert reply.is_battle and grown == []
+
+
+async def test_matchmaking_reads_the_capped_vote_counts(store: Store) -> None:
+    """The pairs a battle is drawn from are steered by the votes that count: both reads
+    (the channel's and everyone's) leave out votes over the daily cap, as the board does."""
+    asked: list[tuple[tuple, dict]] = []
+    counts = store.pair_counts
+
+    async def noted(*args, **kwargs):
+        asked.append((args, kwargs))
+        return await counts(*args, **kwargs)
+
+    store.pair_counts = noted  # type: ignore[method-assign]
+    svc = service_over_fakes(
+        store, roster(fake("alpha"), fake("beta")), battle_share=1, max_votes_per_user_per_day=3
+    )
+    await svc.ask(ask())
+    assert asked == [(("eng",), {"daily_cap": 3}), ((), {"daily_cap": 3})]
+
+
+async def test_matchmaking_is_steered_with_the_configured_shares(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``exploration_share`` and ``steer_min_channel_votes`` reach the steering as set."""
+    steered: list[dict] = []
+
+    def choose(names, channel_counts, overall, **options):
+        steered.append(options)
+        return names[:1]
+
+    monkeypatch.setattr("bot.service.choose_steered", choose)
+    svc = service_over_fakes(
+        store, roster(fake("alpha"), fake("beta")), exploration_share=0.3, steer_min_channel_votes=7
+    )
+    await svc.ask(ask())
+    assert steered[0]["exploration"] == 0.3
+    assert steered[0]["min_channel_votes"] == 7
 
 
 async def test_channel_battle_share_overrides_the_default(store: Store) -> None:

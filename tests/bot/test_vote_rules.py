@@ -90,3 +90,23 @@ async def test_a_vote_from_another_channel_or_platform_is_refused_exactly(
         await service.vote(reply.battle_id, "ana", "b", platform="slack", channel="C1")
         board = await service.leaderboard()
     assert {row.votes for row in board.rows} == {1}
+
+
+async def test_the_daily_cap_also_holds_on_the_style_controlled_board(indexed: Path) -> None:
+    """ana's first two votes favour one model, her next ten (over the cap of 2) the
+    other: the style-controlled scores, like the plain ones, see only the first two."""
+    async with open_service(settings(indexed, max_votes_per_user_per_day=2)) as service:
+        favoured: str | None = None
+        for n in range(12):
+            reply = await service.ask(Ask(QUESTION, "ana", "C1", None, "slack"))
+            assert reply.battle_id is not None, reply.notices
+            models = [shown.answer.model for shown in reply.answers]
+            favoured = favoured or models[0]
+            wins = favoured if n < 2 else next(m for m in models if m != favoured)
+            choice = "a" if models[0] == wins else "b"
+            await service.vote(reply.battle_id, "ana", choice, platform="slack", channel="C1")
+        board = await service.leaderboard(style=True)
+    rows = {row.model: row for row in board.rows}
+    other = next(model for model in rows if model != favoured)
+    assert rows[favoured].score > rows[other].score
+    assert rows[favoured].style_score > rows[other].style_score

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from arena.compose import NOT_FOUND
-from arena.judge.audit import run_audit
+from arena.judge.audit import graded_nothing, run_audit
 from arena.judge.grades import GRADE_SCHEMA
 from arena.judge.llm import LLMJudge
 from arena.judge.offline import OfflineJudge
@@ -56,6 +56,7 @@ async def test_audit_grades_reports_and_remembers(store, real_embedder) -> None:
         store, "What is the meal cap?", MEALS, ("alpha", "Meals are capped at 60 EUR a day.")
     )
     await store.record_thumb(wrong, "ann", -1, "the score is wrong")
+    await store.record_thumb(meals, "bo", 1)
     judge = OfflineJudge(lambda: real_embedder)
     report = await run_audit(store, judge, sample=10, rng=random.Random(1))
     assert report["answers"] == 3 and report["unmeasured"] == 0
@@ -64,7 +65,10 @@ async def test_audit_grades_reports_and_remembers(store, real_embedder) -> None:
     assert worst["answer_id"] == wrong and worst["thumbs_down"] == ["the score is wrong"]
     assert "states 31 where passage 1 says 24" in worst["faults"]["faithfulness"]
     assert report["thumbs"]["down"] == {"answers": 1, "score": 20}
-    assert report["thumbs"]["agreement"] == {"thumbs": 1, "ratio": 1.0, "kappa": None}
+    assert report["thumbs"]["up"] == {"answers": 1, "score": 74}  # bo's thumb on meals
+    assert [w["thumbs_down"] for w in report["worst"]][1:] == [[], []]
+    # both thumbs agree with the judge (20 is below approval, 74 above)
+    assert report["thumbs"]["agreement"] == {"thumbs": 2, "ratio": 1.0, "kappa": 1.0}
     canaries = report["canaries"]
     # beta's wrong answer is at the floor: its canaries cannot score below it, so they
     # do not count; alpha's two answers hold theirs
@@ -172,3 +176,12 @@ async def test_an_answer_that_states_nothing_is_graded_without_faithfulness(
     assert beta["criteria"]["faithfulness"] is None
     assert beta["support"]["compared"] == 0 and beta["support"]["flagged_share"] is None
     assert report["models"]["alpha"]["support"]["compared"] == 1
+
+
+def test_an_audit_graded_nothing_only_without_answers_and_without_battles() -> None:
+    """The CLI and the scheduler say "nothing new" only when neither part graded."""
+    assert graded_nothing({"answers": 0, "agreement": None})
+    assert graded_nothing({"answers": 0})
+    assert not graded_nothing({"answers": 0, "agreement": {"battles": 3}})
+    assert not graded_nothing({"answers": 2, "agreement": None})
+    assert not graded_nothing({"answers": 2, "agreement": {"battles": 3}})

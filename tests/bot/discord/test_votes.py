@@ -4,10 +4,15 @@ both of the forms Discord submits it."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from pathlib import Path
+
+import pytest
 
 from arena.store import Store
 from bot import messages
+from bot.discord.views import location
 from tests.fakes.discord_api import CHANNEL_ID, EPHEMERAL, FakeDiscord, text_channel
 from tests.fakes.providers import fake, roster
 
@@ -159,6 +164,27 @@ async def test_a_vote_on_an_unknown_battle_is_refused_privately(
     (refusal,) = discord_api.callbacks(clicked)
     assert refusal["type"] == MESSAGE and refusal["data"]["flags"] == EPHEMERAL
     assert "77" in refusal["data"]["content"]
+
+
+@pytest.mark.parametrize("value", ["up", "down"])
+async def test_a_thumb_on_an_unknown_answer_is_only_refused(
+    bot: Discord, discord_api: FakeDiscord, value: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The refusal is the one response: no confirmation or reason form is tried after
+    it (a second response to one interaction fails, and would be logged as an error)."""
+    custom_id = f"parley:thumb:88:{value}"
+    row = [{"type": 2, "style": 2, "custom_id": custom_id}]
+    message = discord_api.message(CHANNEL_ID, {"components": [{"type": 1, "components": row}]})
+    with caplog.at_level(logging.ERROR):
+        clicked, _ = await bot.click(custom_id, message)
+        await asyncio.sleep(0.2)  # anything tried after the refusal has run by now
+    (refusal,) = discord_api.callbacks(clicked)
+    assert refusal["type"] == MESSAGE and refusal["data"]["flags"] == EPHEMERAL
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+def test_an_interaction_from_no_channel_asks_from_the_empty_channel_and_no_thread() -> None:
+    assert location(None) == ("", None)
 
 
 async def test_thumbs_up_is_stored_and_confirmed_privately(
