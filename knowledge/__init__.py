@@ -19,8 +19,9 @@ from .errors import (
     KnowledgeError,
     LoadError,
     UnsupportedFile,
+    WebSearchError,
 )
-from .types import Hit, LoadedDocument, Passage, Section
+from .types import Hit, LoadedDocument, Mode, Passage, Section
 
 if typing.TYPE_CHECKING:
     from .base import KnowledgeBase
@@ -30,7 +31,7 @@ if typing.TYPE_CHECKING:
     from .indexer import IndexReport, PassageCallback, ProgressCallback
     from .lexical import LexicalIndex
     from .loaders import SUPPORTED_SUFFIXES, load_document
-    from .retrieve import Mode, Retriever
+    from .retrieve import Retriever
     from .status import KnowledgeStatus
     from .store import VectorStore
 
@@ -58,6 +59,7 @@ __all__ = [
     "Section",
     "UnsupportedFile",
     "VectorStore",
+    "WebSearchError",
     "cannot_read",
     "chunk_document",
     "default_embedder",
@@ -80,7 +82,6 @@ _LAZY = {
     "LexicalIndex": "lexical",
     "SUPPORTED_SUFFIXES": "loaders",
     "load_document": "loaders",
-    "Mode": "retrieve",
     "Retriever": "retrieve",
     "VectorStore": "store",
     "KnowledgeStatus": "status",

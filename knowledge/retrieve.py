@@ -17,7 +17,7 @@ from .embed import Embedder
 from .lexical import LexicalIndex
 from .store import VectorStore
 from .threads import worker_pool
-from .types import Hit, Passage
+from .types import Hit, Mode, Passage
 
 __all__ = [
     "CANDIDATES",
@@ -35,7 +35,6 @@ __all__ = [
     "weighted_fusion",
 ]
 
-Mode = Literal["hybrid", "dense", "lexical"]
 Fusion = Literal["weighted", "rrf"]
 Normalisation = Literal["minmax", "zscore"]
 Ranked = list[tuple[str, float]]
