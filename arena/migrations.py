@@ -258,6 +258,29 @@ async def _m007_support_check(db: aiosqlite.Connection) -> None:
     )
 
 
+async def _m008_pipelines(db: aiosqlite.Connection) -> None:
+    """Each answer's pipeline settings (the model, what it retrieved and how, web search,
+    the prompt), stored once under their hash, and which settings each rated name has
+    answered with, so a change of settings becomes a new contestant. Answers stored
+    before this step have no settings (NULL)."""
+    await run_statements(
+        db,
+        """
+        CREATE TABLE pipeline_settings (
+            hash TEXT PRIMARY KEY,
+            settings TEXT NOT NULL
+        );
+        CREATE TABLE model_pipelines (
+            model TEXT NOT NULL,
+            pipeline TEXT NOT NULL REFERENCES pipeline_settings(hash),
+            first_at REAL NOT NULL,
+            PRIMARY KEY (model, pipeline)
+        );
+        ALTER TABLE answers ADD COLUMN pipeline TEXT REFERENCES pipeline_settings(hash)
+        """,
+    )
+
+
 MIGRATIONS: list[tuple[str, Step]] = [
     ("001_initial", _m001_initial),
     ("002_pair_counts", _m002_pair_counts),
@@ -266,6 +289,7 @@ MIGRATIONS: list[tuple[str, Step]] = [
     ("005_style_and_hygiene", _m005_style_and_hygiene),
     ("006_judge", _m006_judge),
     ("007_support_check", _m007_support_check),
+    ("008_pipelines", _m008_pipelines),
 ]
 
 

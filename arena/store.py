@@ -16,7 +16,9 @@ add to them. Pair counts are kept per channel with the two models in name order.
 The reads the ratings are made from live in ``arena.vote_counts``, the dashboard's in
 ``arena.insights``, bulk battle writes in ``arena.bulk_import`` and the judge's rows in
 ``arena.grade_records``, all mixed into ``Store``; the passages' SQL is in
-``arena.passage_records``. The store imports nothing of the judge: the judge sits above it.
+``arena.passage_records``, the pipelines' (each answer's settings, the names
+contestants are rated by) in ``arena.pipeline_records``. The store imports nothing of
+the judge: the judge sits above it.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TypeVar
@@ -37,6 +39,7 @@ from arena.grade_records import GradeRecords, JudgeSummary
 from arena.insights import InsightReads
 from arena.migrations import MIGRATIONS, migrate
 from arena.passage_records import AnswerRecord, read_answer, save_answer_passages, save_hits
+from arena.pipeline_records import identities, latest_settings, save_pipeline
 from arena.style import style_features
 from arena.types import Answer, Choice, Turn
 from arena.vote_counts import PairCount, VoteCounts
@@ -186,7 +189,11 @@ class Store(VoteCounts, BulkImport, GradeRecords, InsightReads):
 
         return await self._write(insert)
 
-    async def record_answer(self, question_id: int, answer: Answer) -> int:
+    async def record_answer(
+        self, question_id: int, answer: Answer, pipeline: Mapping[str, object] | None = None
+    ) -> int:
+        """Store an answer with the passages it was shown and ``pipeline``, the settings
+        of the pipeline that gave it (None: not known, as for an import)."""
         citations = json.dumps(
             [
                 {
@@ -202,11 +209,12 @@ class Store(VoteCounts, BulkImport, GradeRecords, InsightReads):
         style = style_features(answer.text).as_tuple()  # once, for style control
 
         async def insert(db: aiosqlite.Connection) -> int:
+            digest = await save_pipeline(db, answer.model, pipeline) if pipeline else None
             cursor = await db.execute(
                 "INSERT INTO answers (question_id, model, text, citations, input_tokens,"
                 " output_tokens, latency_ms, cost_usd, error, created_at, style_tokens,"
-                " style_headers, style_lists, style_bold)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " style_headers, style_lists, style_bold, pipeline)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     question_id,
                     answer.model,
@@ -219,6 +227,7 @@ class Store(VoteCounts, BulkImport, GradeRecords, InsightReads):
                     answer.error,
                     time.time(),
                     *style,
+                    digest,
                 ),
             )
             answer_id = int(cursor.lastrowid)
@@ -296,6 +305,23 @@ class Store(VoteCounts, BulkImport, GradeRecords, InsightReads):
         await self._write(thumb)
 
     # --- reading -----------------------------------------------------------------------
+
+    async def pipeline_identities(self, wanted: Sequence[tuple[str, str]]) -> dict[str, str]:
+        """The name each (configured name, settings hash) is rated under; see
+        ``arena.pipeline_records``."""
+        try:
+            async with self._lock:
+                return await identities(self._db, wanted)
+        except aiosqlite.Error as exc:
+            raise StoreError(f"arena database read failed: {exc}") from exc
+
+    async def pipeline_settings(self) -> dict[str, dict[str, object]]:
+        """Each rated name's pipeline settings (the latest it answered with)."""
+        try:
+            async with self._lock:
+                return await latest_settings(self._db)
+        except aiosqlite.Error as exc:
+            raise StoreError(f"arena database read failed: {exc}") from exc
 
     async def answer_record(self, answer_id: int) -> AnswerRecord | None:
         """An answer with its question and exactly the passages it was shown."""

@@ -15,7 +15,7 @@ import math
 import re
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
 from functools import lru_cache
 
@@ -38,6 +38,7 @@ __all__ = [
     "PassageAnswerer",
     "SentenceAnswerer",
     "default_embedder_factory",
+    "passes_relevance_gate",
 ]
 
 # Below this, nothing relevant was retrieved: no passage is close enough to the question
@@ -110,6 +111,16 @@ def _on_topic(question: str, texts: list[str], relevance: np.ndarray) -> bool:
     terms = _question_terms(question)
     held = np.array([_overlap(terms, t) for t in texts])
     return float(np.max(relevance + held)) >= MIN_RELEVANCE
+
+
+def passes_relevance_gate(question: str, texts: Sequence[str], embedder: Embedder) -> bool:
+    """Whether any of ``texts`` is relevant to ``question`` by the gate the offline
+    answerers refuse by (MIN_RELEVANCE): a pipeline with ``web = "fallback"`` asks it
+    before it searches the web, so "nothing in the documents" means the same to both."""
+    if not texts:
+        return False
+    vectors = embedder.embed([question, *texts])
+    return _on_topic(question, list(texts), vectors[1:] @ vectors[0])
 
 
 def _rare_word_overlap(question_terms: set[str], texts: list[str]) -> np.ndarray:

@@ -1,0 +1,63 @@
+"""Which pipeline settings each answer was given, and the names contestants are rated by.
+
+Settings are stored once under their hash (``arena.pipelines.settings_hash``); each
+answer points at its settings, and ``model_pipelines`` notes which settings each rated
+name has answered with. From that, a configured entry's identity: its name while its
+settings are ones that name has answered with, or while the name has no recorded
+settings at all (a new name, or answers from before pipelines were recorded: the first
+settings seen take them over); otherwise ``name #`` and the first six characters of
+its settings' hash, a new contestant with no votes yet. Going back to the old settings
+goes back to the old name.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping, Sequence
+
+import aiosqlite
+
+from arena.pipelines import settings_hash
+
+__all__ = ["SUFFIX_CHARS", "identities", "latest_settings", "save_pipeline"]
+
+SUFFIX_CHARS = 6  # of the settings' hash, after a changed contestant's name
+
+
+async def save_pipeline(
+    db: aiosqlite.Connection, model: str, settings: Mapping[str, object]
+) -> str:
+    """Store ``settings`` for an answer of ``model``, inside the caller's transaction;
+    returns their hash for the answer's row."""
+    digest = settings_hash(settings)
+    await db.execute(
+        "INSERT OR IGNORE INTO pipeline_settings (hash, settings) VALUES (?, ?)",
+        (digest, json.dumps(settings, sort_keys=True, default=str)),
+    )
+    await db.execute(
+        "INSERT OR IGNORE INTO model_pipelines (model, pipeline, first_at) VALUES (?, ?, ?)",
+        (model, digest, time.time()),
+    )
+    return digest
+
+
+async def identities(db: aiosqlite.Connection, wanted: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """For each (configured name, settings hash), the name to rate it under."""
+    out: dict[str, str] = {}
+    for name, digest in wanted:
+        async with db.execute(
+            "SELECT pipeline FROM model_pipelines WHERE model = ?", (name,)
+        ) as cursor:
+            known = {row[0] async for row in cursor}
+        out[name] = name if not known or digest in known else f"{name} #{digest[:SUFFIX_CHARS]}"
+    return out
+
+
+async def latest_settings(db: aiosqlite.Connection) -> dict[str, dict[str, object]]:
+    """Each rated name's settings: those it most recently began answering with."""
+    async with db.execute(
+        "SELECT m.model, s.settings FROM model_pipelines m"
+        " JOIN pipeline_settings s ON s.hash = m.pipeline ORDER BY m.first_at, m.rowid"
+    ) as cursor:
+        return {model: json.loads(settings) async for model, settings in cursor}
