@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 import os
 import threading
 from collections.abc import AsyncIterator
@@ -22,13 +23,17 @@ from .config import Settings
 from .errors import BotError
 from .service import Service
 
+log = logging.getLogger(__name__)
+
 if TYPE_CHECKING:
     from knowledge.base import KnowledgeBase
+    from knowledge.web import WebSource
 
 __all__ = [
     "open_knowledge",
     "open_service",
     "open_store",
+    "open_web",
     "require_index",
     "serve_service",
     "writable_data_dir",
@@ -149,21 +154,48 @@ async def open_service(
     if hold_index:
         await asyncio.to_thread(knowledge.get)
     arena = _arena_in_memory() if in_memory else open_store(settings, read_only=read_only)
+    roster = build_roster(settings.models, top_k=settings.top_k, web_backend=settings.web.provider)
+    web = open_web(settings) if any(c.pipeline.web != "off" for c in roster.entries) else None
     try:
         async with arena as store:
             yield Service(
                 settings,
-                search=lambda text, k: knowledge.get().search(text, k),
+                search=lambda text, k, mode: knowledge.get().search(text, k, mode),
                 index=lambda paths, progress, passages: knowledge.get().index(
                     paths, progress=progress, on_passages=passages
                 ),
                 titles=lambda limit: knowledge.get().titles(limit),
-                roster=build_roster(settings.models),
+                roster=roster,
                 store=store,
                 knowledge_status=lambda: knowledge.get().status(),
+                web=web,
             )
     finally:
         knowledge.close()
+        if web is not None:
+            await web.close()
+
+
+def open_web(settings: Settings) -> WebSource:
+    """The web search the ``[web]`` table describes. A missing Brave key is logged here
+    and said under every answer that wanted the web; it stops nothing."""
+    from knowledge.web import DomainRules, WebLimits, open_web_source
+
+    web = settings.web
+    assert web.provider is not None  # Settings refuses web pipelines without one
+    key = os.environ.get(web.api_key_env) if web.provider == "brave" else None
+    if web.provider == "brave" and not key:
+        log.warning("web search: %s is not set, so Brave Search cannot be asked", web.api_key_env)
+    return open_web_source(
+        web.provider,
+        url=web.url,
+        key=key,
+        key_env=web.api_key_env,
+        rules=DomainRules.of(web.allow, web.deny),
+        limits=WebLimits(web.results, web.timeout, web.fetch_pages),
+        max_page_bytes=web.max_page_bytes,
+        allow_private=web.fetch_private,
+    )
 
 
 @asynccontextmanager

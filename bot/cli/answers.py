@@ -9,6 +9,8 @@ from typing import Any
 
 import click
 
+from arena.types import Answer, Citation
+
 from .. import messages
 from ..service import ModelCheck, ModelStatus
 from .base import (
@@ -19,7 +21,7 @@ from .base import (
     settings_of,
 )
 
-__all__ = ["answer_json", "roster_row"]
+__all__ = ["answer_json", "citation_json", "roster_row"]
 
 
 @cli.command()
@@ -56,20 +58,33 @@ def ask(ctx: click.Context, question: str, model: str | None, as_json: bool) -> 
         console.print(line, highlight=False, soft_wrap=True, style="dim")
 
 
-def answer_json(answer) -> dict[str, Any]:
+def answer_json(answer: Answer) -> dict[str, Any]:
     return {
         "answer": answer.text,
         "model": answer.model,
-        "citations": [
-            {"number": c.number, "source": c.passage.display_source, "location": c.passage.place}
-            for c in answer.citations
-        ],
+        "citations": [citation_json(c) for c in answer.citations],
         "cited_fallback": answer.cited_fallback,
+        "source_note": answer.source_note,
         "latency_ms": round(answer.latency_ms, 1),
         "input_tokens": answer.input_tokens,
         "output_tokens": answer.output_tokens,
         "cost_usd": answer.cost_usd,
     }
+
+
+def citation_json(citation: Citation) -> dict[str, Any]:
+    """A source as ``ask --json`` lists it; a web page is marked ``web`` and has its URL."""
+    passage = citation.passage
+    row: dict[str, Any] = {
+        "number": citation.number,
+        "source": passage.display_source,
+        "location": passage.place,
+        "web": passage.is_web,
+    }
+    if passage.is_web:
+        row["url"] = passage.source
+        row["title"] = passage.title
+    return row
 
 
 @cli.command()
