@@ -266,6 +266,8 @@ class Service:
         async with self._identified:
             if not self._roster_ready:
                 self._roster = await identify(self._roster, self._store)
+                for c in self._roster.entries:  # hygiene looks answers up by that name
+                    self._identity_words.setdefault(c.name, self._identity_words[c.spec.name])
                 self._roster_ready = True
         return self._roster
 

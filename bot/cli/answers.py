@@ -26,7 +26,9 @@ __all__ = ["answer_json", "citation_json", "roster_row"]
 
 @cli.command()
 @click.argument("question")
-@click.option("--model", help="Answer with this roster model (see `parley models`).")
+@click.option(
+    "--model", help="Answer with this roster entry, a whole pipeline (see `parley models`)."
+)
 @json_option
 @click.pass_context
 def ask(ctx: click.Context, question: str, model: str | None, as_json: bool) -> None:
@@ -109,12 +111,21 @@ def models(ctx: click.Context, as_json: bool, check: bool) -> None:
         from rich.table import Table
         from rich.text import Text
 
-        table = Table("model", "provider", "model id", "status")
+        from .leaderboard_table import pipeline_text
+
+        table = Table("model", "provider", "model id", "pipeline", "status")
         for status, row in zip(statuses, rows, strict=True):
             said = messages.model_status(status, checks.get(status.name))
             answers = row.get("reachable", status.ready)
             colour = "red" if not answers else "green" if check else ""
-            table.add_row(status.name, status.provider, status.model or "-", Text(said, colour))
+            settings = {k: v for k, v in status.pipeline.items() if k not in ("provider", "model")}
+            table.add_row(
+                status.name,
+                status.provider,
+                status.model or "-",
+                pipeline_text(settings),
+                Text(said, colour),
+            )
         console.print(table)
     if check and not all(row.get("reachable") for row in rows):
         sys.exit(1)  # a check is for scripts too: some model cannot answer
@@ -126,6 +137,7 @@ def roster_row(status: ModelStatus, check: ModelCheck | None = None) -> dict[str
         "provider": status.provider,
         "model": status.model,
         "configured": status.ready,
+        "pipeline": status.pipeline,
     }
     if not status.ready:
         row["reason"] = status.reason

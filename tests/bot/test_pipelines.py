@@ -282,3 +282,40 @@ def test_discord_marks_web_sources_links_them_and_shows_the_note() -> None:
     assert field.name == "Sources"
     assert f"[1] [Web] [Refunds <\u200b!channel>]({WEB_PAGE}) (example.com)" in field.value
     assert "[2] Refunds" in field.value and "Web search failed" in field.value
+
+
+async def test_brave_without_its_key_is_logged_at_start_and_said_under_answers(
+    store: Store, monkeypatch, caplog
+) -> None:
+    from bot.config import Settings
+    from bot.runtime import open_web
+
+    monkeypatch.delenv("BRAVE_API_KEY", raising=False)
+    web = open_web(Settings(web={"provider": "brave"}))
+    assert "BRAVE_API_KEY is not set" in caplog.text
+    model = pipeline("blend", web="blend")
+    try:
+        service = service_over_fakes(
+            store, pipelines(model, web_backend="brave"), hits=DOCS, web_source=web
+        )
+        (shown,) = (await service.ask(ask())).answers
+    finally:
+        await web.close()
+    assert shown.answer.source_note == messages.web_search_failed(
+        "no Brave Search key (set BRAVE_API_KEY)"
+    )
+
+
+async def test_a_changed_contestant_that_names_its_model_is_still_left_out(
+    store: Store,
+) -> None:
+    """Battle hygiene follows the contestant to its new name."""
+    first = service_over_fakes(store, pipelines(pipeline("gpt", model="gpt-4o")), hits=DOCS)
+    await first.ask(ask())
+    named = pipeline("gpt", "As gpt-4o, I say [1].", model="gpt-4o", k=2)
+    other = pipeline("other", "Run shipit rollback [1].")
+    service = service_over_fakes(store, pipelines(named, other), hits=DOCS, battle_share=1.0)
+    reply = await service.ask(ask())
+    assert any(s.answer.model.startswith("gpt #") for s in reply.answers)
+    rows = await store._rows("SELECT excluded FROM battles WHERE id = ?", (reply.battle_id,))
+    assert rows[0][0] == "names_model"
