@@ -20,6 +20,7 @@ import logging
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from itertools import zip_longest
+from typing import TYPE_CHECKING
 
 from arena.pipelines import Retrieval
 from arena.roster import Contestant
@@ -27,10 +28,12 @@ from arena.types import Question, Turn
 from knowledge.errors import WebSearchError
 from knowledge.retrieve import collapse_duplicates
 from knowledge.types import Hit, Mode
-from knowledge.web import WebSource
 
 from . import messages
 from .followup import followup_search, previous_question, thread_query
+
+if TYPE_CHECKING:
+    from knowledge.web import WebSource
 
 __all__ = ["PipelineRetrieval", "RelevanceFn", "Retrieved", "SearchFn", "offline_gate"]
 

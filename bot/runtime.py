@@ -150,12 +150,14 @@ async def open_service(
     roster (``parley models``, doctor's model check)."""
     from arena.roster import build_roster
 
+    roster = build_roster(settings.models, top_k=settings.top_k, web_backend=settings.web.provider)
     knowledge = _OnFirstUse(settings, hold=hold_index)
     if hold_index:
         await asyncio.to_thread(knowledge.get)
     arena = _arena_in_memory() if in_memory else open_store(settings, read_only=read_only)
-    roster = build_roster(settings.models, top_k=settings.top_k, web_backend=settings.web.provider)
-    web = open_web(settings) if any(c.pipeline.web != "off" for c in roster.entries) else None
+    answering = not (read_only or in_memory)  # reports and the roster's status search nothing
+    searches_web = any(c.pipeline.web != "off" for c in roster.entries)
+    web = open_web(settings) if answering and searches_web else None
     try:
         async with arena as store:
             yield Service(

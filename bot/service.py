@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from arena.answers import OnText, answer_question
 from arena.errors import ProviderError, StoreError, VoteRefused
@@ -40,7 +41,6 @@ from arena.store import JudgeSummary, Store, VoteResult
 from arena.types import Answer, Choice, Question
 from knowledge.errors import KnowledgeError
 from knowledge.indexer import IndexReport
-from knowledge.web import WebSource
 
 from . import messages
 from .access import Requester, is_admin
@@ -50,6 +50,9 @@ from .errors import BotError, NotAllowed, NotRecorded
 from .insights import Insights, KnowledgeStatusFn
 from .reindex import IndexFn, ProgressFn, Reindexer, ReindexStatus
 from .retrieval import PipelineRetrieval, RelevanceFn, SearchFn, offline_gate
+
+if TYPE_CHECKING:
+    from knowledge.web import WebSource
 
 __all__ = [
     "DEFAULT_CHECKS",

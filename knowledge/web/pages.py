@@ -48,6 +48,8 @@ MAX_ROBOTS_BYTES = 100_000
 MAX_REDIRECTS = 3
 ROBOTS_CACHE = 512  # sites whose robots.txt is remembered
 PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
+# uncompressed: a compressed page could inflate far past the bytes read
+_HEADERS = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,7 @@ class PageFetcher:
             if not await self._may_fetch(url, robots=robots):
                 return None
             async with self._client.stream(
-                "GET", url, headers={"User-Agent": USER_AGENT}, follow_redirects=False
+                "GET", url, headers=_HEADERS, follow_redirects=False
             ) as response:
                 location = response.headers.get("location")
                 if response.is_redirect and location:

@@ -104,7 +104,7 @@ class WebSource:
         for task in done:
             try:
                 page = task.result()
-            except (httpx.HTTPError, OSError) as exc:
+            except Exception as exc:  # any page may fail in its own way: its snippet stays
                 log.debug("web page %s: %s", tasks[task], type(exc).__name__)
                 continue
             if page is not None:
