@@ -102,6 +102,22 @@ async def test_a_search_that_hangs_past_the_deadline_is_an_error_at_the_deadline
     assert time.monotonic() - started < 2
 
 
+async def test_an_engine_that_trickles_its_answer_is_cut_at_the_deadline(fake_api):
+    """Each piece arrives well inside the client's read timeout; only the one deadline for
+    the whole search stops it."""
+    engine = FakeSearxng(fake_api, [("http://example.com/", "x", "y")])
+    trickle = '{"results":' + "\n\n" * 15 + "[]}"
+    engine.then(Scripted(200, trickle, pace=0.2))
+    source = searxng_source(engine, timeout=0.6)
+    started = time.monotonic()
+    try:
+        with pytest.raises(WebSearchError, match=r"timed out after 0.6 s"):
+            await source.search(QUESTION)
+    finally:
+        await source.close()
+    assert time.monotonic() - started < 2
+
+
 async def test_a_page_that_hangs_leaves_its_snippet_within_the_deadline(fake_api, site):
     url = site.page("/slow", REFUND_PAGE, delay=5)
     engine = FakeSearxng(fake_api, [(url, "Slow page", "Snippet: refunds take 30 days.")])
@@ -129,6 +145,27 @@ async def test_a_huge_page_is_read_only_up_to_the_bound(fake_api, site):
     texts = [h.passage.text for h in hits]
     assert texts and not any("TAIL-MARKER" in t for t in texts)
     assert sum(map(len, texts)) < MAX_PAGE_CHARS
+
+
+async def test_a_page_is_read_only_up_to_the_byte_bound(fake_api, site):
+    """Bytes past ``max_page_bytes`` are never read, even where the text cap would keep them."""
+    filler = "<p>" + "Padding words about nothing in particular. " * 40 + "</p>\n"
+    page = "<html><body><p>Annual plans are refunded within 30 days.</p>" + filler * 30
+    page += "<p>TAIL-MARKER refund window annual plans 30 days</p></body></html>"
+    assert 50_000 < len(page) < MAX_PAGE_CHARS
+    url = site.page("/long", page)
+    engine = FakeSearxng(fake_api, [(url, "Long", "snippet")])
+    texts = {}
+    for bound in (20_000, 200_000):
+        source = open_web_source(
+            "searxng", url=engine.url, max_page_bytes=bound, allow_private=True
+        )
+        try:
+            texts[bound] = " ".join(h.passage.text for h in await source.search(QUESTION))
+        finally:
+            await source.close()
+    assert "TAIL-MARKER" in texts[200_000]  # the passage the question asks for, when read
+    assert "TAIL-MARKER" not in texts[20_000] and "Annual plans" in texts[20_000]
 
 
 @pytest.mark.parametrize(
