@@ -32,11 +32,13 @@ async def save_pipeline(
     returns their hash for the answer's row."""
     digest = settings_hash(settings)
     await db.execute(
-        "INSERT OR IGNORE INTO pipeline_settings (hash, settings) VALUES (?, ?)",
+        "INSERT INTO pipeline_settings (hash, settings) VALUES (?, ?)"
+        " ON CONFLICT (hash) DO NOTHING",
         (digest, json.dumps(settings, sort_keys=True, default=str)),
     )
     await db.execute(
-        "INSERT OR IGNORE INTO model_pipelines (model, pipeline, first_at) VALUES (?, ?, ?)",
+        "INSERT INTO model_pipelines (model, pipeline, first_at) VALUES (?, ?, ?)"
+        " ON CONFLICT (model, pipeline) DO NOTHING",
         (model, digest, time.time()),
     )
     return digest
@@ -58,6 +60,7 @@ async def latest_settings(db: aiosqlite.Connection) -> dict[str, dict[str, objec
     """Each rated name's settings: those it most recently began answering with."""
     async with db.execute(
         "SELECT m.model, s.settings FROM model_pipelines m"
-        " JOIN pipeline_settings s ON s.hash = m.pipeline ORDER BY m.first_at, m.rowid"
+        " JOIN pipeline_settings s ON s.hash = m.pipeline"
+        " ORDER BY m.first_at, m.model, m.pipeline"
     ) as cursor:
         return {model: json.loads(settings) async for model, settings in cursor}
