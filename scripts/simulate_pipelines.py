@@ -12,14 +12,16 @@ for the next run. Each pipeline answers through the service's own path:
 ``arena.answers.answer_question``. A pipeline's accuracy is the share of its answers
 that contain a gold answer (normalised as the SQuAD evaluation does).
 
-Then ``--votes`` battles are drawn: a random question, a random pair of pipelines, the
-shown order at random; they go into a real arena database (``Store``: the question, both
-answers with their pipeline settings, the battle) and a voter casts the vote a careful
-reader with the gold answer at hand would: the side whose answer contains it, a tie
-when both do, both bad when neither does. The leaderboard is the service's
-(``arena.leaderboard.build_board``, sandwich intervals). Reported at 250, 500, 1,000 and
-every ``--votes``: Spearman's rank correlation between the board's scores and the
-accuracies, and whether the best pipeline's interval lies above the worst's.
+Then ``--votes`` battles are drawn, in one arena per data set (the second set confirms
+what the first shows) and in one over both: a random question, a random pair of
+pipelines, the shown order at random. They go into a real arena database (``Store``:
+the question, both answers with their pipeline settings, the battle) and a voter casts
+the vote a careful reader with the gold answer at hand would: the side whose answer
+contains it, a tie when both do, both bad when neither does. The leaderboard is the
+service's (``arena.leaderboard.build_board``, sandwich intervals). Reported at 250,
+500, 1,000 and ``--votes`` votes: Spearman's rank correlation between the board's
+scores and the pipelines' accuracies on that arena's questions, and whether the best
+pipeline's interval lies above the worst's.
 Data sets that are absent are skipped; with neither, the script says so and stops.
 """
 
@@ -169,39 +171,43 @@ def data_sets(args: argparse.Namespace) -> list[tuple[str, Path, int]]:
 
 async def run(args: argparse.Namespace) -> dict:
     contestants = build_roster(PIPELINES).entries
-    answered: list[dict] = []
-    per_set: dict[str, dict[str, float]] = {}
+    answered: dict[str, list[dict]] = {}
     for name, folder, tuning in data_sets(args):
         questions, _ = load_questions(folder.resolve(), args.work / name / "docs")
         chosen = slice_of(questions, "report", tuning, args.questions)
         with KnowledgeBase.open(args.work / name / "index", embedder=default_embedder()) as kb:
             report = kb.index([args.work / name / "docs"])
             say(f"{name}: {report.passages} passages indexed ({report.seconds:.0f} s)")
-            done = await answer_all(kb, chosen, contestants, name)
-        per_set[name] = {
-            c.name: float(np.mean([a["answers"][c.name][1] for a in done])) for c in contestants
+            answered[name] = await answer_all(kb, chosen, contestants, name)
+    if len(answered) > 1:
+        answered["all"] = [item for done in answered.values() for item in done]
+    arenas = {}
+    for name, done in answered.items():
+        say(f"{name}: drawing {args.votes} battles over {len(done)} questions ...")
+        arenas[name] = {
+            "questions": len(done),
+            "boards": await battles(done, contestants, args.votes, args.seed),
         }
-        answered += done
-    say(f"drawing {args.votes} battles over {len(answered)} questions ...")
-    boards = await battles(answered, contestants, args.votes, args.seed)
-    return {"questions": len(answered), "accuracy_per_set": per_set, "boards": boards}
+    return {"arenas": arenas}
 
 
 def print_report(result: dict) -> None:
-    final = result["boards"][-1]
-    sets = result["accuracy_per_set"]
-    print(f"{result['questions']} questions ({', '.join(sets)}); {final['votes']} votes")
-    header = f"{'pipeline':22}" + "".join(f"{s:>9}" for s in sets)
-    print(header + f"{'all':>9}{'score':>8}{'95% CI':>14}{'votes':>7}")
+    for name, arena in result["arenas"].items():
+        print_arena(name, arena)
+
+
+def print_arena(name: str, arena: dict) -> None:
+    final = arena["boards"][-1]
+    print(f"\n{name}: {arena['questions']} questions, {final['votes']} votes")
+    print(f"{'pipeline':22}{'accuracy':>9}{'score':>8}{'95% CI':>14}{'votes':>7}")
     for row in final["rows"]:
-        per = "".join(f"{sets[s][row['pipeline']]:9.1%}" for s in sets)
         low, high = row["ci"]
         print(
-            f"{row['pipeline']:22}{per}{row['accuracy']:9.1%}{row['score']:8.0f}"
+            f"{row['pipeline']:22}{row['accuracy']:9.1%}{row['score']:8.0f}"
             f"{f'{low:.0f}-{high:.0f}':>14}{row['votes']:7}"
         )
-    print(f"\n{'votes':>6}{'Spearman':>10}  best interval above worst's")
-    for board in result["boards"]:
+    print(f"{'votes':>6}{'Spearman':>10}  best interval above worst's")
+    for board in arena["boards"]:
         said = "yes" if board["separated"] else "no"
         print(
             f"{board['votes']:6}{board['spearman']:10.3f}  {said} ({board['best']}"
