@@ -6,7 +6,9 @@ so it imports nothing of the judge, which sits above it and imports the store. A
 unmeasured grade keeps its raw reply and error and never a score (the schema refuses
 one), and summaries average measured grades only. Canary grades carry the answer they
 were made from and their kind. Each grade row names the judge that made it and, beside
-it, the support check's verdicts on the same answer (``support``, ``flagged_share``).
+it, the support check's verdicts on the same answer (``support``, ``flagged_share``). A
+criterion the judge could not grade is kept with its reason and no level, and left out
+of that criterion's average.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import aiosqlite
+from knowledge.sql import AsyncSession, Dialect
 
 __all__ = [
     "LEVEL_VALUE",
@@ -40,12 +42,18 @@ _INSERT_PAIR_VERDICT = (
     " VALUES (?, ?, ?, ?, ?, ?)"
 )
 _INSERT_AUDIT = "INSERT INTO audits (judge, report, created_at) VALUES (?, ?, ?)"
-# the last report that graded something: an audit with nothing new to grade is not one
-# (older Parleys stored such empty reports; they are passed over)
-_LATEST_AUDIT = (
-    "SELECT report FROM audits WHERE json_extract(report, '$.answers') > 0"
-    " OR json_extract(report, '$.agreement') IS NOT NULL ORDER BY id DESC LIMIT 1"
-)
+
+
+def _latest_audit(d: Dialect) -> str:
+    """The last report that graded something: an audit with nothing new to grade is not
+    one (older Parleys stored such empty reports; they are passed over)."""
+    return (
+        f"SELECT report FROM audits WHERE CAST({d.json_value('report', 'answers')} AS"
+        f" {d.float_type}) > 0 OR {d.json_value('report', 'agreement')} IS NOT NULL"
+        " ORDER BY id DESC LIMIT 1"
+    )
+
+
 # Answers this judge has not graded, that did not fail, since a time: thumbs-down first
 # (an answer someone disliked is the one worth a look), then newest first.
 _AUDIT_CANDIDATES = (
@@ -84,6 +92,7 @@ class StoredGrade(Protocol):
     raw: str
     latency_ms: float
     cost_usd: float
+    unmeasured_criteria: Mapping[str, str]
 
     @property
     def legacy_score(self) -> float | None: ...
@@ -106,11 +115,13 @@ class StoredVerdict(Protocol):
 def _grade_row(grade: StoredGrade, answer_id: int | None, kind: str) -> tuple:
     context = grade.context_relevance
     support, flagged_share = grade.support_record
+    criteria = {c: j.model_dump() for c, j in grade.criteria.items()}
+    criteria |= {c: {"reason": why, "level": None} for c, why in grade.unmeasured_criteria.items()}
     return (
         answer_id,
         kind,
         grade.judge,
-        json.dumps({c: j.model_dump() for c, j in grade.criteria.items()}),
+        json.dumps(criteria),
         context and context.model_dump_json(),
         grade.legacy_score,
         grade.score,
@@ -164,7 +175,8 @@ def _summaries(rows: Sequence[Sequence]) -> list[JudgeSummary]:
         levels: dict[str, list[int]] = {}
         for r in measured:
             for criterion, judged in json.loads(r[1]).items():
-                levels.setdefault(criterion, []).append(LEVEL_VALUE[judged["level"]])
+                if judged["level"] is not None:  # None: the criterion was not graded
+                    levels.setdefault(criterion, []).append(LEVEL_VALUE[judged["level"]])
         out.append(
             JudgeSummary(
                 model,
@@ -180,10 +192,12 @@ def _summaries(rows: Sequence[Sequence]) -> list[JudgeSummary]:
 
 
 class GradeRecords:
-    """The judge's reads and writes; ``Store`` supplies ``_write`` and ``_rows``."""
+    """The judge's reads and writes; ``Store`` supplies ``_write``, ``_rows`` and
+    ``_dialect``."""
 
-    _write: Callable[[Callable[[aiosqlite.Connection], Awaitable[Any]]], Awaitable[Any]]
-    _rows: Callable[..., Awaitable[list[aiosqlite.Row]]]
+    _write: Callable[[Callable[[AsyncSession], Awaitable[Any]]], Awaitable[Any]]
+    _rows: Callable[..., Awaitable[list[tuple[Any, ...]]]]
+    _dialect: Dialect
 
     async def record_grade(
         self, grade: StoredGrade, answer_id: int | None = None, kind: str = "answer"
@@ -231,10 +245,9 @@ class GradeRecords:
 
     async def latest_audit(self) -> dict | None:
         """The last stored audit that graded something, or None before the first."""
-        rows = await self._rows(_LATEST_AUDIT)
+        rows = await self._rows(_latest_audit(self._dialect))
         return json.loads(rows[0][0]) if rows else None
 
 
-async def _insert(db: aiosqlite.Connection, sql: str, row: tuple) -> int:
-    cursor = await db.execute(sql, row)
-    return int(cursor.lastrowid)
+async def _insert(s: AsyncSession, sql: str, row: tuple) -> int:
+    return int(await s.scalar(f"{sql} RETURNING id", row))

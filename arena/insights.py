@@ -6,8 +6,8 @@ Every table in these reads is small per request (a page of questions, a model's 
 answers) or grouped in SQL (votes per period and pair), so a million stored battles cost
 a page what a hundred do, except ``vote_periods``, which reads every counted vote once.
 Imported battles have questions and answers without text; the text reads skip them.
-The SQL is plain (``?`` placeholders, no SQLite-only functions beyond what the rating
-reads already use), so it ports with the rest of the store.
+The SQL is plain (``?`` placeholders), so it runs on both engines; the one cast that
+differs comes from the dialect.
 """
 
 from __future__ import annotations
@@ -17,11 +17,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiosqlite
-
 from arena.compose import NOT_FOUND
 from arena.vote_counts import PairCount
 from arena.votes import outcome_column
+from knowledge.sql import Dialect
 
 __all__ = [
     "AuditRecord",
@@ -160,10 +159,11 @@ def _answer(row: Sequence[Any], question: str = "") -> StoredAnswer:
 
 
 class InsightReads:
-    """Dashboard reads over the store's connection (``Store`` provides ``_rows`` and
-    ``_counted_votes``)."""
+    """Dashboard reads over the store's database (``Store`` provides ``_rows``,
+    ``_dialect`` and ``_counted_votes``)."""
 
-    _rows: Callable[..., Awaitable[list[aiosqlite.Row]]]
+    _rows: Callable[..., Awaitable[list[tuple[Any, ...]]]]
+    _dialect: Dialect
     _counted_votes: Callable[[str | None, int | None], tuple[str, list]]
 
     async def recent_questions(
@@ -261,7 +261,7 @@ class InsightReads:
         rows = await self._rows(
             "SELECT t.reason, COUNT(*) FROM thumbs t JOIN answers a ON a.id = t.answer_id"
             " WHERE a.model = ? AND t.value < 0 GROUP BY t.reason"
-            " ORDER BY COUNT(*) DESC, t.reason",
+            " ORDER BY COUNT(*) DESC, t.reason NULLS FIRST",
             (model,),
         )
         return [(reason, int(n)) for reason, n in rows]
@@ -311,8 +311,9 @@ class InsightReads:
         width = max((last - first) / periods, min_width)
         used = min(periods, int((last - first) // width) + 1)
         clause, params = self._counted_votes(channel, daily_cap)
+        period = self._dialect.truncate("(v.updated_at - ?) / ?")
         rows = await self._rows(
-            "SELECT CAST((v.updated_at - ?) / ? AS INTEGER), qa.model, qb.model, v.choice,"
+            f"SELECT {period}, qa.model, qb.model, v.choice,"
             " COUNT(*) FROM battles b JOIN votes v ON v.battle_id = b.id"
             " JOIN answers qa ON qa.id = b.answer_a JOIN answers qb ON qb.id = b.answer_b"
             f" WHERE {clause} GROUP BY 1, 2, 3, 4",

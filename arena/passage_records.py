@@ -13,8 +13,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import aiosqlite
-
+from knowledge.sql import AsyncSession
 from knowledge.types import Hit, Passage
 
 __all__ = ["AnswerRecord", "passage_hash", "read_answer", "save_answer_passages", "save_hits"]
@@ -40,11 +39,11 @@ def passage_hash(passage: Passage) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-async def _save_texts(db: aiosqlite.Connection, passages: Sequence[Passage]) -> list[str]:
+async def _save_texts(s: AsyncSession, passages: Sequence[Passage]) -> list[str]:
     hashes = [passage_hash(p) for p in passages]
-    await db.executemany(
-        "INSERT OR IGNORE INTO passage_texts (hash, passage_id, source, title, location, text)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
+    await s.executemany(
+        "INSERT INTO passage_texts (hash, passage_id, source, title, location, text)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING",
         [
             (h, p.id, p.source, p.title, p.place, p.text)
             for h, p in zip(hashes, passages, strict=True)
@@ -53,10 +52,10 @@ async def _save_texts(db: aiosqlite.Connection, passages: Sequence[Passage]) -> 
     return hashes
 
 
-async def save_hits(db: aiosqlite.Connection, question_id: int, hits: Sequence[Hit]) -> None:
+async def save_hits(s: AsyncSession, question_id: int, hits: Sequence[Hit]) -> None:
     """Record what a question retrieved, in rank order, inside the caller's transaction."""
-    hashes = await _save_texts(db, [h.passage for h in hits])
-    await db.executemany(
+    hashes = await _save_texts(s, [h.passage for h in hits])
+    await s.executemany(
         "INSERT INTO question_passages (question_id, rank, passage_hash, score)"
         " VALUES (?, ?, ?, ?)",
         [
@@ -67,34 +66,34 @@ async def save_hits(db: aiosqlite.Connection, question_id: int, hits: Sequence[H
 
 
 async def save_answer_passages(
-    db: aiosqlite.Connection, answer_id: int, passages: Sequence[Passage]
+    s: AsyncSession, answer_id: int, passages: Sequence[Passage]
 ) -> None:
     """Record the passages an answer's prompt held, in the order it numbered them."""
-    hashes = await _save_texts(db, passages)
-    await db.executemany(
+    hashes = await _save_texts(s, passages)
+    await s.executemany(
         "INSERT INTO answer_passages (answer_id, rank, passage_hash) VALUES (?, ?, ?)",
         [(answer_id, rank, h) for rank, h in enumerate(hashes)],
     )
 
 
-async def read_answer(db: aiosqlite.Connection, answer_id: int) -> AnswerRecord | None:
-    async with db.execute(
+async def read_answer(s: AsyncSession, answer_id: int) -> AnswerRecord | None:
+    """The answer, its question and its passages, read in the caller's snapshot."""
+    row = await s.fetchone(
         "SELECT a.id, a.question_id, q.text, a.model, a.text, a.error, a.created_at"
         " FROM answers a JOIN questions q ON q.id = a.question_id WHERE a.id = ?",
         (answer_id,),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     if row is None:
         return None
-    async with db.execute(
+    rows = await s.fetchall(
         "SELECT t.passage_id, t.text, t.source, t.title, t.location FROM answer_passages ap"
         " JOIN passage_texts t ON t.hash = ap.passage_hash WHERE ap.answer_id = ?"
         " ORDER BY ap.rank",
         (answer_id,),
-    ) as cursor:
-        passages = [
-            Passage(pid, text, source, title, location=location)
-            async for pid, text, source, title, location in cursor
-        ]
+    )
+    passages = [
+        Passage(pid, text, source, title, location=location)
+        for pid, text, source, title, location in rows
+    ]
     answer_id, question_id, question, model, text, error, created_at = row
     return AnswerRecord(answer_id, question_id, question, model, text, error, passages, created_at)

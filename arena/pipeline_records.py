@@ -16,27 +16,24 @@ import json
 import time
 from collections.abc import Mapping, Sequence
 
-import aiosqlite
-
 from arena.pipelines import settings_hash
+from knowledge.sql import AsyncSession
 
 __all__ = ["SUFFIX_CHARS", "identities", "latest_settings", "save_pipeline"]
 
 SUFFIX_CHARS = 6  # of the settings' hash, after a changed contestant's name
 
 
-async def save_pipeline(
-    db: aiosqlite.Connection, model: str, settings: Mapping[str, object]
-) -> str:
+async def save_pipeline(s: AsyncSession, model: str, settings: Mapping[str, object]) -> str:
     """Store ``settings`` for an answer of ``model``, inside the caller's transaction;
     returns their hash for the answer's row."""
     digest = settings_hash(settings)
-    await db.execute(
+    await s.execute(
         "INSERT INTO pipeline_settings (hash, settings) VALUES (?, ?)"
         " ON CONFLICT (hash) DO NOTHING",
         (digest, json.dumps(settings, sort_keys=True, default=str)),
     )
-    await db.execute(
+    await s.execute(
         "INSERT INTO model_pipelines (model, pipeline, first_at) VALUES (?, ?, ?)"
         " ON CONFLICT (model, pipeline) DO NOTHING",
         (model, digest, time.time()),
@@ -44,23 +41,21 @@ async def save_pipeline(
     return digest
 
 
-async def identities(db: aiosqlite.Connection, wanted: Sequence[tuple[str, str]]) -> dict[str, str]:
+async def identities(s: AsyncSession, wanted: Sequence[tuple[str, str]]) -> dict[str, str]:
     """For each (configured name, settings hash), the name to rate it under."""
     out: dict[str, str] = {}
     for name, digest in wanted:
-        async with db.execute(
-            "SELECT pipeline FROM model_pipelines WHERE model = ?", (name,)
-        ) as cursor:
-            known = {row[0] async for row in cursor}
+        rows = await s.fetchall("SELECT pipeline FROM model_pipelines WHERE model = ?", (name,))
+        known = {row[0] for row in rows}
         out[name] = name if not known or digest in known else f"{name} #{digest[:SUFFIX_CHARS]}"
     return out
 
 
-async def latest_settings(db: aiosqlite.Connection) -> dict[str, dict[str, object]]:
+async def latest_settings(s: AsyncSession) -> dict[str, dict[str, object]]:
     """Each rated name's settings: those it most recently began answering with."""
-    async with db.execute(
-        "SELECT m.model, s.settings FROM model_pipelines m"
-        " JOIN pipeline_settings s ON s.hash = m.pipeline"
+    rows = await s.fetchall(
+        "SELECT m.model, p.settings FROM model_pipelines m"
+        " JOIN pipeline_settings p ON p.hash = m.pipeline"
         " ORDER BY m.first_at, m.model, m.pipeline"
-    ) as cursor:
-        return {model: json.loads(settings) async for model, settings in cursor}
+    )
+    return {model: json.loads(settings) for model, settings in rows}

@@ -1,13 +1,23 @@
-"""The arena's SQLite database: every question, answer, battle, vote and thumb is a row.
+"""The arena's database: every question, answer, battle, vote and thumb is a row.
 
-Concurrency: one aiosqlite connection in autocommit mode (WAL, foreign keys on). Every
+Two engines, one SQL (``knowledge.sql``): an SQLite file in the data folder (the
+default), or PostgreSQL when ``database_url`` names a server that several instances
+share. ``Store.open`` takes either a path or a ``postgresql://`` URL; above it nothing
+knows which. Queries are written once with ``?`` placeholders and ``"user"`` quoted (a
+reserved word on PostgreSQL); where the engines spell something differently the
+session's ``dialect`` says how (``arena.migrations`` for the schema).
+
+Concurrency: on SQLite one connection in autocommit mode (WAL, foreign keys on); every
 write is an explicit ``BEGIN IMMEDIATE`` transaction taken under one asyncio lock, so
-tasks sharing the Store never interleave inside a transaction; short reads take the same
-lock, so they never see half of one. Exports read a WAL snapshot on a second connection
-and block no writer. Votes are group-committed (``arena.votes``): a vote and the pair
+tasks sharing the Store never interleave inside a transaction; short reads take the
+same lock, so they never see half of one. Another process writing the same file waits
+up to ``BUSY_TIMEOUT_MS``. On PostgreSQL a pool of connections: each transaction and
+each read has one of its own. On both, long reads (exports) read one snapshot that
+blocks no writer. Votes are group-committed (``arena.votes``): a vote and the pair
 counts it moves commit together, and ``record_vote`` returns only after that commit, so
-an acknowledged vote is never lost and never counted twice. Another process writing the
-same file waits up to ``busy_timeout``.
+an acknowledged vote is never lost and never counted twice. A driver error (a full
+disk, a PostgreSQL restart) is a StoreError, for which callers say "try again"; on
+PostgreSQL the next request gets a fresh connection, without reopening the store.
 
 Counting: each user's live vote on a battle is one outcome for the ratings (three users
 voting on one battle are three outcomes); a changed mind moves the counts, it does not
@@ -23,31 +33,37 @@ the judge: the judge sits above it.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TypeVar
-
-import aiosqlite
+from typing import Any, TypeVar
 
 from arena.bulk_import import BattleRecord, BulkImport
 from arena.errors import StoreError, VoteRefused
 from arena.grade_records import GradeRecords, JudgeSummary
 from arena.insights import InsightReads
-from arena.migrations import MIGRATIONS, migrate
+from arena.migrations import MIGRATIONS, applied, migrate
 from arena.passage_records import AnswerRecord, read_answer, save_answer_passages, save_hits
 from arena.pipeline_records import identities, latest_settings, save_pipeline
 from arena.style import style_features
 from arena.types import Answer, Choice, Turn
 from arena.vote_counts import PairCount, VoteCounts
 from arena.votes import VoteBatcher, VoteResult
-from knowledge import read_only_uri
+from knowledge.errors import DatabaseUnavailable
+from knowledge.sql import (
+    AsyncDatabase,
+    AsyncSession,
+    DatabaseUrl,
+    Dialect,
+    is_database_url,
+    open_async,
+)
 from knowledge.types import Hit
 
 __all__ = [
+    "BUSY_TIMEOUT_MS",
     "AnswerRecord",
     "BattleRecord",
     "JudgeSummary",
@@ -57,113 +73,116 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+BUSY_TIMEOUT_MS = 5000  # an SQLite writer's wait for another process's write lock
 
 
-async def _check_current(db: aiosqlite.Connection, path: Path | str) -> None:
+def _where(target: Path | str) -> str:
+    """The database as messages name it: the file, or the URL without its password."""
+    return str(DatabaseUrl(str(target))) if is_database_url(target) else str(target)
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+async def _check_current(database: AsyncDatabase, where: str) -> None:
     """A read-only open cannot migrate: an older schema is named, not half-read."""
-    async with db.execute("SELECT name FROM _parley_migrations") as cursor:
-        done = {row[0] async for row in cursor}
-    if any(name not in done for name, _ in MIGRATIONS):
+    done = set(await applied(database))
+    if not done:
+        raise StoreError(f"there is no arena in {where} yet (nothing has been asked there)")
+    if any(m.name not in done for m in MIGRATIONS):
         raise StoreError(
-            f"the arena database at {path} was made by an older Parley; run a command that"
+            f"the arena database at {where} was made by an older Parley; run a command that"
             " writes (parley chat, parley index) once to upgrade it"
         )
 
 
 class Store(VoteCounts, BulkImport, GradeRecords, InsightReads):
-    """Async access to the arena database. Open with ``await Store.open(path)``."""
+    """Async access to the arena database. Open with ``await Store.open(path_or_url)``."""
 
-    def __init__(
-        self, db: aiosqlite.Connection, path: str = ":memory:", instance: str = ""
-    ) -> None:
-        self._db = db
-        self._path = path
+    def __init__(self, database: AsyncDatabase, instance: str = "", where: str = "") -> None:
+        self.where = where  # the file, or the server's URL without its password
+        self._database = database
+        self._dialect = database.dialect
         self._instance = instance
-        self._read_only = False
-        self._lock = asyncio.Lock()
+        self._read_only = database.read_only
         self._votes = VoteBatcher(self._transaction)
 
     @classmethod
-    async def open(cls, path: Path | str, *, read_only: bool = False) -> Store:
-        """Open (creating and migrating) the database; ``read_only`` never writes a byte,
-        so reports work on a read-only mount, and fails on a missing file."""
-        if str(path) != ":memory:" and not Path(path).parent.is_dir():
-            raise StoreError(f"cannot open the arena database at {path}: no such folder")
-        if read_only and not Path(path).is_file():
-            raise StoreError(f"there is no arena database at {path}")
-        target = read_only_uri(path) if read_only else str(path)
+    async def open(cls, target: Path | str, *, read_only: bool = False) -> Store:
+        """Open (creating and migrating) the database: an SQLite file (or ``":memory:"``)
+        or a ``postgresql://`` URL. ``read_only`` never writes a byte, so reports work on
+        a read-only mount (on PostgreSQL: read-only transactions), and fails on a
+        missing file or an older schema. Instances opening one server at once take
+        turns at the migrations."""
+        where = _where(target)
+        if not is_database_url(target):
+            if str(target) != ":memory:" and not Path(target).parent.is_dir():
+                raise StoreError(f"cannot open the arena database at {where}: no such folder")
+            if read_only and not Path(target).is_file():
+                raise StoreError(f"there is no arena database at {where}")
         try:
-            db = await aiosqlite.connect(target, isolation_level=None, uri=read_only)
-        except aiosqlite.Error as exc:
-            raise StoreError(f"cannot open the arena database at {path}: {exc}") from exc
+            database = await open_async(
+                target, name="parley-arena", read_only=read_only, busy_timeout_ms=BUSY_TIMEOUT_MS
+            )
+        except DatabaseUnavailable as exc:  # one line: the host and the fix
+            raise StoreError(str(exc)) from None
+        except Exception as exc:  # sqlite3.Error: not a database, unreadable
+            raise StoreError(f"cannot open the arena database at {where}: {exc}") from exc
         try:
-            await db.execute("PRAGMA foreign_keys=ON")
-            await db.execute("PRAGMA busy_timeout=5000")
             if read_only:
-                await _check_current(db, path)
+                await _check_current(database, where)
             else:
-                await db.execute("PRAGMA journal_mode=WAL")
-                await db.execute("PRAGMA synchronous=NORMAL")
-                await migrate(db)
-            async with db.execute("SELECT value FROM meta WHERE key = 'instance'") as cursor:
-                (instance,) = await cursor.fetchone()
-        except (aiosqlite.Error, StoreError) as exc:
-            await db.close()
-            if isinstance(exc, StoreError):
-                raise
-            raise StoreError(f"cannot open the arena database at {path}: {exc}") from exc
-        store = cls(db, str(path), instance)
-        store._read_only = read_only
-        return store
+                await migrate(database)
+            async with database.read() as session:
+                instance = await session.scalar("SELECT value FROM meta WHERE key = 'instance'")
+        except BaseException as exc:
+            await database.close()
+            if isinstance(exc, database.errors):
+                raise StoreError(
+                    f"cannot open the arena database at {where}: {_one_line(exc)}"
+                ) from exc
+            raise
+        return cls(database, instance, where)
+
+    @property
+    def dialect(self) -> Dialect:
+        """The engine's answers (``SQLITE`` or ``POSTGRESQL``), for SQL that must differ."""
+        return self._dialect
 
     async def close(self) -> None:
         await self._votes.drain()
-        await self._db.close()
+        await self._database.close()
 
     @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        async with self._lock:
-            await self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-                await self._db.commit()  # a failed commit (disk full) is rolled back too
-            except BaseException:
-                await self._db.rollback()
-                raise
-
-    async def _write(self, work: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
+    async def _transaction(self) -> AsyncIterator[AsyncSession]:
+        """One write transaction; a driver error (the commit's too) is a StoreError."""
         try:
-            async with self._transaction() as db:
-                return await work(db)
-        except aiosqlite.Error as exc:
-            raise StoreError(f"arena database write failed: {exc}") from exc
+            async with self._database.transaction() as session:
+                yield session
+        except self._database.errors as exc:
+            raise StoreError(f"arena database write failed: {_one_line(exc)}") from exc
 
-    async def _rows(self, sql: str, params: Iterable[object] = ()) -> list[aiosqlite.Row]:
-        """A short read, taken between write transactions so it never sees half of one."""
+    async def _write(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        async with self._transaction() as session:
+            return await work(session)
+
+    async def _rows(self, sql: str, params: Iterable[object] = ()) -> list[tuple[Any, ...]]:
+        """A short read: one statement, which sees one commit (never half of one)."""
         try:
-            async with self._lock, self._db.execute(sql, tuple(params)) as cursor:
-                return list(await cursor.fetchall())
-        except aiosqlite.Error as exc:
-            raise StoreError(f"arena database read failed: {exc}") from exc
+            async with self._database.read() as session:
+                return await session.fetchall(sql, tuple(params))
+        except self._database.errors as exc:
+            raise StoreError(f"arena database read failed: {_one_line(exc)}") from exc
 
     @asynccontextmanager
-    async def _snapshot(self) -> AsyncIterator[aiosqlite.Connection]:
-        """A long read on its own connection: one consistent view (WAL) that blocks no vote.
-
-        An in-memory database has only its one connection, so it is read there.
-        """
-        if self._path == ":memory:":
-            yield self._db
-            return
-        if self._read_only:
-            db = await aiosqlite.connect(read_only_uri(self._path), uri=True)
-        else:
-            db = await aiosqlite.connect(self._path)
+    async def _snapshot(self) -> AsyncIterator[AsyncSession]:
+        """A long read: one consistent view that blocks no vote."""
         try:
-            await db.execute("BEGIN")
-            yield db
-        finally:
-            await db.close()
+            async with self._database.snapshot() as session:
+                yield session
+        except self._database.errors as exc:
+            raise StoreError(f"arena database read failed: {_one_line(exc)}") from exc
 
     # --- questions and answers ---------------------------------------------------------
 
@@ -177,15 +196,14 @@ class Store(VoteCounts, BulkImport, GradeRecords, InsightReads):
         text: str,
         hits: list[Hit],
     ) -> int:
-        async def insert(db: aiosqlite.Connection) -> int:
-            cursor = await db.execute(
-                "INSERT INTO questions (platform, channel, user, thread, text, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+        async def insert(s: AsyncSession) -> int:
+            question_id = await s.scalar(
+                'INSERT INTO questions (platform, channel, "user", thread, text, created_at)'
+                " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
                 (platform, channel, user, thread, text, time.time()),
             )
-            question_id = int(cursor.lastrowid)
-            await save_hits(db, question_id, hits)
-            return question_id
+            await save_hits(s, question_id, hits)
+            return int(question_id)
 
         return await self._write(insert)
 
@@ -208,13 +226,13 @@ class Store(VoteCounts, BulkImport, GradeRecords, InsightReads):
 
         style = style_features(answer.text).as_tuple()  # once, for style control
 
-        async def insert(db: aiosqlite.Connection) -> int:
-            digest = await save_pipeline(db, answer.model, pipeline) if pipeline else None
-            cursor = await db.execute(
+        async def insert(s: AsyncSession) -> int:
+            digest = await save_pipeline(s, answer.model, pipeline) if pipeline else None
+            answer_id = await s.scalar(
                 "INSERT INTO answers (question_id, model, text, citations, input_tokens,"
                 " output_tokens, latency_ms, cost_usd, error, created_at, style_tokens,"
                 " style_headers, style_lists, style_bold, pipeline)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     question_id,
                     answer.model,
@@ -230,9 +248,8 @@ class Store(VoteCounts, BulkImport, GradeRecords, InsightReads):
                     digest,
                 ),
             )
-            answer_id = int(cursor.lastrowid)
-            await save_answer_passages(db, answer_id, answer.shown)
-            return answer_id
+            await save_answer_passages(s, answer_id, answer.shown)
+            return int(answer_id)
 
         return await self._write(insert)
 
@@ -251,23 +268,24 @@ class Store(VoteCounts, BulkImport, GradeRecords, InsightReads):
         stay out of the pair counts read for ratings and matchmaking.
         """
 
-        async def insert(db: aiosqlite.Connection) -> int:
-            async with db.execute(
+        async def insert(s: AsyncSession) -> int:
+            rows = await s.fetchall(
                 "SELECT id, model FROM answers WHERE question_id = ? AND id IN (?, ?)",
                 (question_id, left_answer_id, right_answer_id),
-            ) as cursor:
-                models = {answer_id: model async for answer_id, model in cursor}
+            )
+            models = dict(rows)
             if len(models) != 2 or len(set(models.values())) != 2:
                 raise StoreError(
                     f"a battle needs two answers to question {question_id} from two different"
                     f" models; got answers {left_answer_id} and {right_answer_id}"
                 )
-            cursor = await db.execute(
+            battle_id = await s.scalar(
                 "INSERT INTO battles (question_id, answer_a, answer_b, channel, created_at,"
-                " excluded) SELECT ?, ?, ?, channel, ?, ? FROM questions WHERE id = ?",
-                (question_id, left_answer_id, right_answer_id, time.time(), excluded, question_id),
+                " excluded) SELECT id, ?, ?, channel, ?, ? FROM questions WHERE id = ?"
+                " RETURNING id",
+                (left_answer_id, right_answer_id, time.time(), excluded, question_id),
             )
-            return int(cursor.lastrowid)
+            return int(battle_id)
 
         return await self._write(insert)
 
@@ -289,14 +307,12 @@ class Store(VoteCounts, BulkImport, GradeRecords, InsightReads):
         if value not in (-1, 1):
             raise VoteRefused("a thumb is +1 or -1")
 
-        async def thumb(db: aiosqlite.Connection) -> None:
-            async with db.execute("SELECT 1 FROM answers WHERE id = ?", (answer_id,)) as cur:
-                row = await cur.fetchone()
-            if row is None:
+        async def thumb(s: AsyncSession) -> None:
+            if await s.fetchone("SELECT 1 FROM answers WHERE id = ?", (answer_id,)) is None:
                 raise VoteRefused(f"there is no answer {answer_id}")
-            await db.execute(
-                "INSERT INTO thumbs (answer_id, user, value, reason, created_at)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (answer_id, user) DO UPDATE SET"
+            await s.execute(
+                'INSERT INTO thumbs (answer_id, "user", value, reason, created_at)'
+                ' VALUES (?, ?, ?, ?, ?) ON CONFLICT (answer_id, "user") DO UPDATE SET'
                 " value = excluded.value, reason = excluded.reason,"
                 " created_at = excluded.created_at",
                 (answer_id, user, value, reason, time.time()),
@@ -309,27 +325,18 @@ class Store(VoteCounts, BulkImport, GradeRecords, InsightReads):
     async def pipeline_identities(self, wanted: Sequence[tuple[str, str]]) -> dict[str, str]:
         """The name each (configured name, settings hash) is rated under; see
         ``arena.pipeline_records``."""
-        try:
-            async with self._lock:
-                return await identities(self._db, wanted)
-        except aiosqlite.Error as exc:
-            raise StoreError(f"arena database read failed: {exc}") from exc
+        async with self._snapshot() as s:
+            return await identities(s, wanted)
 
     async def pipeline_settings(self) -> dict[str, dict[str, object]]:
         """Each rated name's pipeline settings (the latest it answered with)."""
-        try:
-            async with self._lock:
-                return await latest_settings(self._db)
-        except aiosqlite.Error as exc:
-            raise StoreError(f"arena database read failed: {exc}") from exc
+        async with self._snapshot() as s:
+            return await latest_settings(s)
 
     async def answer_record(self, answer_id: int) -> AnswerRecord | None:
         """An answer with its question and exactly the passages it was shown."""
-        try:
-            async with self._lock:
-                return await read_answer(self._db, answer_id)
-        except aiosqlite.Error as exc:
-            raise StoreError(f"arena database read failed: {exc}") from exc
+        async with self._snapshot() as s:
+            return await read_answer(s, answer_id)
 
     async def battle_place(self, battle_id: int) -> tuple[str, str] | None:
         """(platform, channel) of the question a battle answered, or None for no battle:
@@ -341,10 +348,14 @@ class Store(VoteCounts, BulkImport, GradeRecords, InsightReads):
         )
         return (rows[0][0], rows[0][1]) if rows else None
 
+    async def votes_stored(self) -> int:
+        """Live votes stored (each user's one vote per battle)."""
+        return int((await self._rows("SELECT COUNT(*) FROM votes"))[0][0])
+
     async def thumb_reasons(self, answer_id: int) -> list[tuple[str, int, str | None]]:
         """(user, value, reason) of every thumb on one answer."""
         rows = await self._rows(
-            "SELECT user, value, reason FROM thumbs WHERE answer_id = ? ORDER BY created_at",
+            'SELECT "user", value, reason FROM thumbs WHERE answer_id = ? ORDER BY created_at',
             (answer_id,),
         )
         return [(user, int(value), reason) for user, value, reason in rows]
@@ -391,23 +402,18 @@ class Store(VoteCounts, BulkImport, GradeRecords, InsightReads):
         Read from a snapshot, so votes cast during a long export neither block on it nor
         appear in it twice.
         """
-        try:
-            async with (
-                self._snapshot() as db,
-                db.execute(
-                    "SELECT qa.model, qb.model, v.choice, v.updated_at, b.channel, v.user,"
-                    " b.question_id, b.source_key, b.excluded, b.id FROM votes v"
-                    " JOIN battles b ON b.id = v.battle_id"
-                    " JOIN answers qa ON qa.id = b.answer_a JOIN answers qb ON qb.id = b.answer_b"
-                    " ORDER BY v.updated_at, v.id"
-                ) as cursor,
+        async with self._snapshot() as s:
+            async for rows in s.stream(
+                "SELECT qa.model, qb.model, v.choice, v.updated_at, b.channel, v.user,"
+                " b.question_id, b.source_key, b.excluded, b.id FROM votes v"
+                " JOIN battles b ON b.id = v.battle_id"
+                " JOIN answers qa ON qa.id = b.answer_a JOIN answers qb ON qb.id = b.answer_b"
+                " ORDER BY v.updated_at, v.id"
             ):
-                async for *fields, key, excluded, battle_id in cursor:
+                for *fields, key, excluded, battle_id in rows:
                     user = fields[5]
                     yield BattleRecord(
                         *fields,
                         source_key=key or self._live_key(battle_id, user),
                         excluded=excluded,
                     )
-        except aiosqlite.Error as exc:
-            raise StoreError(f"arena database read failed: {exc}") from exc

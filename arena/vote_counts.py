@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any
-
-import aiosqlite
 
 from arena.elo import online_elo
 from arena.errors import StoreError
 from arena.style import StyleRow
 from arena.types import CHOICES
 from arena.votes import OUTCOME_COLUMNS, outcome_column
+from knowledge.sql import AsyncSession, Dialect
 
 __all__ = ["PairCount", "VoteCounts"]
 
@@ -28,18 +28,42 @@ _VOTES_AND_MODELS = (
     "JOIN votes v ON v.battle_id = b.id JOIN answers qa ON qa.id = b.answer_a"
     " JOIN answers qb ON qb.id = b.answer_b"
 )
+
+
 # each counted vote's place among its user's votes that UTC day, by when it was first cast
-_DAILY_RANK = (
-    "SELECT v.id, v.battle_id, ROW_NUMBER() OVER (PARTITION BY v.user,"
-    " CAST(v.created_at / 86400 AS INTEGER) ORDER BY v.created_at, v.id) AS n"
-    " FROM votes v JOIN battles b ON b.id = v.battle_id WHERE b.excluded IS NULL"
-)
-# votes up to an id that sit on excluded battles (CROSS JOIN: from the few excluded
-# battles to their votes); it grows when a battle is excluded after its votes were
-# replayed into the cached Elo
-_EXCLUDED_UP_TO = (
-    "SELECT COUNT(*) FROM battles b CROSS JOIN votes v ON v.battle_id = b.id"
-    " WHERE b.excluded IS NOT NULL AND v.id <= ?"
+def _daily_rank(d: Dialect) -> str:
+    return (
+        "SELECT v.id, v.battle_id, ROW_NUMBER() OVER (PARTITION BY v.user,"
+        f" {d.truncate('v.created_at / 86400')} ORDER BY v.created_at, v.id) AS n"
+        " FROM votes v JOIN battles b ON b.id = v.battle_id WHERE b.excluded IS NULL"
+    )
+
+
+# votes up to an id that sit on excluded battles (from the few excluded battles to their
+# votes, in that order on SQLite); it grows when a battle is excluded after its votes
+# were replayed into the cached Elo
+def _excluded_up_to(d: Dialect) -> str:
+    return (
+        f"SELECT COUNT(*) FROM battles b {d.ordered_join} votes v ON v.battle_id = b.id"
+        " WHERE b.excluded IS NOT NULL AND v.id <= ?"
+    )
+
+
+def _count_if(condition: str) -> str:
+    """How many rows of the group meet ``condition`` (PostgreSQL cannot SUM a boolean)."""
+    return f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+
+
+# a group's outcomes (a_wins, b_wins, ties, both_bad) for its pair in name order, from
+# rows of (choice, ma: the model shown as A, mb: the model shown as B)
+_OUTCOME_SUMS = ", ".join(
+    _count_if(condition)
+    for condition in (
+        "choice IN ('a', 'b') AND (choice = 'a') = (ma < mb)",
+        "choice IN ('a', 'b') AND (choice = 'b') = (ma < mb)",
+        "choice = 'tie'",
+        "choice = 'both_bad'",
+    )
 )
 
 
@@ -60,14 +84,14 @@ class PairCount:
 
 
 class VoteCounts:
-    """Rating reads over the store's connection (``Store`` provides ``_rows``, ``_write``,
-    ``_db``, ``_lock`` and ``_read_only``)."""
+    """Rating reads over the store's database (``Store`` provides ``_rows``, ``_write``,
+    ``_snapshot``, ``_dialect`` and ``_read_only``)."""
 
-    _db: aiosqlite.Connection
-    _lock: Any
+    _dialect: Dialect
     _read_only: bool
-    _rows: Callable[..., Awaitable[list[aiosqlite.Row]]]
+    _rows: Callable[..., Awaitable[list[tuple[Any, ...]]]]
     _write: Callable[..., Awaitable[Any]]
+    _snapshot: Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
     async def pair_counts(
         self, channel: str | None = None, *, daily_cap: int | None = None
@@ -99,6 +123,7 @@ class VoteCounts:
         ``excluded`` reason, or ``"daily_cap"`` for votes past the cap."""
         if daily_cap is not None and daily_cap < 0:
             raise StoreError(f"the daily vote cap must be 0 or more, not {daily_cap}")
+        d = self._dialect
         where, params = ("AND b.channel = ?", [channel]) if channel is not None else ("", [])
         parts = [
             "SELECT b.excluded AS reason, v.choice, qa.model AS ma, qb.model AS mb"
@@ -106,18 +131,16 @@ class VoteCounts:
         ]
         if daily_cap is not None:
             parts.append(
-                f"SELECT 'daily_cap', v.choice, qa.model, qb.model FROM ({_DAILY_RANK}) r"
+                f"SELECT 'daily_cap', v.choice, qa.model, qb.model FROM ({_daily_rank(d)}) r"
                 f" JOIN battles b ON b.id = r.battle_id {_VOTES_AND_MODELS}"
                 f" WHERE v.id = r.id AND r.n > ? {where}"
             )
             params = [*params, daily_cap, *params]
+        first, second = f"{d.least}(ma, mb)", f"{d.greatest}(ma, mb)"
         rows = await self._rows(
-            "SELECT reason, MIN(ma, mb), MAX(ma, mb),"
-            " SUM(choice IN ('a', 'b') AND (choice = 'a') = (ma < mb)),"
-            " SUM(choice IN ('a', 'b') AND (choice = 'b') = (ma < mb)),"
-            " SUM(choice = 'tie'), SUM(choice = 'both_bad')"
-            f" FROM ({' UNION ALL '.join(parts)})"
-            " GROUP BY reason, MIN(ma, mb), MAX(ma, mb) ORDER BY 1, 2, 3",
+            f"SELECT reason, {first}, {second}, {_OUTCOME_SUMS}"
+            f" FROM ({' UNION ALL '.join(parts)}) AS left_out"
+            f" GROUP BY reason, {first}, {second} ORDER BY 1, 2, 3",
             params,
         )
         return [(reason, PairCount(*rest)) for reason, *rest in rows]
@@ -130,13 +153,14 @@ class VoteCounts:
         and the rest (imports have no text) as featureless rows taken from the pair
         counts, so a million imported battles cost what their pair counts do."""
         capped, params = self._counted_votes(channel, daily_cap)
+        d = self._dialect
         rows = await self._rows(
             "SELECT qa.model, qb.model, v.choice, qa.style_tokens, qa.style_headers,"
             " qa.style_lists, qa.style_bold, qb.style_tokens, qb.style_headers,"
             " qb.style_lists, qb.style_bold, COUNT(*)"
             # from the answers with features (a partial index) to their battles and votes
-            " FROM answers qa INDEXED BY answers_styled"
-            " CROSS JOIN battles b ON b.question_id = qa.question_id AND b.answer_a = qa.id"
+            f" FROM answers qa {d.indexed_by('answers_styled')}"
+            f" {d.ordered_join} battles b ON b.question_id = qa.question_id AND b.answer_a = qa.id"
             " JOIN answers qb ON qb.id = b.answer_b JOIN votes v ON v.battle_id = b.id"
             f" WHERE qa.style_tokens IS NOT NULL AND qb.style_tokens IS NOT NULL AND {capped}"
             " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11",
@@ -167,7 +191,10 @@ class VoteCounts:
         if channel is not None:
             clause, params = clause + " AND b.channel = ?", [channel]
         if daily_cap is not None:
-            clause += f" AND v.id NOT IN (SELECT id FROM ({_DAILY_RANK}) WHERE n > ?)"
+            clause += (
+                f" AND v.id NOT IN (SELECT id FROM ({_daily_rank(self._dialect)}) AS ranked"
+                " WHERE n > ?)"
+            )
             params.append(daily_cap)
         return clause, params
 
@@ -191,6 +218,7 @@ class VoteCounts:
             )
         )[0]
         clause, params = self._counted_votes(channel, daily_cap)
+        excluded_up_to = _excluded_up_to(self._dialect)
         since_id = 0
         ratings: dict[str, float] = {}
         if state and daily_cap is None:
@@ -198,7 +226,7 @@ class VoteCounts:
                 await self._rows(
                     "SELECT (SELECT COUNT(*) FROM votes WHERE updated_at > ? AND +id <= ?),"
                     " (SELECT COUNT(*) FROM votes WHERE id > ? AND +updated_at < ?),"
-                    f" ({_EXCLUDED_UP_TO})",
+                    f" ({excluded_up_to})",
                     (state["time"], state["id"], state["id"], state["time"], state["id"]),
                 )
             )[0]
@@ -208,13 +236,14 @@ class VoteCounts:
             ratings = online_elo(
                 await self._elo_battles(clause, params, since_id, last_id), start=ratings
             )
-        (excluded,) = (await self._rows(_EXCLUDED_UP_TO, (last_id,)))[0]
+        (excluded,) = (await self._rows(excluded_up_to, (last_id,)))[0]
         state = {"excluded": excluded, "id": last_id, "time": last_time, "ratings": ratings}
         if self._read_only:  # a report on a read-only mount replays, it cannot cache
             return ratings
         await self._write(
-            lambda db: db.execute(
-                "INSERT OR REPLACE INTO elo_cache (scope, state) VALUES (?, ?)",
+            lambda s: s.execute(
+                "INSERT INTO elo_cache (scope, state) VALUES (?, ?)"
+                " ON CONFLICT (scope) DO UPDATE SET state = excluded.state",
                 (scope, json.dumps(state)),
             )
         )
@@ -225,27 +254,22 @@ class VoteCounts:
     ) -> list[tuple[str, str, str]]:
         """(model A, model B, choice) of counted votes with ids in (after, up to], in
         the order they were last cast, read in large chunks."""
-        try:
-            async with self._lock:
-                cursor = await self._db.execute(
-                    f"SELECT qa.model, qb.model, v.choice FROM battles b {_VOTES_AND_MODELS}"
-                    f" WHERE {clause} AND v.id > ? AND v.id <= ? ORDER BY v.updated_at, v.id",
-                    (*params, after_id, up_to_id),
-                )
-                cursor.arraysize = 50_000
-                battles = []
-                while chunk := await cursor.fetchmany():
-                    battles += chunk
-                await cursor.close()
-                return battles
-        except aiosqlite.Error as exc:
-            raise StoreError(f"arena database read failed: {exc}") from exc
+        battles: list[tuple[str, str, str]] = []
+        async with self._snapshot() as s:
+            async for chunk in s.stream(
+                f"SELECT qa.model, qb.model, v.choice FROM battles b {_VOTES_AND_MODELS}"
+                f" WHERE {clause} AND v.id > ? AND v.id <= ? ORDER BY v.updated_at, v.id",
+                (*params, after_id, up_to_id),
+                size=50_000,
+            ):
+                battles += chunk
+        return battles
 
     async def thumb_counts(self, channel: str | None = None) -> dict[str, tuple[int, int]]:
         """Per model: (thumbs up, thumbs down)."""
         where, params = ("WHERE q.channel = ?", (channel,)) if channel is not None else ("", ())
         rows = await self._rows(
-            "SELECT a.model, SUM(t.value > 0), SUM(t.value < 0) FROM thumbs t"
+            f"SELECT a.model, {_count_if('t.value > 0')}, {_count_if('t.value < 0')} FROM thumbs t"
             " JOIN answers a ON a.id = t.answer_id JOIN questions q ON q.id = a.question_id"
             f" {where} GROUP BY a.model",
             params,

@@ -33,6 +33,7 @@ from arena.judge.audit import DEFAULT_SAMPLE
 from arena.matchmaking import DEFAULT_EXPLORATION, DEFAULT_MIN_CHANNEL_VOTES
 from arena.pipelines import DEFAULT_TOP_K
 from arena.types import ModelSpec
+from knowledge.sql.url import url_problem
 from knowledge.web import BACKENDS, DEFAULT_RESULTS, DEFAULT_TIMEOUT, MAX_PAGE_BYTES, domain_entry
 
 from .errors import ConfigFileError
@@ -122,11 +123,18 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PARLEY_", extra="ignore")
 
     data_dir: Path = DEFAULT_DATA_DIR
+    # PostgreSQL shared by every instance (postgresql://user:password@host:5432/db);
+    # unset: SQLite files in the data folder. A secret: never shown in reprs or logs
+    database_url: SecretStr | None = None
     chroma_host: str | None = None
     chroma_port: int = 8000
     top_k: int = Field(default=DEFAULT_TOP_K, gt=0)
     battle_share: float = Field(default=DEFAULT_BATTLE_SHARE, ge=0, le=1)
     channel_battle_share: dict[str, float] = Field(default_factory=dict)
+    # live faithfulness flags: a single answer marks the sentences its sources do not
+    # support; per channel (Slack or Discord channel id, "console", "cli") to override
+    faithfulness_flags: bool = True
+    channel_faithfulness_flags: dict[str, bool] = Field(default_factory=dict)
     provisional_votes: int = Field(default=DEFAULT_PROVISIONAL_VOTES, ge=0)
     bootstrap_rounds: int = Field(default=DEFAULT_BOOTSTRAP_ROUNDS, gt=0)
     models: list[ModelSpec] = Field(default_factory=list)
@@ -203,6 +211,17 @@ class Settings(BaseSettings):
                     )
         return self
 
+    @field_validator("database_url")
+    @classmethod
+    def _postgresql_url(cls, value: SecretStr | None) -> SecretStr | None:
+        """A URL of another form is refused here, in one line, without echoing it."""
+        if value is None or not value.get_secret_value().strip():
+            return None  # PARLEY_DATABASE_URL= (empty) means unset
+        problem = url_problem(value.get_secret_value().strip())
+        if problem:
+            raise ValueError(problem)
+        return SecretStr(value.get_secret_value().strip())
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -218,6 +237,12 @@ class Settings(BaseSettings):
     @property
     def database_path(self) -> Path:
         return self.data_dir / "parley.db"
+
+    @property
+    def arena_database(self) -> str | Path:
+        """Where the arena is kept: the PostgreSQL URL when set, else the SQLite file."""
+        url = self.database_url
+        return url.get_secret_value() if url else self.database_path
 
     @property
     def index_dir(self) -> Path:

@@ -23,6 +23,7 @@ from rich.panel import Panel
 
 from . import messages
 from .config import Settings
+from .render import flags_note, marked_text
 from .runtime import open_service
 from .service import Ask, Reply, Service, ShownAnswer
 from .streaming import Throttled
@@ -121,7 +122,10 @@ def show_reply(console: Console, reply: Reply) -> None:
 
 
 def answer_panel(shown: ShownAnswer) -> Panel:
-    body = "\n".join([shown.answer.text, "", *messages.sources_lines(shown.answer)]).strip()
+    """The answer, its flagged sentences marked, its sources, and the marks' note."""
+    note = flags_note(shown.flags)
+    lines = [marked_text(shown.answer.text, shown.flags), "", *messages.sources_lines(shown.answer)]
+    body = "\n".join([*lines, *([note] if note else [])]).strip()
     return Panel(body, title=shown.label, title_align="left")
 
 

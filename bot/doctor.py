@@ -20,7 +20,7 @@ from knowledge.errors import KnowledgeError
 from .config import Settings, config_file
 from .errors import BotError
 from .messages import plural
-from .runtime import open_knowledge, open_service
+from .runtime import open_knowledge, open_service, open_store
 
 if TYPE_CHECKING:
     from knowledge.base import IndexHealth
@@ -44,7 +44,10 @@ async def diagnose(
     """Run every check; a check that cannot run is itself a finding, never a traceback."""
     findings = [_configuration(warnings), _data_dir(settings)]
     findings += await asyncio.to_thread(_index, settings)
-    findings.append(await asyncio.to_thread(_database, settings))
+    if settings.database_url:
+        findings.append(await _server_database(settings))
+    else:
+        findings.append(await asyncio.to_thread(_database, settings))
     if check_models:
         findings += await _models(settings)
     return findings
@@ -78,7 +81,7 @@ def _data_dir(settings: Settings) -> Finding:
 
 
 def _index(settings: Settings) -> list[Finding]:
-    if not (settings.index_dir / "lexical.db").is_file():
+    if not settings.database_url and not (settings.index_dir / "lexical.db").is_file():
         return [
             Finding("index", False, f"no index in {settings.index_dir}", "run `parley index PATH`")
         ]
@@ -149,6 +152,18 @@ def _database(settings: Settings) -> Finding:
             "arena database", False, f"{path}: {problem}", "restore the latest `parley backup`"
         )
     return Finding("arena database", True, f"{path}: sound, {plural(votes, 'vote')}")
+
+
+async def _server_database(settings: Settings) -> Finding:
+    """The arena on PostgreSQL: reachable, its schema this Parley's, its votes counted."""
+    try:
+        async with open_store(settings, read_only=True) as store:
+            votes, where = await store.votes_stored(), store.where
+    except ArenaError as exc:
+        return Finding(
+            "arena database", False, str(exc), "see the message; `parley chat` creates it"
+        )
+    return Finding("arena database", True, f"{where}: reachable, {plural(votes, 'vote')}")
 
 
 async def _models(settings: Settings) -> list[Finding]:

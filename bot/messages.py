@@ -23,6 +23,7 @@ __all__ = [
     "ASSISTANT_PROMPTS",
     "ASSISTANT_STATUS",
     "CHOICE_LABELS",
+    "FLAG_MARKS",
     "LEFT_OUT_LABELS",
     "QUESTION_PROMPT",
     "REASON_FORM_FIELD",
@@ -30,6 +31,8 @@ __all__ = [
     "THUMB_REASONS",
     "WEB_MARK",
     "all_models_failed",
+    "arena_copied",
+    "arena_on_server",
     "ask_only_hint",
     "backup_done",
     "cannot_listen",
@@ -50,6 +53,7 @@ __all__ = [
     "feedback_prompt",
     "file_skipped",
     "files_not_read",
+    "flags_note",
     "foreign_battle",
     "import_line_skipped",
     "import_summary",
@@ -165,6 +169,31 @@ def sources_lines(answer: Answer) -> list[str]:
 def web_search_failed(reason: str) -> str:
     """Under an answer whose pipeline searches the web, when the search did not work."""
     return f"Web search failed ({reason}), so this answer comes from the documents alone."
+
+
+# the mark a flagged sentence carries where a citation would stand (bot.render): "[!]"
+# conflicts with the sources, "[?]" states a number or name they never do
+FLAG_MARKS = {"contradicted": "[!]", "unverifiable": "[?]"}
+
+
+def flags_note(contradicted: int, unstated: int) -> str | None:
+    """The line under an answer that explains its marks; None when nothing is marked (a
+    clean answer gets no line: the check finds words, it does not vouch for truth)."""
+    parts = []
+    if contradicted:
+        verb = "conflicts" if contradicted == 1 else "conflict"
+        parts.append(
+            f"{FLAG_MARKS['contradicted']} {plural(contradicted, 'sentence')} {verb}"
+            " with the sources"
+        )
+    if unstated:
+        states = "states" if unstated == 1 else "state"
+        counted = plural(unstated, "sentence") if not parts else str(unstated)
+        where = "the sources" if not parts else "them"
+        parts.append(
+            f"{FLAG_MARKS['unverifiable']} {counted} {states} a number or name not in {where}"
+        )
+    return " · ".join(parts) or None
 
 
 def console_welcome() -> str:
@@ -361,6 +390,35 @@ def backup_done(file: Path, votes: int) -> str:
 
 def restore_done(file: Path, database: Path, votes: int) -> str:
     return f"Restored {database} from {file} ({plural(votes, 'vote')})."
+
+
+def arena_on_server() -> str:
+    """``parley backup`` and ``restore`` copy an SQLite file; a server has its own tools."""
+    return (
+        "The arena is on PostgreSQL (database_url): back it up with pg_dump and restore"
+        " it with pg_restore; `parley db migrate --to FILE` copies it into an SQLite file."
+    )
+
+
+def arena_copied(source: str, target: str, rows: dict[str, int], to_server: bool) -> list[str]:
+    """What ``parley db migrate`` copied, and how to use the copy."""
+    counted = ", ".join(
+        plural(rows.get(table, 0), noun)
+        for table, noun in (("questions", "question"), ("battles", "battle"), ("votes", "vote"))
+    )
+    use = (
+        f"To serve from it, set PARLEY_DATABASE_URL (database_url in parley.toml) to {target}"
+        " and run `parley index PATH` once: the index is re-built on the server."
+        if to_server
+        else f"To serve from it, unset PARLEY_DATABASE_URL and use {target} as the data"
+        " directory's parley.db."
+    )
+    return [
+        f"Copied the arena from {source} to {target}: {counted}; all"
+        f" {plural(sum(rows.values()), 'row')} in {len(rows)} tables counted the same on"
+        " both sides.",
+        use,
+    ]
 
 
 def unexpected_error() -> str:

@@ -1,5 +1,6 @@
 """The operator's door: what whoever holds a data directory runs on its files, outside
-any chat: search the index, export and import battles, back up and restore the arena.
+any chat: search the index, export and import battles, back up and restore the arena,
+copy it to another database (``parley db migrate``).
 
 These are not service behaviours. No chat user can reach them; they work on the files
 themselves (a restore replaces the database any service would be built on, a backup is
@@ -18,15 +19,27 @@ from arena.backup import backup_database, restore_database
 from arena.battles_io import ImportReport
 from arena.battles_io import export_battles as write_battles
 from arena.battles_io import import_battles as read_battles
+from arena.transfer import CopyReport, copy_arena
+from knowledge.sql import is_database_url
 from knowledge.types import Hit
 
+from . import messages
 from .config import Settings
+from .errors import BotError
 from .runtime import open_knowledge, open_store, require_index
 
 if TYPE_CHECKING:
     from knowledge.retrieve import Mode
 
-__all__ = ["Found", "backup", "export_battles", "import_battles", "restore", "search"]
+__all__ = [
+    "Found",
+    "backup",
+    "copy_database",
+    "export_battles",
+    "import_battles",
+    "restore",
+    "search",
+]
 
 
 @dataclass(frozen=True)
@@ -61,9 +74,28 @@ async def import_battles(settings: Settings, lines: IO[str]) -> ImportReport:
 
 async def backup(settings: Settings, target: Path) -> int:
     """Copy the arena database to ``target`` (safe while a bot runs); returns the votes."""
+    _in_a_file(settings)
     return await backup_database(settings.database_path, target)
 
 
 async def restore(settings: Settings, source: Path, *, force: bool = False) -> int:
     """Copy a checked backup in as the arena database; returns the votes restored."""
+    _in_a_file(settings)
     return await restore_database(source, settings.database_path, force=force)
+
+
+def _in_a_file(settings: Settings) -> None:
+    """Backups are SQLite files; an arena on PostgreSQL is backed up with its tools."""
+    if settings.database_url:
+        raise BotError(messages.arena_on_server())
+
+
+async def copy_database(settings: Settings, target: str) -> CopyReport:
+    """Copy the arena (from PostgreSQL when ``database_url`` is set, else from the data
+    directory's file) into ``target``, a ``postgresql://`` URL or an SQLite file that
+    holds no arena yet; every table's rows are counted on both sides."""
+    if "://" in target and not is_database_url(target):
+        raise BotError(
+            "--to takes a postgresql:// URL or the path of an SQLite file (such as parley.db)"
+        )
+    return await copy_arena(settings.arena_database, target)

@@ -21,8 +21,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from knowledge.errors import IndexStopped
+from knowledge.errors import IndexBusy, IndexStopped
 from knowledge.indexer import IndexReport, PassageCallback, ProgressCallback
+from knowledge.types import IndexRun
 
 from . import messages
 from .access import Requester
@@ -34,6 +35,7 @@ __all__ = [
     "ProgressFn",
     "ReindexStatus",
     "Reindexer",
+    "elsewhere",
 ]
 
 DEFAULT_PROGRESS_INTERVAL = 1.0  # seconds between progress reports to the adapter
@@ -109,6 +111,11 @@ class Reindexer:
             if not work.cancelled():
                 work.exception()  # retrieved: the cancellation is what goes on
             raise
+        except IndexBusy as busy:
+            if busy.running is None:
+                raise
+            # one running elsewhere in the deployment: told as one running here would be
+            raise ReindexBusy(messages.reindex_busy(elsewhere(busy.running))) from busy
         finally:
             for helper in helpers:
                 helper.cancel()
@@ -133,3 +140,16 @@ async def _relay(stop: asyncio.Event, halt: threading.Event) -> None:
     """Pass the caller's stop request on to the worker thread."""
     await stop.wait()
     halt.set()
+
+
+def elsewhere(run: IndexRun) -> ReindexStatus:
+    """Another instance's re-index (from the shared database), as this one's status."""
+    return ReindexStatus(
+        requested_by=f"{run.requested_by} on {run.host}",
+        started_at=run.started_at,
+        done=run.done,
+        total=run.total,
+        current=run.current,
+        passages_done=run.passages_done,
+        passages_total=run.passages_total,
+    )

@@ -1,18 +1,31 @@
 """What every chat surface does to an answer before posting it, whatever the platform.
 
 Splitting a long answer into messages under a platform's limit, neutralising mentions
-so that neither a model nor a document can ping anyone, and the source lines under an
-answer. Slack and Discord call these; only the markup around them differs.
+so that neither a model nor a document can ping anyone, the source lines under an
+answer, and its faithfulness marks and their note. Slack, Discord, the console and the
+CLI call these; only the markup around them differs.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from arena.types import Answer
 
-__all__ = ["SourceLine", "neutralise_mentions", "source_lines", "source_note", "split_text"]
+from . import messages
+from .flags import SentenceFlag
+
+__all__ = [
+    "SourceLine",
+    "flags_note",
+    "marked_text",
+    "neutralise_mentions",
+    "source_lines",
+    "source_note",
+    "split_text",
+]
 
 _ZWSP = "\u200b"
 # Slack control sequences (<!channel>, <!here|here>, <@U123>, <!subteam^S1>, <#C1>) and
@@ -20,6 +33,7 @@ _ZWSP = "\u200b"
 _ANGLE_MENTION = re.compile(r"<\s*([@!#])", re.IGNORECASE)
 _BARE_MENTION = re.compile(r"@(?=(?:everyone|here|channel|all)\b)", re.IGNORECASE)
 _FENCE = "```"
+_SENTENCE_STOP = re.compile(r"[.!?…:;]+$")
 
 
 def neutralise_mentions(text: str) -> str:
@@ -91,3 +105,23 @@ def source_note(answer: Answer) -> str | None:
     """Why the answer has fewer sources than its pipeline reads (a failed web search),
     mentions broken: the reason may quote a search engine's reply."""
     return neutralise_mentions(answer.source_note) if answer.source_note else None
+
+
+def marked_text(text: str, flags: Sequence[SentenceFlag] | None) -> str:
+    """The answer's text with a mark on each flagged sentence, where a citation would
+    stand: before its final stop ("... at 5pm [2] [?]."), else at its end."""
+    if not flags:
+        return text
+    pieces, at = [], 0
+    for flag in sorted((f for f in flags if f.flagged), key=lambda f: f.start):
+        stop = _SENTENCE_STOP.search(text, flag.start, flag.end)
+        cut = stop.start() if stop else flag.end
+        pieces += [text[at:cut], " ", messages.FLAG_MARKS[flag.support]]
+        at = cut
+    return "".join([*pieces, text[at:]])
+
+
+def flags_note(flags: Sequence[SentenceFlag] | None) -> str | None:
+    """The line that explains an answer's marks; None when nothing is marked."""
+    marked = [f.support for f in flags or () if f.flagged]
+    return messages.flags_note(marked.count("contradicted"), marked.count("unverifiable"))

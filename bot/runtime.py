@@ -43,16 +43,19 @@ __all__ = [
 def open_knowledge(
     settings: Settings, *, hold: bool = False, read_only: bool = False
 ) -> KnowledgeBase:
-    """Open the index in the data directory (or the configured Chroma server); ``hold``
-    keeps the right to write it, ``read_only`` writes nothing (see ``KnowledgeBase.open``)."""
+    """Open the index in the data directory (or PostgreSQL and the Chroma server when
+    configured); ``hold`` keeps the right to write it, ``read_only`` writes nothing (see
+    ``KnowledgeBase.open``)."""
     from knowledge.base import KnowledgeBase
 
+    url = settings.database_url
     return KnowledgeBase.open(
         settings.index_dir,
         chroma_host=settings.chroma_host,
         chroma_port=settings.chroma_port,
         hold=hold,
         read_only=read_only,
+        database_url=url.get_secret_value() if url else None,
     )
 
 
@@ -90,13 +93,17 @@ def writable_data_dir(settings: Settings) -> None:
 
 @asynccontextmanager
 async def open_store(settings: Settings, *, read_only: bool = False) -> AsyncIterator[Store]:
-    """The arena database, migrated, closed on exit.
+    """The arena database (PostgreSQL when ``database_url`` is set, else the SQLite file
+    in the data directory), migrated, closed on exit.
 
     ``read_only`` (reports: leaderboard, export) creates nothing: a mistyped
     ``--data-dir`` is an error, a data directory with no database yet reads as an empty
-    arena, and a database on a read-only mount is read without writing a byte.
+    arena, and a database on a read-only mount is read without writing a byte. On
+    PostgreSQL it reads in read-only transactions (the Elo cache is left to the bots).
     """
-    if read_only:
+    if settings.database_url:
+        store = await Store.open(settings.arena_database, read_only=read_only)
+    elif read_only:
         if not settings.data_dir.is_dir():
             raise BotError(
                 f"there is no Parley data directory at {settings.data_dir}"
@@ -120,8 +127,9 @@ async def open_store(settings: Settings, *, read_only: bool = False) -> AsyncIte
 def require_index(settings: Settings) -> None:
     """Commands that answer from the index (ask, chat, search) have nothing to answer
     from without one: say so, and how to make one, before anything is created (a
-    mistyped ``--data-dir`` must not become an empty folder and "not found")."""
-    if not (settings.index_dir / "lexical.db").is_file():
+    mistyped ``--data-dir`` must not become an empty folder and "not found"). On
+    PostgreSQL the index is on the server: opening it says whether it can be reached."""
+    if not settings.database_url and not (settings.index_dir / "lexical.db").is_file():
         raise BotError(messages.no_index(settings.index_dir))
 
 
@@ -152,7 +160,7 @@ async def open_service(
 
     roster = build_roster(settings.models, top_k=settings.top_k, web_backend=settings.web.provider)
     knowledge = _OnFirstUse(settings, hold=hold_index)
-    if hold_index:
+    if hold_index or (settings.database_url and not in_memory):  # a wrong URL stops start-up
         await asyncio.to_thread(knowledge.get)
     arena = _arena_in_memory() if in_memory else open_store(settings, read_only=read_only)
     answering = not (read_only or in_memory)  # reports and the roster's status search nothing
@@ -160,11 +168,11 @@ async def open_service(
     web = open_web(settings) if answering and searches_web else None
     try:
         async with arena as store:
-            yield Service(
+            service = Service(
                 settings,
                 search=lambda text, k, mode: knowledge.get().search(text, k, mode),
                 index=lambda paths, progress, passages: knowledge.get().index(
-                    paths, progress=progress, on_passages=passages
+                    paths, progress=progress, on_passages=passages, requested_by=requester()
                 ),
                 titles=lambda limit: knowledge.get().titles(limit),
                 roster=roster,
@@ -172,6 +180,12 @@ async def open_service(
                 knowledge_status=lambda: knowledge.get().status(),
                 web=web,
             )
+
+            def requester() -> str:  # who asked for the re-index now running
+                status = service.reindex_status
+                return status.requested_by if status else ""
+
+            yield service
     finally:
         knowledge.close()
         if web is not None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -23,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from arena.answers import OnText, answer_question
-from arena.errors import ProviderError, StoreError, VoteRefused
+from arena.errors import StoreError, VoteRefused
 from arena.hygiene import battle_exclusion, default_identity_words
 from arena.judge import OFFLINE, build_judge
 from arena.judge.audit import DEFAULT_SAMPLE, run_audit
@@ -35,10 +34,9 @@ from arena.leaderboard import (
     build_board,
 )
 from arena.matchmaking import choose_steered
-from arena.models.base import Prompt
-from arena.roster import Contestant, Roster, identify
+from arena.roster import Roster, identify
 from arena.store import JudgeSummary, Store, VoteResult
-from arena.types import Answer, Choice, Question
+from arena.types import Answer, Choice
 from knowledge.errors import KnowledgeError
 from knowledge.indexer import IndexReport
 
@@ -47,9 +45,11 @@ from .access import Requester, is_admin
 from .charts import leaderboard_png
 from .config import Settings
 from .errors import BotError, NotAllowed, NotRecorded
+from .flags import SentenceFlag, flags_for
 from .insights import Insights, KnowledgeStatusFn
 from .reindex import IndexFn, ProgressFn, Reindexer, ReindexStatus
 from .retrieval import PipelineRetrieval, RelevanceFn, SearchFn, offline_gate
+from .roster_status import ModelCheck, ModelStatus, check_contestant, model_statuses
 
 if TYPE_CHECKING:
     from knowledge.web import WebSource
@@ -91,11 +91,17 @@ class Ask:
 
 @dataclass
 class ShownAnswer:
-    """An answer as the user sees it: under its label, with the id a thumb or vote names."""
+    """An answer as the user sees it: under its label, with the id a thumb or vote names.
+
+    ``flags``: its claim sentences and which its sources support (``bot.flags``); None
+    when it was not checked (a battle, a channel with the flags off, an answer the
+    check cannot measure), which the surfaces show as nothing at all.
+    """
 
     answer_id: int
     label: str
     answer: Answer
+    flags: list[SentenceFlag] | None = None
 
 
 @dataclass
@@ -132,28 +138,6 @@ class Board:
     @property
     def rows(self) -> list[LeaderboardRow]:
         return self.leaderboard.rows
-
-
-@dataclass(frozen=True)
-class ModelStatus:
-    """One configured model: what it is, and whether it could be set up."""
-
-    name: str
-    provider: str
-    model: str
-    ready: bool
-    reason: str = ""
-    pipeline: dict[str, object] = field(default_factory=dict)  # the settings it answers with
-
-
-@dataclass(frozen=True)
-class ModelCheck:
-    """The result of sending one model a tiny request."""
-
-    name: str
-    reachable: bool
-    latency_ms: float
-    error: str = ""
 
 
 Check = Callable[[Ask], Awaitable[str | None]]
@@ -249,19 +233,31 @@ class Service:
         answers = await asyncio.gather(
             *(answer_question(c, retrieved.questions[c.name], on_text=stream) for c in contestants)
         )
-        question_id = await self._store.record_question(
-            platform=ask.platform,
-            channel=ask.channel,
-            user=ask.user,
-            thread=ask.thread,
-            text=ask.text,
-            hits=retrieved.hits,
+        single = [a for a in answers if a.ok]
+        checking = (
+            asyncio.create_task(flags_for(single[0]))
+            if len(single) == 1 and self._flags_on(ask.channel)
+            else None
         )
-        ids = [
-            await self._store.record_answer(question_id, a, c.settings)
-            for c, a in zip(contestants, answers, strict=True)
-        ]
-        return await self._reply(question_id, list(zip(ids, answers, strict=True)))
+        try:
+            question_id = await self._store.record_question(
+                platform=ask.platform,
+                channel=ask.channel,
+                user=ask.user,
+                thread=ask.thread,
+                text=ask.text,
+                hits=retrieved.hits,
+            )
+            ids = [
+                await self._store.record_answer(question_id, a, c.settings)
+                for c, a in zip(contestants, answers, strict=True)
+            ]
+        except BaseException:  # nothing stored, nothing shown: the check is not awaited
+            if checking:
+                checking.cancel()
+            raise
+        flags = await checking if checking else None
+        return await self._reply(question_id, list(zip(ids, answers, strict=True)), flags)
 
     async def _ready_roster(self) -> Roster:
         """The roster with each contestant's rated identity, read from the store once: an
@@ -301,7 +297,16 @@ class Service:
             min_channel_votes=settings.steer_min_channel_votes,
         )
 
-    async def _reply(self, question_id: int, stored: list[tuple[int, Answer]]) -> Reply:
+    def _flags_on(self, channel: str) -> bool:
+        settings = self._settings
+        return settings.channel_faithfulness_flags.get(channel, settings.faithfulness_flags)
+
+    async def _reply(
+        self,
+        question_id: int,
+        stored: list[tuple[int, Answer]],
+        flags: list[SentenceFlag] | None = None,
+    ) -> Reply:
         ok = [(i, a) for i, a in stored if a.ok]
         notices = [a.error for _, a in stored if a.error]
         if len(ok) == 2:  # a battle whose answer names its model is kept, but not rated
@@ -316,7 +321,8 @@ class Service:
         if not ok:
             return Reply(question_id, [], notices=[messages.all_models_failed(notices)])
         answer_id, answer = ok[0]
-        return Reply(question_id, [ShownAnswer(answer_id, answer.model, answer)], notices=notices)
+        shown = ShownAnswer(answer_id, answer.model, answer, flags)
+        return Reply(question_id, [shown], notices=notices)
 
     # --- votes and thumbs --------------------------------------------------------------
 
@@ -447,49 +453,9 @@ class Service:
     # --- the roster --------------------------------------------------------------------
 
     def models(self) -> list[ModelStatus]:
-        """Every configured model, ready or not, with what is wrong with the latter, and
-        the pipeline settings each answers with."""
-        roster = self._roster
-        ready = [
-            ModelStatus(c.name, c.spec.provider, c.spec.model, True, pipeline=c.settings)
-            for c in roster.entries
-        ]
-        skipped = [
-            ModelStatus(
-                spec.name,
-                spec.provider,
-                spec.model,
-                False,
-                why,
-                roster.pipeline_for(spec).settings(spec),
-            )
-            for spec, why in roster.skipped
-        ]
-        return ready + skipped
+        """Every configured model, ready or not, and the pipeline each answers with."""
+        return model_statuses(self._roster)
 
     async def check_models(self) -> list[ModelCheck]:
         """Send each ready model a tiny request, all at once, and report who answered."""
-        return list(await asyncio.gather(*(self._check(c) for c in self._roster.entries)))
-
-    async def _check(self, contestant: Contestant) -> ModelCheck:
-        prompt = Prompt(
-            system="Reply with the single word OK.",
-            messages=[{"role": "user", "content": "Are you there?"}],
-            passages=[],
-            question=Question("Are you there?"),
-        )
-        started = time.perf_counter()
-        try:
-            await asyncio.wait_for(
-                contestant.provider.complete(prompt), timeout=contestant.spec.timeout
-            )
-        except ProviderError as exc:  # the row names the model: the reason and detail
-            error = exc.reason + (f" ({exc.detail})" if exc.detail else "")
-            return ModelCheck(contestant.name, False, _ms(started), error)
-        except TimeoutError:
-            return ModelCheck(contestant.name, False, _ms(started), "no reply within the timeout")
-        return ModelCheck(contestant.name, True, _ms(started))
-
-
-def _ms(started: float) -> float:
-    return (time.perf_counter() - started) * 1000
+        return list(await asyncio.gather(*map(check_contestant, self._roster.entries)))

@@ -11,6 +11,7 @@ import importlib
 import typing
 
 from .errors import (
+    DatabaseUnavailable,
     EmbedderMismatch,
     EmbeddingError,
     IndexBusy,
@@ -21,7 +22,7 @@ from .errors import (
     UnsupportedFile,
     WebSearchError,
 )
-from .types import Hit, LoadedDocument, Mode, Passage, Section
+from .types import Hit, IndexRun, LoadedDocument, Mode, Passage, Section
 
 if typing.TYPE_CHECKING:
     from .base import KnowledgeBase
@@ -37,12 +38,14 @@ if typing.TYPE_CHECKING:
 
 __all__ = [
     "SUPPORTED_SUFFIXES",
+    "DatabaseUnavailable",
     "Embedder",
     "EmbedderMismatch",
     "EmbeddingError",
     "Hit",
     "IndexBusy",
     "IndexReport",
+    "IndexRun",
     "IndexStopped",
     "IndexStoreError",
     "KnowledgeBase",

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from .embed import Embedder, default_embedder
 from .errors import EmbedderMismatch, IndexBusy, IndexStoreError
@@ -19,6 +19,10 @@ from .retrieve import Mode, Retriever
 from .status import KnowledgeStatus, RunRecorder, read_status
 from .store import VectorStore
 from .types import Hit
+
+if TYPE_CHECKING:
+    from .pg_lexical import PgLexicalIndex
+    from .pg_lock import RunLock
 
 __all__ = ["IndexHealth", "KnowledgeBase", "deferred"]
 
@@ -95,22 +99,28 @@ class KnowledgeBase:
     bot opens it with ``hold=True`` and keeps that right until ``close``; any other
     process takes it for the length of one ``index`` call and is refused (IndexBusy)
     while someone else holds it. Searching needs no lock.
+
+    On PostgreSQL (``database_url``) the passages live in a database that any number of
+    instances share, and ``run_lock`` (an advisory lock) lets one re-index run at a time
+    across all of them, taken for the length of each run.
     """
 
     def __init__(
         self,
-        lexical: LexicalIndex,
+        lexical: LexicalIndex | PgLexicalIndex,
         vectors: VectorStore,
         embedder: Embedder,
         *,
         lock: IndexLock | None = None,
         dense_unavailable: str = "",
+        run_lock: RunLock | None = None,
     ) -> None:
         self._lexical = lexical
         self._vectors = vectors
         self._embedder = embedder
-        self._retriever = Retriever(embedder, vectors, lexical)
+        self._retriever = Retriever(embedder, vectors, lexical)  # type: ignore[arg-type]
         self._lock = lock
+        self._run_lock = run_lock
         self._indexing = threading.Lock()  # one index run at a time in this process
         self._embedder_checked = False
         # why the vectors cannot be searched ("" when they can): see ``open``
@@ -126,6 +136,7 @@ class KnowledgeBase:
         embedder: Embedder | None = None,
         hold: bool = False,
         read_only: bool = False,
+        database_url: str | None = None,
     ) -> KnowledgeBase:
         """Open (creating if needed) the index in ``index_dir``. With ``hold``, take the
         right to write it now and keep it until ``close`` (IndexBusy if another process
@@ -134,20 +145,44 @@ class KnowledgeBase:
         ``read_only`` (a copy for reporting, a backup mount) creates and writes nothing,
         and an index that is not there is an error. Chroma writes as it opens, so an
         embedded Chroma in a folder that cannot be written is not opened at all: searches
-        there rank by words alone and ``dense_unavailable`` says why."""
+        there rank by words alone and ``dense_unavailable`` says why.
+
+        With ``database_url`` (PostgreSQL) the passages, the manifest and lexical search
+        live in that database (DatabaseUnavailable when it cannot be reached), and a
+        re-index takes the deployment-wide lock for its length, whatever ``hold`` says.
+        With a Chroma server too, nothing is kept in ``index_dir``; with embedded Chroma
+        the folder lock still guards the vectors there. ``read_only`` there reads in
+        read-only transactions and neither creates nor upgrades the tables."""
         if read_only:
-            return cls._open_read_only(index_dir, chroma_host, chroma_port, embedder)
-        index_dir.mkdir(parents=True, exist_ok=True)
-        lock = IndexLock(index_dir)
-        if hold:
-            lock.acquire()
+            return cls._open_read_only(index_dir, chroma_host, chroma_port, embedder, database_url)
+        lock = None
+        if not (database_url and chroma_host):
+            index_dir.mkdir(parents=True, exist_ok=True)
+            lock = IndexLock(index_dir)
+            if hold:
+                lock.acquire()
+        run_lock = None
         try:
-            lexical = LexicalIndex(index_dir / "lexical.db")
+            if database_url:
+                from .pg_lexical import PgLexicalIndex
+                from .pg_lock import RunLock
+
+                lexical: LexicalIndex | PgLexicalIndex = PgLexicalIndex.open(database_url)
+                run_lock = RunLock(lexical.database)
+            else:
+                lexical = LexicalIndex(index_dir / "lexical.db")
         except BaseException:
-            lock.release()
+            if lock is not None:
+                lock.release()
             raise
         vectors = deferred(partial(_open_vectors, index_dir, chroma_host, chroma_port))
-        return cls(lexical, vectors, embedder or deferred(default_embedder), lock=lock)
+        return cls(
+            lexical,  # type: ignore[arg-type]
+            vectors,
+            embedder or deferred(default_embedder),
+            lock=lock,
+            run_lock=run_lock,
+        )
 
     @classmethod
     def _open_read_only(
@@ -156,8 +191,16 @@ class KnowledgeBase:
         chroma_host: str | None,
         chroma_port: int,
         embedder: Embedder | None,
+        database_url: str | None,
     ) -> KnowledgeBase:
-        lexical = LexicalIndex(index_dir / "lexical.db", read_only=True)
+        if database_url:
+            from .pg_lexical import PgLexicalIndex
+
+            lexical: LexicalIndex | PgLexicalIndex = PgLexicalIndex.open(
+                database_url, read_only=True
+            )
+        else:
+            lexical = LexicalIndex(index_dir / "lexical.db", read_only=True)
         folder = index_dir / "chroma"
         unavailable = "" if chroma_host or _writable(folder) else _read_only_vectors(folder)
         vectors = deferred(
@@ -166,7 +209,7 @@ class KnowledgeBase:
             else partial(_open_vectors, index_dir, chroma_host, chroma_port)
         )
         return cls(
-            lexical,
+            lexical,  # type: ignore[arg-type]
             vectors,
             embedder or deferred(default_embedder),
             dense_unavailable=unavailable,
@@ -179,12 +222,14 @@ class KnowledgeBase:
         *,
         batch_size: int = DEFAULT_EMBED_BATCH,
         on_passages: PassageCallback | None = None,
+        requested_by: str = "",
     ) -> IndexReport:
         """Bring the index in line with the files under ``paths``; see ``Indexer``. The run
         records its progress and its report beside the index (``knowledge.status``).
 
         Raises IndexBusy when another process holds the index, or another run is going
-        on in this one."""
+        on in this one (or, on PostgreSQL, anywhere in the deployment: then with its
+        progress). ``requested_by`` names who asked, for those refused meanwhile."""
         if not self._indexing.acquire(blocking=False):
             raise IndexBusy("a re-index of this knowledge base is already running")
         try:
@@ -192,16 +237,26 @@ class KnowledgeBase:
             if taken:
                 self._lock.acquire()
             try:
-                indexer = Indexer(
-                    self._lexical, self._vectors, self._embedder, batch_size=batch_size
-                )
-                recorder = RunRecorder(self._lexical)
-                report = None
+                if self._run_lock is not None:
+                    self._run_lock.acquire(requested_by)
+                    progress, on_passages = _reported(self._run_lock, progress, on_passages)
                 try:
-                    report = indexer.run(paths, recorder.progress(progress), on_passages)
+                    indexer = Indexer(
+                        self._lexical,  # type: ignore[arg-type]
+                        self._vectors,
+                        self._embedder,
+                        batch_size=batch_size,
+                    )
+                    recorder = RunRecorder(self._lexical)  # type: ignore[arg-type]
+                    report = None
+                    try:
+                        report = indexer.run(paths, recorder.progress(progress), on_passages)
+                    finally:
+                        recorder.finished(report)
+                    return report
                 finally:
-                    recorder.finished(report)
-                return report
+                    if self._run_lock is not None:
+                        self._run_lock.release()
             finally:
                 if taken:
                     self._lock.release()
@@ -256,9 +311,29 @@ class KnowledgeBase:
         self._lexical.close()
         if self._lock is not None:
             self._lock.release()
+        if self._run_lock is not None:
+            self._run_lock.release()
 
     def __enter__(self) -> KnowledgeBase:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _reported(
+    run_lock: RunLock, progress: ProgressCallback | None, on_passages: PassageCallback | None
+) -> tuple[ProgressCallback, PassageCallback]:
+    """The run's callbacks, also telling the deployment how far it is."""
+
+    def files(path: str, done: int, total: int) -> None:
+        run_lock.files(path, done, total)
+        if progress:
+            progress(path, done, total)
+
+    def passages(path: str, done: int, total: int) -> None:
+        run_lock.passages(path, done, total)
+        if on_passages:
+            on_passages(path, done, total)
+
+    return files, passages

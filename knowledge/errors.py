@@ -8,7 +8,8 @@
     ├── IndexBusy            another process (or run) is writing this index
     ├── IndexStoreError      the vector store or lexical index failed (Chroma, SQLite)
     ├── IndexStopped         raised by an index run's progress callback to stop it early
-    └── WebSearchError       a web search failed, timed out or is not set up
+    ├── WebSearchError       a web search failed, timed out or is not set up
+    └── DatabaseUnavailable  PostgreSQL cannot be reached or refused us (host and fix named)
 
 Errors from third-party libraries are turned into these at the boundary
 (``raise IndexStoreError(...) from exc``) so callers handle one tree.
@@ -18,7 +19,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .types import IndexRun
+
 __all__ = [
+    "DatabaseUnavailable",
     "EmbedderMismatch",
     "EmbeddingError",
     "IndexBusy",
@@ -55,20 +59,39 @@ class EmbedderMismatch(KnowledgeError):
     """The index holds vectors from another embedder: mixing the two would silently
     break search, so the knowledge base refuses and says how to rebuild."""
 
-    def __init__(self, built: tuple[str, int], configured: tuple[str, int], where: Path | str):
+    def __init__(
+        self,
+        built: tuple[str, int],
+        configured: tuple[str, int],
+        where: Path | str,
+        rebuild: str = "",
+    ):
+        """``where`` is the index's file (its folder is named) unless ``rebuild`` says
+        where it is and how to empty it (a database server)."""
         self.built, self.configured = built, configured
         folder = Path(where).parent if str(where) != ":memory:" else where
+        place = where if rebuild else folder
+        rebuild = rebuild or f"delete {folder} and index your files again"
         super().__init__(
-            f"the index in {folder} was built with the embedder {built[0]} ({built[1]}"
+            f"the index in {place} was built with the embedder {built[0]} ({built[1]}"
             f" dimensions), but {configured[0]} ({configured[1]} dimensions) is configured;"
-            f" configure {built[0]} again, or rebuild the index: delete {folder} and index"
-            " your files again"
+            f" configure {built[0]} again, or rebuild the index: {rebuild}"
         )
 
 
 class IndexBusy(KnowledgeError):
     """Another process, or another run in this one, is writing the index; the message
-    says who holds it and what to do instead."""
+    says who holds it and what to do instead. ``running`` is the other run's progress
+    when it is known (a re-index elsewhere in a deployment sharing PostgreSQL)."""
+
+    def __init__(self, message: str, running: IndexRun | None = None) -> None:
+        super().__init__(message)
+        self.running = running
+
+
+class DatabaseUnavailable(KnowledgeError):
+    """PostgreSQL cannot be reached, or refused the connection: one line naming the host
+    (never the password) and what to change."""
 
 
 class IndexStopped(KnowledgeError):

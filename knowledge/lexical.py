@@ -32,6 +32,7 @@ __all__ = [
     "LexicalIndex",
     "match_expression",
     "query_terms",
+    "rarest_terms",
 ]
 
 STOPWORDS = frozenset(
@@ -396,8 +397,7 @@ def _delete_rows(db: sqlite3.Connection, where: str, value: str) -> list[str]:
 
 
 def _rarest(db: sqlite3.Connection, terms: list[str]) -> list[str]:
-    """The query's rarest terms whose matches add up to at most SCORED_ROWS rows
-    (always the rarest one); all of them when together they stay under it."""
+    """The query's rarest terms (see ``rarest_terms``), counted in FTS5."""
     matches = {
         term: db.execute(
             "SELECT count(*) FROM passages_fts WHERE passages_fts MATCH ?",
@@ -405,6 +405,14 @@ def _rarest(db: sqlite3.Connection, terms: list[str]) -> list[str]:
         ).fetchone()[0]
         for term in terms
     }
+    return rarest_terms(matches)
+
+
+def rarest_terms(matches: dict[str, int]) -> list[str]:
+    """Of terms and the rows each matches, the rarest whose matches add up to at most
+    SCORED_ROWS rows (always the rarest one); all of them when together they stay under
+    it. In the given order then, else rarest first."""
+    terms = list(matches)
     kept: list[str] = []
     rows = 0
     for term in sorted(terms, key=matches.__getitem__):

@@ -9,6 +9,7 @@ from typing import Literal
 __all__ = [
     "MODES",
     "Hit",
+    "IndexRun",
     "LoadedDocument",
     "Mode",
     "Passage",
@@ -93,3 +94,19 @@ def display_path(source: str) -> str:
         return Path(source).relative_to(Path.cwd()).as_posix()
     except ValueError:
         return source
+
+
+@dataclass(frozen=True)
+class IndexRun:
+    """A re-index running in another process: who asked for it, where it runs, since
+    when (epoch seconds) and how far it is (files, and passages of a long file)."""
+
+    requested_by: str
+    host: str
+    pid: int
+    started_at: float
+    done: int = 0
+    total: int = 0
+    current: str = ""
+    passages_done: int = 0
+    passages_total: int = 0

@@ -4,11 +4,13 @@
                                   [--questions 500] [--json]
     python scripts/bench_judge.py ../shared/data --set begin-wow|begin-cmu|begin-tc
     python scripts/bench_judge.py ../shared/data --set halueval-dialogue [--slice tune|report]
+                                  [--history]
     python scripts/bench_judge.py ../shared/data --audit [--concurrency 100] [--canaries 10]
 
 BEGIN and HaluEval (``faithfulness_sets``): the support check's value beside the
 word-support baseline in the same run (AUC of attributable against not; the share of
-pairs preferring the right response), and the flag rates. SQuAD and PACIFIC: the
+pairs preferring the right response), and the flag rates under the live flag rule and
+two others; ``--history`` adds HaluEval's dialogue history as a passage. SQuAD and PACIFIC: the
 canaries below, the baseline's canary AUC beside the judge's, the share of the gold
 answers' sentences flagged, and the check's latency for an offline-sized answer and a
 300-word one with eight passages.
@@ -166,7 +168,6 @@ def run(items, judge: OfflineJudge) -> dict:
         "contradictions_below": round(float(np.mean([c < r for _, _, r, c in contradictions])), 4),
         "counts": report.counts,
         "real_score_mean": round(float(np.mean(list(real.values()))), 1),
-        "real_below_refusal": sum(r <= 50 for r in real.values()),
         "grades_per_s": round(len(cases) / seconds, 1),
         # CPU seconds of this process (all its threads): what the grades cost when the
         # machine's two cores are shared with other work, as they were here
@@ -300,6 +301,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--slice", choices=["tune", "report"], default="report")
     parser.add_argument("--questions", type=int, default=500)
+    parser.add_argument(
+        "--history", action="store_true", help="HaluEval: the dialogue history as a passage too"
+    )
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--audit", action="store_true", help="time an audit instead")
     parser.add_argument("--concurrency", type=int, default=100)
@@ -316,8 +320,13 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result, indent=None if args.json else 2))
         return 0
     if args.set == "halueval-dialogue":
-        pairs = halueval_pairs(args.data, args.slice)
-        result = {"set": args.set, "slice": args.slice, **run_halueval(pairs)}
+        pairs = halueval_pairs(args.data, args.slice, history=args.history)
+        result = {
+            "set": args.set,
+            "slice": args.slice,
+            "history": args.history,
+            **run_halueval(pairs),
+        }
         print(json.dumps(result, indent=None if args.json else 2))
         return 0
     if args.set == "squad":

@@ -2,6 +2,7 @@
 
     python scripts/bench_retrieval.py DATASET_DIR [--json] [--queries FILE --qrels FILE]
                                       [--limit N] [--work DIR] [--tune]
+                                      [--postgresql URL] [--distractors CORPUS]
 
 The corpus goes through Parley's own indexer: each document becomes a Markdown file
 (title as its heading, so long titles stay titles and head every passage of the
@@ -9,6 +10,12 @@ document) in a work folder, ``KnowledgeBase.index`` loads, chunks and
 embeds it, and a document's score is the best score of its passages. The index is kept
 in the work folder, so a rerun skips the embedding. ``--tune`` compares fusion settings
 on the given queries; run it on training queries only, never on the test set.
+
+``--postgresql URL`` measures the lexical half on PostgreSQL too, side by side in the
+same run: the index's passages are mirrored into that database (``lexical_engines``) and
+each query is searched on both engines in turn, beside the same vectors. With
+``--distractors`` (e.g. docs-corpus's ``corpus.jsonl``) those passages join the index
+first, with stand-in vectors, to measure at a larger scale.
 """
 
 from __future__ import annotations
@@ -20,15 +27,19 @@ import math
 import sys
 import time
 from collections.abc import Callable, Iterable
+from contextlib import closing
 from functools import partial
 from pathlib import Path
 from urllib.parse import quote, unquote
 
 import numpy as np
+from lexical_engines import add_distractors, mirror
 
 from knowledge.base import KnowledgeBase
 from knowledge.embed import default_embedder
+from knowledge.lexical import LexicalIndex
 from knowledge.retrieve import CANDIDATES, Mode, reciprocal_rank_fusion, weighted_fusion
+from knowledge.store import VectorStore
 from knowledge.types import Hit
 
 MODES: tuple[Mode, ...] = ("lexical", "dense", "hybrid")
@@ -105,22 +116,31 @@ def by_source(hits: list[Hit]) -> Ranked:
     return [(h.passage.source, h.score) for h in hits]
 
 
-def evaluate(kb: KnowledgeBase, queries: list[tuple[str, str]], qrels: Qrels) -> dict:
+def evaluate(
+    engines: dict[str, KnowledgeBase], queries: list[tuple[str, str]], qrels: Qrels
+) -> dict[str, dict[str, dict[str, float]]]:
+    """Figures by engine and mode; each query goes to every engine in turn (in
+    alternating order), so a busy machine slows them alike."""
     gold = [qrels[qid] for qid, _ in queries]
-    results: dict[str, dict[str, float]] = {}
+    results: dict[str, dict[str, dict[str, float]]] = {name: {} for name in engines}
     for mode in MODES:
-        kb.search(queries[0][1], PASSAGES_PER_QUERY, mode=mode)  # warm-up, not timed
-        rankings, latencies = [], []
-        for _, text in queries:
-            start = time.perf_counter()
-            hits = kb.search(text, PASSAGES_PER_QUERY, mode=mode)
-            latencies.append((time.perf_counter() - start) * 1000)
-            rankings.append(doc_ranking(by_source(hits)))
-        results[mode] = {
-            **scores(rankings, gold),
-            "p50_ms": float(np.percentile(latencies, 50)),
-            "p99_ms": float(np.percentile(latencies, 99)),
-        }
+        for kb in engines.values():
+            kb.search(queries[0][1], PASSAGES_PER_QUERY, mode=mode)  # warm-up, not timed
+        rankings: dict[str, list] = {name: [] for name in engines}
+        latencies: dict[str, list] = {name: [] for name in engines}
+        for n, (_, text) in enumerate(queries):
+            turns = list(engines.items())
+            for name, kb in turns[::-1] if n % 2 else turns:
+                start = time.perf_counter()
+                hits = kb.search(text, PASSAGES_PER_QUERY, mode=mode)
+                latencies[name].append((time.perf_counter() - start) * 1000)
+                rankings[name].append(doc_ranking(by_source(hits)))
+        for name in engines:
+            results[name][mode] = {
+                **scores(rankings[name], gold),
+                "p50_ms": float(np.percentile(latencies[name], 50)),
+                "p99_ms": float(np.percentile(latencies[name], 99)),
+            }
     return results
 
 
@@ -204,6 +224,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, help="where documents and index are kept")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--tune", action="store_true", help="compare fusion settings instead")
+    parser.add_argument("--postgresql", help="also rank lexically in this PostgreSQL database")
+    parser.add_argument(
+        "--distractors", type=Path, help="a corpus.jsonl of passages to add to the index"
+    )
     args = parser.parse_args(argv)
 
     dataset = args.dataset.resolve()
@@ -226,7 +250,19 @@ def main(argv: list[str] | None = None) -> int:
         if done % 500 == 0 or done == total:
             log(f"indexed {done}/{total} files")
 
-    with KnowledgeBase.open(work / "index", embedder=default_embedder()) as kb:
+    embedder = default_embedder()
+    if args.distractors:
+        (work / "index").mkdir(parents=True, exist_ok=True)
+        with closing(LexicalIndex(work / "index" / "lexical.db")) as lexical:
+            added = add_distractors(
+                args.distractors,
+                work / "distractors",
+                lexical,
+                VectorStore.persistent(work / "index" / "chroma"),
+                embedder.dim,
+            )
+        log(f"distractors: {added} passages added")
+    with KnowledgeBase.open(work / "index", embedder=embedder) as kb:
         report = kb.index([work / "docs"], progress)
         log(
             f"index: {report.added} added, {report.changed} changed, {report.unchanged} unchanged,"
@@ -236,18 +272,41 @@ def main(argv: list[str] | None = None) -> int:
             for name, ndcg, recall in tune(kb, queries, qrels):
                 print(f"{name:28} ndcg@10 {ndcg:.4f}  recall@5 {recall:.4f}")
             return 0
-        results = evaluate(kb, queries, qrels)
+        engines = {"sqlite": kb}
+        if args.postgresql:
+            engines["postgresql"] = on_postgresql(args.postgresql, work / "index", embedder, log)
+        try:
+            results = evaluate(engines, queries, qrels)
+        finally:
+            if args.postgresql:
+                engines["postgresql"].close()
     if args.json:
-        print(json.dumps(results, indent=2))
+        print(json.dumps(results if args.postgresql else results["sqlite"], indent=2))
     else:
         print(f"{dataset.name}: {len(queries)} queries, {report.passages} passages")
-        print(f"{'method':8} {'nDCG@10':>8} {'R@5':>7} {'MRR':>7} {'p50 ms':>7} {'p99 ms':>7}")
-        for mode, m in results.items():
-            print(
-                f"{mode:8} {m['ndcg@10']:8.3f} {m['recall@5']:7.3f} {m['mrr']:7.3f}"
-                f" {m['p50_ms']:7.1f} {m['p99_ms']:7.1f}"
-            )
+        print(
+            f"{'engine':10} {'method':8} {'nDCG@10':>8} {'R@5':>7} {'MRR':>7}"
+            f" {'p50 ms':>7} {'p99 ms':>7}"
+        )
+        for engine, by_mode in results.items():
+            for mode, m in by_mode.items():
+                print(
+                    f"{engine:10} {mode:8} {m['ndcg@10']:8.3f} {m['recall@5']:7.3f}"
+                    f" {m['mrr']:7.3f} {m['p50_ms']:7.1f} {m['p99_ms']:7.1f}"
+                )
     return 0
+
+
+def on_postgresql(url: str, index: Path, embedder, log: Callable[[str], None]) -> KnowledgeBase:
+    """The same index with its lexical half in PostgreSQL (mirrored from SQLite)."""
+    from knowledge.pg_lexical import PgLexicalIndex
+
+    pg = PgLexicalIndex.open(url)
+    started = time.perf_counter()
+    with closing(LexicalIndex(index / "lexical.db")) as sqlite:
+        copied = mirror(sqlite, pg, (embedder.name, embedder.dim))
+    log(f"postgresql: {copied} files mirrored in {time.perf_counter() - started:.1f} s")
+    return KnowledgeBase(pg, VectorStore.persistent(index / "chroma"), embedder)
 
 
 if __name__ == "__main__":

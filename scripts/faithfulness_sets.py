@@ -5,8 +5,13 @@ flag rates and the check's latency.
 BEGIN dev rows (``Generic`` left out) become (passages, response, attributable); each
 row's passages are its knowledge alone, what the response is judged against. HaluEval
 dialogue items become (passages, right, hallucinated) with the knowledge as the one
-passage; they are shuffled with a fixed seed and halved: the first half is the tuning
-slice, the second the reported one.
+passage. The knowledge is a knowledge-graph path whose triples were glued without a
+space ("... wrote Where We BelongWhere We Belong was released 2012"); each glue point
+becomes a sentence break. (The dialogue history, which HaluEval's own judge reads, was
+measured as a second passage and left out: docs/benchmarks.md.) Items are shuffled with
+a fixed seed and halved: the first half is the tuning slice, the second the reported
+one. A check that could not be measured (the response in another language than its
+knowledge) counts as a tie in a pair and is left out of an AUC; the runs count them.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import csv
 import json
 import random
+import re
 import time
 from collections import Counter
 from pathlib import Path
@@ -22,12 +28,13 @@ import numpy as np
 
 from arena.judge.canaries import auc
 from arena.judge.facts import content_words, numbers_in
-from arena.judge.support import SupportCheck, check_support, support_check
+from arena.judge.support import check_support, support_check
 
 __all__ = [
     "BEGIN_SETS",
     "begin_rows",
     "flag_rate",
+    "halueval_context",
     "halueval_pairs",
     "latency_ms",
     "run_begin",
@@ -37,6 +44,12 @@ __all__ = [
 
 BEGIN_SETS = {"begin-wow": "wow", "begin-cmu": "cmu", "begin-tc": "tc"}
 HALUEVAL_SEED = 26
+# Where HaluEval's triples were glued: a lower-case letter or ")" straight before a
+# capital ("BelongWhere", "Film)The"), but not a name's own capital ("McKay", "DiCaprio",
+# "LaHaye"); and a year glued to itself ("18471847")
+_GLUED = re.compile(r"(?<=[a-z)])(?<!\bMc)(?<!\bMac)(?<!\b[A-Z][a-z])(?=[A-Z])")
+_GLUED_YEAR = re.compile(r"\b(\d{4})(?=\1\b)")
+_TURN = re.compile(r"\s*\[(?:Human|Assistant)\]:\s*")
 
 
 def word_support(passages: list[str], answer: str) -> float:
@@ -59,70 +72,119 @@ def begin_rows(root: Path, name: str) -> list[tuple[list[str], str, bool]]:
     ]
 
 
-def halueval_pairs(root: Path, part: str) -> list[tuple[list[str], str, str]]:
+def halueval_pairs(
+    root: Path, part: str, history: bool = False
+) -> list[tuple[list[str], str, str]]:
+    """(passages, right, hallucinated) of one half; ``history`` adds the dialogue
+    history as a second passage, one turn a line (measured, not the default)."""
     path = root / "faithfulness" / "halueval_dialogue_2000.jsonl"
     items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
     random.Random(HALUEVAL_SEED).shuffle(items)
     half = len(items) // 2
     chosen = items[:half] if part == "tune" else items[half:]
-    return [([i["knowledge"]], i["right_response"], i["hallucinated_response"]) for i in chosen]
+    return [
+        (halueval_context(i, history), i["right_response"], i["hallucinated_response"])
+        for i in chosen
+    ]
 
 
-def _pairwise(right: list[float], wrong: list[float]) -> float:
-    """The share of pairs in which the right response scores above the wrong one (ties half)."""
-    wins = [1.0 if r > w else 0.5 if r == w else 0.0 for r, w in zip(right, wrong, strict=True)]
+def halueval_context(item: dict, history: bool = False) -> list[str]:
+    """The passages of one HaluEval item: its knowledge, its triples apart, and with
+    ``history`` the dialogue's turns."""
+    knowledge = _GLUED_YEAR.sub(r"\1. ", _GLUED.sub(". ", item["knowledge"]))
+    if not history:
+        return [knowledge]
+    turns = [t.strip() for t in _TURN.split(item["dialogue_history"]) if t.strip()]
+    return [knowledge, "\n".join(turns)]
+
+
+def _pairwise(right: list[float | None], wrong: list[float | None]) -> float:
+    """The share of pairs in which the right response scores above the wrong one (ties,
+    and pairs with an unmeasured check, half)."""
+    wins = [
+        0.5 if r is None or w is None or r == w else float(r > w)
+        for r, w in zip(right, wrong, strict=True)
+    ]
     return round(float(np.mean(wins)), 4)
 
 
-def _value(check: SupportCheck) -> float:
-    """The check's value; an answer that claims nothing has nothing unsupported (1.0)."""
-    return 1.0 if check.value is None else check.value
-
-
 def run_begin(rows: list[tuple[list[str], str, bool]]) -> dict:
-    """AUC of attributable against not, Parley beside the baseline, on the rows whose
-    response makes a claim and on all rows (a response that claims nothing at 1.0)."""
+    """AUC of attributable against not, Parley beside the baseline, on all rows (a
+    response that states nothing at ``NOTHING_CLAIMED``) and on the rows whose response
+    makes a claim; rows the check could not measure are left out of both and counted."""
     checks = [support_check(response, passages) for passages, response, _ in rows]
     labels = [label for *_, label in rows]
-    ours = [_value(c) for c in checks]
+    ours = [c.value for c in checks]
     base = [word_support(passages, response) for passages, response, _ in rows]
-    claimed = [c.claims != [] for c in checks]
+    measured = [v is not None for v in ours]
+    claimed = [m and c.claims != [] for m, c in zip(measured, checks, strict=True)]
 
-    def split(values: list[float], keep: list[bool]) -> float:
+    def split(values: list, keep: list[bool]) -> float:
         pos = [v for v, lab, k in zip(values, labels, keep, strict=True) if k and lab]
         neg = [v for v, lab, k in zip(values, labels, keep, strict=True) if k and not lab]
         return round(auc(pos, neg), 4)
 
-    everything = [True] * len(rows)
+    stated_nothing = [m and not c for m, c in zip(measured, claimed, strict=True)]
     return {
         "rows": len(rows),
         "attributable": sum(labels),
-        "no_claims": claimed.count(False),
-        "no_claims_attributable": sum(lab for lab, k in zip(labels, claimed, strict=True) if not k),
+        "unmeasured": measured.count(False),
+        "no_claims": sum(stated_nothing),
+        "no_claims_attributable": sum(
+            lab for lab, k in zip(labels, stated_nothing, strict=True) if k
+        ),
+        "auc_all_rows": {"parley": split(ours, measured), "baseline": split(base, measured)},
         "auc_with_claims": {"parley": split(ours, claimed), "baseline": split(base, claimed)},
-        "auc_all_rows": {"parley": split(ours, everything), "baseline": split(base, everything)},
     }
+
+
+# Flag rules measured side by side: the live one (``SentenceSupport.flagged``), and those
+# it was chosen against. The weight rule's threshold is the one with the fewest false
+# alarms that still catches 70% on the HaluEval tuning half (6.0, 6.25, 6.5 tried).
+UNHELD_WEIGHT = 6.25
+
+
+def _unheld(sentence) -> bool:
+    return sentence.support == "contradicted" or any(
+        c.support == "unverifiable" and c.missing >= UNHELD_WEIGHT for c in sentence.claims
+    )
+
+
+_FLAG_RULES = {
+    "live: contradicted, or a number or name the passages never state": lambda s: s.flagged,
+    "every contradicted or unverifiable sentence": lambda s: (
+        s.support in ("contradicted", "unverifiable")
+    ),
+    "contradicted only": lambda s: s.support == "contradicted",
+    f"contradicted, or {UNHELD_WEIGHT} weighted words not in the passages": _unheld,
+}
 
 
 def run_halueval(pairs: list[tuple[list[str], str, str]]) -> dict:
     """Pairwise preference for the right response, Parley beside the baseline, and the
-    flag rates: sentences of right responses flagged, hallucinated responses with a flag."""
+    flag rates under each rule: sentences of right responses flagged (false alarms),
+    hallucinated responses with a flag (caught)."""
     right = [support_check(r, passages) for passages, r, _ in pairs]
     wrong = [support_check(h, passages) for passages, _, h in pairs]
     right_sentences = [s for c in right for s in c.sentences]
+
+    def rates(flag) -> dict:
+        return {
+            "false_alarms": round(float(np.mean([flag(s) for s in right_sentences])), 4),
+            "caught": round(float(np.mean([any(flag(s) for s in c.sentences) for c in wrong])), 4),
+        }
+
     return {
         "pairs": len(pairs),
+        "unmeasured": sum(c.value is None for c in right + wrong),
         "pairwise": {
-            "parley": _pairwise([_value(c) for c in right], [_value(c) for c in wrong]),
+            "parley": _pairwise([c.value for c in right], [c.value for c in wrong]),
             "baseline": _pairwise(
                 [word_support(p, r) for p, r, _ in pairs], [word_support(p, h) for p, _, h in pairs]
             ),
         },
         "right_sentences": len(right_sentences),
-        "false_alarms": round(float(np.mean([s.flagged for s in right_sentences])), 4),
-        "hallucinated_flagged": round(
-            float(np.mean([any(s.flagged for s in c.sentences) for c in wrong])), 4
-        ),
+        "flags": {rule: rates(flag) for rule, flag in _FLAG_RULES.items()},
     }
 
 

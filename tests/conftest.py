@@ -58,11 +58,68 @@ def fake_api():
         yield server
 
 
+ENGINES = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Suites that exercise the arena's SQL opt in to both engines with
+    ``pytestmark = pytest.mark.both_engines``: each of their tests that uses the store
+    (``store``, ``store_target``) runs on SQLite and again on PostgreSQL. Other tests
+    that merely need a store get SQLite alone, which keeps the suite's time in check."""
+    if "store_engine" in metafunc.fixturenames and metafunc.definition.get_closest_marker(
+        "both_engines"
+    ):
+        metafunc.parametrize("store_engine", ENGINES, indirect=True)
+
+
 @pytest.fixture
-async def store():
-    """A migrated arena store in memory, closed after the test."""
+def store_engine(request: pytest.FixtureRequest) -> str:
+    """The arena's engine for this test: SQLite unless its suite runs on both."""
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture
+def store_target(store_engine: str, request: pytest.FixtureRequest) -> str:
+    """Where the test's arena lives: ``":memory:"``, or on PostgreSQL a URL to an empty
+    schema of the test's own."""
+    return request.getfixturevalue("pg_url") if store_engine == "postgresql" else ":memory:"
+
+
+@pytest.fixture
+def durable_target(store_engine: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a test's arena lives when it must outlast the Store: a file on SQLite (in
+    WAL mode, with readers of their own), or the test's PostgreSQL schema."""
+    if store_engine == "postgresql":
+        return request.getfixturevalue("pg_url")
+    return str(tmp_path / "parley.db")
+
+
+@pytest.fixture
+async def store(store_target: str):
+    """A migrated arena store (in memory, or the test's PostgreSQL schema), closed after
+    the test."""
     from arena.store import Store
 
-    opened = await Store.open(":memory:")
+    opened = await Store.open(store_target)
     yield opened
     await opened.close()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throw-away PostgreSQL cluster for the session (see tests/postgres.py); tests
+    that need it are skipped, with the reason, when it cannot be found or started."""
+    from tests.postgres import ClusterUnavailable, throwaway_cluster
+
+    try:
+        with throwaway_cluster() as cluster:
+            yield cluster
+    except ClusterUnavailable as exc:
+        pytest.skip(f"PostgreSQL is not available: {exc}")
+
+
+@pytest.fixture
+def pg_url(postgres) -> str:
+    """A URL to an empty schema of its own on the session's PostgreSQL, dropped after."""
+    with postgres.schema() as url:
+        yield url

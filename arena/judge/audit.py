@@ -85,9 +85,9 @@ def _beside(grades: Sequence[Grade]) -> dict:
     flagged, and how often the two disagree on whether an answer is faithful."""
     flagged = [s for g in grades if g.support and (s := g.support.flagged_share) is not None]
     both = [
-        (is_faithful(g.criteria["faithfulness"]), is_faithful(check))
+        (is_faithful(judged), is_faithful(check))
         for g in grades
-        if not g.unmeasured
+        if (judged := g.criteria.get("faithfulness")) is not None
         and g.support is not None
         and (check := judged_faithfulness(g.support)) is not None
     ]
@@ -116,7 +116,8 @@ def _per_model(audited: Sequence[_Audited]) -> dict[str, dict]:
             "score": _mean([g.score for g in measured]),
             "legacy_score": _mean([g.legacy_score for g in measured]),
             "criteria": {
-                c: _mean([LEVEL_VALUE[g.criteria[c].level] for g in measured]) for c in CRITERIA
+                c: _mean([LEVEL_VALUE[g.criteria[c].level] for g in measured if c in g.criteria])
+                for c in CRITERIA
             },
         }
     return models

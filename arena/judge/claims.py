@@ -24,7 +24,6 @@ __all__ = [
     "clauses_of",
     "is_claim",
     "sentences_of",
-    "without_lead_in",
 ]
 
 # A sentence ends at . ! ? (or a line break) before the next word, whatever its case:
@@ -57,19 +56,6 @@ _HEDGE = re.compile(
     r"^(?:i(?:'m| am) not (?:sure|certain)|i don't know|i do not know|i'm unsure|not sure"
     r"|i can't say|i cannot say|i'm not aware|i am not aware|i have no idea"
     r"|it depends|hard to say|who knows)(?:\W+\w+){0,3}[\W]*$",
-    re.I,
-)
-
-
-# What a claim opens with that is not part of what it claims: an interjection, a hedge
-# or a source ("yes, ...", "I'm not sure, but ...", "I heard that ..."); its "not" would
-# otherwise read as a negation of the claim.
-_LEAD_IN = re.compile(
-    r"^(?:(?:yes|yeah|yep|no|nope|well|oh|ah|so|actually|honestly|haha|lol|sure|ok|okay"
-    r"|not really|not sure|i ?'?m not sure|i am not sure|i don'?t know|i do not know|i think"
-    r"|i believe|i guess|i suppose|i heard|i know|i read|i recall|maybe|perhaps|probably)"
-    # each followed by "that", a mark or "but": "No significant change" keeps its "No"
-    r"(?:\s+that\b|\s*[,!.;:-]+|\s+but\b)(?:\s*but\b|\s*and\b)?[\s,]*)+",
     re.I,
 )
 
@@ -142,8 +128,3 @@ def clauses_of(sentence: str) -> list[str]:
             merged.append((start, end))
     claims = [sentence[start:end].strip(" ,;") for start, end in merged]
     return [c for c in claims if is_claim(c)]
-
-
-def without_lead_in(claim: str) -> str:
-    """The claim less an opening interjection, hedge or source ("I'm not sure, but")."""
-    return _LEAD_IN.sub("", claim) or claim

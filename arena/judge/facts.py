@@ -43,11 +43,12 @@ def numbers_in(text: str) -> set[str]:
 
 
 def names_in(text: str) -> set[str]:
-    """Capitalised words that do not open a sentence, lowercased: the names a text states."""
+    """Capitalised words that do not open a sentence, lowercased: the names a text states
+    ("I'm" and "He's" are not: a function word with a clitic)."""
     names = set()
     for sentence in split_sentences(text):
         for word in WORD.findall(sentence)[1:]:
-            if word[0].isupper() and word.lower() not in STOPWORDS:
+            if word[0].isupper() and re.split("['’]", word.lower())[0] not in STOPWORDS:
                 names.add(word.lower())
     return names
 

@@ -7,8 +7,9 @@ supported core is at least Fair however much it adds around it (a true remark th
 passages do not hold is unverifiable, not wrong), and Good as the support value rises;
 Excellent only when every claim is supported. So an answer that elaborates is never
 graded below one that contradicts.
-An answer that claims nothing (a question back, a greeting) states nothing the passages
-could contradict.
+An answer that claims nothing (a question back, a greeting, an opinion, a refusal) is
+not graded on faithfulness at all: it is neither unfaithful nor a model of faithfulness,
+so the criterion is unmeasured, with the reason ``NOTHING_STATED``.
 """
 
 from __future__ import annotations
@@ -16,12 +17,20 @@ from __future__ import annotations
 from .grades import LEVEL_VALUE, Judged, Level
 from .support import ClaimSupport, SupportCheck
 
-__all__ = ["FAITHFUL", "VALUE_STEPS", "is_faithful", "judged_faithfulness"]
+__all__ = [
+    "FAITHFUL",
+    "NOTHING_STATED",
+    "VALUE_STEPS",
+    "is_faithful",
+    "judged_faithfulness",
+    "unmeasured_faithfulness",
+]
 
 VALUE_STEPS: tuple[tuple[float, Level], ...] = ((0.9, "Excellent"), (0.75, "Good"))
 FAITHFUL: Level = "Good"  # at or above this level a faithfulness verdict counts as faithful
 NAMED = 3  # claims quoted in a reason
 QUOTED_WORDS = 12  # words of each claim quoted
+NOTHING_STATED = "states nothing the passages could support"
 
 
 def _quote(claims: list[ClaimSupport]) -> str:
@@ -34,13 +43,19 @@ def _quote(claims: list[ClaimSupport]) -> str:
     return "; ".join(shown) + more
 
 
-def judged_faithfulness(check: SupportCheck) -> Judged | None:
-    """The criterion's verdict, naming the claims behind it; None when unmeasured."""
+def unmeasured_faithfulness(check: SupportCheck) -> str | None:
+    """Why the criterion cannot be graded from the check, or None when it can."""
     if check.unmeasured is not None:
+        return check.unmeasured
+    return None if check.claims else NOTHING_STATED
+
+
+def judged_faithfulness(check: SupportCheck) -> Judged | None:
+    """The criterion's verdict, naming the claims behind it; None when unmeasured
+    (``unmeasured_faithfulness`` says why)."""
+    if unmeasured_faithfulness(check) is not None:
         return None
     claims = check.claims
-    if not claims:
-        return Judged(reason="It states nothing the passages could contradict.", level="Excellent")
     contradicted = check.of("contradicted")
     if contradicted:
         return Judged(reason=f"Contradicts the passages: {_quote(contradicted)}.", level="Worse")

@@ -8,7 +8,10 @@ still kept 80 of 100 points, so an unfaithful answer could score well.
 
 A grade that could not be measured (the judge timed out, or replied twice in a shape
 that does not validate) has no levels and no scores and is left out of every average:
-a parse failure never becomes a number.
+a parse failure never becomes a number. One criterion can be unmeasured while the others
+are graded (the offline judge's faithfulness of an answer that states nothing): the
+scores then weigh the graded criteria only, their weights scaled to sum to one, and no
+faithfulness cap applies.
 """
 
 from __future__ import annotations
@@ -119,13 +122,18 @@ GRADE_SCHEMA: dict[str, Any] = {
 
 
 def legacy_score(levels: dict[str, str]) -> float:
-    """The old system's weighted score out of 100: all Excellent 100, all Worse 20."""
-    total = sum(LEGACY_WEIGHTS[c] * LEVEL_VALUE[levels[c]] for c in CRITERIA)
-    return round(total * POINTS_PER_LEVEL, 6)
+    """The old system's weighted score out of 100: all Excellent 100, all Worse 20 (over
+    the graded criteria, where one is unmeasured)."""
+    graded = [c for c in CRITERIA if c in levels]
+    total = sum(LEGACY_WEIGHTS[c] * LEVEL_VALUE[levels[c]] for c in graded)
+    weight = sum(LEGACY_WEIGHTS[c] for c in graded)
+    return round(total / weight * POINTS_PER_LEVEL, 6)
 
 
 def parley_score(levels: dict[str, str]) -> float:
     """The legacy score capped by faithfulness, so an unfaithful answer cannot score well."""
+    if "faithfulness" not in levels:
+        return legacy_score(levels)
     cap = LEVEL_VALUE[levels["faithfulness"]] * POINTS_PER_LEVEL
     return min(legacy_score(levels), float(cap))
 
@@ -138,6 +146,7 @@ class Grade:
     ``raw`` is the judge's reply as received (the offline judge records its signals).
     ``support`` is the support check of the same answer, run beside whichever judge
     graded it (None where none ran: cases graded from a file by an LLM judge).
+    ``unmeasured_criteria`` names a criterion left out of ``criteria`` and why.
     """
 
     judge: str
@@ -149,6 +158,7 @@ class Grade:
     latency_ms: float = 0.0
     cost_usd: float = 0.0
     support: SupportCheck | None = None
+    unmeasured_criteria: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_reply(cls, judge: str, reply: GradeReply, **accounting: Any) -> Grade:
@@ -182,6 +192,7 @@ class Grade:
         """The ``--json`` shape of ``parley judge``."""
         return {
             "criteria": {c: j.model_dump() for c, j in self.criteria.items()},
+            "unmeasured_criteria": self.unmeasured_criteria,
             "context_relevance": self.context_relevance and self.context_relevance.model_dump(),
             "legacy_score": self.legacy_score,
             "score": self.score,

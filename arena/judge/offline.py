@@ -7,7 +7,8 @@ question's words the best passage holds. Faithfulness comes from the support che
 contradiction worst, then the share left unverifiable. Embeddings miss what matters
 there: an on-topic answer with one number or name changed, or one claim negated, embeds
 about as close to the question as the right answer does. A refusal is recognised as such
-(faithful, but neither relevant nor complete).
+(neither relevant nor complete; its faithfulness unmeasured, as for any answer that
+states nothing the passages could support).
 
 Limits, honestly: the support check's (a paraphrase reads as unverifiable, a claim that
 reuses the passages' words in a new relation as supported, a number the answer works
@@ -33,7 +34,7 @@ from knowledge.chunking import split_sentences
 from knowledge.embed import Embedder
 
 from .facts import content_words, is_refusal, numbers_in
-from .faithfulness import judged_faithfulness
+from .faithfulness import NOTHING_STATED, judged_faithfulness
 from .grades import Case, Grade, Judged, Level
 from .pairwise import Preference
 from .support import SupportCheck, support_check
@@ -65,7 +66,7 @@ class Signals:
     answer_similarity: float
     context_coverage: float
     question_coverage: float
-    support: float | None  # the support check's value (None: nothing claimed, or unmeasured)
+    support: float | None  # the support check's value (None: unmeasured)
     claims: int
     contradicted: int
     unverifiable: int
@@ -107,17 +108,13 @@ def signals_of(case: Case, similarity: float, check: SupportCheck) -> Signals:
 
 
 def _grade_of(s: Signals, check: SupportCheck, latency_ms: float) -> Grade:
-    """The grade, or an unmeasured one where the support check could not read the answer."""
-    if s.refusal:
-        faithfulness: Judged | None = Judged(
-            reason="A refusal states nothing the passages could contradict.", level="Excellent"
-        )
-    else:
-        faithfulness = judged_faithfulness(check)
-    if faithfulness is None:
+    """The grade, or an unmeasured one where the support check could not read the answer;
+    an answer that states nothing (a refusal among them) is graded without faithfulness."""
+    if check.unmeasured is not None:
         return Grade.failed(
             "offline", f"faithfulness unmeasured: {check.unmeasured}", raw=json.dumps(asdict(s))
         )
+    faithfulness = None if s.refusal else judged_faithfulness(check)
     relevance_value = s.answer_similarity + s.question_coverage
     if s.refusal:
         relevance = Judged(reason="A refusal does not answer the question.", level="Worse")
@@ -149,17 +146,19 @@ def _grade_of(s: Signals, check: SupportCheck, latency_ms: float) -> Grade:
         "clarity": clarity,
         "conciseness": Judged(reason=f"{s.words} words.", level=concise_level),
     }
+    graded = {c: j for c, j in criteria.items() if j is not None}
     context = Judged(
         reason=f"The best passage holds {s.context_coverage:.0%} of the question's words.",
         level=_level(s.context_coverage, CONTEXT_STEPS),
     )
     return Grade(
         "offline",
-        criteria,
+        graded,
         context,
         raw=json.dumps(asdict(s)),
         latency_ms=latency_ms,
         support=check,
+        unmeasured_criteria={} if faithfulness else {"faithfulness": NOTHING_STATED},
     )
 
 

@@ -15,10 +15,22 @@ share is counted in the claims' content words, each word the passages never use
 weighing a quarter more (function words too: "I", "my", "you" mark talk about the
 speaker), with ``PRIOR_WORDS`` supported words assumed, so one stray word in a short
 answer is not half of it, while a paragraph of invented detail weighs more than one
-invented word. The constants were tuned on BEGIN's
+invented word. An opinion or the speaker's own experience (``arena.judge.stance``) is
+not a claim and never flagged, but its words weigh in the value as any claim's do:
+what the passages do not hold is not attributable to them (BEGIN's annotators, too,
+call a response with a personal opinion not fully attributable). An answer with no
+words to weigh at all (a question back, a greeting) is worth ``NOTHING_CLAIMED``:
+below an answer whose claims the passages support, since attributable means conveying
+something the passages support, yet above a contradiction and above most answers
+whose words the passages do not hold. The constants were tuned on BEGIN's
 Wizard of Wikipedia dev set and half of the HaluEval dialogue pairs, and confirmed on
 BEGIN CMU-DoG and Topical-Chat, the other HaluEval half and the canaries
 (``scripts/bench_judge.py``, docs/benchmarks.md).
+
+A live flag marks a sentence that is contradicted, or unverifiable because it states a
+number or a name the passages never do. A sentence whose words are merely not in the
+passages is unverifiable but not flagged: human chat turns and hosted models' answers
+are full of true general remarks, and a flag on every one of them would be ignored.
 
 Everything here is lexical, pure and thread-safe: the embedder was measured at ~11 ms a
 sentence on two cores, more than a live answer's whole budget. What it cannot see: a
@@ -31,7 +43,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Literal
 
@@ -39,11 +51,13 @@ from arena.citations import MARKER
 from knowledge.chunking import split_sentences
 from knowledge.lexical import STOPWORDS
 
-from .claims import Sentence, clauses_of, is_claim, sentences_of, without_lead_in
+from .claims import Sentence, clauses_of, is_claim, sentences_of
 from .facts import WORD, content_words, names_in, negations_in, numbers_in
+from .stance import is_stance, without_lead_in
 
 __all__ = [
     "MAX_ANSWER_WORDS",
+    "NOTHING_CLAIMED",
     "ClaimSupport",
     "SentenceSupport",
     "Support",
@@ -57,6 +71,7 @@ SUPPORTED = 0.6  # share of a claim's content words the passages must hold
 ALIGNED = 0.5  # share of a claim's words a sentence must hold to be about the same thing
 CLAUSE_HELD = 0.8  # share of a passage clause's words a claim must hold for its negation
 PRIOR_WORDS = 16.0  # supported words assumed before the answer's own are counted
+NOTHING_CLAIMED = 0.8  # the value of an answer that states nothing the passages could hold
 UNUSED_WEIGHT = 0.25  # extra weight of any word the passages never use ("I", "you" too)
 MAX_ANSWER_WORDS = 20_000  # longer answers are not checked (unmeasured, with the reason)
 MAX_PASSAGE_SENTENCES = 3_000  # sentences of the passages looked at, in order
@@ -119,13 +134,17 @@ class ClaimSupport:
     reason: str
     words: int  # content words: the claim's weight
     missing: float  # weighted words the passages do not hold
+    unstated: tuple[str, ...] = ()  # numbers and names it states that the passages never do
+    stance: bool = False  # an opinion or courtesy: weighs in the value, is not a claim
 
 
 @dataclass(frozen=True)
 class SentenceSupport:
     """One sentence of the answer as a live flag shows it: the worst verdict of its
-    claims ("not_a_claim" for a question, greeting or hedge), where it stands in the
-    answer (``start``, ``end``) and the passage its claims matched best."""
+    claims ("not_a_claim" for a question, greeting, hedge, opinion or courtesy), where
+    it stands in the answer (``start``, ``end``) and the passage its claims matched
+    best. An opinion keeps its words' verdicts in ``claims``, marked ``stance`` (they
+    weigh in the value) though it is not a claim."""
 
     text: str
     support: Support
@@ -136,12 +155,23 @@ class SentenceSupport:
 
     @property
     def flagged(self) -> bool:
-        return self.support in ("contradicted", "unverifiable")
+        """Whether a live flag marks it: contradicted, or unverifiable for a number or
+        name the passages never state (never a sentence that is not a claim)."""
+        if self.support == "contradicted":
+            return True
+        return self.support == "unverifiable" and any(
+            c.unstated for c in self.claims if c.support == "unverifiable"
+        )
 
     def as_dict(self) -> dict[str, object]:
         """The ``ask --json`` shape: ``passage`` is the source's number as shown ([1] first)."""
         number = None if self.passage_index is None else self.passage_index + 1
-        return {"text": self.text, "support": self.support, "passage": number}
+        return {
+            "text": self.text,
+            "support": self.support,
+            "passage": number,
+            "flagged": self.flagged,
+        }
 
 
 @dataclass(frozen=True)
@@ -153,20 +183,25 @@ class SupportCheck:
 
     @property
     def claims(self) -> list[ClaimSupport]:
-        return [c for s in self.sentences for c in s.claims]
+        """What the answer claims (opinions and courtesies left out)."""
+        return [c for s in self.sentences for c in s.claims if not c.stance]
 
     def of(self, support: Support) -> list[ClaimSupport]:
         return [c for c in self.claims if c.support == support]
 
     @property
     def value(self) -> float | None:
-        """1 for an answer whose every claim is supported, lower for each unverifiable
-        word, below 0 with any contradiction; None when unmeasured or nothing is claimed."""
-        claims = self.claims
-        if self.unmeasured is not None or not claims:
+        """1 for an answer whose every claim is supported, lower for each word the
+        passages do not hold (an opinion's too), ``NOTHING_CLAIMED`` for an answer with
+        no words to weigh (a question, a greeting), below 0 with any contradiction;
+        None when unmeasured."""
+        if self.unmeasured is not None:
             return None
-        words = sum(c.words for c in claims)
-        share = 1.0 - sum(c.missing for c in claims) / (words + PRIOR_WORDS)
+        weighed = [c for s in self.sentences for c in s.claims]
+        if not weighed:
+            return NOTHING_CLAIMED
+        words = sum(c.words for c in weighed)
+        share = 1.0 - sum(c.missing for c in weighed) / (words + PRIOR_WORDS)
         return share - 1.0 if self.of("contradicted") else share
 
     def as_dict(self) -> dict[str, object]:
@@ -311,8 +346,8 @@ def _claim(text: str, context: _Context) -> ClaimSupport | None:
     new_numbers = sorted(numbers_in(text) - context.numbers)
     new_names = sorted(n for n in names_in(text) if _root(n) not in context.stems)
 
-    def verdict(support: Support, reason: str) -> ClaimSupport:
-        return ClaimSupport(text, support, passage, reason, len(terms), missing)
+    def verdict(support: Support, reason: str, unstated: tuple[str, ...] = ()) -> ClaimSupport:
+        return ClaimSupport(text, support, passage, reason, len(terms), missing, unstated)
 
     if best_at is not None and best >= ALIGNED:
         matched = context.sentences[best_at]
@@ -340,8 +375,8 @@ def _claim(text: str, context: _Context) -> ClaimSupport | None:
             return verdict("contradicted", f"{opposed} ({source})")
     coverage = 1.0 - len(missing_terms) / len(terms)
     if new_numbers or new_names:
-        stated = ", ".join([*new_numbers, *new_names])
-        return verdict("unverifiable", f"the passages do not state {stated}")
+        unstated = (*new_numbers, *new_names)
+        return verdict("unverifiable", f"the passages do not state {', '.join(unstated)}", unstated)
     if coverage < SUPPORTED:
         return verdict("unverifiable", f"{coverage:.0%} of its words are in the passages")
     return verdict("supported", f"{coverage:.0%} of its words are in the passages")
@@ -350,16 +385,31 @@ def _claim(text: str, context: _Context) -> ClaimSupport | None:
 def _sentence(sentence: Sentence, context: _Context) -> SentenceSupport:
     if not is_claim(sentence.text):
         return SentenceSupport(sentence.text, "not_a_claim", None, sentence.start, sentence.end)
-    claims = tuple(c for text in clauses_of(sentence.text) if (c := _claim(text, context)))
-    if not claims:
-        return SentenceSupport(sentence.text, "not_a_claim", None, sentence.start, sentence.end)
-    worst = max(claims, key=lambda c: _SEVERITY[c.support])
+    claims = []
+    for text in clauses_of(sentence.text):
+        claim = _claim(text, context)
+        if claim is not None:
+            claims.append(_as_stance(claim) if is_stance(text) else claim)
+    stated = [c for c in claims if not c.stance]
+    if not stated:
+        return SentenceSupport(
+            sentence.text, "not_a_claim", None, sentence.start, sentence.end, tuple(claims)
+        )
+    worst = max(stated, key=lambda c: _SEVERITY[c.support])
     matched = worst.passage_index
     if matched is None:
-        matched = next((c.passage_index for c in claims if c.passage_index is not None), None)
+        matched = next((c.passage_index for c in stated if c.passage_index is not None), None)
     return SentenceSupport(
-        sentence.text, worst.support, matched, sentence.start, sentence.end, claims
+        sentence.text, worst.support, matched, sentence.start, sentence.end, tuple(claims)
     )
+
+
+def _as_stance(claim: ClaimSupport) -> ClaimSupport:
+    """An opinion's words as the value weighs them: held or not, never a contradiction
+    and never a flag."""
+    if claim.support == "contradicted":
+        claim = replace(claim, support="unverifiable", reason="an opinion or the speaker's own")
+    return replace(claim, stance=True, unstated=())
 
 
 def _why_unmeasured(answer: str, context: _Context) -> str | None:

@@ -9,10 +9,11 @@ from typing import Any
 
 import click
 
-from arena.types import Answer, Citation
+from arena.types import Citation
 
 from .. import messages
-from ..service import ModelCheck, ModelStatus
+from ..render import flags_note, marked_text
+from ..service import ModelCheck, ModelStatus, ShownAnswer
 from .base import (
     cli,
     console,
@@ -51,16 +52,21 @@ def ask(ctx: click.Context, question: str, model: str | None, as_json: bool) -> 
     reply = run(go())
     if not reply.answers:
         raise click.ClickException(" ".join(reply.notices))
-    answer = reply.answers[0].answer
+    shown = reply.answers[0]
     if as_json:
-        click.echo(json.dumps(answer_json(answer), indent=2, ensure_ascii=False))
+        click.echo(json.dumps(answer_json(shown), indent=2, ensure_ascii=False))
         return
-    console.print(answer.text, highlight=False, soft_wrap=True)
-    for line in messages.sources_lines(answer):
+    console.print(marked_text(shown.answer.text, shown.flags), highlight=False, soft_wrap=True)
+    note = flags_note(shown.flags)
+    for line in [*messages.sources_lines(shown.answer), *([note] if note else [])]:
         console.print(line, highlight=False, soft_wrap=True, style="dim")
 
 
-def answer_json(answer: Answer) -> dict[str, Any]:
+def answer_json(shown: ShownAnswer) -> dict[str, Any]:
+    """``ask --json``: the answer, its citations (a web page marked, with its URL) and
+    accounting, the note of a failed web search, and ``sentences``: each claim sentence
+    with its support (None when it was not checked; docs/bot.md)."""
+    answer = shown.answer
     return {
         "answer": answer.text,
         "model": answer.model,
@@ -71,6 +77,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "input_tokens": answer.input_tokens,
         "output_tokens": answer.output_tokens,
         "cost_usd": answer.cost_usd,
+        "sentences": None if shown.flags is None else [f.as_dict() for f in shown.flags],
     }
 
 

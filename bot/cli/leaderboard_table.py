@@ -32,6 +32,7 @@ DROP_ORDER = (
     "Win",
     "Elo",
     "Graded",
+    "Flagged",
     "Style CI",
     "Style rank",
 )
@@ -82,8 +83,9 @@ def board_table(
 
     With ``style`` the rates give way to the style columns (they stay in ``--json``).
     A provisional model's interval and rank are too wide to rank by, so they are not
-    shown; its name is marked with *. With ``judged``, the judge's mean score, legacy
-    score and graded answers follow in their own columns.
+    shown; its name is marked with *. With ``judged``, the judge's mean score, the share
+    of answer sentences the support check flagged, the legacy score and the graded
+    answers follow in their own columns.
     """
     rows = [*board.rows, *board.unrated]
     layout, hidden = _fit(_columns(rows, style, judged), width)
@@ -177,6 +179,7 @@ def _columns(
         summaries = [judged.get(r.model) for r in rows]
         columns += [
             _Column("Judge", [number(s and s.score) for s in summaries]),
+            _Column("Flagged", [pct(s and s.flagged_share) for s in summaries]),
             _Column("Judge legacy", [number(s and s.legacy_score) for s in summaries]),
             _Column("Graded", [str(s.graded if s else 0) for s in summaries]),
         ]

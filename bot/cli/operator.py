@@ -1,5 +1,6 @@
 """The operator commands: ``search``, ``export battles``, ``import battles``, ``backup``,
-``restore`` and ``doctor``, run by whoever holds the data directory, on its files.
+``restore``, ``db migrate`` and ``doctor``, run by whoever holds the data directory, on
+its files.
 
 They go through ``bot.operator`` (and ``bot.doctor``), not the service: no chat user can
 reach them (see docs/architecture.md). This module only parses and renders; those are
@@ -150,6 +151,31 @@ def restore(ctx: click.Context, file: Path, force: bool) -> None:
     settings = settings_of(ctx)
     votes = run(operations.restore(settings, file, force=force))
     click.echo(messages.restore_done(file, settings.database_path, votes))
+
+
+@cli.group("db")
+def db_group() -> None:
+    """Move the arena between databases."""
+
+
+@db_group.command("migrate")
+@click.option(
+    "--to",
+    "target",
+    required=True,
+    metavar="URL_OR_FILE",
+    help="A postgresql:// URL, or the path of an SQLite file; it must hold no arena yet.",
+)
+@click.pass_context
+def db_migrate(ctx: click.Context, target: str) -> None:
+    """Copy the arena (questions, answers, votes, grades, everything) to another database,
+    checking every table's row count afterwards: from the data directory's SQLite file
+    to PostgreSQL, or, with database_url set, from PostgreSQL back to a file."""
+    from .. import operator as operations
+
+    report = run(operations.copy_database(settings_of(ctx), target))
+    for line in messages.arena_copied(report.source, report.target, report.rows, report.to_server):
+        click.echo(line)
 
 
 @cli.command()

@@ -16,7 +16,7 @@ from .base import channel_option, cli, json_option, run, settings_of
 if TYPE_CHECKING:
     from ..service import Board
 
-__all__: list[str] = []
+__all__ = ["board_json"]
 
 
 @cli.command()
@@ -77,13 +77,7 @@ def leaderboard(
             ) from exc
     rows = [*board.rows, *board.leaderboard.unrated]
     if as_json:
-        lines = [row.as_dict() for row in rows]
-        for line in lines:
-            line["pipeline"] = board.pipelines.get(str(line["model"]))
-            if board.judged is not None:
-                summary = board.judged.get(line["model"])
-                line["judge"] = asdict(summary) if summary else None
-        click.echo(json.dumps(lines, indent=2))
+        click.echo(json.dumps(board_json(board), indent=2))
         return
     if rows:
         width = shutil.get_terminal_size().columns
@@ -96,3 +90,18 @@ def leaderboard(
             click.echo(f"No chart written to {png}: nothing is rated yet.", err=True)
     elif png:
         click.echo(f"Chart written to {png}")
+
+
+def board_json(board: Board) -> list[dict]:
+    """``leaderboard --json``: every row, rated then unrated, each with ``pipeline``, the
+    settings its answers were given (None for answers from before they were recorded);
+    with ``--judge`` each has ``judge``, the model's judge summary (score, legacy score,
+    graded, the share of its answers' sentences the support check flagged), or None when
+    nothing was graded."""
+    lines = [row.as_dict() for row in [*board.rows, *board.leaderboard.unrated]]
+    for line in lines:
+        line["pipeline"] = board.pipelines.get(str(line["model"]))
+        if board.judged is not None:
+            summary = board.judged.get(line["model"])
+            line["judge"] = asdict(summary) if summary else None
+    return lines

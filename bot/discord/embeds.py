@@ -21,7 +21,14 @@ from arena.types import Answer
 from knowledge.web import host_of
 
 from .. import messages
-from ..render import neutralise_mentions, source_lines, source_note, split_text
+from ..render import (
+    flags_note,
+    marked_text,
+    neutralise_mentions,
+    source_lines,
+    source_note,
+    split_text,
+)
 from ..service import Board, Reply, ShownAnswer
 
 __all__ = [
@@ -63,9 +70,11 @@ class Post:
 
 
 def answer_embeds(shown: ShownAnswer) -> list[discord.Embed]:
-    """One answer as embeds titled with its label; the sources go under the last one."""
+    """One answer as embeds titled with its label, its flagged sentences marked; the
+    sources go under the last one, and the marks' note in its footer."""
     label = shown.label[: _TITLE_LIMIT - len(CONTINUED)]
-    parts = split_text(neutralise_mentions(shown.answer.text), DESCRIPTION_LIMIT) or [""]
+    text = marked_text(shown.answer.text, shown.flags)
+    parts = split_text(neutralise_mentions(text), DESCRIPTION_LIMIT) or [""]
     embeds = [
         discord.Embed(title=label if i == 0 else label + CONTINUED, description=part)
         for i, part in enumerate(parts)
@@ -73,7 +82,15 @@ def answer_embeds(shown: ShownAnswer) -> list[discord.Embed]:
     sources = _sources_field(shown.answer)
     if sources:
         embeds[-1].add_field(name=sources[0], value=sources[1], inline=False)
+    _add_flags_note(embeds[-1], shown)
     return embeds
+
+
+def _add_flags_note(embed: discord.Embed, shown: ShownAnswer) -> None:
+    """The line that explains the answer's faithfulness marks, as the embed's footer."""
+    note = flags_note(shown.flags)
+    if note:
+        embed.set_footer(text=note)
 
 
 def _sources_field(answer: Answer) -> tuple[str, str] | None:

@@ -19,7 +19,14 @@ from arena.votes import VoteResult
 from knowledge.web import host_of
 
 from .. import messages
-from ..render import neutralise_mentions, source_lines, source_note, split_text
+from ..render import (
+    flags_note,
+    marked_text,
+    neutralise_mentions,
+    source_lines,
+    source_note,
+    split_text,
+)
 from ..service import Board, ShownAnswer
 from .mrkdwn import escape, to_mrkdwn
 
@@ -119,8 +126,14 @@ def _sources(answer: Answer) -> dict | None:
     return _context("\n".join(rendered))
 
 
-def _pieces(answer: Answer, most: int | None = None) -> list[str]:
-    pieces = split_text(mrkdwn_safe(answer.text), SECTION_LIMIT - len(_CUT_NOTE))
+def _flags(shown: ShownAnswer) -> dict | None:
+    """The line that explains the answer's faithfulness marks, when it has any."""
+    note = flags_note(shown.flags)
+    return _context(escape(note)) if note else None
+
+
+def _pieces(text: str, most: int | None = None) -> list[str]:
+    pieces = split_text(mrkdwn_safe(text), SECTION_LIMIT - len(_CUT_NOTE))
     if most is not None and len(pieces) > most:
         pieces = [*pieces[: most - 1], pieces[most - 1] + _CUT_NOTE]
     return pieces
@@ -157,9 +170,10 @@ def partial_message(text: str) -> Message:
 
 
 def answer_messages(shown: ShownAnswer, notices: list[str] | None = None) -> list[Message]:
-    """One answer as one message, or several when it is very long; the last carries the
-    sources, any notices and the thumbs. The button values hold the answer id and model."""
-    pieces = _pieces(shown.answer) or ["(empty answer)"]
+    """One answer as one message, or several when it is very long; its flagged sentences
+    marked, the last message carries the sources, the marks' note, any notices and the
+    thumbs. The button values hold the answer id and model."""
+    pieces = _pieces(marked_text(shown.answer.text, shown.flags)) or ["(empty answer)"]
     groups = [
         pieces[i : i + MAX_SECTIONS_PER_MESSAGE]
         for i in range(0, len(pieces), MAX_SECTIONS_PER_MESSAGE)
@@ -169,6 +183,9 @@ def answer_messages(shown: ShownAnswer, notices: list[str] | None = None) -> lis
     sources = _sources(shown.answer)
     if sources:
         last.append(sources)
+    flags = _flags(shown)
+    if flags:
+        last.append(flags)
     last.extend(_notices(notices or []))
     value = json.dumps({"answer": shown.answer_id, "model": shown.answer.model})
     last.append(_context(f"Answered by {escape(shown.label)}"))
@@ -210,7 +227,7 @@ def battle_message(question: str, answers: list[ShownAnswer], battle_id: int) ->
         if index:
             blocks.append({"type": "divider"})
         blocks.append(_section(f"*{escape(shown.label)}*", _LABEL_BLOCK[side]))
-        pieces = _pieces(shown.answer, _MAX_BATTLE_SECTIONS)
+        pieces = _pieces(shown.answer.text, _MAX_BATTLE_SECTIONS)
         blocks.extend(_section(p) for p in pieces)
         fallback.append(f"{shown.label}: " + "\n".join(pieces))
         sources = _sources(shown.answer)

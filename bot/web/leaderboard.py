@@ -53,7 +53,8 @@ def board_table(
     rows: list[LeaderboardRow], style: bool, judged: Mapping[str, JudgeSummary] | None
 ) -> Table:
     """The board's rows as the page's table, with the chosen score (plain, or with style
-    control) in its Score and 95% CI columns."""
+    control) in its Score and 95% CI columns; beside the judge's grade, the share of the
+    model's answer sentences the support check flagged."""
     records = []
     for r in rows:
         score, low, high = (
@@ -77,6 +78,7 @@ def board_table(
                 "both_bad_rate": r.both_bad_rate,
                 "thumbs_up_rate": r.thumbs_up_rate,
                 "judge": summary.score if summary else None,
+                "flagged": summary.flagged_share if summary else None,
                 "provisional": r.provisional,
             }
         )
@@ -92,6 +94,7 @@ def board_table(
         Column("both_bad_rate", "Both bad", text=percent),
         Column("thumbs_up_rate", "Thumbs up", text=percent),
         Column("judge", "Judge", text=number),
+        Column("flagged", "Flagged", text=percent),
     ]
     caption = "Leaderboard, style-controlled" if style else "Leaderboard"
     return Table("board", caption, columns, records)

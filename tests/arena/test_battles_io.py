@@ -5,9 +5,13 @@ from __future__ import annotations
 import io
 import json
 
+import pytest
+
 from arena.battles_io import export_battles, import_battles, parse_battle
 from arena.store import Store
 from arena.types import Answer
+
+pytestmark = pytest.mark.both_engines
 
 
 async def vote_live(store: Store, left: str, right: str, user: str, choice: str) -> None:

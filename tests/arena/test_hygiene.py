@@ -14,6 +14,8 @@ from arena.leaderboard import build_board
 from arena.store import BattleRecord, PairCount, Store
 from arena.types import Answer, ModelSpec
 
+pytestmark = pytest.mark.both_engines
+
 DAY = 86_400.0
 
 

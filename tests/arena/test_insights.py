@@ -18,6 +18,8 @@ from arena.trends import audit_grades, pair_matrix, score_history, topic_groups
 from arena.types import Answer, Citation
 from knowledge.types import Passage
 
+pytestmark = pytest.mark.both_engines
+
 PASSAGE = Passage("p1", "Run shipit rollback.", "/docs/deploys.md", "Deploys", ("Rollback",), "")
 
 

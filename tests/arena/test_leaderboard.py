@@ -12,6 +12,8 @@ from arena.leaderboard import Leaderboard, LeaderboardRow, build_board, leaderbo
 from arena.store import BattleRecord, PairCount, Store
 from arena.types import Answer, Choice
 
+pytestmark = pytest.mark.both_engines
+
 FIELDS = [
     "rank_ub",
     "model",

@@ -14,6 +14,8 @@ from arena.roster import build_roster, identify
 from arena.store import Store
 from arena.types import Answer, ModelSpec
 
+pytestmark = pytest.mark.both_engines  # the pipelines' rows, on SQLite and PostgreSQL
+
 
 def spec(**settings) -> ModelSpec:
     return ModelSpec(name="rag", provider="offline-sentences", **settings)

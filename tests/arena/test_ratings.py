@@ -27,6 +27,8 @@ from arena.ratings import (
 )
 from arena.store import BattleRecord, PairCount, Store
 
+pytestmark = pytest.mark.both_engines
+
 
 def battle(model_a: str, model_b: str, choice: str) -> BattleRecord:
     return BattleRecord(model_a, model_b, choice, tstamp=0.0)  # type: ignore[arg-type]
@@ -110,19 +112,16 @@ def test_elo_both_bad_is_a_tie_and_order_matters() -> None:
     assert forward["x"] < 1000 < backward["x"]
 
 
-async def test_elo_over_a_stores_battles_in_time_order() -> None:
-    store = await Store.open(":memory:")
-    try:
-        await store.bulk_record_battles(
-            [  # stored out of order: the store gives them back by time
-                BattleRecord("x", "z", "b", tstamp=3.0),
-                BattleRecord("x", "y", "a", tstamp=1.0),
-                BattleRecord("y", "x", "tie", tstamp=2.0),
-            ]
-        )
-        ratings = online_elo([record async for record in store.iter_battles()])
-    finally:
-        await store.close()
+async def test_elo_over_a_stores_battles_in_time_order(store: Store) -> None:
+    await store.bulk_record_battles(
+        [  # stored out of order: the store gives them back by time
+            BattleRecord("x", "z", "b", tstamp=3.0),
+            BattleRecord("x", "y", "a", tstamp=1.0),
+            BattleRecord("y", "x", "tie", tstamp=2.0),
+        ]
+    )
+    ratings = online_elo([record async for record in store.iter_battles()])
+    assert await store.elo_ratings() == pytest.approx(ratings)  # the store's own replay
     assert ratings == pytest.approx(
         online_elo([battle("x", "y", "a"), battle("y", "x", "tie"), battle("x", "z", "b")])
     )

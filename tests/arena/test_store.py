@@ -1,4 +1,5 @@
-"""The store's records: questions with passages, answers, thread history, bulk writes."""
+"""The store's records: questions with passages, answers, thread history, bulk writes
+(on SQLite and on PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from arena.store import BattleRecord, PairCount, Store
 from arena.types import Answer, Citation, Turn
 from knowledge.types import Hit, Passage
 
+pytestmark = pytest.mark.both_engines
+
 
 async def ask(store: Store, text: str, *, thread: str | None = "t1", user: str = "ann") -> int:
     return await store.record_question(
@@ -20,8 +23,7 @@ async def ask(store: Store, text: str, *, thread: str | None = "t1", user: str =
 
 
 async def one_row(store: Store, sql: str, *params: object) -> tuple:
-    async with store._db.execute(sql, params) as cursor:  # reading raw rows checks what is kept
-        return tuple(await cursor.fetchone())
+    return (await store._rows(sql, params))[0]  # reading raw rows checks what is kept
 
 
 async def test_questions_keep_their_passages_and_answers_their_accounting(store: Store) -> None:
@@ -221,9 +223,9 @@ async def test_iter_battles_in_time_order(store: Store) -> None:
     ]
 
 
-async def test_an_export_reads_one_snapshot_while_votes_arrive(tmp_path: Path) -> None:
+async def test_an_export_reads_one_snapshot_while_votes_arrive(durable_target: str) -> None:
     """More rows than aiosqlite prefetches (64), so the read really spans the new writes."""
-    store = await Store.open(tmp_path / "parley.db")
+    store = await Store.open(durable_target)
     try:
         older = [BattleRecord("x", "y", "a", float(n), "c", f"u{n}") for n in range(200)]
         await store.bulk_record_battles(older)
@@ -245,20 +247,39 @@ async def test_an_export_reads_one_snapshot_while_votes_arrive(tmp_path: Path) -
         await store.close()
 
 
-async def test_a_read_only_store_reads_the_board_without_writing(tmp_path: Path) -> None:
-    path = tmp_path / "parley.db"
-    store = await Store.open(path)
+async def test_a_read_only_store_reads_the_board_without_writing(
+    durable_target: str, store_engine: str
+) -> None:
+    store = await Store.open(durable_target)
     await store.bulk_record_battles(
         [BattleRecord("x", "y", "a", 1.0), BattleRecord("x", "y", "b", 2.0)]
     )
     await store.close()
-    before = path.read_bytes()
-    reader = await Store.open(path, read_only=True)
+    path = Path(durable_target)
+    before = path.read_bytes() if store_engine == "sqlite" else None
+    reader = await Store.open(durable_target, read_only=True)
     try:
         assert await reader.pair_counts() == [PairCount("x", "y", 1, 1, 0, 0)]
         assert set(await reader.elo_ratings()) == {"x", "y"}  # replayed, not cached
-        with pytest.raises(StoreError):
+        with pytest.raises(StoreError, match=r"read-only|readonly"):
             await reader.record_thumb(1, "ann", 1)
+        assert await reader._rows("SELECT COUNT(*) FROM elo_cache") == [(0,)]
     finally:
         await reader.close()
-    assert path.read_bytes() == before
+    if before is not None:
+        assert path.read_bytes() == before
+
+
+async def test_a_read_only_open_names_an_arena_that_is_not_there_or_older(
+    durable_target: str,
+) -> None:
+    if "://" not in durable_target:
+        Path(durable_target).write_bytes(b"")  # an empty file: SQLite's empty database
+    with pytest.raises(StoreError, match="no arena"):
+        await Store.open(durable_target, read_only=True)
+    await (await Store.open(durable_target)).close()
+    store = await Store.open(durable_target)
+    await store._write(lambda s: s.execute("DELETE FROM _parley_migrations WHERE name > '006'"))
+    await store.close()
+    with pytest.raises(StoreError, match="older Parley"):
+        await Store.open(durable_target, read_only=True)

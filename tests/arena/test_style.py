@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from pathlib import Path
 
-import aiosqlite
 import numpy as np
 import pytest
 
@@ -24,6 +22,9 @@ from arena.style import (
     style_features,
 )
 from arena.types import Answer
+from knowledge.sql import open_async
+
+pytestmark = pytest.mark.both_engines
 
 MARKDOWN = """# Rolling back
 
@@ -124,22 +125,26 @@ async def test_answers_get_their_features_at_write_time_and_imports_none(store: 
     assert rows[1].features_a is None and rows[1].features_b is None
 
 
-async def test_the_upgrade_gives_stored_answers_their_features(tmp_path: Path) -> None:
-    path = tmp_path / "old.db"
-    async with aiosqlite.connect(path, isolation_level=None) as db:
-        await migrate(db, [step for step in MIGRATIONS if step[0] < "005"])
-        await db.execute("INSERT INTO questions VALUES (1, 'slack', 'g', 'u', NULL, 'q', '[]', 1)")
-        await db.execute(
-            "INSERT INTO answers (id, question_id, model, text, created_at)"
-            " VALUES (1, 1, 'alpha', ?, 2), (2, 1, 'beta', '', 2)",
-            (MARKDOWN,),
-        )
-    store = await Store.open(path)
+async def test_the_upgrade_gives_stored_answers_their_features(durable_target: str) -> None:
+    database = await open_async(durable_target)
     try:
-        async with store._db.execute(
+        await migrate(database, [step for step in MIGRATIONS if step.name < "005"])
+        async with database.transaction() as s:
+            await s.execute(
+                "INSERT INTO questions VALUES (1, 'slack', 'g', 'u', NULL, 'q', '[]', 1)"
+            )
+            await s.execute(
+                "INSERT INTO answers (id, question_id, model, text, created_at)"
+                " VALUES (1, 1, 'alpha', ?, 2), (2, 1, 'beta', '', 2)",
+                (MARKDOWN,),
+            )
+    finally:
+        await database.close()
+    store = await Store.open(durable_target)
+    try:
+        stored = await store._rows(
             "SELECT style_tokens, style_headers, style_lists, style_bold FROM answers ORDER BY id"
-        ) as cursor:
-            stored = [tuple(row) async for row in cursor]
+        )
     finally:
         await store.close()
     assert stored == [style_features(MARKDOWN).as_tuple(), (None, None, None, None)]

@@ -1,11 +1,11 @@
-"""Votes and thumbs: one live vote per user per battle, exact pair counts, refusals."""
+"""Votes and thumbs: one live vote per user per battle, exact pair counts, refusals, on
+SQLite and on PostgreSQL; there also across two instances and through a server restart."""
 
 from __future__ import annotations
 
 import asyncio
 import random
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
@@ -13,6 +13,8 @@ from arena.errors import StoreError, VoteRefused
 from arena.store import PairCount, Store
 from arena.types import CHOICES, Answer, Choice
 from arena.votes import outcome_column
+
+pytestmark = pytest.mark.both_engines
 
 
 async def make_battle(
@@ -106,8 +108,8 @@ async def test_a_refused_vote_does_not_sink_the_votes_sharing_its_batch(store: S
     assert await store.pair_counts() == [PairCount("alpha", "beta", 1, 1, 0, 0)]
 
 
-async def test_concurrent_voters_lose_nothing_and_double_nothing(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "parley.db")
+async def test_concurrent_voters_lose_nothing_and_double_nothing(durable_target: str) -> None:
+    store = await Store.open(durable_target)
     models = ["m0", "m1", "m2", "m3", "m4"]
     rng = random.Random(7)
     battles = {}
@@ -139,12 +141,12 @@ async def test_concurrent_voters_lose_nothing_and_double_nothing(tmp_path: Path)
     assert sum(expected.values()) == len(told)
 
 
-async def test_votes_are_durable_once_acknowledged(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "parley.db")
+async def test_votes_are_durable_once_acknowledged(durable_target: str) -> None:
+    store = await Store.open(durable_target)
     battle = await make_battle(store, "alpha", "beta")
     await asyncio.gather(*(store.record_vote(battle, f"u{n}", "b") for n in range(25)))
     await store.close()
-    reopened = await Store.open(tmp_path / "parley.db")
+    reopened = await Store.open(durable_target)
     try:
         assert await reopened.pair_counts() == [PairCount("alpha", "beta", b_wins=25)]
     finally:

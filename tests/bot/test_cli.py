@@ -12,9 +12,13 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from bot.cli import cli
+from bot.cli.answers import answer_json
 from bot.cli.operator import shorten
+from bot.service import Ask
 from tests.conftest import HANDBOOK, ROOT
 from tests.fakes.http_server import Scripted
+from tests.fakes.providers import fake, openai_reply, roster
+from tests.fakes.service import service_over_fakes
 
 
 def invoke(data_dir: Path, *args: str, input: str | None = None):
@@ -57,9 +61,95 @@ def test_ask_answers_with_citations(data_dir: Path) -> None:
     assert payload["latency_ms"] > 0
 
 
+def test_ask_json_lists_each_claim_and_the_source_that_supports_it(data_dir: Path) -> None:
+    """The offline answerer quotes its sources, so every claim is found in a listed one."""
+    question = ["ask", "What is the meal expense limit?", "--json"]
+    payload = json.loads(invoke(data_dir, *question).stdout)
+    sentences, listed = payload["sentences"], {c["number"] for c in payload["citations"]}
+    keys = {"text", "support", "passage", "flagged"}
+    assert sentences and all(set(s) == keys for s in sentences)
+    assert all(s["support"] == "supported" and s["passage"] in listed for s in sentences)
+    assert not any(s["flagged"] for s in sentences)
+    assert all(s["text"] in payload["answer"] for s in sentences)
+    off = {"PARLEY_CHANNEL_FAITHFULNESS_FLAGS": '{"cli": false}'}  # `parley ask` asks in "cli"
+    result = CliRunner().invoke(cli, ["--data-dir", str(data_dir), *question], env=off)
+    assert result.exit_code == 0 and json.loads(result.stdout)["sentences"] is None
+
+
+async def test_ask_json_gives_each_kind_of_verdict(store) -> None:
+    reply_text = (
+        "Run shipit rollback [1]. Never run shipit rollback to roll back. Rollbacks take ten"
+        " minutes. Rollbacks take 10 minutes. Shall I page someone?"
+    )
+    service = service_over_fakes(store, roster(fake("alpha", reply_text)))
+    reply = await service.ask(Ask("How do I roll back?", "ana", "cli", None, "cli"))
+    # the question is no claim; a remark the sources lack is flagged only when it states
+    # a number or name they never do
+    assert answer_json(reply.answers[0])["sentences"] == [
+        {
+            "text": "Run shipit rollback [1].",
+            "support": "supported",
+            "passage": 1,
+            "flagged": False,
+        },
+        {
+            "text": "Never run shipit rollback to roll back.",
+            "support": "contradicted",
+            "passage": 1,
+            "flagged": True,
+        },
+        {
+            "text": "Rollbacks take ten minutes.",
+            "support": "unverifiable",
+            "passage": 1,
+            "flagged": False,
+        },
+        {
+            "text": "Rollbacks take 10 minutes.",
+            "support": "unverifiable",
+            "passage": 1,
+            "flagged": True,
+        },
+    ]
+    assert json.loads(json.dumps(answer_json(reply.answers[0])))  # all of it is JSON
+
+
+def test_ask_marks_what_a_hosted_answer_adds_to_its_sources(
+    data_dir: Path, fake_api, monkeypatch
+) -> None:
+    """An OpenAI-compatible model on the wire, over the handbook: the sentence no passage
+    holds is marked and counted, in the terminal and in --json."""
+    config = data_dir.parent / "hosted.toml"
+    config.write_text(
+        '[[models]]\nname = "local"\nprovider = "openai"\nmodel = "m"\nmax_retries = 0\n'
+        f'base_url = "{fake_api.url}/v1"\n'
+    )
+    monkeypatch.setenv("PARLEY_CONFIG", str(config))
+    said = (
+        "Run shipit rollback to roll back a deploy [1]. The CFO signs off every rollback [1]."
+        " Rollbacks are usually quick."
+    )
+    fake_api.route("POST", "/v1/chat/completions", Scripted(200, openai_reply(said)))
+    out = invoke(data_dir, "ask", "How do I roll back a deploy?").output
+    drawn = " ".join(out.split())
+    # the CFO is in no passage; the remark after it names nothing, so it is not marked
+    assert (
+        "deploy [1]. The CFO signs off every rollback [1] [?]. Rollbacks are usually quick."
+        in drawn
+    )
+    assert "[?] 1 sentence states a number or name not in the sources" in out
+    payload = json.loads(invoke(data_dir, "ask", "How do I roll back a deploy?", "--json").stdout)
+    assert payload["answer"] == said  # the marks are drawn, never stored in the answer
+    verdicts = [(s["support"], s["flagged"]) for s in payload["sentences"]]
+    assert verdicts == [("supported", False), ("unverifiable", True), ("unverifiable", False)]
+
+
 def test_ask_says_plainly_when_the_handbook_has_no_answer(data_dir: Path) -> None:
-    out = invoke(data_dir, "ask", "What is the airspeed velocity of an unladen swallow?").output
+    question = "What is the airspeed velocity of an unladen swallow?"
+    out = invoke(data_dir, "ask", question).output
     assert "could not find this in the knowledge base" in out.lower()
+    assert "[?]" not in out and "not in the sources" not in out  # no claim to flag
+    assert json.loads(invoke(data_dir, "ask", question, "--json").stdout)["sentences"] == []
 
 
 def test_ask_with_an_unknown_model_is_a_clean_error(data_dir: Path) -> None:

@@ -51,7 +51,7 @@ def test_grades_in_input_order_as_json(tmp_path: Path) -> None:
         "level": "Excellent",
     }
     assert right["support"]["sentences"] == [
-        {"text": PASSAGE, "support": "supported", "passage": 1}
+        {"text": PASSAGE, "support": "supported", "passage": 1, "flagged": False}
     ]
     assert right["score"] > swapped["score"] == 20 and swapped["legacy_score"] > 20
     assert "states 31 where passage 1 says 24" in swapped["criteria"]["faithfulness"]["reason"]

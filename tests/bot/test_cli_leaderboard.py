@@ -23,7 +23,7 @@ from tests.conftest import ROOT
 
 LONG = "claude-3-5-sonnet-20241022"
 HEADER_WORDS = {"Rank", "(UB)", "Model", "Score", "95%", "CI", "Style", "rank", "Elo", "Votes"}
-HEADER_WORDS |= {"Win", "Both", "bad", "👍", "Judge", "legacy", "Graded"}
+HEADER_WORDS |= {"Win", "Both", "bad", "👍", "Judge", "Flagged", "legacy", "Graded"}
 VARIANTS = [(False, False), (False, True), (True, False), (True, True)]  # (style, judge)
 
 
@@ -64,7 +64,7 @@ def board(style: bool) -> Leaderboard:
 
 
 JUDGED = {
-    LONG: JudgeSummary(LONG, 123, 0, 88.0, 91.0, {}),
+    LONG: JudgeSummary(LONG, 123, 0, 88.0, 91.0, {}, flagged_share=0.124),
     "offline-sentences": JudgeSummary("offline-sentences", 45, 2, 61.0, 70.0, {}),
 }
 
@@ -105,6 +105,8 @@ def test_the_table_fits_cuts_no_word_and_loses_no_value(width, style, judge) -> 
         assert lines[LONG].split()[-1] == "123" and lines["solo"].split()[-1] == "0"
     if "Judge" in shown:
         assert " 88 " in lines[LONG] + " "
+    if "Flagged" in shown:  # the support check's share, beside the judge's grade
+        assert " 12% " in lines[LONG] + " " and "%" not in lines["solo"].split()[-3:]
     if style:  # the coefficients line keeps every term, wrapped between words only
         notes = " ".join(text.split())
         for term in ("length +0.412", "headers -0.031", "lists +0.021", "bold +0.100"):

@@ -52,6 +52,8 @@ def test_every_commented_example_loads_when_uncommented(config: Path) -> None:
     assert settings.identity_words == {"gpt-4o-mini": ["GPT", "OpenAI", "ChatGPT"]}
     assert settings.slack_channel_modes == {"C0123ABCD": "ask_only"}
     assert settings.channel_battle_share == {"support": 0}
+    assert settings.channel_faithfulness_flags == {"C0RANDOM": False}
+    assert settings.faithfulness_flags is True
     assert settings.judge == "gpt-4o-mini" and settings.discord_guilds == [123456789012345678]
     assert [m.name for m in settings.models] == [
         "offline-sentences",

@@ -12,9 +12,9 @@ from click.testing import CliRunner
 from rich.console import Console
 
 from bot.cli import cli
-from bot.console import ask_live
+from bot.console import ask_live, show_reply
 from bot.service import Ask
-from tests.fakes.providers import roster, streaming
+from tests.fakes.providers import fake, roster, streaming
 from tests.fakes.service import service_over_fakes
 
 
@@ -143,3 +143,26 @@ async def test_a_terminal_sees_a_hosted_answer_grow_then_the_finished_reply(stor
     piped = io.StringIO()
     await ask_live(Console(file=piped), svc, Ask("Again?", "u1", "console", "t2", "console"))
     assert piped.getvalue() == ""  # not a terminal: nothing drawn, the caller prints the reply
+
+
+async def test_the_console_marks_unsupported_sentences_and_explains_the_marks(store) -> None:
+    reply_text = (
+        "Run shipit rollback [1]. Never run shipit rollback to roll back. Rollbacks take 10"
+        " minutes. Rollbacks are usually quick. Shall I page someone?"
+    )
+    svc = service_over_fakes(store, roster(fake("alpha", reply_text, "Run shipit rollback [1].")))
+    screen = io.StringIO()
+    console = Console(file=screen, width=200)
+    show_reply(console, await svc.ask(Ask("How do I roll back?", "u1", "console", "t1", "console")))
+    drawn = screen.getvalue()
+    assert "Never run shipit rollback to roll back [!]. Rollbacks take 10 minutes [?]." in drawn
+    # in no source, yet it names nothing: unmarked, and the question is no claim
+    assert "Rollbacks are usually quick. Shall I page someone?" in drawn
+    note = "[!] 1 sentence conflicts with the sources · [?] 1 states a number or name not in them"
+    assert note in drawn
+    assert drawn.index("Sources:") < drawn.index("a number or name not in")  # under them
+
+    clean = io.StringIO()
+    show_reply(Console(file=clean), await svc.ask(Ask("Now?", "u1", "console", "t1", "console")))
+    assert "Run shipit rollback [1]." in clean.getvalue()
+    assert "[?]" not in clean.getvalue() and "not in the sources" not in clean.getvalue()

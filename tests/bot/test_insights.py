@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
 from arena.store import BattleRecord, Store
 from bot.insights import GAP_REASONS, HISTORY_MAX_AGE, Insights
 from bot.messages import THUMB_REASONS
 from tests.fakes.providers import fake, roster
 from tests.fakes.service import service_over_fakes
+
+pytestmark = pytest.mark.both_engines
 
 
 async def test_a_history_is_kept_until_votes_change_and_then_a_while(store: Store) -> None:

@@ -260,7 +260,7 @@ def test_web_sources_are_marked_apart_from_documents_in_text_and_json() -> None:
     assert lines[1] == f"[1] [Web] Refunds <!channel> {WEB_PAGE}"
     assert lines[2].startswith("[2] /hb/refunds.md") and "[Web]" not in lines[2]
     assert lines[-1].startswith("Web search failed")
-    payload = answer_json(shown.answer)
+    payload = answer_json(shown)
     assert payload["citations"][0]["web"] is True and payload["citations"][0]["url"] == WEB_PAGE
     assert payload["citations"][1]["web"] is False and "url" not in payload["citations"][1]
     assert payload["source_note"].startswith("Web search failed")

@@ -1,11 +1,13 @@
-"""Answer splitting, mention safety and source lines, shared by Slack and Discord."""
+"""Answer splitting, mention safety, source lines and faithfulness marks, shared by Slack,
+Discord, the console and the CLI."""
 
 from __future__ import annotations
 
 import pytest
 
 from arena.types import Answer, Citation
-from bot.render import neutralise_mentions, source_lines, split_text
+from bot.flags import SentenceFlag
+from bot.render import flags_note, marked_text, neutralise_mentions, source_lines, split_text
 from knowledge.types import Passage
 
 
@@ -72,3 +74,54 @@ def test_source_lines_link_urls_and_neutralise_titles() -> None:
     assert (first.number, first.location) == (1, "Roll back")
     assert second.link is None and second.title.endswith("expenses.pdf")
     assert second.location == "page 2"
+
+
+def flag(
+    text: str, whole: str, support: str = "unverifiable", flagged: bool = True
+) -> SentenceFlag:
+    start = whole.index(text)
+    return SentenceFlag(text, support, None, start, start + len(text), flagged)  # type: ignore[arg-type]
+
+
+def test_a_mark_stands_where_a_citation_would_before_the_final_stop() -> None:
+    text = "Deploys run at noon [2]. Rollbacks take 10 minutes! Who approves it?"
+    flags = [
+        flag("Deploys run at noon [2].", text, "contradicted"),
+        flag("Rollbacks take 10 minutes!", text),
+    ]
+    assert marked_text(text, flags) == (
+        "Deploys run at noon [2] [!]. Rollbacks take 10 minutes [?]! Who approves it?"
+    )
+
+
+def test_a_sentence_without_a_stop_is_marked_at_its_end_and_unflagged_ones_not_at_all() -> None:
+    text = "Run shipit rollback.\n- Page the on-call engineer\n- Post in **#deploys**\n- Wait"
+    flags = [
+        flag("Run shipit rollback.", text, "supported", flagged=False),
+        flag("- Page the on-call engineer", text),
+        flag("- Post in **#deploys**", text),
+        flag("- Wait", text, flagged=False),  # unverifiable, but nothing specific: unmarked
+    ]
+    assert marked_text(text, flags) == (
+        "Run shipit rollback.\n- Page the on-call engineer [?]\n- Post in **#deploys** [?]\n- Wait"
+    )
+    assert marked_text(text, None) == text and marked_text(text, []) == text
+
+
+def test_the_note_counts_each_kind_of_mark_and_says_nothing_of_an_unmarked_answer() -> None:
+    text = "A is so. B is so. C is so. D is so."
+    flags = [
+        flag("A is so.", text, "contradicted"),
+        flag("B is so.", text),
+        flag("C is so.", text),
+        flag("D is so.", text, flagged=False),
+    ]
+    assert flags_note(flags) == (
+        "[!] 1 sentence conflicts with the sources · [?] 2 state a number or name not in them"
+    )
+    assert flags_note(flags[1:]) == "[?] 2 sentences state a number or name not in the sources"
+    assert flags_note(flags[2:]) == "[?] 1 sentence states a number or name not in the sources"
+    assert flags_note(flags[:1] * 2) == "[!] 2 sentences conflict with the sources"
+    assert flags_note([flag("A is so.", text, "supported", flagged=False)]) is None
+    assert flags_note(flags[3:]) is None  # unverifiable yet unmarked: no line either
+    assert flags_note([]) is None and flags_note(None) is None

@@ -22,6 +22,8 @@ from knowledge.types import Hit
 from tests.fakes.providers import HITS, fake, roster, streaming
 from tests.fakes.service import service_over_fakes
 
+pytestmark = pytest.mark.both_engines
+
 
 def service(
     store: Store, contestants: Roster, battle_share: float = 1.0, searched: list | None = None

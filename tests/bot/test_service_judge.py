@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from arena.store import Store
 from bot.cli.leaderboard_table import board_table
+from bot.cli.votes import board_json
 from bot.service import Ask
 from tests.fakes.providers import fake, roster
 from tests.fakes.service import service_over_fakes
@@ -46,4 +47,9 @@ async def test_audit_then_leaderboard_with_judge_columns(store: Store, real_embe
     assert board.judged["beta"].flagged_share == 1.0
     text = board_table(board.leaderboard, width=200, judged=board.judged)
     assert "Judge legacy" in text and "Graded" in text
+    cells = [line.split() for line in text.splitlines()[2:4]]
+    flagged = {cell[1].rstrip("*"): cell[-3] for cell in cells}  # before legacy and graded
+    assert flagged == {"alpha": "0%", "beta": "100%"}
+    judged = {line["model"]: line["judge"] for line in board_json(board)}
+    assert (judged["alpha"]["flagged_share"], judged["beta"]["flagged_share"]) == (0.0, 1.0)
     assert (await svc.leaderboard()).judged is None

@@ -3,10 +3,14 @@ without counted votes (what Slack and Discord post, or keep private, follows fro
 
 from __future__ import annotations
 
+import pytest
+
 from arena.store import Store
 from bot.service import Ask
 from tests.fakes.providers import fake, roster
 from tests.fakes.service import service_over_fakes
+
+pytestmark = pytest.mark.both_engines
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

@@ -16,10 +16,7 @@ async def fill_the_disk(arena: Store, battle_id: int) -> int:
     answers SQLITE_FULL: the votes table's last page is then full, so the next vote
     (by a user id of the same length) needs a page the disk does not have. Returns how
     many filler votes fitted."""
-    db = arena._db  # the store's own connection: the limit holds for it alone
-    async with db.execute("PRAGMA page_count") as cursor:
-        (pages,) = await cursor.fetchone()
-    await db.execute(f"PRAGMA max_page_count = {pages}")
+    await set_page_limit(arena, None)
     for n in range(FILLER_USERS):
         try:
             await arena.record_vote(battle_id, f"UF{n:05d}", "tie")
@@ -29,10 +26,17 @@ async def fill_the_disk(arena: Store, battle_id: int) -> int:
     raise AssertionError("the database never filled up")
 
 
+async def set_page_limit(arena: Store, pages: int | None) -> None:
+    """Cap the SQLite file at ``pages`` (None: its current size). The limit is set on the
+    store's own connection (``read()`` lends it on SQLite) and holds for it alone."""
+    async with arena._database.read() as s:
+        if pages is None:
+            pages = await s.scalar("PRAGMA page_count")
+        await s.execute(f"PRAGMA max_page_count = {pages}")
+
+
 async def vote_rows(arena: Store) -> tuple[list, list]:
     """Every vote and every pair count, as stored."""
-    async with arena._db.execute("SELECT battle_id, user, choice FROM votes ORDER BY 1, 2") as c:
-        votes = list(await c.fetchall())
-    async with arena._db.execute("SELECT * FROM pair_counts ORDER BY 1, 2, 3") as c:
-        counts = list(await c.fetchall())
+    votes = await arena._rows("SELECT battle_id, user, choice FROM votes ORDER BY 1, 2")
+    counts = await arena._rows("SELECT * FROM pair_counts ORDER BY 1, 2, 3")
     return votes, counts

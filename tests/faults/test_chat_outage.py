@@ -30,10 +30,9 @@ def fast_retries(app: Harness) -> None:
 
 async def stored(store: Store) -> list[tuple[int, str, str]]:
     """(question id, question, answering model) for everything asked so far."""
-    async with store._db.execute(
+    return await store._rows(
         "SELECT q.id, q.text, a.model FROM questions q JOIN answers a ON a.question_id = q.id"
-    ) as cursor:
-        return list(await cursor.fetchall())
+    )
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from tests.bot.slack.conftest import Harness, block_action
 from tests.bot.slack.test_feedback import button, posted_answer
 from tests.fakes.discord_api import CHANNEL_ID, FakeDiscord
 
-from .conftest import fill_the_disk, vote_rows
+from .conftest import fill_the_disk, set_page_limit, vote_rows
 
 EPHEMERAL = 64
 
@@ -29,7 +29,7 @@ async def test_slack_voter_hears_the_vote_was_not_recorded(arena_app: Harness) -
     assert arena_app.slack.calls("chat.update") == []  # nothing revealed for an unsaved vote
     assert await vote_rows(arena_app.store) == before
 
-    await arena_app.store._db.execute("PRAGMA max_page_count = 1000000")  # space again
+    await set_page_limit(arena_app.store, 1_000_000)  # space again
     await arena_app.action(block_action("parley_vote_a", value, message, user="UV00001"))
     await arena_app.settle()
     assert arena_app.slack.calls("chat.postEphemeral")[-1]["text"].startswith("Vote recorded")

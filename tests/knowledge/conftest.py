@@ -92,3 +92,45 @@ def _heartbeat(host: str, port: int) -> bool:
         return False
     finally:
         connection.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest) -> str:
+    """Run the test once on each engine of the record store and lexical search."""
+    return request.param
+
+
+@pytest.fixture
+def database_url(engine: str, request: pytest.FixtureRequest) -> str | None:
+    """None on SQLite; on PostgreSQL, an empty schema of the test's own."""
+    return request.getfixturevalue("pg_url") if engine == "postgresql" else None
+
+
+@pytest.fixture
+def open_lexical(database_url: str | None) -> Iterator[Callable[..., object]]:
+    """Open the lexical index: the SQLite file at ``path`` (default in memory), or the
+    test's PostgreSQL schema (the same one each time, so a reopened index persists)."""
+    from knowledge.lexical import LexicalIndex
+    from knowledge.pg_lexical import PgLexicalIndex
+
+    opened: list = []
+
+    def open_(path: Path | str = ":memory:"):
+        index = PgLexicalIndex.open(database_url) if database_url else LexicalIndex(path)
+        opened.append(index)
+        return index
+
+    yield open_
+    for index in opened:
+        index.close()
+
+
+@pytest.fixture
+def open_kb(database_url: str | None) -> Callable[..., object]:
+    """``KnowledgeBase.open`` on the engine under test (the index folder keeps Chroma)."""
+    from knowledge.base import KnowledgeBase
+
+    def open_(index_dir: Path, **options):
+        return KnowledgeBase.open(index_dir, database_url=database_url, **options)
+
+    return open_

@@ -1,10 +1,12 @@
-"""KnowledgeBase: what it creates on disk, reopening, laziness, and the real handbook."""
+"""KnowledgeBase: what it creates on disk, reopening, laziness, and the real handbook (on
+both engines where the record store matters)."""
 
 from __future__ import annotations
 
 import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -33,18 +35,18 @@ def test_open_lays_out_the_index_folder(tmp_path: Path) -> None:
     assert (index / "chroma").is_dir()
 
 
-def test_reopened_index_answers_and_knows_its_files(tmp_path: Path, docs: Path) -> None:
-    with KnowledgeBase.open(tmp_path / "index", embedder=HashEmbedder()) as kb:
+def test_reopened_index_answers_and_knows_its_files(tmp_path: Path, docs: Path, open_kb) -> None:
+    with open_kb(tmp_path / "index", embedder=HashEmbedder()) as kb:
         kb.index([docs])
-    with KnowledgeBase.open(tmp_path / "index", embedder=HashEmbedder()) as kb:
+    with open_kb(tmp_path / "index", embedder=HashEmbedder()) as kb:
         assert Path(kb.search("where do visitors park", 1)[0].passage.source).name == "parking.md"
         assert kb.index([docs]).unchanged == 2
 
 
 def test_unchanged_reindex_loads_neither_model_nor_chroma(
-    tmp_path: Path, docs: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, docs: Path, monkeypatch: pytest.MonkeyPatch, open_kb
 ) -> None:
-    with KnowledgeBase.open(tmp_path / "index", embedder=HashEmbedder()) as kb:
+    with open_kb(tmp_path / "index", embedder=HashEmbedder()) as kb:
         kb.index([docs])
 
     def no_model():
@@ -55,26 +57,49 @@ def test_unchanged_reindex_loads_neither_model_nor_chroma(
 
     monkeypatch.setattr(knowledge.base, "default_embedder", no_model)
     monkeypatch.setattr(knowledge.base.VectorStore, "persistent", no_chroma)
-    with KnowledgeBase.open(tmp_path / "index") as kb:
+    with open_kb(tmp_path / "index") as kb:
         report = kb.index([docs])
         assert (report.unchanged, report.passages) == (2, 2)
         assert kb.search("canteen", 1, mode="lexical")  # lexical search needs no model either
 
 
-def test_a_closed_knowledge_base_fails_clearly(tmp_path: Path, docs: Path) -> None:
-    with KnowledgeBase.open(tmp_path / "index", embedder=HashEmbedder()) as kb:
+def test_a_closed_knowledge_base_fails_clearly(tmp_path: Path, docs: Path, open_kb) -> None:
+    with open_kb(tmp_path / "index", embedder=HashEmbedder()) as kb:
         kb.index([docs])
     with pytest.raises(IndexStoreError):
         kb.search("canteen", 1, mode="lexical")
 
 
-@pytest.fixture(scope="module")
-def handbook_kb(tmp_path_factory: pytest.TempPathFactory, real_embedder):
+def test_a_read_only_open_on_postgresql_writes_nothing_and_names_missing_tables(
+    tmp_path: Path, docs: Path, pg_url: str
+) -> None:
+    with pytest.raises(IndexStoreError, match="not there: run parley index"):
+        KnowledgeBase.open(tmp_path / "index", database_url=pg_url, read_only=True)
+    with KnowledgeBase.open(tmp_path / "index", embedder=HashEmbedder(), database_url=pg_url) as kb:
+        kb.index([docs])
+    with KnowledgeBase.open(
+        tmp_path / "index", embedder=HashEmbedder(), database_url=pg_url, read_only=True
+    ) as kb:
+        assert kb.search("canteen", 1, mode="lexical")[0].passage.title == "Lunch"
+        assert kb.status().last_run.added == 2
+        (docs / "desk.md").write_text("# Desks\n\nHot desks are on floor three.\n")
+        with pytest.raises(IndexStoreError, match="read-only transaction"):
+            kb.index([docs])
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def handbook_kb(request, tmp_path_factory: pytest.TempPathFactory, real_embedder):
     if not HANDBOOK.is_dir():
         pytest.skip("examples/handbook is not present")
     copy = tmp_path_factory.mktemp("handbook") / "handbook"
     shutil.copytree(HANDBOOK, copy)
-    with KnowledgeBase.open(copy.parent / "index", embedder=real_embedder) as kb:
+    with ExitStack() as stack:
+        url = None
+        if request.param == "postgresql":
+            url = stack.enter_context(request.getfixturevalue("postgres").schema())
+        kb = stack.enter_context(
+            KnowledgeBase.open(copy.parent / "index", embedder=real_embedder, database_url=url)
+        )
         report = kb.index([copy])
         assert report.added == len(list(HANDBOOK.iterdir())) and not report.skipped
         yield kb

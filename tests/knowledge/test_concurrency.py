@@ -1,4 +1,5 @@
-"""Searching while a re-index runs, two runs at once, and a second process that wants to write."""
+"""Searching while a re-index runs, two runs at once, and a second process that wants to
+write, on both engines (with embedded Chroma, whose folder stays one writer's)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.base import KnowledgeBase
 from knowledge.errors import IndexBusy
 from tests.conftest import ROOT, HashEmbedder
 
@@ -37,10 +37,12 @@ def write_docs(folder: Path, version: str) -> None:
         (folder / f"file{f}.md").write_text(body)
 
 
-def test_searches_during_a_reindex_see_each_file_all_old_or_all_new(tmp_path: Path) -> None:
+def test_searches_during_a_reindex_see_each_file_all_old_or_all_new(
+    tmp_path: Path, open_kb
+) -> None:
     docs = tmp_path / "docs"
     write_docs(docs, "oldversion")
-    with KnowledgeBase.open(tmp_path / "index", embedder=SlowEmbedder()) as kb:
+    with open_kb(tmp_path / "index", embedder=SlowEmbedder()) as kb:
         kb.index([docs])
         write_docs(docs, "newversion")
         for f in range(FILES):  # a new mtime even on a coarse clock
@@ -79,10 +81,10 @@ def test_searches_during_a_reindex_see_each_file_all_old_or_all_new(tmp_path: Pa
         assert len(hits) == FILES * SECTIONS and all("newversion" in h.passage.text for h in hits)
 
 
-def test_a_second_run_in_the_same_process_is_refused(tmp_path: Path) -> None:
+def test_a_second_run_in_the_same_process_is_refused(tmp_path: Path, open_kb) -> None:
     docs = tmp_path / "docs"
     write_docs(docs, "oldversion")
-    with KnowledgeBase.open(tmp_path / "index", embedder=SlowEmbedder(), hold=True) as kb:
+    with open_kb(tmp_path / "index", embedder=SlowEmbedder(), hold=True) as kb:
         first = threading.Thread(target=lambda: kb.index([docs], batch_size=1))
         first.start()
         time.sleep(0.2)
@@ -98,7 +100,8 @@ from pathlib import Path
 from knowledge.base import KnowledgeBase
 from knowledge.errors import KnowledgeError
 from tests.conftest import HashEmbedder
-with KnowledgeBase.open(Path(sys.argv[1]), embedder=HashEmbedder()) as kb:
+url = sys.argv[3] if len(sys.argv) > 3 else None
+with KnowledgeBase.open(Path(sys.argv[1]), embedder=HashEmbedder(), database_url=url) as kb:
     print(len(kb.search("shared handbook", 3, mode="lexical")))
     try:
         kb.index([Path(sys.argv[2])])
@@ -107,9 +110,9 @@ with KnowledgeBase.open(Path(sys.argv[1]), embedder=HashEmbedder()) as kb:
 """
 
 
-def other_process(index: Path, docs: Path) -> list[str]:
+def other_process(index: Path, docs: Path, url: str | None) -> list[str]:
     done = subprocess.run(
-        [sys.executable, "-c", OTHER_PROCESS, str(index), str(docs)],
+        [sys.executable, "-c", OTHER_PROCESS, str(index), str(docs), *([url] if url else [])],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -119,22 +122,24 @@ def other_process(index: Path, docs: Path) -> list[str]:
     return done.stdout.splitlines()
 
 
-def test_another_process_may_search_but_not_index_a_held_index(tmp_path: Path) -> None:
+def test_another_process_may_search_but_not_index_a_held_index(
+    tmp_path: Path, open_kb, database_url: str | None
+) -> None:
     docs, index = tmp_path / "docs", tmp_path / "index"
     write_docs(docs, "oldversion")
-    with KnowledgeBase.open(index, embedder=HashEmbedder(), hold=True) as kb:
+    with open_kb(index, embedder=HashEmbedder(), hold=True) as kb:
         kb.index([docs])  # the holder itself may write
         write_docs(docs, "newversion")
         (docs / "extra.md").write_text("# Extra\n\nA file only the other process saw.\n")
         before = (kb.count(), sorted(h.passage.id for h in kb.search("shared", 50, "lexical")))
-        searched, refused = other_process(index, docs)
+        searched, refused = other_process(index, docs, database_url)
         assert searched == "3"
         assert refused.startswith("IndexBusy") and f"pid {os.getpid()}" in refused
         assert "re-index through the bot" in refused
         after = (kb.count(), sorted(h.passage.id for h in kb.search("shared", 50, "lexical")))
         assert after == before  # the refused run changed nothing
         with pytest.raises(IndexBusy):  # nor may a second holder in this process
-            KnowledgeBase.open(index, embedder=HashEmbedder(), hold=True)
-    assert other_process(index, docs) == ["3"]  # released on close: now it may index
-    with KnowledgeBase.open(index, embedder=HashEmbedder()) as kb:
+            open_kb(index, embedder=HashEmbedder(), hold=True)
+    assert other_process(index, docs, database_url) == ["3"]  # released on close: now it may
+    with open_kb(index, embedder=HashEmbedder()) as kb:
         assert kb.count() == FILES * SECTIONS + 1

@@ -1,5 +1,6 @@
 """Stopping an index run (Ctrl-C, a bot shutting down): it ends at its next step, keeps
-every file it finished and every vector it embedded, and the next run does only the rest."""
+every file it finished and every vector it embedded, and the next run does only the rest
+(on both engines of the record store)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.base import KnowledgeBase
 from knowledge.errors import IndexStopped
 from knowledge.indexer import EMBED_STEP
 from tests.conftest import HashEmbedder
@@ -47,11 +47,11 @@ def stop_when(condition):
 
 
 def test_a_stop_inside_a_long_file_ends_at_the_next_step_and_keeps_what_was_embedded(
-    tmp_path: Path, docs: Path
+    tmp_path: Path, docs: Path, open_kb
 ) -> None:
     embedder = RecordingEmbedder()
     index = tmp_path / "index"
-    with KnowledgeBase.open(index, embedder=embedder) as kb:
+    with open_kb(index, embedder=embedder) as kb:
         report = kb.index(
             [docs], on_passages=stop_when(lambda name, done, total: name == "big.txt")
         )
@@ -64,7 +64,7 @@ def test_a_stop_inside_a_long_file_ends_at_the_next_step_and_keeps_what_was_embe
         assert kb.health().pending == report.pending
 
     again = RecordingEmbedder()
-    with KnowledgeBase.open(index, embedder=again) as kb:
+    with open_kb(index, embedder=again) as kb:
         report = kb.index([docs])
         assert not report.stopped and (report.unchanged, report.added) == (3, 1)
         total = report.passages - 3
@@ -74,10 +74,10 @@ def test_a_stop_inside_a_long_file_ends_at_the_next_step_and_keeps_what_was_embe
 
 
 def test_a_stop_after_some_files_writes_them_and_removes_nothing(
-    tmp_path: Path, docs: Path
+    tmp_path: Path, docs: Path, open_kb
 ) -> None:
     index = tmp_path / "index"
-    with KnowledgeBase.open(index, embedder=HashEmbedder()) as kb:
+    with open_kb(index, embedder=HashEmbedder()) as kb:
         kb.index([docs])
         (docs / "a2.md").unlink()
         for n in range(4):
@@ -90,10 +90,10 @@ def test_a_stop_after_some_files_writes_them_and_removes_nothing(
 
 
 def test_vectors_kept_for_a_file_that_then_disappears_are_cleared(
-    tmp_path: Path, docs: Path
+    tmp_path: Path, docs: Path, open_kb
 ) -> None:
     index = tmp_path / "index"
-    with KnowledgeBase.open(index, embedder=HashEmbedder()) as kb:
+    with open_kb(index, embedder=HashEmbedder()) as kb:
         first = kb.index([docs], on_passages=stop_when(lambda name, *_: name == "big.txt"))
         assert first.pending > 0
         (docs / "big.txt").unlink()
@@ -103,7 +103,7 @@ def test_vectors_kept_for_a_file_that_then_disappears_are_cleared(
 
 
 def test_vectors_kept_for_a_file_gone_by_a_later_run_of_its_folder_are_cleared(
-    tmp_path: Path, docs: Path
+    tmp_path: Path, docs: Path, open_kb
 ) -> None:
     """A stopped run of two folders, a complete run of the other one (which keeps the
     first's pending vectors), then the first folder without its file: nothing is left."""
@@ -111,7 +111,7 @@ def test_vectors_kept_for_a_file_gone_by_a_later_run_of_its_folder_are_cleared(
     other.mkdir()
     (other / "note.md").write_text("# Other\n\nA note elsewhere.\n")
     index = tmp_path / "index"
-    with KnowledgeBase.open(index, embedder=HashEmbedder()) as kb:
+    with open_kb(index, embedder=HashEmbedder()) as kb:
         stop = stop_when(lambda name, *_: name == "big.txt")
         assert kb.index([docs, other], on_passages=stop).pending > 0
         kb.index([other])

@@ -1,4 +1,5 @@
-"""Incremental indexing: add, change, delete, unchanged, bad files, interruptions."""
+"""Incremental indexing on both engines: add, change, delete, unchanged, bad files,
+interruptions."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import pytest
 
 from knowledge.base import KnowledgeBase
 from knowledge.errors import EmbedderMismatch
-from knowledge.lexical import LexicalIndex
 from knowledge.store import VectorStore
 from tests.conftest import HashEmbedder
 
@@ -26,8 +26,8 @@ def docs(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def kb(tmp_path: Path, hash_embedder: HashEmbedder):
-    with KnowledgeBase.open(tmp_path / "index", embedder=hash_embedder) as base:
+def kb(tmp_path: Path, hash_embedder: HashEmbedder, open_kb):
+    with open_kb(tmp_path / "index", embedder=hash_embedder) as base:
         yield base
 
 
@@ -119,21 +119,21 @@ class FailingEmbedder(HashEmbedder):
 
 
 def test_interrupted_run_leaves_a_usable_index_and_the_next_run_finishes(
-    tmp_path: Path, docs: Path
+    open_kb, tmp_path: Path, docs: Path
 ) -> None:
     index = tmp_path / "index"
-    with KnowledgeBase.open(index, embedder=HashEmbedder()) as kb:
+    with open_kb(index, embedder=HashEmbedder()) as kb:
         kb.index([docs])
     for n in range(5):
         (docs / f"extra{n}.md").write_text(f"# Extra {n}\n\nExtra fact number {n} about rockets.\n")
     (docs / "lunch.md").write_text("# Lunch\n\nThe canteen now serves soup.\n")
     failing = FailingEmbedder(fail_on_call=2)
-    with KnowledgeBase.open(index, embedder=failing) as kb:
+    with open_kb(index, embedder=failing) as kb:
         with pytest.raises(KeyboardInterrupt):
             kb.index([docs], batch_size=1)
         assert failing.texts >= 1  # some files were written before the interruption
         assert sources(kb, "where do visitors park")[0] == "parking.md"  # still answers
-    with KnowledgeBase.open(index, embedder=HashEmbedder()) as kb:
+    with open_kb(index, embedder=HashEmbedder()) as kb:
         report = kb.index([docs])
         assert report.added + report.changed >= 1
         assert kb.count() == 8  # 3 originals + 5 extras, no duplicates
@@ -142,12 +142,12 @@ def test_interrupted_run_leaves_a_usable_index_and_the_next_run_finishes(
         assert kb.index([docs]).unchanged == 8
 
 
-def test_handbook_moved_files_are_found_again(tmp_path: Path, hash_embedder: HashEmbedder):
+def test_handbook_moved_files_are_found_again(open_kb, tmp_path: Path, hash_embedder: HashEmbedder):
     from tests.conftest import HANDBOOK
 
     copy = tmp_path / "handbook"
     shutil.copytree(HANDBOOK, copy)
-    with KnowledgeBase.open(tmp_path / "index", embedder=hash_embedder) as kb:
+    with open_kb(tmp_path / "index", embedder=hash_embedder) as kb:
         first = kb.index([copy])
         assert first.added == len(list(HANDBOOK.iterdir())) and not first.skipped
         (copy / "on-call.md").rename(copy / "on-call-guide.md")
@@ -169,7 +169,7 @@ def test_file_that_turns_unreadable_loses_its_old_passages(kb: KnowledgeBase, do
 
 
 def test_a_run_interrupted_after_n_files_keeps_them_and_the_next_run_does_the_rest(
-    tmp_path: Path, docs: Path
+    open_kb, tmp_path: Path, docs: Path
 ) -> None:
     for n in range(6):
         (docs / f"extra{n}.md").write_text(f"# Extra {n}\n\nExtra fact number {n}.\n")
@@ -181,10 +181,10 @@ def test_a_run_interrupted_after_n_files_keeps_them_and_the_next_run_does_the_re
             raise KeyboardInterrupt
 
     index = tmp_path / "index"
-    with KnowledgeBase.open(index, embedder=HashEmbedder()) as kb, pytest.raises(KeyboardInterrupt):
+    with open_kb(index, embedder=HashEmbedder()) as kb, pytest.raises(KeyboardInterrupt):
         kb.index([docs], stop_at_fifth)  # all nine fit one batch: written file by file
     again = HashEmbedder()
-    with KnowledgeBase.open(index, embedder=again) as kb:
+    with open_kb(index, embedder=again) as kb:
         assert kb.count() == 5  # what the callback was told was done is in the index
         assert {h.passage.source for h in kb.search("extra fact lunch parking wifi", 9)} == set(
             finished
@@ -211,13 +211,15 @@ def long_text(words: int) -> str:
     return " ".join(f"Sentence {n} says word{n % 97} and more." for n in range(words // 6))
 
 
-def test_a_long_file_is_embedded_in_batches_and_reports_its_progress(tmp_path: Path) -> None:
+def test_a_long_file_is_embedded_in_batches_and_reports_its_progress(
+    open_kb, tmp_path: Path
+) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "big.txt").write_text(long_text(6000))  # one line, about 50 passages
     embedder = RecordingEmbedder()
     seen: list[tuple[str, int, int]] = []
-    with KnowledgeBase.open(tmp_path / "index", embedder=embedder) as kb:
+    with open_kb(tmp_path / "index", embedder=embedder) as kb:
         report = kb.index([docs], batch_size=8, on_passages=lambda *a: seen.append(a))
     total = report.passages
     assert total > 30 and max(embedder.sizes) == 8
@@ -226,7 +228,7 @@ def test_a_long_file_is_embedded_in_batches_and_reports_its_progress(tmp_path: P
     assert {(Path(p).name, t) for p, _, t in seen} == {("big.txt", total)}
 
 
-def test_interrupted_inside_a_long_file_keeps_the_files_before_it(tmp_path: Path) -> None:
+def test_interrupted_inside_a_long_file_keeps_the_files_before_it(open_kb, tmp_path: Path) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()
     for n in range(3):
@@ -238,7 +240,7 @@ def test_interrupted_inside_a_long_file_keeps_the_files_before_it(tmp_path: Path
             raise KeyboardInterrupt
 
     index = tmp_path / "index"
-    with KnowledgeBase.open(index, embedder=HashEmbedder()) as kb:
+    with open_kb(index, embedder=HashEmbedder()) as kb:
         with pytest.raises(KeyboardInterrupt):
             kb.index([docs], batch_size=8, on_passages=stop_in_the_third_batch)
         assert kb.count() == 3  # the short files, written with the first batch; none of big
@@ -255,25 +257,29 @@ class OtherEmbedder(HashEmbedder):
     name = "other-embedder"
 
 
-def test_an_index_refuses_an_embedder_other_than_its_own(tmp_path: Path, docs: Path) -> None:
+def test_an_index_refuses_an_embedder_other_than_its_own(
+    open_kb, engine: str, tmp_path: Path, docs: Path
+) -> None:
     index = tmp_path / "index"
-    with KnowledgeBase.open(index, embedder=HashEmbedder()) as kb:
+    with open_kb(index, embedder=HashEmbedder()) as kb:
         kb.index([docs])
     (docs / "lunch.md").write_text("# Lunch\n\nThe canteen now serves soup.\n")
-    with KnowledgeBase.open(index, embedder=OtherEmbedder()) as kb:
+    with open_kb(index, embedder=OtherEmbedder()) as kb:
         with pytest.raises(EmbedderMismatch, match="built with the embedder hash-embedder"):
             kb.index([docs])
-        with pytest.raises(EmbedderMismatch, match=f"delete {index}"):
+        rebuild = f"delete {index}" if engine == "sqlite" else "drop the kb_ tables"
+        with pytest.raises(EmbedderMismatch, match=rebuild):
             kb.search("canteen")
         assert kb.search("canteen", mode="lexical")  # no vectors involved
         assert "noon" in kb.search("canteen", mode="lexical")[0].passage.text  # unchanged
 
 
-class LexicalDyingAfterVectors(LexicalIndex):
-    """Killed between the vector write and the lexical write of its n-th file."""
+class DyingAfterVectors:
+    """A lexical index killed between the vector write and the lexical write of its
+    n-th file."""
 
-    def __init__(self, path: Path, die_on_write: int) -> None:
-        super().__init__(path)
+    def __init__(self, lexical, die_on_write: int) -> None:
+        self._lexical = lexical
         self.writes = 0
         self.die_on_write = die_on_write
 
@@ -281,19 +287,24 @@ class LexicalDyingAfterVectors(LexicalIndex):
         self.writes += 1
         if self.writes == self.die_on_write:
             raise KeyboardInterrupt
-        return super().replace_file(record, passages)
+        return self._lexical.replace_file(record, passages)
+
+    def __getattr__(self, name: str):
+        return getattr(self._lexical, name)
 
 
-def test_kill_between_the_two_stores_leaves_no_stray_vectors(tmp_path: Path, docs: Path):
+def test_kill_between_the_two_stores_leaves_no_stray_vectors(
+    tmp_path: Path, docs: Path, open_lexical
+):
     index = tmp_path / "index"
     index.mkdir()
     vectors = VectorStore.persistent(index / "chroma")
-    lexical = LexicalDyingAfterVectors(index / "lexical.db", die_on_write=2)
+    lexical = DyingAfterVectors(open_lexical(index / "lexical.db"), die_on_write=2)
     with KnowledgeBase(lexical, vectors, HashEmbedder()) as kb, pytest.raises(KeyboardInterrupt):
         kb.index([docs], batch_size=1)  # lunch.md written, parking.md only in Chroma
-    assert (vectors.count(), LexicalIndex(index / "lexical.db").count()) == (2, 1)
+    assert (vectors.count(), open_lexical(index / "lexical.db").count()) == (2, 1)
     (docs / "parking.md").unlink()  # so no redo will overwrite its stray vector
-    with KnowledgeBase(LexicalIndex(index / "lexical.db"), vectors, HashEmbedder()) as kb:
+    with KnowledgeBase(open_lexical(index / "lexical.db"), vectors, HashEmbedder()) as kb:
         report = kb.index([docs])
         assert kb.count() == vectors.count() == 2
         assert (report.added, report.unchanged, report.removed) == (1, 1, 0)
@@ -307,13 +318,13 @@ def test_missing_root_is_reported_and_removes_nothing(kb: KnowledgeBase, docs: P
     assert report.removed == 0 and kb.count() == 3
 
 
-def test_an_edited_file_embeds_only_its_changed_passages(tmp_path: Path) -> None:
+def test_an_edited_file_embeds_only_its_changed_passages(open_kb, tmp_path: Path) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()
     sections = [f"# Part {n}\n\nThe text of part {n} about topic{n}." for n in range(6)]
     (docs / "guide.md").write_text("\n\n".join(sections))
     embedder = HashEmbedder()
-    with KnowledgeBase.open(tmp_path / "index", embedder=embedder) as kb:
+    with open_kb(tmp_path / "index", embedder=embedder) as kb:
         kb.index([docs])
         sections[2] = "# Part 2\n\nRewritten: part two now covers lunches."
         (docs / "guide.md").write_text("\n\n".join([*sections, "# Part 6\n\nA new part."]))

@@ -1,16 +1,17 @@
-"""SQLite FTS5 index: stemming, stopwords, hostile queries, replace, delete, get, files."""
+"""The lexical index on both engines (SQLite FTS5, PostgreSQL full-text search): stemming,
+stopwords, hostile queries, BM25, replace, delete, get, files."""
 
 from __future__ import annotations
 
 import pytest
 
 from knowledge.errors import EmbedderMismatch, IndexStoreError
-from knowledge.lexical import FileRecord, LexicalIndex, match_expression, query_terms
+from knowledge.lexical import FileRecord, match_expression, query_terms
 
 
 @pytest.fixture
-def index(make_passage):
-    ix = LexicalIndex(":memory:")
+def index(make_passage, open_lexical):
+    ix = open_lexical()
     ix.upsert(
         [
             make_passage("We deployed the payments service twice.", id="deploy"),
@@ -24,8 +25,7 @@ def index(make_passage):
             ),
         ]
     )
-    yield ix
-    ix.close()
+    return ix
 
 
 def test_titles_come_biggest_document_first(index, make_passage):
@@ -131,25 +131,25 @@ def test_a_failed_file_write_changes_nothing(index, make_passage):
     assert index.count() == 3 and index.files() == {}  # the old passages are all still there
 
 
-def test_the_embedder_that_built_the_index_is_checked(tmp_path):
-    ix = LexicalIndex(tmp_path / "lexical.db")
+def test_the_embedder_that_built_the_index_is_checked(tmp_path, open_lexical, engine):
+    ix = open_lexical(tmp_path / "lexical.db")
     ix.check_embedder("model-a", 384)  # nothing recorded: anything goes, nothing is noted
     ix.check_embedder("model-b", 256, record=True)
     ix.check_embedder("model-b", 256)
     with pytest.raises(EmbedderMismatch, match="built with the embedder model-b") as failure:
         ix.check_embedder("model-a", 384, record=True)
-    assert str(tmp_path) in str(failure.value)  # says which folder to rebuild
-    ix.close()
+    # says which folder, or which database, to rebuild (never the password)
+    expected = str(tmp_path) if engine == "sqlite" else "PostgreSQL (postgresql://postgres@"
+    assert expected in str(failure.value)
 
 
-def test_index_persists_in_a_file(tmp_path, make_passage):
+def test_index_persists_when_reopened(tmp_path, make_passage, open_lexical):
     path = tmp_path / "lexical.db"
-    first = LexicalIndex(path)
+    first = open_lexical(path)
     first.upsert([make_passage("Persistent words here.", id="kept")])
     first.close()
-    again = LexicalIndex(path)
+    again = open_lexical(path)
     assert ids(again.search("persistent", 5)) == ["kept"]
-    again.close()
 
 
 def test_scores_gives_bm25_of_the_asked_for_passages_that_match(index):
@@ -162,8 +162,10 @@ def test_scores_gives_bm25_of_the_asked_for_passages_that_match(index):
     assert index.scores("receipt", []) == {}
 
 
-def test_common_words_alone_do_not_make_a_search_score_every_row(make_passage, monkeypatch):
-    ix = LexicalIndex(":memory:")
+def test_common_words_alone_do_not_make_a_search_score_every_row(
+    make_passage, monkeypatch, open_lexical
+):
+    ix = open_lexical()
     common = [make_passage(f"The service answered request {n}.", id=f"c{n}") for n in range(30)]
     ix.upsert([*common, make_passage("Roll the service back.", id="rollback")])
     query = "service back"
@@ -176,4 +178,3 @@ def test_common_words_alone_do_not_make_a_search_score_every_row(make_passage, m
     assert pruned == [("rollback", pytest.approx(everything["rollback"]))]
     # a query of common words only still scores them, rarest first
     assert len(ix.search("service", 50)) == 31
-    ix.close()

@@ -1,4 +1,5 @@
-"""Hybrid retrieval over real indexes and the real embedder: fusion, modes, duplicates."""
+"""Hybrid retrieval over real indexes (either lexical engine) and the real embedder:
+fusion, modes, duplicates."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import pytest
 
 from knowledge import retrieve
 from knowledge.embed import embedding_text
-from knowledge.lexical import LexicalIndex
 from knowledge.retrieve import (
     Retriever,
     collapse_duplicates,
@@ -28,16 +28,15 @@ TEXTS = {
 
 
 @pytest.fixture
-def retriever(tmp_path, real_embedder, make_passage):
+def retriever(tmp_path, real_embedder, make_passage, open_lexical):
     passages = [make_passage(text, id=key, source=f"/kb/{key}.md") for key, text in TEXTS.items()]
     # the same chunk reached the index twice, from a copy of the file
     passages.append(make_passage(TEXTS["rollback"], id="rollback-copy", source="/kb/copy.md"))
     vectors = VectorStore.persistent(tmp_path / "chroma")
     vectors.upsert(passages, real_embedder.embed([embedding_text(p) for p in passages]))
-    lexical = LexicalIndex(":memory:")
+    lexical = open_lexical()
     lexical.upsert(passages)
-    yield Retriever(real_embedder, vectors, lexical)
-    lexical.close()
+    return Retriever(real_embedder, vectors, lexical)
 
 
 def ids(hits: list[Hit]) -> list[str]:

@@ -1,6 +1,7 @@
 """What the index holds and how its runs went, as any process reading it sees them: the
 indexed files, the last run's report with each skipped file's reason, and a run's
-progress while it goes (written at most once a second, never failing the run)."""
+progress while it goes (written at most once a second, never failing the run), on both
+engines of the record store."""
 
 from __future__ import annotations
 
@@ -8,10 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.base import KnowledgeBase
 from knowledge.errors import IndexStoreError
 from knowledge.indexer import IndexReport
-from knowledge.lexical import LexicalIndex
 from knowledge.status import RunRecorder, read_status
 from tests.conftest import HashEmbedder
 
@@ -28,9 +27,9 @@ def docs(tmp_path: Path) -> Path:
 
 
 def test_the_status_lists_files_and_the_last_run_with_its_skipped_files(
-    tmp_path: Path, docs: Path
+    tmp_path: Path, docs: Path, open_kb
 ) -> None:
-    with KnowledgeBase.open(tmp_path / "index", embedder=HashEmbedder()) as kb:
+    with open_kb(tmp_path / "index", embedder=HashEmbedder()) as kb:
         assert kb.status().last_run is None and kb.status().sources == []
         report = kb.index([docs])
         status = kb.status()
@@ -47,17 +46,16 @@ def test_the_status_lists_files_and_the_last_run_with_its_skipped_files(
     assert status.progress is None  # the run is over
 
 
-def test_another_process_sees_a_run_in_progress(tmp_path: Path, docs: Path) -> None:
+def test_another_process_sees_a_run_in_progress(
+    tmp_path: Path, docs: Path, open_kb, open_lexical
+) -> None:
     seen = []
 
     def progress(path: str, done: int, total: int) -> None:
-        other = LexicalIndex(tmp_path / "index" / "lexical.db")  # as a second process would
-        try:
-            seen.append(read_status(other).progress)
-        finally:
-            other.close()
+        other = open_lexical(tmp_path / "index" / "lexical.db")  # as a second process would
+        seen.append(read_status(other).progress)
 
-    with KnowledgeBase.open(tmp_path / "index", embedder=HashEmbedder()) as kb:
+    with open_kb(tmp_path / "index", embedder=HashEmbedder()) as kb:
         kb.index([docs], progress)
     assert seen and all(p is not None for p in seen)
     assert seen[-1].done == seen[-1].total == 4  # two files, two skipped, all counted
@@ -95,9 +93,9 @@ def test_progress_is_written_at_most_once_a_second_and_always_at_the_end() -> No
 
 
 def test_a_failed_run_leaves_the_last_good_report_and_no_progress(
-    tmp_path: Path, docs: Path
+    tmp_path: Path, docs: Path, open_kb
 ) -> None:
-    with KnowledgeBase.open(tmp_path / "index", embedder=HashEmbedder()) as kb:
+    with open_kb(tmp_path / "index", embedder=HashEmbedder()) as kb:
         kb.index([docs])
         before = kb.status().last_run
 

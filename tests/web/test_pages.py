@@ -75,6 +75,13 @@ async def test_the_board_is_the_one_the_votes_give(seeded) -> None:
     assert [r["score"] for r in styled] == [r.style_score for r in by_style]
     assert shown[0]["model"] == "cobalt" and styled[0]["model"] == "atlas"  # the story
     assert [r["rank_ub"] for r in shown] == [r.rank_ub for r in by_score]
+    # beside the judge's grade, the share of each model's sentences the check flagged
+    summaries = {s.model: s for s in await seeded.store.judge_summary("referee")}
+    assert any(s.flagged_share for s in summaries.values())  # the seed has flagged answers
+    for row in shown:
+        summary = summaries.get(row["model"])
+        assert row["judge"] == (summary and summary.score)
+        assert row["flagged"] == (summary and summary.flagged_share)
 
 
 @in_module_loop
@@ -86,6 +93,8 @@ async def test_csv_is_the_table_as_shown(seeded) -> None:
     assert list(csv.reader(io.StringIO(download.text))) == cells(page.text, "board")
     votes = [int(row[6].split()[0].replace(",", "")) for row in cells(page.text, "board")[1:]]
     assert votes == sorted(votes)
+    header = cells(page.text, "board")[0]
+    assert header[-2:] == ["Judge", "Flagged"]  # the check's share beside the judge's grade
 
 
 @in_module_loop

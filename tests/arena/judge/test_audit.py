@@ -7,6 +7,9 @@ import json
 import random
 import time
 
+import pytest
+
+from arena.compose import NOT_FOUND
 from arena.judge.audit import run_audit
 from arena.judge.grades import GRADE_SCHEMA
 from arena.judge.llm import LLMJudge
@@ -17,6 +20,8 @@ from arena.types import Answer, ModelSpec
 from knowledge.types import Hit, Passage
 from tests.fakes.http_server import Scripted
 from tests.fakes.providers import openai_reply
+
+pytestmark = pytest.mark.both_engines
 
 BOWL = Passage(
     "p1",
@@ -116,7 +121,9 @@ async def test_a_slow_grade_is_cut_off_and_does_not_hold_the_rest(
     # so it calls the four measured answers unfaithful where the judge said Good
     support = report["models"]["alpha"]["support"]
     assert (support["compared"], support["disagree"], support["disagreement"]) == (4, 4, 1.0)
-    assert support["flagged_share"] == 1.0  # the slow answer's check counts too
+    # the slow answer's check counts too: "SLOW" is unverifiable but names no number or
+    # name, so it is not flagged, where "Answer 1." states a number the passage lacks
+    assert support["flagged_share"] == 0.8
     rows = await store._rows("SELECT judge, support IS NOT NULL FROM grades")
     assert {tuple(r) for r in rows} == {("judge-model", 1)}
     assert elapsed < 2.5  # not 5 x 0.2 s in a row, and not the slow 3 s
@@ -144,3 +151,24 @@ async def test_audit_sets_pairwise_verdicts_against_the_votes(store, real_embedd
     rows = await store._rows("SELECT battle_id, judge, winner FROM pair_verdicts")
     assert [tuple(r) for r in rows] == [(battle, "offline", "model_b")]
     assert (await run_audit(store, judge, sample=10))["agreement"] is None  # judged once
+
+
+async def test_an_answer_that_states_nothing_is_graded_without_faithfulness(
+    store, hash_embedder
+) -> None:
+    await ask(
+        store,
+        "Who won Super Bowl 50?",
+        BOWL,
+        ("alpha", "The Denver Broncos defeated the Carolina Panthers 24–10."),
+        ("beta", NOT_FOUND),
+    )
+    judge = OfflineJudge(lambda: hash_embedder)
+    report = await run_audit(store, judge, sample=10, canary_answers=0)
+    beta = report["models"]["beta"]
+    # the refusal is scored (relevance Worse) but its faithfulness is neither Excellent nor
+    # unfaithful: no level to average, nothing to compare the check against
+    assert beta["unmeasured"] == 0 and beta["score"] < 50
+    assert beta["criteria"]["faithfulness"] is None
+    assert beta["support"]["compared"] == 0 and beta["support"]["flagged_share"] is None
+    assert report["models"]["alpha"]["support"]["compared"] == 1

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from arena.judge.claims import clauses_of, is_claim, sentences_of, without_lead_in
+from arena.judge.claims import clauses_of, is_claim, sentences_of
+from arena.judge.stance import without_lead_in
 
 
 def test_sentences_keep_their_place_and_lower_case_chat_is_split() -> None:

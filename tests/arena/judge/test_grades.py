@@ -44,6 +44,17 @@ def test_faithfulness_caps_parley_score() -> None:
     assert parley_score(modest) == legacy_score(modest) == pytest.approx(68)
 
 
+def test_an_unmeasured_criterion_is_left_out_of_the_scores() -> None:
+    graded = {c: "Excellent" for c in CRITERIA if c != "faithfulness"} | {"relevance": "Worse"}
+    # relevance weighs 0.5 of the 0.8 still graded: (0.5 * 1 + 0.3 * 5) / 0.8 levels
+    assert legacy_score(graded) == pytest.approx(50)
+    assert parley_score(graded) == legacy_score(graded)  # no faithfulness cap to apply
+    grade = Grade("offline", {c: Judged(reason="-", level=v) for c, v in graded.items()})
+    grade.unmeasured_criteria = {"faithfulness": "states nothing the passages could support"}
+    assert not grade.unmeasured and grade.score == pytest.approx(50)
+    assert grade.as_dict()["unmeasured_criteria"] == grade.unmeasured_criteria
+
+
 def test_unmeasured_grade_has_no_score() -> None:
     grade = Grade.failed("judge", "invalid reply twice")
     assert grade.unmeasured and grade.score is None and grade.legacy_score is None

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from arena.judge.faithfulness import NOTHING_STATED
 from arena.judge.grades import Case
 from arena.judge.offline import OfflineJudge
 from arena.judge.pairwise import judge_pair
@@ -52,13 +53,21 @@ async def test_each_canary_scores_below_the_right_answer(judge, kind) -> None:
 
 async def test_faults_are_named_in_the_reason(judge) -> None:
     grades = await judge.grade_many([Case(QUESTION, PASSAGES, WRONG[k]) for k in WRONG])
-    reasons = {k: g.criteria["faithfulness"].reason for k, g in zip(WRONG, grades, strict=True)}
+    reasons = {
+        k: g.criteria["faithfulness"].reason
+        for k, g in zip(WRONG, grades, strict=True)
+        if k != "refusal"
+    }
     assert "states 27 where passage 1 says 24" in reasons["swapped number"]
     assert "names seattle" in reasons["swapped name"]
     assert "denies what passage 1 says" in reasons["negated"]
     refusal = grades[-1]
     assert refusal.criteria["relevance"].level == "Worse"
-    assert refusal.criteria["faithfulness"].level == "Excellent"
+    # a refusal states nothing: its faithfulness is neither Excellent nor unfaithful but
+    # unmeasured, and the score weighs the four graded criteria
+    assert "faithfulness" not in refusal.criteria
+    assert refusal.unmeasured_criteria == {"faithfulness": NOTHING_STATED}
+    assert not refusal.unmeasured and refusal.score == refusal.legacy_score < 50
 
 
 async def test_a_negation_the_passages_share_is_faithful(judge) -> None:

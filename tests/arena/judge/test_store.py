@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 
-import aiosqlite
 import pytest
 
+from arena.errors import StoreError
 from arena.judge.grades import CRITERIA, Grade, Judged
 from arena.judge.pairwise import PairVerdict
 from arena.store import Store
 from arena.types import Answer
+
+pytestmark = pytest.mark.both_engines
 
 
 def graded(level: str, faithfulness: str | None = None) -> Grade:
@@ -52,9 +54,11 @@ async def test_rows_keep_raw_reply_and_refuse_a_score_when_unmeasured(store) -> 
     await store.record_grade(Grade.failed("judge-x", "timed out", raw="partial", latency_ms=5.0))
     rows = await store._rows("SELECT raw, error, score, unmeasured, criteria FROM grades")
     assert tuple(rows[0]) == ("partial", "timed out", None, 1, "{}")
-    with pytest.raises(aiosqlite.IntegrityError):  # the schema itself refuses it
-        await store._db.execute(
-            "INSERT INTO grades (judge, score, unmeasured, created_at) VALUES ('j', 50, 1, 0)"
+    with pytest.raises(StoreError, match=r"CHECK|check"):  # the schema itself refuses it
+        await store._write(
+            lambda s: s.execute(
+                "INSERT INTO grades (judge, score, unmeasured, created_at) VALUES ('j', 50, 1, 0)"
+            )
         )
     await store.record_grade(graded("Good"), alpha)
     (row,) = await store._rows("SELECT criteria, context_relevance FROM grades WHERE score = 80")
@@ -92,3 +96,22 @@ async def test_pair_verdicts_are_stored(store) -> None:
     await store.record_pair_verdict(battle, "judge-x", PairVerdict(None, None, "second"))
     rows = await store._rows("SELECT winner, a_first, b_first FROM pair_verdicts ORDER BY id")
     assert [tuple(r) for r in rows] == [("tie", "first", "first"), (None, None, "second")]
+
+
+async def test_an_unmeasured_criterion_is_kept_with_its_reason_and_left_out_of_means(
+    store,
+) -> None:
+    alpha, _ = await answers(store)
+    await store.record_grade(graded("Good", faithfulness="Worse"), alpha)
+    nothing = graded("Good")
+    del nothing.criteria["faithfulness"]
+    nothing.unmeasured_criteria = {"faithfulness": "states nothing the passages could support"}
+    await store.record_grade(nothing, alpha)
+    (summary,) = await store.judge_summary()
+    assert summary.graded == 2 and summary.criteria["faithfulness"] == pytest.approx(1.0)
+    assert summary.score == pytest.approx((20 + 80) / 2)
+    (row,) = await store._rows("SELECT criteria FROM grades WHERE score = 80")
+    assert json.loads(row[0])["faithfulness"] == {
+        "reason": "states nothing the passages could support",
+        "level": None,
+    }

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from arena.judge.faithfulness import judged_faithfulness
+from arena.judge.faithfulness import NOTHING_STATED, judged_faithfulness, unmeasured_faithfulness
 from arena.judge.grades import LEVEL_VALUE
-from arena.judge.support import MAX_ANSWER_WORDS, check_support, support_check
+from arena.judge.support import MAX_ANSWER_WORDS, NOTHING_CLAIMED, check_support, support_check
 
 HANDBOOK = Path(__file__).parents[3] / "examples" / "handbook"
 
@@ -98,6 +98,7 @@ def test_each_verdict_names_its_passage_and_reason() -> None:
         "text": "The emergency pager number is +1 555 0100.",
         "support": "supported",
         "passage": 2,
+        "flagged": False,
     }
 
 
@@ -127,16 +128,32 @@ def test_a_common_noun_swapped_is_not_seen() -> None:
     assert sentence.support == "supported"
 
 
-def test_a_claim_the_passages_do_not_hold_is_unverifiable_not_contradicted() -> None:
-    (sentence,) = check_support("Kubernetes restarts crashed pods automatically.", [PAGING])
-    assert sentence.support == "unverifiable" and sentence.flagged
+def test_a_claim_the_passages_do_not_hold_is_unverifiable_and_flagged_when_specific() -> None:
+    vague, named, counted = check_support(
+        "Kubernetes restarts crashed pods automatically. Crashed pods restart under"
+        " Kubernetes. It waits 30 seconds first.",
+        [PAGING],
+    )
+    assert [s.support for s in (vague, named, counted)] == ["unverifiable"] * 3
+    # only a number or a name the passages never state raises a flag: a sentence's
+    # first word says nothing of a name, and a true general remark is not an alarm
+    assert [s.flagged for s in (vague, named, counted)] == [False, True, True]
+    assert named.claims[0].unstated == ("kubernetes",)
+    assert counted.claims[0].unstated == ("30",)
     assert support_check("Kubernetes restarts crashed pods.", [PAGING]).value < 1
 
 
-def test_an_answer_that_claims_nothing_has_no_value_and_no_flag() -> None:
+def test_an_answer_that_claims_nothing_ranks_below_support_and_is_not_graded() -> None:
     check = support_check("Thanks! Which service do you mean?", [PAGING])
-    assert check.value is None and check.flagged_share is None
-    assert judged_faithfulness(check).level == "Excellent"
+    assert check.flagged_share is None and not any(s.flagged for s in check.sentences)
+    # BEGIN's "attributable" needs the answer to convey something the passages support:
+    # stating nothing ranks below a supported answer, and above a contradiction
+    supported = support_check("Pages go out through PagerDuty.", [PAGING])
+    contradicted = support_check("Pages go out through Opsgenie.", [PAGING])
+    assert supported.value > check.value == NOTHING_CLAIMED > contradicted.value
+    # its faithfulness is neither Excellent nor unfaithful: unmeasured, with the reason
+    assert judged_faithfulness(check) is None
+    assert unmeasured_faithfulness(check) == NOTHING_STATED
 
 
 @pytest.mark.parametrize(
@@ -163,7 +180,9 @@ def test_bad_input_gets_a_verdict_never_an_exception(answer: str, passages: list
     for sentence in check.sentences:
         assert sentence.support in ("supported", "contradicted", "unverifiable", "not_a_claim")
     judged = judged_faithfulness(check)
-    assert judged is not None and judged.reason
+    assert (judged is not None and judged.reason) or (
+        unmeasured_faithfulness(check) == NOTHING_STATED and check.value == NOTHING_CLAIMED
+    )
 
 
 def test_another_language_or_a_huge_answer_is_unmeasured_with_a_reason() -> None:

@@ -49,7 +49,9 @@ def make_service(
     battle_share: float = 0.0,
     index=None,
     admins: tuple[str, ...] = (),
+    **settings: Any,
 ) -> Service:
+    """``settings``: more of the service's settings, by name."""
     return service_over_fakes(
         store,
         # one model unless battling: which one answers alone is the matchmaker's choice
@@ -60,6 +62,7 @@ def make_service(
         index=index,
         sources=["/hb"] if index else (),
         admins=admins,
+        **settings,
     )
 
 

@@ -109,7 +109,10 @@ async def test_a_hosted_answer_is_edited_in_as_it_streams_then_posted_whole(
     assert all(b - a >= 0.15 for a, b in pairwise(partial_at))
     final = edits[-1].body
     assert final["content"] is None
-    assert final["embeds"][0]["description"] == "".join(words).replace("@", "@\u200b")
+    whole = "".join(words).replace("@", "@\u200b")
+    assert final["embeds"][0]["description"] == whole.replace("[1].", "[1] [?].")
+    note = "[?] 1 sentence states a number or name not in the sources"  # word0, word1...
+    assert final["embeds"][0]["footer"]["text"] == note
     assert buttons(final) == ["parley:thumb:1:up", "parley:thumb:1:down"]
     assert all("@everyone" not in e.body["content"] for e in edits[:-1])
     (shown,) = discord_api.shown(token)
@@ -137,8 +140,13 @@ async def test_a_long_answer_is_split_within_discords_limits(
         size += sum(
             len(f["name"]) + len(f["value"]) for e in post["embeds"] for f in e.get("fields", [])
         )
+        size += sum(len(e.get("footer", {}).get("text", "")) for e in post["embeds"])
         assert size <= MESSAGE_EMBEDS_LIMIT
-    assert " ".join(e["description"] for e in embeds).split() == long.split()
+    # the step numbers are in no source: every sentence is marked, the note in the footer
+    marked = " ".join(s.replace("[1].", "[1] [?].") for s in sentences)
+    assert " ".join(e["description"] for e in embeds).split() == marked.split()
+    note = "[?] 250 sentences state a number or name not in the sources"
+    assert embeds[-1]["footer"]["text"] == note
     assert embeds[0]["title"] == "alpha" and embeds[1]["title"] == "alpha (continued)"
     assert [bool(buttons(p)) for p in posts] == [False] * (len(posts) - 1) + [True]
     assert "fields" in embeds[-1]  # the sources close the answer

@@ -57,7 +57,7 @@ async def test_a_streamed_answer_starts_the_thread_with_its_first_text_then_is_e
     edits = server.seen(f"{API}/channels/{asked}/messages/*", "PATCH")
     assert len(edits) >= 2 and len({e.path for e in edits}) == 1
     assert edits[-1].body["content"] is None
-    assert edits[-1].body["embeds"][0]["description"] == "".join(words)
+    assert edits[-1].body["embeds"][0]["description"] == "".join(words).replace("[1].", "[1] [?].")
 
 
 async def test_messages_not_for_parley_are_ignored(bot: Discord, discord_api: FakeDiscord) -> None:

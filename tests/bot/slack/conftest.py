@@ -135,8 +135,10 @@ async def start_app(
     index=None,
     sources=(),
     titles=None,
+    channel_faithfulness_flags: dict[str, bool] | None = None,
     **settings,
 ) -> AsyncIterator[Harness]:
+    """``settings`` are the Slack bot's; the service's are the named arguments."""
     store = await Store.open(":memory:")
     service = service_over_fakes(
         store,
@@ -149,6 +151,7 @@ async def start_app(
         titles=titles,
         bootstrap_rounds=20,
         provisional_votes=5,
+        channel_faithfulness_flags=channel_faithfulness_flags or {},
     )
     config = Settings(
         slack_bot_token="xoxb-test",
