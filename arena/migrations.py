@@ -44,6 +44,7 @@ TABLES = (
     "grades",
     "pair_verdicts",
     "audits",
+    "claims",
 )
 
 
@@ -285,6 +286,24 @@ CREATE TABLE model_pipelines (
 ALTER TABLE answers ADD COLUMN pipeline TEXT REFERENCES pipeline_settings(hash)
 """
 
+# Work done once across every instance sharing the database: a chat message answered
+# (a Slack event delivered to two instances), a scheduled audit's period run. A claim
+# names its holder and when it last renewed it; a holder that stops renewing (a crashed
+# instance) loses it to the next one that asks once its lease has run out.
+_EVENT_CLAIMS = """
+CREATE TABLE claims (
+    scope TEXT NOT NULL,
+    key TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('claimed', 'done')),
+    owner TEXT NOT NULL,
+    claimed_at $float NOT NULL,
+    renewed_at $float NOT NULL,
+    done_at $float,
+    PRIMARY KEY (scope, key)
+);
+CREATE INDEX claims_age ON claims(claimed_at)
+"""
+
 MIGRATIONS: list[Migration] = [
     Migration("001_initial", **_engines(_INITIAL)),
     Migration("002_pair_counts", **_engines(_PAIR_COUNTS)),
@@ -294,6 +313,7 @@ MIGRATIONS: list[Migration] = [
     Migration("006_judge", **_engines(_JUDGE)),
     Migration("007_support_check", **_engines(_SUPPORT_CHECK)),
     Migration("008_pipelines", **_engines(_PIPELINES)),
+    Migration("009_event_claims", **_engines(_EVENT_CLAIMS)),
 ]
 
 

@@ -24,8 +24,9 @@ voting on one battle are three outcomes); a changed mind moves the counts, it do
 add to them. Pair counts are kept per channel with the two models in name order.
 
 The reads the ratings are made from live in ``arena.vote_counts``, the dashboard's in
-``arena.insights``, bulk battle writes in ``arena.bulk_import`` and the judge's rows in
-``arena.grade_records``, all mixed into ``Store``; the passages' SQL is in
+``arena.insights``, bulk battle writes in ``arena.bulk_import``, the judge's rows in
+``arena.grade_records`` and claims on work done once across instances in
+``arena.claims``, all mixed into ``Store``; the passages' SQL is in
 ``arena.passage_records``, the pipelines' (each answer's settings, the names
 contestants are rated by) in ``arena.pipeline_records``. The store imports nothing of
 the judge: the judge sits above it.
@@ -41,6 +42,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from arena.bulk_import import BattleRecord, BulkImport
+from arena.claims import Claim, Claims
 from arena.errors import StoreError, VoteRefused
 from arena.grade_records import GradeRecords, JudgeSummary
 from arena.insights import InsightReads
@@ -66,6 +68,7 @@ __all__ = [
     "BUSY_TIMEOUT_MS",
     "AnswerRecord",
     "BattleRecord",
+    "Claim",
     "JudgeSummary",
     "PairCount",
     "Store",
@@ -97,7 +100,7 @@ async def _check_current(database: AsyncDatabase, where: str) -> None:
         )
 
 
-class Store(VoteCounts, BulkImport, GradeRecords, InsightReads):
+class Store(VoteCounts, BulkImport, GradeRecords, InsightReads, Claims):
     """Async access to the arena database. Open with ``await Store.open(path_or_url)``."""
 
     def __init__(self, database: AsyncDatabase, instance: str = "", where: str = "") -> None:

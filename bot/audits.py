@@ -8,6 +8,13 @@ Discord.
 An audit with nothing new to grade posts nothing (the admins would otherwise read the
 same "nothing new" line every interval). A failed audit or post is logged and the
 schedule goes on; an audit never runs twice at once.
+
+Several instances sharing a database audit once per period between them: time is cut
+into periods of the interval (counted from the epoch), and each wake-up claims its
+period (``Service.claims``) before auditing; the instances that find it claimed or done
+post nothing. Each instance wakes once per period, so when the one that claimed a period
+dies before finishing, another takes the period over at its own wake-up (the claim's
+lease having run out), or failing that the next period's audit grades what it missed.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from arena.judge.audit import DEFAULT_SAMPLE, graded_nothing
@@ -22,10 +30,11 @@ from arena.judge.audit import DEFAULT_SAMPLE, graded_nothing
 from .audit_report import report_lines
 from .service import Service
 
-__all__ = ["AuditScheduler", "Post"]
+__all__ = ["AUDIT_SCOPE", "AuditScheduler", "Post"]
 
 log = logging.getLogger(__name__)
 
+AUDIT_SCOPE = "audit-period"  # the claims on a scheduled audit's period
 Post = Callable[[str, list[str]], Awaitable[None]]
 
 
@@ -62,11 +71,25 @@ class AuditScheduler:
             await self._post(summary, details)
             return report
 
+    def period(self, now: float | None = None) -> int:
+        """Which period ``now`` (default: the present) falls in: the same number in every
+        instance with the same interval."""
+        return int((time.time() if now is None else now) // self._interval)
+
+    async def run_period(self, period: int) -> dict | None:
+        """The period's audit, posted, in the one instance that claims the period; None
+        (and nothing posted) in the others, or when one is already running here."""
+        async with self._service.claims.once(AUDIT_SCOPE, f"{self._interval:g}:{period}") as mine:
+            if not mine:
+                log.info("scheduled audit: another instance has this period's audit")
+                return None
+            return await self.run_once()
+
     async def _loop(self) -> None:
         while True:
             await asyncio.sleep(self._interval)
             try:
-                await self.run_once()
+                await self.run_period(self.period())
             except Exception:  # a bad audit or post must not end the schedule
                 log.exception("scheduled audit failed")
 

@@ -43,6 +43,7 @@ from knowledge.indexer import IndexReport
 from . import messages
 from .access import Requester, is_admin
 from .charts import leaderboard_png
+from .claims import Claims
 from .config import Settings
 from .errors import BotError, NotAllowed, NotRecorded
 from .flags import SentenceFlag, flags_for
@@ -401,6 +402,12 @@ class Service:
             reindex_status=lambda: self.reindex_status,
             knowledge_status=self._knowledge_status,
         )
+
+    @cached_property
+    def claims(self) -> Claims:
+        """Work done once across the instances sharing this store (``bot.claims``): a
+        chat message answered, a scheduled audit's period."""
+        return Claims(self._store)
 
     # --- audits -----------------------------------------------------------------------
 

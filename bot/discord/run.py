@@ -1,5 +1,8 @@
 """Starting Parley on Discord, and the URL that invites it to a server.
 
+One instance per bot token holds the gateway; another started with the same token
+stands by and takes over when the first stops or dies (``gateway``).
+
 On SIGTERM or Ctrl-C the bot stops taking new messages and interactions, gives the
 answers and votes in flight up to ``shutdown_timeout`` seconds, then logs out and
 returns, so the process exits 0. With ``audit_interval_minutes`` and ``admin_channel``
@@ -30,6 +33,7 @@ from ..startup import (
 )
 from .client import ParleyClient
 from .embeds import CONTENT_LIMIT
+from .gateway import GatewayLock, gateway_lock, take_gateway, watch_gateway
 
 __all__ = [
     "AUDIT_THREAD_NAME",
@@ -184,10 +188,12 @@ def _network_cause(exc: BaseException) -> BaseException:
 
 async def _serve(client: ParleyClient, settings: Settings, stop: asyncio.Event) -> None:
     """Connect to the gateway and serve until the connection ends or ``stop`` is set;
-    then finish the work in flight and log out."""
+    then finish the work in flight and log out. The tasks already running (the database
+    pool's workers, the gateway lock's watch) are no work in flight."""
     audits = audit_scheduler(client, settings)
+    keep = set(asyncio.all_tasks())
     runner = asyncio.create_task(client.connect(), name="parley-discord")
-    keep = {runner}
+    keep.add(runner)
     stopping = asyncio.create_task(stop.wait())
     keep.add(stopping)
     try:
@@ -213,31 +219,73 @@ async def _serve(client: ParleyClient, settings: Settings, stop: asyncio.Event) 
 
 
 async def run_discord(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
-    """Open the service, log in with DISCORD_TOKEN and answer until SIGTERM, Ctrl-C or
-    ``stop``. A missing or refused token, a refused intent or an unreachable Discord is
-    one line (a BotError)."""
+    """Log in with DISCORD_TOKEN and answer until SIGTERM, Ctrl-C or ``stop``: first
+    standing by while another instance holds the token's gateway (``gateway``), and
+    again should another instance take it over. A missing or refused token, a refused
+    intent or an unreachable Discord is one line (a BotError)."""
     if settings.discord_token is None:
         raise BotError(messages.discord_token_missing())
     token = settings.discord_token.get_secret_value()
     retries_in_one_line("discord.client", _RECONNECTING)
     stop = stop or asyncio.Event()
     with stop_on_signals(stop):
-        async with serve_service(settings) as service:
-            client = ParleyClient(
-                service,
-                guilds=settings.discord_guilds,
-                message_content=settings.discord_message_content,
-                web_url=settings.web_url,
-            )
-            try:
-                async with client:
-                    await until_stopped(_log_in(client, token), stop)
-                    if not stop.is_set():
-                        await _serve(client, settings, stop)
-            except discord.PrivilegedIntentsRequired as exc:
-                raise BotError(messages.discord_intent_refused()) from exc
-            except discord.ConnectionClosed as exc:
-                if exc.code == _AUTHENTICATION_FAILED:
-                    raise BotError(messages.discord_token_refused()) from exc
-                raise BotError(messages.discord_gateway_closed(exc.code, exc.reason)) from exc
+        lock = gateway_lock(settings, token)
+        try:
+            while await take_gateway(lock, stop):
+                lost = asyncio.Event()
+                if not await _while_held(settings, token, stop, lock, lost):
+                    break
+        finally:
+            await lock.release()
     log.info("Parley has left Discord")
+
+
+async def _while_held(
+    settings: Settings, token: str, stop: asyncio.Event, lock: GatewayLock, lost: asyncio.Event
+) -> bool:
+    """Serve while this instance holds the gateway lock; True when it stopped because
+    another instance took the gateway (the caller stands by again)."""
+    ending = asyncio.Event()  # ``stop``, or the lock lost
+    watchers = [
+        asyncio.create_task(watch_gateway(lock, lost)),
+        asyncio.create_task(_either(stop, lost, ending)),
+    ]
+    try:
+        await _run_client(settings, token, ending)
+    finally:
+        for task in watchers:
+            task.cancel()
+        await asyncio.gather(*watchers, return_exceptions=True)
+    return lost.is_set() and not stop.is_set()
+
+
+async def _either(first: asyncio.Event, second: asyncio.Event, then: asyncio.Event) -> None:
+    waits = [asyncio.ensure_future(first.wait()), asyncio.ensure_future(second.wait())]
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
+    then.set()
+
+
+async def _run_client(settings: Settings, token: str, stop: asyncio.Event) -> None:
+    """Open the service, log in and serve the gateway until ``stop``."""
+    async with serve_service(settings) as service:
+        client = ParleyClient(
+            service,
+            guilds=settings.discord_guilds,
+            message_content=settings.discord_message_content,
+            web_url=settings.web_url,
+        )
+        try:
+            async with client:
+                await until_stopped(_log_in(client, token), stop)
+                if not stop.is_set():
+                    await _serve(client, settings, stop)
+        except discord.PrivilegedIntentsRequired as exc:
+            raise BotError(messages.discord_intent_refused()) from exc
+        except discord.ConnectionClosed as exc:
+            if exc.code == _AUTHENTICATION_FAILED:
+                raise BotError(messages.discord_token_refused()) from exc
+            raise BotError(messages.discord_gateway_closed(exc.code, exc.reason)) from exc

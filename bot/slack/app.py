@@ -12,7 +12,13 @@ within its three seconds however slow the models are; ``drain`` waits for those 
 
 A retried event (same ``event_id``) is dropped by a middleware that claims the id
 before any ``await``, so it is answered once even when the retry arrives while the first
-is still being answered.
+is still being answered. Across instances (several behind one load balancer, sharing a
+database) a message is answered once through a claim on it in the shared store, keyed by
+team, channel and message ``ts`` (``spawn_answer``, ``bot.claims``): the same for a
+retry that reaches another instance and for the ``app_mention`` and ``message`` events of
+one mention. The claim is taken after the acknowledgement, in the spawned work, so it
+costs the acknowledgement nothing; a claim whose holder crashed is taken over by the
+instance that acknowledged the retry, once the holder's lease runs out.
 """
 
 from __future__ import annotations
@@ -37,13 +43,20 @@ from .assistant import attach_assistant
 from .questions import PLATFORM
 from .web_api import WEB_API_TIMEOUT, build_client
 
-__all__ = ["PLATFORM", "SlackBot", "Work"]
+__all__ = ["MESSAGE_SCOPE", "PLATFORM", "SlackBot", "Work", "message_key"]
 
 _SEEN_EVENTS = 10_000  # event ids remembered for retries (Slack retries within minutes)
+MESSAGE_SCOPE = "slack-message"  # the claims on answering a message (``bot.claims``)
 log = logging.getLogger(__name__)
 
 # what a listener starts once it has acknowledged: the bot and bolt's arguments
 Work = Callable[["SlackBot", AsyncArgs], Coroutine[Any, Any, None]]
+
+
+def message_key(team: str, event: dict) -> str:
+    """A message's claim key: the same for every event about it (a retry, the mention's
+    ``app_mention`` and ``message``), whichever instance receives it."""
+    return f"{team}:{event['channel']}:{event['ts']}"
 
 
 class SlackBot:
@@ -89,6 +102,20 @@ class SlackBot:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("Slack work failed", exc_info=task.exception())
+
+    def spawn_answer(self, team: str, event: dict, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work``, the reply to the message ``event``, in the one instance that
+        claims the message; the others drop it (or wait while a live instance holds it,
+        to take it over if that one dies)."""
+        self.spawn(self._once(message_key(team, event), work))
+
+    async def _once(self, key: str, work: Coroutine[Any, Any, None]) -> None:
+        async with self.service.claims.once(MESSAGE_SCOPE, key, wait=True) as mine:
+            if mine:
+                await work
+                return
+        log.debug("not answering %s: another instance answers it", key)
+        work.close()  # never started
 
     async def drain(self) -> None:
         """Wait until every started piece of work has finished."""
@@ -141,11 +168,13 @@ class SlackBot:
         # events are acknowledged by bolt itself; these decide, and spawn what they answer
         @app.event("app_mention")
         async def mention(event: dict, context: dict) -> None:
-            events.on_mention(self, event, context.get("bot_user_id") or "")
+            bot_user = context.get("bot_user_id") or ""
+            events.on_mention(self, event, bot_user, context.get("team_id") or "")
 
         @app.event("message")
         async def message(event: dict, context: dict) -> None:
-            events.on_message(self, event, context.get("bot_user_id") or "")
+            bot_user = context.get("bot_user_id") or ""
+            events.on_message(self, event, bot_user, context.get("team_id") or "")
 
         app.command("/ask")(self._acked(commands.ask))
         app.command("/leaderboard")(self._acked(commands.leaderboard))

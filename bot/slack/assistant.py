@@ -58,12 +58,12 @@ def attach_assistant(bot: SlackBot) -> AsyncAssistant:
         """Parley answers from its index, not from the channel the user is viewing."""
 
     @assistant.user_message
-    async def user_message(event: dict, set_status: AsyncSetStatus) -> None:
+    async def user_message(event: dict, context: dict, set_status: AsyncSetStatus) -> None:
         subtype = event.get("subtype")
         if (subtype and subtype not in ANSWERED_SUBTYPES) or not event.get("user"):
             log.debug("ignoring a %s message in the assistant thread", subtype or "userless")
             return
-        bot.spawn(_answer(bot, event, set_status))
+        bot.spawn_answer(context.get("team_id") or "", event, _answer(bot, event, set_status))
 
     bot.app.use(assistant)
     return assistant

@@ -5,7 +5,8 @@ its thread arrives without a mention). Parley answers a mention, a DM, and a fol
 in a thread it has answered, also when the message carries a file (``file_share``) or
 was also sent to the channel (``thread_broadcast``). It leaves alone its own messages,
 other bots, edits, deletions, joins and every other subtype, each with a debug line
-that says why, so a question that got no answer can be traced in the log.
+that says why, so a question that got no answer can be traced in the log. What it
+answers is started through ``SlackBot.spawn_answer``, so one instance answers it.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def _not_a_question(event: dict) -> str | None:
     return None
 
 
-def on_mention(bot: SlackBot, event: dict, bot_user: str) -> None:
+def on_mention(bot: SlackBot, event: dict, bot_user: str, team: str) -> None:
     """``@Parley …`` in a channel: answered in its thread, or a hint where the channel's
     mode says so."""
     reason = _not_a_question(event)
@@ -59,15 +60,16 @@ def on_mention(bot: SlackBot, event: dict, bot_user: str) -> None:
     thread = event.get("thread_ts") or event["ts"]
     mode = bot.mode(channel)
     if mode == "ask_only":
-        bot.spawn(ephemeral(bot.client, channel, user, messages.ask_only_hint(), thread))
+        hint = ephemeral(bot.client, channel, user, messages.ask_only_hint(), thread)
+        bot.spawn_answer(team, event, hint)
     elif mode == "mentions":
         text = question_text(event, bot_user)
-        bot.spawn(answer_message(bot, event, text, thread))
+        bot.spawn_answer(team, event, answer_message(bot, event, text, thread))
     else:
         log.debug("ignoring a mention in %s: Parley is switched off there", channel)
 
 
-def on_message(bot: SlackBot, event: dict, bot_user: str) -> None:
+def on_message(bot: SlackBot, event: dict, bot_user: str, team: str) -> None:
     """A DM is answered; a reply in a thread Parley answered is a follow-up; a message
     that mentions Parley is left to ``on_mention`` (Slack sends both events)."""
     channel = event.get("channel")
@@ -78,7 +80,7 @@ def on_message(bot: SlackBot, event: dict, bot_user: str) -> None:
     text = event.get("text") or ""
     thread = event.get("thread_ts") or event["ts"]
     if event.get("channel_type") == "im":
-        bot.spawn(answer_message(bot, event, text.strip(), thread))
+        bot.spawn_answer(team, event, answer_message(bot, event, text.strip(), thread))
     elif not event.get("thread_ts"):
         log.debug("ignoring a message in %s: not a mention, a DM or a thread reply", channel)
     elif bot.mode(channel) != "mentions":
@@ -88,4 +90,4 @@ def on_message(bot: SlackBot, event: dict, bot_user: str) -> None:
     elif question_text(event, bot_user) != text.strip():
         log.debug("ignoring a thread reply in %s: its app_mention is answered", channel)
     else:
-        bot.spawn(answer_follow_up(bot, event, text.strip()))
+        bot.spawn_answer(team, event, answer_follow_up(bot, event, text.strip()))

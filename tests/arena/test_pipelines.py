@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 
 from arena.errors import ConfigError
+from arena.migrations import MIGRATIONS, applied, migrate
 from arena.pipelines import pipeline_of, settings_hash
 from arena.prompts import load_prompt
 from arena.roster import build_roster, identify
 from arena.store import Store
 from arena.types import Answer, ModelSpec
+from knowledge.sql import open_async
 
 pytestmark = pytest.mark.both_engines  # the pipelines' rows, on SQLite and PostgreSQL
 
@@ -137,6 +139,35 @@ async def test_answers_from_before_pipelines_go_with_the_first_settings_seen(
     await store.record_answer(question, Answer("rag", "an old answer"))  # no settings known
     roster = await identify(build_roster([spec(k=6)]), store)
     assert roster.names == ["rag"]
+
+
+async def test_a_database_made_without_008_takes_it_on_open(durable_target: str) -> None:
+    """A deployment that ran the later steps before 008 (named out of order) gets it on
+    open; its old answers have no settings and go with the first settings seen."""
+    later = [m for m in MIGRATIONS if m.name != "008_pipelines"]
+    database = await open_async(durable_target)
+    try:
+        await migrate(database, later)
+        async with database.transaction() as s:
+            await s.execute(
+                'INSERT INTO questions (id, platform, channel, "user", thread, text, created_at)'
+                " VALUES (1, 'slack', 'c', 'u', NULL, 'q?', 1)"
+            )
+            await s.execute(
+                "INSERT INTO answers (question_id, model, text, created_at)"
+                " VALUES (1, 'rag', 'old', 2)"
+            )
+    finally:
+        await database.close()
+    store = await Store.open(durable_target)
+    try:
+        assert "008_pipelines" in await applied(store._database)
+        roster = await identify(build_roster([spec(k=6)]), store)
+        assert roster.names == ["rag"]
+        rows = await store._rows("SELECT pipeline FROM answers WHERE text = 'old'")
+        assert rows == [(None,)]
+    finally:
+        await store.close()
 
 
 async def test_every_answer_row_points_at_its_settings(store: Store) -> None:

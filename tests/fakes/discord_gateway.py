@@ -32,12 +32,14 @@ _DISPATCH, _HEARTBEAT, _IDENTIFY, _HELLO, _HEARTBEAT_ACK = 0, 1, 2, 10, 11
 
 
 class FakeGateway:
-    """Discord's gateway on 127.0.0.1; ``identified`` is set once a client is READY."""
+    """Discord's gateway on 127.0.0.1; ``identified`` is set once a client is READY,
+    ``sessions`` counts them."""
 
     def __init__(self, *, refuse: int | None = None) -> None:
         self.refuse = refuse  # the close code Identify gets instead of READY
         self.identified = asyncio.Event()
         self.identify: dict[str, Any] = {}
+        self.sessions = 0  # Identify payloads answered READY: the bots connected so far
         self.port = 0
         self._runner: web.AppRunner | None = None
         self._outbox: asyncio.Queue[dict] = asyncio.Queue()
@@ -95,6 +97,7 @@ class FakeGateway:
                     if self.refuse is not None:
                         await ws.close(code=self.refuse, message=b"Refused.")
                         break
+                    self.sessions += 1
                     await send({"op": _DISPATCH, "t": "READY", "d": _ready()})
                     await send({"op": _DISPATCH, "t": "GUILD_CREATE", "d": guild()})
                     self.identified.set()

@@ -136,10 +136,13 @@ async def start_app(
     sources=(),
     titles=None,
     channel_faithfulness_flags: dict[str, bool] | None = None,
+    store_target: str = ":memory:",
     **settings,
 ) -> AsyncIterator[Harness]:
-    """``settings`` are the Slack bot's; the service's are the named arguments."""
-    store = await Store.open(":memory:")
+    """An app over a fresh store (in memory, unless ``store_target`` names a file or a
+    server that several apps share, as instances of one deployment do). ``settings`` are
+    the Slack bot's; the service's are the named arguments."""
+    store = await Store.open(store_target)
     service = service_over_fakes(
         store,
         contestants,

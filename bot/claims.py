@@ -1,0 +1,113 @@
+"""Work done once across a deployment: the claims the adapters and the scheduler take.
+
+``Service.claims`` is one of these, over the service's store, so every instance sharing
+a database (PostgreSQL, or one SQLite file) asks the same table (``arena.claims``).
+``once(scope, key)`` is a block that runs only in the instance that wins the claim; the
+winner renews its claim every ``lease / 3`` seconds while the block runs, marks it done
+when the block ends, and gives it up when the block fails (so a retry may redo it). A
+holder that crashed stops renewing: after ``lease`` seconds the next instance to ask
+takes the work over. With ``wait``, an instance that finds the work held by a live
+holder waits (asleep, polling once a lease) until it is done, or taken over because its
+holder died, instead of dropping it: Slack delivers an event again only until one
+instance acknowledges it, so the instance acknowledging a retry must be the one to
+redo the crashed work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import socket
+import time
+from collections.abc import AsyncIterator
+
+from arena.errors import StoreError
+from arena.store import Store
+
+__all__ = ["LEASE", "MAX_WAIT", "RETENTION", "Claims", "instance_name"]
+
+LEASE = 30.0  # seconds a claim lasts without renewal: a crashed holder's work waits this long
+MAX_WAIT = 600.0  # the longest an instance waits for another's live claim before giving up
+RETENTION = 86_400.0  # claims older than a day are forgotten (Slack retries within minutes)
+_FORGET_EVERY = 3_600.0  # seconds between sweeps of old claims
+log = logging.getLogger(__name__)
+
+
+def instance_name() -> str:
+    """Who holds a claim: the host, the process and a random tag (pids are reused)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+class Claims:
+    """``once`` blocks over one store, as one instance (``owner``)."""
+
+    def __init__(self, store: Store, *, owner: str | None = None, lease: float = LEASE) -> None:
+        self._store = store
+        self.owner = owner or instance_name()
+        self.lease = lease
+        self._forgotten_at = time.monotonic()
+
+    @contextlib.asynccontextmanager
+    async def once(self, scope: str, key: str, *, wait: bool = False) -> AsyncIterator[bool]:
+        """Yield True in the one instance that is to do the work, else False (done, or
+        held by a live holder and ``wait`` is off, or still held after ``MAX_WAIT``).
+        A store that cannot be reached yields True: answering twice is better than never."""
+        try:
+            mine = await self._take(scope, key, wait=wait)
+        except StoreError as exc:
+            log.warning("claim %s/%s not checked (%s): doing the work", scope, key, exc)
+            yield True
+            return
+        if not mine:
+            yield False
+            return
+        renewing = asyncio.create_task(self._renew(scope, key))
+        try:
+            yield True
+        except BaseException:
+            renewing.cancel()
+            with contextlib.suppress(StoreError):
+                await self._store.release_claim(scope, key, self.owner)
+            raise
+        renewing.cancel()
+        try:
+            await self._store.finish_claim(scope, key, self.owner)
+        except StoreError as exc:  # the lease runs out; a retry would do it again
+            log.warning("could not mark %s/%s done: %s", scope, key, exc)
+        await self._forget_old()
+
+    async def _take(self, scope: str, key: str, *, wait: bool) -> bool:
+        deadline = time.monotonic() + MAX_WAIT
+        while True:
+            claim = await self._store.claim(scope, key, self.owner, self.lease)
+            if claim.won:
+                return True
+            if claim.status == "done" or not wait:
+                log.debug("%s/%s is %s by %s", scope, key, claim.status, claim.owner)
+                return False
+            if time.monotonic() >= deadline:
+                log.warning("%s/%s still held by %s: left to it", scope, key, claim.owner)
+                return False
+            # asleep until its lease would run out, were it not renewed
+            expires = claim.renewed_at + self.lease - time.time()
+            await asyncio.sleep(min(max(expires, 0.0) + 0.05, self.lease))
+
+    async def _renew(self, scope: str, key: str) -> None:
+        while True:
+            await asyncio.sleep(self.lease / 3)
+            try:
+                if not await self._store.renew_claim(scope, key, self.owner):
+                    log.warning("%s/%s was taken over by another instance", scope, key)
+                    return
+            except StoreError as exc:  # the next renewal may get through in time
+                log.warning("could not renew the claim on %s/%s: %s", scope, key, exc)
+
+    async def _forget_old(self) -> None:
+        if time.monotonic() - self._forgotten_at < _FORGET_EVERY:
+            return
+        self._forgotten_at = time.monotonic()
+        with contextlib.suppress(StoreError):
+            await self._store.forget_claims(time.time() - RETENTION)

@@ -1,0 +1,125 @@
+"""Work done once across instances: claims on one shared store, from two Stores over one
+SQLite file or one PostgreSQL schema (two instances of a deployment), with a lease that a
+crashed holder's claim runs out of."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from arena.store import Store
+from bot import claims as claims_module
+from bot.claims import Claims
+
+pytestmark = pytest.mark.both_engines
+
+LEASE = 1.0  # seconds: short, so a crashed holder's claim runs out within the test
+
+
+@pytest.fixture
+async def two(durable_target: str):
+    """Two stores over one database, as two instances have."""
+    first, second = await Store.open(durable_target), await Store.open(durable_target)
+    yield first, second
+    await first.close()
+    await second.close()
+
+
+async def test_of_two_instances_claiming_at_once_one_wins(two) -> None:
+    first, second = two
+    for n in range(20):
+        got = await asyncio.gather(
+            first.claim("s", f"k{n}", "one", LEASE), second.claim("s", f"k{n}", "two", LEASE)
+        )
+        assert sorted(c.won for c in got) == [False, True]
+        loser = next(c for c in got if not c.won)
+        winner = "one" if got[0].won else "two"
+        assert (loser.status, loser.owner) == ("claimed", winner)
+
+
+async def test_a_crashed_holders_claim_is_taken_over_once_its_lease_runs_out(two) -> None:
+    first, second = two
+    assert (await first.claim("s", "k", "crashed", LEASE)).won
+    assert not (await second.claim("s", "k", "alive", LEASE)).won  # still within the lease
+    await asyncio.sleep(LEASE + 0.1)  # the holder never renews: it died
+    taken = await second.claim("s", "k", "alive", LEASE)
+    assert taken.won and taken.owner == "alive"
+    assert not await first.renew_claim("s", "k", "crashed")  # the dead holder lost it
+    assert await second.finish_claim("s", "k", "alive")
+    await asyncio.sleep(LEASE + 0.1)
+    done = await first.claim("s", "k", "late", LEASE)  # done work is never taken over
+    assert (done.won, done.status, done.owner) == (False, "done", "alive")
+
+
+async def test_a_holder_that_renews_keeps_its_claim_past_the_lease(two) -> None:
+    first, second = two
+    holder, other = Claims(first, owner="a", lease=LEASE), Claims(second, owner="b", lease=LEASE)
+    async with holder.once("s", "k") as mine:
+        assert mine
+        for _ in range(6):  # three leases long
+            await asyncio.sleep(LEASE / 2)
+            async with other.once("s", "k") as theirs:
+                assert not theirs
+    async with other.once("s", "k") as theirs:
+        assert not theirs  # done
+    claim = await second.claim("s", "k", "c", LEASE)
+    assert (claim.status, claim.owner) == ("done", "a")
+
+
+async def test_a_waiting_instance_takes_over_when_the_holder_dies(two) -> None:
+    first, second = two
+    assert (await first.claim("s", "k", "dies", LEASE)).won  # and never renews
+    waiter = Claims(second, owner="b", lease=LEASE)
+    async with waiter.once("s", "k", wait=True) as mine:
+        assert mine
+    claim = await first.claim("s", "k", "c", LEASE)
+    assert (claim.status, claim.owner) == ("done", "b")
+
+
+async def test_a_waiting_instance_drops_what_the_live_holder_finishes(two) -> None:
+    first, second = two
+    holder, waiter = Claims(first, owner="a", lease=LEASE), Claims(second, owner="b", lease=LEASE)
+    done = asyncio.Event()
+
+    async def hold() -> None:
+        async with holder.once("s", "k") as mine:
+            assert mine
+            await asyncio.sleep(LEASE * 3)  # longer than a lease: renewed meanwhile
+        done.set()
+
+    holding = asyncio.create_task(hold())
+    await asyncio.sleep(0.05)
+    async with waiter.once("s", "k", wait=True) as mine:
+        assert not mine and done.is_set()
+    await holding
+
+
+async def test_a_waiting_instance_gives_up_after_the_longest_wait(two, monkeypatch) -> None:
+    monkeypatch.setattr(claims_module, "MAX_WAIT", LEASE)
+    first, second = two
+    holder, waiter = Claims(first, owner="a", lease=LEASE), Claims(second, owner="b", lease=LEASE)
+    async with holder.once("s", "k"), waiter.once("s", "k", wait=True) as mine:
+        assert not mine
+
+
+async def test_failed_work_is_given_up_for_the_next_to_do_at_once(two) -> None:
+    first, second = two
+    with pytest.raises(RuntimeError):
+        async with Claims(first, owner="a", lease=60).once("s", "k") as mine:
+            assert mine
+            raise RuntimeError("the answer failed")
+    async with Claims(second, owner="b", lease=60).once("s", "k") as mine:
+        assert mine
+
+
+async def test_old_claims_are_forgotten(two) -> None:
+    first, _ = two
+    await first.claim("s", "old", "a", LEASE)
+    await asyncio.sleep(0.05)
+    cut = time.time()
+    await first.claim("s", "new", "a", LEASE)
+    assert await first.forget_claims(cut) == 1
+    assert (await first.claim("s", "old", "b", LEASE)).won  # forgotten, so claimable
+    assert not (await first.claim("s", "new", "b", LEASE)).won
