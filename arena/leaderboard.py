@@ -223,11 +223,12 @@ def leaderboard_rows(
     ranks = rank_upper_bounds(low, high, counted=~provisional)
     wins = table.per_model(table.wins_i, table.wins_j)
     both_bad = table.per_model(table.both_bad, table.both_bad)
+    scores = fit.scores  # computed on each access: once, not once per row
     rows = [
         LeaderboardRow(
             rank_ub=int(ranks[k]),
             model=model,
-            score=round(float(fit.scores[k]), 1),
+            score=round(float(scores[k]), 1),
             ci_low=round(float(low[k]), 1),
             ci_high=round(float(high[k]), 1),
             votes=int(votes[k]),

@@ -29,7 +29,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from arena.judge.audit import DEFAULT_SAMPLE
+from arena.judge import DEFAULT_SAMPLE
 from arena.matchmaking import DEFAULT_EXPLORATION, DEFAULT_MIN_CHANNEL_VOTES
 from arena.pipelines import DEFAULT_TOP_K
 from arena.types import ModelSpec

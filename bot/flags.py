@@ -26,11 +26,13 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, cast
+from typing import TYPE_CHECKING, Literal, cast
 
 from arena.compose import NOT_FOUND
-from arena.judge.support import SentenceSupport, check_support
 from arena.types import Answer
+
+if TYPE_CHECKING:  # the check and its stemmer load on the first answer, not in reports
+    from arena.judge.support import SentenceSupport
 
 __all__ = ["Flag", "SentenceFlag", "flags_for", "sentence_flags"]
 
@@ -78,6 +80,8 @@ def _is_stated(sentence: SentenceSupport, fenced: Sequence[tuple[int, int]]) -> 
 def sentence_flags(answer: Answer) -> list[SentenceFlag] | None:
     """The answer's claim sentences in order, each with its verdict; None when the check
     cannot measure the answer (or it failed). Pure; safe in any thread."""
+    from arena.judge.support import check_support
+
     if not answer.ok or not answer.text.strip():
         return None
     checked = check_support(answer.text, [p.text for p in answer.shown])

@@ -20,14 +20,17 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from knowledge.errors import IndexBusy, IndexStopped
-from knowledge.indexer import IndexReport, PassageCallback, ProgressCallback
 from knowledge.types import IndexRun
 
 from . import messages
 from .access import Requester
 from .errors import ReindexBusy
+
+if TYPE_CHECKING:  # the indexer itself loads with the knowledge base, on first use
+    from knowledge.indexer import IndexReport, PassageCallback, ProgressCallback
 
 __all__ = [
     "DEFAULT_PROGRESS_INTERVAL",
@@ -40,7 +43,7 @@ __all__ = [
 
 DEFAULT_PROGRESS_INTERVAL = 1.0  # seconds between progress reports to the adapter
 
-IndexFn = Callable[[Sequence[Path], ProgressCallback, PassageCallback], IndexReport]
+IndexFn = Callable[[Sequence[Path], "ProgressCallback", "PassageCallback"], "IndexReport"]
 
 
 @dataclass(frozen=True)

@@ -151,14 +151,21 @@ async def open_service(
     in_memory: bool = False,
 ) -> AsyncIterator[Service]:
     """A Service over the knowledge base, the roster and the store (see ``open_store``
-    for ``read_only``). A bot that re-indexes from chat passes ``hold_index``: it opens
-    the index at once and keeps the right to write it, so a ``parley index`` run from
-    another process is refused instead of writing under it. ``in_memory`` gives it an
-    empty arena in memory and touches no data directory: for what needs only the
-    roster (``parley models``, doctor's model check)."""
-    from arena.roster import build_roster
+    for ``read_only``; a read-only service is for reports, which answer nothing, so it
+    sets up no contestant, loads no model's SDK and opens no web search). A bot that
+    re-indexes from chat passes ``hold_index``: it opens the index at once and keeps the
+    right to write it, so a ``parley index`` run from another process is refused instead
+    of writing under it. ``in_memory`` gives it an empty arena in memory and touches no
+    data directory: for what needs only the roster (``parley models``, doctor's model
+    check)."""
+    from arena.roster import Roster, build_roster
 
-    roster = build_roster(settings.models, top_k=settings.top_k, web_backend=settings.web.provider)
+    # first, so a bad entry stops start-up before the index is opened
+    roster = (
+        Roster()
+        if read_only
+        else build_roster(settings.models, top_k=settings.top_k, web_backend=settings.web.provider)
+    )
     knowledge = _OnFirstUse(settings, hold=hold_index)
     if hold_index or (settings.database_url and not in_memory):  # a wrong URL stops start-up
         await asyncio.to_thread(knowledge.get)

@@ -8,6 +8,8 @@ question's contestants, and contestants with the same setting answer from the sa
 passages, so a battle between two models on one pipeline compares the models alone
 (``bot.retrieval``). CPU-bound work (search, the indexer, ratings and the chart) runs
 in worker threads, so the event loop stays free for acknowledgements.
+The dashboard's reads and the audit load their stacks when first used, so a report
+such as ``parley leaderboard`` starts without them.
 """
 
 from __future__ import annotations
@@ -24,8 +26,7 @@ from typing import TYPE_CHECKING
 from arena.answers import OnText, answer_question
 from arena.errors import StoreError, VoteRefused
 from arena.hygiene import battle_exclusion, default_identity_words
-from arena.judge import OFFLINE, build_judge
-from arena.judge.audit import DEFAULT_SAMPLE, run_audit
+from arena.judge import DEFAULT_SAMPLE, OFFLINE, build_judge
 from arena.leaderboard import (
     Intervals,
     Leaderboard,
@@ -38,7 +39,6 @@ from arena.roster import Roster, identify
 from arena.store import JudgeSummary, Store, VoteResult
 from arena.types import Answer, Choice
 from knowledge.errors import KnowledgeError
-from knowledge.indexer import IndexReport
 
 from . import messages
 from .access import Requester, is_admin
@@ -47,13 +47,15 @@ from .claims import Claims
 from .config import Settings
 from .errors import BotError, NotAllowed, NotRecorded
 from .flags import SentenceFlag, flags_for
-from .insights import Insights, KnowledgeStatusFn
 from .reindex import IndexFn, ProgressFn, Reindexer, ReindexStatus
 from .retrieval import PipelineRetrieval, RelevanceFn, SearchFn, offline_gate
 from .roster_status import ModelCheck, ModelStatus, check_contestant, model_statuses
 
 if TYPE_CHECKING:
+    from knowledge.indexer import IndexReport
     from knowledge.web import WebSource
+
+    from .insights import Insights, KnowledgeStatusFn
 
 __all__ = [
     "DEFAULT_CHECKS",
@@ -396,6 +398,8 @@ class Service:
     def insights(self) -> Insights:
         """The dashboard's reads (history, questions, gaps, audits, knowledge), kept in
         ``bot.insights`` so this class stays the door, not the whole house."""
+        from .insights import Insights  # trends and stemming: only the dashboard reads them
+
         return Insights(
             self._store,
             daily_cap=self._daily_cap,
@@ -416,6 +420,8 @@ class Service:
     ) -> dict:
         """Grade answers not yet audited (thumbs-down first) and their canaries with the
         configured judge (or ``judge``, a roster model); store and return the report."""
+        from arena.judge.audit import run_audit  # the grading stack, for audits only
+
         chosen = build_judge(judge or self._judge, self._roster, self._settings.judge_timeout)
         return await run_audit(self._store, chosen, sample=sample, since=since, rng=self._rng)
 

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from .embed import Embedder
-from .lexical import LexicalIndex
-from .store import VectorStore
 from .threads import worker_pool
 from .types import Hit, Mode, Passage
+
+if TYPE_CHECKING:  # what a Retriever is given; the fusion helpers need none of them
+    from .embed import Embedder
+    from .lexical import LexicalIndex
+    from .store import VectorStore
 
 __all__ = [
     "CANDIDATES",

@@ -11,8 +11,10 @@ from collections import ChainMap
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
-from tokenizers import Tokenizer
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
 
 __all__ = ["count_tokens", "count_tokens_batch", "load_tokenizer"]
 
@@ -28,8 +30,12 @@ def load_tokenizer() -> Tokenizer:
     """The vendored tokenizer, loaded once, with padding and truncation switched off.
 
     Callers share this instance, so none of them may switch padding or truncation
-    on: token counts would silently stop at the truncation length.
+    on: token counts would silently stop at the truncation length. The library loads
+    with it, so what only imports this module (the prompt composer, hence the store)
+    never pays for it.
     """
+    from tokenizers import Tokenizer
+
     data = resources.files("knowledge") / "data" / "tokenizer.json"
     tokenizer = Tokenizer.from_str(data.read_text(encoding="utf-8"))
     tokenizer.no_padding()

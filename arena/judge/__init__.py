@@ -3,21 +3,25 @@ must score low, judges battles in both orders, and measures agreement with peopl
 
 ``build_judge`` picks the judge a configuration names: a roster model (structured
 output, ``arena.judge.llm``) or, by default, the offline judge (``arena.judge.offline``).
+Importing this package loads no judge: settings and the leaderboard read its constants
+without paying for the grading stack.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from arena.roster import Roster
+if TYPE_CHECKING:
+    from arena.roster import Roster
 
-from .grades import Case, Grade
-from .pairwise import Preference
+    from .grades import Case, Grade
+    from .pairwise import Preference
 
-__all__ = ["OFFLINE", "Judge", "build_judge"]
+__all__ = ["DEFAULT_SAMPLE", "OFFLINE", "Judge", "build_judge"]
 
 OFFLINE = "offline"
+DEFAULT_SAMPLE = 20  # answers an audit grades when not told how many
 
 
 class Judge(Protocol):

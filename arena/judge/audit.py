@@ -30,7 +30,7 @@ from arena.battles_io import WINNER_OF
 from arena.passage_records import AnswerRecord
 from arena.store import Store
 
-from . import Judge
+from . import DEFAULT_SAMPLE, Judge
 from .agreement import PairwiseVerdict, agreement, cohen_kappa
 from .canaries import CONTRADICTIONS, Canary, canary_report, make_canaries
 from .faithfulness import is_faithful, judged_faithfulness
@@ -47,7 +47,6 @@ __all__ = [
     "run_audit",
 ]
 
-DEFAULT_SAMPLE = 20
 CANARY_ANSWERS = 10  # audited answers whose canaries are graded too (three each)
 WORST_SHOWN = 5
 APPROVES = 60.0  # a score above this (better than all Fair) counts as the judge's thumbs-up

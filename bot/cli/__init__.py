@@ -6,13 +6,11 @@ export, import, backup, restore, doctor), through ``bot.operator`` and ``bot.doc
 ``judge`` (in ``grading``) grades case files with the judge directly, an operator
 command too. Everything else goes through the service.
 
-Each module registers its commands on the one group in ``base``; importing them here is
-what makes ``parley`` whole.
+Each module registers its commands on the one group in ``base``, which imports a
+command's module only when the command runs (``base.COMMAND_MODULES``): ``parley
+leaderboard`` loads neither the answering, indexing nor judging stacks.
 """
 
-from . import answers, documents, grading, operator, ops, votes, web  # noqa: F401  (they register)
-from .base import cli, main, share_global_options
-
-share_global_options(cli)
+from .base import cli, main
 
 __all__ = ["cli", "main"]

@@ -16,11 +16,11 @@ from ..render import flags_note, marked_text
 from ..service import ModelCheck, ModelStatus, ShownAnswer
 from .base import (
     cli,
-    console,
     json_option,
     run,
     settings_of,
 )
+from .output import console
 
 __all__ = ["answer_json", "citation_json", "roster_row"]
 

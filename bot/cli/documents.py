@@ -13,7 +13,8 @@ from knowledge.indexer import IndexReport
 
 from .. import messages
 from ..reindex import ReindexStatus
-from .base import cli, console, local_operator, run, settings_of
+from .base import cli, local_operator, run, settings_of
+from .output import console
 
 __all__ = ["INTERRUPTED"]
 

@@ -12,11 +12,11 @@ from rich.markup import escape
 from .base import (
     DefaultCommandGroup,
     cli,
-    console,
     json_option,
     run,
     settings_of,
 )
+from .output import console
 
 __all__ = ["grade_lines"]
 

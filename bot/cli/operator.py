@@ -21,7 +21,8 @@ from rich.markup import escape
 from rich.text import Text
 
 from .. import messages
-from .base import cli, console, json_option, run, settings_of
+from .base import cli, json_option, run, settings_of
+from .output import console
 
 __all__ = ["hit_json", "hit_lines", "shorten"]
 

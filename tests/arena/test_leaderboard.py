@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import numpy as np
@@ -231,6 +232,23 @@ async def test_the_cached_elo_equals_a_full_replay_as_votes_arrive_and_change(
     await store.bulk_record_battles([BattleRecord("gamma", "alpha", "a", tstamp=1.0)])
     assert await store.elo_ratings() == pytest.approx(await elo_from_scratch(store))
     assert await store.elo_ratings("nobody") == {}
+
+
+async def test_the_elo_replay_leaves_the_event_loop_free(store: Store, monkeypatch) -> None:
+    """A replay of a million votes takes a second: a bot's loop must not wait on it."""
+    replayed_on = []
+
+    def replay(battles, *, start):
+        try:
+            replayed_on.append(asyncio.get_running_loop())
+        except RuntimeError:  # no loop in this thread: a worker's
+            replayed_on.append(None)
+        return online_elo(battles, start=start)
+
+    monkeypatch.setattr("arena.vote_counts.online_elo", replay)
+    await vote(store, "general", "alpha", "beta", "a")
+    assert await store.elo_ratings() == {"alpha": 1002.0, "beta": 998.0}
+    assert replayed_on == [None]
 
 
 async def test_rows_carry_the_online_elo(store: Store) -> None:

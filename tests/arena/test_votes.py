@@ -82,6 +82,20 @@ async def test_pair_counts_per_channel_and_summed(store: Store) -> None:
     assert await store.pair_counts("nowhere") == []
 
 
+async def test_a_pair_left_with_no_outcome_is_not_listed(store: Store) -> None:
+    """A counts row at zero (nothing written today leaves one, an older copy might) is
+    no battle: the fit would see a pair that never met."""
+    battle = await make_battle(store, "alpha", "beta")
+    await store.record_vote(battle, "ann", "a")
+    await store._write(
+        lambda s: s.execute(
+            "INSERT INTO pair_counts (channel, model_a, model_b)"
+            " VALUES ('general', 'beta', 'gamma')"
+        )
+    )
+    assert await store.pair_counts() == [PairCount("alpha", "beta", a_wins=1)]
+
+
 async def test_refusals_say_why_and_change_nothing(store: Store) -> None:
     good = await make_battle(store, "alpha", "beta")
     failed = await make_battle(store, "alpha", "beta", error="timed out")

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 from click.testing import CliRunner
 
 from bot.cli import cli
@@ -225,10 +226,12 @@ def test_leaderboard_and_export_do_not_import_the_embedding_stack(tmp_path: Path
 
 def test_every_command_is_documented() -> None:
     docs = (ROOT / "docs" / "bot.md").read_text()
-    names = [f"parley {name}" for name, cmd in cli.commands.items() if not hasattr(cmd, "commands")]
+    ctx = click.Context(cli)
+    commands = {name: cli.get_command(ctx, name) for name in cli.list_commands(ctx)}
+    names = [f"parley {name}" for name, cmd in commands.items() if not hasattr(cmd, "commands")]
     names += [
         f"parley {group} {sub}"
-        for group, cmd in cli.commands.items()
+        for group, cmd in commands.items()
         for sub in getattr(cmd, "commands", {})
     ]
     missing = [n for n in names if n not in docs]

@@ -109,16 +109,16 @@ async def test_battles_are_not_checked(store: Store) -> None:
 
 
 async def test_the_check_runs_in_a_worker_thread(store: Store, monkeypatch) -> None:
-    import bot.flags
+    import arena.judge.support
 
     threads = []
-    real = bot.flags.check_support
+    real = arena.judge.support.check_support
 
     def watched(answer, passages):
         threads.append(threading.current_thread())
         return real(answer, passages)
 
-    monkeypatch.setattr(bot.flags, "check_support", watched)
+    monkeypatch.setattr(arena.judge.support, "check_support", watched)
     reply = await asked(store, "Rollbacks take ten minutes.")
     assert verdicts(reply)[0][1] == "unverifiable"
     assert threads and threads[0] is not threading.current_thread()
@@ -130,7 +130,7 @@ async def test_a_failing_check_costs_the_marks_not_the_answer(
     def broken(answer, passages):
         raise RuntimeError("a bug in the check")
 
-    monkeypatch.setattr("bot.flags.check_support", broken)
+    monkeypatch.setattr("arena.judge.support.check_support", broken)
     reply = await asked(store, "Run shipit rollback [1].")
     (shown,) = reply.answers
     assert shown.answer.text == "Run shipit rollback [1]." and shown.flags is None

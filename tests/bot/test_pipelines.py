@@ -6,6 +6,7 @@ surface."""
 from __future__ import annotations
 
 import json
+import logging
 import time
 
 import pytest
@@ -291,6 +292,7 @@ async def test_brave_without_its_key_is_logged_at_start_and_said_under_answers(
     from bot.runtime import open_web
 
     monkeypatch.delenv("BRAVE_API_KEY", raising=False)
+    caplog.set_level(logging.WARNING, logger="bot.runtime")  # whatever an earlier CLI set
     web = open_web(Settings(web={"provider": "brave"}))
     assert "BRAVE_API_KEY is not set" in caplog.text
     model = pipeline("blend", web="blend")
