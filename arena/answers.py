@@ -59,7 +59,8 @@ async def answer_question(
 
     The Answer is the same either way: citations are resolved on the whole text.
     """
-    prompt = compose(question)
+    assert contestant.pipeline is not None
+    prompt = compose(question, instructions=contestant.pipeline.prompt.text)
     shown = [hit.passage for hit in prompt.passages]
     started = time.perf_counter()
     limit = deadline(contestant)
@@ -77,6 +78,7 @@ async def answer_question(
             error=failure.user_message,
             latency_ms=(time.perf_counter() - started) * 1000,
             shown=shown,
+            source_note=question.source_note,
         )
     latency_ms = (time.perf_counter() - started) * 1000
     text, citations, fallback = resolve_citations(completion.text, prompt.passages)
@@ -92,4 +94,5 @@ async def answer_question(
         cost_usd=cost_usd(contestant, completion.input_tokens, completion.output_tokens),
         cited_fallback=fallback,
         shown=shown,
+        source_note=question.source_note,
     )

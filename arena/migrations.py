@@ -30,6 +30,8 @@ MIGRATIONS_TABLE = "_parley_migrations"
 TABLES = (
     "meta",
     "questions",
+    "pipeline_settings",
+    "model_pipelines",
     "answers",
     "battles",
     "votes",
@@ -266,6 +268,24 @@ ALTER TABLE grades ADD COLUMN support TEXT;
 ALTER TABLE grades ADD COLUMN flagged_share $float
 """
 
+# Each answer's pipeline settings (the model, what it retrieved and how, web search, the
+# prompt), stored once under their hash, and which settings each rated name has answered
+# with, so a change of settings becomes a new contestant. Answers stored before this
+# step have no settings (NULL).
+_PIPELINES = """
+CREATE TABLE pipeline_settings (
+    hash TEXT PRIMARY KEY,
+    settings TEXT NOT NULL
+);
+CREATE TABLE model_pipelines (
+    model TEXT$binary NOT NULL,
+    pipeline TEXT NOT NULL REFERENCES pipeline_settings(hash),
+    first_at $float NOT NULL,
+    PRIMARY KEY (model, pipeline)
+);
+ALTER TABLE answers ADD COLUMN pipeline TEXT REFERENCES pipeline_settings(hash)
+"""
+
 # Work done once across every instance sharing the database: a chat message answered
 # (a Slack event delivered to two instances), a scheduled audit's period run. A claim
 # names its holder and when it last renewed it; a holder that stops renewing (a crashed
@@ -292,6 +312,7 @@ MIGRATIONS: list[Migration] = [
     Migration("005_style_and_hygiene", **_engines(_STYLE_AND_HYGIENE), run=_style_stored_answers),
     Migration("006_judge", **_engines(_JUDGE)),
     Migration("007_support_check", **_engines(_SUPPORT_CHECK)),
+    Migration("008_pipelines", **_engines(_PIPELINES)),
     Migration("009_event_claims", **_engines(_EVENT_CLAIMS)),
 ]
 

@@ -27,14 +27,16 @@ The reads the ratings are made from live in ``arena.vote_counts``, the dashboard
 ``arena.insights``, bulk battle writes in ``arena.bulk_import``, the judge's rows in
 ``arena.grade_records`` and claims on work done once across instances in
 ``arena.claims``, all mixed into ``Store``; the passages' SQL is in
-``arena.passage_records``. The store imports nothing of the judge: the judge sits above it.
+``arena.passage_records``, the pipelines' (each answer's settings, the names
+contestants are rated by) in ``arena.pipeline_records``. The store imports nothing of
+the judge: the judge sits above it.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -46,6 +48,7 @@ from arena.grade_records import GradeRecords, JudgeSummary
 from arena.insights import InsightReads
 from arena.migrations import MIGRATIONS, applied, migrate
 from arena.passage_records import AnswerRecord, read_answer, save_answer_passages, save_hits
+from arena.pipeline_records import identities, latest_settings, save_pipeline
 from arena.style import style_features
 from arena.types import Answer, Choice, Turn
 from arena.vote_counts import PairCount, VoteCounts
@@ -207,7 +210,11 @@ class Store(VoteCounts, BulkImport, GradeRecords, InsightReads, Claims):
 
         return await self._write(insert)
 
-    async def record_answer(self, question_id: int, answer: Answer) -> int:
+    async def record_answer(
+        self, question_id: int, answer: Answer, pipeline: Mapping[str, object] | None = None
+    ) -> int:
+        """Store an answer with the passages it was shown and ``pipeline``, the settings
+        of the pipeline that gave it (None: not known, as for an import)."""
         citations = json.dumps(
             [
                 {
@@ -223,11 +230,12 @@ class Store(VoteCounts, BulkImport, GradeRecords, InsightReads, Claims):
         style = style_features(answer.text).as_tuple()  # once, for style control
 
         async def insert(s: AsyncSession) -> int:
+            digest = await save_pipeline(s, answer.model, pipeline) if pipeline else None
             answer_id = await s.scalar(
                 "INSERT INTO answers (question_id, model, text, citations, input_tokens,"
                 " output_tokens, latency_ms, cost_usd, error, created_at, style_tokens,"
-                " style_headers, style_lists, style_bold)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                " style_headers, style_lists, style_bold, pipeline)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     question_id,
                     answer.model,
@@ -240,6 +248,7 @@ class Store(VoteCounts, BulkImport, GradeRecords, InsightReads, Claims):
                     answer.error,
                     time.time(),
                     *style,
+                    digest,
                 ),
             )
             await save_answer_passages(s, answer_id, answer.shown)
@@ -315,6 +324,17 @@ class Store(VoteCounts, BulkImport, GradeRecords, InsightReads, Claims):
         await self._write(thumb)
 
     # --- reading -----------------------------------------------------------------------
+
+    async def pipeline_identities(self, wanted: Sequence[tuple[str, str]]) -> dict[str, str]:
+        """The name each (configured name, settings hash) is rated under; see
+        ``arena.pipeline_records``."""
+        async with self._snapshot() as s:
+            return await identities(s, wanted)
+
+    async def pipeline_settings(self) -> dict[str, dict[str, object]]:
+        """Each rated name's pipeline settings (the latest it answered with)."""
+        async with self._snapshot() as s:
+            return await latest_settings(s)
 
     async def answer_record(self, answer_id: int) -> AnswerRecord | None:
         """An answer with its question and exactly the passages it was shown."""

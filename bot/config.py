@@ -13,7 +13,15 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -23,8 +31,10 @@ from pydantic_settings import (
 
 from arena.judge import DEFAULT_SAMPLE
 from arena.matchmaking import DEFAULT_EXPLORATION, DEFAULT_MIN_CHANNEL_VOTES
+from arena.pipelines import DEFAULT_TOP_K
 from arena.types import ModelSpec
 from knowledge.sql.url import url_problem
+from knowledge.web import BACKENDS, DEFAULT_RESULTS, DEFAULT_TIMEOUT, MAX_PAGE_BYTES, domain_entry
 
 from .errors import ConfigFileError
 
@@ -40,6 +50,7 @@ __all__ = [
     "DEFAULT_WEB_REFRESH_SECONDS",
     "ChannelMode",
     "Settings",
+    "WebSearchSettings",
     "config_file",
     "load_settings",
     "unknown_keys",
@@ -47,7 +58,6 @@ __all__ = [
 
 DEFAULT_DATA_DIR = Path(".parley")
 DEFAULT_CONFIG_FILE = Path("parley.toml")
-DEFAULT_TOP_K = 5
 DEFAULT_BATTLE_SHARE = 0.25
 DEFAULT_PROVISIONAL_VOTES = 20
 DEFAULT_BOOTSTRAP_ROUNDS = 100
@@ -58,6 +68,48 @@ DEFAULT_WEB_REFRESH_SECONDS = 5.0
 # where Parley answers in a Slack channel: when addressed (mentions, its threads, /ask),
 # only through /ask, or not at all
 ChannelMode = Literal["mentions", "ask_only", "off"]
+
+
+class WebSearchSettings(BaseModel):
+    """The ``[web]`` table: web search as a source of passages, for the ``[[models]]``
+    entries that set ``web = "fallback"`` or ``"blend"``. (Not the dashboard: its
+    settings are the top-level ``web_host``, ``web_port``, ``web_url``, ...)"""
+
+    # the search engine: "searxng" (self-hosted, url = its address) or "brave" (a key
+    # in api_key_env; url only for a proxy); None: no web search
+    provider: str | None = None
+    url: str | None = None
+    api_key_env: str = "BRAVE_API_KEY"
+    results: int = Field(default=DEFAULT_RESULTS, ge=1, le=10)  # results a question uses
+    timeout: float = Field(default=DEFAULT_TIMEOUT, gt=0, le=60)  # seconds, pages included
+    fetch_pages: bool = True  # read the results' pages (else the engine's snippets only)
+    max_page_bytes: int = Field(default=MAX_PAGE_BYTES, ge=10_000, le=20_000_000)
+    # results only from these domains (and their subdomains), and never from these
+    allow: list[str] = Field(default_factory=list)
+    deny: list[str] = Field(default_factory=list)
+    # channel ids whose questions never go to a search engine (private topics)
+    private_channels: list[str] = Field(default_factory=list)
+    # read pages on private addresses too (an intranet engine); off: a result pointing
+    # inside the network is never fetched
+    fetch_private: bool = False
+
+    @field_validator("provider")
+    @classmethod
+    def _known_backend(cls, value: str | None) -> str | None:
+        if value is not None and value not in BACKENDS:
+            raise ValueError(f"unknown search backend {value!r} ({', '.join(BACKENDS)})")
+        return value
+
+    @field_validator("allow", "deny")
+    @classmethod
+    def _domains(cls, values: list[str]) -> list[str]:
+        return [domain_entry(v) for v in values]
+
+    @model_validator(mode="after")
+    def _searxng_has_an_address(self) -> WebSearchSettings:
+        if self.provider == "searxng" and not self.url:
+            raise ValueError("provider 'searxng' needs url, the instance's address")
+        return self
 
 
 def config_file() -> Path:
@@ -144,6 +196,20 @@ class Settings(BaseSettings):
     web_url: str | None = None
     web_hide_text: bool = False
     web_refresh_seconds: float = Field(default=DEFAULT_WEB_REFRESH_SECONDS, gt=0)
+    # web search as a source (the [web] table; not the dashboard above)
+    web: WebSearchSettings = Field(default_factory=WebSearchSettings)
+
+    @model_validator(mode="after")
+    def _web_search_for_web_pipelines(self) -> Settings:
+        """An entry that searches the web needs a search engine: say which entry."""
+        if self.web.provider is None:
+            for n, spec in enumerate(self.models):
+                if spec.web != "off":
+                    raise ValueError(
+                        f"models[{n + 1}] ({spec.name!r}) sets web = {spec.web!r}, but no"
+                        " search engine is set up: add a [web] table with a provider"
+                    )
+        return self
 
     @field_validator("database_url")
     @classmethod
@@ -195,10 +261,7 @@ def load_settings(**overrides: Any) -> tuple[Settings, list[str]]:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigFileError(f"{path}: not valid TOML: {exc}") from exc
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in error['loc']) or 'value'}: {error['msg']}"
-            for error in exc.errors()
-        )
+        problems = "; ".join(_problem(error) for error in exc.errors())
         where = f"{path} or PARLEY_* variables"
         raise ConfigFileError(f"invalid configuration ({where}): {problems}") from exc
     data = tomllib.loads(path.read_text()) if path.is_file() else {}
@@ -206,10 +269,24 @@ def load_settings(**overrides: Any) -> tuple[Settings, list[str]]:
     return settings, warnings
 
 
+def _problem(error: Any) -> str:
+    """One validation error as ``models[2].mode: Input should be ...``: the key as the
+    file writes it (entries counted from 1), then pydantic's words."""
+    where = ""
+    for part in error["loc"]:
+        where += f"[{part + 1}]" if isinstance(part, int) else f"{'.' if where else ''}{part}"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message
+
+
 def unknown_keys(data: dict[str, Any]) -> list[str]:
-    """Top-level and per-model keys that no setting reads (a typo should not pass unnoticed)."""
+    """Top-level, per-model and ``[web]`` keys that no setting reads (a typo should not
+    pass unnoticed)."""
     unknown = [key for key in data if key not in Settings.model_fields]
     for n, model in enumerate(data.get("models") or [], 1):
         if isinstance(model, dict):
             unknown += [f"models[{n}].{k}" for k in model if k not in ModelSpec.model_fields]
+    web = data.get("web")
+    if isinstance(web, dict):
+        unknown += [f"web.{k}" for k in web if k not in WebSearchSettings.model_fields]
     return unknown

@@ -7,13 +7,17 @@ searches run and their rankings are fused: a passage both find comes first, and 
 passage only one finds still gets in when it ranks high there.
 ``scripts/bench_followups.py`` chose the weights (docs/benchmarks.md, "Follow-up
 questions").
+
+That is the default; a pipeline may choose otherwise with its ``followup`` key
+(``arena.types.FollowUp``): "joined" searches only after the previous question (the old
+rule, best when threads never change subject), "alone" ignores the thread.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from arena.types import Turn
+from arena.types import FollowUp, Turn
 from knowledge.retrieve import weighted_fusion
 from knowledge.types import Hit
 
@@ -66,16 +70,20 @@ def followup_search(
     text: str,
     history: Sequence[Turn],
     k: int,
+    followup: FollowUp = "fused",
 ) -> list[Hit]:
     """The ``k`` passages to answer ``text`` with, given the thread so far.
 
-    Without an earlier question this is one plain search. Otherwise the question is
-    searched alone and after the previous question, and the rankings are fused. Blocking:
-    the service runs it in a worker thread.
+    Without an earlier question (or with ``followup="alone"``) this is one plain search.
+    Otherwise the question is searched alone and after the previous question, and the
+    rankings are fused (``"joined"``: only after the previous question). Blocking: the
+    service runs it in a worker thread.
     """
     previous = previous_question(history)
-    if not previous.strip() or k <= 0:
+    if not previous.strip() or k <= 0 or followup == "alone":
         return list(search(text, k))
+    if followup == "joined":
+        return list(search(thread_query(text, previous), k))
     depth = POOL * k
     alone = search(text, depth)
     joined = search(thread_query(text, previous), depth)

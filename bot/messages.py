@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from arena.types import Answer, Choice
-from knowledge.types import display_path
+from knowledge.types import Passage, display_path
 
 __all__ = [
     "ANSWER_BEING_WRITTEN",
@@ -29,6 +29,7 @@ __all__ = [
     "REASON_FORM_FIELD",
     "REASON_FORM_TITLE",
     "THUMB_REASONS",
+    "WEB_MARK",
     "all_models_failed",
     "arena_copied",
     "arena_on_server",
@@ -82,6 +83,8 @@ __all__ = [
     "slack_token_refused",
     "slack_tokens_missing",
     "socket_mode_not_connected",
+    "source_text",
+    "sources_heading",
     "sources_lines",
     "switched_off",
     "thumb_recorded",
@@ -95,6 +98,7 @@ __all__ = [
     "web_login_throttled",
     "web_needs_access",
     "web_reindex_started",
+    "web_search_failed",
     "web_serving",
     "web_stopped",
     "which_channel",
@@ -134,14 +138,37 @@ def plural(count: int, noun: str, many: str | None = None) -> str:
     return f"{count} {noun if count == 1 else many or noun + 's'}"
 
 
+WEB_MARK = "[Web]"  # before a source that is a web page, on every surface
+
+
+def sources_heading(answer: Answer) -> str:
+    return "Top passages (not cited by the model)" if answer.cited_fallback else "Sources"
+
+
+def source_text(passage: Passage) -> str:
+    """A source as plain text: a document's file and place, or a web page marked as one,
+    with its title and URL."""
+    if passage.is_web:
+        title = passage.title if passage.title != passage.source else ""
+        return " ".join(p for p in (WEB_MARK, title, passage.source) if p)
+    return passage.label()
+
+
 def sources_lines(answer: Answer) -> list[str]:
-    """The numbered sources under an answer; uncited fallbacks are marked as such."""
-    if not answer.citations:
-        return []
-    heading = "Top passages (not cited by the model):" if answer.cited_fallback else "Sources:"
-    lines = [heading]
-    lines += [f"[{c.number}] {c.passage.label()}" for c in answer.citations]
+    """The numbered sources under an answer (uncited fallbacks are marked as such), then
+    the note on what its sources lack, if any."""
+    lines = []
+    if answer.citations:
+        lines.append(f"{sources_heading(answer)}:")
+        lines += [f"[{c.number}] {source_text(c.passage)}" for c in answer.citations]
+    if answer.source_note:
+        lines.append(answer.source_note)
     return lines
+
+
+def web_search_failed(reason: str) -> str:
+    """Under an answer whose pipeline searches the web, when the search did not work."""
+    return f"Web search failed ({reason}), so this answer comes from the documents alone."
 
 
 # the mark a flagged sentence carries where a citation would stand (bot.render): "[!]"

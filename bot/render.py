@@ -23,6 +23,7 @@ __all__ = [
     "marked_text",
     "neutralise_mentions",
     "source_lines",
+    "source_note",
     "split_text",
 ]
 
@@ -72,12 +73,15 @@ def _cut_point(text: str, limit: int) -> int:
 
 @dataclass(frozen=True)
 class SourceLine:
-    """One numbered source under an answer: title, where in it, and a link if it has one."""
+    """One numbered source under an answer: title, where in it, and a link if it has one.
+    ``web`` marks a page found by web search (its link is the page), which every surface
+    shows apart from the team's documents."""
 
     number: int
     title: str
     location: str
     link: str | None
+    web: bool = False
 
 
 def source_lines(answer: Answer) -> list[SourceLine]:
@@ -85,16 +89,22 @@ def source_lines(answer: Answer) -> list[SourceLine]:
     lines = []
     for citation in answer.citations:
         passage = citation.passage
-        link = passage.source if passage.source.startswith(("http://", "https://")) else None
         lines.append(
             SourceLine(
                 citation.number,
                 neutralise_mentions(passage.title or passage.display_source),
                 neutralise_mentions(passage.place),
-                link,
+                passage.source if passage.is_web else None,
+                passage.is_web,
             )
         )
     return lines
+
+
+def source_note(answer: Answer) -> str | None:
+    """Why the answer has fewer sources than its pipeline reads (a failed web search),
+    mentions broken: the reason may quote a search engine's reply."""
+    return neutralise_mentions(answer.source_note) if answer.source_note else None
 
 
 def marked_text(text: str, flags: Sequence[SentenceFlag] | None) -> str:

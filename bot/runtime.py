@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 import os
 import threading
 from collections.abc import AsyncIterator
@@ -22,14 +23,18 @@ from .config import Settings
 from .errors import BotError
 from .service import Service
 
+log = logging.getLogger(__name__)
+
 if TYPE_CHECKING:
     from knowledge.base import KnowledgeBase
     from knowledge.processes import WorkerProcesses
+    from knowledge.web import WebSource
 
 __all__ = [
     "open_knowledge",
     "open_service",
     "open_store",
+    "open_web",
     "require_index",
     "serve_service",
     "writable_data_dir",
@@ -149,31 +154,46 @@ async def open_service(
 ) -> AsyncIterator[Service]:
     """A Service over the knowledge base, the roster and the store (see ``open_store``
     for ``read_only``; a read-only service is for reports, which answer nothing, so it
-    sets up no contestant and loads no model's SDK). A bot that re-indexes from chat
-    passes ``hold_index``: it opens the index at once and keeps the right to write it,
-    so a ``parley index`` run from another process is refused instead of writing under
-    it. ``in_memory`` gives it an empty arena in memory and touches no data directory:
-    for what needs only the roster (``parley models``, doctor's model check).
-    ``processes``: the worker processes the offline answerers compose in (else worker
-    threads)."""
+    sets up no contestant, loads no model's SDK and opens no web search). A bot that
+    re-indexes from chat passes ``hold_index``: it opens the index at once and keeps the
+    right to write it, so a ``parley index`` run from another process is refused instead
+    of writing under it. ``in_memory`` gives it an empty arena in memory and touches no
+    data directory: for what needs only the roster (``parley models``, doctor's model
+    check). ``processes``: the worker processes the offline answerers compose in (else
+    worker threads)."""
     from arena.roster import Roster, build_roster
 
+    # first, so a bad entry stops start-up before the index is opened
+    roster = (
+        Roster()
+        if read_only
+        else build_roster(
+            settings.models,
+            processes,
+            top_k=settings.top_k,
+            web_backend=settings.web.provider,
+        )
+    )
     knowledge = _OnFirstUse(settings, hold=hold_index)
     if hold_index or (settings.database_url and not in_memory):  # a wrong URL stops start-up
         await asyncio.to_thread(knowledge.get)
     arena = _arena_in_memory() if in_memory else open_store(settings, read_only=read_only)
+    answering = not (read_only or in_memory)  # reports and the roster's status search nothing
+    searches_web = any(c.pipeline.web != "off" for c in roster.entries)
+    web = open_web(settings) if answering and searches_web else None
     try:
         async with arena as store:
             service = Service(
                 settings,
-                search=lambda text, k: knowledge.get().search(text, k),
+                search=lambda text, k, mode: knowledge.get().search(text, k, mode),
                 index=lambda paths, progress, passages: knowledge.get().index(
                     paths, progress=progress, on_passages=passages, requested_by=requester()
                 ),
                 titles=lambda limit: knowledge.get().titles(limit),
-                roster=Roster() if read_only else build_roster(settings.models, processes),
+                roster=roster,
                 store=store,
                 knowledge_status=lambda: knowledge.get().status(),
+                web=web,
             )
 
             def requester() -> str:  # who asked for the re-index now running
@@ -183,6 +203,30 @@ async def open_service(
             yield service
     finally:
         knowledge.close()
+        if web is not None:
+            await web.close()
+
+
+def open_web(settings: Settings) -> WebSource:
+    """The web search the ``[web]`` table describes. A missing Brave key is logged here
+    and said under every answer that wanted the web; it stops nothing."""
+    from knowledge.web import DomainRules, WebLimits, open_web_source
+
+    web = settings.web
+    assert web.provider is not None  # Settings refuses web pipelines without one
+    key = os.environ.get(web.api_key_env) if web.provider == "brave" else None
+    if web.provider == "brave" and not key:
+        log.warning("web search: %s is not set, so Brave Search cannot be asked", web.api_key_env)
+    return open_web_source(
+        web.provider,
+        url=web.url,
+        key=key,
+        key_env=web.api_key_env,
+        rules=DomainRules.of(web.allow, web.deny),
+        limits=WebLimits(web.results, web.timeout, web.fetch_pages),
+        max_page_bytes=web.max_page_bytes,
+        allow_private=web.fetch_private,
+    )
 
 
 def _cores() -> int:

@@ -2,12 +2,14 @@
 
 Slack, Discord, the console and the CLI all call this one class (ask, vote, thumb,
 leaderboard, re-index, the roster's status), so every surface stores the same rows,
-shows the same answers and refuses non-admins the same way. Retrieval happens once per
-question and every contestant answers from the same passages, so a battle compares
-models, not retrievals. CPU-bound work (search, the indexer, ratings and the chart) runs
-in worker threads, so the event loop stays free for acknowledgements. The dashboard's
-reads and the audit load their stacks when first used, so a report such as ``parley
-leaderboard`` starts without them.
+shows the same answers and refuses non-admins the same way. A contestant is a whole
+pipeline: the knowledge base is searched once per distinct retrieval setting among a
+question's contestants, and contestants with the same setting answer from the same
+passages, so a battle between two models on one pipeline compares the models alone
+(``bot.retrieval``). CPU-bound work (search, the indexer, ratings and the chart) runs
+in worker threads, so the event loop stays free for acknowledgements.
+The dashboard's reads and the audit load their stacks when first used, so a report
+such as ``parley leaderboard`` starts without them.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from arena.answers import OnText, answer_question
-from arena.errors import ProviderError, StoreError, VoteRefused
+from arena.errors import StoreError, VoteRefused
 from arena.hygiene import battle_exclusion, default_identity_words
 from arena.judge import DEFAULT_SAMPLE, OFFLINE, build_judge
 from arena.leaderboard import (
@@ -34,12 +35,10 @@ from arena.leaderboard import (
     build_board,
 )
 from arena.matchmaking import choose_steered
-from arena.models.base import Prompt
-from arena.roster import Roster
+from arena.roster import Roster, identify
 from arena.store import JudgeSummary, Store, VoteResult
-from arena.types import Answer, Choice, Question
+from arena.types import Answer, Choice
 from knowledge.errors import KnowledgeError
-from knowledge.types import Hit
 
 from . import messages
 from .access import Requester, is_admin
@@ -48,11 +47,13 @@ from .claims import Claims
 from .config import Settings
 from .errors import BotError, NotAllowed, NotRecorded
 from .flags import SentenceFlag, flags_for
-from .followup import followup_search
 from .reindex import IndexFn, ProgressFn, Reindexer, ReindexStatus
+from .retrieval import PipelineRetrieval, RelevanceFn, SearchFn, offline_gate
+from .roster_status import ModelCheck, ModelStatus, check_contestant, model_statuses
 
 if TYPE_CHECKING:
     from knowledge.indexer import IndexReport
+    from knowledge.web import WebSource
 
     from .insights import Insights, KnowledgeStatusFn
 
@@ -77,7 +78,6 @@ log = logging.getLogger(__name__)
 MAX_REASON_CHARS = 500  # a thumbs-down reason is a sentence, not an essay
 HISTORY_TURNS = 10  # earlier turns of a thread a follow-up question is asked with
 
-SearchFn = Callable[[str, int], Sequence[Hit]]
 TitlesFn = Callable[[int], Sequence[str]]
 
 
@@ -135,31 +135,12 @@ class Board:
     chart_png: bytes | None = None
     # with ``judge``: the judge's grades per model, shown beside the votes, never mixed in
     judged: dict[str, JudgeSummary] | None = None
+    # each rated name's pipeline settings, as recorded with its answers
+    pipelines: dict[str, dict[str, object]] = field(default_factory=dict)
 
     @property
     def rows(self) -> list[LeaderboardRow]:
         return self.leaderboard.rows
-
-
-@dataclass(frozen=True)
-class ModelStatus:
-    """One configured model: what it is, and whether it could be set up."""
-
-    name: str
-    provider: str
-    model: str
-    ready: bool
-    reason: str = ""
-
-
-@dataclass(frozen=True)
-class ModelCheck:
-    """The result of sending one model a tiny request."""
-
-    name: str
-    reachable: bool
-    latency_ms: float
-    error: str = ""
 
 
 Check = Callable[[Ask], Awaitable[str | None]]
@@ -186,15 +167,23 @@ class Service:
         index: IndexFn | None = None,
         titles: TitlesFn | None = None,
         knowledge_status: KnowledgeStatusFn | None = None,
+        web: WebSource | None = None,
+        relevant: RelevanceFn = offline_gate,
         checks: Sequence[Check] = DEFAULT_CHECKS,
         rng: random.Random | None = None,
     ) -> None:
-        """``settings`` says how it behaves (top_k, battle shares, admins, caps, the
-        judge...), read where each is used, so a new setting touches only the settings
-        and that place; the rest are the collaborators, which tests replace."""
+        """``settings`` says how it behaves (battle shares, admins, caps, the judge...),
+        read where each is used, so a new setting touches only the settings and that
+        place; the rest are the collaborators, which tests replace: ``search`` the
+        knowledge base, ``web`` the search engine (None: none configured), ``relevant``
+        the gate a ``fallback`` pipeline asks before searching the web."""
         self._settings = settings
-        self._search = search
+        self._retrieval = PipelineRetrieval(
+            search, web=web, relevant=relevant, private_channels=settings.web.private_channels
+        )
         self._roster = roster
+        self._identified = asyncio.Lock()  # held while the roster is being identified
+        self._roster_ready = False
         self._store = store
         self._checks = checks
         self._rng = rng or random.Random()
@@ -235,19 +224,17 @@ class Service:
             if ask.thread
             else []
         )
+        roster = await self._ready_roster()
+        names = [model] if model else await self._pick(ask.channel)
+        contestants = [roster.get(name) for name in names]
         try:
-            hits = await asyncio.to_thread(
-                followup_search, self._search, ask.text, history, self._settings.top_k
-            )
+            retrieved = await self._retrieval.retrieve(ask.text, history, ask.channel, contestants)
         except KnowledgeError as exc:  # e.g. the Chroma server is down: say so, keep running
             log.warning("search failed for a question in %s: %s", ask.channel, exc)
             return Reply(question_id=0, answers=[], notices=[messages.search_unavailable()])
-        question = Question(text=ask.text, hits=hits, history=history)
-        names = [model] if model else await self._pick(ask.channel)
-        contestants = [self._roster.get(name) for name in names]
         stream = on_text if len(contestants) == 1 else None
         answers = await asyncio.gather(
-            *(answer_question(c, question, on_text=stream) for c in contestants)
+            *(answer_question(c, retrieved.questions[c.name], on_text=stream) for c in contestants)
         )
         single = [a for a in answers if a.ok]
         checking = (
@@ -262,15 +249,29 @@ class Service:
                 user=ask.user,
                 thread=ask.thread,
                 text=ask.text,
-                hits=hits,
+                hits=retrieved.hits,
             )
-            ids = [await self._store.record_answer(question_id, a) for a in answers]
+            ids = [
+                await self._store.record_answer(question_id, a, c.settings)
+                for c, a in zip(contestants, answers, strict=True)
+            ]
         except BaseException:  # nothing stored, nothing shown: the check is not awaited
             if checking:
                 checking.cancel()
             raise
         flags = await checking if checking else None
         return await self._reply(question_id, list(zip(ids, answers, strict=True)), flags)
+
+    async def _ready_roster(self) -> Roster:
+        """The roster with each contestant's rated identity, read from the store once: an
+        entry whose settings changed answers as a new contestant (``arena.roster``)."""
+        async with self._identified:
+            if not self._roster_ready:
+                self._roster = await identify(self._roster, self._store)
+                for c in self._roster.entries:  # hygiene looks answers up by that name
+                    self._identity_words.setdefault(c.name, self._identity_words[c.spec.name])
+                self._roster_ready = True
+        return self._roster
 
     async def topics(self, limit: int = 3) -> list[str]:
         """What the knowledge base is mostly about (its biggest documents' titles), for
@@ -391,7 +392,7 @@ class Service:
         if judge:  # the configured judge's grades, from every channel
             summaries = await self._store.judge_summary(self._judge or OFFLINE)
             judged = {s.model: s for s in summaries}
-        return Board(board, channel, png, judged)
+        return Board(board, channel, png, judged, await self._store.pipeline_settings())
 
     @cached_property
     def insights(self) -> Insights:
@@ -465,39 +466,9 @@ class Service:
     # --- the roster --------------------------------------------------------------------
 
     def models(self) -> list[ModelStatus]:
-        """Every configured model, ready or not, with what is wrong with the latter."""
-        ready = [
-            ModelStatus(c.name, c.spec.provider, c.spec.model, True) for c in self._roster.entries
-        ]
-        skipped = [
-            ModelStatus(spec.name, spec.provider, spec.model, False, why)
-            for spec, why in self._roster.skipped
-        ]
-        return ready + skipped
+        """Every configured model, ready or not, and the pipeline each answers with."""
+        return model_statuses(self._roster)
 
     async def check_models(self) -> list[ModelCheck]:
         """Send each ready model a tiny request, all at once, and report who answered."""
-        return list(await asyncio.gather(*(self._check(c) for c in self._roster.entries)))
-
-    async def _check(self, contestant) -> ModelCheck:
-        prompt = Prompt(
-            system="Reply with the single word OK.",
-            messages=[{"role": "user", "content": "Are you there?"}],
-            passages=[],
-            question=Question("Are you there?"),
-        )
-        started = time.perf_counter()
-        try:
-            await asyncio.wait_for(
-                contestant.provider.complete(prompt), timeout=contestant.spec.timeout
-            )
-        except ProviderError as exc:  # the row names the model: the reason and detail
-            error = exc.reason + (f" ({exc.detail})" if exc.detail else "")
-            return ModelCheck(contestant.name, False, _ms(started), error)
-        except TimeoutError:
-            return ModelCheck(contestant.name, False, _ms(started), "no reply within the timeout")
-        return ModelCheck(contestant.name, True, _ms(started))
-
-
-def _ms(started: float) -> float:
-    return (time.perf_counter() - started) * 1000
+        return list(await asyncio.gather(*map(check_contestant, self._roster.entries)))

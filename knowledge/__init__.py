@@ -20,8 +20,9 @@ from .errors import (
     KnowledgeError,
     LoadError,
     UnsupportedFile,
+    WebSearchError,
 )
-from .types import Hit, IndexRun, LoadedDocument, Passage, Section
+from .types import Hit, IndexRun, LoadedDocument, Mode, Passage, Section
 
 if typing.TYPE_CHECKING:
     from .base import KnowledgeBase
@@ -31,7 +32,7 @@ if typing.TYPE_CHECKING:
     from .indexer import IndexReport, PassageCallback, ProgressCallback
     from .lexical import LexicalIndex
     from .loaders import SUPPORTED_SUFFIXES, load_document
-    from .retrieve import Mode, Retriever
+    from .retrieve import Retriever
     from .status import KnowledgeStatus
     from .store import VectorStore
 
@@ -61,6 +62,7 @@ __all__ = [
     "Section",
     "UnsupportedFile",
     "VectorStore",
+    "WebSearchError",
     "cannot_read",
     "chunk_document",
     "default_embedder",
@@ -83,7 +85,6 @@ _LAZY = {
     "LexicalIndex": "lexical",
     "SUPPORTED_SUFFIXES": "loaders",
     "load_document": "loaders",
-    "Mode": "retrieve",
     "Retriever": "retrieve",
     "VectorStore": "store",
     "KnowledgeStatus": "status",

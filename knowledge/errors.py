@@ -8,6 +8,7 @@
     ├── IndexBusy            another process (or run) is writing this index
     ├── IndexStoreError      the vector store or lexical index failed (Chroma, SQLite)
     ├── IndexStopped         raised by an index run's progress callback to stop it early
+    ├── WebSearchError       a web search failed, timed out or is not set up
     └── DatabaseUnavailable  PostgreSQL cannot be reached or refused us (host and fix named)
 
 Errors from third-party libraries are turned into these at the boundary
@@ -30,6 +31,7 @@ __all__ = [
     "KnowledgeError",
     "LoadError",
     "UnsupportedFile",
+    "WebSearchError",
 ]
 
 
@@ -96,3 +98,8 @@ class IndexStopped(KnowledgeError):
     """Raised by a progress callback of an index run (Ctrl-C, a bot shutting down) to
     stop it: the indexer finishes the step it is in, keeps every file it finished and the
     vectors it embedded, and returns its report with ``stopped`` set."""
+
+
+class WebSearchError(KnowledgeError):
+    """A web search failed, timed out or is not set up; the message says why in a few
+    plain words, fit for the line under an answer ("timed out after 5 s")."""

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from .threads import worker_pool
-from .types import Hit, Passage
+from .types import Hit, Mode, Passage
 
 if TYPE_CHECKING:  # what a Retriever is given; the fusion helpers need none of them
     from .embed import Embedder
@@ -37,7 +37,6 @@ __all__ = [
     "weighted_fusion",
 ]
 
-Mode = Literal["hybrid", "dense", "lexical"]
 Fusion = Literal["weighted", "rrf"]
 Normalisation = Literal["minmax", "zscore"]
 Ranked = list[tuple[str, float]]

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 __all__ = [
+    "MODES",
     "Hit",
     "IndexRun",
     "LoadedDocument",
+    "Mode",
     "Passage",
     "Section",
     "display_path",
 ]
+
+# how a search ranks: both halves fused, by meaning alone, or by words alone
+Mode = Literal["hybrid", "dense", "lexical"]
+MODES: tuple[Mode, ...] = ("hybrid", "dense", "lexical")
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,12 @@ class Passage:
     @property
     def display_source(self) -> str:
         return display_path(self.source)
+
+    @property
+    def is_web(self) -> bool:
+        """A page found by web search (its source is the page's URL), not a document
+        from the knowledge base (whose source is a file's path)."""
+        return self.source.startswith(("http://", "https://"))
 
     @property
     def place(self) -> str:

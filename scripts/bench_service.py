@@ -139,7 +139,7 @@ async def main_async(args: argparse.Namespace) -> dict:
         store = await Store.open(work / "parley.db")
         service = Service(
             Settings(top_k=5, battle_share=0.5),
-            search=lambda text, k: kb.search(text, k),
+            search=kb.search,
             index=lambda paths, progress, passages: kb.index(
                 paths, progress=progress, on_passages=passages
             ),

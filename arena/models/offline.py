@@ -19,7 +19,7 @@ import math
 import re
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
 from functools import lru_cache
 from itertools import pairwise
@@ -56,6 +56,7 @@ __all__ = [
     "SentenceAnswerer",
     "WorkerStopped",
     "default_embedder_factory",
+    "passes_relevance_gate",
 ]
 
 # Below this, nothing relevant was retrieved: no passage is close enough to the question
@@ -146,6 +147,16 @@ def _on_topic(question: str, passages: list[Passage], relevance: np.ndarray) -> 
     terms = _question_terms(question)
     held = np.array([_held_share(terms, p) for p in passages])
     return float(np.max(relevance + held)) >= MIN_RELEVANCE
+
+
+def passes_relevance_gate(question: str, texts: Sequence[str], embedder: Embedder) -> bool:
+    """Whether any of ``texts`` is relevant to ``question`` by the gate the offline
+    answerers refuse by (MIN_RELEVANCE): a pipeline with ``web = "fallback"`` asks it
+    before it searches the web, so "nothing in the documents" means the same to both."""
+    if not texts:
+        return False
+    vectors = embedder.embed([question, *texts])
+    return _on_topic(question, list(texts), vectors[1:] @ vectors[0])
 
 
 def _rare_word_overlap(question_terms: set[str], texts: list[str]) -> np.ndarray:

@@ -9,6 +9,8 @@ from typing import Any
 
 import click
 
+from arena.types import Citation
+
 from .. import messages
 from ..render import flags_note, marked_text
 from ..service import ModelCheck, ModelStatus, ShownAnswer
@@ -20,12 +22,14 @@ from .base import (
 )
 from .output import console
 
-__all__ = ["answer_json", "roster_row"]
+__all__ = ["answer_json", "citation_json", "roster_row"]
 
 
 @cli.command()
 @click.argument("question")
-@click.option("--model", help="Answer with this roster model (see `parley models`).")
+@click.option(
+    "--model", help="Answer with this roster entry, a whole pipeline (see `parley models`)."
+)
 @json_option
 @click.pass_context
 def ask(ctx: click.Context, question: str, model: str | None, as_json: bool) -> None:
@@ -59,23 +63,37 @@ def ask(ctx: click.Context, question: str, model: str | None, as_json: bool) -> 
 
 
 def answer_json(shown: ShownAnswer) -> dict[str, Any]:
-    """``ask --json``: the answer, its citations and accounting, and ``sentences``: each
-    claim sentence with its support (None when it was not checked; docs/bot.md)."""
+    """``ask --json``: the answer, its citations (a web page marked, with its URL) and
+    accounting, the note of a failed web search, and ``sentences``: each claim sentence
+    with its support (None when it was not checked; docs/bot.md)."""
     answer = shown.answer
     return {
         "answer": answer.text,
         "model": answer.model,
-        "citations": [
-            {"number": c.number, "source": c.passage.display_source, "location": c.passage.place}
-            for c in answer.citations
-        ],
+        "citations": [citation_json(c) for c in answer.citations],
         "cited_fallback": answer.cited_fallback,
+        "source_note": answer.source_note,
         "latency_ms": round(answer.latency_ms, 1),
         "input_tokens": answer.input_tokens,
         "output_tokens": answer.output_tokens,
         "cost_usd": answer.cost_usd,
         "sentences": None if shown.flags is None else [f.as_dict() for f in shown.flags],
     }
+
+
+def citation_json(citation: Citation) -> dict[str, Any]:
+    """A source as ``ask --json`` lists it; a web page is marked ``web`` and has its URL."""
+    passage = citation.passage
+    row: dict[str, Any] = {
+        "number": citation.number,
+        "source": passage.display_source,
+        "location": passage.place,
+        "web": passage.is_web,
+    }
+    if passage.is_web:
+        row["url"] = passage.source
+        row["title"] = passage.title
+    return row
 
 
 @cli.command()
@@ -100,12 +118,21 @@ def models(ctx: click.Context, as_json: bool, check: bool) -> None:
         from rich.table import Table
         from rich.text import Text
 
-        table = Table("model", "provider", "model id", "status")
+        from .leaderboard_table import pipeline_text
+
+        table = Table("model", "provider", "model id", "pipeline", "status")
         for status, row in zip(statuses, rows, strict=True):
             said = messages.model_status(status, checks.get(status.name))
             answers = row.get("reachable", status.ready)
             colour = "red" if not answers else "green" if check else ""
-            table.add_row(status.name, status.provider, status.model or "-", Text(said, colour))
+            settings = {k: v for k, v in status.pipeline.items() if k not in ("provider", "model")}
+            table.add_row(
+                status.name,
+                status.provider,
+                status.model or "-",
+                pipeline_text(settings),
+                Text(said, colour),
+            )
         console.print(table)
     if check and not all(row.get("reachable") for row in rows):
         sys.exit(1)  # a check is for scripts too: some model cannot answer
@@ -117,6 +144,7 @@ def roster_row(status: ModelStatus, check: ModelCheck | None = None) -> dict[str
         "provider": status.provider,
         "model": status.model,
         "configured": status.ready,
+        "pipeline": status.pipeline,
     }
     if not status.ready:
         row["reason"] = status.reason

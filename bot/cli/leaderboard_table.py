@@ -22,7 +22,7 @@ from arena.store import JudgeSummary
 
 from .. import messages
 
-__all__ = ["DROP_ORDER", "board_table"]
+__all__ = ["DROP_ORDER", "board_table", "pipeline_lines", "pipeline_text"]
 
 # which columns give way first when the table is too wide; the others always stay
 DROP_ORDER = (
@@ -90,6 +90,38 @@ def board_table(
     rows = [*board.rows, *board.unrated]
     layout, hidden = _fit(_columns(rows, style, judged), width)
     return "\n".join([*_table_lines(layout), *_notes(board, rows, hidden, width)])
+
+
+def pipeline_text(settings: Mapping[str, object]) -> str:
+    """A pipeline's settings in a few words: ``openai gpt-4o-mini, k=8 hybrid, web
+    fallback (searxng), prompt brief`` (follow-ups and the prompt only when not the
+    defaults)."""
+    model = " ".join(str(settings[key]) for key in ("provider", "model") if settings.get(key))
+    parts = [model, f"k={settings.get('k', '?')} {settings.get('mode', '?')}"]
+    if settings.get("followup", "fused") != "fused":
+        parts.append(f"follow-ups {settings['followup']}")
+    if settings.get("web", "off") != "off":
+        parts.append(f"web {settings['web']} ({settings.get('web_backend')})")
+    if settings.get("prompt", "default") != "default":
+        parts.append(f"prompt {settings['prompt']}")
+    return ", ".join(p for p in parts if p)
+
+
+def pipeline_lines(
+    rows: Sequence[LeaderboardRow], pipelines: Mapping[str, Mapping[str, object]], width: int
+) -> list[str]:
+    """``--details``: each row's pipeline, one entry a line (wrapped under its name), in
+    the table's order; a name with no recorded settings (answers from before pipelines
+    were recorded, or imported battles) says so."""
+    lines = ["Pipelines:"]
+    wrap = textwrap.TextWrapper(
+        max(width, 20), break_long_words=False, break_on_hyphens=False, subsequent_indent="    "
+    )
+    for row in rows:
+        settings = pipelines.get(row.model)
+        said = pipeline_text(settings) if settings else "settings not recorded"
+        lines += wrap.wrap(f"  {row.model}: {said}")
+    return lines
 
 
 def _columns(

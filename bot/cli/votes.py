@@ -35,6 +35,11 @@ __all__ = ["board_json"]
 @click.option(
     "--judge", "with_judge", is_flag=True, help="Add the judge's grades in their own columns."
 )
+@click.option(
+    "--details",
+    is_flag=True,
+    help="Show each model's pipeline: k, search mode, follow-ups, web search, prompt.",
+)
 @click.pass_context
 def leaderboard(
     ctx: click.Context,
@@ -45,10 +50,12 @@ def leaderboard(
     intervals: str,
     style: bool,
     with_judge: bool,
+    details: bool,
 ) -> None:
-    """Rank the models from the votes: score, 95% interval, Elo, votes, win and thumbs rates."""
+    """Rank the models from the votes: score, 95% interval, Elo, votes, win and thumbs rates.
+    Each model is a pipeline; --details (and --json always) shows its settings."""
     from ..runtime import open_service
-    from .leaderboard_table import board_table
+    from .leaderboard_table import board_table, pipeline_lines
 
     settings = settings_of(ctx)
     if rounds:
@@ -75,6 +82,8 @@ def leaderboard(
     if rows:
         width = shutil.get_terminal_size().columns
         click.echo(board_table(board.leaderboard, width=width, style=style, judged=board.judged))
+        if details:
+            click.echo("\n".join(["", *pipeline_lines(rows, board.pipelines, width)]))
     if not board.rows:
         click.echo(messages.no_votes_yet())
         if png:
@@ -84,12 +93,15 @@ def leaderboard(
 
 
 def board_json(board: Board) -> list[dict]:
-    """``leaderboard --json``: every row, rated then unrated; with ``--judge`` each has
-    ``judge``, the model's judge summary (score, legacy score, graded, the share of its
-    answers' sentences the support check flagged), or None when nothing was graded."""
+    """``leaderboard --json``: every row, rated then unrated, each with ``pipeline``, the
+    settings its answers were given (None for answers from before they were recorded);
+    with ``--judge`` each has ``judge``, the model's judge summary (score, legacy score,
+    graded, the share of its answers' sentences the support check flagged), or None when
+    nothing was graded."""
     lines = [row.as_dict() for row in [*board.rows, *board.leaderboard.unrated]]
-    if board.judged is not None:
-        for line in lines:
+    for line in lines:
+        line["pipeline"] = board.pipelines.get(str(line["model"]))
+        if board.judged is not None:
             summary = board.judged.get(line["model"])
             line["judge"] = asdict(summary) if summary else None
     return lines

@@ -18,9 +18,17 @@ import discord
 
 from arena.leaderboard import LeaderboardRow
 from arena.types import Answer
+from knowledge.web import host_of
 
 from .. import messages
-from ..render import flags_note, marked_text, neutralise_mentions, source_lines, split_text
+from ..render import (
+    flags_note,
+    marked_text,
+    neutralise_mentions,
+    source_lines,
+    source_note,
+    split_text,
+)
 from ..service import Board, Reply, ShownAnswer
 
 __all__ = [
@@ -86,23 +94,29 @@ def _add_flags_note(embed: discord.Embed, shown: ShownAnswer) -> None:
 
 
 def _sources_field(answer: Answer) -> tuple[str, str] | None:
+    """The numbered sources (a web page marked [Web], linked, with its host), then the
+    note on what they lack (a failed web search), within a field's limit."""
     lines = source_lines(answer)
-    if not lines:
+    note = source_note(answer)
+    if not lines and not note:
         return None
-    heading = messages.sources_lines(answer)[0].rstrip(":")
+    heading = messages.sources_heading(answer) if lines else "Note"
     texts = []
     for line in lines:
         title = f"[{line.title}]({line.link})" if line.link else line.title
+        if line.web:
+            title = f"{messages.WEB_MARK} {title} ({host_of(line.link or '')})"
         texts.append(f"[{line.number}] {title}" + (f", {line.location}" if line.location else ""))
+    tail = f"\n⚠️ {note}"[: FIELD_LIMIT // 2] if note else ""
     value = ""
     for count, text in enumerate(texts):
         candidate = f"{value}\n{text}" if value else text
-        room = FIELD_LIMIT - len(_MORE.format(len(texts) - count - 1))
+        room = FIELD_LIMIT - len(tail) - len(_MORE.format(len(texts) - count - 1))
         if len(candidate) > room:
             value = (value or text[: room - 1] + "…") + _MORE.format(len(texts) - count)
             break
         value = candidate
-    return heading, value[:FIELD_LIMIT]
+    return heading, (value + tail).strip()[:FIELD_LIMIT]
 
 
 def pack(embeds: Sequence[discord.Embed]) -> list[list[discord.Embed]]:

@@ -16,9 +16,17 @@ from dataclasses import dataclass
 from arena.leaderboard import LeaderboardRow
 from arena.types import Answer, Choice
 from arena.votes import VoteResult
+from knowledge.web import host_of
 
 from .. import messages
-from ..render import flags_note, marked_text, neutralise_mentions, source_lines, split_text
+from ..render import (
+    flags_note,
+    marked_text,
+    neutralise_mentions,
+    source_lines,
+    source_note,
+    split_text,
+)
 from ..service import Board, ShownAnswer
 from .mrkdwn import escape, to_mrkdwn
 
@@ -98,18 +106,24 @@ def _button(text: str, action_id: str, value: str, style: str | None = None) -> 
 
 
 def _sources(answer: Answer) -> dict | None:
-    """The numbered sources as one context block: title (linked when it is a URL), place."""
+    """The numbered sources as one context block: title (linked when it is a URL), place;
+    a web page marked [Web] with its host, so it never passes for a team document; then
+    the note on what the sources lack (a failed web search), if any."""
     lines = source_lines(answer)
-    if not lines:
+    note = source_note(answer)
+    if not lines and not note:
         return None
-    heading = "Top passages (not cited by the model)" if answer.cited_fallback else "Sources"
-    rendered = []
+    rendered = [f"*{messages.sources_heading(answer)}:*"] if lines else []
     for line in lines:
         title = escape(line.title).replace("|", "/")
         title = f"<{escape(line.link)}|{title}>" if line.link else title
         place = f" · {escape(line.location)}" if line.location else ""
+        if line.web:
+            title = f"{messages.WEB_MARK} {title} ({escape(host_of(line.link or ''))})"
         rendered.append(f"[{line.number}] {title}{place}")
-    return _context(f"*{heading}:*\n" + "\n".join(rendered))
+    if note:
+        rendered.append(f":warning: {escape(note)}")
+    return _context("\n".join(rendered))
 
 
 def _flags(shown: ShownAnswer) -> dict | None:

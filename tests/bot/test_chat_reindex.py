@@ -18,7 +18,7 @@ from tests.fakes.providers import fake, roster
 def service(store: Store, index, sources=("/hb",)) -> Service:
     return Service(
         Settings(battle_share=0.0, sources=list(sources), admins=["slack:admin"]),
-        search=lambda text, k: [],
+        search=lambda text, k, mode: [],
         roster=roster(fake("alpha")),
         store=store,
         index=index,

@@ -59,6 +59,17 @@ def test_every_commented_example_loads_when_uncommented(config: Path) -> None:
         "offline-sentences",
         "offline-passages",
         "gpt-4o-mini",
+        "gpt-4o-mini, 8 passages, web",
         "claude-haiku",
         "llama3-local",
     ]
+    # web search is the [web] table; the dashboard's web_* keys stay at the top level
+    assert settings.web.provider == "searxng" and settings.web.private_channels == ["C0PRIVATE"]
+    assert settings.web_port == 8080 and settings.web_url == "https://parley.example.com"
+    pipeline = settings.models[3]
+    assert (pipeline.k, pipeline.mode, pipeline.web, pipeline.prompt) == (
+        8,
+        "hybrid",
+        "fallback",
+        "detailed",
+    )

@@ -339,7 +339,7 @@ async def test_a_model_that_hangs_is_cut_off_and_the_other_side_shown_alone(
 async def test_search_that_fails_gives_a_clear_reply_and_recovers(store: Store) -> None:
     down = True
 
-    def search(text: str, k: int) -> list[Hit]:
+    def search(text: str, k: int, mode: str) -> list[Hit]:
         if down:
             raise IndexStoreError("cannot reach the Chroma server at 127.0.0.1:8000")
         return HITS[:k]

@@ -6,6 +6,7 @@ import asyncio
 import json
 
 from arena.models.base import Completion, OnDelta, Prompt
+from arena.pipelines import pipeline_of
 from arena.roster import Contestant, Roster, build_roster
 from arena.types import ModelSpec
 from knowledge.types import Hit, Passage
@@ -20,6 +21,8 @@ __all__ = [
     "hosted",
     "openai_reply",
     "openai_stream",
+    "pipeline",
+    "pipelines",
     "roster",
     "sse",
     "streaming",
@@ -83,6 +86,23 @@ def hosted(name: str, url: str) -> Roster:
 
 def roster(*providers: FakeProvider) -> Roster:
     return Roster(entries=[Contestant(p.spec, p) for p in providers])
+
+
+def pipeline(name: str, *replies: str | Exception, model: str = "", **settings) -> FakeProvider:
+    """A fake model on a pipeline of its own: ``k``, ``mode``, ``followup``, ``web``,
+    ``prompt`` as a ``[[models]]`` entry sets them."""
+    return FakeProvider(
+        ModelSpec(name=name, provider="fake", model=model, **settings), list(replies)
+    )
+
+
+def pipelines(*providers: FakeProvider, top_k: int = 5, web_backend: str | None = None) -> Roster:
+    """A roster of pipelines, built as ``build_roster`` builds one."""
+    entries = [
+        Contestant(p.spec, p, pipeline_of(p.spec, top_k=top_k, web_backend=web_backend))
+        for p in providers
+    ]
+    return Roster(entries=entries, top_k=top_k, web_backend=web_backend)
 
 
 # --- wire shapes of the hosted APIs' successful replies --------------------------------
