@@ -74,5 +74,5 @@ def said_in_place(path: Path) -> list[str]:
 
 def test_the_console_and_the_cli_say_nothing_of_their_own() -> None:
     """What they say comes from bot.messages, so wording is changed in one place."""
-    bot = Path(messages.__file__).parent
+    bot = Path(messages.__file__).parents[1]
     assert [text for module in SURFACES for text in said_in_place(bot / module)] == []

@@ -1,0 +1,109 @@
+"""What a question's asker reads on every surface: an answer's sources and faithfulness
+marks, vote and thumb labels and their receipts, and why no answer came."""
+
+from __future__ import annotations
+
+from arena.types import Answer, Choice
+
+from .counting import plural
+
+__all__ = [
+    "CHOICE_LABELS",
+    "FLAG_MARKS",
+    "THUMB_REASONS",
+    "all_models_failed",
+    "empty_question",
+    "flags_note",
+    "foreign_battle",
+    "search_unavailable",
+    "sources_lines",
+    "thumb_recorded",
+    "unexpected_error",
+    "vote_not_recorded",
+    "vote_recorded",
+]
+
+
+CHOICE_LABELS: dict[Choice, str] = {
+    "a": "A is better",
+    "b": "B is better",
+    "tie": "Tie",
+    "both_bad": "Both are bad",
+}
+THUMB_REASONS: dict[str, str] = {
+    "wrong": "Wrong",
+    "outdated": "Outdated",
+    "not_in_docs": "Not in the docs",
+    "unclear": "Unclear",
+}
+
+
+def sources_lines(answer: Answer) -> list[str]:
+    """The numbered sources under an answer; uncited fallbacks are marked as such."""
+    if not answer.citations:
+        return []
+    heading = "Top passages (not cited by the model):" if answer.cited_fallback else "Sources:"
+    lines = [heading]
+    lines += [f"[{c.number}] {c.passage.label()}" for c in answer.citations]
+    return lines
+
+
+# the mark a flagged sentence carries where a citation would stand (bot.render): "[!]"
+# conflicts with the sources, "[?]" states a number or name they never do
+FLAG_MARKS = {"contradicted": "[!]", "unverifiable": "[?]"}
+
+
+def flags_note(contradicted: int, unstated: int) -> str | None:
+    """The line under an answer that explains its marks; None when nothing is marked (a
+    clean answer gets no line: the check finds words, it does not vouch for truth)."""
+    parts = []
+    if contradicted:
+        verb = "conflicts" if contradicted == 1 else "conflict"
+        parts.append(
+            f"{FLAG_MARKS['contradicted']} {plural(contradicted, 'sentence')} {verb}"
+            " with the sources"
+        )
+    if unstated:
+        states = "states" if unstated == 1 else "state"
+        counted = plural(unstated, "sentence") if not parts else str(unstated)
+        where = "the sources" if not parts else "them"
+        parts.append(
+            f"{FLAG_MARKS['unverifiable']} {counted} {states} a number or name not in {where}"
+        )
+    return " · ".join(parts) or None
+
+
+def empty_question() -> str:
+    return "Ask me a question, for example: How do I roll back a deploy?"
+
+
+def search_unavailable() -> str:
+    return (
+        "Search is unavailable right now, so I cannot answer from the documents."
+        " Try again in a minute."
+    )
+
+
+def all_models_failed(errors: list[str]) -> str:
+    return "No model could answer right now. " + " ".join(errors)
+
+
+def vote_recorded(model_a: str, model_b: str, choice: Choice, replaced: bool) -> str:
+    verb = "changed to" if replaced else "recorded:"
+    return f"Vote {verb} {CHOICE_LABELS[choice]}. Model A was {model_a}, model B was {model_b}."
+
+
+def vote_not_recorded() -> str:
+    return "Your vote was not recorded: Parley could not save it just now. Try again in a minute."
+
+
+def foreign_battle() -> str:
+    return "That vote is not for a battle in this channel, so it was not recorded."
+
+
+def thumb_recorded(model: str, value: int) -> str:
+    return f"Thanks, {'👍' if value > 0 else '👎'} recorded for {model}."
+
+
+def unexpected_error() -> str:
+    return "Something went wrong on Parley's side; it has been logged. Please try again."
