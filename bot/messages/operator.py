@@ -1,5 +1,6 @@
 """What the operator commands say: index and re-index (also asked from chat and the
-dashboard), search, models, import and export, backup and restore, ``db migrate``."""
+dashboard), search, models, judge and audit, import and export, backup and restore,
+``db migrate``."""
 
 from __future__ import annotations
 
@@ -24,7 +25,9 @@ __all__ = [
     "index_stopping",
     "index_summary",
     "model_status",
+    "no_audit_yet",
     "no_index",
+    "no_match_judged_in_both",
     "no_sources",
     "not_admin",
     "nothing_found",
@@ -110,6 +113,15 @@ def nothing_found() -> str:
     return (
         "No passages matched. Is the knowledge base indexed? Try `parley index examples/handbook`."
     )
+
+
+def no_match_judged_in_both() -> str:
+    """``parley judge agreement`` when the two sets of verdicts share no match."""
+    return "No match was judged in both sets."
+
+
+def no_audit_yet() -> str:
+    return "No audit has run yet: run `parley audit`."
 
 
 def import_summary(imported: int, duplicates: int, errors: int) -> str:

@@ -46,7 +46,7 @@ def test_exporting_one_battle_says_one_battle(tmp_path: Path) -> None:
 
 
 SURFACES = ["console.py", "cli/answers.py", "cli/base.py", "cli/documents.py", "cli/operator.py"]
-SURFACES += ["cli/ops.py"]
+SURFACES += ["cli/ops.py", "cli/votes.py", "cli/web.py"]
 SAYING = {"echo", "print", "prompt", "_read", "ClickException", "UsageError"}
 MARKUP = re.compile(r"\[/?[a-z ]*\]")  # rich's [bold], [/], [green] ...
 WORD = re.compile(r"[A-Za-z]{4,}")
