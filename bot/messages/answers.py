@@ -8,13 +8,18 @@ from arena.types import Answer, Choice
 from .counting import plural
 
 __all__ = [
+    "BATTLE_QUESTION",
     "CHOICE_LABELS",
+    "EMPTY_ANSWER",
     "FLAG_MARKS",
     "THUMB_REASONS",
+    "UNNAMED_ANSWER",
     "all_models_failed",
+    "answered_by",
     "empty_question",
     "flags_note",
     "foreign_battle",
+    "no_answer",
     "search_unavailable",
     "sources_lines",
     "thumb_recorded",
@@ -107,3 +112,17 @@ def thumb_recorded(model: str, value: int) -> str:
 
 def unexpected_error() -> str:
     return "Something went wrong on Parley's side; it has been logged. Please try again."
+
+
+EMPTY_ANSWER = "(empty answer)"  # a model that answered with nothing
+UNNAMED_ANSWER = "this answer"  # a thumb's receipt when the answer's label is lost
+BATTLE_QUESTION = "Which answer is better? The model names show after a vote."
+
+
+def no_answer() -> str:
+    """When no answer came and the service gave no notice saying why."""
+    return "No answer this time."
+
+
+def answered_by(label: str) -> str:
+    return f"Answered by {label}"

@@ -9,17 +9,21 @@ from pathlib import Path
 from urllib.parse import quote
 
 __all__ = [
+    "DISCORD_PROVISIONAL_NOTE",
     "LEFT_OUT_LABELS",
     "LEFT_OUT_MARK_NOTE",
     "PROVISIONAL_NOTE",
+    "SLACK_PROVISIONAL_NOTE",
     "chart_not_written",
     "chart_write_failed",
     "chart_written",
     "columns_not_shown",
     "dashboard_link",
+    "leaderboard_title",
     "no_votes_yet",
     "style_coefficients_note",
     "too_few_votes_to_rank",
+    "votes_in",
     "votes_left_out",
 ]
 
@@ -84,3 +88,17 @@ def chart_not_written(file: Path) -> str:
 
 def chart_write_failed(file: Path, reason: str) -> str:
     return f"Could not write the chart to {file}: {reason}."
+
+
+# the notes under a chat leaderboard (no intervals shown there)
+SLACK_PROVISIONAL_NOTE = "* provisional: too few votes for a steady score yet."
+DISCORD_PROVISIONAL_NOTE = "* provisional: too few votes to rank with confidence"
+
+
+def leaderboard_title(channel_name: str | None = None) -> str:
+    return f"Leaderboard for #{channel_name}" if channel_name else "Leaderboard"
+
+
+def votes_in(channel: str) -> str:
+    """Over a chat leaderboard of one channel's votes (``channel`` as the platform links it)."""
+    return f"Votes in {channel}"
