@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 __all__ = [
+    "DASHBOARD_PROVISIONAL_NOTE",
     "DISCORD_PROVISIONAL_NOTE",
     "LEFT_OUT_LABELS",
     "LEFT_OUT_MARK_NOTE",
@@ -19,6 +20,8 @@ __all__ = [
     "chart_written",
     "columns_not_shown",
     "dashboard_link",
+    "dashboard_too_few_votes",
+    "dashboard_votes_left_out",
     "leaderboard_title",
     "no_votes_yet",
     "style_coefficients_note",
@@ -102,3 +105,21 @@ def leaderboard_title(channel_name: str | None = None) -> str:
 def votes_in(channel: str) -> str:
     """Over a chat leaderboard of one channel's votes (``channel`` as the platform links it)."""
     return f"Votes in {channel}"
+
+
+# the notes under the dashboard's table
+DASHBOARD_PROVISIONAL_NOTE = (
+    "* provisional: too few votes for an interval narrow enough to rank by."
+)
+
+
+def dashboard_too_few_votes() -> str:
+    return (
+        "Too few votes to rank: every model is provisional, so the intervals are too wide"
+        " to say which is better."
+    )
+
+
+def dashboard_votes_left_out(left_out: Mapping[str, int]) -> str:
+    parts = [f"{n} ({LEFT_OUT_LABELS.get(k, k)})" for k, n in sorted(left_out.items())]
+    return f"(+n): votes kept but left out of the ratings: {', '.join(parts)}."

@@ -16,6 +16,8 @@ __all__ = [
     "arena_copied",
     "arena_on_server",
     "backup_done",
+    "cannot_create_data_dir",
+    "data_dir_not_writable",
     "empty_search",
     "export_done",
     "file_skipped",
@@ -24,9 +26,13 @@ __all__ = [
     "index_stopped",
     "index_stopping",
     "index_summary",
+    "migrate_target_unknown",
     "model_status",
+    "more_skipped",
     "no_audit_yet",
+    "no_data_dir",
     "no_index",
+    "no_knowledge_base",
     "no_match_judged_in_both",
     "no_sources",
     "not_admin",
@@ -207,3 +213,30 @@ def arena_copied(source: str, target: str, rows: dict[str, int], to_server: bool
 
 def reindex_starting() -> str:
     return "Re-indexing: starting"
+
+
+def more_skipped(count: int) -> str:
+    """Under the first few skipped files a re-index lists in chat."""
+    return f"... and {count} more skipped."
+
+
+def no_knowledge_base() -> str:
+    return "this Parley has no knowledge base to re-index"
+
+
+def no_data_dir(folder: Path) -> str:
+    """A report (leaderboard, export) on a data directory that does not exist."""
+    return f"there is no Parley data directory at {folder} (check --data-dir or PARLEY_DATA_DIR)"
+
+
+def cannot_create_data_dir(folder: Path, reason: str) -> str:
+    return f"cannot create the data directory {folder}: {reason}"
+
+
+def data_dir_not_writable(folder: Path) -> str:
+    return f"the data directory {folder} is not writable"
+
+
+def migrate_target_unknown() -> str:
+    """``parley db migrate --to`` given a URL that is not PostgreSQL's."""
+    return "--to takes a postgresql:// URL or the path of an SQLite file (such as parley.db)"

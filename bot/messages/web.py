@@ -1,8 +1,13 @@
-"""What the web dashboard (``parley web``) says: sign-in, forms, its address when it starts."""
+"""What the web dashboard (``parley web``) says: sign-in, forms, downloads, its address when
+it starts. Page and section headings stay in its pages and templates."""
 
 from __future__ import annotations
 
 __all__ = [
+    "NO_REASON_GIVEN",
+    "no_such_table",
+    "sign_in_again",
+    "sign_in_first",
     "web_form_expired",
     "web_login_failed",
     "web_login_throttled",
@@ -44,3 +49,20 @@ def web_serving(host: str, port: int) -> str:
 
 def web_stopped() -> str:
     return "The dashboard has stopped."
+
+
+NO_REASON_GIVEN = "(no reason given)"  # a thumbs-down without a reason, in a table cell
+
+
+def sign_in_again() -> str:
+    """A live update (htmx) whose session ended: the page is sent to the sign-in form."""
+    return "Sign in again."
+
+
+def sign_in_first() -> str:
+    return "Sign in first."
+
+
+def no_such_table(name: str) -> str:
+    """A download (``?export=NAME``) of a table the page does not have."""
+    return f"There is no table {name!r} on this page."
