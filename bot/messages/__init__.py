@@ -6,17 +6,20 @@ notices, prompts, summaries and errors a user reads. One module per audience:
 - ``leaderboard``: what a leaderboard says around its rows;
 - ``console``: the terminal chat's welcome, prompts and goodbye;
 - ``chat``: what only Slack and Discord users read (the assistant panel, a channel's hints);
-- ``operator``: the operator commands (index, search, import/export, backup/restore, db);
-- ``web``: the dashboard's sign-in, forms and address;
+- ``operator``: the operator commands and their errors (index, search, judge and audit,
+  import/export, backup/restore, db, the data directory);
+- ``web``: the dashboard's sign-in, forms, downloads and address;
 - ``startup``: a starting bot's tokens, ports and unreachable platforms;
 - ``counting``: ``plural``, which they all count with.
 
 Every public name is re-exported here: callers write ``messages.vote_recorded(...)``.
 
 Kept with their code instead: log lines (beside what they log), the headings and
-one-word marks of a surface's own rendering (table columns, doctor's ok/FIX),
-``parley doctor``'s findings (each beside its check in ``bot/doctor.py``) and the
-judge's audit report (``arena/judge/audit.py``)."""
+one-word marks of a surface's own rendering (table columns, doctor's ok/FIX, Discord's
+"(continued)", the dashboard's templates), ``parley doctor``'s findings (each beside its
+check in ``bot/doctor.py``), configuration errors (beside the setting they name), command
+descriptions and ``--help`` (beside their options) and the audit report
+(``bot/audit_report.py``)."""
 
 from __future__ import annotations
 
