@@ -46,5 +46,5 @@ def report_text(report: IndexReport) -> str:
     shown = report.skipped[:MAX_SKIPPED_SHOWN]
     lines += [messages.file_skipped(path, reason) for path, reason in shown]
     if len(report.skipped) > MAX_SKIPPED_SHOWN:
-        lines.append(f"... and {len(report.skipped) - MAX_SKIPPED_SHOWN} more skipped.")
+        lines.append(messages.more_skipped(len(report.skipped) - MAX_SKIPPED_SHOWN))
     return "\n".join(lines)

@@ -95,7 +95,5 @@ async def copy_database(settings: Settings, target: str) -> CopyReport:
     directory's file) into ``target``, a ``postgresql://`` URL or an SQLite file that
     holds no arena yet; every table's rows are counted on both sides."""
     if "://" in target and not is_database_url(target):
-        raise BotError(
-            "--to takes a postgresql:// URL or the path of an SQLite file (such as parley.db)"
-        )
+        raise BotError(messages.migrate_target_unknown())
     return await copy_arena(settings.arena_database, target)

@@ -87,9 +87,9 @@ def writable_data_dir(settings: Settings) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise BotError(f"cannot create the data directory {folder}: {exc.strerror}") from exc
+        raise BotError(messages.cannot_create_data_dir(folder, str(exc.strerror))) from exc
     if not os.access(folder, os.W_OK):
-        raise BotError(f"the data directory {folder} is not writable")
+        raise BotError(messages.data_dir_not_writable(folder))
 
 
 @asynccontextmanager
@@ -106,10 +106,7 @@ async def open_store(settings: Settings, *, read_only: bool = False) -> AsyncIte
         store = await Store.open(settings.arena_database, read_only=read_only)
     elif read_only:
         if not settings.data_dir.is_dir():
-            raise BotError(
-                f"there is no Parley data directory at {settings.data_dir}"
-                " (check --data-dir or PARLEY_DATA_DIR)"
-            )
+            raise BotError(messages.no_data_dir(settings.data_dir))
         path = settings.database_path
         if not path.is_file():  # nothing recorded yet: an empty arena, and no file made
             store = await Store.open(":memory:")

@@ -457,7 +457,7 @@ class Service:
         if not self.may_reindex(requester):
             raise NotAllowed(messages.not_admin())
         if self._reindexer is None:
-            raise BotError("this Parley has no knowledge base to re-index")
+            raise BotError(messages.no_knowledge_base())
         targets = list(paths) if paths else self._settings.sources
         if not targets:
             raise BotError(messages.no_sources())

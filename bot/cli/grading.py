@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from rich.markup import escape
 
+from .. import messages
 from .base import (
     DefaultCommandGroup,
     cli,
@@ -92,7 +93,7 @@ def judge_agreement(first: Path, second: Path, with_authors: bool, as_json: bool
         click.echo(json.dumps([t.as_dict() for t in turns], indent=2))
         return
     if not turns:
-        click.echo("No match was judged in both sets.")
+        click.echo(messages.no_match_judged_in_both())
     for t in turns:
         for label, figures in (("with ties", t.with_ties), ("without ties", t.without_ties)):
             ratio = "-" if figures.ratio is None else f"{figures.ratio:.1%}"
@@ -144,7 +145,7 @@ def audit(
         click.echo(json.dumps(report, indent=2, ensure_ascii=False))
         return
     if report is None:
-        click.echo("No audit has run yet: run `parley audit`.")
+        click.echo(messages.no_audit_yet())
         return
     from ..audit_report import report_lines
 

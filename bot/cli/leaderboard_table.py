@@ -244,27 +244,17 @@ def _notes(
 ) -> list[str]:
     notes = []
     if any(r.provisional and r.score is not None for r in rows):
-        notes.append("* provisional: too few votes for an interval narrow enough to rank by")
+        notes.append(messages.PROVISIONAL_NOTE)
     if any(r.left_out_votes for r in rows):
-        notes.append("(+n): votes kept but left out of the ratings")
+        notes.append(messages.LEFT_OUT_MARK_NOTE)
     if board.too_few_votes:
-        notes.append(
-            "Too few votes to rank: every model is provisional, so the intervals are too"
-            " wide to say which is better. Keep voting."
-        )
+        notes.append(messages.too_few_votes_to_rank())
     if board.left_out:
-        parts = [
-            f"{n} ({messages.LEFT_OUT_LABELS.get(reason, reason)})"
-            for reason, n in sorted(board.left_out.items())
-        ]
-        notes.append(f"Votes left out of the ratings: {', '.join(parts)}.")
+        notes.append(messages.votes_left_out(board.left_out))
     if board.style_coefficients is not None:
-        parts = [f"{name} {value:+.3f}" for name, value in board.style_coefficients.items()]
-        notes.append(f"Style coefficients (logit per standard deviation): {', '.join(parts)}.")
+        notes.append(messages.style_coefficients_note(board.style_coefficients))
     if hidden:
-        notes.append(
-            f"Not shown at this width: {', '.join(hidden)} (widen the terminal, or see --json)."
-        )
+        notes.append(messages.columns_not_shown(hidden))
     wrap = textwrap.TextWrapper(
         max(width, 20), break_long_words=False, break_on_hyphens=False, subsequent_indent="  "
     )

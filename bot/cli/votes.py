@@ -73,7 +73,7 @@ def leaderboard(
             png.write_bytes(board.chart_png)
         except OSError as exc:
             raise click.ClickException(
-                f"Could not write the chart to {png}: {exc.strerror or exc}."
+                messages.chart_write_failed(png, str(exc.strerror or exc))
             ) from exc
     rows = [*board.rows, *board.leaderboard.unrated]
     if as_json:
@@ -87,9 +87,9 @@ def leaderboard(
     if not board.rows:
         click.echo(messages.no_votes_yet())
         if png:
-            click.echo(f"No chart written to {png}: nothing is rated yet.", err=True)
+            click.echo(messages.chart_not_written(png), err=True)
     elif png:
-        click.echo(f"Chart written to {png}")
+        click.echo(messages.chart_written(png))
 
 
 def board_json(board: Board) -> list[dict]:

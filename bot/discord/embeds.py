@@ -176,7 +176,7 @@ def reveal(embeds: Sequence[discord.Embed], model_a: str, model_b: str) -> list[
 def label_of(embeds: Sequence[discord.Embed]) -> str:
     """The answer's label (the model, for a single answer) from its message's embeds."""
     title = next((e.title for e in embeds if e.title), "")
-    return title.removesuffix(CONTINUED) or "this answer"
+    return title.removesuffix(CONTINUED) or messages.UNNAMED_ANSWER
 
 
 def leaderboard_embed(board: Board) -> discord.Embed:
@@ -189,12 +189,13 @@ def leaderboard_embed(board: Board) -> discord.Embed:
             lines.append("…")
             break
         lines.append(line)
-    where = f"Votes in <#{board.channel}>\n" if board.channel else ""
-    note = "\n* provisional: too few votes to rank with confidence"
+    where = messages.votes_in(f"<#{board.channel}>") + "\n" if board.channel else ""
+    note = "\n" + messages.DISCORD_PROVISIONAL_NOTE
     provisional = any(r.provisional for r in board.rows)
     table = "```\n" + "\n".join(lines) + "\n```"
     embed = discord.Embed(
-        title="Leaderboard", description=where + table + (note if provisional else "")
+        title=messages.leaderboard_title(),
+        description=where + table + (note if provisional else ""),
     )
     if board.chart_png:
         embed.set_image(url=f"attachment://{CHART_NAME}")

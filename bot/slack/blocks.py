@@ -54,7 +54,7 @@ __all__ = [
 SECTION_LIMIT = 3000  # Slack's limit on one section block's text
 MAX_SECTIONS_PER_MESSAGE = 10  # well under Slack's 50 blocks; ~30,000 characters
 _MAX_BATTLE_SECTIONS = 6  # per side: both answers share one message
-_CUT_NOTE = "\n… (cut here: the answer is too long to show in full)"
+_CUT_NOTE = "\n" + messages.ANSWER_CUT_NOTE
 ACTION_VOTE = "parley_vote"  # suffixed with the choice: parley_vote_a, parley_vote_tie, ...
 ACTION_THUMB_UP = "parley_thumb_up"
 ACTION_THUMB_DOWN = "parley_thumb_down"
@@ -154,12 +154,13 @@ def question_message(user: str, text: str) -> Message:
     It names the asker (a user id only: nobody else can be pinged)."""
     question = mrkdwn_safe(" ".join(text.split()))[: SECTION_LIMIT - 100]
     who = f"<@{user}>" if re.fullmatch(r"[UW][A-Z0-9]+", user) else "Someone"
-    return Message(f"{who} asked: {question}", [_section(f"{who} asked: {question}")])
+    asked = messages.asked(who, question)
+    return Message(asked, [_section(asked)])
 
 
 def notice_message(notices: list[str]) -> Message:
     """When no answer can be shown: the service's plain-language notices."""
-    text = " ".join(notices) or "No answer this time."
+    text = " ".join(notices) or messages.no_answer()
     return Message(escape(neutralise_mentions(text)), _notices([text]))
 
 
@@ -173,7 +174,7 @@ def answer_messages(shown: ShownAnswer, notices: list[str] | None = None) -> lis
     """One answer as one message, or several when it is very long; its flagged sentences
     marked, the last message carries the sources, the marks' note, any notices and the
     thumbs. The button values hold the answer id and model."""
-    pieces = _pieces(marked_text(shown.answer.text, shown.flags)) or ["(empty answer)"]
+    pieces = _pieces(marked_text(shown.answer.text, shown.flags)) or [messages.EMPTY_ANSWER]
     groups = [
         pieces[i : i + MAX_SECTIONS_PER_MESSAGE]
         for i in range(0, len(pieces), MAX_SECTIONS_PER_MESSAGE)
@@ -188,7 +189,7 @@ def answer_messages(shown: ShownAnswer, notices: list[str] | None = None) -> lis
         last.append(flags)
     last.extend(_notices(notices or []))
     value = json.dumps({"answer": shown.answer_id, "model": shown.answer.model})
-    last.append(_context(f"Answered by {escape(shown.label)}"))
+    last.append(_context(messages.answered_by(escape(shown.label))))
     last.append(
         {
             "type": "actions",
@@ -233,7 +234,7 @@ def battle_message(question: str, answers: list[ShownAnswer], battle_id: int) ->
         sources = _sources(shown.answer)
         if sources:
             blocks.append(sources)
-    blocks.append(_context("Which answer is better? The model names show after a vote."))
+    blocks.append(_context(messages.BATTLE_QUESTION))
     blocks.append(_vote_buttons(battle_id))
     return Message("\n\n".join(fallback), blocks)
 
@@ -242,10 +243,7 @@ def reveal_battle(blocks: list[dict], battle_id: int, result: VoteResult) -> lis
     """The posted battle with the model names shown and the last vote marked; the buttons
     stay, so others can vote and anyone can change their mind."""
     names = {"a": result.model_a, "b": result.model_b}
-    note = _context(
-        f"Last vote: *{messages.CHOICE_LABELS[result.choice]}*. Each person's vote counts"
-        " once; click again to change yours."
-    )
+    note = _context(messages.last_vote(f"*{messages.CHOICE_LABELS[result.choice]}*"))
     note["block_id"] = _VOTE_NOTE_BLOCK
     out = []
     for block in blocks:
@@ -275,7 +273,7 @@ def reason_modal(answer_id: int, model: str, channel: str, thread: str | None) -
         "private_metadata": json.dumps(
             {"answer": answer_id, "model": model, "channel": channel, "thread": thread}
         ),
-        "title": {"type": "plain_text", "text": "What was wrong?"},
+        "title": {"type": "plain_text", "text": messages.REASON_FORM_TITLE},
         "submit": {"type": "plain_text", "text": "Send"},
         "close": {"type": "plain_text", "text": "Skip"},
         "blocks": [
@@ -283,7 +281,7 @@ def reason_modal(answer_id: int, model: str, channel: str, thread: str | None) -
                 "type": "input",
                 "block_id": _REASON_BLOCK,
                 "optional": True,
-                "label": {"type": "plain_text", "text": "The answer was"},
+                "label": {"type": "plain_text", "text": messages.REASON_FORM_CHOICE},
                 "element": {
                     "type": "radio_buttons",
                     "action_id": _REASON_ACTION,
@@ -294,7 +292,7 @@ def reason_modal(answer_id: int, model: str, channel: str, thread: str | None) -
                 "type": "input",
                 "block_id": _DETAIL_BLOCK,
                 "optional": True,
-                "label": {"type": "plain_text", "text": "Anything else? (optional)"},
+                "label": {"type": "plain_text", "text": messages.REASON_FORM_DETAIL},
                 "element": {
                     "type": "plain_text_input",
                     "action_id": _DETAIL_ACTION,
@@ -336,14 +334,14 @@ def leaderboard_message(
     table = [["Rank", "Model", "Score", "95% CI", "Votes"], *(_row(r) for r in board.rows)]
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in table]
-    title = f"Leaderboard for #{channel_name}" if channel_name else "Leaderboard"
+    title = messages.leaderboard_title(channel_name)
     body = escape(neutralise_mentions("\n".join(line.rstrip() for line in lines)))
     blocks = [
         {"type": "header", "text": {"type": "plain_text", "text": title}},
         _section(f"```\n{body[: SECTION_LIMIT - 10]}\n```"),
     ]
     if any(r.provisional for r in board.rows):
-        blocks.append(_context("* provisional: too few votes for a steady score yet."))
+        blocks.append(_context(messages.SLACK_PROVISIONAL_NOTE))
     if link:
         blocks.append(_context(escape(link)))
     return Message(f"{title}\n{body}", blocks)

@@ -27,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .. import messages
 from ..access import Requester
 from ..config import Settings
 from ..service import Service
@@ -176,7 +177,9 @@ def _to_login(request: Request) -> Response:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     login = f"/login?next={quote(target, safe='')}"
     if request.headers.get("HX-Request"):
-        return PlainTextResponse("Sign in again.", status_code=401, headers={"HX-Redirect": login})
+        return PlainTextResponse(
+            messages.sign_in_again(), status_code=401, headers={"HX-Redirect": login}
+        )
     if request.method not in ("GET", "HEAD"):
-        return PlainTextResponse("Sign in first.", status_code=403)
+        return PlainTextResponse(messages.sign_in_first(), status_code=403)
     return RedirectResponse(login, status_code=303)

@@ -42,7 +42,7 @@ def reason_label(viewer: Viewer, reason: str | None) -> str:
     """A thumbs-down reason: a listed one by its label, a user's own words as they wrote
     them (they may quote the answer, so hidden like answer text)."""
     if reason is None:
-        return "(no reason given)"
+        return messages.NO_REASON_GIVEN
     if reason in messages.THUMB_REASONS:
         return messages.THUMB_REASONS[reason]
     return shown(viewer, reason)

@@ -116,17 +116,11 @@ def _notes(live_board: LiveBoard) -> list[str]:
     board = live_board.board.leaderboard
     notes = [] if board.rows else [messages.no_votes_yet()]
     if board.too_few_votes:
-        notes.append(
-            "Too few votes to rank: every model is provisional, so the intervals are too wide"
-            " to say which is better."
-        )
+        notes.append(messages.dashboard_too_few_votes())
     if any(r.provisional and r.score is not None for r in board.rows):
-        notes.append("* provisional: too few votes for an interval narrow enough to rank by.")
+        notes.append(messages.DASHBOARD_PROVISIONAL_NOTE)
     if board.left_out:
-        parts = [
-            f"{n} ({messages.LEFT_OUT_LABELS.get(k, k)})" for k, n in sorted(board.left_out.items())
-        ]
-        notes.append(f"(+n): votes kept but left out of the ratings: {', '.join(parts)}.")
+        notes.append(messages.dashboard_votes_left_out(board.left_out))
     return notes
 
 

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.templating import Jinja2Templates
 
+from .. import messages
 from .access import Viewer, csrf_token
 from .tables import Table
 
@@ -65,7 +66,7 @@ def download(request: Request, tables: Sequence[Table]) -> Response | None:
         return None
     table = next((t for t in tables if t.name == name), None)
     if table is None:
-        return Response(f"There is no table {name!r} on this page.", 404, media_type="text/plain")
+        return Response(messages.no_such_table(name), 404, media_type="text/plain")
     as_json = request.query_params.get("format") == "json"
     body = table.json() if as_json else table.csv()
     media = "application/json" if as_json else "text/csv; charset=utf-8"

@@ -1,0 +1,68 @@
+"""What the web dashboard (``parley web``) says: sign-in, forms, downloads, its address when
+it starts. Page and section headings stay in its pages and templates."""
+
+from __future__ import annotations
+
+__all__ = [
+    "NO_REASON_GIVEN",
+    "no_such_table",
+    "sign_in_again",
+    "sign_in_first",
+    "web_form_expired",
+    "web_login_failed",
+    "web_login_throttled",
+    "web_needs_access",
+    "web_reindex_started",
+    "web_serving",
+    "web_stopped",
+]
+
+
+def web_needs_access() -> str:
+    return (
+        "The dashboard would be open to anyone: set PARLEY_WEB_TOKEN (and"
+        " PARLEY_WEB_ADMIN_TOKEN for admins), or web_trusted_header when a proxy signs"
+        " people in."
+    )
+
+
+def web_login_failed() -> str:
+    return "That token is not right. Ask whoever runs Parley for the dashboard token."
+
+
+def web_login_throttled(seconds: float) -> str:
+    return f"Too many wrong tokens from here. Try again in {max(1, round(seconds))} s."
+
+
+def web_form_expired() -> str:
+    return "That form has expired (or came from another page). Reload the page and try again."
+
+
+def web_reindex_started() -> str:
+    return "Re-index started: this page shows its progress."
+
+
+def web_serving(host: str, port: int) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return f"Parley's dashboard is at http://{shown}:{port}/ (Ctrl-C stops it)."
+
+
+def web_stopped() -> str:
+    return "The dashboard has stopped."
+
+
+NO_REASON_GIVEN = "(no reason given)"  # a thumbs-down without a reason, in a table cell
+
+
+def sign_in_again() -> str:
+    """A live update (htmx) whose session ended: the page is sent to the sign-in form."""
+    return "Sign in again."
+
+
+def sign_in_first() -> str:
+    return "Sign in first."
+
+
+def no_such_table(name: str) -> str:
+    """A download (``?export=NAME``) of a table the page does not have."""
+    return f"There is no table {name!r} on this page."
