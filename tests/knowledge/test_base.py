@@ -115,14 +115,7 @@ def handbook_kb(request, tmp_path_factory: pytest.TempPathFactory, real_embedder
         ("How much is the on-call stipend?", "on-call.md"),
         ("Which squad owns checkout-api?", "service-catalogue.xlsx"),
         ("Where are secrets stored?", "security-basics.docx"),
-        pytest.param(
-            "What is an error budget?",
-            "glossary.txt",
-            # the PDF's per-heading passages made "home-office budget" a short passage that
-            # now edges out the glossary, one passage of five terms; the answer is still
-            # the glossary's (tests/arena/test_offline.py)
-            marks=pytest.mark.xfail(reason="one-passage glossary ranks second", strict=False),
-        ),
+        ("What is an error budget?", "glossary.txt"),
     ],
 )
 def test_handbook_questions_find_the_right_file(
