@@ -7,7 +7,6 @@ imported only by the code paths that need them.
 
 from __future__ import annotations
 
-import importlib
 import typing
 
 from .errors import (
@@ -22,6 +21,7 @@ from .errors import (
     UnsupportedFile,
     WebSearchError,
 )
+from .lazy import lazy_names
 from .types import Hit, IndexRun, LoadedDocument, Mode, Passage, Section
 
 if typing.TYPE_CHECKING:
@@ -91,15 +91,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> object:
-    """Import a public name's submodule the first time the name is asked for."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_names(__name__, _LAZY)

@@ -46,10 +46,10 @@ The names load lazily: importing this package imports neither psycopg nor aiosql
 
 from __future__ import annotations
 
-import importlib
 import typing
 from pathlib import Path
 
+from ..lazy import lazy_names
 from .dialect import POSTGRESQL, SQLITE, Dialect, lock_key
 from .migrations import Migration, migrate, migrate_async, recorded_async
 from .session import AsyncDatabase, AsyncSession
@@ -126,14 +126,4 @@ async def open_async(
     )
 
 
-def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_names(__name__, _LAZY)

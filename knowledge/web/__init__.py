@@ -11,9 +11,9 @@ the constants and the domain helpers, not the HTTP client.
 
 from __future__ import annotations
 
-import importlib
 import typing
 
+from ..lazy import lazy_names
 from .search import (
     BACKENDS,
     DEFAULT_RESULTS,
@@ -65,15 +65,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> object:
-    """Import a public name's submodule the first time the name is asked for."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_names(__name__, _LAZY)
