@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import typing
 
+from . import lazy
 from .errors import (
     DatabaseUnavailable,
     EmbedderMismatch,
@@ -21,7 +22,6 @@ from .errors import (
     UnsupportedFile,
     WebSearchError,
 )
-from .lazy import lazy_names
 from .types import Hit, IndexRun, LoadedDocument, Mode, Passage, Section
 
 if typing.TYPE_CHECKING:
@@ -91,4 +91,4 @@ _LAZY = {
 }
 
 
-__getattr__, __dir__ = lazy_names(__name__, _LAZY)
+__getattr__, __dir__ = lazy.lazy_names(__name__, _LAZY)

@@ -49,7 +49,7 @@ from __future__ import annotations
 import typing
 from pathlib import Path
 
-from ..lazy import lazy_names
+from .. import lazy
 from .dialect import POSTGRESQL, SQLITE, Dialect, lock_key
 from .migrations import Migration, migrate, migrate_async, recorded_async
 from .session import AsyncDatabase, AsyncSession
@@ -126,4 +126,4 @@ async def open_async(
     )
 
 
-__getattr__, __dir__ = lazy_names(__name__, _LAZY)
+__getattr__, __dir__ = lazy.lazy_names(__name__, _LAZY)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import typing
 
-from ..lazy import lazy_names
+from .. import lazy
 from .search import (
     BACKENDS,
     DEFAULT_RESULTS,
@@ -65,4 +65,4 @@ _LAZY = {
 }
 
 
-__getattr__, __dir__ = lazy_names(__name__, _LAZY)
+__getattr__, __dir__ = lazy.lazy_names(__name__, _LAZY)
