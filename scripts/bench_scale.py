@@ -400,6 +400,16 @@ async def measure(setup: Setup, fakes: Fakes, args: argparse.Namespace, first: i
     return result
 
 
+async def settled(count, quiet: float = 3.0, limit: float = 60.0) -> None:
+    """Wait until ``count()`` has not changed for ``quiet`` seconds (at most ``limit``)."""
+    deadline = time.monotonic() + limit
+    last, since = count(), time.monotonic()
+    while time.monotonic() - since < quiet and time.monotonic() < deadline:
+        await asyncio.sleep(0.5)
+        if (now := count()) != last:
+            last, since = now, time.monotonic()
+
+
 async def kill_one(bot, client, fakes, balancer, battles, wanted, args, first) -> dict:
     """New questions and new clicks together; SIGKILL ``bot`` a third of the way in."""
     numbers = range(first + 5_000, first + 5_000 + args.questions)
@@ -427,7 +437,12 @@ async def kill_one(bot, client, fakes, balancer, battles, wanted, args, first) -
     asked = await asking
     failed_during = Counter(client.errors)
     client.errors.clear()
-    retry = list(dict.fromkeys(clicked["failed"]))  # the users click again
+    # a click the dead instance acknowledged but never confirmed shows its user nothing,
+    # so, as with a failed click, the user clicks again once the confirmations settle
+    await settled(lambda: len(confirmations(fakes, battles)))
+    shown = confirmations(fakes, battles)
+    unconfirmed = [body for (_, body), c in zip(bodies, more, strict=True) if c[:2] not in shown]
+    retry = list(dict.fromkeys([*clicked["failed"], *unconfirmed]))
     retried = await click_all(client, [("vote", b) for b in retry], args.window)
     await wait_until(
         lambda: len(confirmations(fakes, battles)) >= len(wanted) or retried["failed"],
