@@ -8,8 +8,8 @@ written in one transaction on the target, in bulk (``copy_rows``: COPY on Postgr
 ids and the database's instance id kept, so exported battle keys stay valid; each
 identity sequence then continues after the largest id. Before that transaction commits,
 every table's rows are counted on both sides: any difference, or any failure, leaves
-the target as it was. Writes to the source after its snapshot are not copied: stop the
-bots before moving for good.
+the target as it was. PostgreSQL then gathers the copied tables' statistics. Writes to
+the source after its snapshot are not copied: stop the bots before moving for good.
 """
 
 from __future__ import annotations
@@ -86,7 +86,16 @@ async def _copy(origin: Store, destination: Store) -> CopyReport:
                     f"{table}: {rows[table]} rows at the source but {copied} copied;"
                     " nothing was written"
                 )
+    await destination._write(_analyze)
     return CopyReport(origin.where, destination.where, rows)
+
+
+async def _analyze(session: AsyncSession) -> None:
+    """Give PostgreSQL's planner statistics of the copied tables at once: after a bulk
+    load it has none until autovacuum comes by, and guesses plans that made the first
+    leaderboards from a million copied votes 5x slower than from the SQLite file."""
+    if session.dialect.is_postgresql:
+        await session.execute(f"ANALYZE {', '.join(TABLES)}")
 
 
 async def _columns(session: AsyncSession, table: str) -> list[str]:
