@@ -87,6 +87,13 @@ class Roster:
             f"no ready model named {name!r}; ready: {', '.join(self.names) or 'none'}"
         )
 
+    async def aclose(self) -> None:
+        """Close the contestants' clients (hosted models hold HTTP connections)."""
+        for contestant in self.entries:
+            close = getattr(contestant.provider, "aclose", None)
+            if close is not None:
+                await close()
+
     def pipeline_for(self, spec: ModelSpec) -> Pipeline:
         """The pipeline ``spec`` has (or would have) on this roster."""
         return pipeline_of(spec, top_k=self.top_k, web_backend=self.web_backend)

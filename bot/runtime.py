@@ -202,6 +202,7 @@ async def open_service(
         knowledge.close()
         if web is not None:
             await web.close()
+        await roster.aclose()
 
 
 def open_web(settings: Settings) -> WebSource:

@@ -49,6 +49,12 @@ class HostedProvider:
             raise MissingKey(self.spec.name, f"set the {env} environment variable")
         return key
 
+    async def aclose(self) -> None:
+        """Close the SDK client's connections while the event loop still runs: left to the
+        garbage collector, the client schedules its close on whatever loop is running
+        then (or none) and logs a traceback."""
+        await self._client.close()  # type: ignore[attr-defined]  # set by each subclass
+
 
 def map_sdk_error(model: str, exc: Exception, sdk: ModuleType) -> ProviderError:
     """One of our ProviderErrors for an ``openai`` or ``anthropic`` SDK exception."""

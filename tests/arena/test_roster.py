@@ -66,3 +66,17 @@ def test_unknown_provider_and_unknown_name_are_clear(tmp_path, monkeypatch) -> N
         build_roster(settings_from(tmp_path, monkeypatch, bad).models)
     with pytest.raises(ConfigError, match="offline-sentences"):
         build_roster([]).get("gpt-5")
+
+
+async def test_a_service_closes_its_hosted_clients_when_it_closes(tmp_path, monkeypatch) -> None:
+    """Left open, an SDK client closes itself from the garbage collector on whatever loop
+    runs then, and logs a traceback into another command's output."""
+    from bot.runtime import open_service
+
+    monkeypatch.setenv("PARLEY_TEST_OPENAI_KEY", "sk-test")
+    monkeypatch.setenv("PARLEY_TEST_ANTHROPIC_KEY", "sk-ant-test")
+    settings = settings_from(tmp_path, monkeypatch, TOML)
+    async with open_service(settings, in_memory=True) as service:
+        clients = [c.provider._client for c in service._roster.entries]
+        assert len(clients) == 3 and not any(client.is_closed() for client in clients)
+    assert all(client.is_closed() for client in clients)
