@@ -13,10 +13,10 @@ from arena.errors import InputError
 from arena.roster import Roster, build_roster
 from arena.types import ModelSpec
 
-from . import OFFLINE, Judge, build_judge
+from . import OFFLINE, build_judge
 from .grades import Case, Grade
 
-__all__ = ["case_of", "grade_cases", "judge_for", "read_cases"]
+__all__ = ["case_of", "grade_cases", "read_cases"]
 
 
 def case_of(row: object) -> Case:
@@ -51,14 +51,13 @@ def read_cases(path: Path) -> list[Case]:
     return cases
 
 
-def judge_for(name: str | None, specs: list[ModelSpec], timeout: float | None = None) -> Judge:
-    """The judge ``name`` picks (a roster model), or the offline judge for None."""
-    roster = Roster() if name in (None, OFFLINE) else build_roster(specs)
-    return build_judge(name, roster, timeout)
-
-
 async def grade_cases(
     cases: list[Case], name: str | None, specs: list[ModelSpec], timeout: float | None = None
 ) -> list[Grade]:
-    """One grade per case, in input order."""
-    return await judge_for(name, specs, timeout).grade_many(cases)
+    """One grade per case, in input order, by the judge ``name`` picks (a roster model,
+    or the offline judge for None); the roster's clients are closed before returning."""
+    roster = Roster() if name in (None, OFFLINE) else build_roster(specs)
+    try:
+        return await build_judge(name, roster, timeout).grade_many(cases)
+    finally:
+        await roster.aclose()
