@@ -160,8 +160,12 @@ async def _connect(path: Path | str, read_only: bool, busy_ms: int) -> aiosqlite
 
 @asynccontextmanager
 async def _begun(connection: aiosqlite.Connection, begin: str) -> AsyncIterator[None]:
-    await connection.execute(begin)
+    """``begin`` ... ``COMMIT``, rolled back on any error. The BEGIN is inside the ``try``:
+    a task cancelled while its BEGIN waits for the write lock has that BEGIN still run on
+    the connection's thread, and the ROLLBACK queued after it ends the transaction rather
+    than leave it holding SQLite's one write lock for good."""
     try:
+        await connection.execute(begin)
         yield
         await connection.execute("COMMIT")
     except BaseException:

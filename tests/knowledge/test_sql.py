@@ -4,6 +4,7 @@ migrations that wait for each other, and connection failures as one clear line."
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 import time
 
@@ -242,3 +243,38 @@ def test_after_a_server_restart_searches_recover_without_reopening(postgres, mak
         time.sleep(CHECK_AFTER_IDLE + 0.1)  # idle connections are pinged before use
         assert [index.search("park", 1)[0][0] for _ in range(3)] == ["park"] * 3
         index.close()
+
+
+async def test_a_write_cancelled_while_it_waits_for_the_lock_leaves_no_transaction_open(
+    tmp_path,
+):
+    """A task cancelled while its BEGIN waits for another process's write lock: the
+    BEGIN still runs on the connection's thread once the lock frees. Left open, that
+    transaction would hold SQLite's one write lock for good, so every later write of the
+    process ("within a transaction") and of every other process ("locked") would fail."""
+    path = tmp_path / "shared.db"
+    database = await open_async(path, busy_timeout_ms=5_000)
+    other = sqlite3.connect(path, isolation_level=None, timeout=2)
+    try:
+        async with database.transaction() as session:
+            await session.execute("CREATE TABLE t (x INTEGER)")
+        other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+
+        async def write(x: int) -> None:
+            async with database.transaction() as session:
+                await session.execute("INSERT INTO t VALUES (?)", (x,))
+
+        waiting = asyncio.create_task(write(1))
+        await asyncio.sleep(0.3)  # its BEGIN IMMEDIATE waits on the connection's thread
+        waiting.cancel()
+        await asyncio.sleep(0.1)
+        other.execute("ROLLBACK")  # the cancelled task's BEGIN now gets the lock
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        await write(2)
+        other.execute("INSERT INTO t VALUES (3)")  # autocommit: needs the write lock free
+        async with database.read() as session:
+            assert await session.fetchall("SELECT x FROM t ORDER BY x") == [(2,), (3,)]
+    finally:
+        other.close()
+        await database.close()
