@@ -4,15 +4,66 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+import weakref
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from arena.roster import Roster
 from tests.fakes.http_server import FakeServer
 
 ROOT = Path(__file__).resolve().parents[1]
+
+_sdk_clients: list[weakref.ref] = []
+
+
+def _track_sdk_clients() -> None:
+    """Remember every HTTP client the OpenAI and Anthropic SDKs open. One left open is
+    closed by the SDK from its garbage collector, on whatever event loop runs then: in a
+    later test, whose loop then logs "Event loop is closed"."""
+    import anthropic._base_client
+    import openai._base_client
+
+    for sdk in (openai._base_client, anthropic._base_client):
+        cls = sdk.AsyncHttpxClientWrapper
+        opened = cls.__init__
+
+        def remembering(self, *args, __opened=opened, **kwargs) -> None:
+            __opened(self, *args, **kwargs)
+            _sdk_clients.append(weakref.ref(self))
+
+        cls.__init__ = remembering
+
+
+_track_sdk_clients()
+
+
+@pytest.fixture
+async def closing() -> AsyncIterator[Callable[[Roster], Roster]]:
+    """``closing(roster)`` gives the roster back and closes it when the test ends."""
+    rosters: list[Roster] = []
+
+    def keep(roster: Roster) -> Roster:
+        rosters.append(roster)
+        return roster
+
+    yield keep
+    for roster in rosters:
+        await roster.aclose()
+
+
+@pytest.fixture(autouse=True)
+def sdk_clients_closed() -> Iterator[None]:
+    """A test (or the code it runs) that opens a hosted model's client must close it."""
+    _sdk_clients.clear()
+    yield
+    left_open = [c for ref in _sdk_clients if (c := ref()) is not None and not c.is_closed]
+    _sdk_clients.clear()
+    assert not left_open, f"{len(left_open)} SDK HTTP client(s) left open: close the roster"
+
+
 HANDBOOK = ROOT / "examples" / "handbook"
 
 

@@ -25,7 +25,7 @@ QUESTION = Question("How do I roll back?", HITS, [Turn("user", "hi"), Turn("assi
 
 
 @pytest.fixture(params=["openai", "anthropic"])
-def provider(request, fake_api, monkeypatch):
+async def provider(request, fake_api, monkeypatch, closing):
     """(contestant, reply builder, expected path) for each provider, pointed at the fake."""
     monkeypatch.setenv("TEST_KEY", "sk-test-123")
     spec = ModelSpec(
@@ -41,7 +41,7 @@ def provider(request, fake_api, monkeypatch):
         timeout=2.0,
         max_retries=2,
     )
-    contestant = build_roster([spec]).get(spec.name)
+    contestant = closing(build_roster([spec])).get(spec.name)
     if request.param == "openai":
         return contestant, openai_reply, "/v1/chat/completions"
     return contestant, anthropic_reply, "/v1/messages"
@@ -115,20 +115,20 @@ async def test_persistent_429_gives_up_after_bounded_retries(provider, fake_api)
     assert len(fake_api.requests) == 3  # the first try and max_retries=2
 
 
-async def test_timeout_is_reported(provider, fake_api) -> None:
+async def test_timeout_is_reported(provider, fake_api, closing) -> None:
     contestant, reply, _ = provider
     spec = contestant.spec.model_copy(update={"timeout": 0.3, "max_retries": 0})
-    slow = build_roster([spec]).get(spec.name)
+    slow = closing(build_roster([spec])).get(spec.name)
     fake_api.reply(Scripted(body=reply("late"), delay=1.5))
     answer = await answer_question(slow, QUESTION)
     assert answer.error and "timed out" in answer.error
 
 
-async def test_malformed_body_is_reported_as_unavailable(provider, fake_api) -> None:
+async def test_malformed_body_is_reported_as_unavailable(provider, fake_api, closing) -> None:
     contestant, _, _ = provider
     spec = contestant.spec.model_copy(update={"max_retries": 0})
     fake_api.reply(Scripted(body='{"this is": "not the shape"}'))
-    answer = await answer_question(build_roster([spec]).get(spec.name), QUESTION)
+    answer = await answer_question(closing(build_roster([spec])).get(spec.name), QUESTION)
     assert answer.error and "unavailable" in answer.error
 
 

@@ -94,7 +94,7 @@ async def test_audit_grades_reports_and_remembers(store, real_embedder) -> None:
 
 
 async def test_a_slow_grade_is_cut_off_and_does_not_hold_the_rest(
-    store, fake_api, monkeypatch
+    store, fake_api, monkeypatch, closing
 ) -> None:
     reply = {c: {"reason": "fine", "level": "Good"} for c in GRADE_SCHEMA["required"]}
 
@@ -115,7 +115,7 @@ async def test_a_slow_grade_is_cut_off_and_does_not_hold_the_rest(
         max_retries=0,
         concurrency=8,
     )
-    judge = LLMJudge(build_roster([spec]).get("judge-model"), timeout=0.8)
+    judge = LLMJudge(closing(build_roster([spec])).get("judge-model"), timeout=0.8)
     started = time.perf_counter()
     report = await run_audit(store, judge, sample=10, canary_answers=0)
     elapsed = time.perf_counter() - started

@@ -30,7 +30,7 @@ def grade_json(faithfulness: str = "Worse", **levels: str) -> dict:
     return reply
 
 
-def make_judge(fake_api, monkeypatch, provider: str, **spec) -> LLMJudge:
+def make_judge(closing, fake_api, monkeypatch, provider: str, **spec) -> LLMJudge:
     monkeypatch.setenv("TEST_KEY", "sk-test")
     model = ModelSpec(
         name=f"{provider}-judge",
@@ -43,12 +43,14 @@ def make_judge(fake_api, monkeypatch, provider: str, **spec) -> LLMJudge:
         max_retries=0,
         **spec,
     )
-    return LLMJudge(build_roster([model]).get(model.name), timeout=spec.get("timeout", 10.0))
+    return LLMJudge(
+        closing(build_roster([model])).get(model.name), timeout=spec.get("timeout", 10.0)
+    )
 
 
 @pytest.fixture
-def openai_judge(fake_api, monkeypatch) -> LLMJudge:
-    return make_judge(fake_api, monkeypatch, "openai")
+def openai_judge(closing, fake_api, monkeypatch) -> LLMJudge:
+    return make_judge(closing, fake_api, monkeypatch, "openai")
 
 
 async def test_valid_grade_uses_a_strict_schema_at_temperature_zero(openai_judge, fake_api):
@@ -95,8 +97,8 @@ async def test_invalid_twice_is_unmeasured_never_a_score(openai_judge, fake_api)
     assert len(fake_api.requests) == 2
 
 
-async def test_timeout_is_unmeasured(fake_api, monkeypatch):
-    judge = make_judge(fake_api, monkeypatch, "openai", timeout=0.3)
+async def test_timeout_is_unmeasured(fake_api, monkeypatch, closing):
+    judge = make_judge(closing, fake_api, monkeypatch, "openai", timeout=0.3)
     fake_api.reply(Scripted(body=openai_reply(json.dumps(grade_json())), delay=1.5))
     grade = await judge.grade(CASE)
     assert grade.unmeasured and grade.score is None
@@ -120,8 +122,8 @@ async def test_json_object_fallback_is_remembered(openai_judge, fake_api):
     assert formats[2]["type"] == "json_object"  # the model is not asked the failing way again
 
 
-async def test_anthropic_forced_tool(fake_api, monkeypatch):
-    judge = make_judge(fake_api, monkeypatch, "anthropic")
+async def test_anthropic_forced_tool(fake_api, monkeypatch, closing):
+    judge = make_judge(closing, fake_api, monkeypatch, "anthropic")
     body = anthropic_reply("")
     body["content"] = [
         {"type": "tool_use", "id": "toolu_1", "name": "grade", "input": grade_json()}
@@ -137,9 +139,9 @@ async def test_anthropic_forced_tool(fake_api, monkeypatch):
     assert grade.score == 20 and grade.criteria["relevance"].level == "Excellent"
 
 
-async def test_pairwise_both_orders_over_the_wire(fake_api, monkeypatch):
+async def test_pairwise_both_orders_over_the_wire(fake_api, monkeypatch, closing):
     # one at a time, so the scripted replies meet the orders in sequence: (A, B) then (B, A)
-    openai_judge = make_judge(fake_api, monkeypatch, "openai", concurrency=1)
+    openai_judge = make_judge(closing, fake_api, monkeypatch, "openai", concurrency=1)
 
     def verdict(winner: str) -> Scripted:
         return Scripted(body=openai_reply(json.dumps({"reason": "r", "winner": winner})))

@@ -90,7 +90,7 @@ async def test_ask_from_an_interaction_without_a_channel_object(
 
 
 async def test_a_hosted_answer_is_edited_in_as_it_streams_then_posted_whole(
-    discord_api: FakeDiscord, store: Store, monkeypatch
+    discord_api: FakeDiscord, store: Store, monkeypatch, closing
 ) -> None:
     """The placeholder is replaced with the first text, edited at most once an interval,
     and its last edit is the whole answer with sources and thumbs, the partial text gone."""
@@ -98,7 +98,7 @@ async def test_a_hosted_answer_is_edited_in_as_it_streams_then_posted_whole(
     words = ["@everyone "] + [f"word{i} " for i in range(20)] + ["done [1]."]
     server = discord_api.server
     server.route("POST", "/v1/chat/completions", openai_stream(words, pace=0.05))
-    bot = await start(discord_api, make_service(store, hosted("gpt", server.url)))
+    bot = await start(discord_api, make_service(store, closing(hosted("gpt", server.url))))
     _, token = await bot.slash("ask", question="How do I roll back?")
     await bot.client.close()
     edits = server.seen(f"/api/v10/webhooks/900/{token}/messages/*", "PATCH")

@@ -75,13 +75,13 @@ async def test_off_everywhere_but_on_in_one_channel(discord_api: FakeDiscord, st
 
 
 async def test_a_streamed_slash_answer_gets_its_marks_in_the_final_edit(
-    discord_api: FakeDiscord, store: Store, monkeypatch
+    discord_api: FakeDiscord, store: Store, monkeypatch, closing
 ) -> None:
     monkeypatch.setattr("bot.discord.commands.EDIT_INTERVAL", 0.1)
     words = [f"{word} " for word in CONTRADICTED.split()]
     server = discord_api.server
     server.route("POST", "/v1/chat/completions", openai_stream(words, pace=0.05))
-    bot = await start(discord_api, make_service(store, hosted("gpt", server.url)))
+    bot = await start(discord_api, make_service(store, closing(hosted("gpt", server.url))))
     _, token = await bot.slash("ask", question="When do deploys run?")
     await bot.client.close()
     *partials, final = server.seen(f"{API}/webhooks/900/{token}/messages/*", "PATCH")

@@ -42,13 +42,13 @@ async def test_a_mention_is_answered_in_a_thread_and_follow_ups_need_no_mention(
 
 
 async def test_a_streamed_answer_starts_the_thread_with_its_first_text_then_is_edited(
-    discord_api: FakeDiscord, store: Store, monkeypatch
+    discord_api: FakeDiscord, store: Store, monkeypatch, closing
 ) -> None:
     monkeypatch.setattr("bot.discord.commands.EDIT_INTERVAL", 0.2)
     words = [f"word{i} " for i in range(12)] + ["done [1]."]
     server = discord_api.server
     server.route("POST", "/v1/chat/completions", openai_stream(words, pace=0.05))
-    bot = await start(discord_api, make_service(store, hosted("gpt", server.url)))
+    bot = await start(discord_api, make_service(store, closing(hosted("gpt", server.url))))
     asked = await bot.say(f"<@{BOT_ID}> How do I roll back?", mentions=[BOT])
     await bot.client.close()
     assert len(server.seen(f"{API}/channels/{CHANNEL_ID}/messages/{asked}/threads")) == 1

@@ -175,6 +175,7 @@ async def start_app(
         finally:
             await bot.close()
             await runner.cleanup()
+            await contestants.aclose()
             await store.close()
 
 
