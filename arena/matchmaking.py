@@ -79,10 +79,7 @@ def choose_contestants(
     ``ratings`` maps names to scores; without it they are fitted from ``pair_counts``
     (a quick Bradley-Terry fit, no bootstrap). Unrated models count as 1000.
     """
-    if not names:
-        raise ConfigError("no contestants to answer the question")
-    if not 0 <= battle_share <= 1:
-        raise ConfigError(f"battle share must lie in [0, 1], not {battle_share}")
+    _refuse_bad_choice(names, battle_share)
     if len(set(names)) < 2 or rng.random() >= battle_share:
         return [rng.choice(list(names))]
     scores = dict(ratings) if ratings is not None else fitted_scores(pair_counts)
@@ -98,6 +95,14 @@ def choose_contestants(
     chosen = list(rng.choices(pairs, weights=weights)[0])
     rng.shuffle(chosen)
     return chosen
+
+
+def _refuse_bad_choice(names: Sequence[str], battle_share: float) -> None:
+    """What both ways of choosing need: someone to answer, a battle share in [0, 1]."""
+    if not names:
+        raise ConfigError("no contestants to answer the question")
+    if not 0 <= battle_share <= 1:
+        raise ConfigError(f"battle share must lie in [0, 1], not {battle_share}")
 
 
 def total_votes(counts: Counted) -> int:
@@ -131,10 +136,7 @@ def choose_steered(
     channel's (both as ``Store.pair_counts`` gives them). Fits a small Bradley-Terry
     model, so call it off the event loop (``asyncio.to_thread``) on a large roster.
     """
-    if not names:
-        raise ConfigError("no contestants to answer the question")
-    if not 0 <= battle_share <= 1:
-        raise ConfigError(f"battle share must lie in [0, 1], not {battle_share}")
+    _refuse_bad_choice(names, battle_share)
     if not 0 <= exploration <= 1:
         raise ConfigError(f"exploration share must lie in [0, 1], not {exploration}")
     roster = sorted(set(names))

@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 from bench_index import write_corpus
+from figures import cpu_seconds
 
 from knowledge.embed import default_embedder
 from knowledge.indexer import DEFAULT_EMBED_BATCH, EMBED_STEP
@@ -70,13 +71,6 @@ def stop_after(docs: Path, data: Path, seconds: float) -> dict:
     figures["exited_s"] = round(time.perf_counter() - pressed, 2)
     figures["exit_code"] = child.wait()
     return figures
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU time a process has used, all threads (Linux ``/proc``): what the stop cost in
-    work, which a busy machine stretches in wall time but not here."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def step_cost(texts: list[str], rounds: int) -> dict:

@@ -57,17 +57,19 @@ def timed_process(tree: Path, command: list[str], bytecode: Path) -> tuple[float
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def empty_elo_cache(data_dir: Path) -> None:
-    """Forget the cached online Elo, so the next board replays every vote."""
-    with sqlite3.connect(data_dir / "parley.db") as db:
+def empty_elo_cache(database: Path) -> None:
+    """Forget the cached online Elo of an SQLite arena, so the next board replays every
+    vote."""
+    with sqlite3.connect(database) as db:
         db.execute("DELETE FROM elo_cache")
 
 
-async def warm_elo_cache(data_dir: Path) -> float:
-    """Seconds to fill the cached online Elo (instant when it is already there)."""
+async def fill_elo_cache(target: str | Path) -> float:
+    """Seconds to fill the cached online Elo of an arena (a file or a database URL), as
+    the first board a bot shows does (instant when it is already there)."""
     from arena.store import Store
 
-    store = await Store.open(data_dir / "parley.db")
+    store = await Store.open(target)
     try:
         started = time.perf_counter()
         await store.elo_ratings()
@@ -131,7 +133,8 @@ def main() -> None:
     imports = [sys.executable, "-c", "import bot.cli.votes, bot.runtime, bot.cli.leaderboard_table"]
     bare = [sys.executable, "-c", "pass"]
     trees = {"now": ROOT} | ({"before": args.before} if args.before else {})
-    elo_s = asyncio.run(warm_elo_cache(args.data_dir))
+    database = args.data_dir / "parley.db"
+    elo_s = asyncio.run(fill_elo_cache(database))
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="parley-bytecode-") as folder:
         bytecode = {name: Path(folder) / name for name in trees}
@@ -143,12 +146,12 @@ def main() -> None:
         for _ in range(args.runs):
             for name, tree in trees.items():
                 if args.cold:
-                    empty_elo_cache(args.data_dir)
+                    empty_elo_cache(database)
                 runs[name].append(timed_process(tree, leaderboard, bytecode[name]))
                 import_runs[name].append(timed_process(tree, imports, bytecode[name]))
             bare_runs.append(timed_process(ROOT, bare, bytecode["now"]))
     if args.cold:  # a run fills the cache when it can write: the stages replay too
-        empty_elo_cache(args.data_dir)
+        empty_elo_cache(database)
     figures = {
         "command": shlex.join(["parley", "leaderboard", *extra]),
         "elo_cache": "emptied before each run" if args.cold else "filled first",

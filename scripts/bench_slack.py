@@ -31,7 +31,6 @@ import json
 import multiprocessing
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -52,6 +51,7 @@ from bot.runtime import open_knowledge  # noqa: E402
 from tests.fakes.http_server import FakeServer, Scripted  # noqa: E402
 from tests.fakes.providers import openai_reply  # noqa: E402
 from tests.fakes.slack_api import BOT_USER, TEAM, FakeSlack  # noqa: E402
+from tests.reliability.slack_process import free_port  # noqa: E402
 
 SECRET = "bench-signing-secret"
 QUESTIONS = [
@@ -89,12 +89,6 @@ def event_body(n: int) -> tuple[str, str]:
     }
     body = {"type": "event_callback", "team_id": TEAM, "event_id": f"EvB{n}", "event": event}
     return ts, json.dumps(body)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @contextlib.contextmanager

@@ -37,6 +37,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from bench_leaderboard import fill_elo_cache
 from bench_votes import options as vote_options
 from bench_votes import report, run_votes
 
@@ -115,19 +116,6 @@ async def stages(target: str) -> dict[str, float]:
     finally:
         await store.close()
     return {"open_s": t1 - t0, "read_s": t2 - t1, "board_s": t3 - t2}
-
-
-async def fill_elo_cache(target: str) -> float:
-    """Seconds to fill the cached online Elo, as the first board a bot shows does."""
-    from arena.store import Store
-
-    store = await Store.open(target)
-    try:
-        started = time.perf_counter()
-        await store.elo_ratings()
-        return time.perf_counter() - started
-    finally:
-        await store.close()
 
 
 async def board(args: argparse.Namespace) -> None:

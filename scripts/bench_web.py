@@ -39,6 +39,7 @@ import time
 from pathlib import Path
 
 import httpx
+from figures import cpu_seconds, percentile
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "bench-token"
@@ -47,16 +48,11 @@ LIVE_CHANNEL = "bench-live"
 LIVE_FILE = "bench-web-battles.json"  # the live battles' ids, for the voter
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
-
-
 def summary(values: list[float]) -> dict[str, float]:
     return {
         "n": len(values),
-        "p50": round(percentile(values, 0.5), 1),
-        "p99": round(percentile(values, 0.99), 1),
+        "p50": round(percentile(values, 50), 1),
+        "p99": round(percentile(values, 99), 1),
         "max": round(max(values), 1) if values else float("nan"),
     }
 
@@ -136,12 +132,6 @@ async def voter(data_dir: Path, rate: float, seconds: float, phase: str) -> list
             tasks.append(asyncio.create_task(one(n)))
         await asyncio.gather(*tasks)
         return latencies
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_web(data_dir: Path, port: int) -> subprocess.Popen:
@@ -224,12 +214,6 @@ async def viewers(base: str, count: int, seconds: float) -> dict:
     return {"server": summary(server), "wall": summary(wall)}
 
 
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU time a process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def run_viewers(args: argparse.Namespace, base: str) -> subprocess.Popen:
     """The viewers in a process of their own, at a lower priority: they stand for
     browsers on other machines, so their own work should not be what slows a vote."""
@@ -281,6 +265,8 @@ def voter_result(process: subprocess.Popen) -> list[float]:
 
 
 async def bench(args: argparse.Namespace) -> dict:
+    from tests.reliability.slack_process import free_port
+
     await fill(args.data_dir, args.models, args.battles)
     figures: dict = {"load_before": os.getloadavg()}
     port = free_port()
@@ -300,7 +286,7 @@ async def bench(args: argparse.Namespace) -> dict:
     finally:
         web.terminate()
         web.wait(30)
-    usual = percentile(alone, 0.99)
+    usual = percentile(alone, 99)
     figures["votes_alone_ms"] = summary(alone)
     figures["votes_with_viewers_ms"] = summary(watched)
     figures["votes_slower_than_usual_p99"] = round(

@@ -59,16 +59,25 @@ def outcomes(
     return np.where(draw < p_tie, np.where(draw < p_tie / 10, 3, 2), outcome)
 
 
+def draw_battles(
+    models: int, battles: int, ties: float, tie_model: str, seed: int
+) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Model names, their true ratings, and per battle the two models' indices and the
+    outcome (an index into CHOICES), for the stored battles and the in-memory counts
+    alike."""
+    rng = np.random.default_rng(seed)
+    names = [f"model-{n:03d}" for n in range(models)]
+    truth = rng.normal(1000, 150, models)
+    a = rng.integers(0, models, battles)
+    b = (a + rng.integers(1, models, battles)) % models  # never a model against itself
+    return names, truth, a, b, outcomes(truth, a, b, ties, tie_model, rng)
+
+
 def simulate(
     models: int, votes: int, ties: float, seed: int, tie_model: str = "constant"
 ) -> tuple[dict[str, float], Iterator[BattleRecord]]:
     """True ratings by name, and the battles drawn from them (lazily, oldest first)."""
-    rng = np.random.default_rng(seed)
-    names = [f"model-{n:03d}" for n in range(models)]
-    truth = rng.normal(1000, 150, models)
-    a = rng.integers(0, models, votes)
-    b = (a + rng.integers(1, models, votes)) % models  # never a model against itself
-    outcome = outcomes(truth, a, b, ties, tie_model, rng)
+    names, truth, a, b, outcome = draw_battles(models, votes, ties, tie_model, seed)
     start = time.time() - votes  # one battle a second, ending now
 
     def records() -> Iterator[BattleRecord]:

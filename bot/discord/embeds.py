@@ -190,7 +190,7 @@ def leaderboard_embed(board: Board) -> discord.Embed:
             break
         lines.append(line)
     where = messages.votes_in(f"<#{board.channel}>") + "\n" if board.channel else ""
-    note = "\n" + messages.DISCORD_PROVISIONAL_NOTE
+    note = "\n" + discord.utils.escape_markdown(messages.PROVISIONAL_NOTE)  # "* " is a bullet
     provisional = any(r.provisional for r in board.rows)
     table = "```\n" + "\n".join(lines) + "\n```"
     embed = discord.Embed(

@@ -9,12 +9,9 @@ from pathlib import Path
 from urllib.parse import quote
 
 __all__ = [
-    "DASHBOARD_PROVISIONAL_NOTE",
-    "DISCORD_PROVISIONAL_NOTE",
     "LEFT_OUT_LABELS",
     "LEFT_OUT_MARK_NOTE",
     "PROVISIONAL_NOTE",
-    "SLACK_PROVISIONAL_NOTE",
     "chart_not_written",
     "chart_write_failed",
     "chart_written",
@@ -38,6 +35,11 @@ LEFT_OUT_LABELS: dict[str, str] = {
 }
 
 
+# under the rows on every surface (terminal, Slack, Discord, dashboard) that marks a
+# provisional model with *: one sentence, so no surface explains the mark its own way
+PROVISIONAL_NOTE = "* provisional: too few votes for an interval narrow enough to rank by."
+
+
 def no_votes_yet() -> str:
     return (
         "No votes yet. Vote on A/B answers in `parley chat`,"
@@ -53,7 +55,6 @@ def dashboard_link(web_url: str, channel: str | None = None) -> str:
 
 
 # the notes under the terminal's table (``parley leaderboard``)
-PROVISIONAL_NOTE = "* provisional: too few votes for an interval narrow enough to rank by"
 LEFT_OUT_MARK_NOTE = "(+n): votes kept but left out of the ratings"
 
 
@@ -93,11 +94,6 @@ def chart_write_failed(file: Path, reason: str) -> str:
     return f"Could not write the chart to {file}: {reason}."
 
 
-# the notes under a chat leaderboard (no intervals shown there)
-SLACK_PROVISIONAL_NOTE = "* provisional: too few votes for a steady score yet."
-DISCORD_PROVISIONAL_NOTE = "* provisional: too few votes to rank with confidence"
-
-
 def leaderboard_title(channel_name: str | None = None) -> str:
     return f"Leaderboard for #{channel_name}" if channel_name else "Leaderboard"
 
@@ -108,11 +104,6 @@ def votes_in(channel: str) -> str:
 
 
 # the notes under the dashboard's table
-DASHBOARD_PROVISIONAL_NOTE = (
-    "* provisional: too few votes for an interval narrow enough to rank by."
-)
-
-
 def dashboard_too_few_votes() -> str:
     return (
         "Too few votes to rank: every model is provisional, so the intervals are too wide"

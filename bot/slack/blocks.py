@@ -341,7 +341,7 @@ def leaderboard_message(
         _section(f"```\n{body[: SECTION_LIMIT - 10]}\n```"),
     ]
     if any(r.provisional for r in board.rows):
-        blocks.append(_context(messages.SLACK_PROVISIONAL_NOTE))
+        blocks.append(_context(messages.PROVISIONAL_NOTE))
     if link:
         blocks.append(_context(escape(link)))
     return Message(f"{title}\n{body}", blocks)

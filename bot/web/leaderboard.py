@@ -118,7 +118,7 @@ def _notes(live_board: LiveBoard) -> list[str]:
     if board.too_few_votes:
         notes.append(messages.dashboard_too_few_votes())
     if any(r.provisional and r.score is not None for r in board.rows):
-        notes.append(messages.DASHBOARD_PROVISIONAL_NOTE)
+        notes.append(messages.PROVISIONAL_NOTE)
     if board.left_out:
         notes.append(messages.dashboard_votes_left_out(board.left_out))
     return notes

@@ -178,4 +178,6 @@ def test_steered_choice_refuses_bad_settings() -> None:
         choose_steered(NAMES, [], [], battle_share=0.5, exploration=1.5, rng=random.Random(0))
     with pytest.raises(ConfigError, match="no contestants"):
         choose_steered([], [], [], battle_share=0.5, rng=random.Random(0))
+    with pytest.raises(ConfigError, match="battle share"):
+        choose_steered(NAMES, [], [], battle_share=-0.1, rng=random.Random(0))
     assert choose_steered(["solo"], [], [], battle_share=1.0, rng=random.Random(0)) == ["solo"]

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 from arena.leaderboard import Leaderboard, LeaderboardRow
 from arena.store import JudgeSummary
+from bot import messages
 from bot.charts import leaderboard_png
 from bot.cli import cli
 from bot.cli.leaderboard_table import DROP_ORDER, board_table
@@ -112,6 +113,7 @@ def test_the_table_fits_cuts_no_word_and_loses_no_value(width, style, judge) -> 
         for term in ("length +0.412", "headers -0.031", "lists +0.021", "bold +0.100"):
             assert term in notes
     assert "offline-passages*" in text  # provisional: marked, no rank and no interval
+    assert messages.PROVISIONAL_NOTE in " ".join(text.split())  # as on every surface
     passages = next(line for line in body if "offline-passages" in line)
     assert passages.split()[0] == "–" and "+29/-31" not in passages
 

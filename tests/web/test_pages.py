@@ -14,6 +14,9 @@ from html.parser import HTMLParser
 import pytest
 
 from arena.leaderboard import build_board
+from bot import messages
+from tests.fakes.providers import fake, roster
+from tests.fakes.service import service_over_fakes
 from tests.web.conftest import dashboard, sign_in
 from tests.web.seed import MARKUP_QUESTION, STYLE_CHANNEL, TEAM_CHANNEL, VIEWER_TOKEN
 
@@ -109,6 +112,18 @@ async def test_a_channels_board_counts_only_its_votes(seeded) -> None:
     listed = expected.rows + expected.unrated
     assert [r["votes"] for r in shown] == [r.votes for r in listed]
     assert f'value="{TEAM_CHANNEL}"' in page.text and f'value="{STYLE_CHANNEL}"' in page.text
+
+
+@in_module_loop
+async def test_provisional_rows_are_explained_in_the_words_every_surface_uses(seeded) -> None:
+    strict = service_over_fakes(seeded.store, roster(fake("atlas")), provisional_votes=10_000)
+    async with dashboard(strict) as client:
+        await sign_in(client, VIEWER_TOKEN)
+        provisional = (await client.get("/")).text
+    async with signed(seeded) as client:
+        firm = (await client.get("/")).text  # 200 votes and more each
+    assert ">cobalt *<" in provisional and ">cobalt<" in firm
+    assert messages.PROVISIONAL_NOTE in provisional and messages.PROVISIONAL_NOTE not in firm
 
 
 @in_module_loop

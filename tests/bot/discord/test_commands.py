@@ -312,6 +312,8 @@ async def test_leaderboard_sends_a_table_and_the_chart(
     assert embed["title"] == "Leaderboard"
     assert not seen.body["payload_json"].get("content")  # no dashboard configured, no link
     assert "alpha" in embed["description"] and "beta" in embed["description"]
+    # provisional (3 votes): the words every surface uses, its "* " kept from a bullet
+    assert embed["description"].endswith("```\n\\" + messages.PROVISIONAL_NOTE)
     assert embed["image"]["url"] == "attachment://leaderboard.png"
     chart = seen.body["files[0]"]
     assert chart["filename"] == "leaderboard.png" and chart["bytes"].startswith(b"\x89PNG")

@@ -6,6 +6,7 @@ import asyncio
 import threading
 from pathlib import Path
 
+from bot import messages
 from bot.service import Ask
 from knowledge.indexer import IndexReport
 from tests.bot.slack.conftest import Harness, start_app
@@ -29,7 +30,7 @@ async def test_leaderboard_posts_the_table_and_uploads_the_chart(arena_app: Harn
     table = texts(posted["blocks"])
     assert "Rank" in table and "95% CI" in table and "Votes" in table
     assert "alpha *" in table and "beta *" in table  # provisional: 3 votes < 5
-    assert "provisional" in table
+    assert messages.PROVISIONAL_NOTE in table  # the words every surface uses
     assert posted["text"].startswith("Leaderboard")
     (step1,) = arena_app.slack.calls("files.getUploadURLExternal")
     assert step1["filename"] == "leaderboard.png" and int(step1["length"]) > 1000
