@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass
 from itertools import combinations, product
 from pathlib import Path
 
-from arena.errors import InputError
+from arena.jsonl import read_jsonl
 
 __all__ = [
     "Agreement",
@@ -70,35 +70,28 @@ class PairwiseVerdict:
         return "model_b" if self.winner == "model_a" else "model_a"
 
 
+def verdict_of(row: object) -> PairwiseVerdict:
+    """A verdict from one decoded line; ValueError, KeyError or TypeError if it is bad."""
+    if not isinstance(row, dict):
+        raise ValueError("expected a JSON object")
+    verdict = PairwiseVerdict(
+        question_id=str(row["question_id"]),
+        model_a=str(row["model_a"]),
+        model_b=str(row["model_b"]),
+        winner=str(row["winner"]),
+        turn=int(row.get("turn", 1)),
+        judge=_judge_name(row.get("judge", "")),
+    )
+    if verdict.winner not in WINNERS and "tie" not in verdict.winner:
+        raise ValueError(f"winner must be one of {', '.join(WINNERS)} or name a tie")
+    if verdict.model_a == verdict.model_b:
+        raise ValueError("a model cannot battle itself")
+    return verdict
+
+
 def read_verdicts(path: Path) -> list[PairwiseVerdict]:
     """Verdicts from a JSONL file; a bad line stops the read with its number and why."""
-    verdicts, errors = [], []
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                verdict = PairwiseVerdict(
-                    question_id=str(row["question_id"]),
-                    model_a=str(row["model_a"]),
-                    model_b=str(row["model_b"]),
-                    winner=str(row["winner"]),
-                    turn=int(row.get("turn", 1)),
-                    judge=_judge_name(row.get("judge", "")),
-                )
-                if verdict.winner not in WINNERS and "tie" not in verdict.winner:
-                    raise ValueError(f"winner must be one of {', '.join(WINNERS)} or name a tie")
-                if verdict.model_a == verdict.model_b:
-                    raise ValueError("a model cannot battle itself")
-            except (ValueError, KeyError, TypeError) as exc:
-                what = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
-                errors.append(f"line {number}: {what}")
-                continue
-            verdicts.append(verdict)
-    if errors:
-        raise InputError(f"{path}: " + "; ".join(errors[:5]) + ("; ..." if len(errors) > 5 else ""))
-    return verdicts
+    return read_jsonl(path, verdict_of)
 
 
 def _judge_name(judge: object) -> str:

@@ -6,10 +6,9 @@ A malformed line stops the read before anything is graded, naming every bad line
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from arena.errors import InputError
+from arena.jsonl import read_jsonl
 from arena.roster import Roster, build_roster
 from arena.types import ModelSpec
 
@@ -36,19 +35,7 @@ def case_of(row: object) -> Case:
 
 
 def read_cases(path: Path) -> list[Case]:
-    cases, errors = [], []
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                cases.append(case_of(json.loads(line)))
-            except ValueError as exc:  # json.JSONDecodeError is one
-                errors.append(f"line {number}: {exc}")
-    if errors:
-        more = "; ..." if len(errors) > 5 else ""
-        raise InputError(f"{path}: " + "; ".join(errors[:5]) + more)
-    return cases
+    return read_jsonl(path, case_of)
 
 
 async def grade_cases(
