@@ -203,8 +203,9 @@ def leaderboard_embed(board: Board) -> discord.Embed:
 
 
 def _table_line(row: LeaderboardRow) -> str:
-    rank = "–" if row.rank_ub is None else str(row.rank_ub)
+    """A provisional model's rank and interval are too wide to rank by: dashes."""
+    rank = "–" if row.rank_ub is None or row.provisional else str(row.rank_ub)
     name = row.model[:19] + ("*" if row.provisional else "")
     score = "–" if row.score is None else f"{row.score:.0f}"
-    ci = "–" if row.ci_low is None else f"{row.ci_low:.0f}–{row.ci_high:.0f}"
+    ci = "–" if row.ci_low is None or row.provisional else f"{row.ci_low:.0f}–{row.ci_high:.0f}"
     return f"{rank:>2}  {name:<20} {score:>5}  {ci:<11} {row.votes:>5}"

@@ -316,11 +316,12 @@ def reason_of(view: dict) -> str | None:
 
 
 def _row(r: LeaderboardRow) -> list[str]:
+    """A provisional model's rank and interval are too wide to rank by: dashes."""
     return [
-        "–" if r.rank_ub is None else str(r.rank_ub),
+        "–" if r.rank_ub is None or r.provisional else str(r.rank_ub),
         r.model + (" *" if r.provisional else ""),
         "–" if r.score is None else f"{r.score:.0f}",
-        "–" if r.ci_low is None else f"{r.ci_low:.0f}–{r.ci_high:.0f}",
+        "–" if r.ci_low is None or r.provisional else f"{r.ci_low:.0f}–{r.ci_high:.0f}",
         str(r.votes),
     ]
 

@@ -312,6 +312,9 @@ async def test_leaderboard_sends_a_table_and_the_chart(
     assert embed["title"] == "Leaderboard"
     assert not seen.body["payload_json"].get("content")  # no dashboard configured, no link
     assert "alpha" in embed["description"] and "beta" in embed["description"]
+    rows = [r.split() for r in embed["description"].splitlines() if "* " in r and "votes" not in r]
+    # rank, model*, score, interval, votes: a provisional row has no rank or interval
+    assert len(rows) == 2 and all(r[0] == "–" and r[3] == "–" and r[4] == "3" for r in rows)
     # provisional (3 votes): the words every surface uses, its "* " kept from a bullet
     assert embed["description"].endswith("```\n\\" + messages.PROVISIONAL_NOTE)
     assert embed["image"]["url"] == "attachment://leaderboard.png"

@@ -30,6 +30,9 @@ async def test_leaderboard_posts_the_table_and_uploads_the_chart(arena_app: Harn
     table = texts(posted["blocks"])
     assert "Rank" in table and "95% CI" in table and "Votes" in table
     assert "alpha *" in table and "beta *" in table  # provisional: 3 votes < 5
+    rows = [line.split() for line in table.splitlines() if " *" in line]
+    # rank, model, *, score, interval, votes: a provisional row has no rank or interval
+    assert len(rows) == 2 and all(r[0] == "–" and r[4] == "–" and r[5] == "3" for r in rows)
     assert messages.PROVISIONAL_NOTE in table  # the words every surface uses
     assert posted["text"].startswith("Leaderboard")
     (step1,) = arena_app.slack.calls("files.getUploadURLExternal")
