@@ -161,6 +161,10 @@ def test_sandwich_rows_are_the_cautious_normal_intervals_of_the_table_as_ties_co
     assert {m: (rows[m].ci_low, rows[m].ci_high) for m in table.models} == {
         m: (round(float(low[k]), 1), round(float(high[k]), 1)) for k, m in enumerate(table.models)
     }
+    # the scores as --json and the dashboard show them: the fit's, to one decimal
+    assert {m: rows[m].score for m in table.models} == {
+        m: round(float(fit.scores[k]), 1) for k, m in enumerate(table.models)
+    }
 
 
 def test_bootstrap_rows_are_the_central_95_percent_of_the_resampled_scores() -> None:

@@ -133,12 +133,14 @@ async def test_elo_over_a_stores_battles_in_time_order(store: Store) -> None:
 
 
 def test_pair_table_merges_pairs_in_either_order() -> None:
+    """A pair given the other way round swaps its wins and keeps its ties and both-bad
+    votes as they were (each outcome distinct, so no two can be mixed up unseen)."""
     table = PairTable.from_counts(
-        [PairCount("a", "b", 3, 1, 2, 1), PairCount("b", "a", 5, 0, 0, 0)]
+        [PairCount("a", "b", 3, 1, 2, 1), PairCount("b", "a", 5, 0, 4, 7)]
     )
     assert table.models == ["a", "b"]
-    assert (table.wins_i[0], table.wins_j[0], table.ties[0], table.both_bad[0]) == (3, 6, 2, 1)
-    assert table.per_model(table.battles, table.battles).tolist() == [12, 12]
+    assert (table.wins_i[0], table.wins_j[0], table.ties[0], table.both_bad[0]) == (3, 6, 6, 8)
+    assert table.per_model(table.battles, table.battles).tolist() == [23, 23]
 
 
 def test_pair_table_leaves_out_pairs_without_battles() -> None:
