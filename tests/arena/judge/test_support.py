@@ -119,6 +119,16 @@ def test_contradictions_of_each_kind() -> None:
     assert reason[2] == "says 'fell' where the passage says 'rose' (passage 2)"
 
 
+def test_a_sentence_is_as_bad_as_its_worst_claim() -> None:
+    """An unverifiable clause before a contradicted one does not hide the contradiction:
+    the sentence is flagged as contradicted, pointing at the passage it contradicts."""
+    (sentence,) = check_support(
+        "Kubernetes restarts crashed pods, and pages do not go out through PagerDuty.", [PAGING]
+    )
+    assert [c.support for c in sentence.claims] == ["unverifiable", "contradicted"]
+    assert (sentence.support, sentence.passage_index) == ("contradicted", 0)
+
+
 def test_a_common_noun_swapped_is_not_seen() -> None:
     """A known limit: "director" for "manager" leaves most of the claim's words in place."""
     (sentence,) = check_support(
@@ -194,6 +204,8 @@ def test_another_language_or_a_huge_answer_is_unmeasured_with_a_reason() -> None
     assert check.unmeasured == "the answer and its passages are in different languages"
     assert check.value is None and check.sentences == [] and judged_faithfulness(check) is None
     assert support_check(german, [german]).unmeasured is None  # the same language: checked
+    settings = "Port 8080, host db01, login admin, timeout 30s, retries 5, region eu-west."
+    assert support_check(settings, [german]).unmeasured is None  # no language: checked
     huge = "Pages go out through PagerDuty. " * (MAX_ANSWER_WORDS // 5 + 1)
     too_long = support_check(huge, [PAGING])
     assert too_long.unmeasured.startswith(f"the answer has {len(huge.split()):,} words")
