@@ -129,6 +129,24 @@ def test_a_sentence_is_as_bad_as_its_worst_claim() -> None:
     assert (sentence.support, sentence.passage_index) == ("contradicted", 0)
 
 
+def test_a_negation_in_a_clause_of_its_own_still_denies() -> None:
+    """ "..., but they are not" has no content word of its own: its "not" belongs to the
+    clause before it, so the passage denies what the claim asserts."""
+    (sentence,) = check_support(
+        "Contractors are on the on-call rota.",
+        ["Contractors are on the on-call rota, but they are not."],
+    )
+    assert sentence.support == "contradicted"
+    assert sentence.claims[0].reason == "asserts what passage 1 says the other way"
+
+
+def test_a_name_in_the_plural_or_possessive_is_the_name_the_passage_gives() -> None:
+    """ "the Normans" and "Norman's" name the passage's "Norman": nothing unstated."""
+    for claim in ("The castle was held by the Normans.", "The castle was Norman's."):
+        (sentence,) = check_support(claim, ["The Norman lord held the castle."])
+        assert (sentence.support, sentence.claims[0].unstated) == ("supported", ())
+
+
 def test_a_common_noun_swapped_is_not_seen() -> None:
     """A known limit: "director" for "manager" leaves most of the claim's words in place."""
     (sentence,) = check_support(
