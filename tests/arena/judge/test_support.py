@@ -140,6 +140,32 @@ def test_a_negation_in_a_clause_of_its_own_still_denies() -> None:
     assert sentence.claims[0].reason == "asserts what passage 1 says the other way"
 
 
+def test_a_double_negative_asserts() -> None:
+    (sentence,) = check_support(
+        "Contractors are never not on the on-call rota.",
+        ["Contractors are on the on-call rota, but they are not."],
+    )
+    assert sentence.claims[0].reason == "asserts what passage 1 says the other way"
+
+
+def test_a_question_back_to_the_asker_is_no_claim_and_never_flagged() -> None:
+    """A sentence that states nothing (a question) gets no verdict, even naming
+    something the passages never mention."""
+    stated, asked = check_support(
+        "Pages go out through PagerDuty. Should I page the secondary on call, and do you want"
+        " the Kubernetes runbook too?",
+        [PAGING],
+    )
+    assert (stated.support, asked.support, asked.flagged) == ("supported", "not_a_claim", False)
+    assert asked.claims == ()  # not even its first half, which alone reads as a statement
+
+
+def test_unstated_numbers_come_before_names_in_the_reason() -> None:
+    (sentence,) = check_support("The pager waits for Kubernetes 30 seconds first.", [PAGING])
+    assert sentence.claims[0].unstated == ("30", "kubernetes")
+    assert sentence.claims[0].reason == "the passages do not state 30, kubernetes"
+
+
 def test_a_name_in_the_plural_or_possessive_is_the_name_the_passage_gives() -> None:
     """ "the Normans" and "Norman's" name the passage's "Norman": nothing unstated."""
     for claim in ("The castle was held by the Normans.", "The castle was Norman's."):
