@@ -183,6 +183,16 @@ def test_bootstrap_rows_are_the_central_95_percent_of_the_resampled_scores() -> 
     }
 
 
+def test_a_model_with_exactly_the_provisional_votes_anchors_the_scale() -> None:
+    """Not provisional at exactly ``provisional_votes`` votes, a model is one of the firm
+    models whose scores average 1000; the newcomer beside them moves nothing."""
+    counts = [PairCount("a", "b", 12, 6, 2, 0), PairCount("c", "a", 2, 1, 0, 0)]
+    rows = leaderboard_rows(counts, provisional_votes=20)
+    firm = {row.model: row for row in rows if not row.provisional}
+    assert {m: row.votes for m, row in firm.items()} == {"a": 23, "b": 20}
+    assert (firm["a"].score + firm["b"].score) / 2 == pytest.approx(1000, abs=0.1)
+
+
 def test_a_pair_whose_every_vote_was_a_tie_is_rated() -> None:
     """Ties are battles: two models that only ever tied are on the board, level."""
     rows = leaderboard_rows([PairCount("a", "b", ties=3)])
