@@ -2,6 +2,7 @@
 
     python scripts/mutation_sweep.py AREA [AREA ...] [--list] [--timeout 120] [--json OUT]
     python scripts/mutation_sweep.py --only arena/votes.py:42:negate votes
+    python scripts/mutation_sweep.py service --functions vote,thumb --skip EARLIER.json
 
 Each mutant changes one spot of a target module (swap a comparison or boolean operator,
 negate a condition, swap an if-expression's branches or a pair's order, drop a keyword
@@ -114,6 +115,29 @@ AREAS: dict[str, tuple[dict[str, list[str] | None], list[str]]] = {
         },
         ["tests/bot/slack/test_feedback.py", "tests/bot/discord/test_votes.py"],
     ),
+    "store": (
+        {
+            "arena/store.py": [
+                "record_battle",
+                "record_vote",
+                "record_thumb",
+                "battle_place",
+                "votes_stored",
+                "thumb_reasons",
+            ],
+            "arena/vote_counts.py": ["elo_ratings", "_elo_battles", "thumb_counts", "style_rows"],
+        },
+        [
+            "tests/arena/test_store.py",
+            "tests/arena/test_votes.py",
+            "tests/arena/test_ratings.py",
+            "tests/bot/test_vote_rules.py",
+        ],
+    ),
+    "support": (
+        {"arena/judge/support.py": None},
+        ["tests/arena/judge/test_support.py", "tests/arena/judge/test_stance.py"],
+    ),
 }
 
 # third-party imports shared by every child (project modules are imported after the fork)
@@ -177,6 +201,20 @@ class Mutant:
     @property
     def name(self) -> str:
         return f"{self.path}:{self.line}:{self.kind}"
+
+    def record(self) -> dict[str, str]:
+        """What identifies this mutant across edits that only move lines (for ``--skip``)."""
+        source = (ROOT / self.path).read_text()
+        return {
+            "path": self.path,
+            "code": source.splitlines()[self.line - 1].strip(),
+            "original": source[self.start : self.end],
+            "replacement": self.replacement,
+        }
+
+
+def _key(record: dict) -> tuple[str, str, str, str]:
+    return (record["path"], record["code"], record["original"], record["replacement"])
 
 
 def _offsets(source: str) -> list[int]:
@@ -367,7 +405,7 @@ def sweep(area: str, mutants: list[Mutant], tests: list[str], timeout: float) ->
             {
                 "area": area,
                 "mutant": mutant.name,
-                "replacement": mutant.replacement,
+                **mutant.record(),
                 "outcome": outcome,
                 "seconds": round(seconds, 1),
             }
@@ -381,6 +419,26 @@ def sweep(area: str, mutants: list[Mutant], tests: list[str], timeout: float) ->
     return results
 
 
+def _narrowed(
+    modules: dict[str, list[str] | None], wanted: list[str]
+) -> dict[str, list[str] | None]:
+    """The area's modules cut down to the named functions and classes they define."""
+    narrowed: dict[str, list[str] | None] = {}
+    for path, names in modules.items():
+        tree = ast.parse((ROOT / path).read_text())
+        defined = {
+            n.name
+            for n in ast.walk(tree)
+            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+        }
+        kept = [w for w in wanted if w in defined and (names is None or w in names)]
+        if kept:
+            narrowed[path] = kept
+    if not narrowed:
+        raise SystemExit(f"none of {', '.join(wanted)} is mutated in this area")
+    return narrowed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("areas", nargs="+", choices=sorted(AREAS))
@@ -392,6 +450,16 @@ def main() -> None:
         help="at most this many mutants per area, drawn at random (seeded) from all of them",
     )
     parser.add_argument("--seed", type=int, default=21)
+    parser.add_argument(
+        "--functions", help="comma-separated: mutate only these of the area's functions/classes"
+    )
+    parser.add_argument(
+        "--skip",
+        type=Path,
+        action="append",
+        default=[],
+        help="a --json file of an earlier run: its mutants are not run again (repeatable)",
+    )
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds per mutant")
     parser.add_argument("--json", type=Path, help="write every outcome here")
     args = parser.parse_args()
@@ -401,10 +469,17 @@ def main() -> None:
     for name in PRELOAD:
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
+    skipped = {_key(r) for f in args.skip for r in json.loads(f.read_text())}
     results: list[dict] = []
     for area in args.areas:
         modules, tests = AREAS[area]
+        if args.functions:
+            modules = _narrowed(modules, args.functions.split(","))
         mutants = [m for path, names in modules.items() for m in mutants_of(path, names)]
+        if skipped:
+            before = len(mutants)
+            mutants = [m for m in mutants if _key(m.record()) not in skipped]
+            print(f"{area}: {before - len(mutants)} mutants skipped as run before", flush=True)
         if args.only:
             mutants = [m for m in mutants if m.name.startswith(args.only)]
         if args.sample and len(mutants) > args.sample:

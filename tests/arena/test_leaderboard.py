@@ -18,7 +18,7 @@ from arena.leaderboard import (
     leaderboard_rows,
 )
 from arena.pair_table import PairTable
-from arena.ratings import cautious_covariance, normal_intervals
+from arena.ratings import bootstrap_scores, cautious_covariance, normal_intervals
 from arena.store import BattleRecord, PairCount, Store
 from arena.style import StyleRow
 from arena.types import Answer, Choice
@@ -161,6 +161,43 @@ def test_sandwich_rows_are_the_cautious_normal_intervals_of_the_table_as_ties_co
     assert {m: (rows[m].ci_low, rows[m].ci_high) for m in table.models} == {
         m: (round(float(low[k]), 1), round(float(high[k]), 1)) for k, m in enumerate(table.models)
     }
+    # the scores as --json and the dashboard show them: the fit's, to one decimal
+    assert {m: rows[m].score for m in table.models} == {
+        m: round(float(fit.scores[k]), 1) for k, m in enumerate(table.models)
+    }
+
+
+def test_bootstrap_rows_are_the_central_95_percent_of_the_resampled_scores() -> None:
+    """A bootstrap row's interval runs from the 2.5th to the 97.5th percentile of its
+    model's resampled scores, the interval the board calls 95%."""
+    counts = [PairCount("a", "b", 30, 10, 6, 1), PairCount("b", "c", 18, 20, 5, 2)]
+    table = PairTable.from_counts(counts)
+    fit = board_fit(table, 20)
+    samples = bootstrap_scores(table, fit, 40, np.random.default_rng(7))
+    low, high = np.percentile(samples, [2.5, 97.5], axis=0)
+    rows = {
+        row.model: row for row in leaderboard_rows(counts, intervals="bootstrap", rounds=40, seed=7)
+    }
+    assert {m: (rows[m].ci_low, rows[m].ci_high) for m in table.models} == {
+        m: (round(float(low[k]), 1), round(float(high[k]), 1)) for k, m in enumerate(table.models)
+    }
+
+
+def test_a_model_with_exactly_the_provisional_votes_anchors_the_scale() -> None:
+    """Not provisional at exactly ``provisional_votes`` votes, a model is one of the firm
+    models whose scores average 1000; the newcomer beside them moves nothing."""
+    counts = [PairCount("a", "b", 12, 6, 2, 0), PairCount("c", "a", 2, 1, 0, 0)]
+    rows = leaderboard_rows(counts, provisional_votes=20)
+    firm = {row.model: row for row in rows if not row.provisional}
+    assert {m: row.votes for m, row in firm.items()} == {"a": 23, "b": 20}
+    assert (firm["a"].score + firm["b"].score) / 2 == pytest.approx(1000, abs=0.1)
+
+
+def test_a_pair_whose_every_vote_was_a_tie_is_rated() -> None:
+    """Ties are battles: two models that only ever tied are on the board, level."""
+    rows = leaderboard_rows([PairCount("a", "b", ties=3)])
+    assert [(row.model, row.votes, row.win_rate) for row in rows] == [("a", 3, 0.0), ("b", 3, 0.0)]
+    assert rows[0].score == rows[1].score
 
 
 def test_leaderboard_rows_refuse_zero_rounds_and_take_one() -> None:
@@ -225,6 +262,25 @@ async def test_a_single_vote_in_the_database_has_an_interval_of_real_width(
         assert row.ci_high - row.ci_low > 300
         assert row.ci_low < row.score < row.ci_high
     assert board.too_few_votes
+
+
+async def test_a_model_whose_every_vote_was_left_out_shows_how_many(store: Store) -> None:
+    """Unrated, a model with only left-out votes still says how many were left out (and
+    the rated model beside it counts the same vote)."""
+    await vote(store, "general", "alpha", "beta", "a")
+    question = await store.record_question(
+        platform="console", channel="general", user="u", thread=None, text="who?", hits=[]
+    )
+    ids = [await store.record_answer(question, Answer(m, text="me")) for m in ("gamma", "alpha")]
+    battle = await store.record_battle(question, *ids, excluded="an answer names its model")
+    await store.record_vote(battle, "voter", "a")
+    board = await build_board(store, seed=1)
+    assert {row.model: row.left_out_votes for row in [*board.rows, *board.unrated]} == {
+        "alpha": 1,
+        "beta": 0,
+        "gamma": 1,
+    }
+    assert [row.model for row in board.unrated] == ["gamma"]
 
 
 async def test_a_channel_with_thumbs_but_no_votes_has_no_rows(store: Store) -> None:

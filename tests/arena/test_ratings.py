@@ -133,12 +133,14 @@ async def test_elo_over_a_stores_battles_in_time_order(store: Store) -> None:
 
 
 def test_pair_table_merges_pairs_in_either_order() -> None:
+    """A pair given the other way round swaps its wins and keeps its ties and both-bad
+    votes as they were (each outcome distinct, so no two can be mixed up unseen)."""
     table = PairTable.from_counts(
-        [PairCount("a", "b", 3, 1, 2, 1), PairCount("b", "a", 5, 0, 0, 0)]
+        [PairCount("a", "b", 3, 1, 2, 1), PairCount("b", "a", 5, 0, 4, 7)]
     )
     assert table.models == ["a", "b"]
-    assert (table.wins_i[0], table.wins_j[0], table.ties[0], table.both_bad[0]) == (3, 6, 2, 1)
-    assert table.per_model(table.battles, table.battles).tolist() == [12, 12]
+    assert (table.wins_i[0], table.wins_j[0], table.ties[0], table.both_bad[0]) == (3, 6, 6, 8)
+    assert table.per_model(table.battles, table.battles).tolist() == [23, 23]
 
 
 def test_pair_table_leaves_out_pairs_without_battles() -> None:
@@ -345,6 +347,15 @@ def test_rank_upper_bound_counts_models_clearly_above() -> None:
     high = np.array([20.0, 25.0, 40.0, 12.0])
     # model 3 (5..12): models 1 and 2 have lower bounds above 12, model 0 (10) not -> 3
     assert rank_upper_bounds(low, high).tolist() == [2, 2, 1, 3]
+    # "above" is strictly above: a lower bound equal to my upper bound overlaps it
+    assert rank_upper_bounds(np.array([1.0, 2.0]), np.array([2.0, 3.0])).tolist() == [1, 1]
+
+
+def test_a_prior_of_no_spread_is_refused() -> None:
+    table = PairTable.from_counts([PairCount("a", "b", 3, 1, 0, 0)])
+    for prior_sd in (0.0, -50.0):
+        with pytest.raises(ValueError, match="must be positive"):
+            fit_bradley_terry(table, prior_sd=prior_sd)
 
 
 # --- the prior, the anchor, λ fitted with the rest ----------------------------------

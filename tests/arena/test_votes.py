@@ -269,3 +269,35 @@ async def test_a_stopped_vote_writer_fails_every_waiting_voter() -> None:
     stopped = await asyncio.wait_for(asyncio.gather(first, queued, return_exceptions=True), 10)
     assert [type(error) for error in stopped] == [StoreError, StoreError]
     assert {str(error) for error in stopped} == {"the vote writer was stopped"}
+    with pytest.raises(asyncio.CancelledError):  # stopped, not failed: nothing to log
+        await batcher.drain()
+
+
+async def test_a_vote_failed_by_a_stopped_writer_is_never_written_later(store: Store) -> None:
+    """A voter told "the vote writer was stopped" was told the truth: the next batch
+    writes only its own vote, not the failed ones left queued behind the stop."""
+    stopped_on, written_on = (
+        await make_battle(store, "alpha", "beta"),
+        await make_battle(store, "alpha", "gamma"),
+    )
+    writing = asyncio.Event()
+
+    @asynccontextmanager
+    async def transaction() -> AsyncIterator[object]:
+        if not writing.is_set():  # the first write never ends; later ones are real
+            writing.set()
+            await asyncio.Event().wait()
+        async with store._transaction() as session:
+            yield session
+
+    batcher = VoteBatcher(transaction)  # type: ignore[arg-type]
+    first = asyncio.create_task(batcher.submit(stopped_on, "ana", "a"))
+    await writing.wait()
+    queued = asyncio.create_task(batcher.submit(stopped_on, "bo", "b"))
+    await asyncio.sleep(0)
+    batcher._flusher.cancel()  # type: ignore[union-attr]
+    await asyncio.wait_for(asyncio.gather(first, queued, return_exceptions=True), 10)
+
+    await asyncio.wait_for(batcher.submit(written_on, "cy", "tie"), 10)
+    assert await store.votes_stored() == 1
+    assert await store.pair_counts() == [PairCount("alpha", "gamma", ties=1)]

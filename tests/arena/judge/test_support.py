@@ -119,6 +119,60 @@ def test_contradictions_of_each_kind() -> None:
     assert reason[2] == "says 'fell' where the passage says 'rose' (passage 2)"
 
 
+def test_a_sentence_is_as_bad_as_its_worst_claim() -> None:
+    """An unverifiable clause before a contradicted one does not hide the contradiction:
+    the sentence is flagged as contradicted, pointing at the passage it contradicts."""
+    (sentence,) = check_support(
+        "Kubernetes restarts crashed pods, and pages do not go out through PagerDuty.", [PAGING]
+    )
+    assert [c.support for c in sentence.claims] == ["unverifiable", "contradicted"]
+    assert (sentence.support, sentence.passage_index) == ("contradicted", 0)
+
+
+def test_a_negation_in_a_clause_of_its_own_still_denies() -> None:
+    """ "..., but they are not" has no content word of its own: its "not" belongs to the
+    clause before it, so the passage denies what the claim asserts."""
+    (sentence,) = check_support(
+        "Contractors are on the on-call rota.",
+        ["Contractors are on the on-call rota, but they are not."],
+    )
+    assert sentence.support == "contradicted"
+    assert sentence.claims[0].reason == "asserts what passage 1 says the other way"
+
+
+def test_a_double_negative_asserts() -> None:
+    (sentence,) = check_support(
+        "Contractors are never not on the on-call rota.",
+        ["Contractors are on the on-call rota, but they are not."],
+    )
+    assert sentence.claims[0].reason == "asserts what passage 1 says the other way"
+
+
+def test_a_question_back_to_the_asker_is_no_claim_and_never_flagged() -> None:
+    """A sentence that states nothing (a question) gets no verdict, even naming
+    something the passages never mention."""
+    stated, asked = check_support(
+        "Pages go out through PagerDuty. Should I page the secondary on call, and do you want"
+        " the Kubernetes runbook too?",
+        [PAGING],
+    )
+    assert (stated.support, asked.support, asked.flagged) == ("supported", "not_a_claim", False)
+    assert asked.claims == ()  # not even its first half, which alone reads as a statement
+
+
+def test_unstated_numbers_come_before_names_in_the_reason() -> None:
+    (sentence,) = check_support("The pager waits for Kubernetes 30 seconds first.", [PAGING])
+    assert sentence.claims[0].unstated == ("30", "kubernetes")
+    assert sentence.claims[0].reason == "the passages do not state 30, kubernetes"
+
+
+def test_a_name_in_the_plural_or_possessive_is_the_name_the_passage_gives() -> None:
+    """ "the Normans" and "Norman's" name the passage's "Norman": nothing unstated."""
+    for claim in ("The castle was held by the Normans.", "The castle was Norman's."):
+        (sentence,) = check_support(claim, ["The Norman lord held the castle."])
+        assert (sentence.support, sentence.claims[0].unstated) == ("supported", ())
+
+
 def test_a_common_noun_swapped_is_not_seen() -> None:
     """A known limit: "director" for "manager" leaves most of the claim's words in place."""
     (sentence,) = check_support(
@@ -194,6 +248,8 @@ def test_another_language_or_a_huge_answer_is_unmeasured_with_a_reason() -> None
     assert check.unmeasured == "the answer and its passages are in different languages"
     assert check.value is None and check.sentences == [] and judged_faithfulness(check) is None
     assert support_check(german, [german]).unmeasured is None  # the same language: checked
+    settings = "Port 8080, host db01, login admin, timeout 30s, retries 5, region eu-west."
+    assert support_check(settings, [german]).unmeasured is None  # no language: checked
     huge = "Pages go out through PagerDuty. " * (MAX_ANSWER_WORDS // 5 + 1)
     too_long = support_check(huge, [PAGING])
     assert too_long.unmeasured.startswith(f"the answer has {len(huge.split()):,} words")

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from arena.store import Store
+from arena.types import CHOICES
 from bot import messages
 from bot.discord.views import location
 from tests.fakes.discord_api import CHANNEL_ID, EPHEMERAL, FakeDiscord, text_channel
@@ -74,6 +75,24 @@ async def test_a_vote_reveals_exactly_who_answered_as_a_and_as_b(
     assert set(orders) == {("alpha", "beta"), ("beta", "alpha")}  # both orders were tried
     stored = [(r.model_a, r.model_b, r.choice) async for r in store.iter_battles()]
     assert stored == [(a, b, "a") for a, b in orders]  # "A is better" won for the one shown as A
+
+
+async def test_each_vote_button_says_which_choice_it_casts(
+    discord_api: FakeDiscord, store: Store
+) -> None:
+    """The voter reads the label, the bot reads the custom id: they must agree."""
+    bot = await start(discord_api, make_service(store, battle_share=1.0))
+    try:
+        post = await battle(bot, discord_api)
+    finally:
+        await bot.client.close()
+    votes = [
+        (c["label"], c["custom_id"])
+        for row in post["components"]
+        for c in row["components"]
+        if c["custom_id"].startswith("parley:vote:")
+    ]
+    assert votes == [(messages.CHOICE_LABELS[c], f"parley:vote:1:{c}") for c in CHOICES]
 
 
 async def test_a_vote_from_another_channel_is_refused_and_nothing_is_stored(
