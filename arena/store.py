@@ -154,8 +154,10 @@ class Store(VoteCounts, BulkImport, GradeRecords, InsightReads, Claims):
         return self._dialect
 
     async def close(self) -> None:
-        await self._votes.drain()
-        await self._database.close()
+        try:
+            await self._votes.drain()
+        finally:
+            await self._database.close()
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[AsyncSession]:

@@ -91,9 +91,10 @@ class VoteBatcher:
         return await asyncio.shield(future)  # a cancelled voter does not cancel the batch
 
     async def drain(self) -> None:
-        """Wait until every submitted vote is written (before closing the database)."""
+        """Wait until every submitted vote is written, or failed to its voter when the
+        writer was stopped (before closing the database)."""
         if self._flusher is not None:
-            await self._flusher
+            await asyncio.wait([self._flusher])  # its end, not its outcome: voters heard that
 
     async def _flush(self) -> None:
         while self._pending:

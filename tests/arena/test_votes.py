@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import sqlite3
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -269,8 +270,28 @@ async def test_a_stopped_vote_writer_fails_every_waiting_voter() -> None:
     stopped = await asyncio.wait_for(asyncio.gather(first, queued, return_exceptions=True), 10)
     assert [type(error) for error in stopped] == [StoreError, StoreError]
     assert {str(error) for error in stopped} == {"the vote writer was stopped"}
-    with pytest.raises(asyncio.CancelledError):  # stopped, not failed: nothing to log
-        await batcher.drain()
+    await asyncio.wait_for(batcher.drain(), 10)  # a stopped writer is drained: nothing left
+
+
+async def test_a_store_whose_vote_writer_was_stopped_still_closes(tmp_path) -> None:
+    """Shutting down after the writer was cancelled (the loop stopping mid-vote) closes
+    the database: left open, its connection's thread would keep the process from exiting."""
+    path = tmp_path / "arena.db"
+    store = await Store.open(path)
+    battle = await make_battle(store, "alpha", "beta")
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # the vote's transaction waits for this lock
+    voting = asyncio.create_task(store.record_vote(battle, "ann", "a"))
+    await asyncio.sleep(0.2)
+    store._votes._flusher.cancel()  # type: ignore[union-attr]
+    await asyncio.sleep(0.1)
+    other.execute("ROLLBACK")
+    other.close()
+    with pytest.raises(StoreError, match="stopped"):
+        await asyncio.wait_for(voting, 10)
+    await asyncio.wait_for(store.close(), 10)
+    with pytest.raises(ValueError, match="no active connection"):
+        await store.votes_stored()
 
 
 async def test_a_vote_failed_by_a_stopped_writer_is_never_written_later(store: Store) -> None:
