@@ -55,7 +55,13 @@ def click_body(user: str, channel: str, message: Posted, action_id: str, value: 
         "api_app_id": "A1",
         "trigger_id": "trig",
         "channel": {"id": channel},
-        "container": {"type": "message", "message_ts": message.ts, "channel_id": channel},
+        "container": {
+            "type": "message",
+            "message_ts": message.ts,
+            "channel_id": channel,
+            "is_ephemeral": False,
+            "thread_ts": message.thread,
+        },
         "message": {
             "type": "message",
             "ts": message.ts,
