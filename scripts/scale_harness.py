@@ -15,6 +15,7 @@ import http.client
 import itertools
 import multiprocessing
 import os
+import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -69,9 +70,9 @@ async def _balance(backends: list[str], pipe: Connection) -> None:
     app.router.add_post("/slack/events", forward)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    pipe.send(f"http://127.0.0.1:{port}/slack/events")
+    listening = socket.create_server(("127.0.0.1", 0))  # bound now: no port taken twice
+    await web.SockSite(runner, listening).start()
+    pipe.send(f"http://127.0.0.1:{listening.getsockname()[1]}/slack/events")
     loop = asyncio.get_running_loop()
     while (asked := await loop.run_in_executor(None, pipe.recv)) is not None:
         pipe.send([routed.get(body) for body in asked])
