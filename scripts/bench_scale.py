@@ -220,6 +220,7 @@ async def vote_phase(
     acknowledgement and vote confirmation latency."""
     wanted = set(carries.values())
     client.acks.clear()
+    edits = len(fakes.seen("/api/chat.update"))
     clicked = await click_all(client, load, window)
 
     def confirmed() -> dict[tuple[int, str], float]:
@@ -234,6 +235,7 @@ async def vote_phase(
         "votes_per_s": round(len(shown) / (max(shown.values()) - first_click), 1),
         "click_ack_ms": latency(client.acks),
         "vote_confirmed_ms": latency([(t - by_vote[k]) * 1000 for k, t in shown.items()]),
+        "reveal_edits": len(fakes.seen("/api/chat.update")) - edits,  # coalesced per battle
         "thumbs": sum(kind == "thumb" for kind, _ in load),
         "leaderboard_reads": sum(kind == "leaderboard" for kind, _ in load),
     }
