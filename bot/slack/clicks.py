@@ -62,6 +62,7 @@ async def vote(bot: SlackBot, args: AsyncArgs) -> None:
         bot.reveals.show(
             bot.client,
             battle_id,
+            user,
             channel,
             message["ts"],
             # Slack's payload carries the posted text; the names when it does not

@@ -26,34 +26,39 @@ class Reveals:
     """The pending and running edits of battle messages, per (channel, message ts)."""
 
     def __init__(self) -> None:
-        self._pending: dict[tuple[str, str], dict] = {}  # the newest edit not yet sent
+        # the newest edit not yet sent, and the voter whose vote it shows
+        self._pending: dict[tuple[str, str], tuple[dict, str]] = {}
         self._running: set[tuple[str, str]] = set()
 
     async def show(
         self,
         client: AsyncWebClient,
         battle_id: int,
+        user: str,
         channel: str,
         ts: str,
         text: str,
         blocks: list[dict],
     ) -> None:
-        """Edit the message to ``text`` and ``blocks``, or leave that for the edit of it
-        already on its way to send next. A failed edit is logged (the votes are stored
-        already) and the next pending one is still sent."""
+        """Edit the message to ``text`` and ``blocks`` (``user``'s vote shown), or leave
+        that for the edit of it already on its way to send next. A failed edit is logged
+        (the votes are stored already) and the next pending one is still sent."""
         key = (channel, ts)
-        self._pending[key] = {"channel": channel, "ts": ts, "text": text, "blocks": blocks}
+        edit = {"channel": channel, "ts": ts, "text": text, "blocks": blocks}
+        self._pending[key] = (edit, user)
         if key in self._running:
             return
         self._running.add(key)
         try:
-            while (edit := self._pending.pop(key, None)) is not None:
+            while (newest := self._pending.pop(key, None)) is not None:
+                edit, voter = newest
                 try:
                     await client.chat_update(**edit)
                 except DELIVERY_ERRORS as exc:  # the message is gone, or Slack is down
                     log.error(
-                        "the votes on battle %s are recorded, but Slack could not show them: %s",
+                        "the vote on battle %s by %s is recorded, but Slack could not show it: %s",
                         battle_id,
+                        voter,
                         why(exc),
                     )
         finally:
