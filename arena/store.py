@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -77,6 +78,7 @@ __all__ = [
 
 T = TypeVar("T")
 BUSY_TIMEOUT_MS = 5000  # an SQLite writer's wait for another process's write lock
+_PLACES_REMEMBERED = 10_000  # battles whose place is kept (the live ones, voted on now)
 
 
 def _where(target: Path | str) -> str:
@@ -110,6 +112,7 @@ class Store(VoteCounts, BulkImport, GradeRecords, InsightReads, Claims):
         self._instance = instance
         self._read_only = database.read_only
         self._votes = VoteBatcher(self._transaction)
+        self._places: OrderedDict[int, tuple[str, str]] = OrderedDict()
 
     @classmethod
     async def open(cls, target: Path | str, *, read_only: bool = False) -> Store:
@@ -345,13 +348,22 @@ class Store(VoteCounts, BulkImport, GradeRecords, InsightReads, Claims):
 
     async def battle_place(self, battle_id: int) -> tuple[str, str] | None:
         """(platform, channel) of the question a battle answered, or None for no battle:
-        a vote is only taken where the battle was shown."""
+        a vote is only taken where the battle was shown. A battle's place never changes,
+        so the recent ones are remembered: the votes on a battle cost one read in all."""
+        if (known := self._places.get(battle_id)) is not None:
+            self._places.move_to_end(battle_id)
+            return known
         rows = await self._rows(
             "SELECT q.platform, q.channel FROM battles b JOIN questions q ON q.id = b.question_id"
             " WHERE b.id = ?",
             (battle_id,),
         )
-        return (rows[0][0], rows[0][1]) if rows else None
+        if not rows:
+            return None  # not remembered: a battle may yet be stored under that id
+        self._places[battle_id] = place = (rows[0][0], rows[0][1])
+        if len(self._places) > _PLACES_REMEMBERED:
+            self._places.popitem(last=False)
+        return place
 
     async def votes_stored(self) -> int:
         """Live votes stored (each user's one vote per battle)."""

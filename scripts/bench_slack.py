@@ -66,6 +66,7 @@ QUESTIONS = [
 ]
 ACK_P99_TARGET_MS = 50.0
 SIGN_P50_TARGET_MS = 300.0
+MESSAGES = "messages"  # asks the fakes' process for the stored messages, not for requests
 
 
 def signed(body: str, verifier: SignatureVerifier) -> dict[str, str]:
@@ -157,10 +158,14 @@ def serve_fakes(pipe: Connection, model: str, delay: float, in_flight: int) -> N
     URL and the model roster, then answers the bench's questions about what it saw."""
     with FakeServer() as server:
         models = hosted_model(server, delay, in_flight) if model == "hosted" else []
-        pipe.send((FakeSlack(server).api_url, models))
+        slack = FakeSlack(server)
+        pipe.send((slack.api_url, models))
         while (asked := pipe.recv()) is not None:
-            path, since = asked
-            pipe.send([(r.query, r.body, r.at) for r in server.seen(path)[since:]])
+            what, argument = asked
+            if what == MESSAGES:
+                pipe.send(slack.messages(argument))
+                continue
+            pipe.send([(r.query, r.body, r.at) for r in server.seen(what)[argument:]])
 
 
 class FakesProcess:
@@ -174,9 +179,18 @@ class FakesProcess:
         self._process.start()
         self.api_url, self.models = self._pipe.recv()
 
+    @property
+    def pid(self) -> int:
+        return self._process.pid  # type: ignore[return-value]
+
     def seen(self, path: str, since: int = 0) -> list[tuple[dict, dict, float]]:
         """The requests to ``path`` after the first ``since`` of them."""
         self._pipe.send((path, since))
+        return self._pipe.recv()
+
+    def messages(self, channel: str) -> list[dict]:
+        """Every message posted in ``channel`` as Slack holds it now (with its ``ts``)."""
+        self._pipe.send((MESSAGES, channel))
         return self._pipe.recv()
 
     def close(self) -> None:

@@ -56,7 +56,14 @@ from bot.config import Settings
 from bot.runtime import open_knowledge
 from tests.fakes.http_server import FakeServer
 from tests.fakes.slack_api import TEAM, FakeSlack
-from tests.reliability.clicks import Click, confirmations, plan_clicks, vote_body
+from tests.reliability.clicks import (
+    Click,
+    Posted,
+    buttons,
+    confirmations,
+    plan_clicks,
+    vote_body,
+)
 from tests.reliability.ledger import check_votes
 
 CHANNEL = "CBENCH"  # where bench_slack's events ask
@@ -70,15 +77,9 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
-def battles_posted(slack: FakeSlack) -> dict[int, str]:
-    """Battle id -> its thread, from the vote buttons of every posted battle."""
-    found: dict[int, str] = {}
-    for call in slack.calls("chat.postMessage"):
-        for block in call.get("blocks") or []:
-            for element in block.get("elements", []):
-                if str(element.get("action_id", "")).startswith("parley_vote_"):
-                    found[int(element["value"])] = call["thread_ts"]
-    return found
+def battles_posted(slack: FakeSlack) -> dict[int, Posted]:
+    """Battle id -> its message, from the vote buttons of every posted battle."""
+    return buttons(slack.messages(CHANNEL))[0]
 
 
 class Client:

@@ -7,7 +7,7 @@ within its three seconds however slow the models are; ``drain`` waits for those 
 - mentions and messages: ``events`` (which ones Parley answers, and why the rest are not);
 - the answer itself, in a thread: ``questions``;
 - ``/ask``, ``/leaderboard``, ``/reindex``: ``commands``;
-- vote buttons, thumbs and the reason form: ``clicks``;
+- vote buttons, thumbs and the reason form: ``clicks`` (a battle's reveal: ``reveals``);
 - the assistant panel: ``assistant``; Web API calls and their retries: ``web_api``.
 
 A retried event (same ``event_id``) is dropped by a middleware that claims the id
@@ -41,6 +41,7 @@ from ..service import Service
 from . import blocks, clicks, commands, events
 from .assistant import attach_assistant
 from .questions import PLATFORM
+from .reveals import Reveals
 from .web_api import WEB_API_TIMEOUT, build_client
 
 __all__ = ["MESSAGE_SCOPE", "PLATFORM", "SlackBot", "Work", "message_key"]
@@ -86,6 +87,7 @@ class SlackBot:
             request_verification_enabled=http,
             process_before_response=False,
         )
+        self.reveals = Reveals()  # one edit of a battle's message on its way at a time
         self._tasks: set[asyncio.Task] = set()
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._register()

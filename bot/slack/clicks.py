@@ -56,21 +56,20 @@ async def vote(bot: SlackBot, args: AsyncArgs) -> None:
         choice,  # type: ignore[arg-type]
         result.replaced,
     )
-    try:  # the reveal and the confirmation each on their own: the vote is stored already
-        await bot.client.chat_update(
-            channel=channel,
-            ts=message["ts"],
-            # Slack's payload carries the posted text; the names when it does not
-            text=message.get("text") or messages.reveal_text(result.model_a, result.model_b),
-            blocks=blocks.reveal_battle(message.get("blocks", []), battle_id, result),
-        )
-    except DELIVERY_ERRORS as exc:  # the message is gone, or Slack is down past the retries
-        log.error(
-            "the vote on battle %s by %s is recorded, but Slack could not show it: %s",
+    # the reveal and the confirmation each on their own (the vote is stored already): the
+    # reveal in its own task, as it may send the edits of votes stored after this one
+    bot.spawn(
+        bot.reveals.show(
+            bot.client,
             battle_id,
             user,
-            why(exc),
+            channel,
+            message["ts"],
+            # Slack's payload carries the posted text; the names when it does not
+            message.get("text") or messages.reveal_text(result.model_a, result.model_b),
+            blocks.reveal_battle(message.get("blocks", []), battle_id, result),
         )
+    )
     try:
         await ephemeral(bot.client, channel, user, confirmation, thread)
     except DELIVERY_ERRORS as exc:

@@ -124,6 +124,24 @@ async def test_a_battle_takes_its_questions_channel(store: Store) -> None:
     )
 
 
+async def test_a_battles_place_is_read_once_and_an_unknown_one_is_not_remembered(
+    store: Store,
+) -> None:
+    assert await store.battle_place(1) is None  # no battle yet: asked again, not remembered
+    question = await store.record_question(
+        platform="slack", channel="random", user="u", thread=None, text="q", hits=[]
+    )
+    left = await store.record_answer(question, Answer("alpha", text="x"))
+    right = await store.record_answer(question, Answer("beta", text="y"))
+    battle = await store.record_battle(question, left, right)
+    assert battle == 1
+    assert await store.battle_place(battle) == ("slack", "random")
+    # a place never changes, so a vote does not read it again: the second answer is the
+    # remembered one even though the row was moved behind the store's back
+    await store._write(lambda s: s.execute("UPDATE questions SET channel = 'moved'"))
+    assert await store.battle_place(battle) == ("slack", "random")
+
+
 async def test_thread_history_pairs_each_question_with_its_answer(store: Store) -> None:
     first = await ask(store, "What is leave?")
     await store.record_answer(first, Answer("alpha", error="timed out"))

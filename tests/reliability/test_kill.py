@@ -23,7 +23,7 @@ from tests.fakes.http_server import FakeServer
 from tests.fakes.providers import fake, roster
 from tests.fakes.service import service_over_fakes
 from tests.fakes.slack_api import FakeSlack
-from tests.reliability.clicks import Click, confirmations, plan_clicks, vote_body
+from tests.reliability.clicks import Click, Posted, confirmations, plan_clicks, vote_body
 from tests.reliability.ledger import check_votes
 from tests.reliability.slack_process import (
     free_port,
@@ -36,17 +36,23 @@ CHANNEL = "CKILL"
 FORM = "application/x-www-form-urlencoded"
 
 
-async def seed_battles(data: Path, count: int) -> dict[int, str]:
-    """Battle id -> thread, asked through the service as the bot would."""
+async def seed_battles(data: Path, count: int, api: str) -> dict[int, Posted]:
+    """Battle id -> its message: asked through the service as the bot would, each battle
+    posted to the fake Slack in the question's thread (so a vote's reveal finds it)."""
     data.mkdir(parents=True)
     store = await Store.open(data / "parley.db")
     service = service_over_fakes(store, roster(fake("alpha"), fake("beta")), battle_share=1, seed=9)
     battles = {}
-    for n in range(count):
-        thread = f"500.{n}"
-        reply = await service.ask(Ask(f"Question {n}?", "ana", CHANNEL, thread, "slack"))
-        assert reply.battle_id is not None
-        battles[reply.battle_id] = thread
+    async with aiohttp.ClientSession() as session:
+        for n in range(count):
+            thread = f"500.{n}"
+            reply = await service.ask(Ask(f"Question {n}?", "ana", CHANNEL, thread, "slack"))
+            assert reply.battle_id is not None
+            message = {"channel": CHANNEL, "thread_ts": thread, "text": f"battle {n}"}
+            headers = {"authorization": "Bearer xoxb-test"}
+            async with session.post(f"{api}chat.postMessage", json=message, headers=headers) as r:
+                posted = await r.json()
+            battles[reply.battle_id] = Posted(thread, posted["ts"], message["text"])
     await store.close()
     return battles
 
@@ -88,14 +94,15 @@ async def storm(session: aiohttp.ClientSession, url: str, clicks: list[Click]) -
 
 async def test_kill_9_mid_storm_loses_no_confirmed_vote(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    battles = await seed_battles(data, 8)
-    clicks = plan_clicks(battles, 450, 60, seed=3)
-    wanted = {(b, u): choice for b, u, choice, _ in clicks}
     database = data / "parley.db"
     port = free_port()
     url = f"http://127.0.0.1:{port}/slack/events"
     with FakeServer() as server:
-        api = FakeSlack(server).api_url
+        slack = FakeSlack(server)
+        api = slack.api_url
+        battles = await seed_battles(data, 8, api)
+        clicks = plan_clicks(battles, 450, 60, seed=3)
+        wanted = {(b, u): choice for b, u, choice, _ in clicks}
         bot = spawn_slack(data, api, port)
         try:
             async with aiohttp.ClientSession() as session:
@@ -117,6 +124,10 @@ async def test_kill_9_mid_storm_loses_no_confirmed_vote(tmp_path: Path) -> None:
                 unconfirmed = [c for c in dict.fromkeys(clicks) if c[:2] not in before]
                 await storm(session, url, unconfirmed)
                 await until(lambda: len(confirmations(server, battles)) == len(wanted), 30, "all")
+                # each vote's reveal edited the battle's own message, which Slack still has
+                revealed = {c["ts"] for c in slack.calls("chat.update")}
+                assert revealed == {message.ts for message in battles.values()}
+                assert all(m.get("edited") for m in slack.messages(CHANNEL))
             bot.send_signal(signal.SIGTERM)
             assert bot.wait(20) == 0
         finally:

@@ -220,3 +220,34 @@ async def test_a_vote_whose_message_is_gone_is_still_confirmed(arena_app: Harnes
     assert confirmation["text"].startswith("Vote recorded: B is better.")
     (counts,) = await arena_app.store.pair_counts()
     assert counts.total == 1
+
+
+async def test_votes_during_a_slow_reveal_edit_the_battle_once_more_with_the_last_vote(
+    arena_app: Harness,
+) -> None:
+    """While one edit of a battle is on its way, the votes stored meanwhile leave only the
+    newest edit pending (Slack rate-limits chat.update): two edits for five votes, the
+    message ends showing the last vote, and every voter is told their own vote at once."""
+    message = await posted_answer(arena_app)
+    value = button(message, "parley_vote_a")["value"]
+    slow = Scripted(200, {"ok": True, "channel": "C1", "ts": message["ts"]}, delay=0.5)
+    arena_app.slack.fail("chat.update", slow)
+    choices = ["a", "b", "tie", "both_bad", "b"]
+    for n, choice in enumerate(choices):
+        action = block_action(f"parley_vote_{choice}", value, message, user=f"U{n}")
+        await arena_app.action(action)
+        # confirmed while the first edit is still on its way
+        while len(arena_app.slack.calls("chat.postEphemeral")) <= n:
+            await asyncio.sleep(0.01)
+    assert len(arena_app.slack.calls("chat.update")) == 1
+    await arena_app.settle()
+    first, last = arena_app.slack.calls("chat.update")
+    assert messages.last_vote("*A is better*") in texts(first["blocks"])
+    assert messages.last_vote("*B is better*") in texts(last["blocks"])
+    shown = arena_app.slack.messages("C1")[-1]
+    assert messages.last_vote("*B is better*") in texts(shown["blocks"])
+    assert sorted(c["user"] for c in arena_app.slack.calls("chat.postEphemeral")) == [
+        f"U{n}" for n in range(5)
+    ]
+    (counts,) = await arena_app.store.pair_counts()
+    assert counts.total == 5
