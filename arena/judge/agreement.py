@@ -38,6 +38,7 @@ __all__ = [
     "cohen_kappa",
     "experts_only",
     "read_verdicts",
+    "verdict_of",
 ]
 
 WINNERS = ("model_a", "model_b", "tie", "tie (bothbad)")  # any winner naming a tie is a tie
