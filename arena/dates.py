@@ -23,8 +23,10 @@ __all__ = [
     "overlaps",
     "question_spans",
     "relative_spans",
+    "relative_words",
     "says_when",
     "span_text",
+    "without_when_form",
 ]
 
 Span = tuple[date, date]  # first and last day, both included
@@ -82,6 +84,14 @@ def relative_spans(question: str, today: date) -> list[Span]:
     return spans
 
 
+def relative_words(question: str) -> str:
+    """The question's words that name days relative to today ("today", "this week", "in
+    December"), which a dated text answers by its dates rather than by saying them."""
+    found = [m.group(1) for m in _RELATIVE.finditer(question)]
+    found += [m.group(1) for m in _MONTH_ALONE.finditer(question)]
+    return " ".join(found)
+
+
 def mentioned_spans(text: str) -> list[Span]:
     """The dates written in a text; in a text about weeks ("Week starting ...") each
     date stands for the seven days it starts, and a month with its year for the month."""
@@ -113,6 +123,13 @@ def span_text(span: Span) -> str:
 def asks_when(question: str) -> bool:
     """Whether the question asks for a time ("When is the handover?", "What year...")."""
     return bool(_WHEN.search(question))
+
+
+def without_when_form(question: str) -> str:
+    """The question without the words that ask for a time ("What time", "Which year"):
+    they say what form the answer takes, not what it is about, so a sentence that holds
+    "time" ("time off in lieu") is no closer to answering "What time is the handover?"."""
+    return _WHEN.sub(" ", question)
 
 
 def says_when(text: str) -> bool:
