@@ -26,7 +26,6 @@ __all__ = [
     "relative_words",
     "says_when",
     "span_text",
-    "without_when_form",
 ]
 
 Span = tuple[date, date]  # first and last day, both included
@@ -123,13 +122,6 @@ def span_text(span: Span) -> str:
 def asks_when(question: str) -> bool:
     """Whether the question asks for a time ("When is the handover?", "What year...")."""
     return bool(_WHEN.search(question))
-
-
-def without_when_form(question: str) -> str:
-    """The question without the words that ask for a time ("What time", "Which year"):
-    they say what form the answer takes, not what it is about, so a sentence that holds
-    "time" ("time off in lieu") is no closer to answering "What time is the handover?"."""
-    return _WHEN.sub(" ", question)
 
 
 def says_when(text: str) -> bool:

@@ -39,7 +39,6 @@ from arena.dates import (
     relative_words,
     says_when,
     span_text,
-    without_when_form,
 )
 from arena.errors import ProviderError
 from arena.types import ModelSpec
@@ -121,9 +120,8 @@ def _words(text: str) -> set[str]:
 
 
 def _question_terms(question: str) -> set[str]:
-    """The stems of the question's content words; the words asking for a time ("What
-    time", "Which year") are not among them."""
-    return {_stem(t) for t in query_terms(without_when_form(question))}
+    """The stems of the question's content words."""
+    return {_stem(t) for t in query_terms(question)}
 
 
 def _timed_terms(question: str) -> set[str]:
@@ -271,11 +269,10 @@ class SentenceAnswerer(OfflineAnswerer):
         terms, timed = _question_terms(prompt.question.text), _timed_terms(prompt.question.text)
         days = _preferred_days(prompt)
         dated = _date_bonus([h.passage.text for h in prompt.passages], days)
-        place = _places(prompt, relevance, terms, timed)
         read = {  # passage number -> its sentences
             n: split_sentences(hit.passage.text, headings=False)
             for n, hit in enumerate(prompt.passages, 1)
-            if place[n - 1] < TOP_PASSAGES or dated[n - 1]  # a row of the asked-about week, say
+            if n <= TOP_PASSAGES or dated[n - 1]  # a row of the asked-about week, say
         }
         candidates = [  # (passage number, place in the passage)
             (n, k)
@@ -292,7 +289,7 @@ class SentenceAnswerer(OfflineAnswerer):
             + OVERLAP_WEIGHT * _rare_word_overlap(terms, sentences, timed)
             + _date_bonus(sentences, days)
             + _when_bonus(prompt, sentences)
-            - RANK_PENALTY * np.array([0 if dated[n - 1] else place[n - 1] for n, _ in candidates])
+            - RANK_PENALTY * np.array([0 if dated[n - 1] else n - 1 for n, _ in candidates])
         )
         order = np.argsort(-scores)
         best = float(scores[order[0]])
@@ -349,16 +346,6 @@ class PassageAnswerer(OfflineAnswerer):
         passage = prompt.passages[best].passage
         name = passage.title or passage.display_source
         return f"From {name}: “{_trim(passage.text, MAX_WORDS)}” [{best + 1}]"
-
-
-def _places(
-    prompt: Prompt, relevance: np.ndarray, terms: set[str], timed: AbstractSet[str]
-) -> np.ndarray:
-    """Each passage's place (0 first) by the relevance the gate measures: its meaning and
-    its share of the question's words together. Search ranks by fused lists that miss a
-    word written as two ("hand over" for "handover"); the answerer's own measure does not."""
-    held = np.array([_held_share(terms, timed, h.passage) for h in prompt.passages])
-    return np.argsort(np.argsort(-(relevance + held), kind="stable"), kind="stable")
 
 
 def _complete_in_worker(kind: type[OfflineAnswerer], spec: ModelSpec, prompt: Prompt) -> Completion:
