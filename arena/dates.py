@@ -23,6 +23,7 @@ __all__ = [
     "overlaps",
     "question_spans",
     "relative_spans",
+    "relative_words",
     "says_when",
     "span_text",
 ]
@@ -80,6 +81,14 @@ def relative_spans(question: str, today: date) -> list[Span]:
         month = _MONTHS[match.group(1).lower()]
         spans.append(_month_span(today.year, month))
     return spans
+
+
+def relative_words(question: str) -> str:
+    """The question's words that name days relative to today ("today", "this week", "in
+    December"), which a dated text answers by its dates rather than by saying them."""
+    found = [m.group(1) for m in _RELATIVE.finditer(question)]
+    found += [m.group(1) for m in _MONTH_ALONE.finditer(question)]
+    return " ".join(found)
 
 
 def mentioned_spans(text: str) -> list[Span]:

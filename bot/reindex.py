@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,7 +31,7 @@ from .access import Requester
 from .errors import ReindexBusy
 
 if TYPE_CHECKING:  # the indexer itself loads with the knowledge base, on first use
-    from knowledge.indexer import IndexReport, PassageCallback, ProgressCallback
+    from knowledge.indexer import IndexReport
 
 __all__ = [
     "DEFAULT_PROGRESS_INTERVAL",
@@ -43,7 +44,8 @@ __all__ = [
 
 DEFAULT_PROGRESS_INTERVAL = 1.0  # seconds between progress reports to the adapter
 
-IndexFn = Callable[[Sequence[Path], "ProgressCallback", "PassageCallback"], "IndexReport"]
+# (paths, progress, passages) -> report; a forced run is asked with force=True as well
+IndexFn = Callable[..., "IndexReport"]
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,10 @@ class Reindexer:
         paths: Sequence[Path],
         on_progress: ProgressFn | None = None,
         stop: asyncio.Event | None = None,
+        *,
+        force: bool = False,
     ) -> IndexReport:
+        """``force``: embed every file again (``index`` is called with ``force=True``)."""
         if self._status is not None:  # no await since the check: one loop, so this is atomic
             raise ReindexBusy(messages.reindex_busy(self._status))
         self._status = ReindexStatus(requester.qualified, time.time())
@@ -103,9 +108,8 @@ class Reindexer:
         helpers = [asyncio.create_task(self._pump(moved, on_progress))] if on_progress else []
         if stop is not None:
             helpers.append(asyncio.create_task(_relay(stop, halt)))
-        work = asyncio.ensure_future(
-            asyncio.to_thread(self._index, list(paths), progress, passages)
-        )
+        index = partial(self._index, force=True) if force else self._index
+        work = asyncio.ensure_future(asyncio.to_thread(index, list(paths), progress, passages))
         try:
             return await asyncio.shield(work)
         except asyncio.CancelledError:  # stop the thread too, rather than leave it running

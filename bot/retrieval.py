@@ -11,6 +11,10 @@ documents). Never for a channel listed as private, and never without a configure
 engine. Web passages that repeat a document's are dropped (the document wins). When the
 search fails or runs past its deadline, the pipelines that wanted it answer from the
 documents alone, and their answers say why (``Question.source_note``).
+
+A question about days relative to today ("Who is on call today?") is searched deeper,
+and the passages dated on those days, or nearest to them, join the ones read
+(``nearest_dated``): search ranks a rota's rows by words and meaning, not by date.
 """
 
 from __future__ import annotations
@@ -19,36 +23,45 @@ import asyncio
 import logging
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from datetime import date
 from itertools import zip_longest
 from typing import TYPE_CHECKING
 
+from arena.dates import Span, days_between, mentioned_spans, relative_spans
 from arena.pipelines import Retrieval
 from arena.roster import Contestant
 from arena.types import Question, Turn
 from knowledge.errors import WebSearchError
 from knowledge.retrieve import collapse_duplicates
-from knowledge.types import Hit, Mode
+from knowledge.types import Hit, Mode, Passage
 
 from . import messages
-from .followup import followup_search, previous_question, thread_query
+from .followup import POOL, followup_search, previous_question, thread_query
 
 if TYPE_CHECKING:
     from knowledge.web import WebSource
 
-__all__ = ["PipelineRetrieval", "RelevanceFn", "Retrieved", "SearchFn", "offline_gate"]
+__all__ = [
+    "PipelineRetrieval",
+    "RelevanceFn",
+    "Retrieved",
+    "SearchFn",
+    "nearest_dated",
+    "offline_gate",
+]
 
 log = logging.getLogger(__name__)
 
 SearchFn = Callable[[str, int, Mode], Sequence[Hit]]
-# whether any of the texts answers the question (the offline answerers' gate)
-RelevanceFn = Callable[[str, Sequence[str]], bool]
+# whether any of the passages answers the question (the offline answerers' gate)
+RelevanceFn = Callable[[str, Sequence[Passage]], bool]
 
 
-def offline_gate(question: str, texts: Sequence[str]) -> bool:
+def offline_gate(question: str, passages: Sequence[Passage]) -> bool:
     """The offline answerers' relevance gate, with their embedder (loaded on first use)."""
     from arena.models.offline import default_embedder_factory, passes_relevance_gate
 
-    return passes_relevance_gate(question, texts, default_embedder_factory())
+    return passes_relevance_gate(question, passages, default_embedder_factory())
 
 
 @dataclass(frozen=True)
@@ -71,8 +84,11 @@ class PipelineRetrieval:
         web: WebSource | None = None,
         relevant: RelevanceFn = offline_gate,
         private_channels: Collection[str] = (),
+        today: Callable[[], date] = date.today,
     ) -> None:
+        """``today``: the date "today" and "this week" in a question count from."""
         self._search = search
+        self._today = today
         self._web = web
         self._relevant = relevant
         self._private = frozenset(private_channels)
@@ -110,9 +126,15 @@ class PipelineRetrieval:
         def search(query: str, k: int) -> Sequence[Hit]:
             return self._search(query, k, retrieval.mode)
 
-        return await asyncio.to_thread(
-            followup_search, search, text, history, retrieval.k, retrieval.followup
+        days = relative_spans(text, self._today())
+        if not days:
+            return await asyncio.to_thread(
+                followup_search, search, text, history, retrieval.k, retrieval.followup
+            )
+        pool = await asyncio.to_thread(
+            followup_search, search, text, history, POOL * retrieval.k, retrieval.followup
         )
+        return nearest_dated(pool, retrieval.k, days)
 
     async def _wanting_web(
         self,
@@ -129,9 +151,7 @@ class PipelineRetrieval:
         found_nothing = {
             r
             for r in gated
-            if not await asyncio.to_thread(
-                self._relevant, text, [h.passage.text for h in documents[r]]
-            )
+            if not await asyncio.to_thread(self._relevant, text, [h.passage for h in documents[r]])
         }
         return {
             c.name for c in users if c.pipeline.web == "blend" or _retrieval(c) in found_nothing
@@ -149,6 +169,26 @@ class PipelineRetrieval:
         except Exception:  # a fault in reading the web must not cost the answer
             log.exception("web search failed")
             return [], messages.web_search_failed("an unexpected error")
+
+
+def nearest_dated(hits: Sequence[Hit], k: int, days: list[Span]) -> list[Hit]:
+    """The first ``k`` of ``hits``, with those dated on ``days`` (or, when none is, the
+    ones dated nearest to them) among them, in their place by rank: a question about
+    "today" ranks a rota's twelve rows alike on words and meaning, and the row of this
+    week (or the rota's last, to say it has no row for today) would be left out by
+    chance. At most half of the ``k`` places go to dated hits."""
+    distance = {
+        h.passage.id: days_between(spans, days)
+        for h in hits
+        if (spans := mentioned_spans(h.passage.text))
+    }
+    if not distance:
+        return list(hits[:k])
+    nearest = min(distance.values())
+    chosen = [h for h in hits if distance.get(h.passage.id) == nearest][: max(1, k // 2)]
+    others = [h for h in hits if h not in chosen][: k - len(chosen)]
+    kept = {h.passage.id for h in [*chosen, *others]}
+    return [h for h in hits if h.passage.id in kept]
 
 
 def _retrieval(contestant: Contestant) -> Retrieval:

@@ -183,8 +183,12 @@ async def open_service(
             service = Service(
                 settings,
                 search=lambda text, k, mode: knowledge.get().search(text, k, mode),
-                index=lambda paths, progress, passages: knowledge.get().index(
-                    paths, progress=progress, on_passages=passages, requested_by=requester()
+                index=lambda paths, progress, passages, force=False: knowledge.get().index(
+                    paths,
+                    progress=progress,
+                    on_passages=passages,
+                    requested_by=requester(),
+                    force=force,
                 ),
                 titles=lambda limit: knowledge.get().titles(limit),
                 roster=roster,

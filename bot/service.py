@@ -446,8 +446,11 @@ class Service:
         on_progress: ProgressFn | None = None,
         *,
         stop: asyncio.Event | None = None,
+        force: bool = False,
     ) -> IndexReport:
-        """Bring the index in line with ``paths`` (default: the configured sources).
+        """Bring the index in line with ``paths`` (default: the configured sources);
+        ``force`` embeds every file again, unchanged ones too (a new embedder build, a
+        damaged vector store).
 
         Admins only (NotAllowed otherwise, and nothing runs); one at a time (ReindexBusy
         says whose is running). Questions keep being answered meanwhile. Setting ``stop``
@@ -461,7 +464,7 @@ class Service:
         targets = list(paths) if paths else self._settings.sources
         if not targets:
             raise BotError(messages.no_sources())
-        return await self._reindexer.run(requester, targets, on_progress, stop)
+        return await self._reindexer.run(requester, targets, on_progress, stop, force=force)
 
     # --- the roster --------------------------------------------------------------------
 

@@ -223,9 +223,11 @@ class KnowledgeBase:
         batch_size: int = DEFAULT_EMBED_BATCH,
         on_passages: PassageCallback | None = None,
         requested_by: str = "",
+        force: bool = False,
     ) -> IndexReport:
         """Bring the index in line with the files under ``paths``; see ``Indexer``. The run
         records its progress and its report beside the index (``knowledge.status``).
+        ``force`` embeds every file again, unchanged ones too.
 
         Raises IndexBusy when another process holds the index, or another run is going
         on in this one (or, on PostgreSQL, anywhere in the deployment: then with its
@@ -250,7 +252,9 @@ class KnowledgeBase:
                     recorder = RunRecorder(self._lexical)  # type: ignore[arg-type]
                     report = None
                     try:
-                        report = indexer.run(paths, recorder.progress(progress), on_passages)
+                        report = indexer.run(
+                            paths, recorder.progress(progress), on_passages, force=force
+                        )
                     finally:
                         recorder.finished(report)
                     return report

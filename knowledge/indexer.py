@@ -20,6 +20,11 @@ more) with every finished file written, the rest left as it was, and the report 
 ``stopped``. The vectors it embedded for files it did not finish stay in the vector
 store and are named in the lexical database (``pending_vectors``), so the next run
 embeds only what is left, after a stop or a kill alike.
+
+A ``force`` run parses and embeds every file again, changed or not, and writes each
+over its old passages and vectors (same ids) the same way: for when the vectors are no
+longer to be trusted (an embedder upgraded under the same name, a damaged vector
+store). Stopped, it keeps the files it finished; the rest keep their old vectors.
 """
 
 from __future__ import annotations
@@ -67,10 +72,12 @@ EMBED_STEP = 16
 class IndexReport:
     """What a run did; ``passages`` is the total in the index afterwards. A ``stopped``
     run counts only the files it finished, removed nothing, and kept the vectors of
-    ``pending`` passages of files it did not finish, for the next run."""
+    ``pending`` passages of files it did not finish, for the next run. ``reembedded``
+    counts the unchanged files a ``force`` run embedded again."""
 
     added: int = 0
     changed: int = 0
+    reembedded: int = 0
     removed: int = 0
     unchanged: int = 0
     passages: int = 0
@@ -90,6 +97,7 @@ class _PendingFile:
     passages: list[Passage]
     fresh: list[Passage]
     new: bool  # not in the index before (added), or in it (changed)
+    same: bool = False  # its content is unchanged: a forced run embeds it again
     embedded: int = 0
 
     @property
@@ -133,14 +141,19 @@ class Indexer:
         self._batch_size = batch_size
         self._embedder_checked = False
         self._writing = False
+        self._force = False
 
     def run(
         self,
         paths: Sequence[Path],
         progress: ProgressCallback | None = None,
         on_passages: PassageCallback | None = None,
+        *,
+        force: bool = False,
     ) -> IndexReport:
+        """``force``: treat every file as changed and embed all its passages again."""
         started = time.perf_counter()
+        self._force = force
         report = IndexReport()
         self._stopping = False
         roots = []
@@ -206,7 +219,8 @@ class Indexer:
             return None
         try:
             stat = path.stat()
-            if known and (known.size, known.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
+            same_stat = known and (known.size, known.mtime_ns) == (stat.st_size, stat.st_mtime_ns)
+            if same_stat and not self._force:
                 report.unchanged += 1
                 return None
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -214,7 +228,7 @@ class Indexer:
             report.skipped.append((source, f"cannot read the file: {exc.strerror or exc}"))
             return None
         record = FileRecord(source, stat.st_size, stat.st_mtime_ns, digest)
-        if known and known.sha256 == digest:  # touched, not changed
+        if known and known.sha256 == digest and not self._force:  # touched, not changed
             self._lexical.touch_file(record)
             report.unchanged += 1
             return None
@@ -231,10 +245,13 @@ class Indexer:
         # headings and text: same id and title, same vector (the embedder is checked).
         # The vectors are in the store for the file's written passages, and for those a
         # stopped or killed run embedded before it could write the file.
-        stored = self._lexical.passage_titles(source) if known else {}
-        stored |= self._lexical.pending_titles(source)
+        stored = {}
+        if not self._force:
+            stored = self._lexical.passage_titles(source) if known else {}
+            stored |= self._lexical.pending_titles(source)
         fresh = [p for p in passages if stored.get(p.id) != p.title]
-        return _PendingFile(record, passages, fresh, new=known is None)
+        same = known is not None and known.sha256 == digest
+        return _PendingFile(record, passages, fresh, new=known is None, same=same)
 
     def _embed_batch(
         self,
@@ -290,7 +307,8 @@ class Indexer:
             self._set_writing()
             self._delete_vectors(self._lexical.replace_file(item.record, item.passages))
             report.added += item.new
-            report.changed += not item.new
+            report.reembedded += item.same
+            report.changed += not (item.new or item.same)
             finished(item.record.path)
 
     def _embed(self, texts: list[str]) -> np.ndarray:

@@ -29,12 +29,14 @@ import snowballstemmer
 
 from arena.compose import NO_ENTRY, NOT_FOUND
 from arena.dates import (
+    Span,
     asks_when,
     days_between,
     mentioned_spans,
     overlaps,
     question_spans,
     relative_spans,
+    relative_words,
     says_when,
     span_text,
 )
@@ -122,56 +124,73 @@ def _question_terms(question: str) -> set[str]:
     return {_stem(t) for t in query_terms(question)}
 
 
-def _overlap(question_terms: set[str], text: str) -> float:
+def _timed_terms(question: str) -> set[str]:
+    """The stems of the question's words that name days relative to today."""
+    return _question_terms(relative_words(question))
+
+
+def _held(question_terms: set[str], timed: AbstractSet[str], text: str) -> set[str]:
+    """The question's content words the text holds. The question's ``timed`` words
+    ("today", "this week") are held by a dated text: a rota row answers "today" with its
+    date, never with the word."""
+    held = question_terms & _words(text)
+    if timed and mentioned_spans(text):
+        held |= question_terms & timed
+    return held
+
+
+def _overlap(question_terms: set[str], timed: AbstractSet[str], text: str) -> float:
     """Share of the question's content words that the text contains."""
     if not question_terms:
         return 0.0
-    return len(question_terms & _words(text)) / len(question_terms)
+    return len(_held(question_terms, timed, text)) / len(question_terms)
 
 
-def _held_share(question_terms: set[str], passage: Passage) -> float:
+def _held_share(question_terms: set[str], timed: AbstractSet[str], passage: Passage) -> float:
     """Share of the question's content words that the passage's text holds, a word of
     its document's title counting TITLE_WORD_WEIGHT: "policy" in a passage of "Expenses
     policy" says the document is a policy, not that it is the parental leave policy asked
     about (the lexical index counts a title match half, too)."""
     if not question_terms:
         return 0.0
-    held = question_terms & _words(passage.text)
+    held = _held(question_terms, timed, passage.text)
     titled = held & _words(passage.title)
     return (len(held) - (1 - TITLE_WORD_WEIGHT) * len(titled)) / len(question_terms)
 
 
-def _on_topic(question: str, passages: list[Passage], relevance: np.ndarray) -> bool:
+def _on_topic(question: str, passages: Sequence[Passage], relevance: np.ndarray) -> bool:
     """Whether anything relevant was retrieved: a passage close to the question in meaning
     and words together."""
-    terms = _question_terms(question)
-    held = np.array([_held_share(terms, p) for p in passages])
+    terms, timed = _question_terms(question), _timed_terms(question)
+    held = np.array([_held_share(terms, timed, p) for p in passages])
     return float(np.max(relevance + held)) >= MIN_RELEVANCE
 
 
-def passes_relevance_gate(question: str, texts: Sequence[str], embedder: Embedder) -> bool:
-    """Whether any of ``texts`` is relevant to ``question`` by the gate the offline
+def passes_relevance_gate(question: str, passages: Sequence[Passage], embedder: Embedder) -> bool:
+    """Whether any of ``passages`` is relevant to ``question`` by the gate the offline
     answerers refuse by (MIN_RELEVANCE): a pipeline with ``web = "fallback"`` asks it
     before it searches the web, so "nothing in the documents" means the same to both."""
-    if not texts:
+    if not passages:
         return False
-    vectors = embedder.embed([question, *texts])
-    return _on_topic(question, list(texts), vectors[1:] @ vectors[0])
+    vectors = embedder.embed([question, *(p.text for p in passages)])
+    return _on_topic(question, passages, vectors[1:] @ vectors[0])
 
 
-def _rare_word_overlap(question_terms: set[str], texts: list[str]) -> np.ndarray:
+def _rare_word_overlap(
+    question_terms: set[str], texts: list[str], timed: AbstractSet[str] = frozenset()
+) -> np.ndarray:
     """For each text, its share of the question's words, each word weighted by how few of
     the texts contain it: the asked-about name that one sentence holds outweighs the
     topic word they all share."""
     if not question_terms:
         return np.zeros(len(texts))
-    words = [_words(t) for t in texts]
+    words = [_held(question_terms, timed, t) for t in texts]
     weight = {
         term: math.log(1 + len(texts) / (1 + sum(term in w for w in words)))
         for term in question_terms
     }
     total = sum(weight.values())
-    return np.array([sum(weight[t] for t in question_terms & w) / total for w in words])
+    return np.array([sum(weight[t] for t in w) / total for w in words])
 
 
 class WorkerStopped(ProviderError):
@@ -247,8 +266,9 @@ class SentenceAnswerer(OfflineAnswerer):
     def answer(
         self, prompt: Prompt, embedder: Embedder, question: np.ndarray, relevance: np.ndarray
     ) -> str:
-        terms = _question_terms(prompt.question.text)
-        dated = _date_bonus(prompt, [h.passage.text for h in prompt.passages])
+        terms, timed = _question_terms(prompt.question.text), _timed_terms(prompt.question.text)
+        days = _preferred_days(prompt)
+        dated = _date_bonus([h.passage.text for h in prompt.passages], days)
         read = {  # passage number -> its sentences
             n: split_sentences(hit.passage.text, headings=False)
             for n, hit in enumerate(prompt.passages, 1)
@@ -266,15 +286,15 @@ class SentenceAnswerer(OfflineAnswerer):
         vectors, similarity = _similarity(embedder, question, read, candidates)
         scores = (
             similarity
-            + OVERLAP_WEIGHT * _rare_word_overlap(terms, sentences)
-            + _date_bonus(prompt, sentences)
+            + OVERLAP_WEIGHT * _rare_word_overlap(terms, sentences, timed)
+            + _date_bonus(sentences, days)
             + _when_bonus(prompt, sentences)
             - RANK_PENALTY * np.array([0 if dated[n - 1] else n - 1 for n, _ in candidates])
         )
         order = np.argsort(-scores)
         best = float(scores[order[0]])
         lead = candidates[order[0]][0]
-        if not dated.any():
+        if not _covered(prompt):
             stale = _nearest_entry(prompt, lead, sentences[order[0]], whole_passages=False)
             if stale:
                 return stale
@@ -309,17 +329,17 @@ class PassageAnswerer(OfflineAnswerer):
     def answer(
         self, prompt: Prompt, embedder: Embedder, question: np.ndarray, relevance: np.ndarray
     ) -> str:
-        terms = _question_terms(prompt.question.text)
+        terms, timed = _question_terms(prompt.question.text), _timed_terms(prompt.question.text)
         texts = [h.passage.text for h in prompt.passages]
-        dated = _date_bonus(prompt, texts)
+        dated = _date_bonus(texts, _preferred_days(prompt))
         scores = (
             relevance
-            + OVERLAP_WEIGHT * np.array([_overlap(terms, t) for t in texts])
+            + OVERLAP_WEIGHT * np.array([_overlap(terms, timed, t) for t in texts])
             + dated
             + _when_bonus(prompt, texts)
         )
         best = int(np.argmax(scores))
-        if not dated.any():
+        if not _covered(prompt):
             stale = _nearest_entry(prompt, best + 1, texts[best], whole_passages=True)
             if stale:
                 return stale
@@ -353,39 +373,71 @@ def _similarity(
     return vectors, similarity
 
 
-def _date_bonus(prompt: Prompt, texts: list[str]) -> np.ndarray:
-    """DATE_WEIGHT for each text whose dates fall on the days the question asks about."""
+def _covered(prompt: Prompt) -> bool:
+    """Whether a passage's dates fall on the days the question's time words name."""
     wanted = question_spans(prompt.question.text, prompt.today)
-    if not wanted:
+    return any(overlaps(mentioned_spans(h.passage.text), wanted) for h in prompt.passages)
+
+
+def _preferred_days(prompt: Prompt) -> list[Span]:
+    """The days whose text an answer prefers: those the question's time words name. When
+    those are days relative to today ("today", "this week") and no passage is dated on
+    them, the days of the nearest entry of a dated list (a rota's last week) stand in: the
+    answer leads with that entry and says it is not of the days asked (``_nearest_entry``)
+    rather than with an undated sentence about the rota."""
+    wanted = question_spans(prompt.question.text, prompt.today)
+    if not wanted or _covered(prompt):
+        return wanted
+    relative = relative_spans(prompt.question.text, prompt.today)
+    entries = _dated_entries(prompt, relative, whole_passages=False) if relative else []
+    return min(entries, key=lambda e: e[:2])[3] if entries else wanted
+
+
+def _date_bonus(texts: list[str], days: list[Span]) -> np.ndarray:
+    """DATE_WEIGHT for each text whose dates fall on ``days`` (``_preferred_days``)."""
+    if not days:
         return np.zeros(len(texts))
-    return DATE_WEIGHT * np.array([overlaps(mentioned_spans(t), wanted) for t in texts])
+    return DATE_WEIGHT * np.array([overlaps(mentioned_spans(t), days) for t in texts])
+
+
+def _dated_entries(
+    prompt: Prompt, wanted: list[Span], *, whole_passages: bool, source: str | None = None
+) -> list[tuple[int, int, str, list[Span]]]:
+    """The entries of the passages' dated lists (a document with more than one dated
+    entry: a rota, a changelog), of ``source`` alone if given, as (days from ``wanted``,
+    passage number, text, its dates); an entry is a passage or one of its sentences."""
+    entries: dict[str, list[tuple[int, int, str, list[Span]]]] = {}
+    for n, hit in enumerate(prompt.passages, 1):
+        if source is not None and hit.passage.source != source:
+            continue
+        texts = (
+            [hit.passage.text]
+            if whole_passages
+            else split_sentences(hit.passage.text, headings=False)
+        )
+        for entry in texts:
+            if spans := mentioned_spans(entry):
+                found = (days_between(spans, wanted), n, entry, spans)
+                entries.setdefault(hit.passage.source, []).append(found)
+    # one dated sentence ("renamed in May 1999") is not a list of entries
+    return [e for listed in entries.values() if len(listed) >= 2 for e in listed]
 
 
 def _nearest_entry(prompt: Prompt, lead: int, text: str, *, whole_passages: bool) -> str | None:
     """When the question asks about days relative to today ("this week") that no passage's
     dates cover, and the text that would answer (``text``, of passage number ``lead``) is
-    an entry of a dated list (a document with more than one dated entry: a rota, a
-    changelog), quoting it would pass an old row off as this week's. The answer says so
-    instead, and quotes the entry of that document nearest to the days asked about (the
-    rota's last week, say). Dates the question writes out are left to the date bonus:
-    "the year ended 31 December 2019" and a table's "31 March 2019" can be the same year.
+    an entry of a dated list (a rota, a changelog), quoting it would pass an old row off
+    as this week's. The answer says so instead, and quotes the entry of that document
+    nearest to the days asked about (the rota's last week, say). Dates the question
+    writes out are left to the date bonus: "the year ended 31 December 2019" and a
+    table's "31 March 2019" can be the same year.
     """
     wanted = relative_spans(prompt.question.text, prompt.today)
     if not wanted or not mentioned_spans(text):
         return None
     source = prompt.passages[lead - 1].passage.source
-    entries = [  # (days from the asked ones, passage number, text, its dates)
-        (days_between(spans, wanted), n, entry, spans)
-        for n, hit in enumerate(prompt.passages, 1)
-        if hit.passage.source == source
-        for entry in (
-            [hit.passage.text]
-            if whole_passages
-            else split_sentences(hit.passage.text, headings=False)
-        )
-        if (spans := mentioned_spans(entry))
-    ]
-    if len(entries) < 2:  # one dated sentence ("renamed in May 1999"): not a list of entries
+    entries = _dated_entries(prompt, wanted, whole_passages=whole_passages, source=source)
+    if not entries:
         return None
     _, n, entry, spans = min(entries, key=lambda e: e[:2])
     if max(last for _, last in spans) < min(first for first, _ in wanted):

@@ -23,10 +23,16 @@ INTERRUPTED = 128 + signal.SIGINT  # the exit code of a run stopped by Ctrl-C, a
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Parse and embed every file again, unchanged ones too (after an embedder"
+    " upgrade, or when search results look wrong for files that did not change).",
+)
 @click.pass_context
-def index(ctx: click.Context, paths: tuple[Path, ...]) -> None:
+def index(ctx: click.Context, paths: tuple[Path, ...], force: bool) -> None:
     """Index files and folders (default: the configured sources); unchanged files are
-    skipped, removed files dropped."""
+    skipped (unless --force), removed files dropped."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from ..runtime import open_service
@@ -75,7 +81,9 @@ def index(ctx: click.Context, paths: tuple[Path, ...]) -> None:
             loop.add_signal_handler(signal.SIGINT, interrupted)
             try:
                 async with open_service(settings) as service:
-                    return await service.reindex(local_operator(), list(paths), progress, stop=stop)
+                    return await service.reindex(
+                        local_operator(), list(paths), progress, stop=stop, force=force
+                    )
             finally:
                 loop.remove_signal_handler(signal.SIGINT)
 

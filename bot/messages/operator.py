@@ -78,7 +78,8 @@ def empty_search() -> str:
 def index_summary(report: IndexReport) -> str:
     return (
         f"Indexed in {report.seconds:.1f} s: {report.added} added, {report.changed} changed, "
-        f"{report.removed} removed, {report.unchanged} unchanged, {len(report.skipped)} skipped; "
+        + (f"{report.reembedded} re-embedded, " if report.reembedded else "")
+        + f"{report.removed} removed, {report.unchanged} unchanged, {len(report.skipped)} skipped; "
         f"{plural(report.passages, 'passage')} in the index."
     )
 
@@ -88,10 +89,11 @@ def index_stopping() -> str:
 
 
 def index_stopped(report: IndexReport) -> str:
-    finished = report.added + report.changed + report.unchanged
+    finished = report.added + report.changed + report.reembedded + report.unchanged
+    again = f", {report.reembedded} re-embedded" if report.reembedded else ""
     kept = (
         f"Stopped after {report.seconds:.1f} s. Kept {plural(finished, 'finished file')}"
-        f" ({report.added} added, {report.changed} changed, {report.unchanged} unchanged)"
+        f" ({report.added} added, {report.changed} changed{again}, {report.unchanged} unchanged)"
     )
     if report.pending:
         kept += (

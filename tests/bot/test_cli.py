@@ -362,3 +362,13 @@ def test_search_at_80_columns_keeps_the_score_on_the_first_line_and_words_whole(
         label = ", ".join(part for part in (hit["source"], hit["location"]) if part)
         assert set(label.split()) <= printed
         assert set(shorten(hit["text"]).split()) <= printed
+
+
+def test_index_force_embeds_unchanged_files_again(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "parking.md").write_text("# Parking\n\nVisitors park on level minus two.\n")
+    invoke(tmp_path / "data", "index", str(docs))
+    assert "1 unchanged" in invoke(tmp_path / "data", "index", str(docs)).output
+    out = invoke(tmp_path / "data", "index", "--force", str(docs)).output
+    assert "1 re-embedded" in out and "0 unchanged" in out

@@ -85,6 +85,31 @@ async def test_a_sentence_is_flagged_as_the_support_check_flags_it(store: Store)
     ]
 
 
+async def test_a_quoted_title_or_heading_is_what_the_source_says(store: Store) -> None:
+    """An offline quote opens with its passage's title ("From Super Bowl 50: ..."), and a
+    sentence may name a heading: the title and headings are the source's words too."""
+    hits = [
+        Hit(
+            Passage(
+                "s",
+                "The Broncos beat the Panthers 24-10.",
+                "/wiki/sb50.md",
+                "Super Bowl 50",
+                ("Super Bowl 50", "Levi's Stadium, Santa Clara"),
+            ),
+            0.9,
+        )
+    ]
+    answer = "From Super Bowl 50: “The Broncos beat the Panthers 24-10.” [1]"
+    service = service_over_fakes(store, roster(fake("alpha", answer)), hits=hits)
+    reply = await service.ask(Ask("Who won Super Bowl 50?", "ana", "eng", None, "slack"))
+    assert [(support, flagged) for _, support, _, flagged in verdicts(reply)] == [
+        ("supported", False)
+    ]
+    reply = await asked(store, "The Deploys page says to run shipit rollback [1].")
+    assert verdicts(reply)[0][1:] == ("supported", 1, False)
+
+
 async def test_the_flags_are_off_where_the_settings_say(store: Store) -> None:
     off = await asked(store, "Rollbacks take ten minutes.", faithfulness_flags=False)
     assert off.answers[0].flags is None

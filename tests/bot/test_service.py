@@ -265,9 +265,11 @@ class SlowIndex:
     def __init__(self) -> None:
         self.release = threading.Event()
         self.runs: list[list[Path]] = []
+        self.forced: list[bool] = []
 
-    def __call__(self, paths, progress, passages) -> IndexReport:
+    def __call__(self, paths, progress, passages, *, force: bool = False) -> IndexReport:
         self.runs.append(list(paths))
+        self.forced.append(force)
         for done in range(1, 4):
             progress(f"/kb/file{done}.md", done, 3)
             self.release.wait(5)
@@ -316,6 +318,18 @@ async def test_a_second_reindex_is_told_whose_is_running(store: Store) -> None:
     assert report.passages == 9 and len(index.runs) == 1
     assert seen and seen[0] == "1/3"
     assert svc.reindex_status is None
+
+
+async def test_a_forced_reindex_reaches_the_index_as_forced(store: Store) -> None:
+    index = SlowIndex()
+    index.release.set()
+    svc = admin_service(store, index, sources=[Path("/kb")])
+    await svc.reindex(Requester("slack", "UADMIN"))
+    await svc.reindex(Requester("slack", "UADMIN"), force=True)
+    assert index.forced == [False, True]
+    with pytest.raises(NotAllowed):  # forcing asks the same right
+        await svc.reindex(Requester("slack", "UOTHER"), force=True)
+    assert len(index.runs) == 2
 
 
 async def test_reindex_without_sources_says_how_to_configure_them(store: Store) -> None:

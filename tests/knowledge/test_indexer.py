@@ -334,3 +334,27 @@ def test_an_edited_file_embeds_only_its_changed_passages(open_kb, tmp_path: Path
         assert kb.count() == kb._vectors.count() == 7
         assert "lunches" in kb.search("what does part two cover", 1)[0].passage.text
         assert kb.search("topic4", 1)[0].passage.text.endswith("topic4.")  # kept its vector
+
+
+def test_a_forced_run_embeds_every_file_again(
+    kb: KnowledgeBase, docs: Path, hash_embedder: HashEmbedder
+) -> None:
+    kb.index([docs])
+    before = hash_embedder.texts
+    report = kb.index([docs], force=True)
+    assert (report.added, report.changed, report.reembedded, report.unchanged) == (0, 0, 3, 0)
+    assert hash_embedder.texts - before == 3
+    assert kb.count() == kb._vectors.count() == 3
+    assert kb.index([docs]).unchanged == 3  # and the next plain run skips them again
+
+
+def test_a_forced_run_restores_the_vectors_a_damaged_store_lost(
+    kb: KnowledgeBase, docs: Path
+) -> None:
+    kb.index([docs])
+    kb._vectors.delete(list(kb._vectors.ids()))  # the vector store lost everything
+    assert kb.index([docs]).unchanged == 3 and kb._vectors.count() == 0  # a plain run can't tell
+    kb.index([docs], force=True)
+    assert kb._vectors.count() == 3
+    hits = kb.search("where do visitors park", 1, mode="dense")
+    assert Path(hits[0].passage.source).name == "parking.md"
