@@ -222,7 +222,8 @@ class CpuMeter:
 
     def take(self) -> dict[str, float]:
         now = self._now()
-        spent = {name: round(now[name] - self._last.get(name, 0.0), 2) for name in now}
+        # a class's total can shrink by a few ms when one of its processes ends unreaped
+        spent = {name: round(max(now[name] - self._last.get(name, 0.0), 0.0), 2) for name in now}
         self._last = now
         return spent
 
