@@ -37,6 +37,7 @@ from pathlib import Path
 from mutation_areas import AREAS  # beside this script
 
 ROOT = Path(__file__).resolve().parent.parent
+STOP_GRACE = 15.0  # seconds a timed-out run has to stop what it started
 
 # third-party imports shared by every child (project modules are imported after the fork)
 PRELOAD = [
@@ -282,8 +283,17 @@ def run_tests(tests: list[str], timeout: float) -> str:
         if done:
             return "passed" if os.waitstatus_to_exitcode(status) == 0 else "failed"
         time.sleep(0.05)
-    os.killpg(pid, signal.SIGKILL)  # the child and anything it started
-    os.waitpid(pid, 0)
+    # SIGTERM first: the test session stops the throw-away PostgreSQL it started (its
+    # server runs in a session of its own, out of the group's reach), then SIGKILL
+    os.killpg(pid, signal.SIGTERM)
+    grace, reaped = time.monotonic() + STOP_GRACE, False
+    while not reaped and time.monotonic() < grace:
+        reaped = bool(os.waitpid(pid, os.WNOHANG)[0])
+        time.sleep(0.05)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)  # whatever of the group is left
+    if not reaped:
+        os.waitpid(pid, 0)
     return "timeout"
 
 
