@@ -271,6 +271,7 @@ async def test_a_stopped_vote_writer_fails_every_waiting_voter() -> None:
     assert [type(error) for error in stopped] == [StoreError, StoreError]
     assert {str(error) for error in stopped} == {"the vote writer was stopped"}
     await asyncio.wait_for(batcher.drain(), 10)  # a stopped writer is drained: nothing left
+    assert batcher._flusher.cancelled()  # type: ignore[union-attr]  # stopped, not failed
 
 
 async def test_a_store_whose_vote_writer_was_stopped_still_closes(tmp_path) -> None:
