@@ -267,7 +267,8 @@ class SentenceAnswerer(OfflineAnswerer):
         self, prompt: Prompt, embedder: Embedder, question: np.ndarray, relevance: np.ndarray
     ) -> str:
         terms, timed = _question_terms(prompt.question.text), _timed_terms(prompt.question.text)
-        days = _preferred_days(prompt)
+        covered = _covered(prompt)
+        days = _preferred_days(prompt, covered)
         dated = _date_bonus([h.passage.text for h in prompt.passages], days)
         read = {  # passage number -> its sentences
             n: split_sentences(hit.passage.text, headings=False)
@@ -294,7 +295,7 @@ class SentenceAnswerer(OfflineAnswerer):
         order = np.argsort(-scores)
         best = float(scores[order[0]])
         lead = candidates[order[0]][0]
-        if not _covered(prompt):
+        if not covered:
             stale = _nearest_entry(prompt, lead, sentences[order[0]], whole_passages=False)
             if stale:
                 return stale
@@ -331,7 +332,8 @@ class PassageAnswerer(OfflineAnswerer):
     ) -> str:
         terms, timed = _question_terms(prompt.question.text), _timed_terms(prompt.question.text)
         texts = [h.passage.text for h in prompt.passages]
-        dated = _date_bonus(texts, _preferred_days(prompt))
+        covered = _covered(prompt)
+        dated = _date_bonus(texts, _preferred_days(prompt, covered))
         scores = (
             relevance
             + OVERLAP_WEIGHT * np.array([_overlap(terms, timed, t) for t in texts])
@@ -339,7 +341,7 @@ class PassageAnswerer(OfflineAnswerer):
             + _when_bonus(prompt, texts)
         )
         best = int(np.argmax(scores))
-        if not _covered(prompt):
+        if not covered:
             stale = _nearest_entry(prompt, best + 1, texts[best], whole_passages=True)
             if stale:
                 return stale
@@ -379,14 +381,14 @@ def _covered(prompt: Prompt) -> bool:
     return any(overlaps(mentioned_spans(h.passage.text), wanted) for h in prompt.passages)
 
 
-def _preferred_days(prompt: Prompt) -> list[Span]:
+def _preferred_days(prompt: Prompt, covered: bool) -> list[Span]:
     """The days whose text an answer prefers: those the question's time words name. When
     those are days relative to today ("today", "this week") and no passage is dated on
     them, the days of the nearest entry of a dated list (a rota's last week) stand in: the
     answer leads with that entry and says it is not of the days asked (``_nearest_entry``)
-    rather than with an undated sentence about the rota."""
+    rather than with an undated sentence about the rota. ``covered``: ``_covered``'s."""
     wanted = question_spans(prompt.question.text, prompt.today)
-    if not wanted or _covered(prompt):
+    if not wanted or covered:
         return wanted
     relative = relative_spans(prompt.question.text, prompt.today)
     entries = _dated_entries(prompt, relative, whole_passages=False) if relative else []
