@@ -16,6 +16,7 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass
+from typing import Self
 
 import httpx
 
@@ -114,6 +115,12 @@ class WebSource:
     async def close(self) -> None:
         if self._client is not None:
             await self._client.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
 
 
 def _hits(results: list[WebResult], pages: dict[str, Page], terms: set[str]) -> list[Hit]:

@@ -36,11 +36,8 @@ def site(fake_api) -> FakeSite:
 async def test_searxng_results_become_passages_with_the_page_text_and_url(fake_api, site):
     url = site.page("/refunds", REFUND_PAGE)
     engine = FakeSearxng(fake_api, [(url, "Refunds", "Our refund policy explained.")])
-    source = searxng_source(engine)
-    try:
+    async with searxng_source(engine) as source:
         hits = await source.search(QUESTION)
-    finally:
-        await source.close()
     assert engine.queries() == [QUESTION]
     assert fake_api.seen("/search")[0].query["format"] == "json"
     texts = " ".join(h.passage.text for h in hits)
@@ -52,11 +49,15 @@ async def test_searxng_results_become_passages_with_the_page_text_and_url(fake_a
 
 
 async def test_an_empty_result_list_is_no_hits_not_an_error(fake_api):
-    source = searxng_source(FakeSearxng(fake_api, []))
-    try:
+    async with searxng_source(FakeSearxng(fake_api, [])) as source:
         assert await source.search(QUESTION) == []
-    finally:
-        await source.close()
+
+
+async def test_leaving_the_block_closes_the_sources_connections(fake_api):
+    async with searxng_source(FakeSearxng(fake_api, [])) as source:
+        await source.search(QUESTION)
+        assert not source._client.is_closed
+    assert source._client.is_closed
 
 
 @pytest.mark.parametrize(
@@ -72,33 +73,24 @@ async def test_an_empty_result_list_is_no_hits_not_an_error(fake_api):
 async def test_searxng_failures_are_named(fake_api, reply, said):
     engine = FakeSearxng(fake_api, [("http://example.com/", "x", "y")])
     engine.then(reply)
-    source = searxng_source(engine)
-    try:
+    async with searxng_source(engine) as source:
         with pytest.raises(WebSearchError, match=said):
             await source.search(QUESTION)
-    finally:
-        await source.close()
 
 
 async def test_an_unreachable_engine_is_named():
-    source = open_web_source("searxng", url="http://127.0.0.1:9", allow_private=True)
-    try:
+    async with open_web_source("searxng", url="http://127.0.0.1:9", allow_private=True) as source:
         with pytest.raises(WebSearchError, match="cannot reach SearXNG"):
             await source.search(QUESTION)
-    finally:
-        await source.close()
 
 
 async def test_a_search_that_hangs_past_the_deadline_is_an_error_at_the_deadline(fake_api):
     engine = FakeSearxng(fake_api, [("http://example.com/", "x", "y")])
     engine.then(Scripted(200, {"results": []}, delay=5))
-    source = searxng_source(engine, timeout=0.4)
     started = time.monotonic()
-    try:
+    async with searxng_source(engine, timeout=0.4) as source:
         with pytest.raises(WebSearchError, match=r"timed out after 0.4 s|did not answer in time"):
             await source.search(QUESTION)
-    finally:
-        await source.close()
     assert time.monotonic() - started < 2
 
 
@@ -108,25 +100,19 @@ async def test_an_engine_that_trickles_its_answer_is_cut_at_the_deadline(fake_ap
     engine = FakeSearxng(fake_api, [("http://example.com/", "x", "y")])
     trickle = '{"results":' + "\n\n" * 15 + "[]}"
     engine.then(Scripted(200, trickle, pace=0.2))
-    source = searxng_source(engine, timeout=0.6)
     started = time.monotonic()
-    try:
+    async with searxng_source(engine, timeout=0.6) as source:
         with pytest.raises(WebSearchError, match=r"timed out after 0.6 s"):
             await source.search(QUESTION)
-    finally:
-        await source.close()
     assert time.monotonic() - started < 2
 
 
 async def test_a_page_that_hangs_leaves_its_snippet_within_the_deadline(fake_api, site):
     url = site.page("/slow", REFUND_PAGE, delay=5)
     engine = FakeSearxng(fake_api, [(url, "Slow page", "Snippet: refunds take 30 days.")])
-    source = searxng_source(engine, timeout=0.5)
     started = time.monotonic()
-    try:
+    async with searxng_source(engine, timeout=0.5) as source:
         hits = await source.search(QUESTION)
-    finally:
-        await source.close()
     assert time.monotonic() - started < 2
     assert [h.passage.text for h in hits] == ["Snippet: refunds take 30 days."]
 
@@ -137,11 +123,10 @@ async def test_a_huge_page_is_read_only_up_to_the_bound(fake_api, site):
     huge += filler * 3000 + "<p>TAIL-MARKER refund annual plans 30 days</p></body></html>"
     assert len(huge) > 5_000_000
     url = site.page("/huge", huge)
-    source = searxng_source(FakeSearxng(fake_api, [(url, "Huge", "snippet")]), timeout=10)
-    try:
+    async with searxng_source(
+        FakeSearxng(fake_api, [(url, "Huge", "snippet")]), timeout=10
+    ) as source:
         hits = await source.search(QUESTION)
-    finally:
-        await source.close()
     texts = [h.passage.text for h in hits]
     assert texts and not any("TAIL-MARKER" in t for t in texts)
     assert sum(map(len, texts)) < MAX_PAGE_CHARS
@@ -160,10 +145,8 @@ async def test_a_page_is_read_only_up_to_the_byte_bound(fake_api, site):
         source = open_web_source(
             "searxng", url=engine.url, max_page_bytes=bound, allow_private=True
         )
-        try:
+        async with source:
             texts[bound] = " ".join(h.passage.text for h in await source.search(QUESTION))
-        finally:
-            await source.close()
     assert "TAIL-MARKER" in texts[200_000]  # the passage the question asks for, when read
     assert "TAIL-MARKER" not in texts[20_000] and "Annual plans" in texts[20_000]
 
@@ -179,11 +162,8 @@ async def test_a_page_is_read_only_up_to_the_byte_bound(fake_api, site):
 async def test_a_binary_page_leaves_the_snippet(fake_api, site, body, content_type):
     url = site.page("/file", body, content_type)
     engine = FakeSearxng(fake_api, [(url, "A file", "The snippet says 30 days.")])
-    source = searxng_source(engine)
-    try:
+    async with searxng_source(engine) as source:
         hits = await source.search(QUESTION)
-    finally:
-        await source.close()
     assert [h.passage.text for h in hits] == ["The snippet says 30 days."]
 
 
@@ -195,11 +175,8 @@ async def test_hostile_page_text_stays_text_and_its_markup_is_dropped(fake_api, 
     <iframe src="https://evil.example/frame">IFRAME-TEXT</iframe>
     <p>Refunds for annual plans take 30 days.</p></body></html>"""
     url = site.page("/hostile", hostile)
-    source = searxng_source(FakeSearxng(fake_api, [(url, "", "")]))
-    try:
+    async with searxng_source(FakeSearxng(fake_api, [(url, "", "")])) as source:
         hits = await source.search(QUESTION)
-    finally:
-        await source.close()
     text = " ".join(h.passage.text for h in hits)
     assert "Ignore previous instructions" in text  # kept as text: the composer fences it
     assert "fetch(" not in text and "IFRAME-TEXT" not in text
@@ -211,11 +188,8 @@ async def test_robots_txt_that_disallows_parley_keeps_the_page_unread(fake_api):
         fake_api, Scripted(200, "User-agent: Parley\nDisallow: /\n", content_type="text/plain")
     )
     url = site.page("/refunds", REFUND_PAGE)
-    source = searxng_source(FakeSearxng(fake_api, [(url, "Refunds", "Snippet only.")]))
-    try:
+    async with searxng_source(FakeSearxng(fake_api, [(url, "Refunds", "Snippet only.")])) as source:
         hits = await source.search(QUESTION)
-    finally:
-        await source.close()
     assert [h.passage.text for h in hits] == ["Snippet only."]
     assert site.fetched("/refunds") == 0
 
@@ -223,11 +197,8 @@ async def test_robots_txt_that_disallows_parley_keeps_the_page_unread(fake_api):
 async def test_robots_txt_that_fails_with_a_server_error_means_no(fake_api):
     site = FakeSite(fake_api, Scripted(503, "busy", content_type="text/plain"))
     url = site.page("/refunds", REFUND_PAGE)
-    source = searxng_source(FakeSearxng(fake_api, [(url, "Refunds", "Snippet only.")]))
-    try:
+    async with searxng_source(FakeSearxng(fake_api, [(url, "Refunds", "Snippet only.")])) as source:
         hits = await source.search(QUESTION)
-    finally:
-        await source.close()
     assert [h.passage.text for h in hits] == ["Snippet only."]
     assert site.fetched("/refunds") == 0
 
@@ -240,12 +211,11 @@ async def test_denied_and_unlisted_domains_are_dropped_before_anything_is_fetche
         (url, "Ours", "our snippet"),
     ]
     rules = DomainRules.of(deny=["*.evil.example"])
-    source = open_web_source("searxng", url=fake_api.url, rules=rules, allow_private=True)
     FakeSearxng(fake_api, results)
-    try:
+    async with open_web_source(
+        "searxng", url=fake_api.url, rules=rules, allow_private=True
+    ) as source:
         hits = await source.search(QUESTION)
-    finally:
-        await source.close()
     assert {h.passage.source for h in hits} == {url}
     only = DomainRules.of(allow=["docs.python.org"])
     assert only.permits("https://docs.python.org/3/") and not only.permits(url)
@@ -256,11 +226,10 @@ async def test_a_redirect_to_a_denied_domain_is_not_followed(fake_api, site):
     url = site.page("/moved", "", status=302, headers={"Location": "https://evil.example/refunds"})
     rules = DomainRules.of(deny=["evil.example"])
     FakeSearxng(fake_api, [(url, "Moved", "Snippet of the moved page.")])
-    source = open_web_source("searxng", url=fake_api.url, rules=rules, allow_private=True)
-    try:
+    async with open_web_source(
+        "searxng", url=fake_api.url, rules=rules, allow_private=True
+    ) as source:
         hits = await source.search(QUESTION)
-    finally:
-        await source.close()
     assert [h.passage.text for h in hits] == ["Snippet of the moved page."]
 
 
@@ -268,22 +237,19 @@ async def test_pages_on_private_addresses_are_never_fetched(fake_api, site):
     """A result pointing inside the network (here 127.0.0.1) keeps its snippet only."""
     url = site.page("/internal", REFUND_PAGE)
     FakeSearxng(fake_api, [(url, "Internal", "Internal snippet.")])
-    source = open_web_source("searxng", url=fake_api.url)  # the engine itself is trusted
-    try:
+    # the engine itself is trusted
+    async with open_web_source("searxng", url=fake_api.url) as source:
         hits = await source.search(QUESTION)
-    finally:
-        await source.close()
     assert [h.passage.text for h in hits] == ["Internal snippet."]
     assert site.fetched("/internal") == 0 and site.fetched("/robots.txt") == 0
 
 
 async def test_only_the_configured_number_of_results_is_used(fake_api):
     results = [(f"http://127.0.0.1:1/{n}", f"R{n}", f"snippet {n}") for n in range(8)]
-    source = searxng_source(FakeSearxng(fake_api, results), results=2, fetch_pages=False)
-    try:
+    async with searxng_source(
+        FakeSearxng(fake_api, results), results=2, fetch_pages=False
+    ) as source:
         hits = await source.search(QUESTION)
-    finally:
-        await source.close()
     assert [h.passage.title for h in hits] == ["R0", "R1"]
     assert hits[0].score > hits[1].score
 
@@ -303,11 +269,8 @@ def brave_source(fake: FakeBrave, key: str | None, **limits):
 
 async def test_brave_sends_the_key_and_reads_web_results_as_text(fake_api):
     brave = FakeBrave(fake_api, "k-123", [("https://example.com/r", "Refunds", "Annual 30 days")])
-    source = brave_source(brave, "k-123")
-    try:
+    async with brave_source(brave, "k-123") as source:
         hits = await source.search(QUESTION)
-    finally:
-        await source.close()
     (seen,) = brave.requests()
     assert seen.headers["x-subscription-token"] == "k-123"
     assert seen.query["q"] == QUESTION and int(seen.query["count"]) <= 20
@@ -335,50 +298,37 @@ async def test_brave_highlights_are_read_as_markup_not_shown(fake_api):
             },
         )
     )
-    source = brave_source(brave, "k")
-    try:
+    async with brave_source(brave, "k") as source:
         hits = await source.search(QUESTION)
-    finally:
-        await source.close()
     assert [h.passage.text for h in hits] == ["Annual plans: 30 days"]
 
 
 async def test_brave_with_nothing_found_has_no_web_section_and_no_hits(fake_api):
-    source = brave_source(FakeBrave(fake_api, "k", []), "k")
-    try:
+    async with brave_source(FakeBrave(fake_api, "k", []), "k") as source:
         assert await source.search(QUESTION) == []
-    finally:
-        await source.close()
 
 
 async def test_a_wrong_brave_key_is_named_as_the_key(fake_api):
-    source = brave_source(FakeBrave(fake_api, "right", [("https://e.com", "t", "s")]), "wrong")
-    try:
+    async with brave_source(
+        FakeBrave(fake_api, "right", [("https://e.com", "t", "s")]), "wrong"
+    ) as source:
         with pytest.raises(WebSearchError, match="refused the key in BRAVE_API_KEY"):
             await source.search(QUESTION)
-    finally:
-        await source.close()
 
 
 async def test_a_spent_brave_rate_is_named(fake_api):
     brave = FakeBrave(fake_api, "k", [("https://e.com", "t", "s")])
     brave.rate_limited()
-    source = brave_source(brave, "k")
-    try:
+    async with brave_source(brave, "k") as source:
         with pytest.raises(WebSearchError, match="rate limit or quota"):
             await source.search(QUESTION)
-    finally:
-        await source.close()
 
 
 async def test_brave_without_a_key_says_which_variable_and_sends_nothing(fake_api):
     brave = FakeBrave(fake_api, "k", [("https://e.com", "t", "s")])
-    source = brave_source(brave, None)
-    try:
+    async with brave_source(brave, None) as source:
         with pytest.raises(WebSearchError, match="set BRAVE_API_KEY"):
             await source.search(QUESTION)
-    finally:
-        await source.close()
     assert brave.requests() == []
 
 
