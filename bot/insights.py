@@ -28,8 +28,7 @@ from arena.trends import (
     topic_groups,
 )
 from knowledge.status import KnowledgeStatus
-
-from .reindex import ReindexStatus
+from knowledge.types import IndexProgress
 
 __all__ = [
     "GAP_REASONS",
@@ -55,7 +54,7 @@ class KnowledgeView:
     re-index this process is running, if any."""
 
     status: KnowledgeStatus | None
-    running: ReindexStatus | None
+    running: IndexProgress | None
 
 
 class Insights:
@@ -66,7 +65,7 @@ class Insights:
         store: Store,
         *,
         daily_cap: int | None,
-        reindex_status: Callable[[], ReindexStatus | None],
+        reindex_status: Callable[[], IndexProgress | None],
         knowledge_status: KnowledgeStatusFn | None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:

@@ -18,13 +18,13 @@ import asyncio
 import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from knowledge.errors import IndexBusy, IndexStopped
-from knowledge.types import IndexRun
+from knowledge.types import IndexProgress
 
 from . import messages
 from .access import Requester
@@ -37,9 +37,7 @@ __all__ = [
     "DEFAULT_PROGRESS_INTERVAL",
     "IndexFn",
     "ProgressFn",
-    "ReindexStatus",
     "Reindexer",
-    "elsewhere",
 ]
 
 DEFAULT_PROGRESS_INTERVAL = 1.0  # seconds between progress reports to the adapter
@@ -48,21 +46,7 @@ DEFAULT_PROGRESS_INTERVAL = 1.0  # seconds between progress reports to the adapt
 IndexFn = Callable[..., "IndexReport"]
 
 
-@dataclass(frozen=True)
-class ReindexStatus:
-    """How a running re-index is doing: who asked, since when, how far along (files, and
-    the passages of a file too long for one embedding batch)."""
-
-    requested_by: str
-    started_at: float
-    done: int = 0
-    total: int = 0
-    current: str = ""
-    passages_done: int = 0
-    passages_total: int = 0
-
-
-ProgressFn = Callable[[ReindexStatus], Awaitable[None]]
+ProgressFn = Callable[[IndexProgress], Awaitable[None]]
 
 
 class Reindexer:
@@ -71,10 +55,10 @@ class Reindexer:
     def __init__(self, index: IndexFn, *, interval: float = DEFAULT_PROGRESS_INTERVAL) -> None:
         self._index = index
         self._interval = interval
-        self._status: ReindexStatus | None = None
+        self._status: IndexProgress | None = None
 
     @property
-    def status(self) -> ReindexStatus | None:
+    def status(self) -> IndexProgress | None:
         """The running re-index, or None."""
         return self._status
 
@@ -90,7 +74,7 @@ class Reindexer:
         """``force``: embed every file again (``index`` is called with ``force=True``)."""
         if self._status is not None:  # no await since the check: one loop, so this is atomic
             raise ReindexBusy(messages.reindex_busy(self._status))
-        self._status = ReindexStatus(requester.qualified, time.time())
+        self._status = IndexProgress(requester.qualified, time.time())
         loop = asyncio.get_running_loop()
         moved = asyncio.Event()
         halt = threading.Event()  # read by the worker thread, between indexing steps
@@ -122,7 +106,7 @@ class Reindexer:
             if busy.running is None:
                 raise
             # one running elsewhere in the deployment: told as one running here would be
-            raise ReindexBusy(messages.reindex_busy(elsewhere(busy.running))) from busy
+            raise ReindexBusy(messages.reindex_busy(busy.running)) from busy
         finally:
             for helper in helpers:
                 helper.cancel()
@@ -147,16 +131,3 @@ async def _relay(stop: asyncio.Event, halt: threading.Event) -> None:
     """Pass the caller's stop request on to the worker thread."""
     await stop.wait()
     halt.set()
-
-
-def elsewhere(run: IndexRun) -> ReindexStatus:
-    """Another instance's re-index (from the shared database), as this one's status."""
-    return ReindexStatus(
-        requested_by=f"{run.requested_by} on {run.host}",
-        started_at=run.started_at,
-        done=run.done,
-        total=run.total,
-        current=run.current,
-        passages_done=run.passages_done,
-        passages_total=run.passages_total,
-    )

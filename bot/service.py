@@ -39,6 +39,7 @@ from arena.roster import Roster, identify
 from arena.store import JudgeSummary, Store, VoteResult
 from arena.types import Answer, Choice
 from knowledge.errors import KnowledgeError
+from knowledge.types import IndexProgress
 
 from . import messages
 from .access import Requester, is_admin
@@ -47,7 +48,7 @@ from .claims import Claims
 from .config import Settings
 from .errors import BotError, NotAllowed, NotRecorded
 from .flags import SentenceFlag, flags_for
-from .reindex import IndexFn, ProgressFn, Reindexer, ReindexStatus
+from .reindex import IndexFn, ProgressFn, Reindexer
 from .retrieval import PipelineRetrieval, RelevanceFn, SearchFn, offline_gate
 from .roster_status import ModelCheck, ModelStatus, check_contestant, model_statuses
 
@@ -432,7 +433,7 @@ class Service:
     # --- re-index ----------------------------------------------------------------------
 
     @property
-    def reindex_status(self) -> ReindexStatus | None:
+    def reindex_status(self) -> IndexProgress | None:
         """The running re-index (who, since when, how far), or None."""
         return self._reindexer.status if self._reindexer else None
 

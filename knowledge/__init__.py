@@ -22,7 +22,7 @@ from .errors import (
     UnsupportedFile,
     WebSearchError,
 )
-from .types import Hit, IndexRun, LoadedDocument, Mode, Passage, Section
+from .types import Hit, IndexProgress, LoadedDocument, Mode, Passage, Section
 
 if typing.TYPE_CHECKING:
     from .base import KnowledgeBase
@@ -44,8 +44,8 @@ __all__ = [
     "EmbeddingError",
     "Hit",
     "IndexBusy",
+    "IndexProgress",
     "IndexReport",
-    "IndexRun",
     "IndexStopped",
     "IndexStoreError",
     "KnowledgeBase",

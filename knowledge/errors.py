@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .types import IndexRun
+from .types import IndexProgress
 
 __all__ = [
     "DatabaseUnavailable",
@@ -84,7 +84,7 @@ class IndexBusy(KnowledgeError):
     says who holds it and what to do instead. ``running`` is the other run's progress
     when it is known (a re-index elsewhere in a deployment sharing PostgreSQL)."""
 
-    def __init__(self, message: str, running: IndexRun | None = None) -> None:
+    def __init__(self, message: str, running: IndexProgress | None = None) -> None:
         super().__init__(message)
         self.running = running
 

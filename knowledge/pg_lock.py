@@ -21,7 +21,7 @@ import psycopg
 
 from .errors import IndexBusy, IndexStoreError
 from .sql import PgDatabase, PgSession, lock_key
-from .types import IndexRun
+from .types import IndexProgress
 
 __all__ = ["PROGRESS_INTERVAL", "RUN_LOCK", "RunLock", "busy_message"]
 
@@ -29,7 +29,7 @@ RUN_LOCK = "knowledge:index"
 PROGRESS_INTERVAL = 1.0  # seconds between progress rows a run writes
 
 
-def busy_message(run: IndexRun | None) -> str:
+def busy_message(run: IndexProgress | None) -> str:
     """What a refused re-index is told: the running one's who, since when and how far."""
     if run is None:  # it has the lock but has not written its row yet
         return "a re-index of this knowledge base is starting elsewhere; try again shortly"
@@ -136,15 +136,16 @@ class RunLock:
         finally:
             s.connection.close()
 
-    def _running(self, s: PgSession) -> IndexRun | None:
+    def _running(self, s: PgSession) -> IndexProgress | None:
         """The holder's row, if the connection that wrote it holds the lock now."""
         classid, objid = (self._key >> 32) & 0xFFFFFFFF, self._key & 0xFFFFFFFF
         row = s.fetchone(
-            "SELECT requested_by, host, pid, started_at, done, total, current, passages_done,"
-            " passages_total FROM kb_runs r WHERE lock = ? AND EXISTS (SELECT 1 FROM pg_locks l"
+            "SELECT requested_by, started_at, done, total, current, passages_done,"
+            " passages_total, host, pid FROM kb_runs r"
+            " WHERE lock = ? AND EXISTS (SELECT 1 FROM pg_locks l"
             " WHERE l.locktype = 'advisory' AND l.granted AND l.pid = r.backend_pid"
             " AND l.classid = ?::bigint::oid AND l.objid = ?::bigint::oid AND l.objsubid = 1"
             " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()))",
             (RUN_LOCK, classid, objid),
         )
-        return IndexRun(*row) if row else None
+        return IndexProgress(*row) if row else None

@@ -9,7 +9,7 @@ from typing import Literal
 __all__ = [
     "MODES",
     "Hit",
-    "IndexRun",
+    "IndexProgress",
     "LoadedDocument",
     "Mode",
     "Passage",
@@ -97,16 +97,17 @@ def display_path(source: str) -> str:
 
 
 @dataclass(frozen=True)
-class IndexRun:
-    """A re-index running in another process: who asked for it, where it runs, since
-    when (epoch seconds) and how far it is (files, and passages of a long file)."""
+class IndexProgress:
+    """A re-index under way: who asked for it, since when (epoch seconds), how far it is
+    (files, and the passages of a file too long for one embedding batch) and, for one in
+    another process of a deployment sharing PostgreSQL, the host and pid it runs on."""
 
     requested_by: str
-    host: str
-    pid: int
     started_at: float
     done: int = 0
     total: int = 0
     current: str = ""
     passages_done: int = 0
     passages_total: int = 0
+    host: str = ""
+    pid: int = 0

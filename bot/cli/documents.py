@@ -10,9 +10,9 @@ from pathlib import Path
 import click
 
 from knowledge.indexer import IndexReport
+from knowledge.types import IndexProgress
 
 from .. import messages
-from ..reindex import ReindexStatus
 from .base import cli, local_operator, run, settings_of
 from .output import console
 
@@ -51,7 +51,7 @@ def index(ctx: click.Context, paths: tuple[Path, ...], force: bool) -> None:
         # a second bar for the passages of a file too long for one embedding batch
         within = bar.add_task("", total=None, visible=False)
 
-        async def progress(status: ReindexStatus) -> None:
+        async def progress(status: IndexProgress) -> None:
             bar.update(
                 task,
                 completed=status.done,

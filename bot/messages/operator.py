@@ -46,8 +46,8 @@ __all__ = [
 
 if TYPE_CHECKING:
     from knowledge.indexer import IndexReport
+    from knowledge.types import IndexProgress
 
-    from ..reindex import ReindexStatus
     from ..service import ModelCheck, ModelStatus
 
 
@@ -159,18 +159,19 @@ def _ago(seconds: float) -> str:
     return f"{int(seconds)} s" if minutes == 0 else f"{minutes} min"
 
 
-def reindex_progress(status: ReindexStatus) -> str:
+def reindex_progress(status: IndexProgress) -> str:
     """``Re-indexing: 12 of 40 files (handbook.pdf)``; the total is unknown at first."""
     name = display_path(status.current).rsplit("/", 1)[-1] if status.current else ""
     count = f"{status.done} of {plural(status.total, 'file')}" if status.total else "starting"
     return f"Re-indexing: {count}" + (f" ({name})" if name else "")
 
 
-def reindex_busy(status: ReindexStatus) -> str:
+def reindex_busy(status: IndexProgress) -> str:
     started = time.strftime("%H:%M", time.localtime(status.started_at))
     running = _ago(time.time() - status.started_at)
+    where = f" on {status.host}" if status.host else ""  # another instance's, from PostgreSQL
     return (
-        f"A re-index is already running, started by {status.requested_by} at {started}"
+        f"A re-index is already running, started by {status.requested_by}{where} at {started}"
         f" ({running} ago); {reindex_progress(status)[0].lower()}"
         f"{reindex_progress(status)[1:]}. Try again when it has finished."
     )

@@ -11,8 +11,8 @@ from click.testing import CliRunner
 
 from bot import messages
 from bot.cli import cli
-from bot.reindex import ReindexStatus
 from knowledge.indexer import IndexReport
+from knowledge.types import IndexProgress
 
 
 def test_one_of_a_thing_is_singular_and_more_are_plural() -> None:
@@ -27,7 +27,7 @@ def test_one_of_a_thing_is_singular_and_more_are_plural() -> None:
     assert messages.index_summary(IndexReport(added=1, passages=1)).endswith(
         "; 1 passage in the index."
     )
-    status = ReindexStatus("slack:U1", 0.0, done=0, total=1, current="/kb/a.md")
+    status = IndexProgress("slack:U1", 0.0, done=0, total=1, current="/kb/a.md")
     assert messages.reindex_progress(status) == "Re-indexing: 0 of 1 file (a.md)"
     assert messages.backup_done(Path("b.db"), 1).endswith("(1 vote).")
     assert messages.plural(1, "analysis", "analyses") == "1 analysis"

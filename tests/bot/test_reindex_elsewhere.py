@@ -12,11 +12,13 @@ from bot.access import Requester
 from bot.errors import ReindexBusy
 from bot.reindex import Reindexer
 from knowledge.errors import IndexBusy
-from knowledge.types import IndexRun
+from knowledge.types import IndexProgress
 
 
 async def test_a_run_on_another_instance_is_named_with_its_progress(tmp_path: Path) -> None:
-    run = IndexRun("discord:42", "host-b", 77, time.time() - 180, 3, 40, "/docs/guide.pdf")
+    run = IndexProgress(
+        "discord:42", time.time() - 180, 3, 40, "/docs/guide.pdf", host="host-b", pid=77
+    )
 
     def index(paths, progress, passages):
         raise IndexBusy("a re-index is already running elsewhere", run)
