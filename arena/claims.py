@@ -12,11 +12,21 @@ Each claim is one statement (an upsert that takes over only an expired claim), s
 instances asking at once cannot both win, on PostgreSQL (the row lock decides) or on
 SQLite (one writer). Times are the instances' clocks (seconds since the epoch), so
 machines sharing a database keep their clocks in step (NTP) well within a lease.
-The table is ``claims`` (migration ``009_event_claims``).
+
+A claim may carry a ``payload``: what redoing its work takes (JSON), written with the
+first claim and kept when the claim is taken over. A holder that died after the only
+delivery of its work (Slack never resends an acknowledged event) leaves an orphan, a
+claim nobody renews and nobody will ask for again; ``orphaned_claims`` finds the recent
+ones, for an instance to claim and redo, and ``abandon_orphans`` drops the payload of
+those too old to redo, so they are reported once and left alone. ``claimed_at`` is the
+first claim's time, kept on takeover, so an orphan's age counts from the first instance
+that took the work. The table is ``claims`` (migrations ``009_event_claims`` and
+``010_claim_payloads``).
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -24,19 +34,21 @@ from typing import Any
 
 from knowledge.sql import AsyncSession
 
-__all__ = ["Claim", "Claims"]
+__all__ = ["Claim", "Claims", "Orphan"]
 
-# Insert the claim, or take over one whose holder stopped renewing it before ``expired``;
-# a row comes back only when this owner now holds it.
+# Insert the claim, or take over one whose holder stopped renewing it before ``expired``
+# (keeping its first time and payload); a row comes back only when this owner now holds it.
 _CLAIM = (
-    "INSERT INTO claims (scope, key, status, owner, claimed_at, renewed_at)"
-    " VALUES (?, ?, 'claimed', ?, ?, ?)"
+    "INSERT INTO claims (scope, key, status, owner, claimed_at, renewed_at, payload)"
+    " VALUES (?, ?, 'claimed', ?, ?, ?, ?)"
     " ON CONFLICT (scope, key) DO UPDATE SET owner = excluded.owner,"
-    " claimed_at = excluded.claimed_at, renewed_at = excluded.renewed_at"
+    " renewed_at = excluded.renewed_at, payload = COALESCE(claims.payload, excluded.payload)"
     " WHERE claims.status = 'claimed' AND claims.renewed_at < ?"
     " RETURNING owner"
 )
 _HOLDER = "SELECT status, owner, renewed_at FROM claims WHERE scope = ? AND key = ?"
+# claims of a scope whose holder stopped renewing them, with what redoing them takes
+_ORPHANED = "scope = ? AND status = 'claimed' AND renewed_at < ? AND payload IS NOT NULL"
 
 
 @dataclass(frozen=True)
@@ -50,18 +62,41 @@ class Claim:
     renewed_at: float
 
 
+@dataclass(frozen=True)
+class Orphan:
+    """A claim whose holder stopped renewing it: ``owner`` took it first at
+    ``claimed_at``; ``payload`` is what redoing its work takes (empty once abandoned)."""
+
+    key: str
+    owner: str
+    claimed_at: float
+    payload: dict[str, Any]
+
+
 class Claims:
-    """Claim, renew, finish and give up work; ``Store`` supplies ``_write``."""
+    """Claim, renew, finish and give up work, and find the orphans; ``Store`` supplies
+    ``_write`` and ``_rows``."""
 
     _write: Callable[[Callable[[AsyncSession], Awaitable[Any]]], Awaitable[Any]]
+    _rows: Callable[..., Awaitable[list[tuple[Any, ...]]]]
 
-    async def claim(self, scope: str, key: str, owner: str, lease: float) -> Claim:
+    async def claim(
+        self,
+        scope: str,
+        key: str,
+        owner: str,
+        lease: float,
+        payload: dict[str, Any] | None = None,
+    ) -> Claim:
         """Claim ``key`` for ``owner``: won when nobody held it, or when its holder has
-        not renewed it for ``lease`` seconds and it is not done."""
+        not renewed it for ``lease`` seconds and it is not done. ``payload`` (what
+        redoing the work takes) is stored with a new claim; a taken-over one keeps its own."""
         now = time.time()
+        stored = None if payload is None else json.dumps(payload)
 
         async def take(s: AsyncSession) -> Claim:
-            won = await s.fetchone(_CLAIM, (scope, key, owner, now, now, now - lease))
+            row = (scope, key, owner, now, now, stored, now - lease)
+            won = await s.fetchone(_CLAIM, row)
             if won is not None:
                 return Claim(True, "claimed", owner, now)
             status, holder, renewed_at = await s.fetchone(_HOLDER, (scope, key))
@@ -103,6 +138,31 @@ class Claims:
             return len(deleted)
 
         return await self._write(delete)
+
+    async def orphaned_claims(self, scope: str, lease: float, since: float) -> list[Orphan]:
+        """The claims of ``scope`` not renewed for ``lease`` seconds, not done, with a
+        payload, first claimed at ``since`` or later; oldest first."""
+        rows = await self._rows(
+            f"SELECT key, owner, claimed_at, payload FROM claims WHERE {_ORPHANED}"
+            " AND claimed_at >= ? ORDER BY claimed_at",
+            (scope, time.time() - lease, since),
+        )
+        return [Orphan(key, owner, at, json.loads(payload)) for key, owner, at, payload in rows]
+
+    async def abandon_orphans(self, scope: str, lease: float, before: float) -> list[Orphan]:
+        """Drop the payload of the orphaned claims of ``scope`` first claimed before
+        ``before``, too old to redo, and return them without it (each to one caller
+        only; the claims stay, so a late retry of the work may still take it over)."""
+
+        async def abandon(s: AsyncSession) -> list[Orphan]:
+            rows = await s.fetchall(
+                f"UPDATE claims SET payload = NULL WHERE {_ORPHANED} AND claimed_at < ?"
+                " RETURNING key, owner, claimed_at",
+                (scope, time.time() - lease, before),
+            )
+            return [Orphan(key, owner, at, {}) for key, owner, at in rows]
+
+        return await self._write(abandon)
 
     async def _change(self, sql: str, params: tuple[Any, ...]) -> bool:
         async def change(s: AsyncSession) -> bool:

@@ -304,6 +304,14 @@ CREATE TABLE claims (
 CREATE INDEX claims_age ON claims(claimed_at)
 """
 
+# What redoing a claimed piece of work takes (for a Slack message: the event, the team
+# and the bot's user id, as JSON), so an instance finding a claim whose holder died
+# after Slack's only delivery can do the work itself instead of waiting for a retry
+# that never comes. NULL for claims that need nothing (an audit period) and older ones.
+_CLAIM_PAYLOADS = """
+ALTER TABLE claims ADD COLUMN payload TEXT
+"""
+
 MIGRATIONS: list[Migration] = [
     Migration("001_initial", **_engines(_INITIAL)),
     Migration("002_pair_counts", **_engines(_PAIR_COUNTS)),
@@ -314,6 +322,7 @@ MIGRATIONS: list[Migration] = [
     Migration("007_support_check", **_engines(_SUPPORT_CHECK)),
     Migration("008_pipelines", **_engines(_PIPELINES)),
     Migration("009_event_claims", **_engines(_EVENT_CLAIMS)),
+    Migration("010_claim_payloads", **_engines(_CLAIM_PAYLOADS)),
 ]
 
 

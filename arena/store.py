@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from arena.bulk_import import BattleRecord, BulkImport
-from arena.claims import Claim, Claims
+from arena.claims import Claim, Claims, Orphan
 from arena.errors import StoreError, VoteRefused
 from arena.grade_records import GradeRecords, JudgeSummary
 from arena.insights import InsightReads
@@ -71,6 +71,7 @@ __all__ = [
     "BattleRecord",
     "Claim",
     "JudgeSummary",
+    "Orphan",
     "PairCount",
     "Store",
     "VoteResult",

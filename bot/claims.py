@@ -11,6 +11,13 @@ holder waits (asleep, polling once a lease) until it is done, or taken over beca
 holder died, instead of dropping it: Slack delivers an event again only until one
 instance acknowledges it, so the instance acknowledging a retry must be the one to
 redo the crashed work.
+
+A claim may carry a ``payload``, what redoing the work takes. When no retry will come
+(Slack sends an acknowledged event only once), ``orphans`` finds the claims whose holder
+died with their payloads, for an instance to redo them through ``once`` (whose
+takeover lets one instance alone win each); orphans first claimed longer ago than the
+caller's window are logged once and left alone: work that old is better not done out
+of the blue.
 """
 
 from __future__ import annotations
@@ -23,9 +30,10 @@ import secrets
 import socket
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 from arena.errors import StoreError
-from arena.store import Store
+from arena.store import Orphan, Store
 
 __all__ = ["LEASE", "MAX_WAIT", "RETENTION", "Claims", "instance_name"]
 
@@ -51,12 +59,16 @@ class Claims:
         self._forgotten_at = time.monotonic()
 
     @contextlib.asynccontextmanager
-    async def once(self, scope: str, key: str, *, wait: bool = False) -> AsyncIterator[bool]:
+    async def once(
+        self, scope: str, key: str, *, wait: bool = False, payload: dict[str, Any] | None = None
+    ) -> AsyncIterator[bool]:
         """Yield True in the one instance that is to do the work, else False (done, or
         held by a live holder and ``wait`` is off, or still held after ``MAX_WAIT``).
-        A store that cannot be reached yields True: answering twice is better than never."""
+        ``payload`` is stored with the claim, for another instance to redo the work if
+        this one dies. A store that cannot be reached yields True: answering twice is
+        better than never."""
         try:
-            mine = await self._take(scope, key, wait=wait)
+            mine = await self._take(scope, key, wait=wait, payload=payload)
         except StoreError as exc:
             log.warning("claim %s/%s not checked (%s): doing the work", scope, key, exc)
             yield True
@@ -79,10 +91,32 @@ class Claims:
             log.warning("could not mark %s/%s done: %s", scope, key, exc)
         await self._forget_old()
 
-    async def _take(self, scope: str, key: str, *, wait: bool) -> bool:
+    async def orphans(self, scope: str, window: float) -> list[Orphan]:
+        """The claims of ``scope`` whose holder stopped renewing them (it died) within the
+        last ``window`` seconds, to redo; older ones are logged and abandoned. None when
+        the store cannot be reached (the next call looks again)."""
+        now = time.time()
+        try:
+            for old in await self._store.abandon_orphans(scope, self.lease, now - window):
+                log.warning(
+                    "not redoing %s/%s: %s claimed it %.0f s ago and died (older than %.0f s)",
+                    scope,
+                    old.key,
+                    old.owner,
+                    now - old.claimed_at,
+                    window,
+                )
+            return await self._store.orphaned_claims(scope, self.lease, now - window)
+        except StoreError as exc:
+            log.warning("could not look for %s claims left by dead instances: %s", scope, exc)
+            return []
+
+    async def _take(
+        self, scope: str, key: str, *, wait: bool, payload: dict[str, Any] | None
+    ) -> bool:
         deadline = time.monotonic() + MAX_WAIT
         while True:
-            claim = await self._store.claim(scope, key, self.owner, self.lease)
+            claim = await self._store.claim(scope, key, self.owner, self.lease, payload)
             if claim.won:
                 return True
             if claim.status == "done" or not wait:

@@ -123,3 +123,73 @@ async def test_old_claims_are_forgotten(two) -> None:
     assert await first.forget_claims(cut) == 1
     assert (await first.claim("s", "old", "b", LEASE)).won  # forgotten, so claimable
     assert not (await first.claim("s", "new", "b", LEASE)).won
+
+
+# --- orphans: claims whose holder died after the only delivery of their work ---------
+
+PAYLOAD = {"event": {"type": "app_mention", "ts": "1.1"}, "team": "T1", "bot_user": "U1"}
+
+
+async def test_a_payload_is_stored_with_the_claim_and_kept_on_takeover(two) -> None:
+    first, second = two
+    assert (await first.claim("s", "k", "dies", LEASE, PAYLOAD)).won
+    await asyncio.sleep(LEASE + 0.1)
+    (orphan,) = await second.orphaned_claims("s", LEASE, since=0)
+    assert (orphan.key, orphan.owner, orphan.payload) == ("k", "dies", PAYLOAD)
+    other = {"event": {"type": "message"}, "team": "T2", "bot_user": "U2"}
+    assert (await second.claim("s", "k", "rescuer", LEASE, other)).won
+    assert await second.orphaned_claims("s", LEASE, since=0) == []  # held, renewed now
+    await asyncio.sleep(LEASE + 0.1)  # the rescuer dies too
+    (again,) = await first.orphaned_claims("s", LEASE, since=0)
+    # the first payload and the first claim's time stay: the window counts from it
+    assert (again.owner, again.payload, again.claimed_at) == ("rescuer", PAYLOAD, orphan.claimed_at)
+
+
+async def test_only_unrenewed_unfinished_recent_claims_with_a_payload_are_orphans(two) -> None:
+    first, second = two
+    for key in ("orphan", "done", "released", "no payload", "old"):
+        await first.claim("s", key, "dies", LEASE, None if key == "no payload" else PAYLOAD)
+    await first.claim("other scope", "orphan", "dies", LEASE, PAYLOAD)
+    await first.finish_claim("s", "done", "dies")
+    await first.release_claim("s", "released", "dies")
+    await asyncio.sleep(0.2)
+    since = time.time()
+    await first.claim("s", "recent", "dies", LEASE, PAYLOAD)
+    holder = Claims(first, owner="alive", lease=LEASE)
+    async with holder.once("s", "live", payload=PAYLOAD):
+        await asyncio.sleep(LEASE + 0.1)  # every claim but "live" goes unrenewed
+        orphans = await second.orphaned_claims("s", LEASE, since=since)
+        assert [o.key for o in orphans] == ["recent"]
+        orphans = await second.orphaned_claims("s", LEASE, since=0)
+        assert sorted(o.key for o in orphans) == ["old", "orphan", "recent"]
+
+
+async def test_orphans_too_old_are_abandoned_once_across_instances(two) -> None:
+    first, second = two
+    for key in ("old1", "old2"):
+        await first.claim("s", key, "dies", LEASE, PAYLOAD)
+    await asyncio.sleep(0.1)
+    cut = time.time()
+    await first.claim("s", "recent", "dies", LEASE, PAYLOAD)
+    await asyncio.sleep(LEASE + 0.1)
+    got = await asyncio.gather(
+        first.abandon_orphans("s", LEASE, cut), second.abandon_orphans("s", LEASE, cut)
+    )
+    assert sorted(o.key for found in got for o in found) == ["old1", "old2"]
+    assert [o.key for o in await first.orphaned_claims("s", LEASE, since=0)] == ["recent"]
+    # the claim stays: a late retry of the work may still take it over
+    assert (await second.claim("s", "old1", "retry", LEASE)).won
+
+
+async def test_orphans_are_looked_for_within_the_window_and_the_older_logged(two, caplog) -> None:
+    first, second = two
+    await first.claim("s", "old", "dies", LEASE, PAYLOAD)
+    await asyncio.sleep(0.5)
+    await first.claim("s", "recent", "dies", LEASE, PAYLOAD)
+    await asyncio.sleep(LEASE + 0.1)
+    rescuer = Claims(second, owner="b", lease=LEASE)
+    with caplog.at_level("WARNING", logger="bot.claims"):
+        assert [o.key for o in await rescuer.orphans("s", window=LEASE + 0.3)] == ["recent"]
+        assert [o.key for o in await rescuer.orphans("s", window=LEASE + 0.3)] == ["recent"]
+    (line,) = [r.getMessage() for r in caplog.records if "not redoing" in r.getMessage()]
+    assert "s/old" in line and "dies" in line
