@@ -18,7 +18,10 @@ team, channel and message ``ts`` (``spawn_answer``, ``bot.claims``): the same fo
 retry that reaches another instance and for the ``app_mention`` and ``message`` events of
 one mention. The claim is taken after the acknowledgement, in the spawned work, so it
 costs the acknowledgement nothing; a claim whose holder crashed is taken over by the
-instance that acknowledged the retry, once the holder's lease runs out.
+instance that acknowledged the retry, once the holder's lease runs out. The claim
+carries the event (with the team and Parley's user id), so that a message whose
+instance died after acknowledging it, which Slack never retries, is answered by
+another instance's ``rescue.Rescue`` instead.
 """
 
 from __future__ import annotations
@@ -105,14 +108,19 @@ class SlackBot:
         if not task.cancelled() and task.exception() is not None:
             log.error("Slack work failed", exc_info=task.exception())
 
-    def spawn_answer(self, team: str, event: dict, work: Coroutine[Any, Any, None]) -> None:
+    def spawn_answer(
+        self, team: str, event: dict, bot_user: str, work: Coroutine[Any, Any, None]
+    ) -> None:
         """Run ``work``, the reply to the message ``event``, in the one instance that
         claims the message; the others drop it (or wait while a live instance holds it,
-        to take it over if that one dies)."""
-        self.spawn(self._once(message_key(team, event), work))
+        to take it over if that one dies). The claim keeps what the listener was given
+        (``team``, ``event``, ``bot_user``), for ``rescue`` to hand it over again."""
+        payload = {"team": team, "event": event, "bot_user": bot_user}
+        self.spawn(self._once(message_key(team, event), payload, work))
 
-    async def _once(self, key: str, work: Coroutine[Any, Any, None]) -> None:
-        async with self.service.claims.once(MESSAGE_SCOPE, key, wait=True) as mine:
+    async def _once(self, key: str, payload: dict, work: Coroutine[Any, Any, None]) -> None:
+        claims = self.service.claims
+        async with claims.once(MESSAGE_SCOPE, key, wait=True, payload=payload) as mine:
             if mine:
                 await work
                 return

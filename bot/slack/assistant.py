@@ -63,7 +63,8 @@ def attach_assistant(bot: SlackBot) -> AsyncAssistant:
         if (subtype and subtype not in ANSWERED_SUBTYPES) or not event.get("user"):
             log.debug("ignoring a %s message in the assistant thread", subtype or "userless")
             return
-        bot.spawn_answer(context.get("team_id") or "", event, _answer(bot, event, set_status))
+        team, bot_user = context.get("team_id") or "", context.get("bot_user_id") or ""
+        bot.spawn_answer(team, event, bot_user, _answer(bot, event, set_status))
 
     bot.app.use(assistant)
     return assistant

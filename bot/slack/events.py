@@ -61,10 +61,10 @@ def on_mention(bot: SlackBot, event: dict, bot_user: str, team: str) -> None:
     mode = bot.mode(channel)
     if mode == "ask_only":
         hint = ephemeral(bot.client, channel, user, messages.ask_only_hint(), thread)
-        bot.spawn_answer(team, event, hint)
+        bot.spawn_answer(team, event, bot_user, hint)
     elif mode == "mentions":
         text = question_text(event, bot_user)
-        bot.spawn_answer(team, event, answer_message(bot, event, text, thread))
+        bot.spawn_answer(team, event, bot_user, answer_message(bot, event, text, thread))
     else:
         log.debug("ignoring a mention in %s: Parley is switched off there", channel)
 
@@ -80,7 +80,7 @@ def on_message(bot: SlackBot, event: dict, bot_user: str, team: str) -> None:
     text = event.get("text") or ""
     thread = event.get("thread_ts") or event["ts"]
     if event.get("channel_type") == "im":
-        bot.spawn_answer(team, event, answer_message(bot, event, text.strip(), thread))
+        bot.spawn_answer(team, event, bot_user, answer_message(bot, event, text.strip(), thread))
     elif not event.get("thread_ts"):
         log.debug("ignoring a message in %s: not a mention, a DM or a thread reply", channel)
     elif bot.mode(channel) != "mentions":
@@ -90,4 +90,4 @@ def on_message(bot: SlackBot, event: dict, bot_user: str, team: str) -> None:
     elif question_text(event, bot_user) != text.strip():
         log.debug("ignoring a thread reply in %s: its app_mention is answered", channel)
     else:
-        bot.spawn_answer(team, event, answer_follow_up(bot, event, text.strip()))
+        bot.spawn_answer(team, event, bot_user, answer_follow_up(bot, event, text.strip()))

@@ -8,7 +8,9 @@ token (``apps.connections.open``); the WebSocket opens within ``START_TIMEOUT``.
 failure is one line (a ``BotError``) and a non-zero exit. From the first moment,
 SIGTERM or Ctrl-C stops the bot: once serving, it stops taking new work (the socket
 closes, the port stops listening), gives the answers and votes already acknowledged up
-to ``shutdown_timeout`` seconds to finish, and returns, so the process exits 0. With
+to ``shutdown_timeout`` seconds to finish, and returns, so the process exits 0. While
+serving, in either mode, it answers the messages other instances (or this one, before a
+restart) acknowledged and died before answering (``rescue``). With
 ``audit_interval_minutes`` and ``admin_channel`` set, scheduled audits are posted to
 that channel while it runs.
 """
@@ -30,6 +32,7 @@ from ..runtime import serve_service
 from ..shutdown import finish_within, stop_on_signals
 from ..startup import START_TIMEOUT, listen, retries_in_one_line, until_stopped
 from .app import SlackBot
+from .rescue import Rescue
 from .web_api import Identity, audit_poster, check_bot_token, socket_mode_url
 
 __all__ = [
@@ -59,8 +62,10 @@ def missing_settings(settings: Settings, *, http: bool) -> list[str]:
     return [name for name, value in needed.items() if not value]
 
 
-async def _finish(bot: SlackBot, timeout: float) -> None:
-    """Let the acknowledged work finish (cut off after ``timeout``), then close."""
+async def _finish(bot: SlackBot, rescue: Rescue, timeout: float) -> None:
+    """Start no more rescues, let the acknowledged work finish (cut off after
+    ``timeout``), then close."""
+    await rescue.stop()
     await finish_within(bot.drain(), timeout, "the Slack work in flight")
     await bot.close()
 
@@ -78,6 +83,7 @@ async def run_socket_mode(
     retries_in_one_line(_SOCKET_LOG)
     logger = logging.getLogger(_SOCKET_LOG)
     handler = AsyncSocketModeHandler(bot.app, app_token, logger=logger)
+    rescue = Rescue(bot)
     try:
         url = await until_stopped(socket_mode_url(bot.client, app_token), stop)
         if url is None:
@@ -92,10 +98,11 @@ async def run_socket_mode(
             return
         who = identity or Identity("parley", "Slack")
         log.info(messages.slack_connected(who.user, who.team, "Socket Mode"))
+        rescue.start()
         await stop.wait()
     finally:
         await handler.close_async()
-        await _finish(bot, shutdown_timeout)
+        await _finish(bot, rescue, shutdown_timeout)
 
 
 async def run_http(
@@ -115,11 +122,13 @@ async def run_http(
     await web.SockSite(runner, sock).start()
     who = identity or Identity("parley", "Slack")
     log.info(messages.slack_connected(who.user, who.team, f"HTTP at {host}:{port}{EVENTS_PATH}"))
+    rescue = Rescue(bot)
+    rescue.start()
     try:
         await stop.wait()
     finally:
         await runner.cleanup()  # stops listening; requests being acknowledged complete
-        await _finish(bot, shutdown_timeout)
+        await _finish(bot, rescue, shutdown_timeout)
 
 
 def audit_scheduler(bot: SlackBot, settings: Settings) -> AuditScheduler | None:

@@ -1,7 +1,8 @@
-"""Two instances of the Slack app over one store (one SQLite file, or one PostgreSQL
-schema), as two ``parley slack --http`` behind a load balancer: a message that reaches
-both is answered once, and a claim left by a crashed instance is taken over by the
-instance that acknowledges the retry."""
+"""Instances of the Slack app over one store (one SQLite file, or one PostgreSQL
+schema), as ``parley slack --http`` processes behind a load balancer: a message that
+reaches two is answered once; a claim left by a crashed instance is taken over by the
+instance that acknowledges the retry, and, when no retry comes (Slack had its
+acknowledgement), by another instance's rescue."""
 
 from __future__ import annotations
 
@@ -11,27 +12,36 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from arena.store import Store
 from bot import claims as claims_module
-from bot.slack.app import MESSAGE_SCOPE, message_key
-from tests.bot.slack.conftest import Harness, mention, message, start_app
+from bot.config import Settings
+from bot.slack.app import MESSAGE_SCOPE, SlackBot, message_key
+from bot.slack.rescue import Rescue
+from bot.slack.run import run_http
+from tests.bot.slack.conftest import HITS, SECRET, Harness, mention, message, start_app
 from tests.fakes.providers import fake, roster
-from tests.fakes.slack_api import TEAM, FakeSlack
+from tests.fakes.service import service_over_fakes
+from tests.fakes.slack_api import BOT_USER, TEAM, FakeSlack, listening_socket
 
 pytestmark = pytest.mark.both_engines
 
 RETRY = {"x-slack-retry-num": "1", "x-slack-retry-reason": "http_timeout"}
 LEASE = 1.0  # seconds: short, so a crashed instance's claim runs out within the test
+HANGS = 3600.0  # a model that does not reply within a test: its instance is as dead
 
 
 @contextlib.asynccontextmanager
-async def instances(slack: FakeSlack, target: str, delay: float = 0.0) -> AsyncIterator[list]:
-    """Two apps over one store, answering through the same fake Slack."""
+async def instances(slack: FakeSlack, target: str, *delays: float) -> AsyncIterator[list]:
+    """Apps over one store, answering through the same fake Slack: two, or one per
+    ``delays`` (how long each one's model takes to reply)."""
     async with contextlib.AsyncExitStack() as stack:
         apps: list[Harness] = []
-        for _ in range(2):
+        for delay in delays or (0.0, 0.0):
             runs = start_app(slack, roster(fake("alpha", delay=delay)), store_target=target)
             apps.append(await runs.__anext__())
             stack.push_async_callback(_finish, runs)
+            if delay >= HANGS:
+                stack.callback(killed, apps[-1])
         for app in apps:
             app.service.claims.lease = LEASE
         yield apps
@@ -49,7 +59,7 @@ def answers_in(slack: FakeSlack, thread: str) -> list[dict]:
 async def test_a_retry_that_reaches_the_other_instance_is_answered_once(
     slack: FakeSlack, durable_target: str
 ) -> None:
-    async with instances(slack, durable_target, delay=0.3) as (one, two):
+    async with instances(slack, durable_target, 0.3, 0.3) as (one, two):
         event = mention("How do I roll back?", ts="200.1")
         first = await one.event(event, event_id="EvOnce")
         await asyncio.sleep(0.05)  # the retry arrives while the first is being answered
@@ -113,3 +123,150 @@ async def test_a_message_answered_elsewhere_is_not_answered_again(
         await asyncio.gather(one.event(event), two.event(event, headers=RETRY))
         await asyncio.gather(one.settle(), two.settle())
         assert answers_in(slack, "600.1") == []
+
+
+# --- a message whose instance died after acknowledging it: no retry comes ------------
+
+
+async def acknowledged_then_dead(dead: Harness, event: dict) -> None:
+    """``dead`` acknowledges ``event``, claims it and starts answering, then dies: its
+    claim is never renewed again (a lease of an hour renews every twenty minutes)."""
+    dead.service.claims.lease = HANGS
+    status, _ = await dead.event(event)
+    assert status == 200  # Slack has its acknowledgement: it will not send the event again
+    for _ in range(200):  # the reaction follows the claim
+        if any(c["timestamp"] == event["ts"] for c in dead.slack.calls("reactions.add")):
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the instance never started answering")
+
+
+def killed(dead: Harness) -> None:
+    """End a dead instance's work as its process's end would, before it posts anything
+    (once the others have taken its claims over: a cancelled answer gives its claim up)."""
+    for task in list(dead.bot._tasks):
+        task.cancel()
+
+
+@contextlib.asynccontextmanager
+async def rescuing(app: Harness, **kw) -> AsyncIterator[Rescue]:
+    rescue = Rescue(app.bot, **kw)
+    try:
+        yield rescue
+    finally:
+        await rescue.stop()
+
+
+async def answered(slack: FakeSlack, thread: str, within: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while not answers_in(slack, thread):
+        assert asyncio.get_running_loop().time() < deadline, f"{thread} was not answered"
+        await asyncio.sleep(0.05)
+
+
+async def test_a_mention_whose_instance_died_is_answered_by_the_others_rescue(
+    slack: FakeSlack, durable_target: str
+) -> None:
+    async with instances(slack, durable_target, HANGS, 0.0) as (dead, alive):
+        event = mention("How do I roll back?", ts="700.1", thread="699.1")
+        await acknowledged_then_dead(dead, event)
+        async with rescuing(alive) as rescue:
+            rescue.start()  # looks every half lease: the claim runs out after one
+            await answered(slack, "699.1")
+            await alive.settle()
+        (reply,) = answers_in(slack, "699.1")
+        assert reply["channel"] == "C1" and "shipit rollback" in reply["text"]
+        assert answers_in(slack, "700.1") == []
+        # the stored event was answered as the live one is: Parley's mention taken out
+        turns = await alive.store.thread_history("slack", "C1", "699.1")
+        assert turns[0].text == "How do I roll back?"
+        claim = await alive.store.claim(MESSAGE_SCOPE, message_key(TEAM, event), "late", LEASE)
+        assert (claim.status, claim.owner) == ("done", alive.service.claims.owner)
+
+
+async def test_two_instances_rescuing_at_once_answer_once(
+    slack: FakeSlack, durable_target: str
+) -> None:
+    async with instances(slack, durable_target, HANGS, 0.0, 0.0) as (dead, one, two):
+        dm = message("How do I roll back?", ts="800.1", channel="D1", kind="im")
+        await acknowledged_then_dead(dead, dm)
+        await asyncio.sleep(LEASE + 0.1)
+        async with rescuing(one) as first, rescuing(two) as second:
+            found = await asyncio.gather(first.orphans(), second.orphans())
+            assert [len(orphans) for orphans in found] == [1, 1]
+            # both hand it over at once: each starts answering, the claim lets one through
+            assert first.hand_over(found[0]) == second.hand_over(found[1]) == 1
+            await asyncio.gather(one.settle(), two.settle())
+        assert len(answers_in(slack, "800.1")) == 1
+
+
+async def test_a_question_older_than_the_window_is_not_answered_out_of_the_blue(
+    slack: FakeSlack, durable_target: str, caplog
+) -> None:
+    async with instances(slack, durable_target, HANGS, 0.0) as (dead, alive):
+        old, recent = mention("Old?", ts="900.1"), mention("Recent?", ts="900.2")
+        await acknowledged_then_dead(dead, old)
+        await asyncio.sleep(0.6)
+        await acknowledged_then_dead(dead, recent)
+        await asyncio.sleep(LEASE + 0.1)  # old: 1.7 s ago, recent: 1.1 s ago
+        with caplog.at_level("WARNING", logger="bot.claims"):
+            async with rescuing(alive, window=LEASE + 0.4) as rescue:
+                assert await rescue.sweep() == 1
+                await alive.settle()
+                assert await rescue.sweep() == 0  # and the old one is not tried again
+        assert answers_in(slack, "900.1") == []
+        assert len(answers_in(slack, "900.2")) == 1
+        skipped = [r.getMessage() for r in caplog.records if "not redoing" in r.getMessage()]
+        assert len(skipped) == 1 and message_key(TEAM, old) in skipped[0]
+
+
+async def test_finished_and_released_claims_are_never_rescued(
+    slack: FakeSlack, durable_target: str
+) -> None:
+    async with instances(slack, durable_target, HANGS, 0.0) as (dead, alive):
+        answered_live = mention("Answered?", ts="950.1")
+        given_up = mention("Failed?", ts="950.2")
+        orphan = mention("Orphan?", ts="950.3")
+        await alive.event(answered_live)
+        await alive.settle()
+        key = message_key(TEAM, given_up)
+        payload = {"team": TEAM, "event": given_up, "bot_user": BOT_USER}
+        assert (await alive.store.claim(MESSAGE_SCOPE, key, "failed", LEASE, payload)).won
+        assert await alive.store.release_claim(MESSAGE_SCOPE, key, "failed")
+        await acknowledged_then_dead(dead, orphan)
+        await asyncio.sleep(LEASE + 0.1)
+        async with rescuing(alive) as rescue:
+            assert await rescue.sweep() == 1  # the orphan alone
+            await alive.settle()
+        assert len(answers_in(slack, "950.1")) == 1  # not a second time
+        assert answers_in(slack, "950.2") == []
+        assert len(answers_in(slack, "950.3")) == 1
+
+
+async def test_an_instance_serving_again_answers_what_was_acknowledged_before(
+    slack: FakeSlack, durable_target: str
+) -> None:
+    async with instances(slack, durable_target, HANGS) as (dead,):
+        event = mention("How do I roll back?", ts="990.1")
+        await acknowledged_then_dead(dead, event)
+        await asyncio.sleep(LEASE + 0.1)
+        store = await Store.open(durable_target)
+        service = service_over_fakes(store, roster(fake("alpha")), hits=HITS)
+        settings = Settings(
+            slack_bot_token="xoxb-test", slack_signing_secret=SECRET, slack_api_url=slack.api_url
+        )
+        service.claims.lease = LEASE
+        bot = SlackBot(service, settings)
+        sock, _ = listening_socket()
+        stop = asyncio.Event()
+        serving = asyncio.create_task(run_http(bot, sock, stop=stop))
+        try:
+            await answered(slack, "990.1")  # at start, with no event sent to it
+        finally:
+            stop.set()
+            await asyncio.wait_for(serving, 10)
+            sock.close()
+            await store.close()
+        assert len(answers_in(slack, "990.1")) == 1
+        left = [t for t in asyncio.all_tasks() if "half_lease" in repr(t.get_coro())]
+        assert left == []  # the rescue stopped with the bot

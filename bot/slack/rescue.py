@@ -1,0 +1,97 @@
+"""Answering the messages an instance acknowledged and then died before answering.
+
+Slack delivers an event again only until one instance acknowledges it: a question whose
+instance is killed between the acknowledgement and the reply gets no retry. Its claim
+(``SlackBot.spawn_answer``) keeps the event, the team and Parley's user id, and stops
+being renewed; every instance looks for such claims (``Claims.orphans``) when it starts
+and every half lease, and hands each event again to the listener Slack would have given
+a retry (``events.on_mention`` or ``on_message``, by the event's type). That listener
+claims the message as a live event does, so the claim's takeover lets one instance alone
+answer it however many rescue it at once. A message is thus answered at most a lease
+and a half (45 s by default) after its instance died, or as soon as a restarted
+instance is up; one first claimed more than ``WINDOW`` ago is logged and left
+unanswered, since a reply to an old question out of the blue after a long outage helps
+nobody.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+
+from arena.store import Orphan
+
+from . import events
+from .app import MESSAGE_SCOPE, SlackBot
+
+__all__ = ["WINDOW", "Rescue"]
+
+WINDOW = 600.0  # seconds after its first claim that a dead instance's message is answered
+log = logging.getLogger(__name__)
+
+# the listener that answers each kind of event, as a retry would reach it
+_LISTENERS: dict[str, Callable[[SlackBot, dict, str, str], None]] = {
+    "app_mention": events.on_mention,
+    "message": events.on_message,
+}
+
+
+class Rescue:
+    """The periodic look for messages left by dead instances, for one running bot."""
+
+    def __init__(self, bot: SlackBot, *, window: float = WINDOW) -> None:
+        self._bot = bot
+        self.window = window
+        self._task: asyncio.Task | None = None
+
+    def start(self) -> None:
+        """Look at once, then every half lease, until ``stop``."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._every_half_lease())
+
+    async def stop(self) -> None:
+        """Stop looking (a look under way is cancelled); the answers started go on."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def sweep(self) -> int:
+        """Hand each orphaned message to its listener again; how many were handed."""
+        return self.hand_over(await self.orphans())
+
+    async def orphans(self) -> list[Orphan]:
+        """The messages dead instances acknowledged within the window and left unanswered."""
+        return await self._bot.service.claims.orphans(MESSAGE_SCOPE, self.window)
+
+    def hand_over(self, orphans: list[Orphan]) -> int:
+        """Give each message to the listener a retry of it would reach; how many were."""
+        return sum(self._hand_over(orphan) for orphan in orphans)
+
+    def _hand_over(self, orphan: Orphan) -> bool:
+        try:
+            team, event, bot_user = (orphan.payload[k] for k in ("team", "event", "bot_user"))
+            listener = _LISTENERS[event["type"]]
+        except (KeyError, TypeError):
+            log.warning(
+                "cannot answer %s again: its claim holds no event Parley answers", orphan.key
+            )
+            return False
+        age = time.time() - orphan.claimed_at
+        log.info(
+            "answering %s, which %s acknowledged %.0f s ago and did not finish",
+            orphan.key,
+            orphan.owner,
+            age,
+        )
+        listener(self._bot, event, bot_user, team)
+        return True
+
+    async def _every_half_lease(self) -> None:
+        while True:
+            await self.sweep()
+            await asyncio.sleep(self._bot.service.claims.lease / 2)
