@@ -16,14 +16,14 @@ from arena.store import Store
 from bot.cli import cli
 from bot.config import Settings
 from bot.errors import BotError
-from bot.slack.app import SlackBot
+from bot.slack.app import MESSAGE_SCOPE, SlackBot, message_key
 from bot.slack.run import run_socket_mode
 from bot.slack.web_api import BOT_SCOPES, check_bot_token
 from tests.bot.slack.conftest import HITS, mention
 from tests.fakes.http_server import Scripted
 from tests.fakes.providers import fake, roster
 from tests.fakes.service import service_over_fakes
-from tests.fakes.slack_api import TEAM, FakeSlack, FakeSocketMode, listening_socket
+from tests.fakes.slack_api import BOT_USER, TEAM, FakeSlack, FakeSocketMode, listening_socket
 
 
 def envelope(envelope_id: str, kind: str, payload: dict) -> dict:
@@ -80,6 +80,40 @@ async def test_socket_mode_acknowledges_every_envelope_and_answers(slack: FakeSl
         assert answer["thread_ts"] == "300.1" and "Run shipit rollback" in answer["text"]
         (hint,) = slack.responses()
         assert "Ask me a question" in hint["text"]
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 5)
+        await socket.stop()
+        await store.close()
+
+
+async def test_socket_mode_answers_at_start_what_a_dead_instance_acknowledged(
+    slack: FakeSlack,
+) -> None:
+    """The question an instance acknowledged before it was killed: no retry comes, and
+    the instance starting next answers it (``bot.slack.rescue``) without any event."""
+    lease = 0.5
+    socket = await FakeSocketMode().start()
+    slack.socket_url = socket.url
+    store = await Store.open(":memory:")
+    event = mention("How do I roll back?", ts="400.1")
+    payload = {"team": TEAM, "event": event, "bot_user": BOT_USER}
+    await store.claim(MESSAGE_SCOPE, message_key(TEAM, event), "killed:1:x", lease, payload)
+    await asyncio.sleep(lease + 0.1)  # its holder never renewed it
+    service = service_over_fakes(store, roster(fake("alpha")), hits=HITS)
+    service.claims.lease = lease
+    settings = Settings(slack_bot_token="xoxb-test", slack_api_url=slack.api_url)
+    bot = SlackBot(service, settings, http=False)
+    stop = asyncio.Event()
+    running = asyncio.create_task(run_socket_mode(bot, "xapp-test", stop=stop))
+    try:
+        for _ in range(100):
+            if slack.calls("chat.postMessage"):
+                break
+            await asyncio.sleep(0.05)
+        await bot.drain()
+        (answer,) = slack.calls("chat.postMessage")
+        assert answer["thread_ts"] == "400.1" and "Run shipit rollback" in answer["text"]
     finally:
         stop.set()
         await asyncio.wait_for(running, 5)
