@@ -93,5 +93,8 @@ class Rescue:
 
     async def _every_half_lease(self) -> None:
         while True:
-            await self.sweep()
+            try:
+                await self.sweep()
+            except Exception:  # one failed look must not end the looking (nor the shutdown)
+                log.exception("the look for messages left by dead instances failed")
             await asyncio.sleep(self._bot.service.claims.lease / 2)

@@ -270,3 +270,21 @@ async def test_an_instance_serving_again_answers_what_was_acknowledged_before(
         assert len(answers_in(slack, "990.1")) == 1
         left = [t for t in asyncio.all_tasks() if "half_lease" in repr(t.get_coro())]
         assert left == []  # the rescue stopped with the bot
+
+
+async def test_a_failed_look_is_logged_and_the_next_one_still_comes(app: Harness, caplog) -> None:
+    app.service.claims.lease = 0.2
+    looks = 0
+
+    async def failing() -> list:
+        nonlocal looks
+        looks += 1
+        raise ValueError("a payload that is not JSON")
+
+    rescue = Rescue(app.bot)
+    rescue.orphans = failing  # type: ignore[method-assign]
+    rescue.start()
+    await asyncio.sleep(0.35)
+    await rescue.stop()  # clean, though every look failed
+    assert looks >= 2
+    assert "dead instances failed" in caplog.text
