@@ -93,8 +93,8 @@ class Claims:
 
     async def orphans(self, scope: str, window: float) -> list[Orphan]:
         """The claims of ``scope`` whose holder stopped renewing them (it died) within the
-        last ``window`` seconds, to redo; older ones are logged and abandoned. None when
-        the store cannot be reached (the next call looks again)."""
+        last ``window`` seconds, to redo; older ones are logged and abandoned. Empty when
+        the store cannot be reached: the next call looks again."""
         now = time.time()
         try:
             for old in await self._store.abandon_orphans(scope, self.lease, now - window):
