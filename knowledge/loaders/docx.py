@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from ..errors import LoadError
 from ..types import Section
 from .common import Block, check_unpacked_size, sections_from_blocks, squash
-from .tables import table_texts
+from .tables import table_lines
 
 __all__ = ["load_docx"]
 
@@ -30,7 +30,7 @@ def load_docx(data: bytes) -> tuple[str, list[Section]]:
     blocks: list[Block] = []
     for item in document.iter_inner_content():
         if isinstance(item, Table):
-            blocks += [(0, text) for _, text in table_texts(_docx_table_rows(item))[1]]
+            blocks += [(0, text) for _, text in table_lines(_docx_table_rows(item))]
         else:
             style = item.style.name if item.style is not None else ""
             blocks.append((_docx_heading_level(style or ""), item.text))

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from ..errors import LoadError
 from ..types import Section
 from .common import Block, decode_text, sections_from_blocks, squash
-from .tables import table_texts
+from .tables import table_lines
 
 __all__ = ["load_html"]
 
@@ -81,7 +81,7 @@ def _html_blocks(root: HtmlElement) -> list[Block]:
                 out.append((int(tag[1]), squash(child.text_content())))
             elif tag == "table":
                 end_paragraph()
-                out.extend((0, text) for _, text in table_texts(_html_table_rows(child))[1])
+                out.extend((0, text) for _, text in table_lines(_html_table_rows(child)))
             elif tag == "br":
                 inline.append(" ")
             elif tag in HTML_BLOCKS:

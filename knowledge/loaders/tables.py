@@ -16,7 +16,7 @@ from ..errors import LoadError
 from ..types import Section
 from .common import check_unpacked_size, decode_text, squash
 
-__all__ = ["load_csv", "load_xlsx", "table_texts"]
+__all__ = ["load_csv", "load_xlsx", "table_lines"]
 
 EXCEL_ERRORS = frozenset({"#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!"})
 NUMBERISH = re.compile(r"[-+]?[\d.,:/ ]+%?")
@@ -43,8 +43,11 @@ def _looks_like_header(cells: Sequence[str]) -> bool:
     return len(set(filled)) == len(filled) and not any(NUMBERISH.fullmatch(c) for c in filled)
 
 
-def table_texts(rows: Sequence[Sequence[str]]) -> tuple[list[str], list[tuple[int, str]]]:
-    """(captions above the table, [(row number, "Header: value; ...")]) for the data rows.
+def _table_parts(
+    rows: Sequence[Sequence[str]],
+) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """([(row number, caption)] above the table, [(row number, "Header: value; ...")]
+    for the data rows).
 
     One-cell rows above a wider table are captions; the next row is the header when it
     looks like labels, otherwise the table has no header and cells stand alone.
@@ -52,9 +55,10 @@ def table_texts(rows: Sequence[Sequence[str]]) -> tuple[list[str], list[tuple[in
     """
     numbered = [(n, list(cells)) for n, cells in enumerate(rows, 1) if any(cells)]
     wide = any(sum(1 for c in cells if c) > 1 for _, cells in numbered)
-    captions: list[str] = []
+    captions: list[tuple[int, str]] = []
     while wide and numbered and sum(1 for c in numbered[0][1] if c) == 1:
-        captions.append(next(c for c in numbered.pop(0)[1] if c))
+        n, cells = numbered.pop(0)
+        captions.append((n, next(c for c in cells if c)))
     header: list[str] = []
     if len(numbered) > 1 and _looks_like_header(numbered[0][1]):
         header = ["" if PANDAS_NAMELESS.fullmatch(h) else h for h in numbered.pop(0)[1]]
@@ -72,9 +76,20 @@ def _row_text(header: Sequence[str], cells: Sequence[str]) -> str:
     return "; ".join(parts)
 
 
+def table_lines(rows: Sequence[Sequence[str]]) -> list[tuple[int, str]]:
+    """Everything the table says, captions first: a caption is content too ("Escalation
+    path (reviewed October 2026)" may be the only place a date is written)."""
+    captions, texts = _table_parts(rows)
+    return captions + texts
+
+
 def _table_sections(rows: Sequence[Sequence[str]], where: str) -> list[Section]:
-    captions, texts = table_texts(rows)
-    return [Section(text, tuple(captions), f"{where}row {n}") for n, text in texts]
+    """One section per caption and per row; each row under its captions as headings."""
+    captions, texts = _table_parts(rows)
+    above = tuple(caption for _, caption in captions)
+    return [Section(caption, (), f"{where}row {n}") for n, caption in captions] + [
+        Section(text, above, f"{where}row {n}") for n, text in texts
+    ]
 
 
 def load_csv(data: bytes) -> tuple[str, list[Section]]:
