@@ -51,10 +51,13 @@ STOPWORDS = frozenset(
     """.split()  # noqa: SIM905
 )
 TERM = re.compile(r"\w+", re.UNICODE)
-# The particles that make compounds written as one word or two: "hand over" and
-# "handover", "roll back" and "rollback", "set up", "log in", "on call" and "oncall".
-PARTICLES = ("back", "down", "over", "off", "out", "up", "in", "on")
-MIN_STEM = 3  # letters before a particle for a word to be read as a compound ("login")
+# The particles that end compounds written as one word or two: "hand over" and
+# "handover", "roll back" and "rollback", "set up", "check out", "shut down". Not "in" or
+# "on": joined to the word before, they mostly make stems of other words ("rank in" is
+# "Rankin"), and few words ending in them are compounds ("protein", "season").
+PARTICLES = ("back", "down", "over", "off", "out", "up")
+MIN_STEM = 3  # letters before a particle for a word to be read as a compound ("setup")
+HYPHENATED = re.compile(r"\b([^\W\d_]+)-([^\W\d_]+)\b")  # letters only: not "15-1"
 # BM25 column weights for (text, title, headings). The text carries the answer; a match
 # in the title or headings counts half (a title repeats in every passage of a file).
 BM25_WEIGHTS = (1.0, 0.5, 0.5)
@@ -106,17 +109,13 @@ def query_terms(query: str) -> list[str]:
 
 def compounds(query: str, *, phrases: bool = True) -> list[str]:
     """The query's compounds spelled the other way, so a question finds a passage that
-    writes them as the document's author did: two words joined ("hand over" -> "handover",
-    "on-call" -> "oncall") and, with ``phrases``, a word ending in a particle split into
-    the phrase of its two ("handover" -> "hand over": an index that keeps the particles
-    matches it as a phrase). A word starting with one is not split: too many are no
-    compounds ("information", "index")."""
+    writes them as the document's author did: a word and its particle joined ("hand over"
+    -> "handover"), a hyphenated word closed up ("on-call" -> "oncall") and, with
+    ``phrases``, a word ending in a particle split into the phrase of its two ("handover"
+    -> "hand over": an index that keeps the particles matches it as a phrase)."""
     words = [w.lower() for w in TERM.findall(query)]
-    found = [
-        a + b
-        for a, b in pairwise(words)
-        if (b in PARTICLES and a not in STOPWORDS) or (a in PARTICLES and b not in STOPWORDS)
-    ]
+    found = [a + b for a, b in pairwise(words) if b in PARTICLES and a not in STOPWORDS]
+    found += [(a + b).lower() for a, b in HYPHENATED.findall(query)]
     if phrases:
         for word in words:
             particle = next((p for p in PARTICLES if word.endswith(p)), "")

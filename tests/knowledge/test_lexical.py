@@ -84,10 +84,12 @@ def test_a_compound_asked_as_one_word_finds_its_two_words_side_by_side(make_pass
 
 def test_compounds_are_spelled_the_other_way_and_other_words_are_left_alone():
     assert compounds("roll back the set-up") == ["rollback", "setup"]
-    assert compounds("the handover and the login") == ["hand over", "log in"]
+    assert compounds("the handover and the checkout") == ["hand over", "check out"]
+    assert compounds("an on-call pre-game", phrases=False) == ["oncall", "pregame"]
     assert compounds("handover", phrases=False) == []
-    # a stopword or too short a stem before the particle; a particle that starts a word
-    assert compounds("within the cover, online") == []
+    # a stopword or too short a stem before the particle, a particle starting a word, a
+    # word ending in "in" or "on", joined numbers
+    assert compounds("without the cover, online, protein in season, 15-1") == []
 
 
 def test_query_of_only_stopwords_still_searches(index):
