@@ -18,6 +18,7 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 from .database import Database
@@ -30,9 +31,11 @@ __all__ = [
     "STOPWORDS",
     "FileRecord",
     "LexicalIndex",
+    "compounds",
     "match_expression",
     "query_terms",
     "rarest_terms",
+    "search_terms",
 ]
 
 STOPWORDS = frozenset(
@@ -48,6 +51,13 @@ STOPWORDS = frozenset(
     """.split()  # noqa: SIM905
 )
 TERM = re.compile(r"\w+", re.UNICODE)
+# The particles that end compounds written as one word or two: "hand over" and
+# "handover", "roll back" and "rollback", "set up", "check out", "shut down". Not "in" or
+# "on": joined to the word before, they mostly make stems of other words ("rank in" is
+# "Rankin"), and few words ending in them are compounds ("protein", "season").
+PARTICLES = ("back", "down", "over", "off", "out", "up")
+MIN_STEM = 3  # letters before a particle for a word to be read as a compound ("setup")
+HYPHENATED = re.compile(r"\b([^\W\d_]+)-([^\W\d_]+)\b")  # letters only: not "15-1"
 # BM25 column weights for (text, title, headings). The text carries the answer; a match
 # in the title or headings counts half (a title repeats in every passage of a file).
 BM25_WEIGHTS = (1.0, 0.5, 0.5)
@@ -95,6 +105,31 @@ def query_terms(query: str) -> list[str]:
     words = [w.lower() for w in TERM.findall(query)]
     kept = [w for w in words if w not in STOPWORDS]
     return list(dict.fromkeys(kept or words))
+
+
+def compounds(query: str, *, phrases: bool = True) -> list[str]:
+    """The query's compounds spelled the other way, so a question finds a passage that
+    writes them as the document's author did: a word and its particle joined ("hand over"
+    -> "handover"), a hyphenated word closed up ("on-call" -> "oncall") and, with
+    ``phrases``, a word ending in a particle split into the phrase of its two ("handover"
+    -> "hand over": an index that keeps the particles matches it as a phrase)."""
+    words = [w.lower() for w in TERM.findall(query)]
+    found = [a + b for a, b in pairwise(words) if b in PARTICLES and a not in STOPWORDS]
+    found += [(a + b).lower() for a, b in HYPHENATED.findall(query)]
+    if phrases:
+        for word in words:
+            particle = next((p for p in PARTICLES if word.endswith(p)), "")
+            stem = word[: -len(particle)] if particle else ""
+            if len(stem) >= MIN_STEM and word not in STOPWORDS and stem not in STOPWORDS:
+                found.append(f"{stem} {particle}")
+    return list(dict.fromkeys(found))
+
+
+def search_terms(query: str, *, phrases: bool = True) -> list[str]:
+    """What a lexical search matches: the query's terms, then its compounds spelled the
+    other way (see ``compounds``)."""
+    terms = query_terms(query)
+    return list(dict.fromkeys(terms + compounds(query, phrases=phrases))) if terms else []
 
 
 def match_expression(terms: Sequence[str]) -> str:
@@ -276,7 +311,7 @@ class LexicalIndex:
 
         Any text is a valid query: quotes, operators and punctuation are plain words.
         """
-        terms = query_terms(query)
+        terms = search_terms(query)
         if not terms or k <= 0:
             return []
         where, params = "passages_fts MATCH ?", [match_expression(terms)]
@@ -305,7 +340,7 @@ class LexicalIndex:
         out, which is how hybrid search drops it."""
         if not ids:
             return {}
-        terms = query_terms(query)
+        terms = search_terms(query)
         marks = ",".join("?" * len(ids))
         with _failing_as("lexical search failed"), self._db.reading() as db:
             known = db.execute(f"SELECT id FROM passages WHERE id IN ({marks})", ids).fetchall()

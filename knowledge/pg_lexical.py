@@ -31,7 +31,7 @@ import psycopg
 
 from . import lexical
 from .errors import EmbedderMismatch, IndexStoreError
-from .lexical import BM25_WEIGHTS, FileRecord, query_terms
+from .lexical import BM25_WEIGHTS, FileRecord, search_terms
 from .pg_schema import MIGRATIONS, MIGRATIONS_TABLE, TEXT_SEARCH_CONFIG
 from .sql import DatabaseUrl, PgDatabase, PgSession, migrate
 from .types import Passage
@@ -342,7 +342,7 @@ class PgLexicalIndex:
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         """Up to ``k`` (passage id, BM25 score) pairs, best first; higher is better."""
-        terms = query_terms(query)
+        terms = search_terms(query, phrases=False)
         if not terms or k <= 0:
             return []
         with self._reading("lexical search failed") as s:
@@ -364,7 +364,7 @@ class PgLexicalIndex:
         and an id with no passage is left out (see ``LexicalIndex.scores``)."""
         if not ids:
             return {}
-        terms = query_terms(query)
+        terms = search_terms(query, phrases=False)
         with self._reading("lexical search failed") as s:
             ranking = _ranking(s, terms) if terms else None
             score, params = ranking.exact() if ranking else ("0", [])

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from knowledge.errors import EmbedderMismatch, IndexStoreError
-from knowledge.lexical import FileRecord, match_expression, query_terms
+from knowledge.lexical import FileRecord, compounds, match_expression, query_terms
 
 
 @pytest.fixture
@@ -47,6 +47,49 @@ def test_stopwords_do_not_match_on_their_own(index):
     # "the" and "after" are in two passages; only "minutes" should decide
     assert ids(index.search("the minutes after the", 5)) == ["oncall"]
     assert query_terms("What is the on-call rota?") == ["call", "rota"]
+
+
+def test_a_compound_asked_as_two_words_finds_it_written_as_one(index, make_passage):
+    index.upsert(
+        [
+            make_passage("The rollback takes ten minutes.", id="rollback"),
+            make_passage("Read the oncall runbook first.", id="runbook"),
+        ]
+    )
+    assert ids(index.search("How do I roll back?", 5)) == ["rollback"]
+    assert "runbook" in ids(index.search("on-call", 5))
+    assert index.scores("roll back", ["rollback", "deploy"]) == {
+        "rollback": pytest.approx(index.search("rollback", 1)[0][1]),
+        "deploy": 0,
+    }
+
+
+def test_a_compound_asked_as_one_word_finds_its_two_words_side_by_side(make_passage):
+    # SQLite's index keeps the particles, so "handover" matches the phrase "hand over";
+    # PostgreSQL's drops them as stopwords: there the phrase cannot be matched
+    from knowledge.lexical import LexicalIndex
+
+    index = LexicalIndex(":memory:")
+    index.upsert(
+        [
+            make_passage("Shifts hand over on Mondays at 10:00 UTC.", id="shifts"),
+            make_passage("Hand the laptop over to IT when you leave.", id="laptop"),
+        ]
+    )
+    try:
+        assert ids(index.search("When is the handover?", 5)) == ["shifts"]
+    finally:
+        index.close()
+
+
+def test_compounds_are_spelled_the_other_way_and_other_words_are_left_alone():
+    assert compounds("roll back the set-up") == ["rollback", "setup"]
+    assert compounds("the handover and the checkout") == ["hand over", "check out"]
+    assert compounds("an on-call pre-game", phrases=False) == ["oncall", "pregame"]
+    assert compounds("handover", phrases=False) == []
+    # a stopword or too short a stem before the particle, a particle starting a word, a
+    # word ending in "in" or "on", joined numbers
+    assert compounds("without the cover, online, protein in season, 15-1") == []
 
 
 def test_query_of_only_stopwords_still_searches(index):
