@@ -65,8 +65,8 @@ def test_a_compound_asked_as_two_words_finds_it_written_as_one(index, make_passa
 
 
 def test_a_compound_asked_as_one_word_finds_its_two_words_side_by_side(make_passage):
-    # SQLite's index keeps the particles, so "handover" matches the phrase "hand over";
-    # PostgreSQL's drops them as stopwords: there the phrase cannot be matched
+    # on SQLite alone: PostgreSQL's BM25 is scored a word at a time (pg_lexical), so a
+    # phrase would count as its two words anywhere in the passage
     from knowledge.lexical import LexicalIndex
 
     index = LexicalIndex(":memory:")
