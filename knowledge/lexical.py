@@ -107,29 +107,28 @@ def query_terms(query: str) -> list[str]:
     return list(dict.fromkeys(kept or words))
 
 
-def compounds(query: str, *, phrases: bool = True) -> list[str]:
+def compounds(query: str) -> list[str]:
     """The query's compounds spelled the other way, so a question finds a passage that
     writes them as the document's author did: a word and its particle joined ("hand over"
-    -> "handover"), a hyphenated word closed up ("on-call" -> "oncall") and, with
-    ``phrases``, a word ending in a particle split into the phrase of its two ("handover"
-    -> "hand over": an index that keeps the particles matches it as a phrase)."""
+    -> "handover"), a hyphenated word closed up ("on-call" -> "oncall") and a word ending
+    in a particle split into the phrase of its two ("handover" -> "hand over": both
+    indexes keep the particles, and match it as a phrase)."""
     words = [w.lower() for w in TERM.findall(query)]
     found = [a + b for a, b in pairwise(words) if b in PARTICLES and a not in STOPWORDS]
     found += [(a + b).lower() for a, b in HYPHENATED.findall(query)]
-    if phrases:
-        for word in words:
-            particle = next((p for p in PARTICLES if word.endswith(p)), "")
-            stem = word[: -len(particle)] if particle else ""
-            if len(stem) >= MIN_STEM and word not in STOPWORDS and stem not in STOPWORDS:
-                found.append(f"{stem} {particle}")
+    for word in words:
+        particle = next((p for p in PARTICLES if word.endswith(p)), "")
+        stem = word[: -len(particle)] if particle else ""
+        if len(stem) >= MIN_STEM and word not in STOPWORDS and stem not in STOPWORDS:
+            found.append(f"{stem} {particle}")
     return list(dict.fromkeys(found))
 
 
-def search_terms(query: str, *, phrases: bool = True) -> list[str]:
+def search_terms(query: str) -> list[str]:
     """What a lexical search matches: the query's terms, then its compounds spelled the
     other way (see ``compounds``)."""
     terms = query_terms(query)
-    return list(dict.fromkeys(terms + compounds(query, phrases=phrases))) if terms else []
+    return list(dict.fromkeys(terms + compounds(query))) if terms else []
 
 
 def match_expression(terms: Sequence[str]) -> str:

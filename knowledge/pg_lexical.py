@@ -108,6 +108,11 @@ LEFT JOIN (
 ) AS x ON true
 LEFT JOIN kb_lexemes l ON l.lexeme = x.lexeme
 """
+# a phrase's tsquery (its words side by side) and the passages holding it
+_PHRASE = (
+    "SELECT q::text, (SELECT count(*) FROM kb_passages WHERE words @@ q)"
+    f" FROM phraseto_tsquery('{TEXT_SEARCH_CONFIG}', ?) AS q"
+)
 
 
 def tsquery_literal(lexemes: Sequence[str]) -> str:
@@ -342,7 +347,7 @@ class PgLexicalIndex:
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         """Up to ``k`` (passage id, BM25 score) pairs, best first; higher is better."""
-        terms = search_terms(query, phrases=False)
+        terms = search_terms(query)
         if not terms or k <= 0:
             return []
         with self._reading("lexical search failed") as s:
@@ -364,7 +369,7 @@ class PgLexicalIndex:
         and an id with no passage is left out (see ``LexicalIndex.scores``)."""
         if not ids:
             return {}
-        terms = search_terms(query, phrases=False)
+        terms = search_terms(query)
         with self._reading("lexical search failed") as s:
             ranking = _ranking(s, terms) if terms else None
             score, params = ranking.exact() if ranking else ("0", [])
@@ -458,24 +463,30 @@ def _set_state(s: PgSession, name: str, value: str) -> None:
 
 
 def _ranking(s: PgSession, terms: list[str]) -> _Ranking | None:
-    """BM25 for ``terms`` as FTS5 ranks an OR of them, or None when no passage holds any."""
-    rows = s.fetchall(_LEXEMES, (terms,))
+    """BM25 for ``terms`` as FTS5 ranks an OR of them, or None when no passage holds any.
+    A term of two words is a phrase (``lexical.compounds``), scored as one word is."""
+    single = [t for t in terms if " " not in t]
+    rows = s.fetchall(_LEXEMES, (single,))
     total, tokens = rows[0][3:]
     matches = {lexeme: int(df) for lexeme, _, df, _, _ in rows if lexeme is not None}
+    queries = {lexeme: tsquery_literal([lexeme]) for lexeme in matches}
+    for phrase in (t for t in terms if " " in t):
+        query, df = s.fetchone(_PHRASE, (phrase,))
+        matches[phrase], queries[phrase] = int(df), query
     if not any(matches.values()):
         return None
     repeats = Counter(lexeme for lexeme, n, _, _, _ in rows if n is not None)
     words = []
-    for lexeme, df in matches.items():
+    for term, df in matches.items():
         if df:
             idf = math.log((total - df + 0.5) / (df + 0.5))
             idf = idf if idf > 0 else 1e-6  # as FTS5: a word in most passages still counts
-            words.append((tsquery_literal([lexeme]), repeats[lexeme] * idf * (BM25_K1 + 1)))
+            words.append((queries[term], repeats.get(term, 1) * idf * (BM25_K1 + 1)))
     return _Ranking(
         words,
         short=BM25_K1 * (1 - BM25_B),
         per_token=BM25_K1 * BM25_B * total / tokens,
-        candidates=tsquery_literal(lexical.rarest_terms(matches)),
+        candidates=" | ".join(f"({queries[t]})" for t in lexical.rarest_terms(matches)),
     )
 
 
