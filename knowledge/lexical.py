@@ -119,7 +119,7 @@ def compounds(query: str) -> list[str]:
     for word in words:
         particle = next((p for p in PARTICLES if word.endswith(p)), "")
         stem = word[: -len(particle)] if particle else ""
-        if len(stem) >= MIN_STEM and word not in STOPWORDS and stem not in STOPWORDS:
+        if len(stem) >= MIN_STEM and stem not in STOPWORDS:
             found.append(f"{stem} {particle}")
     return list(dict.fromkeys(found))
 

@@ -74,6 +74,7 @@ def test_a_compound_asked_as_one_word_finds_its_two_words_side_by_side(index, ma
     )
     found = index.search("When is the handover?", 5)
     assert ids(found) == ["shifts", "both"]  # side by side only; the shorter passage first
+    assert found[0][1] > found[1][1] > 0
     assert index.scores("handover", ["shifts", "laptop"]) == {
         "shifts": pytest.approx(found[0][1]),
         "laptop": 0,
@@ -87,6 +88,7 @@ def test_compounds_are_spelled_the_other_way_and_other_words_are_left_alone():
     # a stopword or too short a stem before the particle, a particle starting a word, a
     # word ending in "in" or "on", joined numbers
     assert compounds("without the cover, online, protein in season, 15-1") == []
+    assert compounds("set it up") == []  # "it" is no verb to join "up" to
 
 
 def test_query_of_only_stopwords_still_searches(index):
