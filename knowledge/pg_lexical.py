@@ -42,7 +42,6 @@ __all__ = [
     "RESCORED",
     "RESCORED_PER_HIT",
     "PgLexicalIndex",
-    "tsquery_literal",
 ]
 
 BM25_K1, BM25_B = 1.2, 0.75  # FTS5's constants
@@ -115,9 +114,9 @@ _PHRASE = (
 )
 
 
-def tsquery_literal(lexemes: Sequence[str]) -> str:
-    """A tsquery that ORs the lexemes, each quoted so none acts as an operator."""
-    return " | ".join("'" + x.replace("\\", "\\\\").replace("'", "''") + "'" for x in lexemes)
+def _lexeme_query(lexeme: str) -> str:
+    """A tsquery of one lexeme, quoted so it acts as no operator."""
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
 @dataclass(frozen=True)
@@ -469,7 +468,7 @@ def _ranking(s: PgSession, terms: list[str]) -> _Ranking | None:
     rows = s.fetchall(_LEXEMES, (single,))
     total, tokens = rows[0][3:]
     matches = {lexeme: int(df) for lexeme, _, df, _, _ in rows if lexeme is not None}
-    queries = {lexeme: tsquery_literal([lexeme]) for lexeme in matches}
+    queries = {lexeme: _lexeme_query(lexeme) for lexeme in matches}
     for phrase in (t for t in terms if " " in t):
         query, df = s.fetchone(_PHRASE, (phrase,))
         matches[phrase], queries[phrase] = int(df), query
