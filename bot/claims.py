@@ -17,7 +17,10 @@ A claim may carry a ``payload``, what redoing the work takes. When no retry will
 died with their payloads, for an instance to redo them through ``once`` (whose
 takeover lets one instance alone win each); orphans first claimed longer ago than the
 caller's window are logged once and left alone: work that old is better not done out
-of the blue.
+of the blue. A claim that must be in the store before its work is promised (a Slack
+event is acknowledged only once its message is claimed, so an instance that dies right
+after acknowledging leaves it to the others) is started with ``attempt`` and finished by
+``once(first=...)``.
 """
 
 from __future__ import annotations
@@ -33,15 +36,17 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from arena.errors import StoreError
-from arena.store import Orphan, Store
+from arena.store import Claim, Orphan, Store
 
-__all__ = ["LEASE", "MAX_WAIT", "RETENTION", "Claims", "instance_name"]
+__all__ = ["LEASE", "MAX_WAIT", "RETENTION", "Attempt", "Claims", "instance_name"]
 
 LEASE = 30.0  # seconds a claim lasts without renewal: a crashed holder's work waits this long
 MAX_WAIT = 600.0  # the longest an instance waits for another's live claim before giving up
 RETENTION = 86_400.0  # claims older than a day are forgotten (Slack retries within minutes)
 _FORGET_EVERY = 3_600.0  # seconds between sweeps of old claims
 log = logging.getLogger(__name__)
+
+Attempt = asyncio.Future[Claim]  # a first try at a claim, under way or made
 
 
 def instance_name() -> str:
@@ -58,17 +63,29 @@ class Claims:
         self.lease = lease
         self._forgotten_at = time.monotonic()
 
+    def attempt(self, scope: str, key: str, payload: dict[str, Any] | None = None) -> Attempt:
+        """Start the first try at a claim now, for a caller that must know it is written
+        before it answers its sender (Slack's acknowledgement) and then does the work
+        later: hand the attempt to ``once`` as ``first``."""
+        return asyncio.ensure_future(self._store.claim(scope, key, self.owner, self.lease, payload))
+
     @contextlib.asynccontextmanager
     async def once(
-        self, scope: str, key: str, *, wait: bool = False, payload: dict[str, Any] | None = None
+        self,
+        scope: str,
+        key: str,
+        *,
+        wait: bool = False,
+        payload: dict[str, Any] | None = None,
+        first: Attempt | None = None,
     ) -> AsyncIterator[bool]:
         """Yield True in the one instance that is to do the work, else False (done, or
         held by a live holder and ``wait`` is off, or still held after ``MAX_WAIT``).
         ``payload`` is stored with the claim, for another instance to redo the work if
-        this one dies. A store that cannot be reached yields True: answering twice is
-        better than never."""
+        this one dies; ``first``, an ``attempt`` already made, is the first try. A store
+        that cannot be reached yields True: answering twice is better than never."""
         try:
-            mine = await self._take(scope, key, wait=wait, payload=payload)
+            mine = await self._take(scope, key, wait=wait, payload=payload, first=first)
         except StoreError as exc:
             log.warning("claim %s/%s not checked (%s): doing the work", scope, key, exc)
             yield True
@@ -112,11 +129,18 @@ class Claims:
             return []
 
     async def _take(
-        self, scope: str, key: str, *, wait: bool, payload: dict[str, Any] | None
+        self,
+        scope: str,
+        key: str,
+        *,
+        wait: bool,
+        payload: dict[str, Any] | None,
+        first: Attempt | None,
     ) -> bool:
         deadline = time.monotonic() + MAX_WAIT
         while True:
-            claim = await self._store.claim(scope, key, self.owner, self.lease, payload)
+            claim = await (first or self._store.claim(scope, key, self.owner, self.lease, payload))
+            first = None
             if claim.won:
                 return True
             if claim.status == "done" or not wait:

@@ -16,12 +16,14 @@ is still being answered. Across instances (several behind one load balancer, sha
 database) a message is answered once through a claim on it in the shared store, keyed by
 team, channel and message ``ts`` (``spawn_answer``, ``bot.claims``): the same for a
 retry that reaches another instance and for the ``app_mention`` and ``message`` events of
-one mention. The claim is taken after the acknowledgement, in the spawned work, so it
-costs the acknowledgement nothing; a claim whose holder crashed is taken over by the
-instance that acknowledged the retry, once the holder's lease runs out. The claim
-carries the event (with the team and Parley's user id), so that a message whose
-instance died after acknowledging it, which Slack never retries, is answered by
-another instance's ``rescue.Rescue`` instead.
+one mention. The claim is written before the acknowledgement (bolt acknowledges once the
+listener returns: ``process_before_response``), so a message Slack hears acknowledged is
+one the store knows; it costs the acknowledgement one write, bounded by ``CLAIM_WAIT``
+(a slower store gets its acknowledgement anyway, and the claim follows). A claim whose
+holder crashed is taken over by the instance that acknowledged the retry, once the
+holder's lease runs out. The claim carries the event (with the team and Parley's user
+id), so that a message whose instance died after acknowledging it, which Slack never
+retries, is answered by another instance's ``rescue.Rescue`` instead.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from slack_bolt.kwargs_injection.async_args import AsyncArgs
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
+from ..claims import Attempt
 from ..config import ChannelMode, Settings
 from ..service import Service
 from . import blocks, clicks, commands, events
@@ -47,10 +50,11 @@ from .questions import PLATFORM
 from .reveals import Reveals
 from .web_api import WEB_API_TIMEOUT, build_client
 
-__all__ = ["MESSAGE_SCOPE", "PLATFORM", "SlackBot", "Work", "message_key"]
+__all__ = ["CLAIM_WAIT", "MESSAGE_SCOPE", "PLATFORM", "SlackBot", "Work", "message_key"]
 
 _SEEN_EVENTS = 10_000  # event ids remembered for retries (Slack retries within minutes)
 MESSAGE_SCOPE = "slack-message"  # the claims on answering a message (``bot.claims``)
+CLAIM_WAIT = 1.0  # seconds an acknowledgement waits for its message's claim (Slack allows 3)
 log = logging.getLogger(__name__)
 
 # what a listener starts once it has acknowledged: the bot and bolt's arguments
@@ -88,7 +92,7 @@ class SlackBot:
             client=self.client,
             signing_secret=secret.get_secret_value() if secret else "",
             request_verification_enabled=http,
-            process_before_response=False,
+            process_before_response=True,  # listeners only start work: see the module
         )
         self.reveals = Reveals()  # one edit of a battle's message on its way at a time
         self._tasks: set[asyncio.Task] = set()
@@ -108,19 +112,26 @@ class SlackBot:
         if not task.cancelled() and task.exception() is not None:
             log.error("Slack work failed", exc_info=task.exception())
 
-    def spawn_answer(
+    async def spawn_answer(
         self, team: str, event: dict, bot_user: str, work: Coroutine[Any, Any, None]
     ) -> None:
         """Run ``work``, the reply to the message ``event``, in the one instance that
         claims the message; the others drop it (or wait while a live instance holds it,
-        to take it over if that one dies). The claim keeps what the listener was given
-        (``team``, ``event``, ``bot_user``), for ``rescue`` to hand it over again."""
+        to take it over if that one dies). Returns once the claim is written (or after
+        ``CLAIM_WAIT``), so that Slack is acknowledged only for a message the store
+        knows. The claim keeps what the listener was given (``team``, ``event``,
+        ``bot_user``), for ``rescue`` to hand it over again."""
         payload = {"team": team, "event": event, "bot_user": bot_user}
-        self.spawn(self._once(message_key(team, event), payload, work))
+        key = message_key(team, event)
+        first = self.service.claims.attempt(MESSAGE_SCOPE, key, payload)
+        await asyncio.wait({first}, timeout=CLAIM_WAIT)
+        self.spawn(self._once(key, payload, work, first))
 
-    async def _once(self, key: str, payload: dict, work: Coroutine[Any, Any, None]) -> None:
+    async def _once(
+        self, key: str, payload: dict, work: Coroutine[Any, Any, None], first: Attempt
+    ) -> None:
         claims = self.service.claims
-        async with claims.once(MESSAGE_SCOPE, key, wait=True, payload=payload) as mine:
+        async with claims.once(MESSAGE_SCOPE, key, wait=True, payload=payload, first=first) as mine:
             if mine:
                 await work
                 return
@@ -175,16 +186,16 @@ class SlackBot:
 
         attach_assistant(self)
 
-        # events are acknowledged by bolt itself; these decide, and spawn what they answer
+        # events are acknowledged by bolt once these return: they decide, claim and spawn
         @app.event("app_mention")
         async def mention(event: dict, context: dict) -> None:
             bot_user = context.get("bot_user_id") or ""
-            events.on_mention(self, event, bot_user, context.get("team_id") or "")
+            await events.on_mention(self, event, bot_user, context.get("team_id") or "")
 
         @app.event("message")
         async def message(event: dict, context: dict) -> None:
             bot_user = context.get("bot_user_id") or ""
-            events.on_message(self, event, bot_user, context.get("team_id") or "")
+            await events.on_message(self, event, bot_user, context.get("team_id") or "")
 
         app.command("/ask")(self._acked(commands.ask))
         app.command("/leaderboard")(self._acked(commands.leaderboard))

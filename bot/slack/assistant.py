@@ -64,7 +64,7 @@ def attach_assistant(bot: SlackBot) -> AsyncAssistant:
             log.debug("ignoring a %s message in the assistant thread", subtype or "userless")
             return
         team, bot_user = context.get("team_id") or "", context.get("bot_user_id") or ""
-        bot.spawn_answer(team, event, bot_user, _answer(bot, event, set_status))
+        await bot.spawn_answer(team, event, bot_user, _answer(bot, event, set_status))
 
     bot.app.use(assistant)
     return assistant

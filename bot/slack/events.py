@@ -49,7 +49,7 @@ def _not_a_question(event: dict) -> str | None:
     return None
 
 
-def on_mention(bot: SlackBot, event: dict, bot_user: str, team: str) -> None:
+async def on_mention(bot: SlackBot, event: dict, bot_user: str, team: str) -> None:
     """``@Parley …`` in a channel: answered in its thread, or a hint where the channel's
     mode says so."""
     reason = _not_a_question(event)
@@ -61,15 +61,15 @@ def on_mention(bot: SlackBot, event: dict, bot_user: str, team: str) -> None:
     mode = bot.mode(channel)
     if mode == "ask_only":
         hint = ephemeral(bot.client, channel, user, messages.ask_only_hint(), thread)
-        bot.spawn_answer(team, event, bot_user, hint)
+        await bot.spawn_answer(team, event, bot_user, hint)
     elif mode == "mentions":
         text = question_text(event, bot_user)
-        bot.spawn_answer(team, event, bot_user, answer_message(bot, event, text, thread))
+        await bot.spawn_answer(team, event, bot_user, answer_message(bot, event, text, thread))
     else:
         log.debug("ignoring a mention in %s: Parley is switched off there", channel)
 
 
-def on_message(bot: SlackBot, event: dict, bot_user: str, team: str) -> None:
+async def on_message(bot: SlackBot, event: dict, bot_user: str, team: str) -> None:
     """A DM is answered; a reply in a thread Parley answered is a follow-up; a message
     that mentions Parley is left to ``on_mention`` (Slack sends both events)."""
     channel = event.get("channel")
@@ -80,7 +80,9 @@ def on_message(bot: SlackBot, event: dict, bot_user: str, team: str) -> None:
     text = event.get("text") or ""
     thread = event.get("thread_ts") or event["ts"]
     if event.get("channel_type") == "im":
-        bot.spawn_answer(team, event, bot_user, answer_message(bot, event, text.strip(), thread))
+        await bot.spawn_answer(
+            team, event, bot_user, answer_message(bot, event, text.strip(), thread)
+        )
     elif not event.get("thread_ts"):
         log.debug("ignoring a message in %s: not a mention, a DM or a thread reply", channel)
     elif bot.mode(channel) != "mentions":
@@ -90,4 +92,4 @@ def on_message(bot: SlackBot, event: dict, bot_user: str, team: str) -> None:
     elif question_text(event, bot_user) != text.strip():
         log.debug("ignoring a thread reply in %s: its app_mention is answered", channel)
     else:
-        bot.spawn_answer(team, event, bot_user, answer_follow_up(bot, event, text.strip()))
+        await bot.spawn_answer(team, event, bot_user, answer_follow_up(bot, event, text.strip()))

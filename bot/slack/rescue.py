@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from arena.store import Orphan
 
@@ -33,7 +33,7 @@ WINDOW = 600.0  # seconds after its first claim that a dead instance's message i
 log = logging.getLogger(__name__)
 
 # the listener that answers each kind of event, as a retry would reach it
-_LISTENERS: dict[str, Callable[[SlackBot, dict, str, str], None]] = {
+_LISTENERS: dict[str, Callable[[SlackBot, dict, str, str], Awaitable[None]]] = {
     "app_mention": events.on_mention,
     "message": events.on_message,
 }
@@ -62,17 +62,17 @@ class Rescue:
 
     async def sweep(self) -> int:
         """Hand each orphaned message to its listener again; how many were handed."""
-        return self.hand_over(await self.orphans())
+        return await self.hand_over(await self.orphans())
 
     async def orphans(self) -> list[Orphan]:
         """The messages dead instances acknowledged within the window and left unanswered."""
         return await self._bot.service.claims.orphans(MESSAGE_SCOPE, self.window)
 
-    def hand_over(self, orphans: list[Orphan]) -> int:
+    async def hand_over(self, orphans: list[Orphan]) -> int:
         """Give each message to the listener a retry of it would reach; how many were."""
-        return sum(self._hand_over(orphan) for orphan in orphans)
+        return sum([await self._hand_over(orphan) for orphan in orphans])
 
-    def _hand_over(self, orphan: Orphan) -> bool:
+    async def _hand_over(self, orphan: Orphan) -> bool:
         try:
             team, event, bot_user = (orphan.payload[k] for k in ("team", "event", "bot_user"))
             listener = _LISTENERS[event["type"]]
@@ -88,7 +88,7 @@ class Rescue:
             orphan.owner,
             age,
         )
-        listener(self._bot, event, bot_user, team)
+        await listener(self._bot, event, bot_user, team)
         return True
 
     async def _every_half_lease(self) -> None:

@@ -184,6 +184,55 @@ async def test_a_mention_whose_instance_died_is_answered_by_the_others_rescue(
         assert (claim.status, claim.owner) == ("done", alive.service.claims.owner)
 
 
+def slow_claims(app: Harness, delay: float) -> None:
+    """Make ``app``'s store take ``delay`` seconds to write a claim (a busy database)."""
+    claim = app.store.claim
+
+    async def slowly(*args, **kw):
+        await asyncio.sleep(delay)
+        return await claim(*args, **kw)
+
+    app.store.claim = slowly  # type: ignore[method-assign]
+
+
+async def test_a_message_whose_instance_died_right_after_acknowledging_is_answered(
+    slack: FakeSlack, durable_target: str
+) -> None:
+    async with instances(slack, durable_target, HANGS, 0.0) as (dead, alive):
+        dead.service.claims.lease = HANGS
+        slow_claims(dead, 0.3)
+        event = mention("How do I roll back?", ts="750.1", thread="749.1")
+        status, _ = await dead.event(event)
+        assert status == 200  # acknowledged: Slack will not send it again
+        # SIGKILL at once: nothing it started runs on, nothing is given up
+        dead.store.release_claim = no_release  # type: ignore[method-assign]
+        killed(dead)
+        await asyncio.sleep(LEASE + 0.1)
+        async with rescuing(alive) as rescue:
+            assert await rescue.sweep() == 1  # it was claimed before the acknowledgement
+            await alive.settle()
+        assert len(answers_in(slack, "749.1")) == 1
+
+
+async def no_release(*_args) -> bool:
+    return False
+
+
+async def test_a_slow_store_does_not_hold_the_acknowledgement_back(
+    slack: FakeSlack, durable_target: str, monkeypatch
+) -> None:
+    monkeypatch.setattr("bot.slack.app.CLAIM_WAIT", 0.2)
+    async with instances(slack, durable_target, 0.0) as (app,):
+        slow_claims(app, 0.8)
+        event = mention("How do I roll back?", ts="760.1", thread="759.1")
+        started = asyncio.get_running_loop().time()
+        status, _ = await app.event(event)
+        assert status == 200
+        assert asyncio.get_running_loop().time() - started < 0.6  # not the claim's 0.8 s
+        await app.settle()  # the claim follows; the message is answered once
+        assert len(answers_in(slack, "759.1")) == 1
+
+
 async def test_two_instances_rescuing_at_once_answer_once(
     slack: FakeSlack, durable_target: str
 ) -> None:
@@ -195,7 +244,7 @@ async def test_two_instances_rescuing_at_once_answer_once(
             found = await asyncio.gather(first.orphans(), second.orphans())
             assert [len(orphans) for orphans in found] == [1, 1]
             # both hand it over at once: each starts answering, the claim lets one through
-            assert first.hand_over(found[0]) == second.hand_over(found[1]) == 1
+            assert await first.hand_over(found[0]) == await second.hand_over(found[1]) == 1
             await asyncio.gather(one.settle(), two.settle())
         assert len(answers_in(slack, "800.1")) == 1
 
