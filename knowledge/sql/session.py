@@ -49,7 +49,10 @@ class AsyncDatabase(Protocol):
     errors: tuple[type[Exception], ...]
     read_only: bool
 
-    def transaction(self) -> AbstractAsyncContextManager[AsyncSession]: ...
+    def transaction(self, *, urgent: bool = False) -> AbstractAsyncContextManager[AsyncSession]:
+        """One write transaction; ``urgent`` (a user's request waits for it) may go before
+        the transactions queued for a shared connection."""
+        ...
 
     def snapshot(self) -> AbstractAsyncContextManager[AsyncSession]: ...
 
