@@ -20,7 +20,6 @@ lease having run out), or failing that the next period's audit grades what it mi
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -28,6 +27,7 @@ from collections.abc import Awaitable, Callable
 from arena.judge.audit import DEFAULT_SAMPLE, graded_nothing
 
 from .audit_report import report_lines
+from .periodic import Periodic
 from .service import Service
 
 __all__ = ["AUDIT_SCOPE", "AuditScheduler", "Post"]
@@ -38,8 +38,9 @@ AUDIT_SCOPE = "audit-period"  # the claims on a scheduled audit's period
 Post = Callable[[str, list[str]], Awaitable[None]]
 
 
-class AuditScheduler:
-    """Runs an audit every ``interval_minutes`` and posts each report."""
+class AuditScheduler(Periodic):
+    """Runs an audit every ``interval_minutes`` (the first one interval after ``start``)
+    and posts each report."""
 
     def __init__(
         self,
@@ -55,8 +56,13 @@ class AuditScheduler:
         self._interval = interval_minutes * 60
         self._post = post
         self._sample = sample
-        self._task: asyncio.Task | None = None
         self._running = asyncio.Lock()
+        super().__init__(
+            lambda: self.run_period(self.period()),
+            self._interval,
+            failure="scheduled audit failed",
+            log=log,
+        )
 
     async def run_once(self) -> dict | None:
         """One audit, posted; None (and nothing posted) when one is already running."""
@@ -84,28 +90,3 @@ class AuditScheduler:
                 log.info("scheduled audit: another instance has this period's audit")
                 return None
             return await self.run_once()
-
-    async def _loop(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            try:
-                await self.run_period(self.period())
-            except Exception:  # a bad audit or post must not end the schedule
-                log.exception("scheduled audit failed")
-
-    def start(self) -> asyncio.Task:
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._loop())
-        return self._task
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def stop_when(self, event: asyncio.Event) -> None:
-        """Stop the schedule as soon as ``event`` is set: a stopping bot starts no audit
-        while it finishes the users' work."""
-        await event.wait()
-        await self.stop()

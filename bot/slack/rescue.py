@@ -16,14 +16,13 @@ nobody.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
 
 from arena.store import Orphan
 
+from ..periodic import Periodic
 from . import events
 from .app import MESSAGE_SCOPE, SlackBot
 
@@ -39,26 +38,21 @@ _LISTENERS: dict[str, Callable[[SlackBot, dict, str, str], Awaitable[None]]] = {
 }
 
 
-class Rescue:
-    """The periodic look for messages left by dead instances, for one running bot."""
+class Rescue(Periodic):
+    """The look for messages left by dead instances, for one running bot: at ``start``,
+    then every half lease until ``stop`` (a look under way is cancelled; the answers it
+    started go on)."""
 
     def __init__(self, bot: SlackBot, *, window: float = WINDOW) -> None:
         self._bot = bot
         self.window = window
-        self._task: asyncio.Task | None = None
-
-    def start(self) -> None:
-        """Look at once, then every half lease, until ``stop``."""
-        if self._task is None:
-            self._task = asyncio.create_task(self._every_half_lease())
-
-    async def stop(self) -> None:
-        """Stop looking (a look under way is cancelled); the answers started go on."""
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        super().__init__(
+            self.sweep,
+            bot.service.claims.lease / 2,
+            failure="the look for messages left by dead instances failed",
+            log=log,
+            at_once=True,
+        )
 
     async def sweep(self) -> int:
         """Hand each orphaned message to its listener again; how many were handed."""
@@ -90,11 +84,3 @@ class Rescue:
         )
         await listener(self._bot, event, bot_user, team)
         return True
-
-    async def _every_half_lease(self) -> None:
-        while True:
-            try:
-                await self.sweep()
-            except Exception:  # one failed look must not end the looking (nor the shutdown)
-                log.exception("the look for messages left by dead instances failed")
-            await asyncio.sleep(self._bot.service.claims.lease / 2)

@@ -317,7 +317,7 @@ async def test_an_instance_serving_again_answers_what_was_acknowledged_before(
             sock.close()
             await store.close()
         assert len(answers_in(slack, "990.1")) == 1
-        left = [t for t in asyncio.all_tasks() if "half_lease" in repr(t.get_coro())]
+        left = [t for t in asyncio.all_tasks() if "Periodic._loop" in repr(t.get_coro())]
         assert left == []  # the rescue stopped with the bot
 
 
