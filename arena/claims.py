@@ -102,7 +102,7 @@ class Claims:
             status, holder, renewed_at = await s.fetchone(_HOLDER, (scope, key))
             return Claim(False, status, holder, renewed_at)
 
-        return await self._write(take, urgent=True)  # a Slack acknowledgement waits for it
+        return await self._write(take)
 
     async def renew_claim(self, scope: str, key: str, owner: str) -> bool:
         """Renew a held claim's lease; False when ``owner`` no longer holds it."""

@@ -164,19 +164,16 @@ class Store(VoteCounts, BulkImport, GradeRecords, InsightReads, Claims):
             await self._database.close()
 
     @asynccontextmanager
-    async def _transaction(self, *, urgent: bool = False) -> AsyncIterator[AsyncSession]:
-        """One write transaction (``urgent``: before the queued ones, where the engine
-        queues); a driver error (the commit's too) is a StoreError."""
+    async def _transaction(self) -> AsyncIterator[AsyncSession]:
+        """One write transaction; a driver error (the commit's too) is a StoreError."""
         try:
-            async with self._database.transaction(urgent=urgent) as session:
+            async with self._database.transaction() as session:
                 yield session
         except self._database.errors as exc:
             raise StoreError(f"arena database write failed: {_one_line(exc)}") from exc
 
-    async def _write(
-        self, work: Callable[[AsyncSession], Awaitable[T]], *, urgent: bool = False
-    ) -> T:
-        async with self._transaction(urgent=urgent) as session:
+    async def _write(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        async with self._transaction() as session:
             return await work(session)
 
     async def _rows(self, sql: str, params: Iterable[object] = ()) -> list[tuple[Any, ...]]:

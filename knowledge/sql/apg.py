@@ -149,10 +149,8 @@ class AsyncPgDatabase:
         return cls(url, pool, namespace or "public", read_only)
 
     @asynccontextmanager
-    async def transaction(self, *, urgent: bool = False) -> AsyncIterator[AsyncPgSession]:
-        """One read-write transaction: committed when the block ends, rolled back on error.
-        ``urgent`` changes nothing here: each block has a connection of its own, lent
-        first come, first served (the server interleaves them)."""
+    async def transaction(self) -> AsyncIterator[AsyncPgSession]:
+        """One read-write transaction: committed when the block ends, rolled back on error."""
         async with self._lent("BEGIN") as connection:
             yield AsyncPgSession(connection, self.namespace)
 

@@ -1,18 +1,18 @@
 """SQLite for asyncio code, behind the same sessions as ``apg.py`` (aiosqlite).
 
 One connection in autocommit mode (WAL, foreign keys on) shared by the tasks of one
-process: one block at a time holds it (``Turns``: an urgent transaction, one a user's
-request is waiting for, goes before the queued others), which makes each transaction
-whole; a write transaction begins with ``BEGIN IMMEDIATE`` (SQLite's one writer, across
-processes too, waiting up to the busy timeout), so a named ``lock()`` inside it has
-nothing left to do. A ``snapshot()`` of a file reads on a connection of its own, so a
-long read (an export) neither waits for the writers nor holds them up: WAL gives it one
-commit to read however long it takes. Opened ``read_only`` (a copy for reporting, a
-backup mount) nothing is written, beside the file either (``read_only_uri``).
+process: an asyncio lock makes each transaction whole, a write transaction begins with
+``BEGIN IMMEDIATE`` (SQLite's one writer, across processes too, waiting up to the busy
+timeout), so a named ``lock()`` inside it has nothing left to do. A ``snapshot()`` of a
+file reads on a connection of its own, so a long read (an export) neither waits for the
+writers nor holds them up: WAL gives it one commit to read however long it takes.
+Opened ``read_only`` (a copy for reporting, a backup mount) nothing is written, beside
+the file either (``read_only_uri``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager, suppress
@@ -23,7 +23,6 @@ import aiosqlite
 
 from ..database import BUSY_TIMEOUT_MS, read_only_uri
 from .dialect import SQLITE
-from .turns import Turns
 
 __all__ = ["AsyncSqliteDatabase", "AsyncSqliteSession"]
 
@@ -95,7 +94,7 @@ class AsyncSqliteDatabase:
         self.read_only = read_only
         self._connection = connection
         self._busy_ms = busy_ms
-        self._turns = Turns()
+        self._lock = asyncio.Lock()
 
     @classmethod
     async def open(
@@ -114,18 +113,17 @@ class AsyncSqliteDatabase:
         return cls(connection, str(path), read_only, busy_timeout_ms)
 
     @asynccontextmanager
-    async def transaction(self, *, urgent: bool = False) -> AsyncIterator[AsyncSqliteSession]:
+    async def transaction(self) -> AsyncIterator[AsyncSqliteSession]:
         """One write transaction: committed when the block ends, rolled back on error
-        (a failed commit too, as when the disk is full). An ``urgent`` one waits only
-        for the block in progress."""
-        async with self._turns.turn(urgent=urgent), _begun(self._connection, SQLITE.begin_write):
+        (a failed commit too, as when the disk is full)."""
+        async with self._lock, _begun(self._connection, SQLITE.begin_write):
             yield AsyncSqliteSession(self._connection)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSqliteSession]:
         """The connection for one statement, which sees one commit on its own; taken
         between transactions, never inside one."""
-        async with self._turns.turn():
+        async with self._lock:
             yield AsyncSqliteSession(self._connection)
 
     @asynccontextmanager

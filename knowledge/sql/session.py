@@ -49,10 +49,7 @@ class AsyncDatabase(Protocol):
     errors: tuple[type[Exception], ...]
     read_only: bool
 
-    def transaction(self, *, urgent: bool = False) -> AbstractAsyncContextManager[AsyncSession]:
-        """One write transaction; ``urgent`` (a user's request waits for it) may go before
-        the transactions queued for a shared connection."""
-        ...
+    def transaction(self) -> AbstractAsyncContextManager[AsyncSession]: ...
 
     def snapshot(self) -> AbstractAsyncContextManager[AsyncSession]: ...
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 
@@ -302,18 +301,3 @@ async def test_a_read_only_open_names_an_arena_that_is_not_there_or_older(
     await store.close()
     with pytest.raises(StoreError, match="older Parley"):
         await Store.open(durable_target, read_only=True)
-
-
-async def test_a_claim_on_a_busy_sqlite_store_goes_before_the_queued_writes(tmp_path) -> None:
-    """A Slack acknowledgement waits for its message's claim: on SQLite's one shared
-    connection the claim waits for the write in progress, not for every queued one."""
-    store = await Store.open(tmp_path / "busy.db")
-    try:
-        queued = [asyncio.create_task(ask(store, f"Question {n}?")) for n in range(30)]
-        await asyncio.sleep(0)
-        assert (await store.claim("slack-message", "T1:C1:1.1", "me", 30.0)).won
-        written = sum(t.done() for t in queued)
-        assert written <= 2, f"{written} queued writes went before the claim"
-        await asyncio.gather(*queued)
-    finally:
-        await store.close()
