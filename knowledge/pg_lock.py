@@ -30,21 +30,13 @@ PROGRESS_INTERVAL = 1.0  # seconds between progress rows a run writes
 
 
 def busy_message(run: IndexProgress | None) -> str:
-    """What a refused re-index is told: the running one's who, since when and how far."""
+    """The refusal's one line, naming who runs the re-index; its progress travels in
+    ``IndexBusy.running``, for the surfaces to show as they show their own."""
     if run is None:  # it has the lock but has not written its row yet
         return "a re-index of this knowledge base is starting elsewhere; try again shortly"
-    started = time.strftime("%H:%M", time.localtime(run.started_at))
-    minutes = int(time.time() - run.started_at) // 60
-    ago = f"{minutes} min ago" if minutes else "under a minute ago"
-    if run.total:
-        where = f"{run.done} of {run.total} files"
-        if run.current:
-            where += f" ({os.path.basename(run.current)})"
-    else:
-        where = "starting"
     return (
         f"a re-index is already running, started by {run.requested_by} on {run.host}"
-        f" (pid {run.pid}) at {started} ({ago}); {where}. Try again when it has finished"
+        f" (pid {run.pid}); try again when it has finished"
     )
 
 

@@ -6,7 +6,9 @@ its acknowledgements need. A pool of worker processes takes that work (the offli
 answerers' embedding and sentence picking) out of the process that acknowledges. Its
 workers run at a worker's priority too, load what they need once (``prepare``), and a
 worker that dies (killed, out of memory) fails the calls it had with ``WorkerCrashed``
-at once instead of leaving them waiting; the next call gets a fresh pool.
+at once instead of leaving them waiting; the next call gets a fresh pool. The other way
+round, workers end with the serving process, however it ends: one killed with SIGKILL
+leaves no worker waiting for calls that will never come (each would keep its memory).
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import multiprocessing.connection
+import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -32,10 +37,22 @@ class WorkerCrashed(RuntimeError):
 
 
 def _start_worker(prepare: Callable[[], object] | None) -> None:
-    """Each worker: a worker's priority (its threads inherit it), then what it loads once."""
+    """Each worker: ends with its parent, takes a worker's priority (its threads inherit
+    it), then loads what it needs once."""
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        watch = threading.Thread(target=_end_with, args=(parent.sentinel,), daemon=True)
+        watch.start()
     lower_priority()
     if prepare is not None:
         prepare()
+
+
+def _end_with(parent: int) -> None:
+    """Exit once the parent process is gone. Its pipe to the pool's call queue stays
+    open in the sibling workers, so without this a worker outlives a killed parent."""
+    multiprocessing.connection.wait([parent])
+    os._exit(1)
 
 
 class WorkerProcesses:

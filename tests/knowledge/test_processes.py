@@ -8,9 +8,11 @@ import asyncio
 import multiprocessing
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -65,3 +67,46 @@ async def test_a_killed_worker_fails_its_call_at_once_and_the_pool_recovers() ->
         assert pid != os.getpid()
     finally:
         pool.close()
+
+
+SERVING = """
+import asyncio, os, sys
+from knowledge.processes import WorkerProcesses
+
+async def main():
+    pool = WorkerProcesses(2)
+    pids = await asyncio.gather(pool.run(os.getpid), pool.run(os.getpid))
+    print(*set(pids), flush=True)
+    await asyncio.sleep(600)
+
+asyncio.run(main())
+"""
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie left for init to reap."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_the_workers_of_a_killed_serving_process_end_with_it() -> None:
+    serving = subprocess.Popen(
+        [sys.executable, "-c", SERVING], stdout=subprocess.PIPE, text=True, cwd=Path.cwd()
+    )
+    workers: list[int] = []
+    try:
+        workers = [int(pid) for pid in serving.stdout.readline().split()]
+        assert workers and all(running(pid) for pid in workers)
+        serving.kill()  # SIGKILL: no shutdown of the pool
+        serving.wait()
+        deadline = time.monotonic() + 10
+        while any(running(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(running(pid) for pid in workers), "workers outlived their parent"
+    finally:
+        serving.kill()
+        for pid in filter(running, workers):  # none, unless the test failed
+            os.kill(pid, signal.SIGKILL)
