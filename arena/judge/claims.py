@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..citations import MARKER_RUN
 from .facts import WORD
 
 __all__ = [
@@ -34,6 +35,9 @@ _NOT_AN_END = re.compile(
     r"(?:\b[A-Za-z]|\b(?:e\.g|i\.e|etc|vs|cf|approx|Mr|Mrs|Ms|Dr|Prof|St|Jr|Sr|No|Fig|Inc|Ltd|Co"
     r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec))\.[\"')\]]*\s*$"
 )
+# citation markers just after a sentence's end, on its line ("... automatically. [1] Larger
+# ..."): the sentence's own, not the start of the next
+_CITED = re.compile(rf"({MARKER_RUN.pattern}[.!?]?)(?:\s+|$)")
 MAX_SENTENCE_WORDS = 60  # a longer "sentence" (a table row, a code line run) is cut here
 # Two statements joined: a semicolon, or a comma and a conjunction before a new subject
 _JOIN = re.compile(r";\s+|,\s+(?:and|but|while|whereas|although|though|so|yet)\s+", re.I)
@@ -75,8 +79,11 @@ def sentences_of(text: str) -> list[Sentence]:
     for match in _END.finditer(text):
         if "\n" not in match.group() and _NOT_AN_END.search(text[start : match.end()].rstrip()):
             continue
-        pieces.append((start, match.start()))
-        start = match.end()
+        end, after = match.start(), match.end()
+        if "\n" not in match.group() and (cited := _CITED.match(text, after)):
+            end, after = cited.end(1), cited.end()
+        pieces.append((start, end))
+        start = after
     pieces.append((start, len(text)))
     sentences = []
     for begin, finish in pieces:

@@ -79,3 +79,20 @@ def test_a_lead_in_is_dropped_only_where_it_stands_apart() -> None:
     assert without_lead_in("No significant gains were reclassified") == (
         "No significant gains were reclassified"
     )
+
+
+def test_citation_markers_after_a_sentence_end_it_rather_than_start_the_next() -> None:
+    text = (
+        "Expenses under 100 EUR are approved automatically. [1] Larger ones need your"
+        " manager. [1][2] Over 1,000 EUR, finance signs too [3]. Ask in #finance.\n"
+        "[4] is the form."
+    )
+    sentences = sentences_of(text)
+    assert [s.text for s in sentences] == [
+        "Expenses under 100 EUR are approved automatically. [1]",
+        "Larger ones need your manager. [1][2]",
+        "Over 1,000 EUR, finance signs too [3].",
+        "Ask in #finance.",
+        "[4] is the form.",  # a marker on a line of its own begins that line
+    ]
+    assert all(text[s.start : s.end] == s.text for s in sentences)
