@@ -10,8 +10,10 @@ taken over by the next instance that asks, so crashed work is redone rather than
 
 Each claim is one statement (an upsert that takes over only an expired claim), so two
 instances asking at once cannot both win, on PostgreSQL (the row lock decides) or on
-SQLite (one writer). Times are the instances' clocks (seconds since the epoch), so
-machines sharing a database keep their clocks in step (NTP) well within a lease.
+SQLite (one writer); it is sent on its own, committed as it runs (one trip to the
+database where a transaction takes three), since a Slack acknowledgement waits for it.
+Times are the instances' clocks (seconds since the epoch), so machines sharing a
+database keep their clocks in step (NTP) well within a lease.
 
 A claim may carry a ``payload``: what redoing its work takes (JSON), written with the
 first claim and kept when the claim is taken over. A holder that died after the only
@@ -94,15 +96,13 @@ class Claims:
         now = time.time()
         stored = None if payload is None else json.dumps(payload)
 
-        async def take(s: AsyncSession) -> Claim:
-            row = (scope, key, owner, now, now, stored, now - lease)
-            won = await s.fetchone(_CLAIM, row)
-            if won is not None:
+        row = (scope, key, owner, now, now, stored, now - lease)
+        while True:
+            if await self._rows(_CLAIM, row, writing=True):
                 return Claim(True, "claimed", owner, now)
-            status, holder, renewed_at = await s.fetchone(_HOLDER, (scope, key))
-            return Claim(False, status, holder, renewed_at)
-
-        return await self._write(take)
+            for status, holder, renewed_at in await self._rows(_HOLDER, (scope, key)):
+                return Claim(False, status, holder, renewed_at)
+            # forgotten (``forget_claims``) between the two statements: ask again
 
     async def renew_claim(self, scope: str, key: str, owner: str) -> bool:
         """Renew a held claim's lease; False when ``owner`` no longer holds it."""

@@ -176,13 +176,18 @@ class Store(VoteCounts, BulkImport, GradeRecords, InsightReads, Claims):
         async with self._transaction() as session:
             return await work(session)
 
-    async def _rows(self, sql: str, params: Iterable[object] = ()) -> list[tuple[Any, ...]]:
-        """A short read: one statement, which sees one commit (never half of one)."""
+    async def _rows(
+        self, sql: str, params: Iterable[object] = (), *, writing: bool = False
+    ) -> list[tuple[Any, ...]]:
+        """One statement on its own, which sees one commit (never half of one): a short
+        read, or (``writing``) a lone write committed as it runs, one trip to the
+        database where a transaction takes three."""
         try:
             async with self._database.read() as session:
                 return await session.fetchall(sql, tuple(params))
         except self._database.errors as exc:
-            raise StoreError(f"arena database read failed: {_one_line(exc)}") from exc
+            done = "write" if writing else "read"
+            raise StoreError(f"arena database {done} failed: {_one_line(exc)}") from exc
 
     @asynccontextmanager
     async def _snapshot(self) -> AsyncIterator[AsyncSession]:

@@ -125,6 +125,24 @@ async def test_old_claims_are_forgotten(two) -> None:
     assert not (await first.claim("s", "new", "b", LEASE)).won
 
 
+
+async def test_a_claim_forgotten_between_its_two_statements_is_asked_for_again(two) -> None:
+    """A claim is sent as two statements (the upsert, then who holds it): one forgotten
+    in between is claimed afresh rather than reported held by nobody."""
+    first, second = two
+    assert (await first.claim("s", "k", "one", LEASE)).won
+    rows = second._rows
+
+    async def forgotten_in_between(sql: str, params=(), **kw):
+        if sql.startswith("SELECT status"):
+            await first.forget_claims(time.time() + 1)
+        return await rows(sql, params, **kw)
+
+    second._rows = forgotten_in_between  # type: ignore[method-assign]
+    claim = await second.claim("s", "k", "two", LEASE)
+    assert (claim.won, claim.owner) == (True, "two")
+
+
 # --- orphans: claims whose holder died after the only delivery of their work ---------
 
 PAYLOAD = {"event": {"type": "app_mention", "ts": "1.1"}, "team": "T1", "bot_user": "U1"}
