@@ -9,9 +9,9 @@ on each would be ignored.
 The service computes them once per single answer, after the answer is complete, in a
 worker thread (``flags_for``); every surface only renders them. An answer is held
 against exactly the passages its prompt carried (``Answer.shown``), each with its title
-and headings above its text (as it is embedded for search: they are what the document
-says the text is about, and the prompt shows them too), and each sentence names the
-source under the answer that it matched, numbered as the sources are shown.
+and place above its text (``Passage.shown``: what the document says the text is about,
+as the prompt shows it; audits hold stored answers against the same), and each sentence
+names the source under the answer that it matched, numbered as the sources are shown.
 
 What is left out, so it is never marked: sentences that claim nothing (questions,
 greetings, hedges: ``not_a_claim``), Parley's own "could not find this" and "nothing
@@ -87,12 +87,11 @@ def sentence_flags(answer: Answer) -> list[SentenceFlag] | None:
     """The answer's claim sentences in order, each with its verdict; None when the check
     cannot measure the answer (or it failed). Pure; safe in any thread."""
     from arena.judge.support import check_support
-    from knowledge.embed import embedding_text
 
     if not answer.ok or not answer.text.strip():
         return None
     # "From Super Bowl 50: “...”" quotes the title: "50" is in the source, not invented
-    checked = check_support(answer.text, [embedding_text(p) for p in answer.shown])
+    checked = check_support(answer.text, [p.shown() for p in answer.shown])
     if not checked:  # unmeasured: the check says why in audits; live, nothing is shown
         return None
     fenced = [m.span() for m in _FENCED.finditer(answer.text)]

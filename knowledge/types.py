@@ -79,6 +79,14 @@ class Passage:
         """``source, heading › subheading, page 3`` as shown beside a citation."""
         return ", ".join(p for p in (self.display_source, self.place) if p)
 
+    def shown(self) -> str:
+        """The text under its title and place: what an answer was shown of the passage
+        (the prompt heads it with its headings and page), so what a check of the answer
+        holds it against. A passage read back from the arena, whose place is stored whole,
+        reads the same."""
+        context = " › ".join(dict.fromkeys(p for p in (self.title, self.place) if p))
+        return f"{context}\n{self.text}" if context else self.text
+
 
 @dataclass(frozen=True)
 class Hit:

@@ -125,7 +125,6 @@ async def test_old_claims_are_forgotten(two) -> None:
     assert not (await first.claim("s", "new", "b", LEASE)).won
 
 
-
 async def test_a_claim_forgotten_between_its_two_statements_is_asked_for_again(two) -> None:
     """A claim is sent as two statements (the upsert, then who holds it): one forgotten
     in between is claimed afresh rather than reported held by nobody."""

@@ -185,3 +185,28 @@ def test_an_audit_graded_nothing_only_without_answers_and_without_battles() -> N
     assert not graded_nothing({"answers": 0, "agreement": {"battles": 3}})
     assert not graded_nothing({"answers": 2, "agreement": None})
     assert not graded_nothing({"answers": 2, "agreement": {"battles": 3}})
+
+
+async def test_an_audit_holds_an_answer_against_the_passages_as_shown_with_title_and_place(
+    store, hash_embedder
+) -> None:
+    """The prompt heads each passage with its title and place, so "Berlin" from a heading
+    is in the sources: the audit, reading the answer back from the store, agrees with the
+    live flags rather than calling it a name the sources never state."""
+    from bot.flags import sentence_flags
+
+    per_diem = Passage(
+        "p3",
+        "Meals are capped at 60 EUR a day.",
+        "/kb/travel.pdf",
+        "Travel policy",
+        heading_path=("Per diem", "Berlin"),
+        location="page 4",
+    )
+    reply = "In Berlin, meals are capped at 60 EUR a day."
+    await ask(store, "What is the meal cap in Berlin?", per_diem, ("alpha", reply))
+    (live,) = sentence_flags(Answer(model="alpha", text=reply, shown=[per_diem]))
+    assert (live.support, live.flagged) == ("supported", False)
+    report = await run_audit(store, OfflineJudge(lambda: hash_embedder), sample=10)
+    support = report["models"]["alpha"]["support"]
+    assert support["compared"] == 1 and support["flagged_share"] == 0
