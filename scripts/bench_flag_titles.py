@@ -6,8 +6,8 @@ passages' titles and headings, on the same answers in one run.
 ``bench_flags.py``'s offline half: its questions (bench_judge's reported slice), its
 answers (``answers_of``, both offline answerers) and its counts (``timed_flags``), with
 the flags computed twice: each passage's text alone, as before, and with its title and
-headings above it, as ``bot.flags`` now holds them. Every mark on an offline answer is a
-false alarm: it quotes its passages.
+place above it (``Passage.shown``), as ``bot.flags`` now holds them. Every mark on an
+offline answer is a false alarm: it quotes its passages.
 """
 
 from __future__ import annotations
@@ -22,20 +22,20 @@ from pathlib import Path
 import bench_flags
 from bench_judge import SEED, pacific_items, squad_items
 
-import knowledge.embed
 from arena.roster import build_roster
 from arena.types import ModelSpec
+from knowledge.types import Passage
 
 
 def marks(answers, *, titled: bool) -> dict:
-    """``timed_flags`` with the passages' titles and headings shown to the check or not."""
-    shown = knowledge.embed.embedding_text
+    """``timed_flags`` with the passages' titles and places shown to the check or not."""
+    shown = Passage.shown
     if not titled:
-        knowledge.embed.embedding_text = lambda passage: passage.text
+        Passage.shown = lambda passage: passage.text  # type: ignore[method-assign]
     try:
         return bench_flags.timed_flags(answers)
     finally:
-        knowledge.embed.embedding_text = shown
+        Passage.shown = shown  # type: ignore[method-assign]
 
 
 async def measure(items) -> dict:
