@@ -9,7 +9,7 @@ on each would be ignored.
 The service computes them once per single answer, after the answer is complete, in a
 worker thread (``flags_for``); every surface only renders them. An answer is held
 against exactly the passages its prompt carried (``Answer.shown``), each with its title
-and place above its text (``Passage.shown``: what the document says the text is about,
+and place above its text (``Passage.as_shown``: what the document says the text is about,
 as the prompt shows it; audits hold stored answers against the same), and each sentence
 names the source under the answer that it matched, numbered as the sources are shown.
 
@@ -91,7 +91,7 @@ def sentence_flags(answer: Answer) -> list[SentenceFlag] | None:
     if not answer.ok or not answer.text.strip():
         return None
     # "From Super Bowl 50: “...”" quotes the title: "50" is in the source, not invented
-    checked = check_support(answer.text, [p.shown() for p in answer.shown])
+    checked = check_support(answer.text, [p.as_shown() for p in answer.shown])
     if not checked:  # unmeasured: the check says why in audits; live, nothing is shown
         return None
     fenced = [m.span() for m in _FENCED.finditer(answer.text)]

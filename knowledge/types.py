@@ -79,7 +79,7 @@ class Passage:
         """``source, heading › subheading, page 3`` as shown beside a citation."""
         return ", ".join(p for p in (self.display_source, self.place) if p)
 
-    def shown(self) -> str:
+    def as_shown(self) -> str:
         """The text under its title and place: what an answer was shown of the passage
         (the prompt heads it with its headings and page), so what a check of the answer
         holds it against. A passage read back from the arena, whose place is stored whole,

@@ -6,7 +6,7 @@ passages' titles and headings, on the same answers in one run.
 ``bench_flags.py``'s offline half: its questions (bench_judge's reported slice), its
 answers (``answers_of``, both offline answerers) and its counts (``timed_flags``), with
 the flags computed twice: each passage's text alone, as before, and with its title and
-place above it (``Passage.shown``), as ``bot.flags`` now holds them. Every mark on an
+place above it (``Passage.as_shown``), as ``bot.flags`` now holds them. Every mark on an
 offline answer is a false alarm: it quotes its passages.
 """
 
@@ -29,13 +29,13 @@ from knowledge.types import Passage
 
 def marks(answers, *, titled: bool) -> dict:
     """``timed_flags`` with the passages' titles and places shown to the check or not."""
-    shown = Passage.shown
+    shown = Passage.as_shown
     if not titled:
-        Passage.shown = lambda passage: passage.text  # type: ignore[method-assign]
+        Passage.as_shown = lambda passage: passage.text  # type: ignore[method-assign]
     try:
         return bench_flags.timed_flags(answers)
     finally:
-        Passage.shown = shown  # type: ignore[method-assign]
+        Passage.as_shown = shown  # type: ignore[method-assign]
 
 
 async def measure(items) -> dict:

@@ -171,7 +171,7 @@ async def _case(store: Store, answer_id: int) -> Case | None:
     record = await store.answer_record(answer_id)
     if record is None:
         return None
-    return Case(record.question, [p.shown() for p in record.passages], record.text)
+    return Case(record.question, [p.as_shown() for p in record.passages], record.text)
 
 
 async def _battle_agreement(store: Store, judge: Judge, limit: int, since: float) -> dict | None:
@@ -225,7 +225,7 @@ async def run_audit(
         for i in await store.answers_to_audit(judge.name, sample, since)
         if (r := await store.answer_record(i)) is not None
     ]
-    cases = [Case(r.question, [p.shown() for p in r.passages], r.text) for r in records]
+    cases = [Case(r.question, [p.as_shown() for p in r.passages], r.text) for r in records]
     canaries = _canaries_for(records, cases, canary_answers, rng)
     grades, battles = await asyncio.gather(
         judge.grade_many(
