@@ -17,7 +17,7 @@ import numpy as np
 
 from .errors import EmbeddingError
 from .tokens import load_tokenizer
-from .types import Passage
+from .types import Passage, under_context
 
 # onnxruntime tries to reach a telemetry host unless this is set before it is imported
 # (it is imported lazily, in MiniLMEmbedder, so this line always runs first).
@@ -129,5 +129,4 @@ def default_embedder() -> Embedder:
 
 def embedding_text(passage: Passage) -> str:
     """What is embedded for a passage: its title and headings give the text its topic."""
-    context = " › ".join(dict.fromkeys(p for p in (passage.title, *passage.heading_path) if p))
-    return f"{context}\n{passage.text}" if context else passage.text
+    return under_context(passage.text, passage.title, *passage.heading_path)

@@ -15,6 +15,7 @@ __all__ = [
     "Passage",
     "Section",
     "display_path",
+    "under_context",
 ]
 
 # how a search ranks: both halves fused, by meaning alone, or by words alone
@@ -84,8 +85,7 @@ class Passage:
         (the prompt heads it with its headings and page), so what a check of the answer
         holds it against. A passage read back from the arena, whose place is stored whole,
         reads the same."""
-        context = " › ".join(dict.fromkeys(p for p in (self.title, self.place) if p))
-        return f"{context}\n{self.text}" if context else self.text
+        return under_context(self.text, self.title, self.place)
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,13 @@ class Hit:
 
     passage: Passage
     score: float
+
+
+def under_context(text: str, *context: str) -> str:
+    """``text`` under a line of what it is about (a title, headings, a place), joined by
+    " › ", each said once and the empty left out; the text alone when nothing is."""
+    line = " › ".join(dict.fromkeys(c for c in context if c))
+    return f"{line}\n{text}" if line else text
 
 
 def display_path(source: str) -> str:
