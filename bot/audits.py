@@ -53,13 +53,12 @@ class AuditScheduler(Periodic):
         if interval_minutes <= 0:
             raise ValueError("the audit interval must be positive")
         self._service = service
-        self._interval = interval_minutes * 60
         self._post = post
         self._sample = sample
         self._running = asyncio.Lock()
         super().__init__(
             lambda: self.run_period(self.period()),
-            self._interval,
+            interval_minutes * 60,
             failure="scheduled audit failed",
             log=log,
         )
@@ -80,12 +79,12 @@ class AuditScheduler(Periodic):
     def period(self, now: float | None = None) -> int:
         """Which period ``now`` (default: the present) falls in: the same number in every
         instance with the same interval."""
-        return int((time.time() if now is None else now) // self._interval)
+        return int((time.time() if now is None else now) // self.every)
 
     async def run_period(self, period: int) -> dict | None:
         """The period's audit, posted, in the one instance that claims the period; None
         (and nothing posted) in the others, or when one is already running here."""
-        async with self._service.claims.once(AUDIT_SCOPE, f"{self._interval:g}:{period}") as mine:
+        async with self._service.claims.once(AUDIT_SCOPE, f"{self.every:g}:{period}") as mine:
             if not mine:
                 log.info("scheduled audit: another instance has this period's audit")
                 return None

@@ -170,10 +170,10 @@ def reindex_busy(status: IndexProgress) -> str:
     started = time.strftime("%H:%M", time.localtime(status.started_at))
     running = _ago(time.time() - status.started_at)
     where = f" on {status.host}" if status.host else ""  # another instance's, from PostgreSQL
+    progress = reindex_progress(status)
     return (
         f"A re-index is already running, started by {status.requested_by}{where} at {started}"
-        f" ({running} ago); {reindex_progress(status)[0].lower()}"
-        f"{reindex_progress(status)[1:]}. Try again when it has finished."
+        f" ({running} ago); {progress[0].lower()}{progress[1:]}. Try again when it has finished."
     )
 
 
