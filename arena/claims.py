@@ -16,7 +16,8 @@ Times are the instances' clocks (seconds since the epoch), so machines sharing a
 database keep their clocks in step (NTP) well within a lease.
 
 A claim may carry a ``payload``: what redoing its work takes (JSON), written with the
-first claim and kept when the claim is taken over. A holder that died after the only
+first claim, replaced by its holder as the work gets on (``note_claim``: an ``/ask``'s
+question once posted) and kept when the claim is taken over. A holder that died after the only
 delivery of its work (Slack never resends an acknowledged event) leaves an orphan, a
 claim nobody renews and nobody will ask for again; ``orphaned_claims`` finds the recent
 ones, for an instance to claim and redo, and ``abandon_orphans`` drops the payload of
@@ -110,6 +111,15 @@ class Claims:
             "UPDATE claims SET renewed_at = ? WHERE scope = ? AND key = ? AND owner = ?"
             " AND status = 'claimed' RETURNING 1",
             (time.time(), scope, key, owner),
+        )
+
+    async def note_claim(self, scope: str, key: str, owner: str, payload: dict[str, Any]) -> bool:
+        """Replace a held claim's payload with how far its work got, so an instance that
+        redoes it skips what was done; False when ``owner`` no longer holds it."""
+        return await self._change(
+            "UPDATE claims SET payload = ? WHERE scope = ? AND key = ? AND owner = ?"
+            " AND status = 'claimed' RETURNING 1",
+            (json.dumps(payload), scope, key, owner),
         )
 
     async def finish_claim(self, scope: str, key: str, owner: str) -> bool:

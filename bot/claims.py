@@ -20,7 +20,8 @@ caller's window are logged once and left alone: work that old is better not done
 of the blue. A claim that must be in the store before its work is promised (a Slack
 event is acknowledged only once its message is claimed, so an instance that dies right
 after acknowledging leaves it to the others) is started with ``attempt`` and finished by
-``once(first=...)``.
+``once(first=...)``. Work done in steps (an ``/ask`` posts the question, then answers
+it) ``note``s the steps done in its payload, so a redo picks up after them.
 """
 
 from __future__ import annotations
@@ -107,6 +108,17 @@ class Claims:
         except StoreError as exc:  # the lease runs out; a retry would do it again
             log.warning("could not mark %s/%s done: %s", scope, key, exc)
         await self._forget_old()
+
+    async def note(self, scope: str, key: str, payload: dict[str, Any]) -> None:
+        """Record how far a held claim's work got (its new ``payload``), so an instance
+        that redoes it after this one dies does not repeat the done part. A note not
+        written is logged: a redo then repeats that part."""
+        try:
+            if await self._store.note_claim(scope, key, self.owner, payload):
+                return
+            log.warning("%s/%s is no longer held by this instance: progress not noted", scope, key)
+        except StoreError as exc:
+            log.warning("could not note the progress of %s/%s: %s", scope, key, exc)
 
     async def orphans(self, scope: str, window: float) -> list[Orphan]:
         """The claims of ``scope`` whose holder stopped renewing them (it died) within the

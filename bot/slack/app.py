@@ -37,6 +37,7 @@ from typing import Any
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
@@ -50,15 +51,28 @@ from .questions import PLATFORM
 from .reveals import Reveals
 from .web_api import WEB_API_TIMEOUT, build_client
 
-__all__ = ["CLAIM_WAIT", "MESSAGE_SCOPE", "PLATFORM", "SlackBot", "Work", "message_key"]
+__all__ = [
+    "CLAIM_WAIT",
+    "MESSAGE_SCOPE",
+    "PLATFORM",
+    "SlackBot",
+    "Work",
+    "ask_key",
+    "message_key",
+]
 
 _SEEN_EVENTS = 10_000  # event ids remembered for retries (Slack retries within minutes)
-MESSAGE_SCOPE = "slack-message"  # the claims on answering a message (``bot.claims``)
+MESSAGE_SCOPE = "slack-message"  # the claims on answering a message or an /ask (``bot.claims``)
 CLAIM_WAIT = 1.0  # seconds an acknowledgement waits for its message's claim (Slack allows 3)
 log = logging.getLogger(__name__)
 
 # what a listener starts once it has acknowledged: the bot and bolt's arguments
 Work = Callable[["SlackBot", AsyncArgs], Coroutine[Any, Any, None]]
+
+
+def ask_key(team: str, command: dict) -> str:
+    """An ``/ask``'s claim key: Slack sends each command once, with its own trigger."""
+    return f"{team}:{command['channel_id']}:ask:{command['trigger_id']}"
 
 
 def message_key(team: str, event: dict) -> str:
@@ -117,12 +131,29 @@ class SlackBot:
     ) -> None:
         """Run ``work``, the reply to the message ``event``, in the one instance that
         claims the message; the others drop it (or wait while a live instance holds it,
-        to take it over if that one dies). Returns once the claim is written (or after
-        ``CLAIM_WAIT``), so that Slack is acknowledged only for a message the store
-        knows. The claim keeps what the listener was given (``team``, ``event``,
-        ``bot_user``), for ``rescue`` to hand it over again."""
+        to take it over if that one dies). The claim keeps what the listener was given
+        (``team``, ``event``, ``bot_user``), for ``rescue`` to hand it over again."""
         payload = {"team": team, "event": event, "bot_user": bot_user}
-        key = message_key(team, event)
+        await self._spawn_claimed(message_key(team, event), payload, work)
+
+    async def spawn_ask(self, team: str, command: dict, root: str | None = None) -> None:
+        """Run an ``/ask`` (``command``: the fields ``commands.kept``; ``root``: its
+        question's ts, once posted) under a claim, like a message's reply, so that
+        another instance's ``rescue`` answers it if this one dies."""
+        payload = {"team": team, "command": command} | ({"root": root} if root else {})
+        key = ask_key(team, command)
+        await self._spawn_claimed(key, payload, commands.ask(self, key, payload))
+
+    async def note(self, key: str, payload: dict) -> None:
+        """Record in the claim ``key`` how far its work got (``payload``)."""
+        await self.service.claims.note(MESSAGE_SCOPE, key, payload)
+
+    async def _spawn_claimed(
+        self, key: str, payload: dict, work: Coroutine[Any, Any, None]
+    ) -> None:
+        """Start ``work`` under the claim ``key``; return once the claim is written (or
+        after ``CLAIM_WAIT``), so that Slack is acknowledged only for work the store
+        knows."""
         first = self.service.claims.attempt(MESSAGE_SCOPE, key, payload)
         await asyncio.wait({first}, timeout=CLAIM_WAIT)
         self.spawn(self._once(key, payload, work, first))
@@ -197,7 +228,11 @@ class SlackBot:
             bot_user = context.get("bot_user_id") or ""
             await events.on_message(self, event, bot_user, context.get("team_id") or "")
 
-        app.command("/ask")(self._acked(commands.ask))
+        @app.command("/ask")
+        async def ask(ack: AsyncAck, command: dict) -> None:
+            await self.spawn_ask(command["team_id"], commands.kept(command))
+            await ack()
+
         app.command("/leaderboard")(self._acked(commands.leaderboard))
         app.command("/reindex")(self._acked(commands.reindex))
         app.action(re.compile(f"^{blocks.ACTION_VOTE}_"))(self._acked(clicks.vote))

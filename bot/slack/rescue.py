@@ -5,13 +5,15 @@ instance is killed between the acknowledgement and the reply gets no retry. Its 
 (``SlackBot.spawn_answer``) keeps the event, the team and Parley's user id, and stops
 being renewed; every instance looks for such claims (``Claims.orphans``) when it starts
 and every half lease, and hands each event again to the listener Slack would have given
-a retry (``events.on_mention`` or ``on_message``, by the event's type). That listener
-claims the message as a live event does, so the claim's takeover lets one instance alone
-answer it however many rescue it at once. A message is thus answered at most a lease
-and a half (45 s by default) after its instance died, or as soon as a restarted
-instance is up; one first claimed more than ``WINDOW`` ago is logged and left
-unanswered, since a reply to an old question out of the blue after a long outage helps
-nobody.
+a retry (``events.on_mention`` or ``on_message``, by the event's type). An ``/ask``,
+which Slack never retries either, is claimed the same way (``SlackBot.spawn_ask``) and
+run again from its claim: its question posted if the dead instance had not, then
+answered in that question's thread. Each redo claims its work as a live event does, so
+the claim's takeover lets one instance alone answer it however many rescue it at once.
+A message is thus answered at most a lease and a half (45 s by default) after its
+instance died, or as soon as a restarted instance is up; one first claimed more than
+``WINDOW`` ago is logged and left unanswered, since a reply to an old question out of
+the blue after a long outage helps nobody.
 """
 
 from __future__ import annotations
@@ -67,13 +69,15 @@ class Rescue(Periodic):
         return sum([await self._hand_over(orphan) for orphan in orphans])
 
     async def _hand_over(self, orphan: Orphan) -> bool:
+        payload = orphan.payload
         try:
-            team, event, bot_user = (orphan.payload[k] for k in ("team", "event", "bot_user"))
-            listener = _LISTENERS[event["type"]]
+            if "command" in payload:  # an /ask, and its question's ts once posted
+                redo = self._bot.spawn_ask(payload["team"], payload["command"], payload.get("root"))
+            else:
+                team, event, bot_user = (payload[k] for k in ("team", "event", "bot_user"))
+                redo = _LISTENERS[event["type"]](self._bot, event, bot_user, team)
         except (KeyError, TypeError):
-            log.warning(
-                "cannot answer %s again: its claim holds no event Parley answers", orphan.key
-            )
+            log.warning("cannot answer %s again: its claim holds no event or /ask", orphan.key)
             return False
         age = time.time() - orphan.claimed_at
         log.info(
@@ -82,5 +86,5 @@ class Rescue(Periodic):
             orphan.owner,
             age,
         )
-        await listener(self._bot, event, bot_user, team)
+        await redo
         return True

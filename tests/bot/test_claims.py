@@ -210,3 +210,26 @@ async def test_orphans_are_looked_for_within_the_window_and_the_older_logged(two
         assert [o.key for o in await rescuer.orphans("s", window=LEASE + 0.3)] == ["recent"]
     (line,) = [r.getMessage() for r in caplog.records if "not redoing" in r.getMessage()]
     assert "s/old" in line and "dies" in line
+
+
+async def test_a_holder_notes_its_progress_and_the_rescuer_reads_it(two, caplog) -> None:
+    first, second = two
+    holder = Claims(first, owner="dies", lease=LEASE)
+    async with holder.once("s", "k", payload=PAYLOAD):
+        await holder.note("s", "k", {**PAYLOAD, "root": "1.2"})
+    progress = {**PAYLOAD, "root": "1.3"}
+    assert (await first.claim("s", "k2", "dies", LEASE, PAYLOAD)).won
+    await Claims(first, owner="dies", lease=LEASE).note("s", "k2", progress)
+    await asyncio.sleep(LEASE + 0.1)
+    (orphan,) = await second.orphaned_claims("s", LEASE, since=0)
+    assert (orphan.key, orphan.payload) == ("k2", progress)
+    # taken over: the rescuer keeps the noted payload; the dead holder can note no more
+    assert (await second.claim("s", "k2", "rescuer", LEASE, PAYLOAD)).won
+    assert not await first.note_claim("s", "k2", "dies", PAYLOAD)
+    assert not await first.note_claim("s", "k", "dies", PAYLOAD)  # done
+    with caplog.at_level("WARNING", logger="bot.claims"):
+        await Claims(first, owner="dies", lease=LEASE).note("s", "k2", PAYLOAD)
+    assert "progress not noted" in caplog.text
+    await asyncio.sleep(LEASE + 0.1)
+    (again,) = await first.orphaned_claims("s", LEASE, since=0)
+    assert (again.owner, again.payload) == ("rescuer", progress)

@@ -103,7 +103,9 @@ class Harness:
         form = urlencode({"payload": json.dumps(payload)})
         return await self.post(form, "application/x-www-form-urlencoded", **kw)
 
-    async def command(self, name: str, text: str, user: str = "UANA", channel: str = "C1"):
+    async def command(
+        self, name: str, text: str, user: str = "UANA", channel: str = "C1", trigger: str = "trig-1"
+    ):
         form = urlencode(
             {
                 "token": "unused",
@@ -116,7 +118,7 @@ class Harness:
                 "text": text,
                 "api_app_id": "A1",
                 "response_url": self.slack.response_url(name.strip("/")),
-                "trigger_id": "trig-1",
+                "trigger_id": trigger,
             }
         )
         return await self.post(form, "application/x-www-form-urlencoded")

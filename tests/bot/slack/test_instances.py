@@ -233,6 +233,56 @@ async def test_a_slow_store_does_not_hold_the_acknowledgement_back(
         assert len(answers_in(slack, "759.1")) == 1
 
 
+def questions_posted(slack: FakeSlack, text: str) -> list[dict]:
+    """The root messages ``/ask`` posted for ``text`` (with their ``ts``)."""
+    return [m for m in slack.messages("C1") if text in m["text"] and not m.get("thread_ts")]
+
+
+# the dead instance's work is dropped unstarted, as SIGKILL drops it
+@pytest.mark.filterwarnings("ignore:coroutine 'ask' was never awaited:RuntimeWarning")
+async def test_an_ask_whose_instance_died_right_after_acknowledging_is_asked_and_answered(
+    slack: FakeSlack, durable_target: str
+) -> None:
+    async with instances(slack, durable_target, HANGS, 0.0) as (dead, alive):
+        dead.service.claims.lease = HANGS
+        slow_claims(dead, 0.3)
+        dead.bot.spawn = lambda work: work.close()  # type: ignore[method-assign]
+        status, _ = await dead.command("/ask", "How do I roll back?", trigger="trig-dies")
+        assert status == 200  # Slack never sends a command again
+        assert questions_posted(slack, "How do I roll back?") == []
+        await asyncio.sleep(LEASE + 0.1)
+        async with rescuing(alive) as rescue:
+            (orphan,) = await rescue.orphans()  # claimed before the acknowledgement
+            assert "token" not in orphan.payload["command"]  # only what answering takes
+            assert await rescue.hand_over([orphan]) == 1
+            await alive.settle()
+        (question,) = questions_posted(slack, "How do I roll back?")
+        (reply,) = answers_in(slack, question["ts"])
+        assert "shipit rollback" in reply["text"]
+
+
+async def test_an_ask_whose_instance_died_after_posting_the_question_is_answered_there(
+    slack: FakeSlack, durable_target: str
+) -> None:
+    async with instances(slack, durable_target, HANGS, 0.0) as (dead, alive):
+        dead.service.claims.lease = HANGS
+        status, _ = await dead.command("/ask", "How do I roll back?", trigger="trig-posted")
+        assert status == 200
+        for _ in range(200):  # the question is posted, then the model hangs
+            if questions_posted(slack, "How do I roll back?"):
+                break
+            await asyncio.sleep(0.02)
+        (question,) = questions_posted(slack, "How do I roll back?")
+        await asyncio.sleep(LEASE + 0.1)
+        async with rescuing(alive) as rescue:
+            assert await rescue.sweep() == 1
+            await alive.settle()
+        # the rescuer read the question's ts from the claim: not asked a second time
+        assert questions_posted(slack, "How do I roll back?") == [question]
+        (reply,) = answers_in(slack, question["ts"])
+        assert "shipit rollback" in reply["text"]
+
+
 async def test_two_instances_rescuing_at_once_answer_once(
     slack: FakeSlack, durable_target: str
 ) -> None:
