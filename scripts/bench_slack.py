@@ -1,19 +1,21 @@
 """How fast the Slack app acknowledges an event and shows that work started.
 
     python scripts/bench_slack.py [--questions 500] [--in-flight 50] [--burst]
-                                  [--model offline|hosted] [--model-delay 1.0] [--json]
+                                  [--model offline|hosted] [--model-delay 1.0]
+                                  [--via mention|ask] [--json]
 
 HTTP mode over loopback: ``parley slack --http`` runs in its own process, as in
 production, on the sample handbook (indexed into a temporary folder with the real
 embedder) with the offline answerers, and talks to the fake Slack Web API from
 ``tests/fakes/slack_api.py``, which runs in a third process, so that its threads do not
 delay the client's clock.
-``--questions`` signed ``app_mention`` events are sent with ``--in-flight`` of them
-in flight at once: a question is in flight from its sending until its answer is posted,
-so each new one arrives while the others are being answered (with ``--burst``, only
-until it is acknowledged: a flood far faster than any team asks). For each: the time
-from sending the event to its HTTP acknowledgement, to the :eyes: reaction reaching the
-fake API (the first visible sign of work), and to the answer being posted. Targets
+``--questions`` signed ``app_mention`` events (with ``--via ask``, ``/ask`` commands) are
+sent with ``--in-flight`` of them in flight at once: a question is in flight from its
+sending until its answer is posted, so each new one arrives while the others are being
+answered (with ``--burst``, only until it is acknowledged: a flood far faster than any
+team asks). For each: the time from sending it to its HTTP acknowledgement, to the
+first visible sign of work reaching the fake API (a mention's :eyes: reaction; an
+``/ask``'s question posted in the channel), and to the answer being posted. Targets
 (issue #12): acknowledgement p99 <= 50 ms, first sign p50 <= 300 ms. Times are taken
 with the system's monotonic clock on both sides. The app, the client and the fake
 share this machine's two cores (with whatever else runs), so these are upper bounds.
@@ -30,6 +32,7 @@ import contextlib
 import json
 import multiprocessing
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -38,6 +41,7 @@ import time
 from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from pathlib import Path
+from urllib.parse import urlencode
 
 import aiohttp
 from figures import percentile
@@ -67,18 +71,46 @@ QUESTIONS = [
 ACK_P99_TARGET_MS = 50.0
 SIGN_P50_TARGET_MS = 300.0
 MESSAGES = "messages"  # asks the fakes' process for the stored messages, not for requests
+ASKER = re.compile(r"U\d{7}")  # ``asker``: named in an /ask's posted question
 
 
-def signed(body: str, verifier: SignatureVerifier) -> dict[str, str]:
+def signed(body: str, verifier: SignatureVerifier, content_type: str) -> dict[str, str]:
     ts = str(int(time.time()))
     return {
-        "content-type": "application/json",
+        "content-type": content_type,
         "x-slack-request-timestamp": ts,
         "x-slack-signature": verifier.generate_signature(timestamp=ts, body=body),
     }
 
 
+def asker(n: int) -> str:
+    """Question ``n``'s asker: one user a question, so an ``/ask``'s posted question
+    (which names its asker) tells which question it is."""
+    return f"U{n:07d}"
+
+
+def command_body(n: int) -> tuple[str, str]:
+    """Question ``n`` as an ``/ask``: its asker and the form Slack posts."""
+    form = {
+        "team_id": TEAM,
+        "channel_id": "CBENCH",
+        "user_id": asker(n),
+        "command": "/ask",
+        "text": QUESTIONS[n % len(QUESTIONS)],
+        "response_url": "http://127.0.0.1:9/unused",
+        "trigger_id": f"trig-{n}",
+    }
+    return asker(n), urlencode(form)
+
+
+def asked_by(message: dict) -> str | None:
+    """The asker an ``/ask``'s posted question names; None for any other message."""
+    found = None if message.get("thread_ts") else ASKER.search(message.get("text", ""))
+    return found.group(0) if found else None
+
+
 def event_body(n: int) -> tuple[str, str]:
+    """Question ``n`` as a mention: its ts (which its answer's thread carries) and body."""
     ts = f"1800000000.{n:06d}"
     event = {
         "type": "app_mention",
@@ -205,6 +237,7 @@ async def measure(
     model: str,
     model_delay: float,
     burst: bool = False,
+    via: str = "mention",
 ) -> dict:
     settings = Settings(data_dir=data_dir)
     knowledge = open_knowledge(settings)
@@ -213,10 +246,17 @@ async def measure(
     port = free_port()
     url = f"http://127.0.0.1:{port}/slack/events"
     verifier = SignatureVerifier(SECRET)
+    # a question's key: a mention's ts, which its answer's thread carries; an /ask's asker
+    question, content_type = (
+        (command_body, "application/x-www-form-urlencoded")
+        if via == "ask"
+        else (event_body, "application/json")
+    )
     sent: dict[str, float] = {}
     acks: list[float] = []
     done: dict[str, asyncio.Event] = {}  # set when the question's answer is posted
-    posted: list[tuple[dict, dict, float]] = []  # the answers, as the fake Slack saw them
+    posted: list[tuple[dict, dict, float]] = []  # Parley's posts, as the fake Slack saw them
+    roots: dict[str, str] = {}  # an /ask's posted question: its ts -> the question's key
     with contextlib.ExitStack() as stack:
         fakes = FakesProcess(model, model_delay, in_flight)
         stack.callback(fakes.close)
@@ -226,17 +266,17 @@ async def measure(
         async with aiohttp.ClientSession(connector=connector) as session:
 
             async def send(n: int, record: bool = True) -> None:
-                ts, body = event_body(n)
+                key, body = question(n)
                 async with gate:
                     started = time.monotonic()
-                    sent[ts] = started
-                    headers = signed(body, verifier)
+                    sent[key] = started
+                    headers = signed(body, verifier, content_type)
                     async with session.post(url, data=body, headers=headers) as response:
                         assert response.status == 200, response.status
                     if record:
                         acks.append((time.monotonic() - started) * 1000)
                     if record and not burst:  # the question stays in flight until answered
-                        await done.setdefault(ts, asyncio.Event()).wait()
+                        await done.setdefault(key, asyncio.Event()).wait()
 
             async def up() -> bool:
                 try:
@@ -248,13 +288,26 @@ async def measure(
             while not await up():
                 await asyncio.sleep(0.2)
 
+            def answered_key(thread: str) -> str | None:
+                if via != "ask":
+                    return thread
+                if thread not in roots:  # posted since the last look: ask the fake
+                    for message in fakes.messages("CBENCH"):
+                        if not message.get("thread_ts") and (
+                            found := ASKER.search(message["text"])
+                        ):
+                            roots[message["ts"]] = found.group(0)
+                return roots.get(thread)
+
             def answered(count: int) -> bool:
-                """Fetch the answers posted since the last look; release their questions."""
+                """Fetch Parley's posts since the last look; release the answered questions."""
                 new = fakes.seen("/api/chat.postMessage", since=len(posted))
                 posted.extend(new)
                 for _, body, _ in new:
-                    done.setdefault(body.get("thread_ts"), asyncio.Event()).set()
-                return len(posted) >= count
+                    if body.get("thread_ts"):
+                        key = answered_key(body["thread_ts"])
+                        done.setdefault(key or "", asyncio.Event()).set()
+                return sum(1 for _, body, _ in posted if body.get("thread_ts")) >= count
 
             async def watch_answers() -> None:
                 while True:
@@ -268,15 +321,20 @@ async def measure(
             watcher.cancel()
             await wait_until(lambda: answered(questions + 1), 60 + 2 * questions, "answers")
             wall = time.monotonic() - wall
-        signs = {query.get("timestamp"): at for query, _, at in fakes.seen("/api/reactions.add")}
+        if via == "ask":  # the first sign is the question posted in the channel
+            signs = {who: at for _, body, at in posted if (who := asked_by(body))}
+        else:
+            signs = {q.get("timestamp"): at for q, _, at in fakes.seen("/api/reactions.add")}
         answers: dict[str, float] = {}
         for _, body, at in posted:
-            answers.setdefault(body.get("thread_ts"), at)
-    measured = [ts for ts in sent if ts != event_body(0)[0]]
-    first_sign = [(signs[ts] - sent[ts]) * 1000 for ts in measured if ts in signs]
-    answered_ms = [(answers[ts] - sent[ts]) * 1000 for ts in measured if ts in answers]
+            if body.get("thread_ts"):
+                answers.setdefault(answered_key(body["thread_ts"]) or "", at)
+    measured = [key for key in sent if key != question(0)[0]]
+    first_sign = [(signs[key] - sent[key]) * 1000 for key in measured if key in signs]
+    answered_ms = [(answers[key] - sent[key]) * 1000 for key in measured if key in answers]
     return {
         "model": model if model == "offline" else f"hosted ({model_delay} s per reply)",
+        "via": "/ask" if via == "ask" else "mention",
         "questions": questions,
         "in_flight": in_flight,
         "counted_in_flight": "until acknowledged" if burst else "until answered",
@@ -311,6 +369,13 @@ def main() -> None:
         help="count a question in flight only until it is acknowledged, so the questions"
         " arrive as fast as the app acknowledges them (a flood), not as it answers them",
     )
+    parser.add_argument(
+        "--via",
+        choices=["mention", "ask"],
+        default="mention",
+        help="mention: app_mention events; ask: /ask commands (the question is posted in"
+        " the channel, then answered in its thread)",
+    )
     parser.add_argument("--json", action="store_true", help="Print the figures as JSON.")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -322,13 +387,15 @@ def main() -> None:
                 args.model,
                 args.model_delay,
                 args.burst,
+                args.via,
             )
         )
     if args.json:
         print(json.dumps(result, indent=2))
         return
     print(
-        f"{result['model']}: {result['questions']} questions, {result['in_flight']} in flight"
+        f"{result['model']}: {result['questions']} questions by {result['via']},"
+        f" {result['in_flight']} in flight"
         f" ({result['counted_in_flight']}),"
         f" {result['answered']} answered in {result['seconds']} s"
     )
