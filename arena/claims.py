@@ -17,14 +17,14 @@ database keep their clocks in step (NTP) well within a lease.
 
 A claim may carry a ``payload``: what redoing its work takes (JSON), written with the
 first claim, replaced by its holder as the work gets on (``note_claim``: an ``/ask``'s
-question once posted) and kept when the claim is taken over. A holder that died after the only
-delivery of its work (Slack never resends an acknowledged event) leaves an orphan, a
-claim nobody renews and nobody will ask for again; ``orphaned_claims`` finds the recent
-ones, for an instance to claim and redo, and ``abandon_orphans`` drops the payload of
-those too old to redo, so they are reported once and left alone. ``claimed_at`` is the
-first claim's time, kept on takeover, so an orphan's age counts from the first instance
-that took the work. The table is ``claims`` (migrations ``009_event_claims`` and
-``010_claim_payloads``).
+question once posted) and kept when the claim is taken over. A holder that died after
+the only delivery of its work (Slack never resends an acknowledged event) leaves an
+orphan, a claim nobody renews and nobody will ask for again; ``orphaned_claims`` finds
+the recent ones, for an instance to claim and redo, and ``abandon_orphans`` drops the
+payload of those too old to redo, so they are reported once and left alone.
+``claimed_at`` is the first claim's time, kept on takeover, so an orphan's age counts
+from the first instance that took the work. The table is ``claims`` (migrations
+``009_event_claims`` and ``010_claim_payloads``).
 """
 
 from __future__ import annotations

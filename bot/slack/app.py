@@ -1,8 +1,9 @@
 """Parley's Slack app: the bolt app, its listeners, and the work they start.
 
-Every listener acknowledges first and starts its work as a task, so Slack hears back
-within its three seconds however slow the models are; ``drain`` waits for those tasks
-(tests, benchmarks, shutdown). Where each kind of request is handled:
+Every listener acknowledges at once (a question, once claimed) and starts its work as a
+task, so Slack hears back within its three seconds however slow the models are;
+``drain`` waits for those tasks (tests, benchmarks, shutdown). Where each kind of
+request is handled:
 
 - mentions and messages: ``events`` (which ones Parley answers, and why the rest are not);
 - the answer itself, in a thread: ``questions``;
@@ -23,7 +24,9 @@ one the store knows; it costs the acknowledgement one write, bounded by ``CLAIM_
 holder crashed is taken over by the instance that acknowledged the retry, once the
 holder's lease runs out. The claim carries the event (with the team and Parley's user
 id), so that a message whose instance died after acknowledging it, which Slack never
-retries, is answered by another instance's ``rescue.Rescue`` instead.
+retries, is answered by another instance's ``rescue.Rescue`` instead. An ``/ask`` is
+claimed before its acknowledgement too (``spawn_ask``), by its trigger id, and its claim
+notes the question's ts once posted, for a rescue to answer in that thread.
 """
 
 from __future__ import annotations
