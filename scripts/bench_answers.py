@@ -18,8 +18,11 @@ chosen on and are never reported; the next ``--limit`` are measured. ``--slice c
 measures the ``--limit`` after those: SQuAD questions neither tuned on nor reported, for
 confirming a change on the same kind of text before the reported run. For each offline
 answerer: the share of answers containing a gold answer string (normalised as the SQuAD
-evaluation script does), the share whose citations include the gold paragraph, the mean
-answer length in words, and latency (retrieval plus answer) p50/p95.
+evaluation script does), the share whose lead (the text before its first citation
+marker: what a reader sees first) does, the share whose citations include the gold
+paragraph, the mean answer length in words, and latency (retrieval plus answer)
+p50/p95. ``--definitions`` keeps only the questions that ask what a thing is ("What is a
+SEV1?", as ``asked_about`` reads them), before the slices are cut.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from bench_retrieval import doc_id, read_jsonl, read_qrels, write_corpus
 from arena.answers import answer_question
 from arena.citations import MARKER
 from arena.compose import NOT_FOUND
+from arena.models.offline import asked_about
 from arena.roster import build_roster
 from arena.types import Question
 from knowledge.base import KnowledgeBase
@@ -105,7 +109,7 @@ async def measure(
     for contestant in roster.entries:
         if only and contestant.name != only:
             continue
-        hits_gold = cited_gold = refused = 0
+        hits_gold = lead_gold = cited_gold = refused = 0
         words, latencies = [], []
         for q in questions:
             started = time.perf_counter()
@@ -113,6 +117,7 @@ async def measure(
             answer = await answer_question(contestant, Question(q["text"], hits))
             latencies.append((time.perf_counter() - started) * 1000)
             hits_gold += contains_gold(answer.text, q["answers"])
+            lead_gold += contains_gold(MARKER.split(answer.text, 1)[0], q["answers"])
             refused += NOT_FOUND in answer.text
             cited = {doc_id(c.passage.source) for c in answer.citations}
             cited_gold += bool(cited & set(qrels[q["_id"]]))
@@ -120,6 +125,7 @@ async def measure(
         n = len(questions)
         figures[contestant.name] = {
             "contains_gold": hits_gold / n,
+            "lead_contains_gold": lead_gold / n,
             "cites_gold_paragraph": cited_gold / n,
             "mean_words": float(np.mean(words)),
             "refused": refused / n,
@@ -174,10 +180,15 @@ def main() -> None:
     )
     parser.add_argument("--work", type=Path, default=Path("/tmp/parley-bench-answers"))
     parser.add_argument("--only", help="measure this answerer alone (offline-sentences)")
+    parser.add_argument(
+        "--definitions", action="store_true", help="only questions asking what a thing is"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     dataset = args.dataset.resolve()
     questions, qrels = load_questions(dataset, args.work / "docs", args.titles)
+    if args.definitions:
+        questions = [q for q in questions if asked_about(q["text"])]
     chosen = slice_of(questions, args.slice, args.tune, args.limit)
     with KnowledgeBase.open(args.work / "index", embedder=default_embedder()) as kb:
         report = kb.index([args.work / "docs"])
@@ -195,11 +206,12 @@ def main() -> None:
 
 
 def print_table(figures: dict[str, dict]) -> None:
-    header = ("gold in answer", "cites gold", "refused", "words", "p50 ms", "p95 ms")
+    header = ("gold in answer", "in lead", "cites gold", "refused", "words", "p50 ms", "p95 ms")
     print(f"{'answerer':20}" + "".join(f"{h:>{max(8, len(h) + 1)}}" for h in header))
     for name, f in figures.items():
         print(
-            f"{name:20}{f['contains_gold']:15.1%}{f['cites_gold_paragraph']:11.1%}"
+            f"{name:20}{f['contains_gold']:15.1%}{f['lead_contains_gold']:8.1%}"
+            f"{f['cites_gold_paragraph']:11.1%}"
             f"{f['refused']:8.1%}{f['mean_words']:8.1f}{f['p50_ms']:8.1f}{f['p95_ms']:8.1f}"
         )
 

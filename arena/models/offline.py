@@ -57,6 +57,7 @@ __all__ = [
     "PassageAnswerer",
     "SentenceAnswerer",
     "WorkerStopped",
+    "asked_about",
     "default_embedder_factory",
     "passes_relevance_gate",
 ]
@@ -91,6 +92,21 @@ LEANS_BACK = re.compile(
     re.IGNORECASE,
 )
 
+# "What is a SEV1?", "What are phytoplankton?", "What does SLO mean?": the thing asked about
+_ASKS_WHAT = re.compile(
+    r"(?:what|who)(?:\s+(?:is|are|was|were)|'s)\s+(?:an?\s+|the\s+)?(?P<thing>[^?]+?)"
+    r"|what\s+does\s+(?:an?\s+|the\s+)?(?P<term>[^?]+?)\s+(?:mean|stand\s+for)",
+    re.IGNORECASE,
+)
+_MAX_THING_WORDS = 4  # longer, it is a question about the thing, not what it is
+_ARTICLE = {"a", "an", "the"}
+# after the thing, what opens its definition: "SEV1: a full outage", "SLO means ...";
+# "is" only before an article ("Telenet was the first public data network"), since
+# "The statocyst is protected by a dome" or "Stromules are rare" say something else;
+# no dash, which a table row uses for an empty cell ("Tax Fees; —; —")
+_DEFINING = {":", "means", "refers", "stands"}
+_COPULA = {"is", "are", "was", "were"}
+
 EmbedderFactory = Callable[[], Embedder]
 
 
@@ -122,6 +138,30 @@ def _words(text: str) -> set[str]:
 def _question_terms(question: str) -> set[str]:
     """The stems of the question's content words."""
     return {_stem(t) for t in query_terms(question)}
+
+
+def asked_about(question: str) -> list[str] | None:
+    """The stems of the thing a question asks to define ("What is a SEV1?": ["sev1"]);
+    None for any other question."""
+    asked = _ASKS_WHAT.fullmatch(question.strip().rstrip("?").strip())
+    thing = asked and (asked.group("thing") or asked.group("term"))
+    words = re.findall(r"[\w-]+", thing or "")
+    return [_stem(w.lower()) for w in words] if 0 < len(words) <= _MAX_THING_WORDS else None
+
+
+def _defines(thing: list[str], sentence: str) -> bool:
+    """Whether a sentence opens with the thing and then says what it is ("SEV1: a full
+    outage of checkout", "An SLO is a target for ...")."""
+    tokens = re.findall(r"[\w-]+|:", sentence.lower())
+    if tokens and tokens[0] in _ARTICLE:
+        tokens = tokens[1:]
+    n = len(thing)
+    if [_stem(t) for t in tokens[:n]] != thing or len(tokens) <= n:
+        return False
+    following = tokens[n : n + 2]
+    if following[0] in _DEFINING:
+        return True
+    return following[0] in _COPULA and following[1:] != [] and following[1] in _ARTICLE
 
 
 def _timed_terms(question: str) -> set[str]:
@@ -261,6 +301,9 @@ class SentenceAnswerer(OfflineAnswerer):
     answer, that sentence comes with it. Question words match by stem, and a word written
     as one ("handover") matches the two it is made of ("hand over"). A heading line
     (a document's title above its first sentence) is not a sentence: it states nothing.
+    A question asking what a thing is ("What is a SEV1?") is answered first by a chosen
+    sentence that defines it ("SEV1: a full outage ..."), whatever its passage's rank:
+    search may well rank higher a passage that names the thing beside others.
     """
 
     def answer(
@@ -318,9 +361,12 @@ class SentenceAnswerer(OfflineAnswerer):
         leans_on = k and LEANS_BACK.match(read[n][k]) and not read[n][k - 1].endswith(":")
         if leans_on and (n, k - 1) not in picked:  # the first sentence has none before it
             picked.append((n, k - 1))
-        # the best sentence's passage first; within a passage, document order
+        # a sentence defining what a "What is X?" asks about first; then the best
+        # sentence's passage first; within a passage, document order
+        thing = asked_about(prompt.question.text)
+        lead = next((p for p in picked if thing and _defines(thing, read[p[0]][p[1]])), None)
         passages = list(dict.fromkeys(n for n, _ in picked))  # best first
-        picked.sort(key=lambda place: (passages.index(place[0]), place[1]))
+        picked.sort(key=lambda place: (place != lead, passages.index(place[0]), place[1]))
         return " ".join(f"{_trim(read[n][k], MAX_WORDS, terms)} [{n}]" for n, k in picked)
 
 

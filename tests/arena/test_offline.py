@@ -17,8 +17,10 @@ from arena.compose import NOT_FOUND, compose
 from arena.models.offline import (
     PassageAnswerer,
     SentenceAnswerer,
+    _defines,
     _rare_word_overlap,
     _similarity,
+    asked_about,
 )
 from arena.roster import Contestant
 from arena.types import ModelSpec, Question
@@ -303,6 +305,77 @@ async def test_handbook_answers_read_right(
     answer = await ask_handbook(handbook, question)
     assert says in answer
     assert not [padding for padding in never if padding in answer], answer
+
+
+async def test_what_a_sev1_is_leads_its_answer(handbook: KnowledgeBase) -> None:
+    """Search ranks the postmortem rule (which names SEV1 beside SEV2) above the severity
+    levels; the definition still comes first."""
+    answer = await ask_handbook(handbook, "What is a SEV1?")
+    assert answer.startswith("SEV1: a full outage of checkout or login, or data loss."), answer
+
+
+@pytest.mark.parametrize(
+    ("question", "thing"),
+    [
+        ("What is a SEV1?", ["sev1"]),
+        ("what are canaries", ["canari"]),
+        ("What does SLO mean?", ["slo"]),
+        ("What does AFC stand for?", ["afc"]),
+        ("Who was Frédéric Chopin?", ["frédéric", "chopin"]),
+        ("What's the error budget?", ["error", "budget"]),
+        ("How do I roll back a deploy?", None),
+        ("What is the name of the service that owns the billing tables?", None),  # too long
+        ("When is a SEV1 declared?", None),
+    ],
+)
+def test_a_question_asking_what_a_thing_is_names_the_thing(
+    question: str, thing: list[str] | None
+) -> None:
+    assert asked_about(question) == thing
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "defines"),
+    [
+        ("What is a SEV1?", "SEV1: a full outage of checkout or login.", True),
+        ("What does SLO mean?", "An SLO is a reliability target.", True),
+        ("What was Telenet?", "Telenet was the first public data network.", True),
+        ("What is a statocyst?", "The statocyst is protected by a dome of cilia.", False),
+        ("What are stromules?", "Stromules are very rare in chloroplasts.", False),
+        ("What is Tax Fees?", "Tax Fees; —; —; —", False),  # a table row's empty cells
+        ("What is a SEV1?", "Every SEV1 gets a postmortem.", False),
+        ("What is a SEV1?", "SEV1", False),
+    ],
+)
+def test_a_sentence_defines_the_thing_when_it_opens_with_it_and_says_what_it_is(
+    question: str, sentence: str, defines: bool
+) -> None:
+    thing = asked_about(question)
+    assert thing is not None and _defines(thing, sentence) is defines
+
+
+DEFINED = [
+    Hit(Passage("r", "Every SEV1 gets a postmortem within five days.", "r.md", "Rules"), 0.9),
+    Hit(
+        Passage("l", "Levels are set by the on-call. SEV1: a full outage.", "l.md", "Levels"),
+        0.8,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("question", "lead"),
+    [
+        ("What is a SEV1?", "SEV1: a full outage. [1]"),  # cited first, so numbered 1
+        ("Is there a postmortem for a SEV1?", "Every SEV1 gets a postmortem"),  # not a definition
+    ],
+)
+async def test_a_sentence_defining_the_asked_thing_leads_the_answer(
+    question: str, lead: str
+) -> None:
+    answer = await answer_question(contestant(SentenceAnswerer), Question(question, DEFINED))
+    assert answer.text.startswith(lead), answer.text
+    assert "Every SEV1 gets a postmortem within five days." in answer.text  # still there
 
 
 async def test_a_lead_sentence_opening_with_a_pronoun_comes_with_the_one_before() -> None:
