@@ -161,7 +161,7 @@ def _defines(thing: list[str], sentence: str) -> bool:
     following = tokens[n : n + 2]
     if following[0] in _DEFINING:
         return True
-    return following[0] in _COPULA and following[1:] != [] and following[1] in _ARTICLE
+    return following[0] in _COPULA and len(following) == 2 and following[1] in _ARTICLE
 
 
 def _timed_terms(question: str) -> set[str]:
