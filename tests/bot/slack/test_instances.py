@@ -199,14 +199,10 @@ async def test_a_message_whose_instance_died_right_after_acknowledging_is_answer
     slack: FakeSlack, durable_target: str
 ) -> None:
     async with instances(slack, durable_target, HANGS, 0.0) as (dead, alive):
-        dead.service.claims.lease = HANGS
-        slow_claims(dead, 0.3)
+        dies_at_the_acknowledgement(dead)
         event = mention("How do I roll back?", ts="750.1", thread="749.1")
         status, _ = await dead.event(event)
         assert status == 200  # acknowledged: Slack will not send it again
-        # SIGKILL at once: nothing it started runs on, nothing is given up
-        dead.store.release_claim = no_release  # type: ignore[method-assign]
-        killed(dead)
         await asyncio.sleep(LEASE + 0.1)
         async with rescuing(alive) as rescue:
             assert await rescue.sweep() == 1  # it was claimed before the acknowledgement
@@ -214,8 +210,16 @@ async def test_a_message_whose_instance_died_right_after_acknowledging_is_answer
         assert len(answers_in(slack, "749.1")) == 1
 
 
-async def no_release(*_args) -> bool:
-    return False
+def dies_at_the_acknowledgement(dead: Harness) -> None:
+    """``dead`` writes its claims slowly (0.3 s, which its acknowledgements wait for) and
+    is SIGKILLed the moment it acknowledges: nothing it was to do after that runs."""
+    dead.service.claims.lease = HANGS
+    slow_claims(dead, 0.3)
+
+    async def never(_key, _payload, work, _first) -> None:
+        work.close()
+
+    dead.bot._once = never  # type: ignore[method-assign]
 
 
 async def test_a_slow_store_does_not_hold_the_acknowledgement_back(
@@ -238,15 +242,11 @@ def questions_posted(slack: FakeSlack, text: str) -> list[dict]:
     return [m for m in slack.messages("C1") if text in m["text"] and not m.get("thread_ts")]
 
 
-# the dead instance's work is dropped unstarted, as SIGKILL drops it
-@pytest.mark.filterwarnings("ignore:coroutine 'ask' was never awaited:RuntimeWarning")
 async def test_an_ask_whose_instance_died_right_after_acknowledging_is_asked_and_answered(
     slack: FakeSlack, durable_target: str
 ) -> None:
     async with instances(slack, durable_target, HANGS, 0.0) as (dead, alive):
-        dead.service.claims.lease = HANGS
-        slow_claims(dead, 0.3)
-        dead.bot.spawn = lambda work: work.close()  # type: ignore[method-assign]
+        dies_at_the_acknowledgement(dead)
         status, _ = await dead.command("/ask", "How do I roll back?", trigger="trig-dies")
         assert status == 200  # Slack never sends a command again
         assert questions_posted(slack, "How do I roll back?") == []
