@@ -8,6 +8,7 @@ service's decision; the command only vouches for Discord's Manage Server permiss
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import logging
 from collections.abc import Awaitable, Callable
@@ -20,18 +21,20 @@ from discord import app_commands
 from .. import messages
 from ..access import Requester
 from ..chat_reindex import reindex_from_chat
-from ..service import Ask, Reply
+from ..service import Ask, Reply, Service
 from ..streaming import Throttled
 from .embeds import CHART_NAME, CONTENT_LIMIT, leaderboard_embed, partial_content, reply_posts
 from .views import PLATFORM, location, reply_view, service_of
 
 __all__ = [
+    "ASK_SCOPE",
     "COMMANDS",
     "EDIT_INTERVAL",
     "ORIGINAL_SHOWN",
     "RETRY_DELAYS",
     "Followups",
     "LiveAnswer",
+    "answer_claimed",
     "ask",
     "leaderboard",
     "location",
@@ -42,6 +45,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 ORIGINAL_SHOWN = "parley.original_shown"  # key in Interaction.extras
+ASK_SCOPE = "discord-ask"  # the claims on answering an /ask (``bot.claims``)
 RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0)  # seconds between tries of a post Discord failed
 EDIT_INTERVAL = 1.5  # seconds between edits of a streaming answer (5 edits per 5 s allowed)
 _DELIVERY_ERRORS = (discord.DiscordServerError, aiohttp.ClientError, TimeoutError)
@@ -51,20 +55,38 @@ class Followups:
     """The messages that answer a deferred interaction. The first replaces the "thinking…"
     placeholder by editing the original response, as Discord asks: a follow-up sent right
     after a defer would edit it anyway, ignoring its ephemeral flag (documented, and
-    deprecated). The rest are follow-ups. ``interaction.extras[ORIGINAL_SHOWN]`` records
-    that the placeholder is gone, so an error reply after it can be private."""
+    deprecated). The rest are follow-ups. ``shown[ORIGINAL_SHOWN]`` (the interaction's
+    ``extras``) records that the placeholder is gone, so an error reply after it can be
+    private. ``rescued`` makes the same over the interaction's webhook alone (its
+    application id and token), for an instance answering after the one that deferred
+    it died."""
 
-    def __init__(self, interaction: discord.Interaction) -> None:
-        self._interaction = interaction
+    def __init__(
+        self,
+        edit_original: Callable[..., Awaitable[Any]],
+        followup: discord.Webhook,
+        shown: dict[Any, Any],
+    ) -> None:
+        self._edit_original = edit_original
+        self._followup = followup
+        self._shown = shown
+
+    @classmethod
+    def of(cls, interaction: discord.Interaction) -> Followups:
+        return cls(interaction.edit_original_response, interaction.followup, interaction.extras)
+
+    @classmethod
+    def rescued(cls, client: discord.Client, application_id: int, token: str) -> Followups:
+        webhook = discord.Webhook.partial(application_id, token, client=client)
+        return cls(functools.partial(webhook.edit_message, "@original"), webhook, {})
 
     async def send(self, **kwargs: Any) -> discord.Message:
-        interaction = self._interaction
-        if interaction.extras.get(ORIGINAL_SHOWN):
-            return await interaction.followup.send(wait=True, **kwargs)
+        if self._shown.get(ORIGINAL_SHOWN):
+            return await self._followup.send(wait=True, **kwargs)
         if "file" in kwargs:  # an edit attaches files as attachments
             kwargs["attachments"] = [kwargs.pop("file")]
-        message = await interaction.edit_original_response(**kwargs)
-        interaction.extras[ORIGINAL_SHOWN] = True
+        message = await self._edit_original(**kwargs)
+        self._shown[ORIGINAL_SHOWN] = True
         return message
 
 
@@ -133,12 +155,32 @@ async def _deliver(send: Callable[..., Awaitable[Any]], kwargs: dict, question_i
 async def ask(interaction: discord.Interaction, question: app_commands.Range[str, 1, 2000]) -> None:
     await interaction.response.defer(thinking=True)
     channel, thread = location(interaction.channel)
-    replies = Followups(interaction)
-    live = LiveAnswer(replies.send)
-    reply = await service_of(interaction).ask(
-        Ask(question, str(interaction.user.id), channel, thread, PLATFORM), on_text=live.on_text
+    asked = {
+        "question": question,
+        "user": str(interaction.user.id),
+        "channel": channel,
+        "thread": thread,
+        "application_id": interaction.application_id,
+        "token": interaction.token,
+    }
+    await answer_claimed(
+        service_of(interaction), str(interaction.id), asked, Followups.of(interaction)
     )
-    await send_reply(replies.send, reply, live)
+
+
+async def answer_claimed(service: Service, key: str, asked: dict, replies: Followups) -> None:
+    """Answer an ``/ask`` (``asked``: what ``ask`` keeps of it) into ``replies`` under a
+    claim that keeps ``asked``, so that if this instance dies on the way, the one that
+    takes the gateway over answers it (``rescue``) while the interaction's token lasts."""
+    async with service.claims.once(ASK_SCOPE, key, payload=asked) as mine:
+        if not mine:  # answered already, by an instance that took it over
+            return
+        live = LiveAnswer(replies.send)
+        question = Ask(
+            asked["question"], asked["user"], asked["channel"], asked["thread"], PLATFORM
+        )
+        reply = await service.ask(question, on_text=live.on_text)
+        await send_reply(replies.send, reply, live)
 
 
 @app_commands.command(name="leaderboard", description="How the models rank, from your votes.")
@@ -150,7 +192,7 @@ async def leaderboard(
     board = await service_of(interaction).leaderboard(
         str(channel.id) if channel else None, chart=True
     )
-    replies = Followups(interaction)
+    replies = Followups.of(interaction)
     if not board.rows:
         await replies.send(content=messages.no_votes_yet())
         return

@@ -1,7 +1,8 @@
 """Starting Parley on Discord, and the URL that invites it to a server.
 
 One instance per bot token holds the gateway; another started with the same token
-stands by and takes over when the first stops or dies (``gateway``).
+stands by and takes over when the first stops or dies (``gateway``), and answers the
+``/ask``s the dead one had deferred (``rescue``).
 
 On SIGTERM or Ctrl-C the bot stops taking new messages and interactions, gives the
 answers and votes in flight up to ``shutdown_timeout`` seconds, then logs out and
@@ -34,6 +35,7 @@ from ..startup import (
 from .client import ParleyClient
 from .embeds import CONTENT_LIMIT
 from .gateway import GatewayLock, gateway_lock, take_gateway, watch_gateway
+from .rescue import Rescue
 
 __all__ = [
     "AUDIT_THREAD_NAME",
@@ -191,6 +193,7 @@ async def _serve(client: ParleyClient, settings: Settings, stop: asyncio.Event) 
     then finish the work in flight and log out. The tasks already running (the database
     pool's workers, the gateway lock's watch) are no work in flight."""
     audits = audit_scheduler(client, settings)
+    rescue = Rescue(client, client.service)
     keep = set(asyncio.all_tasks())
     runner = asyncio.create_task(client.connect(), name="parley-discord")
     keep.add(runner)
@@ -200,10 +203,13 @@ async def _serve(client: ParleyClient, settings: Settings, stop: asyncio.Event) 
         await _connected(client, runner, stop)
         if client.connected.is_set() and not stop.is_set():
             log.info(messages.discord_connected(str(client.user)))
+        if client.connected.is_set():
+            keep.add(rescue.start())  # the /asks a dead instance deferred
         if audits is not None:
             keep.add(audits.start())
         await asyncio.wait({runner, stopping}, return_when=asyncio.FIRST_COMPLETED)
         if not runner.done():
+            await rescue.stop()
             if audits is not None:
                 await audits.stop()
             await finish_in_flight(client, settings.shutdown_timeout, keep=keep)
@@ -211,6 +217,7 @@ async def _serve(client: ParleyClient, settings: Settings, stop: asyncio.Event) 
         await runner  # a token or intent refused at the gateway is raised here
     finally:
         stopping.cancel()
+        await rescue.stop()
         if audits is not None:
             await audits.stop()
         if not runner.done():

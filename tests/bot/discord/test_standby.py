@@ -6,16 +6,20 @@ folder (a file lock)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bot.discord.gateway import POLL
-from tests.fakes.discord_api import FakeDiscord
+from tests.fakes.discord_api import FakeDiscord, slash_data
 from tests.fakes.discord_gateway import FakeGateway
+from tests.fakes.http_server import FakeServer
 from tests.fakes.net import LocalCA, spawn_parley, wait_until
+from tests.fakes.providers import openai_stream
 
 from . import test_startup as startup
 
@@ -85,3 +89,69 @@ async def test_a_standby_stopped_before_it_took_over_exits_cleanly(
         assert await first.finish() == 0
     finally:
         await gateway.stop()
+
+
+def answered(rest: FakeDiscord, token: str) -> bool:
+    """Whether the interaction's messages hold an answer (its embed), not only its text
+    as it streams."""
+    return any(message.get("embeds") for message in rest.shown(token))
+
+
+def hosted(server: FakeServer, path: str, delay: float) -> dict[str, str]:
+    """An instance's one model: OpenAI-compatible at ``path`` on ``server``, replying
+    after ``delay`` seconds."""
+    reply = replace(openai_stream(["Run shipit rollback [1]."]), delay=delay)
+    server.route("POST", f"/{path}/v1/chat/completions", reply)
+    model = {
+        "name": "hosted",
+        "provider": "openai",
+        "model": "gpt-test",
+        "base_url": f"{server.url}/{path}/v1",
+        "max_retries": 0,
+    }
+    return {"PARLEY_MODELS": json.dumps([model])}
+
+
+async def test_an_ask_the_dead_instance_deferred_is_answered_by_the_one_taking_over(
+    tmp_path: Path, ca: LocalCA, rest: FakeDiscord, fake_api: FakeServer
+) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "deploys.md").write_text("# Deploys\n\nRun shipit rollback to roll back.\n")
+    gateway = await FakeGateway().start(tls=ca.server_context(GATEWAY))
+    hosts = {"discord.com": rest.server.port, GATEWAY: gateway.port}
+    index = await spawn_parley(["index", str(docs)], folder=tmp_path, ca=ca, hosts={}, env={})
+    assert await index.finish() == 0, index.stderr
+    hangs = {**TOKEN, **hosted(fake_api, "hangs", 600.0)}
+    answers = {**TOKEN, **hosted(fake_api, "answers", 0.0)}
+    first = await spawn_parley(["discord"], folder=tmp_path, ca=ca, hosts=hosts, env=hangs)
+    second = None
+    try:
+        await first.line(CONNECTED)
+        second = await spawn_parley(["discord"], folder=tmp_path, ca=ca, hosts=hosts, env=answers)
+        await second.line(STANDING_BY)
+        ask = rest.interaction(
+            2, slash_data(1, "ask", {"question": "How do I roll back?"}), user_id=111
+        )
+        await gateway.dispatch("INTERACTION_CREATE", ask)
+        await wait_until(lambda: fake_api.seen("/hangs/v1/chat/completions"), 30, "the model call")
+        assert rest.callbacks(int(ask["id"])) == [{"type": 5}]  # "thinking…" for everyone
+
+        first.process.send_signal(signal.SIGKILL)  # the answer never comes from it
+        await first.process.wait()
+        await second.line(CONNECTED, timeout=30)
+        # the claim runs out 30 s after its last renewal; the new holder looks every 15 s
+        await wait_until(lambda: answered(rest, ask["token"]), 75, "the rescued answer")
+        (answer,) = rest.shown(ask["token"])  # the "thinking…" message became the answer
+        assert answer["flags"] == 0 and "shipit rollback" in answer["embeds"][0]["description"]
+        assert fake_api.seen("/answers/v1/chat/completions")
+
+        second.signal(signal.SIGTERM)
+        assert await second.finish() == 0, second.stderr
+    finally:
+        await gateway.stop()
+        for parley in (first, second):
+            if parley is not None and parley.process.returncode is None:
+                parley.process.kill()
+                await parley.process.wait()
+    assert "answering /ask" in second.stderr
