@@ -18,7 +18,7 @@ from bot.discord.gateway import POLL
 from tests.fakes.discord_api import FakeDiscord, slash_data
 from tests.fakes.discord_gateway import FakeGateway
 from tests.fakes.http_server import FakeServer
-from tests.fakes.net import LocalCA, spawn_parley, wait_until
+from tests.fakes.net import LocalCA, Parley, spawn_parley, wait_until
 from tests.fakes.providers import openai_stream
 
 from . import test_startup as startup
@@ -28,6 +28,14 @@ ca, rest = startup.ca, startup.rest  # the local CA and Discord's REST API, reus
 
 STANDING_BY = "standing by: another instance holds the gateway"
 CONNECTED = "connected to Discord as Parley"
+
+
+async def end_running(*instances: Parley | None) -> None:
+    """End the instances a failed test left running."""
+    for parley in instances:
+        if parley is not None and parley.process.returncode is None:
+            parley.process.kill()
+            await parley.process.wait()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -65,10 +73,7 @@ async def test_a_second_instance_stands_by_and_takes_over_when_the_first_dies(
         assert await second.finish() == 0, second.stderr
     finally:
         await gateway.stop()
-        for parley in (first, second):
-            if parley is not None and parley.process.returncode is None:
-                parley.process.kill()
-                await parley.process.wait()
+        await end_running(first, second)
     assert not any("Traceback" in line for line in second.lines()), second.stderr
 
 
@@ -150,8 +155,5 @@ async def test_an_ask_the_dead_instance_deferred_is_answered_by_the_one_taking_o
         assert await second.finish() == 0, second.stderr
     finally:
         await gateway.stop()
-        for parley in (first, second):
-            if parley is not None and parley.process.returncode is None:
-                parley.process.kill()
-                await parley.process.wait()
+        await end_running(first, second)
     assert "answering /ask" in second.stderr
