@@ -1,7 +1,7 @@
 """Two ``parley discord`` with one token, each its own process (as on two machines, or
 twice on one): one holds the gateway, the other stands by and takes over within 30 s
-when the first is killed; over PostgreSQL (a session advisory lock) and over one data
-folder (a file lock)."""
+when the first is killed, answering the ``/ask`` the first had left "thinking…"; over
+PostgreSQL (a session advisory lock) and over one data folder (a file lock)."""
 
 from __future__ import annotations
 
