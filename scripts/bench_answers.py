@@ -46,7 +46,7 @@ from bench_retrieval import doc_id, read_jsonl, read_qrels, write_corpus
 from arena.answers import answer_question
 from arena.citations import MARKER
 from arena.compose import NOT_FOUND
-from arena.models.offline import asked_about
+from arena.models.definitions import asked_about
 from arena.roster import build_roster
 from arena.types import Question
 from knowledge.base import KnowledgeBase

@@ -17,15 +17,12 @@ from __future__ import annotations
 import asyncio
 import math
 import re
-import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
-from functools import lru_cache
 from itertools import pairwise
 
 import numpy as np
-import snowballstemmer
 
 from arena.compose import NO_ENTRY, NOT_FOUND
 from arena.dates import (
@@ -49,6 +46,8 @@ from knowledge.processes import WorkerCrashed, WorkerProcesses
 from knowledge.types import Passage
 
 from .base import Completion, Prompt
+from .definitions import asked_about, defines
+from .stems import stem
 
 __all__ = [
     "MIN_RELEVANCE",
@@ -57,7 +56,6 @@ __all__ = [
     "PassageAnswerer",
     "SentenceAnswerer",
     "WorkerStopped",
-    "asked_about",
     "default_embedder_factory",
     "passes_relevance_gate",
 ]
@@ -92,21 +90,6 @@ LEANS_BACK = re.compile(
     re.IGNORECASE,
 )
 
-# "What is a SEV1?", "What are phytoplankton?", "What does SLO mean?": the thing asked about
-_ASKS_WHAT = re.compile(
-    r"(?:what|who)(?:\s+(?:is|are|was|were)|'s)\s+(?:an?\s+|the\s+)?(?P<thing>[^?]+?)"
-    r"|what\s+does\s+(?:an?\s+|the\s+)?(?P<term>[^?]+?)\s+(?:mean|stand\s+for)",
-    re.IGNORECASE,
-)
-_MAX_THING_WORDS = 4  # longer, it is a question about the thing, not what it is
-_ARTICLE = {"a", "an", "the"}
-# after the thing, what opens its definition: "SEV1: a full outage", "SLO means ...";
-# "is" only before an article ("Telenet was the first public data network"), since
-# "The statocyst is protected by a dome" or "Stromules are rare" say something else;
-# no dash, which a table row uses for an empty cell ("Tax Fees; —; —")
-_DEFINING = {":", "means", "refers", "stands"}
-_COPULA = {"is", "are", "was", "were"}
-
 EmbedderFactory = Callable[[], Embedder]
 
 
@@ -116,52 +99,16 @@ def default_embedder_factory() -> Embedder:
     return default_embedder()
 
 
-# the stems the lexical index matches on (FTS5's porter tokenizer), so "shipped" in a
-# sentence answers "ship" in a question as search already did
-_STEMMER = snowballstemmer.stemmer("porter")
-_STEMMER_LOCK = threading.Lock()  # a snowball stemmer keeps its word in itself
-
-
-@lru_cache(maxsize=1 << 16)
-def _stem(word: str) -> str:
-    with _STEMMER_LOCK:
-        return _STEMMER.stemWord(word)
-
-
 def _words(text: str) -> set[str]:
     """The text's word stems, lowercased, and those of each two neighbours written as one
     word, so "handover" or "rollback" in a question finds "hand over" or "roll back"."""
     words = re.findall(r"\w+", text.lower())
-    return {_stem(w) for w in words} | {_stem(a + b) for a, b in pairwise(words)}
+    return {stem(w) for w in words} | {stem(a + b) for a, b in pairwise(words)}
 
 
 def _question_terms(question: str) -> set[str]:
     """The stems of the question's content words."""
-    return {_stem(t) for t in query_terms(question)}
-
-
-def asked_about(question: str) -> list[str] | None:
-    """The stems of the thing a question asks to define ("What is a SEV1?": ["sev1"]);
-    None for any other question."""
-    asked = _ASKS_WHAT.fullmatch(question.strip().rstrip("?").strip())
-    thing = asked and (asked.group("thing") or asked.group("term"))
-    words = re.findall(r"[\w-]+", thing or "")
-    return [_stem(w.lower()) for w in words] if 0 < len(words) <= _MAX_THING_WORDS else None
-
-
-def _defines(thing: list[str], sentence: str) -> bool:
-    """Whether a sentence opens with the thing and then says what it is ("SEV1: a full
-    outage of checkout", "An SLO is a target for ...")."""
-    tokens = re.findall(r"[\w-]+|:", sentence.lower())
-    if tokens and tokens[0] in _ARTICLE:
-        tokens = tokens[1:]
-    n = len(thing)
-    if [_stem(t) for t in tokens[:n]] != thing or len(tokens) <= n:
-        return False
-    following = tokens[n : n + 2]
-    if following[0] in _DEFINING:
-        return True
-    return following[0] in _COPULA and len(following) == 2 and following[1] in _ARTICLE
+    return {stem(t) for t in query_terms(question)}
 
 
 def _timed_terms(question: str) -> set[str]:
@@ -364,7 +311,7 @@ class SentenceAnswerer(OfflineAnswerer):
         # a sentence defining what a "What is X?" asks about first; then the best
         # sentence's passage first; within a passage, document order
         thing = asked_about(prompt.question.text)
-        lead = next((p for p in picked if thing and _defines(thing, read[p[0]][p[1]])), None)
+        lead = next((p for p in picked if thing and defines(thing, read[p[0]][p[1]])), None)
         passages = list(dict.fromkeys(n for n, _ in picked))  # best first
         picked.sort(key=lambda place: (place != lead, passages.index(place[0]), place[1]))
         return " ".join(f"{_trim(read[n][k], MAX_WORDS, terms)} [{n}]" for n, k in picked)

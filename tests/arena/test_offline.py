@@ -14,13 +14,12 @@ import pytest
 
 from arena.answers import answer_question
 from arena.compose import NOT_FOUND, compose
+from arena.models.definitions import asked_about, defines
 from arena.models.offline import (
     PassageAnswerer,
     SentenceAnswerer,
-    _defines,
     _rare_word_overlap,
     _similarity,
-    asked_about,
 )
 from arena.roster import Contestant
 from arena.types import ModelSpec, Question
@@ -335,7 +334,7 @@ def test_a_question_asking_what_a_thing_is_names_the_thing(
 
 
 @pytest.mark.parametrize(
-    ("question", "sentence", "defines"),
+    ("question", "sentence", "says_what_it_is"),
     [
         ("What is a SEV1?", "SEV1: a full outage of checkout or login.", True),
         ("What does SLO mean?", "An SLO is a reliability target.", True),
@@ -348,10 +347,10 @@ def test_a_question_asking_what_a_thing_is_names_the_thing(
     ],
 )
 def test_a_sentence_defines_the_thing_when_it_opens_with_it_and_says_what_it_is(
-    question: str, sentence: str, defines: bool
+    question: str, sentence: str, says_what_it_is: bool
 ) -> None:
     thing = asked_about(question)
-    assert thing is not None and _defines(thing, sentence) is defines
+    assert thing is not None and defines(thing, sentence) is says_what_it_is
 
 
 DEFINED = [
