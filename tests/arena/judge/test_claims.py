@@ -9,15 +9,35 @@ from arena.judge.claims import clauses_of, is_claim, sentences_of
 from arena.judge.stance import without_lead_in
 
 
-def test_sentences_keep_their_place_and_lower_case_chat_is_split() -> None:
-    text = "Hi there! shifts last one week. they hand over on Mondays.\nPages use PagerDuty"
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (  # lower-case chat is split
+            "Hi there! shifts last one week. they hand over on Mondays.\nPages use PagerDuty",
+            [
+                "Hi there!",
+                "shifts last one week.",
+                "they hand over on Mondays.",
+                "Pages use PagerDuty",
+            ],
+        ),
+        (  # citation markers after a sentence end it rather than start the next
+            "Expenses under 100 EUR are approved automatically. [1] Larger ones need your"
+            " manager. [1][2] Over 1,000 EUR, finance signs too [3]. Ask in #finance.\n"
+            "[4] is the form.",
+            [
+                "Expenses under 100 EUR are approved automatically. [1]",
+                "Larger ones need your manager. [1][2]",
+                "Over 1,000 EUR, finance signs too [3].",
+                "Ask in #finance.",
+                "[4] is the form.",  # a marker on a line of its own begins that line
+            ],
+        ),
+    ],
+)
+def test_sentences_are_split_and_keep_their_place(text: str, expected: list[str]) -> None:
     sentences = sentences_of(text)
-    assert [s.text for s in sentences] == [
-        "Hi there!",
-        "shifts last one week.",
-        "they hand over on Mondays.",
-        "Pages use PagerDuty",
-    ]
+    assert [s.text for s in sentences] == expected
     assert all(text[s.start : s.end] == s.text for s in sentences)
 
 
@@ -79,20 +99,3 @@ def test_a_lead_in_is_dropped_only_where_it_stands_apart() -> None:
     assert without_lead_in("No significant gains were reclassified") == (
         "No significant gains were reclassified"
     )
-
-
-def test_citation_markers_after_a_sentence_end_it_rather_than_start_the_next() -> None:
-    text = (
-        "Expenses under 100 EUR are approved automatically. [1] Larger ones need your"
-        " manager. [1][2] Over 1,000 EUR, finance signs too [3]. Ask in #finance.\n"
-        "[4] is the form."
-    )
-    sentences = sentences_of(text)
-    assert [s.text for s in sentences] == [
-        "Expenses under 100 EUR are approved automatically. [1]",
-        "Larger ones need your manager. [1][2]",
-        "Over 1,000 EUR, finance signs too [3].",
-        "Ask in #finance.",
-        "[4] is the form.",  # a marker on a line of its own begins that line
-    ]
-    assert all(text[s.start : s.end] == s.text for s in sentences)
