@@ -14,13 +14,13 @@ logged and left: its token (15 minutes) may run out before an answer is ready.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import discord
 
 from arena.store import Orphan
 
+from ..background import Background
 from ..periodic import Periodic
 from ..service import Service
 from .commands import ASK_SCOPE, Followups, answer_claimed
@@ -40,7 +40,7 @@ class Rescue(Periodic):
         self._client = client
         self._service = service
         self.window = window
-        self._answering: set[asyncio.Task] = set()
+        self._answering = Background("answering a rescued /ask failed", log)
         super().__init__(
             self.sweep,
             service.claims.lease / 2,
@@ -64,12 +64,5 @@ class Rescue(Periodic):
         log.info(
             "answering /ask %s, which %s deferred and did not finish", orphan.key, orphan.owner
         )
-        task = asyncio.create_task(answer_claimed(self._service, orphan.key, asked, replies))
-        self._answering.add(task)
-        task.add_done_callback(self._answered)
+        self._answering.spawn(answer_claimed(self._service, orphan.key, asked, replies))
         return True
-
-    def _answered(self, task: asyncio.Task) -> None:
-        self._answering.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("answering a rescued /ask failed", exc_info=task.exception())

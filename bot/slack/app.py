@@ -45,6 +45,7 @@ from slack_bolt.kwargs_injection.async_args import AsyncArgs
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
+from ..background import Background
 from ..claims import Attempt
 from ..config import ChannelMode, Settings
 from ..service import Service
@@ -112,7 +113,7 @@ class SlackBot:
             process_before_response=True,  # listeners only start work: see the module
         )
         self.reveals = Reveals()  # one edit of a battle's message on its way at a time
-        self._tasks: set[asyncio.Task] = set()
+        self.work = Background("Slack work failed", log)  # what the listeners started
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._register()
 
@@ -120,14 +121,7 @@ class SlackBot:
 
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
         """Run ``work`` after the listener returns; failures are logged, never lost."""
-        task = asyncio.create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._finished)
-
-    def _finished(self, task: asyncio.Task) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("Slack work failed", exc_info=task.exception())
+        self.work.spawn(work)
 
     async def spawn_answer(
         self, team: str, event: dict, bot_user: str, work: Coroutine[Any, Any, None]
@@ -174,8 +168,7 @@ class SlackBot:
 
     async def drain(self) -> None:
         """Wait until every started piece of work has finished."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self.work.drain()
 
     async def close(self) -> None:
         """Let the started work finish, then close the Web API session."""

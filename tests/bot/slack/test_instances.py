@@ -144,7 +144,7 @@ async def acknowledged_then_dead(dead: Harness, event: dict) -> None:
 def killed(dead: Harness) -> None:
     """End a dead instance's work as its process's end would, before it posts anything
     (once the others have taken its claims over: a cancelled answer gives its claim up)."""
-    for task in list(dead.bot._tasks):
+    for task in list(dead.bot.work.tasks):
         task.cancel()
 
 
