@@ -2,8 +2,10 @@
 
 A mention in a channel is answered in a thread started from the message; in a thread
 Parley started, later messages need no mention and carry the thread's history (the
-service loads it). Parley ignores itself and every other bot, and sends with
-``allowed_mentions`` none, so neither an answer nor a document can ping anyone.
+service loads it). Each is answered under a claim (``mentions``), so that an instance
+taking the gateway over answers it should this one die on the way. Parley ignores
+itself and every other bot, and sends with ``allowed_mentions`` none, so neither an
+answer nor a document can ping anyone.
 Discord's 429s are left to discord.py's rate-limit handling.
 """
 
@@ -12,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import textwrap
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -20,16 +21,15 @@ import discord
 from discord import app_commands
 
 from .. import messages
-from ..service import Ask, Service
-from .commands import COMMANDS, ORIGINAL_SHOWN, LiveAnswer, location, send_reply
-from .embeds import CONTENT_LIMIT
-from .views import PLATFORM, ThumbButton, VoteButton, submit_reason
+from ..service import Service
+from .commands import COMMANDS, ORIGINAL_SHOWN
+from .mentions import answer, asked_of
+from .views import ThumbButton, VoteButton, submit_reason
 
-__all__ = ["THREAD_NAME_LIMIT", "ParleyClient", "sync_commands", "with_channel"]
+__all__ = ["ParleyClient", "sync_commands", "with_channel"]
 
 log = logging.getLogger(__name__)
 
-THREAD_NAME_LIMIT = 100  # Discord's limit on a thread's name
 CHANNEL_TEXT, CHANNEL_DM = 0, 1  # Discord's channel types
 
 
@@ -90,43 +90,11 @@ class ParleyClient(discord.Client):
             log.debug("ignoring message %s: no content and no mention", message.id)
             return
         try:
-            await self._answer(message, text)
+            asked = asked_of(message, text)
+            await answer(self, self.service, str(message.id), asked, channel, message)
         except Exception:
             log.exception("answering message %s failed", message.id)
             await message.channel.send(messages.unexpected_error())
-
-    async def _answer(self, message: discord.Message, text: str) -> None:
-        """In a thread or a DM, answer there; in a channel, in a new thread from the message
-        (its id is the message's, so the question is stored under it before it exists)."""
-        channel = message.channel
-        in_channel = message.guild is not None and not isinstance(channel, discord.Thread)
-        if message.guild is None:  # a DM is one long conversation
-            asked_in, thread = str(channel.id), str(channel.id)
-        elif in_channel:
-            asked_in, thread = str(channel.id), str(message.id)
-        else:
-            asked_in, thread = location(channel)
-        ask = Ask(text, str(message.author.id), asked_in, thread, PLATFORM)
-        target: discord.abc.Messageable | None = None if in_channel else channel
-
-        async def send(**kwargs) -> discord.Message:
-            """Into the thread, started with the first thing sent (an answer's first text)."""
-            nonlocal target
-            if target is None:
-                target = await message.create_thread(name=_thread_name(text))
-            return await target.send(**kwargs)
-
-        live = LiveAnswer(send)
-        async with channel.typing():
-            reply = await self.service.ask(ask, on_text=live.on_text)
-        if target is None and not reply.answers:  # a hint or a failure: no thread for that
-            await message.reply(" ".join(reply.notices)[:CONTENT_LIMIT], mention_author=False)
-            return
-        await send_reply(send, reply, live)
-
-
-def _thread_name(question: str) -> str:
-    return textwrap.shorten(question, THREAD_NAME_LIMIT, placeholder="…") or "Parley"
 
 
 def with_channel(parse: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:

@@ -41,6 +41,7 @@ __all__ = [
     "EPHEMERAL",
     "GUILD_ID",
     "MANAGE_GUILD",
+    "USER_ID",
     "FakeDiscord",
     "guild",
     "interaction",
@@ -56,6 +57,7 @@ BOT_ID = 900
 APP_ID = 900  # a bot's user id is its application's id
 GUILD_ID = 500
 CHANNEL_ID = 600
+USER_ID = 111  # the person asking, unless a test names another
 MANAGE_GUILD = 1 << 5
 EPHEMERAL = 1 << 6  # message flags
 LOADING = 1 << 7
@@ -63,6 +65,7 @@ _STAMP = "2026-11-30T12:00:00.000000+00:00"
 # interaction callback types with a message: a reply, a defer (loading), an update
 _MESSAGE, _DEFERRED, _UPDATE = 4, 5, 7
 _UNKNOWN_MESSAGE = Scripted(404, {"message": "Unknown Message", "code": 10008})
+_UNKNOWN_CHANNEL = Scripted(404, {"message": "Unknown Channel", "code": 10003})
 _ALREADY_ACKNOWLEDGED = Scripted(
     400, {"message": "Interaction has already been acknowledged.", "code": 40060}
 )
@@ -257,6 +260,8 @@ class FakeDiscord:
         self._ids = itertools.count(10_000)
         self._lock = threading.RLock()  # responders take it, then next_id again
         self._direct: list[int] = []  # DM channels opened
+        self._channels = {CHANNEL_ID: text_channel()}  # what GET /channels/{id} knows
+        self._created: list[dict] = []  # the messages sent to channels, as Discord made them
         self._kinds: dict[str, int] = {}  # interaction id -> its type
         self._responses: dict[str, Responses] = {}  # interaction token -> its messages
         app = {
@@ -276,6 +281,7 @@ class FakeDiscord:
         server.route("POST", f"{API}/interactions/*", self._callback)
         server.route("POST", f"{API}/webhooks/*", self._followup)
         server.route("PATCH", f"{API}/webhooks/*", self._edit)
+        server.route("GET", f"{API}/channels/*", self._channel)
         server.route("POST", f"{API}/channels/*", self._channel_post)
         server.route("PATCH", f"{API}/channels/*", self._message)
         server.route("POST", f"{API}/users/@me/channels", self._direct_channel)
@@ -298,6 +304,31 @@ class FakeDiscord:
         with self._lock:
             self._kinds[payload["id"]] = kind
         return payload
+
+    def direct_channel(self, channel_id: int, user_id: int) -> None:
+        """A DM channel between Parley and ``user_id`` (one the user wrote in)."""
+        with self._lock:
+            self._channels[channel_id] = _dm(channel_id, user_id)
+
+    def user_message(
+        self,
+        content: str,
+        *,
+        channel_id: int = CHANNEL_ID,
+        author: dict[str, Any] | None = None,
+        mentions: list[dict[str, Any]] | None = None,
+        guild: bool = True,
+    ) -> dict[str, Any]:
+        """A MESSAGE_CREATE payload: a user's message in the test server's channel (or
+        thread), or with ``guild`` off in a DM channel, which Discord then knows."""
+        author = author or user(USER_ID)
+        message = self.message(channel_id, {"content": content}, author, mentions=mentions or [])
+        if guild:
+            message["guild_id"] = str(GUILD_ID)
+            message["member"] = {k: v for k, v in member(USER_ID).items() if k != "user"}
+        else:
+            self.direct_channel(channel_id, int(author["id"]))
+        return message
 
     # --- what tests read back -------------------------------------------------------
 
@@ -329,6 +360,11 @@ class FakeDiscord:
         return [
             _payload(s) for s in self.server.seen(f"{API}/channels/{channel_id}/messages", "POST")
         ]
+
+    def created(self, channel_id: int) -> list[dict]:
+        """The messages sent to a channel or thread as Discord returned them (ids included)."""
+        with self._lock:
+            return [m for m in self._created if m["channel_id"] == str(channel_id)]
 
     def direct_messages(self) -> list[dict]:
         """Messages sent to users' DM channels (opened through ``/users/@me/channels``)."""
@@ -476,22 +512,35 @@ class FakeDiscord:
         body = _payload(seen)
         match = re.search(r"/channels/(\d+)/", seen.path)
         channel_id = int(match.group(1)) if match else CHANNEL_ID
-        return Scripted(body=self.message(channel_id, body))
+        message = self.message(channel_id, body)
+        if seen.method == "POST":
+            with self._lock:
+                self._created.append(message)
+        return Scripted(body=message)
 
     def _direct_channel(self, seen: Seen) -> Scripted:
         channel_id = self.next_id()
         self._direct.append(channel_id)
-        recipient = user(int(_payload(seen)["recipient_id"]))
-        return Scripted(body={"id": str(channel_id), "type": 1, "recipients": [recipient]})
+        self.direct_channel(channel_id, int(_payload(seen)["recipient_id"]))
+        return Scripted(body=self._channels[channel_id])
+
+    def _channel(self, seen: Seen) -> Scripted:
+        """GET /channels/{id}: a channel or thread known here, else 404 Unknown Channel."""
+        match = re.fullmatch(rf"{API}/channels/(\d+)", seen.path)
+        with self._lock:
+            channel = self._channels.get(int(match.group(1))) if match else None
+        return Scripted(body=channel) if channel else _UNKNOWN_CHANNEL
 
     def _channel_post(self, seen: Seen) -> Scripted:
         if seen.path.endswith("/typing"):
             return Scripted(204, "", content_type="text/plain")
         thread = re.fullmatch(rf"{API}/channels/(\d+)/messages/(\d+)/threads", seen.path)
         if thread:
-            return Scripted(
-                body=self.thread(int(thread.group(1)), int(thread.group(2)), _payload(seen)["name"])
-            )
+            parent, message = int(thread.group(1)), int(thread.group(2))
+            started = self.thread(parent, message, _payload(seen)["name"])
+            with self._lock:
+                self._channels[message] = started
+            return Scripted(body=started)
         return self._message(seen)
 
     # --- payload shapes -------------------------------------------------------------
@@ -552,6 +601,12 @@ class FakeDiscord:
                 "locked": False,
             },
         }
+
+
+def _dm(channel_id: int, user_id: int) -> dict[str, Any]:
+    """A DM channel object, as Discord's documentation shows one."""
+    recipients = [user(user_id)]
+    return {"id": str(channel_id), "type": 1, "recipients": recipients, "last_message_id": None}
 
 
 def _payload(seen: Seen) -> dict:

@@ -17,14 +17,11 @@ from bot.service import Service
 from knowledge.indexer import IndexReport
 from knowledge.types import Hit, Passage
 from tests.fakes.discord_api import (
-    CHANNEL_ID,
-    GUILD_ID,
+    USER_ID,
     FakeDiscord,
     guild,
-    member,
     modal_submit,
     slash_data,
-    user,
 )
 from tests.fakes.providers import fake, roster
 from tests.fakes.service import service_over_fakes
@@ -33,7 +30,6 @@ HITS = [
     Hit(Passage("p1", "Run shipit rollback to roll back.", "/hb/deploys.md", "Deploys"), 0.9),
     Hit(Passage("p2", "Deploys run at noon.", "https://wiki.example/deploys", "Deploy times"), 0.8),
 ]
-USER_ID = 111
 
 
 @pytest.fixture
@@ -174,26 +170,18 @@ class Discord:
         data = modal_submit(custom_id, values, legacy=legacy)
         return await self.interaction(5, data, user_id=user_id, message=message)
 
-    async def say(
-        self,
-        content: str,
-        *,
-        channel_id: int = CHANNEL_ID,
-        author: dict[str, Any] | None = None,
-        mentions: list[dict[str, Any]] | None = None,
-        guild: bool = True,
-    ) -> int:
-        """Feed one MESSAGE_CREATE; returns the message's id once handled."""
-        body = {"content": content}
-        message = self.api.message(
-            channel_id, body, author=author or user(USER_ID), mentions=mentions or []
-        )
-        if guild:
-            message["guild_id"] = str(GUILD_ID)
-            message["member"] = {k: v for k, v in member(USER_ID).items() if k != "user"}
-        self.state.parsers["MESSAGE_CREATE"](message)
+    async def say(self, content: str, **options: Any) -> int:
+        """Feed one MESSAGE_CREATE (see ``post``); returns the message's id once handled."""
+        message = self.post(content, **options)
         await settle()
         return int(message["id"])
+
+    def post(self, content: str, **options: Any) -> dict[str, Any]:
+        """Feed one MESSAGE_CREATE (``options`` as ``FakeDiscord.user_message`` takes
+        them) without waiting for its handling; the payload."""
+        message = self.api.user_message(content, **options)
+        self.state.parsers["MESSAGE_CREATE"](message)
+        return message
 
     def thread_created(self, payload: dict[str, Any]) -> None:
         """The gateway's THREAD_CREATE after Parley starts a thread (caches it)."""

@@ -1,21 +1,26 @@
-"""An ``/ask`` deferred by an instance that died before answering, answered by the
-instance serving after it (two clients over one store, as the holder of the gateway and
-the standby that took it over): through the interaction's token, into the "thinking…"
-message the dead one left, once."""
+"""An ``/ask`` deferred, or a message taken, by an instance that died before answering,
+answered by the instance serving after it (two clients over one store, as the holder of
+the gateway and the standby that took it over), once: an ``/ask`` through the
+interaction's token into the "thinking…" message the dead one left; a mention in the
+thread the dead one started, its partial answer become the whole one."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 
 import pytest
 
+from arena.models.base import Completion, OnDelta, Prompt
 from arena.store import Store
+from arena.types import ModelSpec
 from bot.discord.commands import ASK_SCOPE
+from bot.discord.mentions import MENTION_SCOPE
 from bot.discord.rescue import Rescue
-from tests.fakes.discord_api import FakeDiscord, slash_data
+from tests.fakes.discord_api import API, BOT, BOT_ID, CHANNEL_ID, FakeDiscord, slash_data
 from tests.fakes.net import wait_until
-from tests.fakes.providers import fake, roster
+from tests.fakes.providers import FakeProvider, fake, roster
 
 from .conftest import USER_ID, Discord, make_service, start
 
@@ -26,14 +31,33 @@ HANGS = 3600.0  # a model that does not reply within a test: its instance is as 
 DEFERRED = 5
 
 
+class StartsThenHangs(FakeProvider):
+    """A streaming model that shows its first word and never sends the rest."""
+
+    async def stream(self, prompt: Prompt, on_delta: OnDelta) -> Completion:
+        self.prompts.append(prompt)
+        await on_delta("Run ")
+        await asyncio.sleep(HANGS)
+        raise AssertionError("a hung model replied")
+
+
 @pytest.fixture
 async def pair(
     discord_api: FakeDiscord, durable_target: str
 ) -> AsyncIterator[tuple[Discord, Discord, Store]]:
     """The instance that dies (its model hangs, its claims are never renewed) and the one
     serving after it, over one database (and that database)."""
+    async with instances(discord_api, durable_target, fake("alpha", delay=HANGS)) as bots:
+        yield bots
+
+
+@contextlib.asynccontextmanager
+async def instances(
+    discord_api: FakeDiscord, durable_target: str, dying: FakeProvider
+) -> AsyncIterator[tuple[Discord, Discord, Store]]:
+    """The instance whose one model is ``dying`` and the one serving after it."""
     stores = [await Store.open(durable_target) for _ in range(2)]
-    dead = await start(discord_api, make_service(stores[0], roster(fake("alpha", delay=HANGS))))
+    dead = await start(discord_api, make_service(stores[0], roster(dying)))
     alive = await start(discord_api, make_service(stores[1]))
     dead.client.service.claims.lease = HANGS  # renewed every twenty minutes
     alive.client.service.claims.lease = LEASE
@@ -112,3 +136,106 @@ async def test_an_ask_answered_by_its_own_instance_is_never_answered_again(
     finally:
         await rescue.stop()
     assert len(discord_api.edits(token)) == 1
+
+
+async def taken_then_dead(dead: Discord, store: Store, content: str, **where) -> int:
+    """``dead`` takes a message (``where``: as ``Discord.post``) and starts answering
+    it, and never finishes; the message's id."""
+    message = dead.post(content, **where)
+    for _ in range(100):
+        if await store.orphaned_claims(MENTION_SCOPE, 0.0, since=0):  # claimed, not renewed
+            return int(message["id"])
+        await asyncio.sleep(0.02)
+    raise AssertionError("the message was never claimed")
+
+
+async def rescued(alive: Discord, answered) -> None:
+    """Run one look for orphans on ``alive`` after the dead one's lease ran out, and wait
+    for ``answered()``; a second look finds nothing."""
+    await asyncio.sleep(LEASE + 0.1)
+    rescue = Rescue(alive.client, alive.client.service)
+    try:
+        assert await rescue.sweep() == 1
+        await wait_until(answered, 10, "the rescued answer")
+        assert await rescue.sweep() == 0  # held by this instance now, then done
+    finally:
+        await rescue.stop()
+
+
+@contextlib.asynccontextmanager
+async def ending_when_done() -> AsyncIterator[None]:
+    """Cancel the tasks started inside (the dead instance's hung answer), as its
+    process's end would."""
+    before = asyncio.all_tasks()
+    try:
+        yield
+    finally:
+        hanging = asyncio.all_tasks() - before
+        for task in hanging:
+            task.cancel()
+        await asyncio.gather(*hanging, return_exceptions=True)
+
+
+async def test_a_mention_whose_instance_died_before_showing_anything_is_answered_in_a_thread(
+    pair: tuple[Discord, Discord, Store], discord_api: FakeDiscord
+) -> None:
+    dead, alive, store = pair
+    async with ending_when_done():
+        question = f"<@{BOT_ID}> How do I roll back?"
+        asked = await taken_then_dead(dead, store, question, mentions=[BOT])
+        await rescued(alive, lambda: discord_api.posted(asked))
+    (started,) = discord_api.server.seen(f"{API}/channels/{CHANNEL_ID}/messages/{asked}/threads")
+    assert started.body["name"] == "How do I roll back?"
+    (answer,) = discord_api.posted(asked)  # in the thread started from the message
+    assert answer["embeds"][0]["description"] == "Run shipit rollback [1]."
+    rows = await store._rows("SELECT channel, thread, text FROM questions")
+    assert (str(CHANNEL_ID), str(asked), "How do I roll back?") in [tuple(r) for r in rows]
+
+
+async def test_a_mention_whose_instance_died_mid_answer_is_finished_in_the_same_message(
+    discord_api: FakeDiscord, durable_target: str
+) -> None:
+    dying = StartsThenHangs(ModelSpec(name="alpha", provider="fake"), [])
+    bots = instances(discord_api, durable_target, dying)
+    async with bots as (dead, alive, store), ending_when_done():
+        question = f"<@{BOT_ID}> How do I roll back?"
+        asked = await taken_then_dead(dead, store, question, mentions=[BOT])
+        await wait_until(lambda: discord_api.posted(asked), 5, "the partial answer")
+        edits = f"{API}/channels/{asked}/messages/*"
+        await rescued(alive, lambda: discord_api.server.seen(edits, "PATCH"))
+    threads = discord_api.server.seen(f"{API}/channels/{CHANNEL_ID}/messages/{asked}/threads")
+    assert len(threads) == 1  # the dead instance's thread, not a second one
+    (partial,) = discord_api.created(asked)
+    assert partial["content"] == "Run …"
+    (edit,) = discord_api.server.seen(f"{API}/channels/{asked}/messages/*", "PATCH")
+    assert edit.path.endswith(f"/messages/{partial['id']}")
+    assert edit.body["content"] is None  # the partial text gone, the answer in its place
+    assert edit.body["embeds"][0]["description"] == "Run shipit rollback [1]."
+
+
+async def test_a_direct_message_whose_instance_died_is_answered_in_the_dm(
+    pair: tuple[Discord, Discord, Store], discord_api: FakeDiscord
+) -> None:
+    dead, alive, store = pair
+    async with ending_when_done():  # the standby never saw this DM: its channel is fetched
+        await taken_then_dead(dead, store, "How do I roll back?", channel_id=8888, guild=False)
+        await rescued(alive, lambda: discord_api.posted(8888))
+    (answer,) = discord_api.posted(8888)
+    assert answer["embeds"][0]["description"] == "Run shipit rollback [1]."
+    assert discord_api.server.seen(f"{API}/channels/8888", "GET")
+    assert not [r for r in discord_api.server.requests if r.path.endswith("/threads")]
+
+
+async def test_a_mention_answered_by_its_own_instance_is_never_answered_again(
+    pair: tuple[Discord, Discord, Store], discord_api: FakeDiscord
+) -> None:
+    _, alive, _ = pair
+    asked = int(alive.post(f"<@{BOT_ID}> How do I roll back?", mentions=[BOT])["id"])
+    await wait_until(lambda: discord_api.posted(asked), 10, "the answer")
+    await asyncio.sleep(LEASE + 0.1)
+    rescue = Rescue(alive.client, alive.client.service)
+    try:
+        assert await rescue.sweep() == 0
+    finally:
+        await rescue.stop()
+    assert len(discord_api.posted(asked)) == 1

@@ -1,21 +1,32 @@
 """Two ``parley discord`` with one token, each its own process (as on two machines, or
 twice on one): one holds the gateway, the other stands by and takes over within 30 s
 when the first is killed, answering the ``/ask`` the first had left "thinking…"; over
-PostgreSQL (a session advisory lock) and over one data folder (a file lock)."""
+PostgreSQL (a session advisory lock) and over one data folder (a file lock). The
+mention the first was answering is answered too."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import signal
 import time
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bot.discord.gateway import POLL
-from tests.fakes.discord_api import FakeDiscord, slash_data
+from tests.fakes.discord_api import (
+    API,
+    BOT,
+    BOT_ID,
+    CHANNEL_ID,
+    USER_ID,
+    FakeDiscord,
+    slash_data,
+)
 from tests.fakes.discord_gateway import FakeGateway
 from tests.fakes.http_server import FakeServer
 from tests.fakes.net import LocalCA, Parley, spawn_parley, wait_until
@@ -102,6 +113,13 @@ def answered(rest: FakeDiscord, token: str) -> bool:
     return any(message.get("embeds") for message in rest.shown(token))
 
 
+def answers_in(rest: FakeDiscord, thread_id: int) -> list[dict]:
+    """The edits that turned a message in the thread into an answer (its embed): a
+    hosted model's answer streams in as text first."""
+    edits = rest.server.seen(f"{API}/channels/{thread_id}/messages/*", "PATCH")
+    return [edit.body for edit in edits if edit.body.get("embeds")]
+
+
 def hosted(server: FakeServer, path: str, delay: float) -> dict[str, str]:
     """An instance's one model: OpenAI-compatible at ``path`` on ``server``, replying
     after ``delay`` seconds."""
@@ -117,9 +135,13 @@ def hosted(server: FakeServer, path: str, delay: float) -> dict[str, str]:
     return {"PARLEY_MODELS": json.dumps([model])}
 
 
-async def test_an_ask_the_dead_instance_deferred_is_answered_by_the_one_taking_over(
-    tmp_path: Path, ca: LocalCA, rest: FakeDiscord, fake_api: FakeServer
-) -> None:
+@contextlib.asynccontextmanager
+async def killed_mid_answer(
+    tmp_path: Path, ca: LocalCA, rest: FakeDiscord, fake_api: FakeServer, event: str, data: dict
+) -> AsyncIterator[Parley]:
+    """Two instances with one token, the first holding the gateway and its model hanging:
+    the gateway delivers ``event`` (``data``) to it, it calls its model, and is killed;
+    the second, whose model answers, has taken the gateway over. Ends it on the way out."""
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "deploys.md").write_text("# Deploys\n\nRun shipit rollback to roll back.\n")
@@ -135,25 +157,47 @@ async def test_an_ask_the_dead_instance_deferred_is_answered_by_the_one_taking_o
         await first.line(CONNECTED)
         second = await spawn_parley(["discord"], folder=tmp_path, ca=ca, hosts=hosts, env=answers)
         await second.line(STANDING_BY)
-        ask = rest.interaction(
-            2, slash_data(1, "ask", {"question": "How do I roll back?"}), user_id=111
-        )
-        await gateway.dispatch("INTERACTION_CREATE", ask)
+        await gateway.dispatch(event, data)
         await wait_until(lambda: fake_api.seen("/hangs/v1/chat/completions"), 30, "the model call")
-        assert rest.callbacks(int(ask["id"])) == [{"type": 5}]  # "thinking…" for everyone
-
         first.process.send_signal(signal.SIGKILL)  # the answer never comes from it
         await first.process.wait()
         await second.line(CONNECTED, timeout=30)
-        # the claim runs out 30 s after its last renewal; the new holder looks every 15 s
-        await wait_until(lambda: answered(rest, ask["token"]), 75, "the rescued answer")
-        (answer,) = rest.shown(ask["token"])  # the "thinking…" message became the answer
-        assert answer["flags"] == 0 and "shipit rollback" in answer["embeds"][0]["description"]
+        yield second
         assert fake_api.seen("/answers/v1/chat/completions")
-
         second.signal(signal.SIGTERM)
         assert await second.finish() == 0, second.stderr
     finally:
         await gateway.stop()
         await end_running(first, second)
+
+
+# the claim runs out 30 s after its last renewal; the new holder looks every 15 s
+RESCUED_WITHIN = 75
+
+
+async def test_an_ask_the_dead_instance_deferred_is_answered_by_the_one_taking_over(
+    tmp_path: Path, ca: LocalCA, rest: FakeDiscord, fake_api: FakeServer
+) -> None:
+    data = slash_data(1, "ask", {"question": "How do I roll back?"})
+    ask = rest.interaction(2, data, user_id=USER_ID)
+    deferred = killed_mid_answer(tmp_path, ca, rest, fake_api, "INTERACTION_CREATE", ask)
+    async with deferred as second:
+        assert rest.callbacks(int(ask["id"])) == [{"type": 5}]  # "thinking…" for everyone
+        await wait_until(lambda: answered(rest, ask["token"]), RESCUED_WITHIN, "the answer")
+        (answer,) = rest.shown(ask["token"])  # the "thinking…" message became the answer
+        assert answer["flags"] == 0 and "shipit rollback" in answer["embeds"][0]["description"]
     assert "answering /ask" in second.stderr
+
+
+async def test_a_mention_the_dead_instance_took_is_answered_by_the_one_taking_over(
+    tmp_path: Path, ca: LocalCA, rest: FakeDiscord, fake_api: FakeServer
+) -> None:
+    mention = rest.user_message(f"<@{BOT_ID}> How do I roll back?", mentions=[BOT])
+    asked = int(mention["id"])
+    async with killed_mid_answer(tmp_path, ca, rest, fake_api, "MESSAGE_CREATE", mention) as second:
+        assert rest.posted(asked) == []  # nothing shown before the kill: no thread yet
+        await wait_until(lambda: answers_in(rest, asked), RESCUED_WITHIN, "the answer")
+        assert len(rest.posted(asked)) == 1  # in a thread started from the message, once
+        assert "shipit rollback" in answers_in(rest, asked)[-1]["embeds"][0]["description"]
+        assert len(rest.server.seen(f"{API}/channels/{CHANNEL_ID}/messages/{asked}/threads")) == 1
+    assert "answering message" in second.stderr
