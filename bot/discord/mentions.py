@@ -22,10 +22,11 @@ from .commands import LiveAnswer, send_reply
 from .embeds import CONTENT_LIMIT
 from .views import PLATFORM, location
 
-__all__ = ["MENTION_SCOPE", "THREAD_NAME_LIMIT", "answer", "asked_of", "rescued"]
+__all__ = ["MENTION_SCOPE", "THREAD_EXISTS", "THREAD_NAME_LIMIT", "answer", "asked_of", "rescued"]
 
 MENTION_SCOPE = "discord-message"  # the claims on answering a message (``bot.claims``)
 THREAD_NAME_LIMIT = 100  # Discord's limit on a thread's name
+THREAD_EXISTS = 160004  # Discord's error code: a thread was started from this message already
 
 
 def asked_of(message: discord.Message, text: str) -> dict[str, Any]:
@@ -85,7 +86,7 @@ async def answer(
         async def send(**kwargs: Any) -> discord.Message:
             nonlocal target
             if target is None:
-                target = await message.create_thread(name=_thread_name(asked["question"]))
+                target = await _thread_from(client, message, asked["question"])
             sent = await target.send(**kwargs)
             if "shown" not in asked:
                 asked.update(into=target.id, shown=sent.id)
@@ -104,6 +105,19 @@ async def answer(
             await message.reply(" ".join(reply.notices)[:CONTENT_LIMIT], mention_author=False)
             return
         await send_reply(send, reply, live)
+
+
+async def _thread_from(
+    client: discord.Client, message: discord.Message | discord.PartialMessage, question: str
+) -> Any:
+    """A new thread from ``message``, or the one a dead instance started from it and died
+    before noting (a thread started from a message has the message's id)."""
+    try:
+        return await message.create_thread(name=_thread_name(question))
+    except discord.HTTPException as exc:
+        if exc.code != THREAD_EXISTS:
+            raise
+        return client.get_partial_messageable(message.id)
 
 
 def _thread_name(question: str) -> str:

@@ -66,6 +66,9 @@ _STAMP = "2026-11-30T12:00:00.000000+00:00"
 _MESSAGE, _DEFERRED, _UPDATE = 4, 5, 7
 _UNKNOWN_MESSAGE = Scripted(404, {"message": "Unknown Message", "code": 10008})
 _UNKNOWN_CHANNEL = Scripted(404, {"message": "Unknown Channel", "code": 10003})
+_THREAD_EXISTS = Scripted(
+    400, {"message": "A thread has already been created for this message", "code": 160004}
+)
 _ALREADY_ACKNOWLEDGED = Scripted(
     400, {"message": "Interaction has already been acknowledged.", "code": 40060}
 )
@@ -539,6 +542,8 @@ class FakeDiscord:
             parent, message = int(thread.group(1)), int(thread.group(2))
             started = self.thread(parent, message, _payload(seen)["name"])
             with self._lock:
+                if message in self._channels:  # one thread per message
+                    return _THREAD_EXISTS
                 self._channels[message] = started
             return Scripted(body=started)
         return self._message(seen)

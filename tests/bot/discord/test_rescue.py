@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from unittest.mock import AsyncMock
 
 import pytest
 
@@ -211,6 +212,24 @@ async def test_a_mention_whose_instance_died_mid_answer_is_finished_in_the_same_
     assert edit.path.endswith(f"/messages/{partial['id']}")
     assert edit.body["content"] is None  # the partial text gone, the answer in its place
     assert edit.body["embeds"][0]["description"] == "Run shipit rollback [1]."
+
+
+async def test_a_thread_started_by_an_instance_that_died_before_noting_it_is_reused(
+    discord_api: FakeDiscord, durable_target: str
+) -> None:
+    dying = StartsThenHangs(ModelSpec(name="alpha", provider="fake"), [])
+    bots = instances(discord_api, durable_target, dying)
+    async with bots as (dead, alive, store), ending_when_done():
+        dead.client.service.claims.note = AsyncMock()  # it dies before the note is written
+        question = f"<@{BOT_ID}> How do I roll back?"
+        asked = await taken_then_dead(dead, store, question, mentions=[BOT])
+        await wait_until(lambda: discord_api.posted(asked), 5, "the partial answer")
+        await rescued(alive, lambda: len(discord_api.posted(asked)) == 2)
+    started = discord_api.server.seen(f"{API}/channels/{CHANNEL_ID}/messages/{asked}/threads")
+    assert len(started) == 2  # the second refused: Discord starts one thread per message
+    partial, answer = discord_api.posted(asked)  # both in the dead instance's thread
+    assert partial["content"] == "Run …"
+    assert answer["embeds"][0]["description"] == "Run shipit rollback [1]."
 
 
 async def test_a_direct_message_whose_instance_died_is_answered_in_the_dm(
