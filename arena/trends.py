@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import snowballstemmer
 
 from arena.insights import AuditRecord, UnansweredQuestion, VotePeriods
 from arena.leaderboard import TieRule
+from arena.models.stems import stem
 from arena.pair_table import Counted, PairTable
 from arena.ratings import BTFit, fit_bradley_terry
 from arena.vote_counts import PairCount
@@ -139,14 +139,13 @@ class TopicGroup:
 
 def topic_groups(questions: Sequence[UnansweredQuestion]) -> list[TopicGroup]:
     """Groups by shared word stems, the largest first; questions alone last, as one group."""
-    stemmer = snowballstemmer.stemmer("porter")
     words: dict[str, Counter[str]] = defaultdict(Counter)  # a stem's words, for labels
     stems: list[set[str]] = []
     for q in questions:
         terms = query_terms(q.text)
-        found = stemmer.stemWords(terms)
-        for term, stem in zip(terms, found, strict=True):
-            words[stem][term] += 1
+        found = [stem(term) for term in terms]
+        for term, word_stem in zip(terms, found, strict=True):
+            words[word_stem][term] += 1
         stems.append(set(found))
     remaining = set(range(len(questions)))
     groups: list[TopicGroup] = []
