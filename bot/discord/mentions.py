@@ -12,6 +12,7 @@ one, rather than starting a second thread or leaving "word0 …" behind.
 
 from __future__ import annotations
 
+import logging
 import textwrap
 from typing import Any
 
@@ -27,6 +28,7 @@ __all__ = ["MENTION_SCOPE", "THREAD_EXISTS", "THREAD_NAME_LIMIT", "answer", "ask
 MENTION_SCOPE = "discord-message"  # the claims on answering a message (``bot.claims``)
 THREAD_NAME_LIMIT = 100  # Discord's limit on a thread's name
 THREAD_EXISTS = 160004  # Discord's error code: a thread was started from this message already
+log = logging.getLogger(__name__)
 
 
 def asked_of(message: discord.Message, text: str) -> dict[str, Any]:
@@ -55,10 +57,16 @@ def asked_of(message: discord.Message, text: str) -> dict[str, Any]:
 
 async def rescued(client: discord.Client, service: Service, key: str, asked: dict) -> None:
     """Answer a message a dead instance had claimed, from its claim's ``asked``: the
-    channel it was posted in is read again (from the cache, else from Discord)."""
-    channel = client.get_channel(asked["posted_in"]) or await client.fetch_channel(
-        asked["posted_in"]
-    )
+    channel it was posted in is read again (from the cache, else from Discord). A
+    channel deleted since, or closed to Parley, ends the claim unanswered, so no later
+    look tries again."""
+    where = asked["posted_in"]
+    try:
+        channel = client.get_channel(where) or await client.fetch_channel(where)
+    except (discord.NotFound, discord.Forbidden) as exc:
+        log.warning("not answering message %s: its channel %s is gone (%s)", key, where, exc)
+        async with service.claims.once(MENTION_SCOPE, key):
+            return
     message = channel.get_partial_message(asked["message"])  # type: ignore[union-attr]
     await answer(client, service, key, asked, channel, message)
 

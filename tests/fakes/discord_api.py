@@ -333,6 +333,11 @@ class FakeDiscord:
             self.direct_channel(channel_id, int(author["id"]))
         return message
 
+    def forget_channel(self, channel_id: int) -> None:
+        """A channel deleted (or a DM Parley can no longer see): 404 from now on."""
+        with self._lock:
+            self._channels.pop(channel_id, None)
+
     # --- what tests read back -------------------------------------------------------
 
     def callbacks(self, interaction_id: int | None = None) -> list[dict]:

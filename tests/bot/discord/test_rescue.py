@@ -245,6 +245,26 @@ async def test_a_direct_message_whose_instance_died_is_answered_in_the_dm(
     assert not [r for r in discord_api.server.requests if r.path.endswith("/threads")]
 
 
+async def test_a_message_whose_channel_is_gone_is_given_up_once(
+    pair: tuple[Discord, Discord, Store], discord_api: FakeDiscord, caplog
+) -> None:
+    dead, alive, store = pair
+    async with ending_when_done():
+        await taken_then_dead(dead, store, "How do I roll back?", channel_id=8888, guild=False)
+        discord_api.forget_channel(8888)  # the user closed the DM
+        await asyncio.sleep(LEASE + 0.1)
+        rescue = Rescue(alive.client, alive.client.service)
+        try:
+            assert await rescue.sweep() == 1
+            await wait_until(lambda: "is gone" in caplog.text, 10, "the rescue's end")
+            await asyncio.sleep(LEASE + 0.1)
+            assert await rescue.sweep() == 0  # nobody tries it again
+        finally:
+            await rescue.stop()
+    assert discord_api.posted(8888) == []
+    assert "answering a rescued" not in caplog.text  # a warning, not a failure
+
+
 async def test_a_mention_answered_by_its_own_instance_is_never_answered_again(
     pair: tuple[Discord, Discord, Store], discord_api: FakeDiscord
 ) -> None:
