@@ -80,11 +80,19 @@ class Roster:
 
     def get(self, name: str) -> Contestant:
         """The contestant rated as ``name``, or configured with that display name."""
+        self.require_ready()
         for contestant in self.entries:
             if name in (contestant.name, contestant.spec.name):
                 return contestant
+        raise ConfigError(f"no ready model named {name!r}; ready: {', '.join(self.names)}")
+
+    def require_ready(self) -> None:
+        """Refuse, saying why each configured model was left off, when none can answer."""
+        if self.entries:
+            return
+        why = "; ".join(f"{spec.name}: {reason}" for spec, reason in self.skipped)
         raise ConfigError(
-            f"no ready model named {name!r}; ready: {', '.join(self.names) or 'none'}"
+            f"no model is ready to answer ({why or 'none configured'}); see `parley models`"
         )
 
     async def aclose(self) -> None:

@@ -203,7 +203,9 @@ class Service:
 
     @property
     def default_model(self) -> str:
-        """The model a one-shot ``parley ask`` uses when none is named: the roster's first."""
+        """The model a one-shot ``parley ask`` uses when none is named: the roster's first
+        (a ConfigError saying why when no model is ready)."""
+        self._roster.require_ready()
         return self._roster.names[0]
 
     async def ask(
@@ -226,6 +228,7 @@ class Service:
             else []
         )
         roster = await self._ready_roster()
+        roster.require_ready()
         names = [model] if model else await self._pick(ask.channel)
         contestants = [roster.get(name) for name in names]
         try:

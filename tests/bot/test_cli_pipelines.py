@@ -156,3 +156,17 @@ def test_leaderboard_details_and_json_show_each_pipeline(config: Path, tmp_path:
     assert "Pipelines:" not in run(data, "leaderboard").output
     rows = json.loads(run(data, "leaderboard", "--json").stdout)
     assert {row["model"]: row["pipeline"]["k"] for row in rows} == {"deep": 6, "quick": 1}
+
+
+@pytest.mark.parametrize("command", [["ask", "How do I roll back?"], ["chat"]])
+def test_with_no_model_ready_asking_says_which_key_is_missing(
+    config: Path, data_dir: Path, monkeypatch, command: list[str]
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    config.write_text('[[models]]\nname = "gpt"\nprovider = "openai"\nmodel = "gpt-4o-mini"\n')
+    result = CliRunner().invoke(
+        cli, ["--data-dir", str(data_dir), *command], input="How do I roll back?\n"
+    )
+    assert result.exit_code == 1 and result.exception is not None
+    assert isinstance(result.exception, SystemExit)  # a clean exit, not a traceback
+    assert "no model is ready to answer (gpt: set the OPENAI_API_KEY" in result.output
