@@ -14,6 +14,7 @@ __all__ = [
     "Mode",
     "Passage",
     "Section",
+    "context_line",
     "display_path",
     "under_context",
 ]
@@ -84,8 +85,10 @@ class Passage:
         """The text under its title and place: what an answer was shown of the passage
         (the prompt heads it with its headings and page), so what a check of the answer
         holds it against. A passage read back from the arena, whose place is stored whole,
-        reads the same."""
-        return under_context(self.text, self.title, self.place)
+        reads the same. A blank line sets the title line apart: a check splits paragraphs
+        there, so the line never reads as the start of the text's first sentence."""
+        line = context_line(self.title, self.place)
+        return f"{line}\n\n{self.text}" if line else self.text
 
 
 @dataclass(frozen=True)
@@ -96,10 +99,17 @@ class Hit:
     score: float
 
 
+def context_line(*context: str) -> str:
+    """What a text is about, in one line: a title, headings, a place, joined by " › ",
+    each said once (a place whose headings open with the title does not repeat it) and
+    the empty left out."""
+    parts = (part for item in context for part in item.split(" › "))
+    return " › ".join(dict.fromkeys(p for p in parts if p))
+
+
 def under_context(text: str, *context: str) -> str:
-    """``text`` under a line of what it is about (a title, headings, a place), joined by
-    " › ", each said once and the empty left out; the text alone when nothing is."""
-    line = " › ".join(dict.fromkeys(c for c in context if c))
+    """``text`` under its ``context_line``; the text alone when nothing is."""
+    line = context_line(*context)
     return f"{line}\n{text}" if line else text
 
 

@@ -7,9 +7,11 @@ from datetime import date
 
 import pytest
 
+from arena.answers import answer_question
 from arena.compose import NO_ENTRY, compose
 from arena.models.offline import passes_relevance_gate
 from arena.roster import build_roster
+from bot.flags import sentence_flags
 from bot.retrieval import PipelineRetrieval, nearest_dated
 from knowledge.base import KnowledgeBase
 from knowledge.types import Hit, Passage
@@ -119,3 +121,36 @@ def test_the_relevance_gate_reads_passages_as_the_web_fallback_passes_them() -> 
     )
     assert passes_relevance_gate("What is a SEV1 outage?", [passage], FakeEmbedder())
     assert not passes_relevance_gate("What is a SEV1 outage?", [], FakeEmbedder())
+
+
+# one or two a team asks of each handbook document
+QUOTED = [
+    "When can't we deploy to production?",
+    "When is there a deploy freeze?",
+    "How do I roll back a deploy?",
+    "What is a SEV1?",
+    "What is the status page rule for a SEV1?",
+    "Who is on call this week?",
+    "What is the on-call stipend?",
+    "How much is the home office budget?",
+    "What is toil?",
+    "What laptop do new hires get?",
+    "How long do we keep logs?",
+    "Can I work from abroad?",
+]
+
+
+@pytest.mark.parametrize("question", QUOTED)
+async def test_an_offline_answer_quoting_the_handbook_gets_no_flag(
+    handbook: KnowledgeBase, question: str
+) -> None:
+    """The offline answerers quote their passages word for word, so a live flag on them
+    is a false alarm (a title line read as the start of a quoted sentence once made
+    "There are no production deploys on Fridays…" a contradiction)."""
+    roster = build_roster([])
+    retrieval = PipelineRetrieval(handbook.search, today=lambda: date(2026, 12, 2))
+    found = await retrieval.retrieve(question, [], "C1", roster.entries)
+    for contestant in roster.entries:
+        answer = await answer_question(contestant, found.questions[contestant.name])
+        flagged = [(f.support, f.text) for f in sentence_flags(answer) or [] if f.flagged]
+        assert flagged == [], (contestant.name, answer.text)

@@ -66,3 +66,13 @@ def test_embedding_text_adds_title_and_headings_once():
 
 def test_all_lists_the_public_names():
     assert set(embed.__all__) <= set(dir(embed))
+
+
+def test_a_passage_as_shown_says_its_title_once_and_stands_its_line_apart() -> None:
+    """The place opens with the title's heading: said once, and a blank line below it, so
+    a check splitting the shown text never reads it as the first sentence's start."""
+    passage = Passage(
+        "x", "There are no deploys on Fridays.", "/d.md", "Deploys", ("Deploys", "Freeze"), "page 2"
+    )
+    assert passage.as_shown() == "Deploys › Freeze, page 2\n\nThere are no deploys on Fridays."
+    assert Passage("y", "Just text.", "/t.txt", "").as_shown() == "Just text."
