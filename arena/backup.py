@@ -14,6 +14,7 @@ from pathlib import Path
 import aiosqlite
 
 from arena.errors import StoreError
+from arena.files import replaced_whole
 from knowledge import cannot_read, read_only_uri
 
 __all__ = ["backup_database", "restore_database"]
@@ -25,18 +26,16 @@ async def backup_database(database: Path, target: Path) -> int:
         raise StoreError(f"there is no arena database at {database}")
     if target.resolve() == database.resolve():
         raise StoreError("the backup must go to another file than the database itself")
-    partial = target.with_name(target.name + ".partial")
     try:
-        async with (
-            aiosqlite.connect(read_only_uri(database), uri=True) as source,
-            aiosqlite.connect(partial) as copy,
-        ):
-            await source.backup(copy)  # pages=0: every page in one step, one snapshot
-            async with copy.execute("SELECT COUNT(*) FROM votes") as cursor:
-                (votes,) = await cursor.fetchone()
-        partial.replace(target)  # a backup is whole or absent, never half-written
+        with replaced_whole(target) as partial:  # a backup is whole or absent
+            async with (
+                aiosqlite.connect(read_only_uri(database), uri=True) as source,
+                aiosqlite.connect(partial) as copy,
+            ):
+                await source.backup(copy)  # pages=0: every page in one step, one snapshot
+                async with copy.execute("SELECT COUNT(*) FROM votes") as cursor:
+                    (votes,) = await cursor.fetchone()
     except (aiosqlite.Error, sqlite3.Error, OSError) as exc:
-        partial.unlink(missing_ok=True)
         raise StoreError(f"backup to {target} failed: {exc}") from exc
     return int(votes)
 

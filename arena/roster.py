@@ -30,7 +30,15 @@ if TYPE_CHECKING:
 if TYPE_CHECKING:
     from arena.store import Store
 
-__all__ = ["DEFAULT_SPECS", "Contestant", "Roster", "build_roster", "identify"]
+__all__ = [
+    "DEFAULT_SPECS",
+    "Contestant",
+    "Roster",
+    "build_roster",
+    "enabled_specs",
+    "identify",
+    "judge_spec",
+]
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +134,7 @@ def build_roster(
     answer on this machine's CPU compose their answers in ``processes`` when given.
     ``top_k`` is the ``k`` of entries that set none; ``web_backend`` the configured
     search engine (an entry with web search on needs one)."""
-    enabled = [s for s in specs if s.enabled] or list(DEFAULT_SPECS)
+    enabled = enabled_specs(specs)
     names = [s.name for s in enabled]
     if len(set(names)) != len(names):
         raise ConfigError(f"model names must be unique: {names}")
@@ -145,6 +153,30 @@ def build_roster(
             log.warning("model %s left off the roster: %s", spec.name, exc.detail or exc.reason)
             roster.skipped.append((spec, exc.detail or exc.reason))
     return roster
+
+
+def enabled_specs(specs: list[ModelSpec]) -> list[ModelSpec]:
+    """The entries a roster is built from: the enabled ones, or the offline pair."""
+    return [s for s in specs if s.enabled] or list(DEFAULT_SPECS)
+
+
+def judge_spec(name: str | None, specs: list[ModelSpec]) -> ModelSpec | None:
+    """The entry that judges as ``name`` on the roster built from ``specs``, so the judge
+    can be checked, or built alone, without the rest; None for the offline judge.
+    Raises ConfigError, naming the choices, when the roster has no such entry."""
+    from arena.judge import OFFLINE
+
+    if name is None or name == OFFLINE:
+        return None
+    enabled = enabled_specs(specs)
+    for spec in enabled:
+        if spec.name == name:
+            return spec
+    choices = ", ".join(repr(s.name) for s in enabled)
+    raise ConfigError(
+        f"no model named {name!r} in the roster to judge with; choose {choices},"
+        f" or {OFFLINE!r} for the offline judge"
+    )
 
 
 async def identify(roster: Roster, store: Store) -> Roster:

@@ -13,7 +13,8 @@ from contextlib import closing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from arena.errors import ArenaError
+from arena.errors import ArenaError, ConfigError
+from arena.roster import judge_spec
 from knowledge import cannot_read, read_only_uri
 from knowledge.errors import KnowledgeError
 
@@ -42,7 +43,7 @@ async def diagnose(
     settings: Settings, warnings: list[str], *, check_models: bool = True
 ) -> list[Finding]:
     """Run every check; a check that cannot run is itself a finding, never a traceback."""
-    findings = [_configuration(warnings), _data_dir(settings)]
+    findings = [_configuration(warnings), _judge(settings), _data_dir(settings)]
     findings += await asyncio.to_thread(_index, settings)
     if settings.database_url:
         findings.append(await _server_database(settings))
@@ -59,6 +60,23 @@ def _configuration(warnings: list[str]) -> Finding:
     if warnings:
         return Finding("configuration", False, "; ".join(warnings), "fix or remove those keys")
     return Finding("configuration", True, f"read from {source}")
+
+
+def _judge(settings: Settings) -> Finding:
+    """The judge audits and `parley judge` grade with: the one they would find."""
+    try:
+        spec = judge_spec(settings.judge, settings.models)
+    except ConfigError as exc:
+        return Finding(
+            "judge",
+            False,
+            str(exc),
+            "set `judge` in parley.toml (or PARLEY_JUDGE) to the name of a [[models]] entry,"
+            " or remove it for the offline judge",
+        )
+    if spec is None:
+        return Finding("judge", True, "the offline judge")
+    return Finding("judge", True, f"{spec.name}, a model in the roster")
 
 
 def _data_dir(settings: Settings) -> Finding:

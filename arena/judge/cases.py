@@ -9,10 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from arena.jsonl import read_jsonl
-from arena.roster import Roster, build_roster
+from arena.pipelines import DEFAULT_TOP_K
+from arena.roster import Roster, build_roster, judge_spec
 from arena.types import ModelSpec
 
-from . import OFFLINE, build_judge
+from . import build_judge
 from .grades import Case, Grade
 
 __all__ = ["case_of", "grade_cases", "read_cases"]
@@ -39,11 +40,22 @@ def read_cases(path: Path) -> list[Case]:
 
 
 async def grade_cases(
-    cases: list[Case], name: str | None, specs: list[ModelSpec], timeout: float | None = None
+    cases: list[Case],
+    name: str | None,
+    specs: list[ModelSpec],
+    timeout: float | None = None,
+    *,
+    top_k: int = DEFAULT_TOP_K,
+    web_backend: str | None = None,
 ) -> list[Grade]:
     """One grade per case, in input order, by the judge ``name`` picks (a roster model,
-    or the offline judge for None); the roster's clients are closed before returning."""
-    roster = Roster() if name in (None, OFFLINE) else build_roster(specs)
+    or the offline judge for None). Only the judge's entry is set up, as the bot's
+    roster would set it up (``top_k``, ``web_backend``); its client is closed before
+    returning."""
+    spec = judge_spec(name, specs)
+    roster = (
+        Roster() if spec is None else build_roster([spec], top_k=top_k, web_backend=web_backend)
+    )
     try:
         return await build_judge(name, roster, timeout).grade_many(cases)
     finally:

@@ -43,7 +43,14 @@ def judge_grade(ctx: click.Context, cases: Path, judge_name: str | None, as_json
     settings = settings_of(ctx)
     loaded = read_cases(cases)
     grades = run(
-        grade_cases(loaded, judge_name or settings.judge, settings.models, settings.judge_timeout)
+        grade_cases(
+            loaded,
+            judge_name or settings.judge,
+            settings.models,
+            settings.judge_timeout,
+            top_k=settings.top_k,
+            web_backend=settings.web.provider,
+        )
     )
     if as_json:
         click.echo(json.dumps([g.as_dict() for g in grades], indent=2, ensure_ascii=False))

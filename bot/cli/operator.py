@@ -98,18 +98,29 @@ def export_group() -> None:
 @click.option(
     "-o",
     "--output",
-    type=click.File("w", lazy=False),  # created even when there is nothing to export
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
     default="-",
-    help="Write here (default stdout).",
+    help="Write here (default stdout); replaced only once the export is whole.",
 )
 @click.pass_context
-def export_battles(ctx: click.Context, output) -> None:
+def export_battles(ctx: click.Context, output: Path) -> None:
     """Write every voted battle as JSONL in the FastChat / Chatbot Arena field names."""
+    from arena.files import replaced_whole
+
     from .. import operator as operations
 
-    count = run(operations.export_battles(settings_of(ctx), output))
-    if output is not sys.stdout:
-        click.echo(messages.export_done(count), err=True)
+    settings = settings_of(ctx)
+    if str(output) == "-":
+        run(operations.export_battles(settings, sys.stdout))
+        return
+    try:  # a failed export, even halfway, leaves the file as it was
+        with replaced_whole(output) as partial, partial.open("w", encoding="utf-8") as out:
+            count = run(operations.export_battles(settings, out))
+    except OSError as exc:
+        raise click.ClickException(
+            messages.export_write_failed(output, str(exc.strerror or exc))
+        ) from exc
+    click.echo(messages.export_done(count), err=True)
 
 
 @cli.group("import")

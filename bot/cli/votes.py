@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from arena.files import replaced_whole
+
 from .. import messages
 from .base import channel_option, cli, json_option, run, settings_of
 
@@ -70,7 +72,8 @@ def leaderboard(
     board = run(go())
     if png and board.chart_png:
         try:
-            png.write_bytes(board.chart_png)
+            with replaced_whole(png) as partial:  # a failed write leaves the old chart
+                partial.write_bytes(board.chart_png)
         except OSError as exc:
             raise click.ClickException(
                 messages.chart_write_failed(png, str(exc.strerror or exc))

@@ -20,6 +20,7 @@ __all__ = [
     "data_dir_not_writable",
     "empty_search",
     "export_done",
+    "export_write_failed",
     "file_skipped",
     "import_line_skipped",
     "import_summary",
@@ -141,6 +142,10 @@ def import_summary(imported: int, duplicates: int, errors: int) -> str:
 
 def export_done(count: int) -> str:
     return f"Exported {plural(count, 'battle')}."
+
+
+def export_write_failed(file: Path, reason: str) -> str:
+    return f"Could not write the export to {file}: {reason}."
 
 
 def not_admin() -> str:

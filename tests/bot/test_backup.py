@@ -8,6 +8,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from arena.backup import backup_database
@@ -75,6 +76,18 @@ def test_backup_and_restore_through_the_cli(tmp_path: Path) -> None:
     assert json.loads(before) == json.loads(after)
     again = invoke("--data-dir", str(fresh), "restore", str(backup))
     assert again.exit_code == 1 and "already exists" in again.output  # never overwritten
+
+
+def test_a_failed_backup_leaves_the_previous_backup_and_no_partial(tmp_path: Path) -> None:
+    from arena.errors import StoreError
+
+    database, backup = tmp_path / "parley.db", tmp_path / "backup.db"
+    sqlite3.connect(database).close()  # a database without the arena's tables
+    backup.write_bytes(b"yesterday's backup")
+    with pytest.raises(StoreError, match="no such table: votes"):
+        asyncio.run(backup_database(database, backup))  # fails after copying every page
+    assert backup.read_bytes() == b"yesterday's backup"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["backup.db", "parley.db"]
 
 
 def test_restore_refuses_a_file_that_is_not_a_parley_backup(tmp_path: Path) -> None:

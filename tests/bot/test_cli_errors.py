@@ -86,6 +86,46 @@ def test_reports_on_a_data_dir_without_a_database_create_nothing(tmp_path: Path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["battles.jsonl"]
 
 
+def test_a_failed_export_leaves_the_target_as_it_was(tmp_path: Path) -> None:
+    old = tmp_path / "old.jsonl"
+    old.write_text('{"old":1}\n')
+    result = run("--data-dir", str(tmp_path / "typo"), "export", "battles", "-o", str(old))
+    assert result.exit_code == 1 and "no Parley data directory" in result.output
+    new = tmp_path / "new.jsonl"
+    run("--data-dir", str(tmp_path / "typo"), "export", "battles", "-o", str(new))
+    assert old.read_text() == '{"old":1}\n'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old.jsonl"]  # no new, no partial
+
+
+def test_an_export_that_fails_halfway_loses_nothing_and_one_that_ends_replaces_whole(
+    tmp_path: Path, monkeypatch
+) -> None:
+    battle = {"model_a": "a", "model_b": "b", "winner": "tie", "tstamp": 1, "judge": "u"}
+    source = tmp_path / "battles.jsonl"
+    source.write_text(json.dumps(battle) + "\n")
+    data = tmp_path / "d"
+    assert run("--data-dir", str(data), "import", "battles", str(source)).exit_code == 0
+    target = tmp_path / "out.jsonl"
+    target.write_text("old export\n" * 50)
+
+    async def dies_halfway(store, out) -> int:
+        out.write("half a line")
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr("bot.operator.write_battles", dies_halfway)
+        failed = run("--data-dir", str(data), "export", "battles", "-o", str(target))
+    assert failed.exit_code == 1 and "No space left on device" in failed.output
+    assert "Traceback" not in failed.output
+    assert target.read_text() == "old export\n" * 50
+    result = run("--data-dir", str(data), "export", "battles", "-o", str(target))
+    assert result.exit_code == 0 and "Exported 1 battle" in result.output
+    assert [json.loads(line)["model_a"] for line in target.read_text().splitlines()] == ["a"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["battles.jsonl", "d", "out.jsonl"]
+    stdout = run("--data-dir", str(data), "export", "battles", "-o", "-")
+    assert stdout.exit_code == 0 and json.loads(stdout.stdout)["model_b"] == "b"
+
+
 def test_a_data_dir_that_cannot_be_created_is_named(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")

@@ -76,7 +76,7 @@ def test_bad_lines_are_named_and_nothing_is_graded(tmp_path: Path) -> None:
 
 def test_an_unknown_judge_is_a_clean_error(tmp_path: Path, monkeypatch) -> None:
     cases = write_jsonl(tmp_path / "cases.jsonl", CASES[:1])
-    assert "no ready model named 'gpt-judge'" in invoke(
+    assert "no model named 'gpt-judge' in the roster" in invoke(
         tmp_path, "judge", str(cases), "--judge", "gpt-judge", code=1
     )
     monkeypatch.setenv("PARLEY_JUDGE", "offline-sentences")  # the configured judge is used
@@ -189,3 +189,32 @@ def test_a_roster_model_judges_over_the_wire(tmp_path: Path, fake_api, monkeypat
         and "invalid reply twice" in second["error"]
     )
     assert len(fake_api.seen("/v1/chat/completions")) == 3
+
+
+def test_a_roster_with_web_search_grades_when_the_web_is_set_up(
+    tmp_path: Path, fake_api, monkeypatch
+) -> None:
+    """Only the judge is set up, the way the bot's roster sets it up: another entry
+    searching the web (or one that could not run here) does not stop grading, and the
+    judge's own web search does not either."""
+    from tests.fakes.http_server import Scripted
+    from tests.fakes.providers import openai_reply
+
+    criteria = ("context_relevance", "relevance", "faithfulness", "completeness", "clarity")
+    grade = {c: {"reason": "r", "level": "Good"} for c in (*criteria, "conciseness")}
+    fake_api.reply(Scripted(body=openai_reply(json.dumps(grade))))
+    config = tmp_path / "parley.toml"
+    config.write_text(
+        'judge = "gpt-judge"\n'
+        '[web]\nprovider = "searxng"\nurl = "http://127.0.0.1:9"\n'
+        f'[[models]]\nname = "gpt-judge"\nprovider = "openai"\nmodel = "gpt-x"\n'
+        f'base_url = "{fake_api.url}/v1"\nmax_retries = 0\nweb = "fallback"\n'
+        '[[models]]\nname = "searcher"\nprovider = "openai"\nmodel = "gpt-y"\n'
+        'web = "blend"\n'
+        '[[models]]\nname = "elsewhere"\nprovider = "not-installed-here"\nmodel = "z"\n'
+    )
+    monkeypatch.setenv("PARLEY_CONFIG", str(config))
+    cases = write_jsonl(tmp_path / "cases.jsonl", CASES[:1])
+    (graded,) = json.loads(invoke(tmp_path, "judge", str(cases), "--json"))
+    assert graded["score"] == 80 and graded["judge"] == "gpt-judge"
+    assert len(fake_api.seen("/v1/chat/completions")) == 1

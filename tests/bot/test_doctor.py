@@ -61,3 +61,25 @@ def test_a_missing_data_dir_says_to_index_and_still_checks_the_models(tmp_path: 
     assert "[[models]]" not in result.stdout  # the roster is fine: nothing to fix there
     assert found["model offline-sentences"]["ok"] and found["model offline-passages"]["ok"]
     assert not missing.exists()
+
+
+def test_a_judge_the_roster_does_not_have_is_found_with_what_to_set(
+    data_dir: Path, tmp_path: Path, monkeypatch
+) -> None:
+    config = tmp_path / "parley.toml"
+    monkeypatch.setenv("PARLEY_CONFIG", str(config))
+    config.write_text('judge = "nosuch"\n')
+    result = doctor(data_dir, "--no-models")
+    judge = findings(result)["judge"]
+    assert result.exit_code == 1 and not judge["ok"]
+    assert "no model named 'nosuch'" in judge["detail"] and "'offline'" in judge["detail"]
+    assert "set `judge` in parley.toml" in judge["fix"]
+    config.write_text(
+        'judge = "gpt-judge"\n[[models]]\nname = "gpt-judge"\nprovider = "openai"\nmodel = "x"\n'
+    )
+    result = doctor(data_dir, "--no-models")
+    assert result.exit_code == 0 and findings(result)["judge"]["detail"].startswith("gpt-judge")
+    config.write_text('judge = "offline-sentences"\n')  # an offline answerer, as audits find it
+    assert findings(doctor(data_dir, "--no-models"))["judge"]["ok"]
+    config.write_text("")
+    assert findings(doctor(data_dir, "--no-models"))["judge"]["detail"] == "the offline judge"
