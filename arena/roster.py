@@ -37,7 +37,6 @@ __all__ = [
     "build_roster",
     "enabled_specs",
     "identify",
-    "judge_spec",
 ]
 
 log = logging.getLogger(__name__)
@@ -158,25 +157,6 @@ def build_roster(
 def enabled_specs(specs: list[ModelSpec]) -> list[ModelSpec]:
     """The entries a roster is built from: the enabled ones, or the offline pair."""
     return [s for s in specs if s.enabled] or list(DEFAULT_SPECS)
-
-
-def judge_spec(name: str | None, specs: list[ModelSpec]) -> ModelSpec | None:
-    """The entry that judges as ``name`` on the roster built from ``specs``, so the judge
-    can be checked, or built alone, without the rest; None for the offline judge.
-    Raises ConfigError, naming the choices, when the roster has no such entry."""
-    from arena.judge import OFFLINE
-
-    if name is None or name == OFFLINE:
-        return None
-    enabled = enabled_specs(specs)
-    for spec in enabled:
-        if spec.name == name:
-            return spec
-    choices = ", ".join(repr(s.name) for s in enabled)
-    raise ConfigError(
-        f"no model named {name!r} in the roster to judge with; choose {choices},"
-        f" or {OFFLINE!r} for the offline judge"
-    )
 
 
 async def identify(roster: Roster, store: Store) -> Roster:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from arena.errors import ArenaError, ConfigError
-from arena.roster import judge_spec
+from arena.judge import judge_spec
 from knowledge import cannot_read, read_only_uri
 from knowledge.errors import KnowledgeError
 

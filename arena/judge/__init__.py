@@ -12,13 +12,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
+from arena.errors import ConfigError
+
 if TYPE_CHECKING:
     from arena.roster import Roster
+    from arena.types import ModelSpec
 
     from .grades import Case, Grade
     from .pairwise import Preference
 
-__all__ = ["DEFAULT_SAMPLE", "OFFLINE", "Judge", "build_judge"]
+__all__ = ["DEFAULT_SAMPLE", "OFFLINE", "Judge", "build_judge", "judge_spec"]
 
 OFFLINE = "offline"
 DEFAULT_SAMPLE = 20  # answers an audit grades when not told how many
@@ -45,3 +48,22 @@ def build_judge(name: str | None, roster: Roster, timeout: float | None = None) 
     from .llm import DEFAULT_GRADE_TIMEOUT, LLMJudge
 
     return LLMJudge(roster.get(name), timeout=timeout or DEFAULT_GRADE_TIMEOUT)
+
+
+def judge_spec(name: str | None, specs: list[ModelSpec]) -> ModelSpec | None:
+    """The entry that judges as ``name`` on the roster built from ``specs``, so the judge
+    can be checked, or built alone, without the rest; None for the offline judge.
+    Raises ConfigError, naming the choices, when the roster has no such entry."""
+    if name is None or name == OFFLINE:
+        return None
+    from arena.roster import enabled_specs
+
+    enabled = enabled_specs(specs)
+    for spec in enabled:
+        if spec.name == name:
+            return spec
+    choices = ", ".join(repr(s.name) for s in enabled)
+    raise ConfigError(
+        f"no model named {name!r} in the roster to judge with; choose {choices},"
+        f" or {OFFLINE!r} for the offline judge"
+    )

@@ -10,10 +10,10 @@ from pathlib import Path
 
 from arena.jsonl import read_jsonl
 from arena.pipelines import DEFAULT_TOP_K
-from arena.roster import Roster, build_roster, judge_spec
+from arena.roster import Roster, build_roster
 from arena.types import ModelSpec
 
-from . import build_judge
+from . import build_judge, judge_spec
 from .grades import Case, Grade
 
 __all__ = ["case_of", "grade_cases", "read_cases"]
