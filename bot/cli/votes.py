@@ -88,7 +88,7 @@ def leaderboard(
         if details:
             click.echo("\n".join(["", *pipeline_lines(rows, board.pipelines, width)]))
     if not board.rows:
-        click.echo(messages.no_votes_yet())
+        click.echo(messages.no_votes_yet(channel))
         if png:
             click.echo(messages.chart_not_written(png), err=True)
     elif png:

@@ -194,7 +194,7 @@ async def leaderboard(
     )
     replies = Followups.of(interaction)
     if not board.rows:
-        await replies.send(content=messages.no_votes_yet())
+        await replies.send(content=messages.no_votes_yet(f"<#{channel.id}>" if channel else None))
         return
     kwargs: dict[str, Any] = {"embed": leaderboard_embed(board)}
     web_url = getattr(interaction.client, "web_url", None)

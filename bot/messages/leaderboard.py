@@ -40,7 +40,14 @@ LEFT_OUT_LABELS: dict[str, str] = {
 PROVISIONAL_NOTE = "* provisional: too few votes for an interval narrow enough to rank by."
 
 
-def no_votes_yet() -> str:
+def no_votes_yet(channel: str | None = None) -> str:
+    """``channel``: the one channel the leaderboard was asked for, as the surface shows
+    it (other channels may have votes)."""
+    if channel:
+        return (
+            f"No votes in {channel} yet. Without a channel, the leaderboard counts"
+            " the votes of every channel."
+        )
     return (
         "No votes yet. Vote on A/B answers in `parley chat`,"
         " or load votes with `parley import battles`."

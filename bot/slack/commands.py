@@ -84,7 +84,7 @@ async def leaderboard(bot: SlackBot, args: AsyncArgs) -> None:
         return
     board = await bot.service.leaderboard(ref.group(1) if ref else None, chart=True)
     if not board.rows:
-        await _private(args.respond, messages.no_votes_yet())
+        await _private(args.respond, messages.no_votes_yet(f"<#{ref.group(1)}>" if ref else None))
         return
     name = (ref.group(2) or ref.group(1)) if ref else None
     link = messages.dashboard_link(bot.web_url, board.channel) if bot.web_url else None

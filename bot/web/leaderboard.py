@@ -114,7 +114,7 @@ def _matrix_part(matrix: PairMatrix, models: list[str]) -> tuple[list, list]:
 
 def _notes(live_board: LiveBoard) -> list[str]:
     board = live_board.board.leaderboard
-    notes = [] if board.rows else [messages.no_votes_yet()]
+    notes = [] if board.rows else [messages.no_votes_yet(live_board.board.channel)]
     if board.too_few_votes:
         notes.append(messages.dashboard_too_few_votes())
     if any(r.provisional and r.score is not None for r in board.rows):

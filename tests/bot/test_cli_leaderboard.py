@@ -222,3 +222,11 @@ def test_the_chart_draws_every_rated_model() -> None:
     png = leaderboard_png(rows)
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 2000
     assert len(leaderboard_png(rows[:1])) != len(png)
+
+
+def test_a_channel_without_votes_says_the_others_may_have_some(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["--data-dir", str(tmp_path), "leaderboard", "--channel", "nope"]
+    )
+    assert result.exit_code == 0
+    assert result.stdout.startswith("No votes in nope yet. Without a channel")

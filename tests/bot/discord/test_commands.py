@@ -352,7 +352,8 @@ async def test_leaderboard_for_one_channel_counts_only_its_votes(
     other = {"id": "601", "type": 0, "guild_id": str(GUILD_ID), "name": "random"}
     resolved = {"channels": {"601": {**other, "permissions": "0"}}}
     _, token = await bot.slash("leaderboard", channel=601, resolved=resolved)
-    assert discord_api.shown(token)[0]["content"] == messages.no_votes_yet()
+    assert discord_api.shown(token)[0]["content"] == messages.no_votes_yet("<#601>")
+    assert discord_api.shown(token)[0]["content"].startswith("No votes in <#601> yet.")
     resolved = {"channels": {str(CHANNEL_ID): {**other, "id": str(CHANNEL_ID), "permissions": "0"}}}
     _, token = await bot.slash("leaderboard", channel=CHANNEL_ID, resolved=resolved)
     await bot.client.close()

@@ -14,6 +14,7 @@ async def test_a_channel_without_votes_gets_a_private_no_votes_yet(app: Harness)
     await app.command("/leaderboard", "<#CQUIET|quiet>")
     await app.settle()
     (reply,) = app.slack.responses()
-    assert reply["response_type"] == "ephemeral" and "No votes yet" in reply["text"]
+    assert reply["response_type"] == "ephemeral"
+    assert reply["text"].startswith("No votes in <#CQUIET> yet.")
     assert app.slack.calls("chat.postMessage") == []
     assert app.slack.uploads() == []
