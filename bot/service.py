@@ -148,8 +148,11 @@ Check = Callable[[Ask], Awaitable[str | None]]
 
 
 async def reject_empty(ask: Ask) -> str | None:
-    """Stop before retrieval when there is nothing to answer."""
-    return messages.empty_question() if not ask.text.strip() else None
+    """Stop before retrieval when there is nothing to answer: no text, or fewer than two
+    letters or digits ("+", "a", "?": a key pressed at the wrong prompt, which would
+    otherwise be stored as a question the knowledge base could not answer)."""
+    letters = sum(character.isalnum() for character in ask.text)
+    return messages.empty_question() if letters < 2 else None
 
 
 DEFAULT_CHECKS: tuple[Check, ...] = (reject_empty,)

@@ -72,11 +72,21 @@ async def test_every_model_failing_gives_a_clear_message(store: Store) -> None:
     assert reply.notices[0].startswith("No model could answer right now.")
 
 
-async def test_empty_question_is_refused_before_anything_runs(store: Store) -> None:
+@pytest.mark.parametrize("text", ["   ", "a", " + ", "?!", "👍"])
+async def test_empty_question_is_refused_before_anything_runs(store: Store, text: str) -> None:
+    """Nothing, or a key pressed at the wrong prompt: nothing asked, nothing stored."""
     provider = fake("alpha")
-    reply = await service(store, roster(provider)).ask(ask("   "))
+    reply = await service(store, roster(provider)).ask(ask(text))
     assert reply.answers == [] and "Ask me a question" in reply.notices[0]
     assert provider.prompts == []
+    assert await store._rows("SELECT id FROM questions") == []
+
+
+@pytest.mark.parametrize("text", ["Hi", "值班？", "2FA?"])
+async def test_a_short_question_is_still_asked(store: Store, text: str) -> None:
+    provider = fake("alpha")
+    reply = await service(store, roster(provider)).ask(ask(text))
+    assert len(reply.answers) == 1 and len(provider.prompts) == 1
 
 
 async def test_follow_up_questions_carry_the_thread(store: Store) -> None:
@@ -211,9 +221,9 @@ async def test_channel_battle_share_overrides_the_default(store: Store) -> None:
         battle_share=0.5,
         channel_battle_share={"support": 0.0, "eng": 1.0},
     )
-    support = [await svc.ask(Ask("q", "ana", "support", None, "slack")) for _ in range(12)]
-    eng = [await svc.ask(Ask("q", "ana", "eng", None, "slack")) for _ in range(12)]
-    elsewhere = [await svc.ask(Ask("q", "ana", "random", None, "slack")) for _ in range(40)]
+    support = [await svc.ask(Ask("Rollback?", "ana", "support", None, "slack")) for _ in range(12)]
+    eng = [await svc.ask(Ask("Rollback?", "ana", "eng", None, "slack")) for _ in range(12)]
+    elsewhere = [await svc.ask(Ask("Rollback?", "ana", "random", None, "slack")) for _ in range(40)]
     assert not any(r.is_battle for r in support)
     assert all(r.is_battle for r in eng)
     assert 0 < sum(r.is_battle for r in elsewhere) < 40
