@@ -253,9 +253,14 @@ def load_settings(**overrides: Any) -> tuple[Settings, list[str]]:
     """Settings, and warnings about keys in the TOML file that Parley does not know.
 
     Every problem becomes one ConfigFileError line naming the file, the place and what is
-    wrong, instead of a traceback (an invalid file is read on every command).
+    wrong, instead of a traceback (an invalid file is read on every command). A file
+    named by ``PARLEY_CONFIG`` must exist (a typo must not run on defaults; ``/dev/null``
+    says "no file"); the default ``./parley.toml`` is optional.
     """
     path = config_file()
+    named = "PARLEY_CONFIG" in os.environ  # on purpose, so not optional (os.devnull: none)
+    if named and (not path.exists() or path.is_dir()):
+        raise ConfigFileError(f"PARLEY_CONFIG names {path}: no such file")
     try:
         settings = Settings(**overrides)
     except tomllib.TOMLDecodeError as exc:

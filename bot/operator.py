@@ -44,10 +44,12 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Found:
-    """A search's hits, best first, and why it matched by words alone ("" when not)."""
+    """A search's hits, best first, why it matched by words alone ("" when not), and
+    whether the index holds no passage at all (then indexing, not rewording, helps)."""
 
     hits: list[Hit]
     words_only: str = ""
+    empty_index: bool = False
 
 
 def search(settings: Settings, query: str, k: int | None = None, mode: Mode = "hybrid") -> Found:
@@ -57,7 +59,8 @@ def search(settings: Settings, query: str, k: int | None = None, mode: Mode = "h
     require_index(settings)
     with open_knowledge(settings, read_only=True) as kb:
         hits = kb.search(query, k or settings.top_k, mode=mode)
-        return Found(hits, kb.dense_unavailable if mode == "hybrid" else "")
+        words_only = kb.dense_unavailable if mode == "hybrid" else ""
+        return Found(hits, words_only, empty_index=not hits and kb.count() == 0)
 
 
 async def export_battles(settings: Settings, out: IO[str]) -> int:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat as stat_mode
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -106,9 +107,10 @@ class _PendingFile:
 
 
 def _walk(roots: Sequence[Path]) -> Iterator[Path]:
-    """Files under the roots, in a stable order, skipping hidden files and folders."""
+    """Files under the roots, in a stable order, skipping hidden files and folders. A
+    root that is not a folder is yielded as it is, for ``_examine`` to take or report."""
     for root in roots:
-        if root.is_file():
+        if not root.is_dir():
             yield root
             continue
         for folder, dirs, files in os.walk(root):
@@ -116,6 +118,20 @@ def _walk(roots: Sequence[Path]) -> Iterator[Path]:
             for name in sorted(files):
                 if not name.startswith("."):
                     yield Path(folder) / name
+
+
+def _not_regular(mode: int) -> str | None:
+    """Why an existing file cannot be indexed, or None for a regular file: reading a
+    named pipe or a device blocks until someone writes to it, or never ends."""
+    if stat_mode.S_ISREG(mode):
+        return None
+    if stat_mode.S_ISFIFO(mode):
+        return "not a regular file (a named pipe)"
+    if stat_mode.S_ISSOCK(mode):
+        return "not a regular file (a socket)"
+    if stat_mode.S_ISCHR(mode) or stat_mode.S_ISBLK(mode):
+        return "not a regular file (a device)"
+    return "not a regular file"
 
 
 def _under(path: str, roots: Sequence[str]) -> bool:
@@ -218,7 +234,10 @@ class Indexer:
             report.skipped.append((source, f"unsupported file type {path.suffix or '(none)'!r}"))
             return None
         try:
-            stat = path.stat()
+            stat = path.stat()  # follows a symlink: one to a regular file is indexed
+            if reason := _not_regular(stat.st_mode):  # never opened: reading could block
+                self._skip(source, reason, known, report)
+                return None
             same_stat = known and (known.size, known.mtime_ns) == (stat.st_size, stat.st_mtime_ns)
             if same_stat and not self._force:
                 report.unchanged += 1
@@ -235,11 +254,7 @@ class Indexer:
         try:
             passages = chunk_document(load_document(path))
         except LoadError as exc:
-            reason = str(exc)
-            if known:  # its old passages describe content the file no longer has
-                self._forget(source)
-                reason += " (its earlier passages were removed)"
-            report.skipped.append((source, reason))
+            self._skip(source, str(exc), known, report)
             return None
         # a passage's id hashes its file, place and text, and its vector embeds its title,
         # headings and text: same id and title, same vector (the embedder is checked).
@@ -252,6 +267,16 @@ class Indexer:
         fresh = [p for p in passages if stored.get(p.id) != p.title]
         same = known is not None and known.sha256 == digest
         return _PendingFile(record, passages, fresh, new=known is None, same=same)
+
+    def _skip(
+        self, source: str, reason: str, known: FileRecord | None, report: IndexReport
+    ) -> None:
+        """Report a file that cannot be indexed; its old passages describe content the
+        file no longer has, so they go."""
+        if known:
+            self._forget(source)
+            reason += " (its earlier passages were removed)"
+        report.skipped.append((source, reason))
 
     def _embed_batch(
         self,

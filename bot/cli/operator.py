@@ -52,7 +52,9 @@ def search(ctx: click.Context, query: str, k: int | None, mode: str, as_json: bo
         click.echo(json.dumps([hit_json(h) for h in found.hits], indent=2, ensure_ascii=False))
         return
     if not found.hits:
-        console.print(messages.nothing_found())
+        console.print(
+            messages.nothing_found() if found.empty_index else messages.nothing_matched(mode)
+        )
     for rank, hit in enumerate(found.hits, 1):
         for line in hit_lines(rank, hit, console.width):
             console.print(line, soft_wrap=True)  # wrapped here, by word

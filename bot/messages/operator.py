@@ -38,6 +38,7 @@ __all__ = [
     "no_sources",
     "not_admin",
     "nothing_found",
+    "nothing_matched",
     "reindex_busy",
     "reindex_progress",
     "reindex_starting",
@@ -122,6 +123,12 @@ def nothing_found() -> str:
     return (
         "No passages matched. Is the knowledge base indexed? Try `parley index examples/handbook`."
     )
+
+
+def nothing_matched(mode: str) -> str:
+    """``parley search`` finding nothing in an index that holds passages."""
+    other = " or `--mode hybrid`, which matches by meaning too" if mode == "lexical" else ""
+    return f"Nothing in the knowledge base matched: try other words{other}."
 
 
 def no_match_judged_in_both() -> str:

@@ -56,6 +56,21 @@ def test_search_json_has_the_documented_fields(data_dir: Path) -> None:
     assert hits[0]["score"] >= hits[1]["score"] >= hits[2]["score"]
 
 
+def test_search_matching_nothing_in_an_indexed_base_does_not_suggest_indexing(
+    data_dir: Path,
+) -> None:
+    out = invoke(data_dir, "search", "xyzzyplugh", "--mode", "lexical").output
+    assert "Nothing in the knowledge base matched" in out and "--mode hybrid" in out
+    assert "parley index" not in out
+
+
+def test_search_in_an_empty_index_suggests_indexing(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    invoke(tmp_path / "data", "index", str(tmp_path / "empty"))
+    out = invoke(tmp_path / "data", "search", "xyzzyplugh", "--mode", "lexical").output
+    assert "Is the knowledge base indexed?" in out and "parley index" in out
+
+
 def test_ask_answers_with_citations(data_dir: Path) -> None:
     payload = json.loads(invoke(data_dir, "ask", "How do I roll back a deploy?", "--json").stdout)
     assert payload["answer"]

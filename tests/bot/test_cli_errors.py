@@ -35,6 +35,24 @@ def test_invalid_toml_names_the_file_and_line(config: Path, tmp_path: Path) -> N
     assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
 
 
+def test_a_named_config_file_that_is_missing_is_an_error_for_every_command(
+    config: Path, tmp_path: Path
+) -> None:
+    for command in (["doctor", "--no-models"], ["models"], ["search", "roll back"]):
+        result = run("--data-dir", str(tmp_path), *command)
+        assert result.exit_code == 1, command
+        assert result.output == f"Error: PARLEY_CONFIG names {config}: no such file\n"
+    result = run("--data-dir", str(tmp_path), "models", "--json")
+    assert json.loads(result.stdout) == {"error": f"PARLEY_CONFIG names {config}: no such file"}
+
+
+def test_the_default_config_file_stays_optional(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("PARLEY_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)  # no parley.toml here
+    result = run("--data-dir", str(tmp_path), "doctor", "--no-models")
+    assert "configuration: read from defaults (no parley.toml)" in result.output
+
+
 def test_invalid_values_are_one_line_each(config: Path, tmp_path: Path) -> None:
     config.write_text("top_k = 0\nbattle_share = 2\n")
     result = run("--data-dir", str(tmp_path), "models")

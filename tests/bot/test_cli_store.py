@@ -4,6 +4,7 @@ and ``parley db migrate`` from an SQLite file to PostgreSQL and back, counts che
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -22,7 +23,7 @@ BATTLES = [("alpha", "beta", "model_a"), ("beta", "gamma", "tie"), ("gamma", "al
 @pytest.fixture
 def arena_env(store_engine: str, request: pytest.FixtureRequest, tmp_path: Path) -> dict:
     """The environment of a user whose arena is on the engine under test."""
-    env = {"PARLEY_CONFIG": str(tmp_path / "none.toml"), "PARLEY_DATA_DIR": str(tmp_path / "d")}
+    env = {"PARLEY_CONFIG": os.devnull, "PARLEY_DATA_DIR": str(tmp_path / "d")}
     if store_engine == "postgresql":
         env["PARLEY_DATABASE_URL"] = request.getfixturevalue("pg_url")
     return env
@@ -81,7 +82,7 @@ def test_backup_says_what_to_use_on_a_server(arena_env: dict, tmp_path: Path) ->
 
 
 def test_db_migrate_to_postgresql_and_back_keeps_every_row(pg_url: str, tmp_path: Path) -> None:
-    local = {"PARLEY_CONFIG": str(tmp_path / "none.toml"), "PARLEY_DATA_DIR": str(tmp_path / "d")}
+    local = {"PARLEY_CONFIG": os.devnull, "PARLEY_DATA_DIR": str(tmp_path / "d")}
     parley(local, "import", "battles", str(battles_file(tmp_path)))
     moved = parley(local, "db", "migrate", "--to", pg_url).output
     assert "60 questions, 60 battles, 60 votes" in moved
@@ -114,7 +115,7 @@ def test_db_migrate_to_postgresql_and_back_keeps_every_row(pg_url: str, tmp_path
 
 
 def test_db_migrate_refuses_what_it_cannot_copy_to(tmp_path: Path) -> None:
-    local = {"PARLEY_CONFIG": str(tmp_path / "none.toml"), "PARLEY_DATA_DIR": str(tmp_path / "d")}
+    local = {"PARLEY_CONFIG": os.devnull, "PARLEY_DATA_DIR": str(tmp_path / "d")}
     nothing = parley(local, "db", "migrate", "--to", str(tmp_path / "x.db"), code=1).output
     assert "there is no arena database at" in nothing
     parley(local, "import", "battles", str(battles_file(tmp_path, rounds=1)))

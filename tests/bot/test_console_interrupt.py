@@ -26,7 +26,7 @@ class Chat:
         env = {
             **os.environ,
             "PYTHONPATH": str(ROOT),
-            "PARLEY_CONFIG": str(config or cwd / "none.toml"),
+            "PARLEY_CONFIG": str(config or os.devnull),
             "PARLEY_BATTLE_SHARE": "0",
         }
         parley = [sys.executable, "-c", "from bot.cli import main; main()"]

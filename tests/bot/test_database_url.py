@@ -4,6 +4,7 @@ a reachable one serves the knowledge base from PostgreSQL."""
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from bot.cli import cli
 
 @pytest.fixture
 def no_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PARLEY_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("PARLEY_CONFIG", os.devnull)
 
 
 def parley(*args: str, url: str, tmp_path: Path):

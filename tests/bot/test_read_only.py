@@ -42,7 +42,7 @@ def _as_a_reader() -> None:
 
 
 def parley(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "PARLEY_CONFIG": str(cwd / "none.toml")}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PARLEY_CONFIG": os.devnull}
     return subprocess.run(
         [sys.executable, "-c", "from bot.cli import main; main()", *args],
         cwd=cwd,

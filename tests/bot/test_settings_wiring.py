@@ -18,6 +18,7 @@ from bot.runtime import open_service
 @pytest.fixture
 def config(tmp_path: Path, monkeypatch) -> Path:
     path = tmp_path / "parley.toml"
+    path.write_text("")  # a named file must exist; each test writes its settings
     monkeypatch.setenv("PARLEY_CONFIG", str(path))
     return path
 

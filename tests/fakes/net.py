@@ -153,7 +153,7 @@ async def spawn_parley(
     environment = {
         **inherited,
         "PYTHONPATH": str(ROOT),
-        "PARLEY_CONFIG": str(folder / "absent.toml"),
+        "PARLEY_CONFIG": os.devnull,
         "PARLEY_DATA_DIR": str(folder / "data"),
         "SSL_CERT_FILE": str(ca.pem),
         HOSTS_ENV: ",".join(f"{name}={port}" for name, port in hosts.items()),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -93,6 +94,61 @@ def test_bad_files_are_reported_and_skipped(kb: KnowledgeBase, docs: Path) -> No
     assert set(skipped) == {"broken.pdf", "empty.md", "photo.png"}
     assert "not a valid PDF" in skipped["broken.pdf"]
     assert report.added == 3
+
+
+def index_within_seconds(kb: KnowledgeBase, paths: list[Path], pipes: list[Path]):
+    """``kb.index(paths)``, failing the test (not hanging it) when the run blocks on a
+    named pipe: opening each pipe for writing too lets a blocked reader see its end
+    (again for every time the run opens one)."""
+    reports = []
+    run = threading.Thread(target=lambda: reports.append(kb.index(paths)), daemon=True)
+    run.start()
+    run.join(timeout=30)
+    if run.is_alive():
+        while run.is_alive():
+            for pipe in pipes:
+                os.close(os.open(pipe, os.O_RDWR | os.O_NONBLOCK))
+            run.join(timeout=0.1)
+        pytest.fail("indexing blocked reading a named pipe")
+    return reports[0]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_named_pipe_is_skipped_and_reported_not_read(kb: KnowledgeBase, docs: Path) -> None:
+    os.mkfifo(docs / "pipe.txt")
+    elsewhere = docs.with_name("elsewhere.md")
+    elsewhere.write_text("# Bikes\n\nBikes go in the shed by the gate.\n")
+    (docs / "linked.md").symlink_to(elsewhere)  # a symlinked file is indexed as before
+    report = index_within_seconds(kb, [docs], [docs / "pipe.txt"])
+    pipe = (docs / "pipe.txt").as_posix()
+    assert report.skipped == [(pipe, "not a regular file (a named pipe)")]
+    assert report.added == 4 and kb.count() == 4
+    assert sources(kb, "where do bikes go")[0] == "elsewhere.md"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_named_pipe_given_as_a_root_is_reported_not_read(
+    kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    os.mkfifo(tmp_path / "pipe.md")
+    report = index_within_seconds(kb, [tmp_path / "pipe.md"], [tmp_path / "pipe.md"])
+    assert report.skipped == [
+        ((tmp_path / "pipe.md").as_posix(), "not a regular file (a named pipe)")
+    ]
+    assert report.added == 0
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_file_replaced_by_a_named_pipe_loses_its_old_passages(
+    kb: KnowledgeBase, docs: Path
+) -> None:
+    kb.index([docs])
+    (docs / "lunch.md").unlink()
+    os.mkfifo(docs / "lunch.md")
+    report = index_within_seconds(kb, [docs], [docs / "lunch.md"])
+    (path, reason), *_ = report.skipped
+    assert Path(path).name == "lunch.md" and "named pipe" in reason
+    assert "earlier passages were removed" in reason and kb.count() == 2
 
 
 def test_roots_indexed_separately_keep_each_other(kb: KnowledgeBase, docs: Path, tmp_path: Path):

@@ -31,7 +31,7 @@ def spawn_slack(data_dir: Path, api_url: str, port: int, **env: str) -> subproce
     settings (``PARLEY_MODELS``, ``PARLEY_SHUTDOWN_TIMEOUT``...)."""
     environment = {
         **os.environ,
-        "PARLEY_CONFIG": str(data_dir.parent / "absent.toml"),
+        "PARLEY_CONFIG": os.devnull,
         "SLACK_BOT_TOKEN": "xoxb-test",
         "SLACK_SIGNING_SECRET": SECRET,
         "PARLEY_SLACK_API_URL": api_url,

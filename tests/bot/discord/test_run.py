@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -23,7 +24,7 @@ from tests.fakes.slack_api import listening_socket
 
 @pytest.fixture(autouse=True)
 def no_config(monkeypatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("PARLEY_CONFIG", str(tmp_path / "absent.toml"))
+    monkeypatch.setenv("PARLEY_CONFIG", os.devnull)
     monkeypatch.delenv("DISCORD_TOKEN", raising=False)
     monkeypatch.delenv("PARLEY_DISCORD_TOKEN", raising=False)
 
