@@ -340,7 +340,7 @@ class PassageAnswerer(OfflineAnswerer):
                 return stale
         passage = prompt.passages[best].passage
         name = passage.title or passage.display_source
-        return f"From {name}: “{_trim(passage.text, MAX_WORDS)}” [{best + 1}]"
+        return f"From {name}: “{_trim(passage.text, MAX_WORDS, terms)}” [{best + 1}]"
 
 
 def _complete_in_worker(kind: type[OfflineAnswerer], spec: ModelSpec, prompt: Prompt) -> Completion:

@@ -435,18 +435,24 @@ def test_a_rare_question_word_counts_more_than_one_every_sentence_shares() -> No
     assert shares.max() <= 1.0
 
 
-async def test_a_long_sentence_is_trimmed_around_the_words_the_question_repeats() -> None:
+@pytest.mark.parametrize("cls", [SentenceAnswerer, PassageAnswerer])
+async def test_a_long_sentence_is_trimmed_around_the_words_the_question_repeats(
+    cls: type,
+) -> None:
     """The answer of a 90-word sentence sits in its second half, beside the asked-about
-    words: the trimmed quote keeps that part, marked as cut at both ends."""
+    words: the trimmed quote keeps that part, marked as cut at both ends, whether one
+    sentence is quoted or the whole passage."""
     filler = " ".join(f"word{i}" for i in range(70))
     long = f"{filler} and the lighthouse keeper was Ada Byron until the harbour closed {filler}."
     hit = Hit(Passage("l", long, "coast.md", "Coast"), 0.9)
+    spec = ModelSpec(name=cls.__name__, provider="offline")
 
     answer = await answer_question(
-        sentences_over(Alike), Question("Who was the lighthouse keeper?", [hit])
+        Contestant(spec, cls(spec, embedder=Alike)),
+        Question("Who was the lighthouse keeper?", [hit]),
     )
     assert "Ada Byron" in answer.text
-    assert answer.text.startswith("… ") and " … [1]" in answer.text
+    assert answer.text.count("…") == 2  # cut at both ends
 
 
 async def test_handbook_says_when_the_rota_has_no_row_for_this_week(
