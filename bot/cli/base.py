@@ -212,12 +212,15 @@ def _verbose(ctx: click.Context, param: click.Parameter, value: bool) -> None:
 
 def configure_logging(verbose: bool) -> None:
     """Errors only by default: a file a library warns about (pypdf's "EOF marker not
-    found") is already reported once, plainly, by Parley itself; -v shows everything."""
+    found") is already reported once, plainly, by Parley itself; -v shows everything.
+    The one warning kept is the roster's: a model left off (its key unset) is said in
+    one line, or a user would wonder why it never answers."""
     logging.basicConfig(
         level=logging.INFO if verbose else logging.ERROR,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         force=True,
     )
+    logging.getLogger("arena.roster").setLevel(logging.INFO if verbose else logging.WARNING)
 
 
 def local_operator() -> Requester:

@@ -170,3 +170,20 @@ def test_with_no_model_ready_asking_says_which_key_is_missing(
     assert result.exit_code == 1 and result.exception is not None
     assert isinstance(result.exception, SystemExit)  # a clean exit, not a traceback
     assert "no model is ready to answer (gpt: set the OPENAI_API_KEY" in result.output
+
+
+def test_a_model_left_off_the_roster_is_said_in_one_line(
+    config: Path, data_dir: Path, monkeypatch
+) -> None:
+    """README: "A model whose key is missing is left off the roster with one log line"."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    config.write_text(
+        '[[models]]\nname = "gpt"\nprovider = "openai"\nmodel = "gpt-4o-mini"\n'
+        '[[models]]\nname = "local"\nprovider = "offline-sentences"\n'
+    )
+    result = CliRunner().invoke(cli, ["--data-dir", str(data_dir), "ask", "What is a SEV1?"])
+    assert result.exit_code == 0, result.output
+    (line,) = [x for x in result.stderr.splitlines() if "left off" in x]
+    assert line.endswith(
+        "model gpt left off the roster: set the OPENAI_API_KEY environment variable"
+    )
