@@ -52,6 +52,16 @@ async def pair(
         yield bots
 
 
+@pytest.fixture
+async def streaming_pair(
+    discord_api: FakeDiscord, durable_target: str
+) -> AsyncIterator[tuple[Discord, Discord, Store]]:
+    """As ``pair``, the dying instance's model showing its first word before it hangs."""
+    dying = StartsThenHangs(ModelSpec(name="alpha", provider="fake"), [])
+    async with instances(discord_api, durable_target, dying) as bots:
+        yield bots
+
+
 @contextlib.asynccontextmanager
 async def instances(
     discord_api: FakeDiscord, durable_target: str, dying: FakeProvider
@@ -93,52 +103,6 @@ async def deferred_then_dead(dead: Discord, api: FakeDiscord, store: Store, ques
     raise AssertionError("the /ask was never claimed")
 
 
-async def test_an_ask_whose_instance_died_is_answered_into_its_thinking_message(
-    pair: tuple[Discord, Discord, Store], discord_api: FakeDiscord
-) -> None:
-    dead, alive, store = pair
-    hanging = asyncio.all_tasks()
-    token = await deferred_then_dead(dead, discord_api, store, "How do I roll back?")
-    hanging = asyncio.all_tasks() - hanging
-    await asyncio.sleep(LEASE + 0.1)
-    rescue = Rescue(alive.client, alive.client.service)
-    try:
-        assert await rescue.sweep() == 1
-        await wait_until(lambda: discord_api.edits(token), 10, "the rescued answer")
-        assert await rescue.sweep() == 0  # held by this instance now, then done
-    finally:
-        await rescue.stop()
-        for task in hanging:  # the dead instance's answer, as its process's end would
-            task.cancel()
-        await asyncio.gather(*hanging, return_exceptions=True)
-    (answer,) = discord_api.shown(token)
-    assert answer["flags"] == 0  # the "thinking…" message, public, no longer loading
-    (embed,) = answer["embeds"]
-    assert embed["description"] == "Run shipit rollback [1]."
-    assert [c["custom_id"] for row in answer["components"] for c in row["components"]] == [
-        "parley:thumb:1:up",
-        "parley:thumb:1:down",
-    ]
-    assert len(discord_api.edits(token)) == 1 and discord_api.followups(token) == []
-    record = await store.answer_record(1)
-    assert record is not None and record.question == "How do I roll back?"
-
-
-async def test_an_ask_answered_by_its_own_instance_is_never_answered_again(
-    pair: tuple[Discord, Discord, Store], discord_api: FakeDiscord
-) -> None:
-    _, alive, _ = pair
-    token = ask(alive, discord_api, "How do I roll back?")["token"]
-    await wait_until(lambda: discord_api.edits(token), 10, "the answer")
-    await asyncio.sleep(LEASE + 0.1)
-    rescue = Rescue(alive.client, alive.client.service)
-    try:
-        assert await rescue.sweep() == 0
-    finally:
-        await rescue.stop()
-    assert len(discord_api.edits(token)) == 1
-
-
 async def taken_then_dead(dead: Discord, store: Store, content: str, **where) -> int:
     """``dead`` takes a message (``where``: as ``Discord.post``) and starts answering
     it, and never finishes; the message's id."""
@@ -177,6 +141,26 @@ async def ending_when_done() -> AsyncIterator[None]:
         await asyncio.gather(*hanging, return_exceptions=True)
 
 
+async def test_an_ask_whose_instance_died_is_answered_into_its_thinking_message(
+    pair: tuple[Discord, Discord, Store], discord_api: FakeDiscord
+) -> None:
+    dead, alive, store = pair
+    async with ending_when_done():
+        token = await deferred_then_dead(dead, discord_api, store, "How do I roll back?")
+        await rescued(alive, lambda: discord_api.edits(token))
+    (answer,) = discord_api.shown(token)
+    assert answer["flags"] == 0  # the "thinking…" message, public, no longer loading
+    (embed,) = answer["embeds"]
+    assert embed["description"] == "Run shipit rollback [1]."
+    assert [c["custom_id"] for row in answer["components"] for c in row["components"]] == [
+        "parley:thumb:1:up",
+        "parley:thumb:1:down",
+    ]
+    assert len(discord_api.edits(token)) == 1 and discord_api.followups(token) == []
+    record = await store.answer_record(1)
+    assert record is not None and record.question == "How do I roll back?"
+
+
 async def test_a_mention_whose_instance_died_before_showing_anything_is_answered_in_a_thread(
     pair: tuple[Discord, Discord, Store], discord_api: FakeDiscord
 ) -> None:
@@ -194,11 +178,10 @@ async def test_a_mention_whose_instance_died_before_showing_anything_is_answered
 
 
 async def test_a_mention_whose_instance_died_mid_answer_is_finished_in_the_same_message(
-    discord_api: FakeDiscord, durable_target: str
+    streaming_pair: tuple[Discord, Discord, Store], discord_api: FakeDiscord
 ) -> None:
-    dying = StartsThenHangs(ModelSpec(name="alpha", provider="fake"), [])
-    bots = instances(discord_api, durable_target, dying)
-    async with bots as (dead, alive, store), ending_when_done():
+    dead, alive, store = streaming_pair
+    async with ending_when_done():
         question = f"<@{BOT_ID}> How do I roll back?"
         asked = await taken_then_dead(dead, store, question, mentions=[BOT])
         await wait_until(lambda: discord_api.posted(asked), 5, "the partial answer")
@@ -215,11 +198,10 @@ async def test_a_mention_whose_instance_died_mid_answer_is_finished_in_the_same_
 
 
 async def test_a_thread_started_by_an_instance_that_died_before_noting_it_is_reused(
-    discord_api: FakeDiscord, durable_target: str
+    streaming_pair: tuple[Discord, Discord, Store], discord_api: FakeDiscord
 ) -> None:
-    dying = StartsThenHangs(ModelSpec(name="alpha", provider="fake"), [])
-    bots = instances(discord_api, durable_target, dying)
-    async with bots as (dead, alive, store), ending_when_done():
+    dead, alive, store = streaming_pair
+    async with ending_when_done():
         dead.client.service.claims.note = AsyncMock()  # it dies before the note is written
         question = f"<@{BOT_ID}> How do I roll back?"
         asked = await taken_then_dead(dead, store, question, mentions=[BOT])
@@ -265,16 +247,18 @@ async def test_a_message_whose_channel_is_gone_is_given_up_once(
     assert "answering a rescued" not in caplog.text  # a warning, not a failure
 
 
-async def test_a_mention_answered_by_its_own_instance_is_never_answered_again(
+async def test_work_answered_by_its_own_instance_is_never_answered_again(
     pair: tuple[Discord, Discord, Store], discord_api: FakeDiscord
 ) -> None:
     _, alive, _ = pair
+    token = ask(alive, discord_api, "How do I roll back?")["token"]
     asked = int(alive.post(f"<@{BOT_ID}> How do I roll back?", mentions=[BOT])["id"])
-    await wait_until(lambda: discord_api.posted(asked), 10, "the answer")
+    await wait_until(lambda: discord_api.edits(token), 10, "the /ask's answer")
+    await wait_until(lambda: discord_api.posted(asked), 10, "the mention's answer")
     await asyncio.sleep(LEASE + 0.1)
     rescue = Rescue(alive.client, alive.client.service)
     try:
         assert await rescue.sweep() == 0
     finally:
         await rescue.stop()
-    assert len(discord_api.posted(asked)) == 1
+    assert len(discord_api.edits(token)) == 1 and len(discord_api.posted(asked)) == 1
