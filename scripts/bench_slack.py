@@ -293,10 +293,8 @@ async def measure(
                     return thread
                 if thread not in roots:  # posted since the last look: ask the fake
                     for message in fakes.messages("CBENCH"):
-                        if not message.get("thread_ts") and (
-                            found := ASKER.search(message["text"])
-                        ):
-                            roots[message["ts"]] = found.group(0)
+                        if who := asked_by(message):
+                            roots[message["ts"]] = who
                 return roots.get(thread)
 
             def answered(count: int) -> bool:
