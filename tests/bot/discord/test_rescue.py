@@ -30,6 +30,7 @@ pytestmark = pytest.mark.both_engines
 LEASE = 1.0  # seconds: short, so the dead instance's claim runs out within the test
 HANGS = 3600.0  # a model that does not reply within a test: its instance is as dead
 DEFERRED = 5
+MENTION = f"<@{BOT_ID}> How do I roll back?"  # a question asked in the channel
 
 
 class StartsThenHangs(FakeProvider):
@@ -166,8 +167,7 @@ async def test_a_mention_whose_instance_died_before_showing_anything_is_answered
 ) -> None:
     dead, alive, store = pair
     async with ending_when_done():
-        question = f"<@{BOT_ID}> How do I roll back?"
-        asked = await taken_then_dead(dead, store, question, mentions=[BOT])
+        asked = await taken_then_dead(dead, store, MENTION, mentions=[BOT])
         await rescued(alive, lambda: discord_api.posted(asked))
     (started,) = discord_api.server.seen(f"{API}/channels/{CHANNEL_ID}/messages/{asked}/threads")
     assert started.body["name"] == "How do I roll back?"
@@ -182,8 +182,7 @@ async def test_a_mention_whose_instance_died_mid_answer_is_finished_in_the_same_
 ) -> None:
     dead, alive, store = streaming_pair
     async with ending_when_done():
-        question = f"<@{BOT_ID}> How do I roll back?"
-        asked = await taken_then_dead(dead, store, question, mentions=[BOT])
+        asked = await taken_then_dead(dead, store, MENTION, mentions=[BOT])
         await wait_until(lambda: discord_api.posted(asked), 5, "the partial answer")
         edits = f"{API}/channels/{asked}/messages/*"
         await rescued(alive, lambda: discord_api.server.seen(edits, "PATCH"))
@@ -203,8 +202,7 @@ async def test_a_thread_started_by_an_instance_that_died_before_noting_it_is_reu
     dead, alive, store = streaming_pair
     async with ending_when_done():
         dead.client.service.claims.note = AsyncMock()  # it dies before the note is written
-        question = f"<@{BOT_ID}> How do I roll back?"
-        asked = await taken_then_dead(dead, store, question, mentions=[BOT])
+        asked = await taken_then_dead(dead, store, MENTION, mentions=[BOT])
         await wait_until(lambda: discord_api.posted(asked), 5, "the partial answer")
         await rescued(alive, lambda: len(discord_api.posted(asked)) == 2)
     started = discord_api.server.seen(f"{API}/channels/{CHANNEL_ID}/messages/{asked}/threads")
@@ -252,7 +250,7 @@ async def test_work_answered_by_its_own_instance_is_never_answered_again(
 ) -> None:
     _, alive, _ = pair
     token = ask(alive, discord_api, "How do I roll back?")["token"]
-    asked = int(alive.post(f"<@{BOT_ID}> How do I roll back?", mentions=[BOT])["id"])
+    asked = int(alive.post(MENTION, mentions=[BOT])["id"])
     await wait_until(lambda: discord_api.edits(token), 10, "the /ask's answer")
     await wait_until(lambda: discord_api.posted(asked), 10, "the mention's answer")
     await asyncio.sleep(LEASE + 0.1)
