@@ -36,6 +36,7 @@ __all__ = [
     "LiveAnswer",
     "answer_claimed",
     "ask",
+    "ask_of",
     "leaderboard",
     "location",
     "reindex",
@@ -176,11 +177,13 @@ async def answer_claimed(service: Service, key: str, asked: dict, replies: Follo
         if not mine:  # answered already, by an instance that took it over
             return
         live = LiveAnswer(replies.send)
-        question = Ask(
-            asked["question"], asked["user"], asked["channel"], asked["thread"], PLATFORM
-        )
-        reply = await service.ask(question, on_text=live.on_text)
+        reply = await service.ask(ask_of(asked), on_text=live.on_text)
         await send_reply(replies.send, reply, live)
+
+
+def ask_of(asked: dict) -> Ask:
+    """The service's question from what a claim keeps of an ``/ask`` or a message."""
+    return Ask(asked["question"], asked["user"], asked["channel"], asked["thread"], PLATFORM)
 
 
 @app_commands.command(name="leaderboard", description="How the models rank, from your votes.")

@@ -18,10 +18,10 @@ from typing import Any
 
 import discord
 
-from ..service import Ask, Service
-from .commands import LiveAnswer, send_reply
+from ..service import Service
+from .commands import LiveAnswer, ask_of, send_reply
 from .embeds import CONTENT_LIMIT
-from .views import PLATFORM, location
+from .views import location
 
 __all__ = ["MENTION_SCOPE", "THREAD_EXISTS", "THREAD_NAME_LIMIT", "answer", "asked_of", "rescued"]
 
@@ -104,11 +104,8 @@ async def answer(
         live = LiveAnswer(send)
         if "shown" in asked:  # the dead instance's partial answer, to become the whole
             live.message = target.get_partial_message(asked["shown"])
-        question = Ask(
-            asked["question"], asked["user"], asked["channel"], asked["thread"], PLATFORM
-        )
         async with channel.typing():
-            reply = await service.ask(question, on_text=live.on_text)
+            reply = await service.ask(ask_of(asked), on_text=live.on_text)
         if target is None and not reply.answers:  # a hint or a failure: no thread for that
             await message.reply(" ".join(reply.notices)[:CONTENT_LIMIT], mention_author=False)
             return

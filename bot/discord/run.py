@@ -2,7 +2,7 @@
 
 One instance per bot token holds the gateway; another started with the same token
 stands by and takes over when the first stops or dies (``gateway``), and answers the
-``/ask``s the dead one had deferred (``rescue``).
+``/ask``s the dead one had deferred and the messages it was answering (``rescue``).
 
 On SIGTERM or Ctrl-C the bot stops taking new messages and interactions, gives the
 answers and votes in flight up to ``shutdown_timeout`` seconds, then logs out and
