@@ -85,7 +85,8 @@ async def answer(
     soon as they exist, so a rescue continues there."""
     asked = dict(asked)
     async with service.claims.once(MENTION_SCOPE, key, payload=asked) as mine:
-        if not mine:  # answered already, by an instance that took it over
+        if not mine:  # a replayed event, or an instance that took it over, has it
+            log.debug("not answering message %s again: it is answered or being answered", key)
             return
         target: Any = None if asked["in_channel"] else channel
         if "into" in asked:  # a dead instance's thread

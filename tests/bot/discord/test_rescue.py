@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from unittest.mock import AsyncMock
 
@@ -171,6 +172,7 @@ async def test_a_mention_whose_instance_died_before_showing_anything_is_answered
         await rescued(alive, lambda: discord_api.posted(asked))
     (started,) = discord_api.server.seen(f"{API}/channels/{CHANNEL_ID}/messages/{asked}/threads")
     assert started.body["name"] == "How do I roll back?"
+    assert not discord_api.server.seen(f"{API}/channels/{CHANNEL_ID}", "GET")  # from its cache
     (answer,) = discord_api.posted(asked)  # in the thread started from the message
     assert answer["embeds"][0]["description"] == "Run shipit rollback [1]."
     rows = await store._rows("SELECT channel, thread, text FROM questions")
@@ -260,3 +262,20 @@ async def test_work_answered_by_its_own_instance_is_never_answered_again(
     finally:
         await rescue.stop()
     assert len(discord_api.edits(token)) == 1 and len(discord_api.posted(asked)) == 1
+
+
+async def test_a_message_the_gateway_delivers_again_is_answered_once(
+    pair: tuple[Discord, Discord, Store], discord_api: FakeDiscord, caplog
+) -> None:
+    _, alive, _ = pair
+    caplog.set_level(logging.DEBUG, logger="bot.discord.mentions")
+    message = discord_api.user_message(MENTION, mentions=[BOT])
+    asked = int(message["id"])
+    alive.state.parsers["MESSAGE_CREATE"](message)
+    await wait_until(lambda: discord_api.posted(asked), 10, "the answer")
+    alive.state.parsers["MESSAGE_CREATE"](message)  # a resumed session replays what it sent
+    await wait_until(lambda: f"message {asked} again" in caplog.text, 10, "the replay's end")
+    assert len(discord_api.posted(asked)) == 1
+    assert (
+        len(discord_api.server.seen(f"{API}/channels/{CHANNEL_ID}/messages/{asked}/threads")) == 1
+    )
