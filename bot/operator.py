@@ -75,10 +75,11 @@ async def import_battles(settings: Settings, lines: IO[str]) -> ImportReport:
         return await read_battles(store, lines)
 
 
-async def backup(settings: Settings, target: Path) -> int:
-    """Copy the arena database to ``target`` (safe while a bot runs); returns the votes."""
+async def backup(settings: Settings, target: Path, *, force: bool = False) -> int:
+    """Copy the arena database to ``target`` (safe while a bot runs; an existing
+    ``target`` replaced only when ``force``); returns the votes."""
     _in_a_file(settings)
-    return await backup_database(settings.database_path, target)
+    return await backup_database(settings.database_path, target, force=force)
 
 
 async def restore(settings: Settings, source: Path, *, force: bool = False) -> int:
