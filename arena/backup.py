@@ -3,7 +3,8 @@
 A backup is taken with SQLite's backup API on a read-only connection of its own, in
 one step: it reads one consistent snapshot and, in WAL mode, blocks no writer, so the
 bot keeps taking votes while it runs. A restore checks that the file is a sound Parley
-database before copying it in, and never overwrites a database unless told to.
+database before copying it in. Neither replaces an existing file unless told to: a backup
+written over last week's by a mistyped name would lose the only copy.
 """
 
 from __future__ import annotations
@@ -20,12 +21,17 @@ from knowledge import cannot_read, read_only_uri
 __all__ = ["backup_database", "restore_database"]
 
 
-async def backup_database(database: Path, target: Path) -> int:
-    """Copy ``database`` to ``target`` (replaced if present); returns the votes copied."""
+async def backup_database(database: Path, target: Path, *, force: bool = False) -> int:
+    """Copy ``database`` to ``target`` (replaced only when ``force``); returns the votes
+    copied."""
     if not database.is_file():
         raise StoreError(f"there is no arena database at {database}")
     if target.resolve() == database.resolve():
         raise StoreError("the backup must go to another file than the database itself")
+    if target.exists() and not force:
+        raise StoreError(
+            f"{target} already exists; choose another name, or pass --force to replace it"
+        )
     try:
         with replaced_whole(target) as partial:  # a backup is whole or absent
             async with (

@@ -82,7 +82,7 @@ BUSY_TIMEOUT_MS = 5000  # an SQLite writer's wait for another process's write lo
 _PLACES_REMEMBERED = 10_000  # battles whose place is kept (the live ones, voted on now)
 
 
-def _where(target: Path | str) -> str:
+def _where(target: Path | str | DatabaseUrl) -> str:
     """The database as messages name it: the file, or the URL without its password."""
     return str(DatabaseUrl(str(target))) if is_database_url(target) else str(target)
 
@@ -116,7 +116,7 @@ class Store(VoteCounts, BulkImport, GradeRecords, InsightReads, Claims):
         self._places: OrderedDict[int, tuple[str, str]] = OrderedDict()
 
     @classmethod
-    async def open(cls, target: Path | str, *, read_only: bool = False) -> Store:
+    async def open(cls, target: Path | str | DatabaseUrl, *, read_only: bool = False) -> Store:
         """Open (creating and migrating) the database: an SQLite file (or ``":memory:"``)
         or a ``postgresql://`` URL. ``read_only`` never writes a byte, so reports work on
         a read-only mount (on PostgreSQL: read-only transactions), and fails on a

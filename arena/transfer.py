@@ -20,7 +20,7 @@ from pathlib import Path
 from arena.errors import StoreError
 from arena.migrations import TABLES
 from arena.store import Store
-from knowledge.sql import AsyncSession, is_database_url
+from knowledge.sql import AsyncSession, DatabaseUrl, is_database_url
 
 __all__ = ["CopyReport", "copy_arena"]
 
@@ -39,12 +39,12 @@ class CopyReport:
         return is_database_url(self.target)
 
 
-async def copy_arena(source: Path | str, target: Path | str) -> CopyReport:
+async def copy_arena(source: Path | str, target: Path | str | DatabaseUrl) -> CopyReport:
     """Copy the arena at ``source`` (a file or a URL) into ``target``, which must hold
     none; StoreError says why not, with nothing written."""
     if not is_database_url(source) and not Path(source).is_file():
         raise StoreError(f"there is no arena database at {source} to copy")
-    if str(source) == str(target) or (
+    if _spelled(source) == _spelled(target) or (
         not is_database_url(source)
         and not is_database_url(target)
         and Path(source).resolve() == Path(target).resolve()
@@ -59,6 +59,11 @@ async def copy_arena(source: Path | str, target: Path | str) -> CopyReport:
             await destination.close()
     finally:
         await origin.close()
+
+
+def _spelled(database: Path | str | DatabaseUrl) -> str:
+    """The database as the user wrote it, password and all, to compare two."""
+    return database.url if isinstance(database, DatabaseUrl) else str(database)
 
 
 async def _copy(origin: Store, destination: Store) -> CopyReport:

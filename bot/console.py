@@ -49,11 +49,13 @@ REASON_KEYS = dict(zip("wonu", messages.THUMB_REASONS, strict=True))
 
 async def run_console(settings: Settings, *, channel: str, console: Console) -> None:
     """Read questions until the user quits: an empty line, quit or exit, Ctrl-D, or
-    Ctrl-C at a prompt or while an answer is coming (which is then not stored)."""
+    Ctrl-C at a prompt or while an answer is coming (which is then not stored). With no
+    model ready, refuse before the first prompt, as ``parley ask`` does."""
     thread = uuid.uuid4().hex
     user = getpass.getuser()
-    console.print(messages.console_welcome(), style="dim", highlight=False)
     async with open_service(settings) as service:
+        service.default_model  # noqa: B018 - no model ready: a ConfigError says why, now
+        console.print(messages.console_welcome(), style="dim", highlight=False)
         try:
             text = _read(messages.QUESTION_PROMPT)
             while text is not None and text.strip().lower() not in QUIT_WORDS:

@@ -20,7 +20,7 @@ from arena.battles_io import ImportReport
 from arena.battles_io import export_battles as write_battles
 from arena.battles_io import import_battles as read_battles
 from arena.transfer import CopyReport, copy_arena
-from knowledge.sql import is_database_url
+from knowledge.sql import DatabaseUrl, is_database_url
 from knowledge.types import Hit
 
 from . import messages
@@ -75,10 +75,11 @@ async def import_battles(settings: Settings, lines: IO[str]) -> ImportReport:
         return await read_battles(store, lines)
 
 
-async def backup(settings: Settings, target: Path) -> int:
-    """Copy the arena database to ``target`` (safe while a bot runs); returns the votes."""
+async def backup(settings: Settings, target: Path, *, force: bool = False) -> int:
+    """Copy the arena database to ``target`` (safe while a bot runs; an existing
+    ``target`` replaced only when ``force``); returns the votes."""
     _in_a_file(settings)
-    return await backup_database(settings.database_path, target)
+    return await backup_database(settings.database_path, target, force=force)
 
 
 async def restore(settings: Settings, source: Path, *, force: bool = False) -> int:
@@ -96,7 +97,14 @@ def _in_a_file(settings: Settings) -> None:
 async def copy_database(settings: Settings, target: str) -> CopyReport:
     """Copy the arena (from PostgreSQL when ``database_url`` is set, else from the data
     directory's file) into ``target``, a ``postgresql://`` URL or an SQLite file that
-    holds no arena yet; every table's rows are counted on both sides."""
-    if "://" in target and not is_database_url(target):
-        raise BotError(messages.migrate_target_unknown())
-    return await copy_arena(settings.arena_database, target)
+    holds no arena yet; every table's rows are counted on both sides. A server that
+    cannot be reached is named as the user gave it: in ``--to``, not the setting."""
+    if not is_database_url(target):
+        if "://" in target:
+            raise BotError(messages.migrate_target_unknown())
+        return await copy_arena(settings.arena_database, target)
+    try:
+        url = DatabaseUrl(target, named_in="--to")
+    except ValueError as exc:  # a port that is not a number
+        raise BotError(messages.migrate_target_malformed(str(exc))) from None
+    return await copy_arena(settings.arena_database, url)

@@ -145,12 +145,13 @@ def import_battles(ctx: click.Context, file) -> None:
 
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace FILE if it exists.")
 @click.pass_context
-def backup(ctx: click.Context, file: Path) -> None:
+def backup(ctx: click.Context, file: Path, force: bool) -> None:
     """Copy the arena database (votes, answers, grades) to FILE, safely while the bot runs."""
     from .. import operator as operations
 
-    votes = run(operations.backup(settings_of(ctx), file))
+    votes = run(operations.backup(settings_of(ctx), file, force=force))
     click.echo(messages.backup_done(file, votes))
 
 

@@ -21,7 +21,7 @@ from discord import app_commands
 from .. import messages
 from ..access import Requester
 from ..chat_reindex import reindex_from_chat
-from ..service import Ask, Reply, Service
+from ..service import Ask, Reply, Service, reject_empty
 from ..streaming import Throttled
 from .embeds import CHART_NAME, CONTENT_LIMIT, leaderboard_embed, partial_content, reply_posts
 from .views import PLATFORM, location, reply_view, service_of
@@ -154,8 +154,12 @@ async def _deliver(send: Callable[..., Awaitable[Any]], kwargs: dict, question_i
 @app_commands.command(name="ask", description="Ask Parley a question about the knowledge base.")
 @app_commands.describe(question="What you want to know")
 async def ask(interaction: discord.Interaction, question: app_commands.Range[str, 1, 2000]) -> None:
-    await interaction.response.defer(thinking=True)
     channel, thread = location(interaction.channel)
+    refusal = await reject_empty(Ask(question, str(interaction.user.id), channel, thread, PLATFORM))
+    if refusal:  # answered at once, privately: a public "thinking…" would show the channel
+        await interaction.response.send_message(refusal, ephemeral=True)
+        return
+    await interaction.response.defer(thinking=True)
     asked = {
         "question": question,
         "user": str(interaction.user.id),

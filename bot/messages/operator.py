@@ -27,6 +27,7 @@ __all__ = [
     "index_stopped",
     "index_stopping",
     "index_summary",
+    "migrate_target_malformed",
     "migrate_target_unknown",
     "model_status",
     "more_skipped",
@@ -255,3 +256,8 @@ def data_dir_not_writable(folder: Path) -> str:
 def migrate_target_unknown() -> str:
     """``parley db migrate --to`` given a URL that is not PostgreSQL's."""
     return "--to takes a postgresql:// URL or the path of an SQLite file (such as parley.db)"
+
+
+def migrate_target_malformed(problem: str) -> str:
+    """``parley db migrate --to`` given a PostgreSQL URL it cannot read (never quoted)."""
+    return f"--to: {problem}"

@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 from .. import messages
 from ..access import Requester
 from ..chat_reindex import reindex_from_chat
+from ..service import Ask, reject_empty
 from . import blocks
 from .questions import PLATFORM, answer
 from .web_api import post, update
@@ -59,8 +60,9 @@ async def ask(bot: SlackBot, key: str, payload: dict) -> None:
         if bot.mode(channel) == "off":
             await _private(respond, messages.switched_off())
             return
-        if not text:
-            await _private(respond, messages.empty_question())
+        refusal = await reject_empty(Ask(text, user, channel, None, PLATFORM))
+        if refusal:  # before posting: a question nobody can answer stays private
+            await _private(respond, refusal)
             return
         try:
             posted = await post(bot.client, channel, None, blocks.question_message(user, text))

@@ -2,12 +2,13 @@
 
 ``postgresql://user:password@host:port/dbname?options`` (libpq's URI form, ``postgres://``
 too). Messages name the host, port and database, never the password, and say what to
-fix: a start-up that cannot reach its database stops with one such line.
+fix, in the setting or option the URL came from (``named_in``): a start-up that cannot
+reach its database stops with one such line.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import DatabaseUnavailable
@@ -20,9 +21,12 @@ SETTING = "PARLEY_DATABASE_URL (database_url in parley.toml)"
 
 @dataclass(frozen=True)
 class DatabaseUrl:
-    """A PostgreSQL URL; ``str()`` and ``repr()`` hide the password."""
+    """A PostgreSQL URL; ``str()`` and ``repr()`` hide the password. ``named_in`` is
+    where the user wrote it (the setting unless a command took it as an option), for
+    messages that say what to change."""
 
     url: str
+    named_in: str = field(default=SETTING, compare=False)
 
     def __post_init__(self) -> None:
         problem = url_problem(self.url)
@@ -81,18 +85,18 @@ def unavailable(url: DatabaseUrl, exc: BaseException) -> DatabaseUnavailable:
     reason = _reason(str(exc))
     if url.password:
         reason = reason.replace(url.password, "***")
-    where = f"PostgreSQL at {url.host}"
+    where, setting = f"PostgreSQL at {url.host}", url.named_in
     lowered = reason.lower()
     if "password authentication failed" in lowered or (
         "role" in lowered and "does not exist" in lowered
     ):
-        fix = f"check the user name and password in {SETTING}"
+        fix = f"check the user name and password in {setting}"
     elif "database" in lowered and "does not exist" in lowered:
-        fix = f"create the database (createdb {url.database}) or name an existing one in {SETTING}"
+        fix = f"create the database (createdb {url.database}) or name an existing one in {setting}"
     elif "pg_hba.conf" in lowered:
         fix = "allow this host in the server's pg_hba.conf, or connect from an allowed one"
     else:
-        fix = f"check that the server is running and that {SETTING} names the right host and port"
+        fix = f"check that the server is running and that {setting} names the right host and port"
     return DatabaseUnavailable(f"cannot connect to {where} ({reason}): {fix}")
 
 

@@ -85,7 +85,7 @@ def test_a_failed_backup_leaves_the_previous_backup_and_no_partial(tmp_path: Pat
     sqlite3.connect(database).close()  # a database without the arena's tables
     backup.write_bytes(b"yesterday's backup")
     with pytest.raises(StoreError, match="no such table: votes"):
-        asyncio.run(backup_database(database, backup))  # fails after copying every page
+        asyncio.run(backup_database(database, backup, force=True))  # fails after copying every page
     assert backup.read_bytes() == b"yesterday's backup"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["backup.db", "parley.db"]
 
@@ -96,3 +96,18 @@ def test_restore_refuses_a_file_that_is_not_a_parley_backup(tmp_path: Path) -> N
     result = invoke("--data-dir", str(tmp_path / "d"), "restore", str(junk))
     assert result.exit_code == 1 and "not a Parley backup" in result.output
     assert not (tmp_path / "d" / "parley.db").exists()
+
+
+def test_backup_refuses_an_existing_file_unless_forced(tmp_path: Path) -> None:
+    data = tmp_path / "d"
+    line = json.dumps({"model_a": "x", "model_b": "y", "winner": "model_a", "tstamp": 1})
+    CliRunner().invoke(cli, ["--data-dir", str(data), "import", "battles", "-"], input=line)
+    backup = tmp_path / "backup.db"
+    backup.write_bytes(b"last week's backup")
+    refused = invoke("--data-dir", str(data), "backup", str(backup))
+    assert refused.exit_code == 1 and "--force" in refused.output
+    assert len(refused.output.strip().splitlines()) == 1  # one line, no traceback
+    assert backup.read_bytes() == b"last week's backup"
+    forced = invoke("--data-dir", str(data), "backup", "--force", str(backup))
+    assert forced.exit_code == 0 and "(1 vote)" in forced.output
+    assert votes(backup) == votes(data / "parley.db")

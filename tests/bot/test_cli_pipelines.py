@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from arena.store import Store
+from bot import messages
 from bot.cli import cli
 from bot.service import Ask
 from tests.fakes.providers import pipeline, pipelines
@@ -170,6 +171,18 @@ def test_with_no_model_ready_asking_says_which_key_is_missing(
     assert result.exit_code == 1 and result.exception is not None
     assert isinstance(result.exception, SystemExit)  # a clean exit, not a traceback
     assert "no model is ready to answer (gpt: set the OPENAI_API_KEY" in result.output
+
+
+def test_chat_with_no_model_ready_stops_before_its_first_prompt(
+    config: Path, data_dir: Path, monkeypatch
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    config.write_text('[[models]]\nname = "gpt"\nprovider = "openai"\nmodel = "gpt-4o-mini"\n')
+    result = CliRunner().invoke(cli, ["--data-dir", str(data_dir), "chat"], input="")
+    assert result.exit_code == 1, result.output  # not the quiet exit of one who just left
+    assert "no model is ready to answer (gpt: set the OPENAI_API_KEY" in result.output
+    assert f"{messages.QUESTION_PROMPT}: " not in result.output  # never asked for a question
+    assert messages.console_welcome().split(";")[0] not in result.output  # nor welcomed
 
 
 def test_a_model_left_off_the_roster_is_said_in_one_line(

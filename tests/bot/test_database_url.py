@@ -57,6 +57,22 @@ def test_an_unreachable_server_stops_start_up_naming_host_and_fix(tmp_path: Path
 
 
 @pytest.mark.usefixtures("no_config")
+def test_an_unreachable_migrate_target_names_the_option_it_came_from(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    env = {"PARLEY_DATA_DIR": str(data)}
+    line = '{"model_a": "x", "model_b": "y", "winner": "model_a", "tstamp": 1}'
+    assert CliRunner().invoke(cli, ["import", "battles", "-"], input=line, env=env).exit_code == 0
+    port = closed_port()
+    url = f"postgresql://parley:s3cret@127.0.0.1:{port}/parley"
+    result = CliRunner().invoke(cli, ["db", "migrate", "--to", url], env=env)
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        f"Error: cannot connect to PostgreSQL at 127.0.0.1:{port} (Connection refused):"
+        " check that the server is running and that --to names the right host and port"
+    ]
+
+
+@pytest.mark.usefixtures("no_config")
 def test_index_and_search_on_postgresql(pg_url: str, tmp_path: Path, monkeypatch) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()

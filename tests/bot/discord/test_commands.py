@@ -8,6 +8,8 @@ import time
 from itertools import pairwise
 from pathlib import Path
 
+import pytest
+
 from arena.errors import ProviderUnavailable
 from arena.store import Store
 from bot import messages
@@ -26,7 +28,7 @@ from tests.fakes.providers import fake, hosted, openai_stream, roster
 from .conftest import USER_ID, Discord, make_service, report, start
 
 HERE = {"platform": "discord", "channel": str(CHANNEL_ID)}  # where /ask is asked
-DEFERRED = 5
+MESSAGE, DEFERRED = 4, 5  # interaction callback types
 
 
 def buttons(message: dict) -> list[str]:
@@ -87,6 +89,18 @@ async def test_ask_from_an_interaction_without_a_channel_object(
     assert answer["embeds"][0]["description"] == "Run shipit rollback [1]."
     asked = await store._rows("SELECT channel, thread FROM questions")
     assert [tuple(row) for row in asked] == [(str(CHANNEL_ID), None)]
+
+
+@pytest.mark.parametrize("question", ["x", "?"])
+async def test_ask_with_no_question_is_told_how_privately_without_thinking_in_public(
+    bot: Discord, discord_api: FakeDiscord, store: Store, question: str
+) -> None:
+    interaction_id, token = await bot.slash("ask", question=question)
+    (callback,) = discord_api.callbacks(interaction_id)
+    assert callback["type"] == MESSAGE  # answered at once, never deferred in public
+    (hint,) = discord_api.shown(token)
+    assert hint["content"] == messages.empty_question() and hint["flags"] == EPHEMERAL
+    assert await store._rows("SELECT id FROM questions") == []
 
 
 async def test_a_hosted_answer_is_edited_in_as_it_streams_then_posted_whole(

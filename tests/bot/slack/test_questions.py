@@ -7,6 +7,8 @@ import json
 import time
 from itertools import pairwise
 
+import pytest
+
 from arena.errors import ProviderUnavailable
 from bot.messages import ASSISTANT_GREETING as GREETING
 from bot.messages import ASSISTANT_PROMPTS as SUGGESTED_PROMPTS
@@ -180,12 +182,16 @@ async def test_ask_posts_the_question_and_answers_in_its_thread(app: Harness) ->
     assert "Run shipit rollback" in answer["text"]
 
 
-async def test_ask_with_no_text_is_told_how(app: Harness) -> None:
-    await app.command("/ask", "   ")
+@pytest.mark.parametrize("text", ["   ", "x", "?"])
+async def test_ask_with_no_question_is_told_how_privately_and_nothing_is_posted(
+    app: Harness, text: str
+) -> None:
+    await app.command("/ask", text)
     await app.settle()
     (reply,) = app.slack.responses()
     assert reply["response_type"] == "ephemeral" and "Ask me a question" in reply["text"]
-    assert app.slack.calls("chat.postMessage") == []
+    assert app.slack.calls("chat.postMessage") == []  # no root, no hint in its thread
+    assert await app.store._rows("SELECT id FROM questions") == []
 
 
 async def test_ask_in_a_channel_without_parley_says_invite_me(app: Harness) -> None:
