@@ -120,6 +120,12 @@ class Claims:
         except StoreError as exc:
             log.warning("could not note the progress of %s/%s: %s", scope, key, exc)
 
+    async def abandon(self, scope: str, key: str) -> None:
+        """End a claim whose work cannot be done (a payload this version cannot read, a
+        channel gone since), so that no later look for orphans tries it again."""
+        async with self.once(scope, key):
+            return
+
     async def orphans(self, scope: str, window: float) -> list[Orphan]:
         """The claims of ``scope`` whose holder stopped renewing them (it died) within the
         last ``window`` seconds, to redo; older ones are logged and abandoned. Empty when

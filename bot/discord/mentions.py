@@ -65,8 +65,8 @@ async def rescued(client: discord.Client, service: Service, key: str, asked: dic
         channel = client.get_channel(where) or await client.fetch_channel(where)
     except (discord.NotFound, discord.Forbidden) as exc:
         log.warning("not answering message %s: its channel %s is gone (%s)", key, where, exc)
-        async with service.claims.once(MENTION_SCOPE, key):
-            return
+        await service.claims.abandon(MENTION_SCOPE, key)
+        return
     message = channel.get_partial_message(asked["message"])  # type: ignore[union-attr]
     await answer(client, service, key, asked, channel, message)
 

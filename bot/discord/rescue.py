@@ -67,6 +67,7 @@ class Rescue(Periodic):
             replies = Followups.rescued(self._client, asked["application_id"], asked["token"])
         except (KeyError, TypeError):
             log.warning("cannot answer %s again: its claim holds no /ask", orphan.key)
+            self._answering.spawn(self._service.claims.abandon(ASK_SCOPE, orphan.key))
             return False
         log.info(
             "answering /ask %s, which %s deferred and did not finish", orphan.key, orphan.owner
@@ -78,6 +79,7 @@ class Rescue(Periodic):
         asked = orphan.payload
         if not isinstance(asked, dict) or not {"posted_in", "message", "question"} <= asked.keys():
             log.warning("cannot answer %s again: its claim holds no message", orphan.key)
+            self._answering.spawn(self._service.claims.abandon(MENTION_SCOPE, orphan.key))
             return False
         log.info("answering message %s, which %s took and did not finish", orphan.key, orphan.owner)
         self._answering.spawn(rescued(self._client, self._service, orphan.key, asked))

@@ -78,6 +78,7 @@ class Rescue(Periodic):
                 redo = _LISTENERS[event["type"]](self._bot, event, bot_user, team)
         except (KeyError, TypeError):
             log.warning("cannot answer %s again: its claim holds no event or /ask", orphan.key)
+            await self._bot.service.claims.abandon(MESSAGE_SCOPE, orphan.key)
             return False
         age = time.time() - orphan.claimed_at
         log.info(

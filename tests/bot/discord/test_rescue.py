@@ -279,3 +279,28 @@ async def test_a_message_the_gateway_delivers_again_is_answered_once(
     assert (
         len(discord_api.server.seen(f"{API}/channels/{CHANNEL_ID}/messages/{asked}/threads")) == 1
     )
+
+
+async def test_claims_this_version_cannot_read_are_given_up_once(
+    pair: tuple[Discord, Discord, Store], caplog
+) -> None:
+    _, alive, store = pair
+    for scope in (ASK_SCOPE, MENTION_SCOPE):  # left by an older version, say
+        assert (await store.claim(scope, "1234", "older", LEASE, {"question": "?"})).won
+    await asyncio.sleep(LEASE + 0.1)
+    rescue = Rescue(alive.client, alive.client.service)
+    try:
+        assert await rescue.sweep() == 0
+        for _ in range(200):
+            rows = await store._rows("SELECT status FROM claims WHERE key = '1234'")
+            if [tuple(r) for r in rows] == [("done",), ("done",)]:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the claims were never ended")
+        await asyncio.sleep(LEASE + 0.1)
+        assert await rescue.sweep() == 0  # not looked at again
+    finally:
+        await rescue.stop()
+    warned = [r.getMessage() for r in caplog.records if "its claim holds no" in r.getMessage()]
+    assert len(warned) == 2

@@ -342,6 +342,22 @@ async def test_finished_and_released_claims_are_never_rescued(
         assert len(answers_in(slack, "950.3")) == 1
 
 
+async def test_a_claim_this_version_cannot_read_is_given_up_once(
+    slack: FakeSlack, durable_target: str, caplog
+) -> None:
+    async with instances(slack, durable_target, 0.0) as (alive,):
+        key = message_key(TEAM, mention("Left by an older version?", ts="960.1"))
+        assert (await alive.store.claim(MESSAGE_SCOPE, key, "older", LEASE, {"team": TEAM})).won
+        await asyncio.sleep(LEASE + 0.1)
+        async with rescuing(alive) as rescue:
+            assert await rescue.sweep() == 0
+            await asyncio.sleep(LEASE + 0.1)
+            assert await rescue.sweep() == 0  # ended, not looked at again
+        warned = [r for r in caplog.records if "holds no event" in r.getMessage()]
+        assert len(warned) == 1 and key in warned[0].getMessage()
+        assert (await alive.store.claim(MESSAGE_SCOPE, key, "late", LEASE)).status == "done"
+
+
 async def test_an_instance_serving_again_answers_what_was_acknowledged_before(
     slack: FakeSlack, durable_target: str
 ) -> None:
