@@ -247,6 +247,23 @@ async def test_a_message_whose_channel_is_gone_is_given_up_once(
     assert "answering a rescued" not in caplog.text  # a warning, not a failure
 
 
+async def test_work_a_dead_instance_took_longer_ago_than_the_window_is_left(
+    pair: tuple[Discord, Discord, Store], discord_api: FakeDiscord, caplog
+) -> None:
+    dead, alive, store = pair
+    async with ending_when_done():
+        token = await deferred_then_dead(dead, discord_api, store, "How do I roll back?")
+        asked = await taken_then_dead(dead, store, MENTION, mentions=[BOT])
+        await asyncio.sleep(LEASE + 0.1)
+        rescue = Rescue(alive.client, alive.client.service, window=LEASE / 2)
+        try:
+            assert await rescue.sweep() == 0  # an answer this late would come out of the blue
+        finally:
+            await rescue.stop()
+    assert discord_api.edits(token) == [] and discord_api.posted(asked) == []
+    assert caplog.text.count("not redoing") == 2
+
+
 async def test_work_answered_by_its_own_instance_is_never_answered_again(
     pair: tuple[Discord, Discord, Store], discord_api: FakeDiscord
 ) -> None:
