@@ -79,10 +79,10 @@ async def _copy(origin: Store, destination: Store) -> CopyReport:
             columns = await _columns(source, table)
             async for chunk in source.stream(f"SELECT {', '.join(columns)} FROM {table}"):
                 await target.copy_rows(table, columns, chunk)
-            if "id" in columns and target.dialect.is_postgresql:
+            for column in await _identity_columns(target, table):
                 await target.execute(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
-                    f" COALESCE(MAX(id), 0) + 1, false) FROM {table}"
+                    f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'),"
+                    f' COALESCE(MAX("{column}"), 0) + 1, false) FROM {table}'
                 )
             rows[table] = await source.scalar(f"SELECT COUNT(*) FROM {table}")
             copied = await target.scalar(f"SELECT COUNT(*) FROM {table}")
@@ -102,6 +102,20 @@ async def _columns(session: AsyncSession, table: str) -> list[str]:
     """The table's columns as the source has them, quoted (``"user"`` is reserved)."""
     cursor = await session.execute(f"SELECT * FROM {table} LIMIT 0")
     return [f'"{column[0]}"' for column in cursor.description]
+
+
+async def _identity_columns(session: AsyncSession, table: str) -> list[str]:
+    """The target table's columns that number new rows themselves: PostgreSQL's identity
+    columns, asked of its catalogue (their sequences do not see copied ids). SQLite needs
+    none: its integer key continues after the largest one by itself."""
+    if not session.dialect.is_postgresql:
+        return []
+    rows = await session.fetchall(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema ="
+        " current_schema() AND table_name = ? AND is_identity = 'YES'",
+        (table,),
+    )
+    return [column for (column,) in rows]
 
 
 async def _rows_held(store: Store) -> str:
