@@ -92,6 +92,21 @@ class LeaderboardRow:
         """Plain JSON-ready values."""
         return asdict(self)
 
+    def shown(self) -> LeaderboardRow:
+        """The row as a board shows it: a provisional model's intervals and ranks are too
+        wide to rank by, so they are None (its score and rates stay)."""
+        if not self.provisional:
+            return self
+        return replace(
+            self,
+            rank_ub=None,
+            ci_low=None,
+            ci_high=None,
+            style_rank_ub=None,
+            style_ci_low=None,
+            style_ci_high=None,
+        )
+
 
 @dataclass(frozen=True)
 class Leaderboard:

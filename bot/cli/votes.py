@@ -96,12 +96,13 @@ def leaderboard(
 
 
 def board_json(board: Board) -> list[dict]:
-    """``leaderboard --json``: every row, rated then unrated, each with ``pipeline``, the
-    settings its answers were given (None for answers from before they were recorded);
-    with ``--judge`` each has ``judge``, the model's judge summary (score, legacy score,
-    graded, the share of its answers' sentences the support check flagged), or None when
-    nothing was graded."""
-    lines = [row.as_dict() for row in [*board.rows, *board.leaderboard.unrated]]
+    """``leaderboard --json``: every row, rated then unrated, as shown (a provisional
+    model's intervals and ranks null, as on the table and the dashboard), each with
+    ``pipeline``, the settings its answers were given (None for answers from before they
+    were recorded); with ``--judge`` each has ``judge``, the model's judge summary
+    (score, legacy score, graded, the share of its answers' sentences the support check
+    flagged), or None when nothing was graded."""
+    lines = [row.shown().as_dict() for row in [*board.rows, *board.leaderboard.unrated]]
     for line in lines:
         line["pipeline"] = board.pipelines.get(str(line["model"]))
         if board.judged is not None:

@@ -145,9 +145,11 @@ def test_model_names_are_printed_as_typed() -> None:
 # --- the command, end to end ---------------------------------------------------------
 
 
-def voted(tmp_path: Path) -> Path:
+def voted(tmp_path: Path, newcomer: int = 0) -> Path:
+    """Three firm models' battles (and ``newcomer`` votes for a provisional one)."""
     battles = [(LONG, "offline-passages", w) for w in ["model_a", "tie", "model_b"] * 10]
     battles += [("offline-sentences", "offline-passages", w) for w in ["model_a", "tie"] * 15]
+    battles += [("newcomer", "offline-sentences", w) for w in ["model_a", "model_b"] * newcomer]
     lines = "".join(
         json.dumps({"model_a": a, "model_b": b, "winner": w, "tstamp": n}) + "\n"
         for n, (a, b, w) in enumerate(battles)
@@ -180,6 +182,23 @@ def test_every_variant_piped_at_80_columns_and_narrower(tmp_path: Path, columns)
         assert set(" ".join(header).split()) <= HEADER_WORDS, out
         if "--style" in extra:
             assert re.search(r"bold [+-]\d\.\d{3}\.", " ".join(out.split())), out
+
+
+def test_json_gives_a_provisional_model_no_interval_or_rank(tmp_path: Path) -> None:
+    """As the table and the dashboard do: too wide to rank by, so null, not a number."""
+    data = voted(tmp_path, newcomer=2)
+    hidden = ("rank_ub", "ci_low", "ci_high", "style_rank_ub", "style_ci_low", "style_ci_high")
+    for extra in ([], ["--style"], ["--intervals", "bootstrap"]):
+        result = CliRunner().invoke(cli, ["--data-dir", str(data), "leaderboard", "--json", *extra])
+        assert result.exit_code == 0, result.output
+        rows = {row["model"]: row for row in json.loads(result.stdout)}
+        newcomer = rows.pop("newcomer")
+        assert newcomer["provisional"] and newcomer["votes"] == 4
+        assert newcomer["score"] is not None and newcomer["win_rate"] == 0.5
+        assert {key: newcomer[key] for key in hidden} == dict.fromkeys(hidden)
+        shown = hidden if extra == ["--style"] else hidden[:3]
+        for row in rows.values():
+            assert not row["provisional"] and None not in [row[key] for key in shown], row
 
 
 def test_a_chart_that_cannot_be_written_is_one_clear_line(tmp_path: Path) -> None:
