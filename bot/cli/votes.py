@@ -16,6 +16,8 @@ from .. import messages
 from .base import channel_option, cli, json_option, run, settings_of
 
 if TYPE_CHECKING:
+    from arena.leaderboard import Intervals
+
     from ..service import Board
 
 __all__ = ["board_json"]
@@ -25,13 +27,15 @@ __all__ = ["board_json"]
 @channel_option
 @json_option
 @click.option("--png", type=click.Path(dir_okay=False, path_type=Path), help="Also draw a chart.")
-@click.option("--rounds", type=click.IntRange(min=1), help="Bootstrap rounds (default 100).")
+@click.option(
+    "--rounds",
+    type=click.IntRange(min=1),
+    help="Bootstrap rounds (default 100); implies --intervals bootstrap.",
+)
 @click.option(
     "--intervals",
     type=click.Choice(["sandwich", "bootstrap"]),
-    default="sandwich",
-    show_default=True,
-    help="Sandwich (robust) normal intervals, or bootstrap percentiles.",
+    help="Sandwich (robust) normal intervals, the default; or bootstrap percentiles.",
 )
 @click.option("--style", is_flag=True, help="Add style-controlled scores (length and markdown).")
 @click.option(
@@ -49,7 +53,7 @@ def leaderboard(
     as_json: bool,
     png: Path | None,
     rounds: int | None,
-    intervals: str,
+    intervals: Intervals | None,
     style: bool,
     with_judge: bool,
     details: bool,
@@ -61,12 +65,15 @@ def leaderboard(
 
     settings = settings_of(ctx)
     if rounds:
+        if intervals == "sandwich":
+            raise click.ClickException(messages.rounds_need_bootstrap())
         settings = settings.model_copy(update={"bootstrap_rounds": rounds})
+    chosen: Intervals = intervals or ("bootstrap" if rounds else "sandwich")
 
     async def go() -> Board:
         async with open_service(settings, read_only=True) as service:
             return await service.leaderboard(
-                channel, chart=png is not None, intervals=intervals, style=style, judge=with_judge
+                channel, chart=png is not None, intervals=chosen, style=style, judge=with_judge
             )
 
     board = run(go())

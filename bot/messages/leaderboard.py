@@ -21,6 +21,7 @@ __all__ = [
     "dashboard_votes_left_out",
     "leaderboard_title",
     "no_votes_yet",
+    "rounds_need_bootstrap",
     "style_coefficients_note",
     "too_few_votes_to_rank",
     "votes_in",
@@ -99,6 +100,13 @@ def chart_not_written(file: Path) -> str:
 
 def chart_write_failed(file: Path, reason: str) -> str:
     return f"Could not write the chart to {file}: {reason}."
+
+
+def rounds_need_bootstrap() -> str:
+    return (
+        "--rounds sets the bootstrap's rounds, and sandwich intervals have none: use it with"
+        " --intervals bootstrap, or leave --intervals out."
+    )
 
 
 def leaderboard_title(channel_name: str | None = None) -> str:

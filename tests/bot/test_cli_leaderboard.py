@@ -201,6 +201,29 @@ def test_json_gives_a_provisional_model_no_interval_or_rank(tmp_path: Path) -> N
             assert not row["provisional"] and None not in [row[key] for key in shown], row
 
 
+def test_rounds_alone_mean_bootstrap_and_beside_sandwich_are_refused(tmp_path: Path) -> None:
+    data = voted(tmp_path)
+
+    def intervals(*options: str) -> list[tuple]:
+        result = CliRunner().invoke(
+            cli, ["--data-dir", str(data), "leaderboard", "--json", *options]
+        )
+        assert result.exit_code == 0, result.output
+        return [(row["model"], row["ci_low"], row["ci_high"]) for row in json.loads(result.stdout)]
+
+    sandwich = intervals()
+    assert intervals("--intervals", "sandwich") == sandwich
+    bootstrap = intervals("--rounds", "50")
+    assert bootstrap == intervals("--intervals", "bootstrap", "--rounds", "50") != sandwich
+    assert bootstrap != intervals("--intervals", "bootstrap")  # 100 rounds: the rounds count
+    refused = CliRunner().invoke(
+        cli, ["--data-dir", str(data), "leaderboard", "--rounds", "50", "--intervals", "sandwich"]
+    )
+    assert refused.exit_code == 1
+    assert refused.output.strip().splitlines() == [f"Error: {messages.rounds_need_bootstrap()}"]
+    assert "--intervals bootstrap" in messages.rounds_need_bootstrap()
+
+
 def test_a_chart_that_cannot_be_written_is_one_clear_line(tmp_path: Path) -> None:
     data = voted(tmp_path)
     target = tmp_path / "no-such-folder" / "x.png"
