@@ -81,15 +81,17 @@ def board_table(
     under it what the board says as a whole: provisional marks, too few votes to rank,
     votes left out and why, the style coefficients, columns left out for width.
 
-    With ``style`` the rates give way to the style columns (they stay in ``--json``).
+    With ``style`` the rates give way to the style columns, and a note names them (they
+    stay in ``--json``).
     A provisional model's interval and rank are too wide to rank by, so they are not
     shown; its name is marked with *. With ``judged``, the judge's mean score, the share
     of answer sentences the support check flagged, the legacy score and the graded
     answers follow in their own columns.
     """
     rows = [*board.rows, *board.unrated]
-    layout, hidden = _fit(_columns(rows, style, judged), width)
-    return "\n".join([*_table_lines(layout), *_notes(board, rows, hidden, width)])
+    columns, given_way = _columns(rows, style, judged)
+    layout, hidden = _fit(columns, width)
+    return "\n".join([*_table_lines(layout), *_notes(board, rows, given_way, hidden, width)])
 
 
 def pipeline_text(settings: Mapping[str, object]) -> str:
@@ -126,7 +128,10 @@ def pipeline_lines(
 
 def _columns(
     rows: Sequence[LeaderboardRow], style: bool, judged: Mapping[str, JudgeSummary] | None
-) -> list[_Column]:
+) -> tuple[list[_Column], list[str]]:
+    """The columns to lay out, and the headers of those that give way to the style
+    columns (the rates, with ``style``: the note under the table names them)."""
+
     def pct(value: float | None) -> str:
         return DASH if value is None else f"{value:.0%}"
 
@@ -169,12 +174,14 @@ def _columns(
         _Column("Elo", [number(r.elo) for r in rows]),
         _Column("Votes", [votes(r) for r in rows]),
     ]
+    rates = [
+        _Column("Win", [pct(r.win_rate) for r in rows]),
+        _Column("Both bad", [pct(r.both_bad_rate) for r in rows]),
+        _Column("👍", [pct(r.thumbs_up_rate) for r in rows]),
+    ]
+    given_way = [c.header for c in rates] if style else []
     if not style:
-        columns += [
-            _Column("Win", [pct(r.win_rate) for r in rows]),
-            _Column("Both bad", [pct(r.both_bad_rate) for r in rows]),
-            _Column("👍", [pct(r.thumbs_up_rate) for r in rows]),
-        ]
+        columns += rates
     if judged is not None:
         summaries = [judged.get(r.model) for r in rows]
         columns += [
@@ -183,7 +190,7 @@ def _columns(
             _Column("Judge legacy", [number(s and s.legacy_score) for s in summaries]),
             _Column("Graded", [str(s.graded if s else 0) for s in summaries]),
         ]
-    return columns
+    return columns, given_way
 
 
 def _fit(columns: list[_Column], width: int) -> tuple[_Layout, list[str]]:
@@ -240,7 +247,11 @@ def _table_lines(layout: _Layout) -> list[str]:
 
 
 def _notes(
-    board: Leaderboard, rows: Sequence[LeaderboardRow], hidden: Sequence[str], width: int
+    board: Leaderboard,
+    rows: Sequence[LeaderboardRow],
+    given_way: Sequence[str],
+    hidden: Sequence[str],
+    width: int,
 ) -> list[str]:
     notes = []
     if any(r.provisional and r.score is not None for r in rows):
@@ -253,6 +264,8 @@ def _notes(
         notes.append(messages.votes_left_out(board.left_out))
     if board.style_coefficients is not None:
         notes.append(messages.style_coefficients_note(board.style_coefficients))
+    if given_way:
+        notes.append(messages.columns_given_way_to_style(given_way))
     if hidden:
         notes.append(messages.columns_not_shown(hidden))
     wrap = textwrap.TextWrapper(

@@ -37,7 +37,11 @@ __all__ = ["board_json"]
     type=click.Choice(["sandwich", "bootstrap"]),
     help="Sandwich (robust) normal intervals, the default; or bootstrap percentiles.",
 )
-@click.option("--style", is_flag=True, help="Add style-controlled scores (length and markdown).")
+@click.option(
+    "--style",
+    is_flag=True,
+    help="Style-controlled scores (length, markdown) in place of the rates.",
+)
 @click.option(
     "--judge", "with_judge", is_flag=True, help="Add the judge's grades in their own columns."
 )

@@ -1,6 +1,7 @@
 """What a leaderboard says around its rows, on every surface: no votes yet, the notes under
-its table (provisional rows, votes left out, columns cut for width), its chart file, and the
-way to the dashboard. Column headings stay with each surface's table."""
+its table (provisional rows, votes left out, columns cut for width or given way to the
+style columns), its chart file, and the way to the dashboard. Column headings stay with
+each surface's table."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ __all__ = [
     "chart_not_written",
     "chart_write_failed",
     "chart_written",
+    "columns_given_way_to_style",
     "columns_not_shown",
     "dashboard_link",
     "dashboard_too_few_votes",
@@ -88,6 +90,10 @@ def style_coefficients_note(coefficients: Mapping[str, float]) -> str:
 
 def columns_not_shown(hidden: Sequence[str]) -> str:
     return f"Not shown at this width: {', '.join(hidden)} (widen the terminal, or see --json)."
+
+
+def columns_given_way_to_style(given_way: Sequence[str]) -> str:
+    return f"Not shown with --style: {', '.join(given_way)} (leave out --style, or see --json)."
 
 
 def chart_written(file: Path) -> str:

@@ -298,6 +298,18 @@ def test_every_command_is_documented() -> None:
     assert not missing, f"undocumented commands: {missing}"
 
 
+def test_every_field_of_an_export_is_documented(tmp_path: Path) -> None:
+    battle = {"model_a": "x", "model_b": "y", "winner": "tie", "tstamp": 1, "judge": "ann"}
+    (tmp_path / "battles.jsonl").write_text(json.dumps(battle) + "\n")
+    invoke(tmp_path, "import", "battles", str(tmp_path / "battles.jsonl"))
+    (exported,) = [
+        json.loads(line) for line in invoke(tmp_path, "export", "battles").stdout.splitlines()
+    ]
+    docs = (ROOT / "docs" / "bot.md").read_text()
+    section = docs.split("### parley export battles")[1].split("\n### ")[0]
+    assert [key for key in exported if f"`{key}`" not in section] == []
+
+
 def test_leaderboard_at_80_columns_piped_keeps_both_offline_names(tmp_path: Path) -> None:
     lines = "".join(
         json.dumps({"model_a": a, "model_b": b, "winner": w, "tstamp": n}) + "\n"

@@ -130,6 +130,16 @@ def test_at_80_columns_nothing_gives_way_but_what_must(style, judge) -> None:
         assert "Not shown" not in text
 
 
+@pytest.mark.parametrize("width", [200, 80])
+def test_the_style_columns_name_the_rates_they_replace(width) -> None:
+    styled = board_table(board(True), width=width, style=True, judged=JUDGED)
+    header, _ = header_and_body(styled)
+    assert not {"Win", "Both", "👍"} & set(" ".join(header).split())
+    note = messages.columns_given_way_to_style(["Win", "Both bad", "👍"])
+    assert note in " ".join(styled.split())
+    assert "with --style" not in board_table(board(False), width=width)
+
+
 def test_a_wide_terminal_gets_whole_headers_on_one_line() -> None:
     text = board_table(board(True), width=200, style=True, judged=JUDGED)
     header, _ = header_and_body(text)
