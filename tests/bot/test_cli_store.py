@@ -112,6 +112,9 @@ def test_db_migrate_to_postgresql_and_back_keeps_every_row(pg_url: str, tmp_path
         for table in tables:
             rows = f"SELECT * FROM {table} ORDER BY 1, 2"
             assert copy.execute(rows).fetchall() == original.execute(rows).fetchall(), table
+    fresh = tmp_path / "fresh.jsonl"  # new rows on the copy: ids after the copied ones
+    fresh.write_text(json.dumps({"model_a": "x", "model_b": "y", "winner": "tie"}) + "\n")
+    assert "Imported 1 battle " in parley(served, "import", "battles", str(fresh)).output
 
 
 def test_db_migrate_refuses_what_it_cannot_copy_to(tmp_path: Path) -> None:
