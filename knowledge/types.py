@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Literal
 
 __all__ = [
+    "ATTACHED",
     "MODES",
     "Hit",
     "IndexProgress",
@@ -22,6 +23,8 @@ __all__ = [
 # how a search ranks: both halves fused, by meaning alone, or by words alone
 Mode = Literal["hybrid", "dense", "lexical"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "lexical")
+# how the source of a passage from a file attached to a question begins: "attached:a.pdf"
+ATTACHED = "attached:"
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,17 @@ class Passage:
 
     @property
     def display_source(self) -> str:
+        """The file a citation names: a path below the working directory relative to it,
+        a file attached to the question by its name, marked so."""
+        if self.is_attached:
+            return f"{self.source.removeprefix(ATTACHED)} (attached)"
         return display_path(self.source)
+
+    @property
+    def is_attached(self) -> bool:
+        """From a file a person attached to their question (``bot.attachments``), which
+        the knowledge base does not hold."""
+        return self.source.startswith(ATTACHED)
 
     @property
     def is_web(self) -> bool:

@@ -1,0 +1,65 @@
+"""What a person who attached a file to their question reads: what Parley read of it, and
+why a file was not read (its type, its size, its download, its contents)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .counting import plural
+
+__all__ = [
+    "attachment_cut",
+    "attachment_not_downloaded",
+    "attachment_not_kept",
+    "attachment_too_large",
+    "attachment_unreadable",
+    "attachment_unsupported",
+    "attachment_withheld",
+    "attachments_read",
+]
+
+
+def _formats(suffixes: Iterable[str]) -> str:
+    """``.md``, ``.pdf``, ``.csv`` as "MD, PDF and CSV"."""
+    *others, last = [s.lstrip(".").upper() for s in suffixes]
+    return f"{', '.join(others)} and {last}" if others else last
+
+
+def attachments_read(files: list[tuple[str, int]], in_thread: bool) -> str:
+    """A file sent without a question: what was read, and where to ask about it."""
+    read = ", ".join(f"{name} ({plural(count, 'passage')})" for name, count in files)
+    where = "in this thread" if in_thread else "with your question"
+    return f"I read {read}. Ask me about {'it' if len(files) == 1 else 'them'} {where}."
+
+
+def attachment_unsupported(name: str, suffixes: Iterable[str]) -> str:
+    return f"I can't read {name}: I read {_formats(suffixes)} files."
+
+
+def attachment_too_large(name: str, size: int, limit: int) -> str:
+    return (
+        f"I didn't read {name}: it is {size / 1_000_000:.1f} MB and I read files up to"
+        f" {limit / 1_000_000:g} MB."
+    )
+
+
+def attachment_not_downloaded(name: str, reason: str) -> str:
+    return f"I couldn't download {name} ({reason})."
+
+
+def attachment_unreadable(name: str, reason: str) -> str:
+    return f"I couldn't read {name} ({reason})."
+
+
+def attachment_withheld(name: str, reason: str) -> str:
+    """A file the platform shows but will not hand over (deleted, beyond a plan's limit)."""
+    return f"I can't open {name}: {reason}."
+
+
+def attachment_cut(name: str, kept: int) -> str:
+    return f"{name} is long: I read its first {plural(kept, 'passage')}."
+
+
+def attachment_not_kept(names: list[str]) -> str:
+    """The thread's store failed: this answer used the files, later ones may not."""
+    return f"I couldn't keep {', '.join(names)} for this thread: attach it again to ask more."
