@@ -16,6 +16,13 @@ __all__ = [
     "attachment_unsupported",
     "attachment_withheld",
     "attachments_read",
+    "slack_file_deleted",
+    "slack_file_elsewhere",
+    "slack_file_hidden",
+    "slack_file_not_shared",
+    "slack_file_refused",
+    "slack_file_sign_in",
+    "slack_file_unreachable",
 ]
 
 
@@ -63,3 +70,35 @@ def attachment_cut(name: str, kept: int) -> str:
 def attachment_not_kept(names: list[str]) -> str:
     """The thread's store failed: this answer used the files, later ones may not."""
     return f"I couldn't keep {', '.join(names)} for this thread: attach it again to ask more."
+
+
+# why a Slack file could not be had (the reason in "I couldn't download X (...)" or
+# "I can't open X: ...")
+
+
+def slack_file_deleted() -> str:
+    return "it was deleted"
+
+
+def slack_file_hidden() -> str:
+    return "the workspace's plan hides files this old"
+
+
+def slack_file_not_shared(reason: str) -> str:
+    return f"Slack would not share it with me ({reason})"
+
+
+def slack_file_elsewhere() -> str:
+    return "it is not stored on Slack"
+
+
+def slack_file_sign_in() -> str:
+    return "Slack asked me to sign in: is Parley's files:read scope granted?"
+
+
+def slack_file_refused(status: int) -> str:
+    return f"Slack answered HTTP {status}"
+
+
+def slack_file_unreachable(reason: str) -> str:
+    return f"Slack could not be reached: {reason}"
