@@ -16,6 +16,9 @@ __all__ = [
     "attachment_unsupported",
     "attachment_withheld",
     "attachments_read",
+    "discord_file_gone",
+    "discord_file_refused",
+    "discord_file_unreachable",
     "slack_file_deleted",
     "slack_file_elsewhere",
     "slack_file_hidden",
@@ -102,3 +105,18 @@ def slack_file_refused(status: int) -> str:
 
 def slack_file_unreachable(reason: str) -> str:
     return f"Slack could not be reached: {reason}"
+
+
+# why a Discord attachment could not be had
+
+
+def discord_file_gone() -> str:
+    return "Discord no longer has it: its message was deleted, or its link expired"
+
+
+def discord_file_refused(status: int) -> str:
+    return f"Discord answered HTTP {status}"
+
+
+def discord_file_unreachable(reason: str) -> str:
+    return f"Discord could not be reached: {reason}"
