@@ -67,10 +67,6 @@ class Passage:
 
     @property
     def display_source(self) -> str:
-        """The file a citation names: a path below the working directory relative to it,
-        a file attached to the question by its name, marked so."""
-        if self.is_attached:
-            return f"{self.source.removeprefix(ATTACHED)} (attached)"
         return display_path(self.source)
 
     @property
@@ -127,7 +123,10 @@ def under_context(text: str, *context: str) -> str:
 
 
 def display_path(source: str) -> str:
-    """Show a source path relative to the working directory when it lies below it."""
+    """Show a source path relative to the working directory when it lies below it, and a
+    file attached to a question by its name, marked so: "contract.pdf (attached)"."""
+    if source.startswith(ATTACHED):
+        return f"{source.removeprefix(ATTACHED)} (attached)"
     try:
         return Path(source).relative_to(Path.cwd()).as_posix()
     except ValueError:
