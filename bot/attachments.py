@@ -148,7 +148,7 @@ class AttachmentDesk:
             log.exception("downloading the attached %s failed", name)
             return messages.attachment_not_downloaded(name, "an unexpected error")
         if len(data) > self._max_bytes:  # the platform reported less than it sent
-            return messages.attachment_too_large(name, len(data), self._max_bytes)
+            return messages.attachment_too_large(name, None, self._max_bytes)
         try:
             passages = await asyncio.to_thread(_passages_of, data, name)
         except LoadError as exc:

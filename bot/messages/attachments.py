@@ -46,10 +46,13 @@ def attachment_unsupported(name: str, suffixes: Iterable[str]) -> str:
     return f"I can't read {name}: I read {_formats(suffixes)} files."
 
 
-def attachment_too_large(name: str, size: int, limit: int) -> str:
+def attachment_too_large(name: str, size: int | None, limit: int) -> str:
+    """``size`` as the platform reported it; None when the download ran past the limit."""
+    limit_mb = f"{limit / 1_000_000:g} MB"
+    if size is None:
+        return f"I didn't read {name}: it is larger than the {limit_mb} I read."
     return (
-        f"I didn't read {name}: it is {size / 1_000_000:.1f} MB and I read files up to"
-        f" {limit / 1_000_000:g} MB."
+        f"I didn't read {name}: it is {size / 1_000_000:.1f} MB and I read files up to {limit_mb}."
     )
 
 
