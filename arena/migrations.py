@@ -45,6 +45,7 @@ TABLES = (
     "pair_verdicts",
     "audits",
     "claims",
+    "thread_attachments",
 )
 
 
@@ -312,6 +313,23 @@ _CLAIM_PAYLOADS = """
 ALTER TABLE claims ADD COLUMN payload TEXT
 """
 
+# Documents a person attached to a question, read into passages and kept for the
+# conversation they were attached in (platform, channel, thread), so its follow-ups on
+# any instance are answered from them too; never part of the knowledge base. One row a
+# file (a newer file of the same name replaces it); its passages as JSON.
+_THREAD_ATTACHMENTS = """
+CREATE TABLE thread_attachments (
+    id $id,
+    platform TEXT NOT NULL,
+    channel TEXT$binary NOT NULL,
+    thread TEXT NOT NULL,
+    name TEXT NOT NULL,
+    passages TEXT NOT NULL,
+    created_at $float NOT NULL,
+    UNIQUE (platform, channel, thread, name)
+)
+"""
+
 MIGRATIONS: list[Migration] = [
     Migration("001_initial", **_engines(_INITIAL)),
     Migration("002_pair_counts", **_engines(_PAIR_COUNTS)),
@@ -323,6 +341,7 @@ MIGRATIONS: list[Migration] = [
     Migration("008_pipelines", **_engines(_PIPELINES)),
     Migration("009_event_claims", **_engines(_EVENT_CLAIMS)),
     Migration("010_claim_payloads", **_engines(_CLAIM_PAYLOADS)),
+    Migration("011_thread_attachments", **_engines(_THREAD_ATTACHMENTS)),
 ]
 
 

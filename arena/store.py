@@ -26,7 +26,8 @@ add to them. Pair counts are kept per channel with the two models in name order.
 The reads the ratings are made from live in ``arena.vote_counts``, the dashboard's in
 ``arena.insights``, bulk battle writes in ``arena.bulk_import``, the judge's rows in
 ``arena.grade_records`` and claims on work done once across instances in
-``arena.claims``, all mixed into ``Store``; the passages' SQL is in
+``arena.claims``, documents attached in a conversation in ``arena.attachment_records``,
+all mixed into ``Store``; the passages' SQL is in
 ``arena.passage_records``, the pipelines' (each answer's settings, the names
 contestants are rated by) in ``arena.pipeline_records``. The store imports nothing of
 the judge: the judge sits above it.
@@ -42,6 +43,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+from arena.attachment_records import AttachedFile, AttachmentRecords
 from arena.bulk_import import BattleRecord, BulkImport
 from arena.claims import Claim, Claims, Orphan
 from arena.errors import StoreError, VoteRefused
@@ -68,6 +70,7 @@ from knowledge.types import Hit
 __all__ = [
     "BUSY_TIMEOUT_MS",
     "AnswerRecord",
+    "AttachedFile",
     "BattleRecord",
     "Claim",
     "JudgeSummary",
@@ -103,7 +106,7 @@ async def _check_current(database: AsyncDatabase, where: str) -> None:
         )
 
 
-class Store(VoteCounts, BulkImport, GradeRecords, InsightReads, Claims):
+class Store(VoteCounts, BulkImport, GradeRecords, InsightReads, Claims, AttachmentRecords):
     """Async access to the arena database. Open with ``await Store.open(path_or_url)``."""
 
     def __init__(self, database: AsyncDatabase, instance: str = "", where: str = "") -> None:

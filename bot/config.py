@@ -61,6 +61,7 @@ DEFAULT_CONFIG_FILE = Path("parley.toml")
 DEFAULT_BATTLE_SHARE = 0.25
 DEFAULT_PROVISIONAL_VOTES = 20
 DEFAULT_BOOTSTRAP_ROUNDS = 100
+DEFAULT_ATTACHMENT_MAX_MB = 20.0  # Slack's and Discord's own caps are far above a document's size
 DEFAULT_WEB_HOST = "127.0.0.1"
 DEFAULT_WEB_PORT = 8080
 DEFAULT_WEB_REFRESH_SECONDS = 5.0
@@ -137,6 +138,9 @@ class Settings(BaseSettings):
     channel_faithfulness_flags: dict[str, bool] = Field(default_factory=dict)
     provisional_votes: int = Field(default=DEFAULT_PROVISIONAL_VOTES, ge=0)
     bootstrap_rounds: int = Field(default=DEFAULT_BOOTSTRAP_ROUNDS, gt=0)
+    # the largest file attached to a question that is read (MB); larger ones are not
+    # downloaded, and the asker is told why
+    attachment_max_mb: float = Field(default=DEFAULT_ATTACHMENT_MAX_MB, gt=0, le=1000)
     models: list[ModelSpec] = Field(default_factory=list)
     # platform-qualified user ids that may re-index: ["slack:U0123", "discord:4567"]
     admins: list[str] = Field(default_factory=list)
@@ -247,6 +251,10 @@ class Settings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    @property
+    def attachment_max_bytes(self) -> int:
+        return int(self.attachment_max_mb * 1_000_000)
 
 
 def load_settings(**overrides: Any) -> tuple[Settings, list[str]]:

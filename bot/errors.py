@@ -2,6 +2,7 @@
 
     BotError
     ├── ConfigFileError  parley.toml or a PARLEY_* variable is invalid (one line: where, what)
+    ├── DownloadFailed   a file attached to a question could not be downloaded (the reason)
     ├── NotAllowed       the user may not run this command (re-index is for admins)
     ├── NotRecorded      a vote or thumb could not be stored (disk full, database fault)
     └── ReindexBusy      a re-index is already running; the message says whose and how far
@@ -15,6 +16,7 @@ from __future__ import annotations
 __all__ = [
     "BotError",
     "ConfigFileError",
+    "DownloadFailed",
     "NotAllowed",
     "NotRecorded",
     "ReindexBusy",
@@ -27,6 +29,11 @@ class BotError(Exception):
 
 class ConfigFileError(BotError):
     """The configuration cannot be read; the message names the file and the problem."""
+
+
+class DownloadFailed(BotError):
+    """An attached file's download failed; the message is the plain reason ("the file
+    was deleted", "Slack answered 403"), which the asker reads."""
 
 
 class NotAllowed(BotError):

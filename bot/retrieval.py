@@ -12,6 +12,12 @@ engine. Web passages that repeat a document's are dropped (the document wins). W
 search fails or runs past its deadline, the pipelines that wanted it answer from the
 documents alone, and their answers say why (``Question.source_note``).
 
+Passages of documents attached in the conversation (``bot.attachments``) are searched
+as the knowledge base is, for each retrieval setting, and lead: they take up to
+``ATTACHED_SHARE`` of the ``k`` places (a question about the attached contract is about
+the contract), the knowledge base's best fill the rest, and a knowledge-base passage
+that repeats an attached one is dropped.
+
 A question about days relative to today ("Who is on call today?") is searched deeper,
 and the passages dated on those days, or nearest to them, join the ones read
 (``nearest_dated``): search ranks a rota's rows by words and meaning, not by date.
@@ -21,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -36,12 +43,16 @@ from knowledge.retrieve import collapse_duplicates
 from knowledge.types import Hit, Mode, Passage
 
 from . import messages
+from .attachments import attached_index
 from .followup import POOL, followup_search, previous_question, thread_query
 
 if TYPE_CHECKING:
+    from knowledge.memory_index import MemoryIndex
     from knowledge.web import WebSource
 
 __all__ = [
+    "ATTACHED_SHARE",
+    "AttachedIndexFn",
     "PipelineRetrieval",
     "RelevanceFn",
     "Retrieved",
@@ -55,6 +66,9 @@ log = logging.getLogger(__name__)
 SearchFn = Callable[[str, int, Mode], Sequence[Hit]]
 # whether any of the passages answers the question (the offline answerers' gate)
 RelevanceFn = Callable[[str, Sequence[Passage]], bool]
+# attached passages made searchable (``search(query, k, mode)``, ``close()``)
+AttachedIndexFn = Callable[[Sequence[Passage]], "MemoryIndex"]
+ATTACHED_SHARE = 0.75  # of k, the most places attached passages take (rounded up)
 
 
 def offline_gate(question: str, passages: Sequence[Passage]) -> bool:
@@ -85,21 +99,35 @@ class PipelineRetrieval:
         relevant: RelevanceFn = offline_gate,
         private_channels: Collection[str] = (),
         today: Callable[[], date] = date.today,
+        attached_index: AttachedIndexFn = attached_index,
     ) -> None:
-        """``today``: the date "today" and "this week" in a question count from."""
+        """``today``: the date "today" and "this week" in a question count from;
+        ``attached_index`` makes attached passages searchable."""
         self._search = search
+        self._attached_index = attached_index
         self._today = today
         self._web = web
         self._relevant = relevant
         self._private = frozenset(private_channels)
 
     async def retrieve(
-        self, text: str, history: list[Turn], channel: str, contestants: Sequence[Contestant]
+        self,
+        text: str,
+        history: list[Turn],
+        channel: str,
+        contestants: Sequence[Contestant],
+        attached: Sequence[Passage] = (),
     ) -> Retrieved:
         """Raises KnowledgeError when the knowledge base cannot be searched; a failed web
-        search only becomes the answers' note."""
+        search only becomes the answers' note. ``attached``: the conversation's attached
+        passages, which lead."""
         settings = list(dict.fromkeys(_retrieval(c) for c in contestants))
-        found = await asyncio.gather(*(self._documents(text, history, r) for r in settings))
+        index = await asyncio.to_thread(self._attached_index, attached) if attached else None
+        try:
+            found = await asyncio.gather(*(self._led(text, history, r, index) for r in settings))
+        finally:
+            if index is not None:
+                index.close()
         documents = dict(zip(settings, found, strict=True))
         wanting = await self._wanting_web(text, channel, contestants, documents)
         web: list[Hit] = []
@@ -121,6 +149,24 @@ class PipelineRetrieval:
             )
         every = {h.passage.id: h for q in questions.values() for h in q.hits}
         return Retrieved(questions, list(every.values()))
+
+    async def _led(
+        self, text: str, history: list[Turn], retrieval: Retrieval, index: MemoryIndex | None
+    ) -> list[Hit]:
+        """The knowledge base's passages, led by the best attached ones when there are."""
+        documents = await self._documents(text, history, retrieval)
+        if index is None:
+            return documents
+        k = retrieval.k
+
+        def search(query: str, limit: int) -> Sequence[Hit]:
+            return index.search(query, limit, retrieval.mode)
+
+        places = math.ceil(ATTACHED_SHARE * k)
+        lead = await asyncio.to_thread(
+            followup_search, search, text, history, places, retrieval.followup
+        )
+        return [*lead, *_new_to(documents, lead)][:k]
 
     async def _documents(self, text: str, history: list[Turn], retrieval: Retrieval) -> list[Hit]:
         def search(query: str, k: int) -> Sequence[Hit]:
@@ -196,10 +242,11 @@ def _retrieval(contestant: Contestant) -> Retrieval:
     return contestant.pipeline.retrieval
 
 
-def _new_to(web: list[Hit], documents: list[Hit]) -> list[Hit]:
-    """The web hits that repeat no document passage (nor each other)."""
-    ids = {h.passage.id for h in web}
-    return [h for h in collapse_duplicates([*documents, *web]) if h.passage.id in ids]
+def _new_to(hits: list[Hit], before: list[Hit]) -> list[Hit]:
+    """The ``hits`` that repeat none of the passages ``before`` (nor each other): web
+    pages after the documents, the documents after the attached files."""
+    ids = {h.passage.id for h in hits}
+    return [h for h in collapse_duplicates([*before, *hits]) if h.passage.id in ids]
 
 
 def _interleaved(documents: list[Hit], web: list[Hit]) -> list[Hit]:

@@ -43,6 +43,7 @@ from knowledge.types import IndexProgress
 
 from . import messages
 from .access import Requester, is_admin
+from .attachments import Attachment, AttachmentDesk
 from .charts import leaderboard_png
 from .claims import Claims
 from .config import Settings
@@ -62,6 +63,7 @@ __all__ = [
     "DEFAULT_CHECKS",
     "MAX_REASON_CHARS",
     "Ask",
+    "Attachment",
     "Board",
     "Check",
     "ModelCheck",
@@ -84,13 +86,14 @@ TitlesFn = Callable[[int], Sequence[str]]
 
 @dataclass(frozen=True)
 class Ask:
-    """A question as any chat surface delivers it."""
+    """A question as any chat surface delivers it, with the files attached to it."""
 
     text: str
     user: str
     channel: str
     thread: str | None
     platform: str
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass
@@ -189,6 +192,7 @@ class Service:
         self._identified = asyncio.Lock()  # held while the roster is being identified
         self._roster_ready = False
         self._store = store
+        self._attachments = AttachmentDesk(store, max_bytes=settings.attachment_max_bytes)
         self._checks = checks
         self._rng = rng or random.Random()
         self._reindexer = Reindexer(index) if index else None
@@ -217,8 +221,12 @@ class Service:
         """Answer a question: one model, or a battle of two when matchmaking says so.
 
         ``on_text`` sees a single hosted model's answer as it grows (adapters edit it
-        in); battles never stream, so both answers arrive whole and anonymous.
+        in); battles never stream, so both answers arrive whole and anonymous. Files
+        attached to it or earlier in its thread lead its passages (``bot.attachments``).
         """
+        attached = await self._attachments.gather(ask)
+        if ask.attachments and await reject_empty(ask):
+            return Reply(question_id=0, answers=[], notices=attached.receipt(bool(ask.thread)))
         for check in self._checks:
             refusal = await check(ask)
             if refusal:
@@ -235,7 +243,9 @@ class Service:
         names = [model] if model else await self._pick(ask.channel)
         contestants = [roster.get(name) for name in names]
         try:
-            retrieved = await self._retrieval.retrieve(ask.text, history, ask.channel, contestants)
+            retrieved = await self._retrieval.retrieve(
+                ask.text, history, ask.channel, contestants, attached.passages
+            )
         except KnowledgeError as exc:  # e.g. the Chroma server is down: say so, keep running
             log.warning("search failed for a question in %s: %s", ask.channel, exc)
             return Reply(question_id=0, answers=[], notices=[messages.search_unavailable()])
@@ -267,7 +277,9 @@ class Service:
                 checking.cancel()
             raise
         flags = await checking if checking else None
-        return await self._reply(question_id, list(zip(ids, answers, strict=True)), flags)
+        reply = await self._reply(question_id, list(zip(ids, answers, strict=True)), flags)
+        reply.notices[:0] = attached.notices
+        return reply
 
     async def _ready_roster(self) -> Roster:
         """The roster with each contestant's rated identity, read from the store once: an
@@ -286,8 +298,11 @@ class Service:
         return list(await asyncio.to_thread(self._titles, limit)) if self._titles else []
 
     async def in_conversation(self, platform: str, channel: str, thread: str) -> bool:
-        """Whether Parley was asked in this thread before: its follow-ups need no mention."""
-        return bool(await self._store.thread_history(platform, channel, thread, limit=1))
+        """Whether Parley was asked or read a file in this thread: follow-ups need no @."""
+        place = (platform, channel, thread)
+        return bool(await self._store.thread_history(*place, limit=1)) or bool(
+            await self._store.thread_attachments(*place)
+        )
 
     async def _pick(self, channel: str) -> list[str]:
         """Steered by the votes: single answers mostly from the best-rated model, battles

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Literal
 
 __all__ = [
+    "ATTACHED",
     "MODES",
     "Hit",
     "IndexProgress",
@@ -22,6 +23,8 @@ __all__ = [
 # how a search ranks: both halves fused, by meaning alone, or by words alone
 Mode = Literal["hybrid", "dense", "lexical"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "lexical")
+# how the source of a passage from a file attached to a question begins: "attached:a.pdf"
+ATTACHED = "attached:"
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,12 @@ class Passage:
     @property
     def display_source(self) -> str:
         return display_path(self.source)
+
+    @property
+    def is_attached(self) -> bool:
+        """From a file a person attached to their question (``bot.attachments``), which
+        the knowledge base does not hold."""
+        return self.source.startswith(ATTACHED)
 
     @property
     def is_web(self) -> bool:
@@ -114,7 +123,10 @@ def under_context(text: str, *context: str) -> str:
 
 
 def display_path(source: str) -> str:
-    """Show a source path relative to the working directory when it lies below it."""
+    """Show a source path relative to the working directory when it lies below it, and a
+    file attached to a question by its name, marked so: "contract.pdf (attached)"."""
+    if source.startswith(ATTACHED):
+        return f"{source.removeprefix(ATTACHED)} (attached)"
     try:
         return Path(source).relative_to(Path.cwd()).as_posix()
     except ValueError:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import getpass
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -12,6 +14,8 @@ import click
 from arena.types import Citation
 
 from .. import messages
+from ..attachments import Attachment
+from ..errors import DownloadFailed
 from ..render import flags_note, marked_text
 from ..service import ModelCheck, ModelStatus, ShownAnswer
 from .base import (
@@ -22,7 +26,7 @@ from .base import (
 )
 from .output import console
 
-__all__ = ["answer_json", "citation_json", "roster_row"]
+__all__ = ["answer_json", "citation_json", "file_attachment", "roster_row"]
 
 
 @cli.command()
@@ -30,10 +34,25 @@ __all__ = ["answer_json", "citation_json", "roster_row"]
 @click.option(
     "--model", help="Answer with this roster entry, a whole pipeline (see `parley models`)."
 )
+@click.option(
+    "--attach",
+    "attached",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Answer from this document too (PDF, DOCX, Markdown, ...), ahead of the"
+    " knowledge base; not indexed. Repeatable.",
+)
 @json_option
 @click.pass_context
-def ask(ctx: click.Context, question: str, model: str | None, as_json: bool) -> None:
-    """Answer QUESTION from the knowledge base, with numbered citations."""
+def ask(
+    ctx: click.Context,
+    question: str,
+    model: str | None,
+    attached: tuple[Path, ...],
+    as_json: bool,
+) -> None:
+    """Answer QUESTION from the knowledge base (and any --attach documents), with
+    numbered citations."""
     from ..console import ask_live
     from ..runtime import open_service, require_index
     from ..service import Ask
@@ -44,7 +63,8 @@ def ask(ctx: click.Context, question: str, model: str | None, as_json: bool) -> 
     async def go():
         async with open_service(settings) as service:
             chosen = model or service.default_model
-            asked = Ask(question, getpass.getuser(), "cli", None, "cli")
+            files = tuple(map(file_attachment, attached))
+            asked = Ask(question, getpass.getuser(), "cli", None, "cli", files)
             if as_json:  # stdout carries the JSON alone
                 return await service.ask(asked, model=chosen)
             return await ask_live(console, service, asked, model=chosen)
@@ -52,6 +72,8 @@ def ask(ctx: click.Context, question: str, model: str | None, as_json: bool) -> 
     reply = run(go())
     if not reply.answers:
         raise click.ClickException(" ".join(reply.notices))
+    for notice in reply.notices:  # a file not read, a model that failed: on stderr
+        click.echo(notice, err=True)
     shown = reply.answers[0]
     if as_json:
         click.echo(json.dumps(answer_json(shown), indent=2, ensure_ascii=False))
@@ -60,6 +82,18 @@ def ask(ctx: click.Context, question: str, model: str | None, as_json: bool) -> 
     note = flags_note(shown.flags)
     for line in [*messages.sources_lines(shown.answer), *([note] if note else [])]:
         console.print(line, highlight=False, soft_wrap=True, style="dim")
+
+
+def file_attachment(path: Path) -> Attachment:
+    """A file named by ``--attach``, read when the service asks for it."""
+
+    async def fetch() -> bytes:
+        try:
+            return await asyncio.to_thread(path.read_bytes)
+        except OSError as exc:
+            raise DownloadFailed(exc.strerror or str(exc)) from exc
+
+    return Attachment(path.name, path.stat().st_size, fetch)
 
 
 def answer_json(shown: ShownAnswer) -> dict[str, Any]:

@@ -85,8 +85,8 @@ class ParleyClient(discord.Client):
         if not (me in message.mentions or ours or private):
             return  # every message in the server arrives here: no line for each
         text = re.sub(rf"<@!?{me.id}>", "", message.content).strip()
-        if not text and me not in message.mentions:
-            # no content (the intent is off) and no mention: not for Parley
+        if not text and not message.attachments and me not in message.mentions:
+            # no content nor files (the intent is off) and no mention: not for Parley
             log.debug("ignoring message %s: no content and no mention", message.id)
             return
         try:

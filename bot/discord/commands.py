@@ -24,6 +24,7 @@ from ..chat_reindex import reindex_from_chat
 from ..service import Ask, Reply, Service, reject_empty
 from ..streaming import Throttled
 from .embeds import CHART_NAME, CONTENT_LIMIT, leaderboard_embed, partial_content, reply_posts
+from .files import attachments_of, files_of
 from .views import PLATFORM, location, reply_view, service_of
 
 __all__ = [
@@ -152,10 +153,18 @@ async def _deliver(send: Callable[..., Awaitable[Any]], kwargs: dict, question_i
 
 
 @app_commands.command(name="ask", description="Ask Parley a question about the knowledge base.")
-@app_commands.describe(question="What you want to know")
-async def ask(interaction: discord.Interaction, question: app_commands.Range[str, 1, 2000]) -> None:
+@app_commands.describe(
+    question="What you want to know",
+    file="A document to answer from too (PDF, Word, Markdown...); not added to the knowledge base",
+)
+async def ask(
+    interaction: discord.Interaction,
+    question: app_commands.Range[str, 1, 2000],
+    file: discord.Attachment | None = None,
+) -> None:
     channel, thread = location(interaction.channel)
-    refusal = await reject_empty(Ask(question, str(interaction.user.id), channel, thread, PLATFORM))
+    asker = str(interaction.user.id)  # with a file, "x" gets the file's receipt instead
+    refusal = None if file else await reject_empty(Ask(question, asker, channel, thread, PLATFORM))
     if refusal:  # answered at once, privately: a public "thinking…" would show the channel
         await interaction.response.send_message(refusal, ephemeral=True)
         return
@@ -165,29 +174,34 @@ async def ask(interaction: discord.Interaction, question: app_commands.Range[str
         "user": str(interaction.user.id),
         "channel": channel,
         "thread": thread,
+        "files": files_of([file] if file else []),
         "application_id": interaction.application_id,
         "token": interaction.token,
     }
-    await answer_claimed(
-        service_of(interaction), str(interaction.id), asked, Followups.of(interaction)
-    )
+    service, replies = service_of(interaction), Followups.of(interaction)
+    await answer_claimed(service, interaction.client, str(interaction.id), asked, replies)
 
 
-async def answer_claimed(service: Service, key: str, asked: dict, replies: Followups) -> None:
+async def answer_claimed(
+    service: Service, client: discord.Client, key: str, asked: dict, replies: Followups
+) -> None:
     """Answer an ``/ask`` (``asked``: what ``ask`` keeps of it) into ``replies`` under a
     claim that keeps ``asked``, so that if this instance dies on the way, the one that
-    takes the gateway over answers it (``rescue``) while the interaction's token lasts."""
+    takes the gateway over answers it (``rescue``) while the interaction's token lasts;
+    ``client`` downloads its file."""
     async with service.claims.once(ASK_SCOPE, key, payload=asked) as mine:
         if not mine:  # answered already, by an instance that took it over
             return
         live = LiveAnswer(replies.send)
-        reply = await service.ask(ask_of(asked), on_text=live.on_text)
+        reply = await service.ask(ask_of(client, asked), on_text=live.on_text)
         await send_reply(replies.send, reply, live)
 
 
-def ask_of(asked: dict) -> Ask:
-    """The service's question from what a claim keeps of an ``/ask`` or a message."""
-    return Ask(asked["question"], asked["user"], asked["channel"], asked["thread"], PLATFORM)
+def ask_of(client: discord.Client, asked: dict) -> Ask:
+    """The service's question from what a claim keeps of an ``/ask`` or a message, its
+    files downloaded through ``client`` when the service reads them."""
+    files = attachments_of(client, asked.get("files", []))
+    return Ask(asked["question"], asked["user"], asked["channel"], asked["thread"], PLATFORM, files)
 
 
 @app_commands.command(name="leaderboard", description="How the models rank, from your votes.")

@@ -21,7 +21,8 @@ import discord
 from ..service import Service
 from .commands import LiveAnswer, ask_of, send_reply
 from .embeds import CONTENT_LIMIT
-from .views import location
+from .files import files_of
+from .views import PLATFORM, location
 
 __all__ = ["MENTION_SCOPE", "THREAD_EXISTS", "THREAD_NAME_LIMIT", "answer", "asked_of", "rescued"]
 
@@ -32,7 +33,8 @@ log = logging.getLogger(__name__)
 
 
 def asked_of(message: discord.Message, text: str) -> dict[str, Any]:
-    """What answering ``message`` (its question ``text``) takes, as the claim keeps it.
+    """What answering ``message`` (its question ``text``, its attached files) takes, as
+    the claim keeps it.
     In a DM the conversation is the channel; in a channel the answer goes to a thread
     started from the message, whose id is the message's, so the question is stored under
     it before it exists; in a thread, its parent and the thread."""
@@ -49,6 +51,7 @@ def asked_of(message: discord.Message, text: str) -> dict[str, Any]:
         "user": str(message.author.id),
         "channel": asked_in,
         "thread": thread,
+        "files": files_of(message.attachments),
         "posted_in": channel.id,
         "message": message.id,
         "in_channel": in_channel,
@@ -95,7 +98,8 @@ async def answer(
         async def send(**kwargs: Any) -> discord.Message:
             nonlocal target
             if target is None:
-                target = await _thread_from(client, message, asked["question"])
+                named = asked["question"] or ", ".join(f["name"] for f in asked.get("files", []))
+                target = await _thread_from(client, message, named)
             sent = await target.send(**kwargs)
             if "shown" not in asked:
                 asked.update(into=target.id, shown=sent.id)
@@ -106,11 +110,20 @@ async def answer(
         if "shown" in asked:  # the dead instance's partial answer, to become the whole
             live.message = target.get_partial_message(asked["shown"])
         async with channel.typing():
-            reply = await service.ask(ask_of(asked), on_text=live.on_text)
-        if target is None and not reply.answers:  # a hint or a failure: no thread for that
+            reply = await service.ask(ask_of(client, asked), on_text=live.on_text)
+        if target is None and not reply.answers and not await _kept(service, asked):
+            # a hint or a failure: no thread for that
             await message.reply(" ".join(reply.notices)[:CONTENT_LIMIT], mention_author=False)
             return
         await send_reply(send, reply, live)
+
+
+async def _kept(service: Service, asked: dict[str, Any]) -> bool:
+    """Whether files sent without a question were read and kept for the thread about to
+    start from the message: its follow-ups will be about them, so it is started."""
+    if not asked.get("files"):
+        return False
+    return await service.in_conversation(PLATFORM, asked["channel"], asked["thread"])
 
 
 async def _thread_from(

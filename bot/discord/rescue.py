@@ -72,7 +72,9 @@ class Rescue(Periodic):
         log.info(
             "answering /ask %s, which %s deferred and did not finish", orphan.key, orphan.owner
         )
-        self._answering.spawn(answer_claimed(self._service, orphan.key, asked, replies))
+        self._answering.spawn(
+            answer_claimed(self._service, self._client, orphan.key, asked, replies)
+        )
         return True
 
     def _message(self, orphan: Orphan) -> bool:

@@ -3,6 +3,7 @@ wording stays consistent across the CLI, the console, chat and the dashboard: re
 notices, prompts, summaries and errors a user reads. One module per audience:
 
 - ``answers``: what a question's asker reads on every surface (sources, marks, votes);
+- ``attachments``: what was read of a file attached to a question, or why it was not;
 - ``leaderboard``: what a leaderboard says around its rows;
 - ``console``: the terminal chat's welcome, prompts and goodbye;
 - ``chat``: what only Slack and Discord users read (the assistant panel, a channel's hints);
@@ -24,8 +25,9 @@ descriptions and ``--help`` (beside their options) and the audit report
 
 from __future__ import annotations
 
-from . import answers, chat, console, counting, leaderboard, operator, startup, web
+from . import answers, attachments, chat, console, counting, leaderboard, operator, startup, web
 from .answers import *  # noqa: F403
+from .attachments import *  # noqa: F403
 from .chat import *  # noqa: F403
 from .console import *  # noqa: F403
 from .counting import *  # noqa: F403
@@ -36,6 +38,7 @@ from .web import *  # noqa: F403
 
 __all__ = [
     *answers.__all__,
+    *attachments.__all__,
     *chat.__all__,
     *console.__all__,
     *counting.__all__,

@@ -15,7 +15,6 @@ __all__ = [
     "REASON_FORM_TITLE",
     "ask_only_hint",
     "asked",
-    "files_not_read",
     "invite_me",
     "last_vote",
     "reveal_text",
@@ -61,13 +60,6 @@ def invite_me() -> str:
 
 def which_channel() -> str:
     return "Name a channel with #, like `/leaderboard #support`, or leave it out for all."
-
-
-def files_not_read() -> str:
-    return (
-        "I can't read attached files yet: ask your question in words and I'll answer"
-        " from the knowledge base."
-    )
 
 
 def reveal_text(model_a: str, model_b: str) -> str:

@@ -100,6 +100,7 @@ class SlackBot:
         self.service = service
         self._modes: dict[str, ChannelMode] = dict(settings.slack_channel_modes)
         self.web_url = settings.web_url  # /leaderboard links to the dashboard
+        self.attachment_max_bytes = settings.attachment_max_bytes  # more is not downloaded
         secret = settings.slack_signing_secret
         # slack_sdk applies its own timeout only to sessions it opens itself, so ours has one
         timeout = aiohttp.ClientTimeout(total=WEB_API_TIMEOUT)

@@ -20,7 +20,8 @@ from knowledge.errors import KnowledgeError
 
 from .. import messages
 from .events import ANSWERED_SUBTYPES
-from .questions import answer, answer_message
+from .files import attachments_of
+from .questions import answer
 
 if TYPE_CHECKING:
     from .app import SlackBot
@@ -73,12 +74,10 @@ def attach_assistant(bot: SlackBot) -> AsyncAssistant:
 async def _answer(bot: SlackBot, event: dict, set_status: AsyncSetStatus) -> None:
     channel, user, thread = event["channel"], event["user"], event["thread_ts"]
     text = (event.get("text") or "").strip()
-    if not text and event.get("files"):
-        await answer_message(bot, event, text, thread)  # a file alone: the hint, no status
-        return
+    files = await attachments_of(bot, event)
     try:
         await set_status(messages.ASSISTANT_STATUS)
     except SlackApiError:  # not an assistant thread: a plain DM thread, with the reaction
-        await answer(bot, channel, user, text, thread, react_to=event["ts"])
+        await answer(bot, channel, user, text, thread, react_to=event["ts"], files=files)
         return
-    await answer(bot, channel, user, text, thread)
+    await answer(bot, channel, user, text, thread, files=files)

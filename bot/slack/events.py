@@ -27,7 +27,7 @@ __all__ = ["ANSWERED_SUBTYPES", "on_mention", "on_message", "question_text"]
 log = logging.getLogger(__name__)
 
 # message subtypes that still carry a person's question: a reply also sent to the
-# channel, and a message with a file attached (Parley answers its text)
+# channel, and a message with a file attached (Parley reads the file too)
 ANSWERED_SUBTYPES = frozenset({"thread_broadcast", "file_share"})
 
 

@@ -1,7 +1,8 @@
 """A question answered in its Slack thread: the working sign, the service's answer
 (streamed into one message when a hosted model writes it), the reply's messages, and
 the sign taken away again. Mentions, DMs, follow-ups, ``/ask`` and the assistant panel
-all end here; what the answer is, is the service's business.
+all end here; what the answer is, is the service's business, files attached to the
+message included (``files``: a file alone is read, and the reply says what was read).
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ from typing import TYPE_CHECKING
 from arena.errors import ArenaError
 from knowledge.errors import KnowledgeError
 
-from .. import messages
+from ..attachments import Attachment
 from ..errors import BotError
 from ..service import Ask, Reply
 from ..streaming import Throttled
 from . import blocks
 from .blocks import Message
-from .web_api import DELIVERY_ERRORS, ephemeral, post, react, update, why
+from .files import attachments_of
+from .web_api import DELIVERY_ERRORS, post, react, update, why
 
 if TYPE_CHECKING:
     from .app import SlackBot
@@ -38,10 +40,17 @@ log = logging.getLogger(__name__)
 
 
 async def answer(
-    bot: SlackBot, channel: str, user: str, text: str, thread: str, *, react_to: str | None = None
+    bot: SlackBot,
+    channel: str,
+    user: str,
+    text: str,
+    thread: str,
+    *,
+    react_to: str | None = None,
+    files: tuple[Attachment, ...] = (),
 ) -> None:
-    """Show that work started, ask the service, post the reply in the thread, and take
-    the working sign away again."""
+    """Show that work started, ask the service (with the message's ``files``), post the
+    reply in the thread, and take the working sign away again."""
     client = bot.client
     if react_to:
         await react(client.reactions_add, channel, react_to)
@@ -61,7 +70,8 @@ async def answer(
 
     try:
         reply = await bot.service.ask(
-            Ask(text, user, channel, thread, PLATFORM), on_text=Throttled(show, EDIT_INTERVAL)
+            Ask(text, user, channel, thread, PLATFORM, files),
+            on_text=Throttled(show, EDIT_INTERVAL),
         )
     except (BotError, ArenaError, KnowledgeError) as exc:
         replies = [blocks.text_message(str(exc))]
@@ -87,17 +97,11 @@ async def answer(
 
 
 async def answer_message(bot: SlackBot, event: dict, text: str, thread: str) -> None:
-    """Answer a person's message in ``thread``; a message that is only a file is told
-    that Parley answers questions in words (in the thread of a DM, privately elsewhere)."""
-    channel, user = event["channel"], event["user"]
-    if not text and event.get("files"):
-        hint = messages.files_not_read()
-        if event.get("channel_type") == "im":
-            await post(bot.client, channel, thread, blocks.text_message(hint))
-        else:
-            await ephemeral(bot.client, channel, user, hint, thread)
-        return
-    await answer(bot, channel, user, text, thread, react_to=event["ts"])
+    """Answer a person's message, and the files attached to it, in ``thread``."""
+    files = await attachments_of(bot, event)
+    await answer(
+        bot, event["channel"], event["user"], text, thread, react_to=event["ts"], files=files
+    )
 
 
 async def answer_follow_up(bot: SlackBot, event: dict, text: str) -> None:

@@ -74,6 +74,7 @@ BOT_SCOPES = frozenset(
         "channels:history",
         "chat:write",
         "commands",
+        "files:read",
         "files:write",
         "groups:history",
         "im:history",

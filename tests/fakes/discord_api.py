@@ -17,6 +17,10 @@ bot can get wrong:
 - interactions may come without a ``channel`` object (only ``channel_id``), and modal
   submissions in the Label form as well as the legacy action-row form.
 
+Attachments (``attachment``) are served from the fake's own CDN path, as Discord's CDN
+serves them: to anyone holding the signed URL (``ex``, ``is``, ``hm`` in its query), no
+token; a URL without its signature gets 404 "This content is no longer available.".
+
 ``shown(token)`` tells what an interaction's messages became and who can see them;
 every request also stays recorded on the server. Replies are ``application/json``
 exactly (discord.py parses nothing else as JSON); an empty 204 is sent as text.
@@ -197,11 +201,14 @@ def interaction(
 def slash_data(
     command_id: int, name: str, options: dict[str, Any], resolved: dict | None = None
 ) -> dict[str, Any]:
-    """A slash command's ``data``: string options, and ``channel`` as a channel option."""
+    """A slash command's ``data``: string options, ``channel`` as a channel option and
+    ``file`` as an attachment option (its value the attachment's id, the attachment in
+    ``resolved``)."""
     data: dict[str, Any] = {"id": str(command_id), "name": name, "type": 1}
+    kinds = {"channel": 7, "file": 11}
     if options:
         data["options"] = [
-            {"name": key, "type": 7 if key == "channel" else 3, "value": str(value)}
+            {"name": key, "type": kinds.get(key, 3), "value": str(value)}
             for key, value in options.items()
         ]
     if resolved:
@@ -267,6 +274,7 @@ class FakeDiscord:
         self._created: list[dict] = []  # the messages sent to channels, as Discord made them
         self._kinds: dict[str, int] = {}  # interaction id -> its type
         self._responses: dict[str, Responses] = {}  # interaction token -> its messages
+        self._files: dict[str, tuple[str, bytes, str]] = {}  # CDN path -> (hm, bytes, type)
         app = {
             "id": str(APP_ID),
             "name": "Parley",
@@ -288,6 +296,7 @@ class FakeDiscord:
         server.route("POST", f"{API}/channels/*", self._channel_post)
         server.route("PATCH", f"{API}/channels/*", self._message)
         server.route("POST", f"{API}/users/@me/channels", self._direct_channel)
+        server.route("GET", "/attachments/*", self._cdn)
 
     @property
     def base(self) -> str:
@@ -321,17 +330,50 @@ class FakeDiscord:
         author: dict[str, Any] | None = None,
         mentions: list[dict[str, Any]] | None = None,
         guild: bool = True,
+        attachments: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         """A MESSAGE_CREATE payload: a user's message in the test server's channel (or
-        thread), or with ``guild`` off in a DM channel, which Discord then knows."""
+        thread), or with ``guild`` off in a DM channel, which Discord then knows; with
+        ``attachments`` as ``attachment`` makes them."""
         author = author or user(USER_ID)
         message = self.message(channel_id, {"content": content}, author, mentions=mentions or [])
+        message["attachments"] = attachments or []
         if guild:
             message["guild_id"] = str(GUILD_ID)
             message["member"] = {k: v for k, v in member(USER_ID).items() if k != "user"}
         else:
             self.direct_channel(channel_id, int(author["id"]))
         return message
+
+    def attachment(
+        self,
+        filename: str,
+        data: bytes,
+        content_type: str = "application/octet-stream",
+        *,
+        channel_id: int = CHANNEL_ID,
+        size: int | None = None,
+    ) -> dict[str, Any]:
+        """An attachment object as a message carries it, its bytes on the fake's CDN at
+        a signed URL; ``size`` as Discord reports it (default: the bytes')."""
+        file_id = self.next_id()
+        path = f"/attachments/{channel_id}/{file_id}/{filename}"
+        signature = f"{file_id:x}" * 4
+        with self._lock:
+            self._files[path] = (signature, data, content_type)
+        query = f"?ex=6a1b2c3d&is=6a19dabd&hm={signature}&"
+        return {
+            "id": str(file_id),
+            "filename": filename,
+            "size": len(data) if size is None else size,
+            "url": f"{self.server.url}{path}{query}",
+            "proxy_url": f"{self.server.url}/media{path}{query}",
+            "content_type": content_type,
+        }
+
+    def cdn_requests(self) -> list[Seen]:
+        """Every request for an attachment's bytes."""
+        return self.server.seen("/attachments/*", "GET")
 
     def forget_channel(self, channel_id: int) -> None:
         """A channel deleted (or a DM Parley can no longer see): 404 from now on."""
@@ -525,6 +567,13 @@ class FakeDiscord:
             with self._lock:
                 self._created.append(message)
         return Scripted(body=message)
+
+    def _cdn(self, seen: Seen) -> Scripted:
+        with self._lock:
+            held = self._files.get(seen.path)
+        if held is None or seen.query.get("hm") != held[0]:
+            return Scripted(404, "This content is no longer available.", content_type="text/plain")
+        return Scripted(200, held[1], content_type=held[2])
 
     def _direct_channel(self, seen: Seen) -> Scripted:
         channel_id = self.next_id()

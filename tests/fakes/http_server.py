@@ -29,14 +29,15 @@ __all__ = ["FakeServer", "Scripted", "Seen"]
 
 @dataclass
 class Scripted:
-    """One response: status, a JSON-able body (or raw text), headers, and a delay first.
+    """One response: status, a JSON-able body (or raw text or bytes), headers, and a delay
+    first.
 
     With ``pace``, a text body is written one Server-Sent Event (a blank-line-ended
     block) at a time, ``pace`` seconds apart, as a model streaming its answer would.
     """
 
     status: int = 200
-    body: dict | list | str = field(default_factory=dict)
+    body: dict | list | str | bytes = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     content_type: str = "application/json"
@@ -209,8 +210,9 @@ class FakeServer:
                 step = server._respond(seen)
                 if step.delay:
                     time.sleep(step.delay)
-                payload = step.body if isinstance(step.body, str) else json.dumps(step.body)
-                data = payload.encode()
+                body = step.body
+                payload = body if isinstance(body, str | bytes) else json.dumps(body)
+                data = payload if isinstance(payload, bytes) else payload.encode()
                 try:
                     self.send_response(step.status)
                     self.send_header("content-type", step.content_type)

@@ -3,7 +3,10 @@
 ``FakeSlack`` answers every Web API method Parley calls (``auth.test``,
 ``chat.postMessage``, ``chat.update``, ``chat.postEphemeral``, ``reactions.*``,
 ``views.open``, ``assistant.threads.*``, the three steps of an external file upload,
-``apps.connections.open``) and ``response_url`` posts, and records them all; a test can
+``files.info``, ``apps.connections.open``) and ``response_url`` posts, and records them
+all. It holds the files people attached (``add_file``) and serves their bytes at their
+``url_private_download`` only to a request with the bot token as a Bearer token; any other
+request is redirected to the workspace's sign-in page, as Slack does. A test can
 queue a 429 with ``Retry-After`` or an error before the standing reply. Point the app
 at ``api_url`` through ``PARLEY_SLACK_API_URL``, or put the server at slack.com
 (``tests.fakes.net``).
@@ -41,6 +44,7 @@ from tests.fakes.http_server import FakeServer, Scripted, Seen
 __all__ = [
     "APP_ID",
     "BOT_ID",
+    "BOT_TOKEN",
     "BOT_USER",
     "SCOPES",
     "TEAM",
@@ -54,9 +58,11 @@ BOT_USER = "UPARLEY"
 BOT_ID = "BPARLEY"
 APP_ID = "APARLEY"
 TEAM = "T0001"
+BOT_TOKEN = "xoxb-test"  # the only token the fake's file downloads accept
 # the bot scopes manifest.yml asks for, as auth.test reports them
 SCOPES = (
-    "app_mentions:read,assistant:write,channels:history,chat:write,commands,files:write,"
+    "app_mentions:read,assistant:write,channels:history,chat:write,commands,files:read,"
+    "files:write,"
     "groups:history,im:history,mpim:history,reactions:write"
 )
 _BOT_PROFILE = {
@@ -111,6 +117,8 @@ class FakeSlack:
         self._lock = threading.RLock()
         self._rng = random.Random(7)
         self._messages: dict[tuple[str, str], dict] = {}  # (channel, ts) -> stored message
+        self._files: dict[str, tuple[dict, bytes]] = {}  # id -> (file object, bytes)
+        self._file_ids = itertools.count(1)
         self.socket_url: str | None = None
         ok = Scripted(200, {"ok": True})
         routes = {
@@ -135,11 +143,14 @@ class FakeSlack:
             "apps.connections.open": lambda seen: Scripted(
                 200, {"ok": True, "url": self.socket_url}
             ),
+            "files.info": self._file_info,
         }
         for method, standing in routes.items():
             server.route("POST", f"/api/{method}", standing)
         server.route("POST", "/upload/*", Scripted(200, "OK - 1234", content_type="text/plain"))
         server.route("POST", "/response/*", Scripted(200, "ok", content_type="text/plain"))
+        server.route("GET", "/files-pri/*", self._file_download)
+        server.route("GET", "/api/files.info", self._file_info)  # slack_sdk GETs it
 
     @property
     def api_url(self) -> str:
@@ -239,7 +250,100 @@ class FakeSlack:
             }
         return Scripted(200, {"ok": True, "view": full})
 
+    def _file_info(self, seen: Seen) -> Scripted:
+        with self._lock:
+            held = self._files.get(_decoded(seen).get("file", ""))
+        if held is None:
+            return Scripted(200, {"ok": False, "error": "file_not_found"})
+        return Scripted(
+            200,
+            {
+                "ok": True,
+                "file": held[0],
+                "comments": [],
+                "response_metadata": {"next_cursor": ""},
+            },
+        )
+
+    def _file_download(self, seen: Seen) -> Scripted:
+        """A file's bytes for the bot token; the sign-in page's redirect otherwise."""
+        with self._lock:
+            held = next(
+                (
+                    h
+                    for h in self._files.values()
+                    if h[0]["url_private_download"].endswith(seen.path)
+                ),
+                None,
+            )
+        if seen.headers.get("authorization") != f"Bearer {BOT_TOKEN}":
+            return Scripted(
+                302,
+                "<html><body>Sign in to Parley Test</body></html>",
+                headers={"location": f"https://parley-test.slack.com/?redir={seen.path}"},
+                content_type="text/html; charset=utf-8",
+            )
+        if held is None:
+            return Scripted(404, "Not found", content_type="text/plain")
+        file, data = held
+        return Scripted(
+            200,
+            data,
+            headers={"content-disposition": f'attachment; filename="{file["name"]}"'},
+            content_type=file["mimetype"],
+        )
+
     # --- scripting and reading ---------------------------------------------------------
+
+    def add_file(
+        self,
+        name: str,
+        data: bytes,
+        mimetype: str = "application/octet-stream",
+        *,
+        user: str = "UANA",
+        size: int | None = None,
+    ) -> dict:
+        """A file a person uploaded, as a message event's ``files`` carries it (its URLs
+        on this server); ``size`` as Slack reports it (default: the bytes')."""
+        with self._lock:
+            file_id = f"F{next(self._file_ids):07d}"
+        pretty = name.rsplit(".", 1)[-1].lower()
+        base = f"{self.server.url}/files-pri/{TEAM}-{file_id}"
+        file = {
+            "id": file_id,
+            "created": 1700000000,
+            "timestamp": 1700000000,
+            "name": name,
+            "title": name,
+            "mimetype": mimetype,
+            "filetype": pretty,
+            "pretty_type": pretty.upper(),
+            "user": user,
+            "user_team": TEAM,
+            "editable": False,
+            "size": len(data) if size is None else size,
+            "mode": "hosted",
+            "is_external": False,
+            "external_type": "",
+            "is_public": False,
+            "public_url_shared": False,
+            "display_as_bot": False,
+            "username": "",
+            "url_private": f"{base}/{name}",
+            "url_private_download": f"{base}/download/{name}",
+            "permalink": f"https://parley-test.slack.com/files/{user}/{file_id}/{name}",
+            "permalink_public": f"https://slack-files.com/{TEAM}-{file_id}-0a1b2c3d4e",
+            "has_rich_preview": False,
+            "file_access": "visible",
+        }
+        with self._lock:
+            self._files[file_id] = (file, data)
+        return copy.deepcopy(file)
+
+    def downloads(self) -> list[Seen]:
+        """Every request for a file's bytes (with the token or without)."""
+        return self.server.seen("/files-pri/*", "GET")
 
     def fail(self, method: str, *replies: Scripted) -> None:
         """Answer the next calls of ``method`` with ``replies`` (a 429, an error) first."""

@@ -10,7 +10,7 @@ from openpyxl import Workbook
 from pypdf import PdfWriter
 
 from knowledge.errors import LoadError, UnsupportedFile
-from knowledge.loaders import SUPPORTED_SUFFIXES, load_document
+from knowledge.loaders import SUPPORTED_SUFFIXES, load_bytes, load_document
 from tests.conftest import HANDBOOK
 
 DATA = Path(__file__).parent / "data"
@@ -292,3 +292,23 @@ def test_pdf_heading_levels_follow_type_size_and_plain_pdfs_have_none() -> None:
     ]
     plain = load_document(DATA / "plain.pdf")  # two paragraphs of body text only
     assert [(s.heading_path, s.location) for s in plain.sections] == [((), "page 1")]
+
+
+def test_bytes_with_a_name_load_as_the_file_would() -> None:
+    path = HANDBOOK / "expenses-policy.pdf"
+    from_file = load_document(path)
+    from_bytes = load_bytes(path.read_bytes(), "Expenses.PDF", "attached:Expenses.PDF")
+    assert from_bytes.sections == from_file.sections
+    assert from_bytes.source == "attached:Expenses.PDF"
+    assert from_bytes.title == from_file.title
+
+
+def test_bytes_get_the_checks_a_file_gets() -> None:
+    with pytest.raises(UnsupportedFile, match=r"'\.png'"):
+        load_bytes(b"\x89PNG", "scan.png", "attached:scan.png")
+    with pytest.raises(LoadError, match="file is empty"):
+        load_bytes(b" \n", "notes.md", "attached:notes.md")
+    with pytest.raises(LoadError, match="no text found"):
+        load_bytes(b"<html><body> </body></html>", "page.html", "attached:page.html")
+    doc = load_bytes(b"a,b\n1,2\n", "Rota.CSV", "attached:Rota.CSV")  # the suffix in any case
+    assert doc.title == "Rota" and doc.source == "attached:Rota.CSV"  # the name's stem

@@ -27,7 +27,7 @@ from bot.slack.app import SlackBot
 from knowledge.types import Hit, Passage
 from tests.fakes.providers import fake, roster
 from tests.fakes.service import service_over_fakes
-from tests.fakes.slack_api import BOT_USER, TEAM, FakeSlack, listening_socket
+from tests.fakes.slack_api import BOT_TOKEN, BOT_USER, TEAM, FakeSlack, listening_socket
 
 # the payload builders, also imported from here by the fault and security suites
 from .payloads import block_action, mention, message
@@ -159,7 +159,7 @@ async def start_app(
         channel_faithfulness_flags=channel_faithfulness_flags or {},
     )
     config = Settings(
-        slack_bot_token="xoxb-test",
+        slack_bot_token=BOT_TOKEN,
         slack_signing_secret=SECRET,
         slack_api_url=slack.api_url,
         **settings,

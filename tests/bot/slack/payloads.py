@@ -101,36 +101,24 @@ def thread_broadcast(text: str, *, ts: str, thread: str, channel="C1", user="UAN
 
 
 def file_share(
-    text: str, *, ts: str, channel="D1", kind="im", thread: str | None = None, user="UANA"
+    text: str,
+    *,
+    ts: str,
+    files: list[dict],
+    channel="D1",
+    kind="im",
+    thread: str | None = None,
+    user="UANA",
 ):
-    """A message with a file attached (``text`` may be empty: the file alone)."""
-    attached = {
-        "id": "F0FILE1",
-        "created": 1700000000,
-        "timestamp": 1700000000,
-        "name": "runbook.pdf",
-        "title": "runbook.pdf",
-        "mimetype": "application/pdf",
-        "filetype": "pdf",
-        "pretty_type": "PDF",
-        "user": user,
-        "size": 48213,
-        "mode": "hosted",
-        "is_external": False,
-        "is_public": False,
-        "url_private": "https://files.slack.com/files-pri/T0001-F0FILE1/runbook.pdf",
-        "url_private_download": (
-            "https://files.slack.com/files-pri/T0001-F0FILE1/download/runbook.pdf"
-        ),
-        "permalink": "https://parley-test.slack.com/files/UANA/F0FILE1/runbook.pdf",
-    }
+    """A message with ``files`` attached (their objects as ``FakeSlack.add_file`` makes
+    them; ``text`` may be empty: the files alone)."""
     event = message(text, ts=ts, thread=thread, channel=channel, kind=kind, user=user)
     if not text:
         event.pop("blocks")
     return {
         **event,
         "subtype": "file_share",
-        "files": [attached],
+        "files": files,
         "upload": False,
         "display_as_bot": False,
     }

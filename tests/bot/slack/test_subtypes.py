@@ -4,11 +4,11 @@ Nothing raises (``Slack work failed`` would be logged)."""
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
 
-from bot import messages
 from tests.bot.slack.conftest import Harness, mention
 from tests.bot.slack.payloads import (
     bot_message,
@@ -57,35 +57,25 @@ async def test_a_broadcast_reply_in_someone_elses_thread_is_left_alone(
     assert "Parley has not answered in that thread" in caplog.text
 
 
+def photo(app: Harness) -> list[dict]:
+    """A file Parley does not read: its text question is answered all the same."""
+    return [app.slack.add_file("screen.png", b"\x89PNG\r\n", "image/png")]
+
+
 async def test_a_dm_with_a_file_attached_answers_its_text(app: Harness, caplog) -> None:
-    await app.event(file_share("How do I roll back?", ts="200.1"))
+    await app.event(file_share("How do I roll back?", ts="200.1", files=photo(app)))
     await app.settle()
     (posted,) = app.slack.calls("chat.postMessage")
     assert posted["channel"] == "D1" and posted["thread_ts"] == "200.1"
     assert "Run shipit rollback" in posted["text"]
+    assert "I can't read screen.png" in json.dumps(posted["blocks"])
     assert app.slack.calls("reactions.add")[0]["timestamp"] == "200.1"
     assert failures(caplog) == []
 
 
-async def test_a_dm_with_only_a_file_is_told_what_parley_reads(app: Harness) -> None:
-    await app.event(file_share("", ts="200.1"))
-    await app.settle()
-    (posted,) = app.slack.calls("chat.postMessage")
-    assert posted["text"] == messages.files_not_read() and posted["thread_ts"] == "200.1"
-    assert await app.store.thread_history("slack", "D1", "200.1") == []  # nothing asked
-
-
-async def test_a_file_alone_in_a_channel_thread_is_told_privately(app: Harness) -> None:
-    await answered_thread(app)
-    await app.event(file_share("", ts="100.6", channel="C1", kind="channel", thread="100.1"))
-    await app.settle()
-    (hint,) = app.slack.calls("chat.postEphemeral")
-    assert hint["text"] == messages.files_not_read() and hint["user"] == "UANA"
-    assert len(app.slack.calls("chat.postMessage")) == 1  # the first answer only
-
-
 async def test_the_assistant_panel_answers_a_message_with_a_file(app: Harness) -> None:
-    await app.event(file_share("How do I roll back?", ts="600.3", thread="600.1"))
+    files = photo(app)
+    await app.event(file_share("How do I roll back?", ts="600.3", thread="600.1", files=files))
     await app.settle()
     (status,) = app.slack.calls("assistant.threads.setStatus")
     assert status["thread_ts"] == "600.1"

@@ -1,0 +1,180 @@
+"""Documents attached to a question: the service's rules, with a real store (both
+engines), the knowledge base's real loaders and chunker, and fake models that cite [1]."""
+
+from __future__ import annotations
+
+import pytest
+
+from arena.store import Store
+from bot import messages
+from bot.attachments import MAX_PASSAGES, Attachment
+from bot.errors import DownloadFailed
+from bot.service import Ask, Service
+from tests.fakes.providers import fake, roster
+from tests.fakes.service import service_over_fakes
+
+pytestmark = pytest.mark.both_engines
+
+CONTRACT = b"""# Vendor contract
+
+## Term
+
+This agreement renews automatically on 1 March 2027 unless either party gives
+ninety days' written notice.
+
+## Fees
+
+The annual fee is 12,000 euros, invoiced each January.
+"""
+
+
+class Served:
+    """An attachment's bytes, counting the downloads."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.downloads = 0
+
+    async def fetch(self) -> bytes:
+        self.downloads += 1
+        return self.data
+
+
+def attachment(name: str, data: bytes = CONTRACT, size: int | None = None) -> Attachment:
+    served = Served(data)
+    return Attachment(name, len(data) if size is None else size, served.fetch)
+
+
+def downloads(file: Attachment) -> int:
+    return file.fetch.__self__.downloads  # type: ignore[attr-defined]
+
+
+def service(store: Store, *replies: str, **settings) -> tuple[Service, object]:
+    model = fake("alpha", *replies)
+    return service_over_fakes(store, roster(model), **settings), model
+
+
+def ask(text: str, *files: Attachment, thread: str | None = "t1") -> Ask:
+    return Ask(text, "ana", "D1", thread, "slack", files)
+
+
+async def test_an_attached_document_leads_and_is_cited_by_its_name(store: Store) -> None:
+    svc, model = service(store)
+    reply = await svc.ask(ask("When does the contract renew?", attachment("contract.md")))
+    (shown,) = reply.answers
+    (cited,) = shown.answer.citations
+    assert cited.passage.is_attached and cited.passage.display_source == "contract.md (attached)"
+    assert "1 March 2027" in cited.passage.text and reply.notices == []
+    passages = [h.passage for h in model.prompts[0].passages]
+    # the knowledge base fills the places the document leaves: its passage comes after
+    assert [p.is_attached for p in passages] == [True, True, False]
+    assert "(source: contract.md (attached)" in model.prompts[0].messages[-1]["content"]
+
+
+async def test_a_follow_up_in_the_thread_still_reads_the_document(store: Store) -> None:
+    svc, _ = service(store)
+    await svc.ask(ask("When does the contract renew?", attachment("contract.md")))
+    reply = await svc.ask(ask("What is the annual fee?"))
+    (cited,) = reply.answers[0].answer.citations
+    assert cited.passage.is_attached and "12,000 euros" in cited.passage.text
+    elsewhere = await svc.ask(ask("What is the annual fee?", thread="t2"))
+    assert not elsewhere.answers[0].answer.citations[0].passage.is_attached
+
+
+async def test_a_file_alone_is_read_and_makes_the_thread_a_conversation(store: Store) -> None:
+    svc, model = service(store)
+    assert not await svc.in_conversation("slack", "D1", "t1")
+    reply = await svc.ask(ask("", attachment("contract.md")))
+    assert reply.answers == [] and model.prompts == []
+    assert reply.notices == [messages.attachments_read([("contract.md", 2)], in_thread=True)]
+    assert reply.notices[0].startswith("I read contract.md (2 passages).")
+    assert await svc.in_conversation("slack", "D1", "t1")
+    assert not await svc.in_conversation("slack", "D1", "t2")
+    followed = await svc.ask(ask("When does it renew?"))
+    assert followed.answers[0].answer.citations[0].passage.is_attached
+
+
+async def test_an_unsupported_file_is_named_and_the_question_still_answered(
+    store: Store,
+) -> None:
+    svc, _ = service(store)
+    photo = attachment("scan.png", b"\x89PNG not text")
+    reply = await svc.ask(ask("When does the contract renew?", photo))
+    assert downloads(photo) == 0
+    assert reply.notices[0] == (
+        "I can't read scan.png: I read MD, RST, TXT, HTML, PDF, DOCX, CSV and XLSX files."
+    )
+    assert reply.answers and not reply.answers[0].answer.citations[0].passage.is_attached
+
+
+async def test_an_oversized_file_is_never_downloaded(store: Store) -> None:
+    svc, _ = service(store, attachment_max_mb=1)
+    big = attachment("contract.pdf", size=3_500_000)
+    reply = await svc.ask(ask("When does the contract renew?", big))
+    assert downloads(big) == 0
+    assert reply.notices == [
+        "I didn't read contract.pdf: it is 3.5 MB and I read files up to 1 MB."
+    ]
+    assert reply.answers
+
+
+async def test_a_file_larger_than_its_reported_size_is_not_read(store: Store) -> None:
+    svc, _ = service(store, attachment_max_mb=0.0001)  # 100 bytes
+    liar = attachment("contract.md", size=10)
+    reply = await svc.ask(ask("When does the contract renew?", liar))
+    assert downloads(liar) == 1
+    assert reply.notices[0] == "I didn't read contract.md: it is larger than the 0.0001 MB I read."
+    assert not reply.answers[0].answer.citations[0].passage.is_attached
+
+
+async def test_failed_downloads_and_unreadable_files_say_why(store: Store) -> None:
+    async def refused() -> bytes:
+        raise DownloadFailed("Slack answered 403")
+
+    svc, _ = service(store)
+    files = (
+        Attachment("gone.md", 10, refused),
+        attachment("broken.pdf", b"%PDF-1.4 this is no PDF"),
+        attachment("blank.txt", b"   \n"),
+        Attachment("old.md", 10, refused, withheld="it was deleted"),
+    )
+    reply = await svc.ask(ask("When does the contract renew?", *files))
+    assert reply.notices[0] == "I couldn't download gone.md (Slack answered 403)."
+    assert reply.notices[1].startswith("I couldn't read broken.pdf (not a valid PDF:")
+    assert reply.notices[2] == "I couldn't read blank.txt (file is empty)."
+    assert reply.notices[3] == "I can't open old.md: it was deleted."
+    assert reply.answers  # the question is answered all the same
+    assert await store.thread_attachments("slack", "D1", "t1") == []
+
+
+async def test_a_thread_keeps_its_newest_files_and_a_new_version_replaces_the_old(
+    store: Store,
+) -> None:
+    svc, _ = service(store)
+    for n in range(4):
+        await svc.ask(ask("", attachment(f"doc{n}.md", f"# Doc {n}\n\nFact {n}.".encode())))
+    kept = await store.thread_attachments("slack", "D1", "t1")
+    assert [f.name for f in kept] == ["doc3.md", "doc2.md", "doc1.md"]
+    await svc.ask(ask("", attachment("doc2.md", b"# Doc 2\n\nRevised fact.")))
+    kept = await store.thread_attachments("slack", "D1", "t1")
+    assert [f.name for f in kept] == ["doc2.md", "doc3.md", "doc1.md"]
+    assert [p.text for p in kept[0].passages] == ["Revised fact."]
+    assert kept[0].passages[0].source == "attached:doc2.md"
+    assert await store.thread_attachments("slack", "D1", "t9") == []
+    assert await store.thread_attachments("discord", "D1", "t1") == []
+
+
+async def test_a_long_file_is_cut_with_a_notice(store: Store) -> None:
+    svc, _ = service(store)
+    long = "\n\n".join(f"## Clause {n}\n\nClause {n} says thing {n}." for n in range(400))
+    reply = await svc.ask(ask("", attachment("long.md", long.encode())))
+    assert reply.notices[1] == f"long.md is long: I read its first {MAX_PASSAGES} passages."
+    (kept,) = await store.thread_attachments("slack", "D1", "t1")
+    assert len(kept.passages) == MAX_PASSAGES
+
+
+async def test_without_a_thread_the_file_serves_that_question_alone(store: Store) -> None:
+    svc, _ = service(store)
+    reply = await svc.ask(ask("When does it renew?", attachment("contract.md"), thread=None))
+    assert reply.answers[0].answer.citations[0].passage.is_attached
+    assert await store.thread_attachments("slack", "D1", "") == []

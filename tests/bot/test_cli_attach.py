@@ -1,0 +1,51 @@
+"""``parley ask --attach``: a document on disk answered from, offline, on the handbook."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from bot.cli import cli
+
+CONTRACT = """# Vendor contract with Acme Hosting
+
+## Term and renewal
+
+The contract renews automatically on 1 March 2027 unless either party gives ninety
+days' written notice.
+
+## Fees
+
+The annual fee is 12,000 euros, invoiced each January.
+"""
+
+
+def ask(data_dir: Path, *args: str):
+    result = CliRunner().invoke(cli, ["--data-dir", str(data_dir), "ask", *args])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_an_attached_document_answers_and_is_cited(data_dir: Path, tmp_path: Path) -> None:
+    contract = tmp_path / "contract.md"
+    contract.write_text(CONTRACT)
+    question = "When does the vendor contract renew?"
+    payload = json.loads(ask(data_dir, question, "--attach", str(contract), "--json").stdout)
+    assert "1 March 2027" in payload["answer"]
+    assert payload["citations"][0]["source"] == "contract.md (attached)"
+    plain = ask(data_dir, question, "--attach", str(contract)).stdout
+    assert "contract.md (attached)" in plain
+    without = json.loads(ask(data_dir, question, "--json").stdout)
+    assert "1 March 2027" not in without["answer"]  # not indexed: nothing kept of it
+
+
+def test_a_file_parley_cannot_read_is_named_and_the_question_answered(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    photo = tmp_path / "scan.png"
+    photo.write_bytes(b"\x89PNG\r\n")
+    result = ask(data_dir, "How do I roll back a deploy?", "--attach", str(photo), "--json")
+    assert "I can't read scan.png" in result.stderr
+    assert "shipit rollback" in json.loads(result.stdout)["answer"]
