@@ -8,6 +8,7 @@ __all__ = [
     "no_such_table",
     "sign_in_again",
     "sign_in_first",
+    "web_bad_proxy_address",
     "web_form_expired",
     "web_login_failed",
     "web_login_throttled",
@@ -23,6 +24,13 @@ def web_needs_access() -> str:
         "The dashboard would be open to anyone: set PARLEY_WEB_TOKEN (and"
         " PARLEY_WEB_ADMIN_TOKEN for admins), or web_trusted_header when a proxy signs"
         " people in."
+    )
+
+
+def web_bad_proxy_address(entry: str) -> str:
+    return (
+        f"web_forwarded_allow_ips holds {entry!r}, which is not an IP address or network"
+        " (write the proxy's address, such as 127.0.0.1, or a network, such as 10.0.0.0/8)."
     )
 
 

@@ -63,6 +63,40 @@ async def test_a_wrong_token_is_refused_and_the_login_is_rate_limited(seeded) ->
         assert (await client.get("/")).status_code == 303
 
 
+@in_module_loop
+async def test_behind_a_trusted_proxy_the_limit_counts_each_real_client(seeded) -> None:
+    """One person's wrong tokens lock out their own address, not everyone the proxy
+    forwards; and the locked-out one cannot get round it with an X-Forwarded-For of its own
+    (the proxy appends the address it saw, and that one counts)."""
+    async with dashboard(seeded.service, web_forwarded_allow_ips=["127.0.0.1"]) as client:
+        client.headers["X-Forwarded-For"] = "203.0.113.7"
+        for _ in range(LOGIN_ATTEMPTS):
+            assert (await sign_in(client, "not-the-token")).status_code == 401
+        assert (await sign_in(client, VIEWER_TOKEN)).status_code == 429
+        client.headers["X-Forwarded-For"] = "198.51.100.2"  # someone else, same proxy
+        assert (await sign_in(client, ADMIN_TOKEN)).status_code == 303
+        client.cookies.clear()  # signed out again
+        client.headers["X-Forwarded-For"] = "198.51.100.9, 203.0.113.7"
+        assert (await sign_in(client, VIEWER_TOKEN)).status_code == 429
+
+
+@in_module_loop
+async def test_forwarded_for_from_an_untrusted_address_is_ignored(seeded) -> None:
+    proxies = {"web_forwarded_allow_ips": ["10.0.0.0/8"]}  # the client here is 127.0.0.1
+    async with dashboard(seeded.service, **proxies) as client:
+        for n in range(LOGIN_ATTEMPTS):
+            client.headers["X-Forwarded-For"] = f"203.0.113.{n}"
+            assert (await sign_in(client, "not-the-token")).status_code == 401
+        client.headers["X-Forwarded-For"] = "198.51.100.2"
+        assert (await sign_in(client, VIEWER_TOKEN)).status_code == 429
+
+
+def test_a_trusted_proxy_must_be_an_address_or_network() -> None:
+    with pytest.raises(BotError, match=r"web_forwarded_allow_ips holds 'proxy\.local'"):
+        check_access(Settings(web_token="t", web_forwarded_allow_ips=["proxy.local"]))
+    check_access(Settings(web_token="t", web_forwarded_allow_ips=["127.0.0.1", "fd00::/8"]))
+
+
 def test_the_limiter_forgets_failures_after_its_window() -> None:
     now = [0.0]
     limiter = LoginLimiter(attempts=2, window=60, clock=lambda: now[0])
