@@ -6,6 +6,7 @@ from __future__ import annotations
 __all__ = [
     "NO_REASON_GIVEN",
     "no_such_table",
+    "search_too_long",
     "sign_in_again",
     "sign_in_first",
     "web_bad_proxy_address",
@@ -74,3 +75,11 @@ def sign_in_first() -> str:
 def no_such_table(name: str) -> str:
     """A download (``?export=NAME``) of a table the page does not have."""
     return f"There is no table {name!r} on this page."
+
+
+def search_too_long(length: int, limit: int) -> str:
+    """A ``/questions?q=`` longer than the store searches for."""
+    return (
+        f"A search can be at most {limit:,} characters long, and this one has {length:,}:"
+        " search for a shorter part of the text."
+    )

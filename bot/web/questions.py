@@ -10,7 +10,7 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
-from arena.insights import QuestionRecord
+from arena.insights import MAX_SEARCH_CHARS, QuestionRecord
 
 from .. import messages
 from .access import Viewer
@@ -78,6 +78,9 @@ async def questions_page(request: Request) -> Response:
     viewer = request.state.viewer
     query = request.query_params
     search = (query.get("q") or "").strip() if viewer.sees_text else ""
+    if len(search) > MAX_SEARCH_CHARS:
+        message = messages.search_too_long(len(search), MAX_SEARCH_CHARS)
+        return page(request, "message.html", 400, message=message)
     before = query.get("before")
     before_id = int(before) if before and before.isdigit() else None
     records = await web.service.insights.questions(
@@ -111,7 +114,7 @@ async def questions_page(request: Request) -> Response:
     if query.get("fragment"):
         return live(request, "_questions.html", **values)
     html, _ = live_html(request, "_questions.html", **values)
-    return page(request, "questions.html", live=Markup(html), **values)
+    return page(request, "questions.html", live=Markup(html), max_search=MAX_SEARCH_CHARS, **values)
 
 
 async def unanswered_page(request: Request) -> Response:

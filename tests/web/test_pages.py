@@ -13,6 +13,7 @@ from html.parser import HTMLParser
 
 import pytest
 
+from arena.insights import MAX_SEARCH_CHARS
 from arena.leaderboard import build_board
 from bot import messages
 from tests.fakes.providers import fake, roster
@@ -229,6 +230,22 @@ async def test_questions_are_searched_as_text_and_shown_escaped(seeded) -> None:
     assert "&lt;img src=x onerror=" in page.text and "<img" not in page.text
     marked = next(r for r in (await _all_questions(seeded)) if r["question"] == MARKUP_QUESTION)
     assert "Wrong" not in marked["thumbs"] and "0 up, 2 down" in marked["thumbs"]
+
+
+@in_module_loop
+async def test_a_search_has_a_longest_length_and_beyond_it_a_clear_answer(seeded) -> None:
+    async with signed(seeded) as client:
+        form = await client.get("/questions")
+        longest = await client.get("/questions", params={"q": "a" * MAX_SEARCH_CHARS})
+        over = await client.get("/questions", params={"q": "a" * (MAX_SEARCH_CHARS + 1)})
+        huge = await client.get(
+            "/questions", params={"q": "a" * 10_000, "export": "questions", "format": "json"}
+        )
+    assert f'maxlength="{MAX_SEARCH_CHARS}"' in form.text  # the box stops typing there
+    assert longest.status_code == 200 and "Questions matching" in longest.text
+    assert over.status_code == 400 and huge.status_code == 400
+    assert messages.search_too_long(MAX_SEARCH_CHARS + 1, MAX_SEARCH_CHARS) in over.text
+    assert f"at most {MAX_SEARCH_CHARS} characters" in huge.text and "10,000" in huge.text
 
 
 async def _all_questions(seeded) -> list[dict]:
