@@ -5,6 +5,7 @@ from __future__ import annotations
 
 __all__ = [
     "NO_REASON_GIVEN",
+    "no_such_format",
     "no_such_table",
     "search_too_long",
     "sign_in_again",
@@ -70,6 +71,11 @@ def sign_in_again() -> str:
 
 def sign_in_first() -> str:
     return "Sign in first."
+
+
+def no_such_format(kind: str) -> str:
+    """A download (``?format=KIND``) in a format the dashboard does not write."""
+    return f"Tables download as format=csv or format=json, not {kind!r}."
 
 
 def no_such_table(name: str) -> str:
