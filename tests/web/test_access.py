@@ -7,12 +7,16 @@ import asyncio
 import re
 
 import pytest
+from markupsafe import escape
 
+from bot import messages
 from bot.config import Settings
 from bot.errors import BotError
 from bot.web.access import LOGIN_ATTEMPTS, LoginLimiter
 from bot.web.login import safe_next
 from bot.web.run import check_access
+from tests.fakes.providers import fake, roster
+from tests.fakes.service import service_over_fakes
 from tests.web.conftest import dashboard, form_token, sign_in
 from tests.web.seed import ADMIN_TOKEN, MARKUP_QUESTION, VIEWER_TOKEN
 
@@ -204,6 +208,32 @@ async def test_an_admin_re_indexes_from_the_page_and_a_viewer_cannot(seeded) -> 
         assert status.last_run.finished_at > before
         page = await client.get("/knowledge")
         assert "Indexed in" in page.text and "unchanged" in page.text  # the run's summary
+
+
+@in_module_loop
+async def test_a_re_index_without_sources_says_where_to_name_them(seeded) -> None:
+    """The dashboard cannot name paths: the message says where they are set instead."""
+    indexed: list = []
+    service = service_over_fakes(
+        seeded.store,
+        roster(fake("atlas", "Yes.")),
+        sources=[],
+        index=lambda paths, progress, passages: indexed.append(paths),
+    )
+    async with dashboard(service) as client:
+        await sign_in(client, ADMIN_TOKEN)
+        page = await client.get("/knowledge")
+        started = await client.post("/knowledge/reindex", data={"csrf": form_token(page.text)})
+        assert started.status_code == 303
+        for _ in range(100):
+            shown = await client.get("/knowledge")
+            if "No knowledge sources" in shown.text:
+                break
+            await asyncio.sleep(0.02)
+    assert indexed == []
+    assert str(escape(messages.no_sources())) in shown.text
+    assert "PARLEY_SOURCES" in shown.text and "parley index PATH" in shown.text
+    assert "name the paths" not in shown.text
 
 
 @in_module_loop
