@@ -9,10 +9,10 @@ the tokens, so changing a token signs everyone out. Failed logins are limited pe
 address: the connecting one, or, when it is a proxy listed in ``web_forwarded_allow_ips``,
 the client that proxy names in X-Forwarded-For (from anyone else the header is ignored,
 so a guesser cannot pose as many addresses). Every form carries a token from the
-session (CSRF). A proxy-named user is an
-admin when ``web:<user>`` is among the configured admins, the same rule chat uses; an
-admin-token holder is one by the web's own word, as a Discord server manager is by
-Discord's. With ``web_hide_text`` only admins see question and answer text.
+session (CSRF). A proxy-named user is an admin when ``web:<user>`` is among the
+configured admins, the same rule chat uses; an admin-token holder is one by the web's
+own word, as a Discord server manager is by Discord's. With ``web_hide_text`` only
+admins see question and answer text.
 """
 
 from __future__ import annotations
