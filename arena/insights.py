@@ -23,6 +23,7 @@ from arena.votes import outcome_column
 from knowledge.sql import Dialect
 
 __all__ = [
+    "MAX_SEARCH_CHARS",
     "AuditRecord",
     "BattleTally",
     "InsightReads",
@@ -34,6 +35,9 @@ __all__ = [
     "like_pattern",
 ]
 
+# the longest text a search looks for: a phrase, not a page (SQLite refuses a LIKE
+# pattern over 50,000 bytes, and matching a long one costs every row that much)
+MAX_SEARCH_CHARS = 500
 # a refusal, whatever else the answer says: the knowledge base had nothing to say
 _REFUSAL = f"%{NOT_FOUND.lower()}%"
 # each answer with its thumbs, from ``FROM answers a``
@@ -171,7 +175,10 @@ class InsightReads:
     ) -> list[QuestionRecord]:
         """The newest questions (older than question ``before``, when given), each with
         its answers, citations, thumbs and battle votes; ``search`` keeps those whose
-        question or an answer holds the text (any case)."""
+        question or an answer holds the text (any case); ValueError when it is longer
+        than MAX_SEARCH_CHARS."""
+        if search and len(search) > MAX_SEARCH_CHARS:
+            raise ValueError(f"a search is at most {MAX_SEARCH_CHARS} characters: {len(search)}")
         where, params = ["q.text != ''"], []
         if before is not None:
             where.append("q.id < ?")

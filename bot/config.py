@@ -197,6 +197,10 @@ class Settings(BaseSettings):
     web_token: SecretStr | None = None
     web_admin_token: SecretStr | None = None
     web_trusted_header: str | None = None
+    # the reverse proxy's addresses or networks ("127.0.0.1", "10.0.0.0/8"): only from
+    # these is X-Forwarded-For believed (the login limit then counts per real client);
+    # none: the connecting address is the client, whatever headers say
+    web_forwarded_allow_ips: list[str] = Field(default_factory=list)
     web_url: str | None = None
     web_hide_text: bool = False
     web_refresh_seconds: float = Field(default=DEFAULT_WEB_REFRESH_SECONDS, gt=0)

@@ -161,9 +161,12 @@ def not_admin() -> str:
 
 
 def no_sources() -> str:
+    """Said by every re-index (chat, dashboard, CLI) with nothing to walk; only the CLI
+    takes paths, so the message says where sources are set rather than "name them"."""
     return (
-        'No knowledge sources are configured: set `sources = ["docs/"]` in parley.toml,'
-        " or name the paths to index."
+        'No knowledge sources are configured: set `sources = ["docs/"]` in parley.toml'
+        " (or PARLEY_SOURCES='[\"docs/\"]' in the environment) and restart, or index"
+        " from a shell with `parley index PATH`."
     )
 
 

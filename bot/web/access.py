@@ -6,16 +6,20 @@ a session cookie from logging in with a token (``PARLEY_WEB_TOKEN`` for viewers,
 (``web_trusted_header``; bind to 127.0.0.1 behind that proxy, or anyone can send it).
 The cookie is signed (itsdangerous, through Starlette's sessions) with a key made from
 the tokens, so changing a token signs everyone out. Failed logins are limited per client
-address; every form carries a token from the session (CSRF). A proxy-named user is an
-admin when ``web:<user>`` is among the configured admins, the same rule chat uses; an
-admin-token holder is one by the web's own word, as a Discord server manager is by
-Discord's. With ``web_hide_text`` only admins see question and answer text.
+address: the connecting one, or, when it is a proxy listed in ``web_forwarded_allow_ips``,
+the client that proxy names in X-Forwarded-For (from anyone else the header is ignored,
+so a guesser cannot pose as many addresses). Every form carries a token from the
+session (CSRF). A proxy-named user is an admin when ``web:<user>`` is among the
+configured admins, the same rule chat uses; an admin-token holder is one by the web's
+own word, as a Discord server manager is by Discord's. With ``web_hide_text`` only
+admins see question and answer text.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
 import time
 from collections import deque
@@ -30,6 +34,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .. import messages
 from ..access import Requester
 from ..config import Settings
+from ..errors import BotError
 from ..service import Service
 
 __all__ = [
@@ -43,6 +48,7 @@ __all__ = [
     "csrf_token",
     "session_secret",
     "token_role",
+    "trusted_proxies",
     "viewer_of",
 ]
 
@@ -81,6 +87,17 @@ def token_role(settings: Settings, token: str) -> str | None:
         if secret is not None and hmac.compare_digest(given, secret.get_secret_value().encode()):
             return role
     return None
+
+
+def trusted_proxies(settings: Settings) -> list[str]:
+    """The proxy addresses and networks whose X-Forwarded-For is believed; BotError
+    naming an entry that is neither (uvicorn would silently never match it)."""
+    for entry in settings.web_forwarded_allow_ips:
+        try:
+            ipaddress.ip_network(entry.strip(), strict=False)
+        except ValueError:
+            raise BotError(messages.web_bad_proxy_address(entry)) from None
+    return [entry.strip() for entry in settings.web_forwarded_allow_ips]
 
 
 class LoginLimiter:

@@ -25,13 +25,14 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from knowledge.types import display_path
 
 from .. import messages
 from ..config import Settings
 from ..service import Service
-from .access import AccessMiddleware, LoginLimiter, session_secret
+from .access import AccessMiddleware, LoginLimiter, session_secret, trusted_proxies
 from .cells import moment
 from .knowledge import knowledge_page, start_reindex
 from .leaderboard import leaderboard_page
@@ -129,7 +130,10 @@ def create_app(service: Service, settings: Settings) -> Starlette:
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     https = bool(settings.web_url and settings.web_url.startswith("https://"))
+    proxies = trusted_proxies(settings)
     middleware = [
+        # the real client behind a listed proxy, before anything reads request.client
+        *([Middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)] if proxies else []),
         Middleware(SecurityHeaders),
         Middleware(
             SessionMiddleware,

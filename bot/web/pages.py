@@ -95,7 +95,7 @@ async def model_page(request: Request) -> Response:
             Column("created_at", "Answered", text=moment, align="left", row_header=True),
             Column("question", "Question", align="left"),
             Column("answer", "Answer", align="left"),
-            Column("sources", "Sources", align="left", sortable=False),
+            Column("sources", "Sources", text=source_lines, align="left", sortable=False),
             Column("thumbs_up", "Thumbs up", text=count),
             Column("thumbs_down", "Thumbs down", text=count),
         ],
@@ -104,7 +104,7 @@ async def model_page(request: Request) -> Response:
                 "created_at": a.created_at,
                 "question": shown(viewer, a.question),
                 "answer": a.error or shown(viewer, a.text),
-                "sources": source_lines(a.sources),
+                "sources": a.sources,
                 "thumbs_up": a.thumbs_up,
                 "thumbs_down": a.thumbs_down,
             }
@@ -132,8 +132,7 @@ async def model_page(request: Request) -> Response:
     )
 
 
-def _canaries(report: dict) -> str:
-    canaries = report.get("canaries")
+def _canaries(canaries: dict | None) -> str:
     if not canaries:
         return "none"
     verdict = "FAILED" if canaries.get("flagged") else "passed"
@@ -142,12 +141,14 @@ def _canaries(report: dict) -> str:
     return f"{verdict} (AUC {shown_auc})"
 
 
-def _below(report: dict) -> str:
-    below = (report.get("canaries") or {}).get("below") or {}
-    return ", ".join(f"{kind} {ratio(share)}" for kind, share in sorted(below.items())) or "–"
+def _below(below: dict | None) -> str:
+    return (
+        ", ".join(f"{kind} {ratio(share)}" for kind, share in sorted((below or {}).items())) or "–"
+    )
 
 
 def _agreement(figures: dict | None) -> str:
+    """The judge's agreement with the votes: its share of ``total`` and Cohen's kappa."""
     if not figures or not figures.get("total"):
         return "–"
     kappa = figures.get("kappa")
@@ -155,9 +156,9 @@ def _agreement(figures: dict | None) -> str:
     return f"{ratio(figures.get('ratio'))} of {figures['total']} (κ {k})"
 
 
-def _thumbs_agreement(report: dict) -> str:
-    agree = (report.get("thumbs") or {}).get("agreement") or {}
-    if not agree.get("thumbs"):
+def _thumbs_agreement(agree: dict | None) -> str:
+    """The judge's agreement with the thumbs: its share of ``thumbs`` and Cohen's kappa."""
+    if not agree or not agree.get("thumbs"):
         return "–"
     kappa = agree.get("kappa")
     k = "–" if kappa is None else f"{kappa:.2f}"
@@ -218,11 +219,11 @@ async def audits_page(request: Request) -> Response:
                 "judge": a.judge,
                 "answers": a.report.get("answers"),
                 "unmeasured": a.report.get("unmeasured"),
-                "canaries": _canaries(a.report),
-                "below": _below(a.report),
-                "thumbs": _thumbs_agreement(a.report),
-                "votes_ties": _agreement(votes.get("with_ties")),
-                "votes_no_ties": _agreement(votes.get("without_ties")),
+                "canaries": a.report.get("canaries"),
+                "below": (a.report.get("canaries") or {}).get("below"),
+                "thumbs": (a.report.get("thumbs") or {}).get("agreement"),
+                "votes_ties": votes.get("with_ties"),
+                "votes_no_ties": votes.get("without_ties"),
                 "cost_usd": a.report.get("cost_usd"),
             }
         )
@@ -234,11 +235,23 @@ async def audits_page(request: Request) -> Response:
             Column("judge", "Judge", align="left"),
             Column("answers", "Answers", text=count),
             Column("unmeasured", "Unmeasured", text=count),
-            Column("canaries", "Canaries", align="left"),
-            Column("below", "Canaries below their answer", align="left", sortable=False),
-            Column("thumbs", "Judge vs thumbs", align="left", sortable=False),
-            Column("votes_ties", "Judge vs votes (ties)", align="left", sortable=False),
-            Column("votes_no_ties", "Judge vs votes (no ties)", align="left", sortable=False),
+            Column("canaries", "Canaries", text=_canaries, align="left", sortable=False),
+            Column(
+                "below", "Canaries below their answer", text=_below, align="left", sortable=False
+            ),
+            Column(
+                "thumbs", "Judge vs thumbs", text=_thumbs_agreement, align="left", sortable=False
+            ),
+            Column(
+                "votes_ties", "Judge vs votes (ties)", text=_agreement, align="left", sortable=False
+            ),
+            Column(
+                "votes_no_ties",
+                "Judge vs votes (no ties)",
+                text=_agreement,
+                align="left",
+                sortable=False,
+            ),
             Column("cost_usd", "Cost", text=lambda v: "–" if v is None else f"${v:.4f}"),
         ],
         rows,

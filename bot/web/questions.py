@@ -10,7 +10,7 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
-from arena.insights import QuestionRecord
+from arena.insights import MAX_SEARCH_CHARS, QuestionRecord
 
 from .. import messages
 from .access import Viewer
@@ -24,21 +24,41 @@ PAGE_SIZE = 50
 EXAMPLES = 3  # questions shown per topic in the gaps table
 
 
-def _answers(record: QuestionRecord, viewer: Viewer) -> str:
+def _answers(record: QuestionRecord, viewer: Viewer) -> list[dict[str, Any]]:
+    """Each answer's model, its letter in the battle (None outside one), its text (or
+    HIDDEN) and its error."""
     labels = {}
     if record.battle is not None:
         labels = {record.battle.answer_a: "A", record.battle.answer_b: "B"}
+    return [
+        {
+            "model": a.model,
+            "label": labels.get(a.answer_id),
+            "text": shown(viewer, a.text),
+            "error": a.error,
+        }
+        for a in record.answers
+    ]
+
+
+def _answers_text(answers: list[dict[str, Any]]) -> str:
     parts = []
-    for a in record.answers:
-        label = f"Model {labels[a.answer_id]} ({a.model})" if a.answer_id in labels else a.model
-        parts.append(f"{label}: {a.error or shown(viewer, a.text)}")
+    for a in answers:
+        label = f"Model {a['label']} ({a['model']})" if a["label"] else a["model"]
+        parts.append(f"{label}: {a['error'] or a['text']}")
     return "\n\n".join(parts)
 
 
-def _votes(record: QuestionRecord) -> str:
-    if record.battle is None:
+def _place_text(place: dict[str, str]) -> str:
+    """Platform and channel; the console's and the CLI's one channel is their name."""
+    platform, channel = place["platform"], place["channel"]
+    return platform if channel in ("", platform) else f"{platform} {channel}"
+
+
+def _votes_text(votes: dict[str, int] | None) -> str:
+    """The battle's votes by choice (none: the question had no battle)."""
+    if not votes:
         return ""
-    votes = record.battle.votes
     return "; ".join(
         f"{label}: {votes[choice]}"
         for choice, label in messages.CHOICE_LABELS.items()
@@ -46,27 +66,28 @@ def _votes(record: QuestionRecord) -> str:
     )
 
 
-def _thumbs(record: QuestionRecord) -> str:
-    return "; ".join(
-        f"{a.model}: {a.thumbs_up} up, {a.thumbs_down} down"
+def _thumbs(record: QuestionRecord) -> list[dict[str, Any]]:
+    return [
+        {"model": a.model, "up": a.thumbs_up, "down": a.thumbs_down}
         for a in record.answers
         if a.thumbs_up or a.thumbs_down
-    )
+    ]
+
+
+def _thumbs_text(thumbs: list[dict[str, Any]]) -> str:
+    return "; ".join(f"{t['model']}: {t['up']} up, {t['down']} down" for t in thumbs)
 
 
 def _row(record: QuestionRecord, viewer: Viewer) -> dict[str, Any]:
+    """Raw values (the JSON download), which the columns' ``text`` reads for the page."""
     return {
         "question_id": record.question_id,
         "created_at": record.created_at,
-        "place": f"{record.platform} {record.channel}",
+        "place": {"platform": record.platform, "channel": record.channel},
         "question": shown(viewer, record.text),
         "answers": _answers(record, viewer),
-        "sources": "\n".join(
-            dict.fromkeys(
-                line for a in record.answers for line in source_lines(a.sources).splitlines()
-            )
-        ),
-        "votes": _votes(record),
+        "sources": list(dict.fromkeys(s for a in record.answers for s in a.sources)),
+        "votes": dict(record.battle.votes) if record.battle is not None else None,
         "thumbs": _thumbs(record),
     }
 
@@ -78,6 +99,9 @@ async def questions_page(request: Request) -> Response:
     viewer = request.state.viewer
     query = request.query_params
     search = (query.get("q") or "").strip() if viewer.sees_text else ""
+    if len(search) > MAX_SEARCH_CHARS:
+        message = messages.search_too_long(len(search), MAX_SEARCH_CHARS)
+        return page(request, "message.html", 400, message=message)
     before = query.get("before")
     before_id = int(before) if before and before.isdigit() else None
     records = await web.service.insights.questions(
@@ -88,12 +112,12 @@ async def questions_page(request: Request) -> Response:
         f"Questions matching {search!r}" if search else "Recent questions, newest first",
         [
             Column("created_at", "Asked", text=moment, align="left", row_header=True),
-            Column("place", "Where", align="left"),
+            Column("place", "Where", text=_place_text, align="left"),
             Column("question", "Question", align="left"),
-            Column("answers", "Answers", align="left", sortable=False),
-            Column("sources", "Sources", align="left", sortable=False),
-            Column("votes", "Votes", align="left", sortable=False),
-            Column("thumbs", "Thumbs", align="left", sortable=False),
+            Column("answers", "Answers", text=_answers_text, align="left", sortable=False),
+            Column("sources", "Sources", text=source_lines, align="left", sortable=False),
+            Column("votes", "Votes", text=_votes_text, align="left", sortable=False),
+            Column("thumbs", "Thumbs", text=_thumbs_text, align="left", sortable=False),
         ],
         [_row(r, viewer) for r in records],
     )
@@ -111,7 +135,7 @@ async def questions_page(request: Request) -> Response:
     if query.get("fragment"):
         return live(request, "_questions.html", **values)
     html, _ = live_html(request, "_questions.html", **values)
-    return page(request, "questions.html", live=Markup(html), **values)
+    return page(request, "questions.html", live=Markup(html), max_search=MAX_SEARCH_CHARS, **values)
 
 
 async def unanswered_page(request: Request) -> Response:
@@ -127,7 +151,7 @@ async def unanswered_page(request: Request) -> Response:
                 "topic": shown(viewer, topic),
                 "questions": len(group.questions),
                 "latest": max(q.created_at for q in group.questions),
-                "examples": "\n".join(shown(viewer, q.text) for q in group.questions[:EXAMPLES]),
+                "examples": [shown(viewer, q.text) for q in group.questions[:EXAMPLES]],
                 "group": n,
             }
         )
@@ -138,7 +162,7 @@ async def unanswered_page(request: Request) -> Response:
             Column("topic", "Topic", align="left", row_header=True),
             Column("questions", "Questions", text=count),
             Column("latest", "Last asked", text=moment, align="left"),
-            Column("examples", "Examples", align="left", sortable=False),
+            Column("examples", "Examples", text="\n".join, align="left", sortable=False),
         ],
         rows,
     )

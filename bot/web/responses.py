@@ -60,14 +60,18 @@ def arrange(
 
 
 def download(request: Request, tables: Sequence[Table]) -> Response | None:
-    """The table named by ``export``, as CSV or JSON; None when no download is asked."""
+    """The table named by ``export``, as CSV (the default) or JSON; None when no download
+    is asked; a 404 for a table the page lacks, a 400 for another format."""
     name = request.query_params.get("export")
     if name is None:
         return None
     table = next((t for t in tables if t.name == name), None)
     if table is None:
         return Response(messages.no_such_table(name), 404, media_type="text/plain")
-    as_json = request.query_params.get("format") == "json"
+    kind = request.query_params.get("format", "csv")
+    if kind not in ("csv", "json"):
+        return Response(messages.no_such_format(kind), 400, media_type="text/plain")
+    as_json = kind == "json"
     body = table.json() if as_json else table.csv()
     media = "application/json" if as_json else "text/csv; charset=utf-8"
     filename = f"{table.name}.{'json' if as_json else 'csv'}"

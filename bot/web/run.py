@@ -19,6 +19,7 @@ from .. import messages
 from ..config import Settings
 from ..errors import BotError
 from ..runtime import open_service
+from .access import trusted_proxies
 from .app import create_app
 
 __all__ = ["check_access", "run_web"]
@@ -27,9 +28,11 @@ log = logging.getLogger(__name__)
 
 
 def check_access(settings: Settings) -> None:
-    """BotError unless some way in is configured: never an open dashboard."""
+    """BotError unless some way in is configured (never an open dashboard) and every
+    trusted proxy is an address or network."""
     if not (settings.web_token or settings.web_admin_token or settings.web_trusted_header):
         raise BotError(messages.web_needs_access())
+    trusted_proxies(settings)
 
 
 async def run_web(settings: Settings, *, sock: socket.socket | None = None) -> None:
@@ -46,6 +49,7 @@ async def run_web(settings: Settings, *, sock: socket.socket | None = None) -> N
             host=settings.web_host,
             port=settings.web_port,
             lifespan="off",
+            proxy_headers=False,  # uvicorn would believe 127.0.0.1's; the app decides
             access_log=False,
             log_level="warning",
         )

@@ -10,8 +10,10 @@ JSON the raw values under the columns' keys. So what you download is what you se
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -115,13 +117,23 @@ class Table:
 
 
 def _sort_key(value: Any) -> Any:
+    if isinstance(value, Mapping):  # a cell of several parts: by each in turn
+        return tuple(_sort_key(v) for v in value.values())
     return value.lower() if isinstance(value, str) else value
 
 
 def _plain(value: Any) -> Any:
-    """JSON-ready: numbers, strings, booleans and None as they are; anything else as text."""
+    """JSON-ready: numbers, strings, booleans and None as they are (a NaN as None, which
+    JSON lacks); lists, mappings and records (dataclasses) as lists and objects of
+    those; anything else as text."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     if value is None or isinstance(value, bool | int | float | str):
         return value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, Sequence):
         return [_plain(v) for v in value]
     return str(value)

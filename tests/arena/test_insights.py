@@ -10,7 +10,7 @@ import time
 import pytest
 
 from arena.compose import NOT_FOUND
-from arena.insights import UnansweredQuestion, like_pattern
+from arena.insights import MAX_SEARCH_CHARS, UnansweredQuestion, like_pattern
 from arena.leaderboard import build_board
 from arena.pair_table import PairTable
 from arena.store import BattleRecord, PairCount, Store
@@ -50,6 +50,15 @@ async def test_recent_questions_carry_answers_sources_votes_and_thumbs(store: St
     ]
     assert (second.model, second.thumbs_down) == ("beta", 1)
     assert record.battle.answer_a == left and record.battle.votes == {"a": 2, "tie": 1}
+
+
+async def test_a_search_longer_than_the_limit_is_refused_before_any_sql(store: Store) -> None:
+    """SQLite refuses a LIKE pattern over 50,000 bytes ("pattern too complex"), and
+    nobody searches with a page of text: the limit is far below both."""
+    await ask(store, "a" * MAX_SEARCH_CHARS, Answer("alpha", text="Yes."))
+    assert len(await store.recent_questions(search="a" * MAX_SEARCH_CHARS)) == 1
+    with pytest.raises(ValueError, match=f"at most {MAX_SEARCH_CHARS}"):
+        await store.recent_questions(search="é" * 30_000)
 
 
 async def test_questions_page_back_and_search_their_answers_too(store: Store) -> None:

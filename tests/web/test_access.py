@@ -7,12 +7,16 @@ import asyncio
 import re
 
 import pytest
+from markupsafe import escape
 
+from bot import messages
 from bot.config import Settings
 from bot.errors import BotError
 from bot.web.access import LOGIN_ATTEMPTS, LoginLimiter
 from bot.web.login import safe_next
 from bot.web.run import check_access
+from tests.fakes.providers import fake, roster
+from tests.fakes.service import service_over_fakes
 from tests.web.conftest import dashboard, form_token, sign_in
 from tests.web.seed import ADMIN_TOKEN, MARKUP_QUESTION, VIEWER_TOKEN
 
@@ -61,6 +65,40 @@ async def test_a_wrong_token_is_refused_and_the_login_is_rate_limited(seeded) ->
         limited = await sign_in(client, VIEWER_TOKEN)  # even the right one, for a while
         assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
         assert (await client.get("/")).status_code == 303
+
+
+@in_module_loop
+async def test_behind_a_trusted_proxy_the_limit_counts_each_real_client(seeded) -> None:
+    """One person's wrong tokens lock out their own address, not everyone the proxy
+    forwards; and the locked-out one cannot get round it with an X-Forwarded-For of its own
+    (the proxy appends the address it saw, and that one counts)."""
+    async with dashboard(seeded.service, web_forwarded_allow_ips=["127.0.0.1"]) as client:
+        client.headers["X-Forwarded-For"] = "203.0.113.7"
+        for _ in range(LOGIN_ATTEMPTS):
+            assert (await sign_in(client, "not-the-token")).status_code == 401
+        assert (await sign_in(client, VIEWER_TOKEN)).status_code == 429
+        client.headers["X-Forwarded-For"] = "198.51.100.2"  # someone else, same proxy
+        assert (await sign_in(client, ADMIN_TOKEN)).status_code == 303
+        client.cookies.clear()  # signed out again
+        client.headers["X-Forwarded-For"] = "198.51.100.9, 203.0.113.7"
+        assert (await sign_in(client, VIEWER_TOKEN)).status_code == 429
+
+
+@in_module_loop
+async def test_forwarded_for_from_an_untrusted_address_is_ignored(seeded) -> None:
+    proxies = {"web_forwarded_allow_ips": ["10.0.0.0/8"]}  # the client here is 127.0.0.1
+    async with dashboard(seeded.service, **proxies) as client:
+        for n in range(LOGIN_ATTEMPTS):
+            client.headers["X-Forwarded-For"] = f"203.0.113.{n}"
+            assert (await sign_in(client, "not-the-token")).status_code == 401
+        client.headers["X-Forwarded-For"] = "198.51.100.2"
+        assert (await sign_in(client, VIEWER_TOKEN)).status_code == 429
+
+
+def test_a_trusted_proxy_must_be_an_address_or_network() -> None:
+    with pytest.raises(BotError, match=r"web_forwarded_allow_ips holds 'proxy\.local'"):
+        check_access(Settings(web_token="t", web_forwarded_allow_ips=["proxy.local"]))
+    check_access(Settings(web_token="t", web_forwarded_allow_ips=["127.0.0.1", "fd00::/8"]))
 
 
 def test_the_limiter_forgets_failures_after_its_window() -> None:
@@ -132,7 +170,7 @@ async def test_hidden_text_hides_it_everywhere_a_viewer_could_read_it(seeded) ->
         assert "Who approves VPN" not in searched.text
         exported = (await client.get("/questions?export=questions&format=json")).json()
         assert exported and {row["question"] for row in exported} == {"(hidden)"}
-        assert all("Run shipit" not in row["answers"] for row in exported)
+        assert {a["text"] for row in exported for a in row["answers"]} == {"(hidden)"}
         gaps = await client.get("/questions/unanswered?export=gaps&format=csv")
         assert "VPN" not in gaps.text and "(hidden)" in gaps.text
         model = await client.get("/models/bramble?export=reasons&format=csv")
@@ -170,6 +208,32 @@ async def test_an_admin_re_indexes_from_the_page_and_a_viewer_cannot(seeded) -> 
         assert status.last_run.finished_at > before
         page = await client.get("/knowledge")
         assert "Indexed in" in page.text and "unchanged" in page.text  # the run's summary
+
+
+@in_module_loop
+async def test_a_re_index_without_sources_says_where_to_name_them(seeded) -> None:
+    """The dashboard cannot name paths: the message says where they are set instead."""
+    indexed: list = []
+    service = service_over_fakes(
+        seeded.store,
+        roster(fake("atlas", "Yes.")),
+        sources=[],
+        index=lambda paths, progress, passages: indexed.append(paths),
+    )
+    async with dashboard(service) as client:
+        await sign_in(client, ADMIN_TOKEN)
+        page = await client.get("/knowledge")
+        started = await client.post("/knowledge/reindex", data={"csrf": form_token(page.text)})
+        assert started.status_code == 303
+        for _ in range(100):
+            shown = await client.get("/knowledge")
+            if "No knowledge sources" in shown.text:
+                break
+            await asyncio.sleep(0.02)
+    assert indexed == []
+    assert str(escape(messages.no_sources())) in shown.text
+    assert "PARLEY_SOURCES" in shown.text and "parley index PATH" in shown.text
+    assert "name the paths" not in shown.text
 
 
 @in_module_loop

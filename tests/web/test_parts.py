@@ -56,6 +56,32 @@ def test_csv_holds_the_shown_text_and_json_the_raw_values() -> None:
     assert json.loads(table.json())[0] == {"name": "Cy, Jr", "score": 10.0, "share": None}
 
 
+@dataclass(frozen=True)
+class Cited:
+    number: int
+    source: str
+
+
+def test_json_keeps_records_lists_and_mappings_and_sorts_by_a_cells_parts() -> None:
+    rows = [
+        {"place": {"platform": "slack", "channel": "C2"}, "cited": [Cited(1, "a.md")]},
+        {"place": {"platform": "slack", "channel": "C1"}, "cited": []},
+        {"place": {"platform": "console", "channel": "console"}, "cited": None},
+    ]
+    columns = [
+        Column("place", "Where", text=lambda p: p["channel"], align="left"),
+        Column("cited", "Cited", text=lambda c: str(len(c or [])), sortable=False),
+    ]
+    table = Table("t", "T", columns, rows).arranged("place")
+    assert [r["place"]["channel"] for r in table.rows] == ["console", "C1", "C2"]
+    assert json.loads(table.json())[2] == {
+        "place": {"platform": "slack", "channel": "C2"},
+        "cited": [{"number": 1, "source": "a.md"}],
+    }
+    nan = Table("n", "N", [Column("x", "X")], [{"x": float("nan")}])
+    assert json.loads(nan.json()) == [{"x": None}]  # JSON has no NaN
+
+
 def test_the_interval_chart_has_a_mark_per_model_and_no_interval_when_provisional() -> None:
     chart = interval_chart(
         [

@@ -63,6 +63,16 @@ def test_parley_web_serves_on_its_port_and_stops_on_sigterm(tmp_path: Path) -> N
             board = client.get("/")
         assert board.status_code == 200 and "<h1>Leaderboard</h1>" in board.text
         assert "No votes yet" in board.text  # an empty arena says so
+        # no proxy is trusted by default: a guesser on this machine cannot pose as
+        # many clients with X-Forwarded-For (uvicorn on its own believes 127.0.0.1's)
+        with httpx.Client(base_url=base) as client:
+            for n in range(6):
+                form = client.get("/login").text
+                csrf = form.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+                guess = {"csrf": csrf, "token": "not-it", "next": "/"}
+                client.headers["X-Forwarded-For"] = f"203.0.113.{n}"
+                last = client.post("/login", data=guess)
+        assert last.status_code == 429
     finally:
         process.terminate()
         out, _ = process.communicate(timeout=30)
