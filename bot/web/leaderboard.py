@@ -56,21 +56,20 @@ def board_table(
     control) in its Score and 95% CI columns; beside the judge's grade, the share of the
     model's answer sentences the support check flagged."""
     records = []
-    for r in rows:
+    for r in (row.shown() for row in rows):
         score, low, high = (
             (r.style_score, r.style_ci_low, r.style_ci_high)
             if style
             else (r.score, r.ci_low, r.ci_high)
         )
-        hide = r.provisional
         summary = (judged or {}).get(r.model)
         records.append(
             {
-                "rank_ub": None if hide else r.rank_ub,
-                "style_rank_ub": None if hide else r.style_rank_ub,
+                "rank_ub": r.rank_ub,
+                "style_rank_ub": r.style_rank_ub,
                 "model": r.model,
                 "score": score,
-                "ci": None if hide or low is None or high is None else [low, high],
+                "ci": None if low is None or high is None else [low, high],
                 "elo": r.elo,
                 "votes": r.votes,
                 "left_out": r.left_out_votes,
