@@ -58,7 +58,9 @@ def _configuration(warnings: list[str]) -> Finding:
     where = config_file()
     source = str(where) if where.is_file() else "defaults (no parley.toml)"
     if warnings:
-        return Finding("configuration", False, "; ".join(warnings), "fix or remove those keys")
+        return Finding(
+            "configuration", False, "; ".join(warnings), "fix or remove those keys and variables"
+        )
     return Finding("configuration", True, f"read from {source}")
 
 
