@@ -73,8 +73,8 @@ def _judge(settings: Settings) -> Finding:
             "judge",
             False,
             str(exc),
-            "set `judge` in parley.toml (or PARLEY_JUDGE) to the name of a [[models]] entry,"
-            " or remove it for the offline judge",
+            "set `judge` in parley.toml (or PARLEY_JUDGE) to the name of an openai or"
+            " anthropic [[models]] entry, or remove it for the offline judge",
         )
     if spec is None:
         return Finding("judge", True, "the offline judge")
