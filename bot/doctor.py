@@ -189,7 +189,7 @@ async def _server_database(settings: Settings) -> Finding:
 async def _models(settings: Settings) -> list[Finding]:
     try:
         async with open_service(settings, in_memory=True) as service:
-            statuses = service.models()
+            statuses = await service.models()
             checks = {c.name: c for c in await service.check_models()}
     except (ArenaError, BotError, KnowledgeError) as exc:
         return [Finding("models", False, str(exc), "fix the [[models]] in parley.toml")]
