@@ -36,6 +36,7 @@ from arena.types import ModelSpec
 from knowledge.sql.url import url_problem
 from knowledge.web import BACKENDS, DEFAULT_RESULTS, DEFAULT_TIMEOUT, MAX_PAGE_BYTES, domain_entry
 
+from .config_env import PREFIX, EnvironmentSource, unknown_variables
 from .errors import ConfigFileError
 
 __all__ = [
@@ -121,14 +122,14 @@ def config_file() -> Path:
 class Settings(BaseSettings):
     """Everything Parley can be told, with named defaults."""
 
-    model_config = SettingsConfigDict(env_prefix="PARLEY_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=PREFIX, extra="ignore")
 
     data_dir: Path = DEFAULT_DATA_DIR
     # PostgreSQL shared by every instance (postgresql://user:password@host:5432/db);
     # unset: SQLite files in the data folder. A secret: never shown in reprs or logs
     database_url: SecretStr | None = None
     chroma_host: str | None = None
-    chroma_port: int = 8000
+    chroma_port: int = Field(default=8000, ge=1, le=65535)
     top_k: int = Field(default=DEFAULT_TOP_K, gt=0)
     battle_share: float = Field(default=DEFAULT_BATTLE_SHARE, ge=0, le=1)
     channel_battle_share: dict[str, float] = Field(default_factory=dict)
@@ -219,6 +220,14 @@ class Settings(BaseSettings):
                     )
         return self
 
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _data_dir_is_text(cls, value: object) -> object:
+        """A folder is written as a string: ``data_dir = 5`` is a mistake, not folder "5"."""
+        if not isinstance(value, str | os.PathLike):
+            raise ValueError(f"should be a folder's path, as a string, not {value!r}")
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _postgresql_url(cls, value: SecretStr | None) -> SecretStr | None:
@@ -240,7 +249,7 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         toml = TomlConfigSettingsSource(settings_cls, toml_file=config_file())
-        return (init_settings, env_settings, toml)
+        return (init_settings, EnvironmentSource(settings_cls), toml)
 
     @property
     def database_path(self) -> Path:
@@ -262,7 +271,8 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: Any) -> tuple[Settings, list[str]]:
-    """Settings, and warnings about keys in the TOML file that Parley does not know.
+    """Settings, and warnings about keys in the TOML file and ``PARLEY_*`` environment
+    variables that Parley does not know.
 
     Every problem becomes one ConfigFileError line naming the file, the place and what is
     wrong, instead of a traceback (an invalid file is read on every command). A file
@@ -283,7 +293,22 @@ def load_settings(**overrides: Any) -> tuple[Settings, list[str]]:
         raise ConfigFileError(f"invalid configuration ({where}): {problems}") from exc
     data = tomllib.loads(path.read_text()) if path.is_file() else {}
     warnings = [f"{path}: unknown setting {key!r} is ignored" for key in unknown_keys(data)]
+    keys = [s.api_key_env for s in settings.models if s.api_key_env] + [settings.web.api_key_env]
+    warnings += unknown_variables(os.environ, _variables(), ["PARLEY_CONFIG", *keys])
     return settings, warnings
+
+
+def _variables() -> list[str]:
+    """The environment variables settings are read from: ``PARLEY_`` and the field's
+    name, or the names its alias allows (``DISCORD_TOKEN``, ``SLACK_BOT_TOKEN``)."""
+    names = []
+    for name, field in Settings.model_fields.items():
+        alias = field.validation_alias
+        if isinstance(alias, AliasChoices):
+            names += [choice for choice in alias.choices if isinstance(choice, str)]
+        else:
+            names.append(f"{PREFIX}{name}")
+    return names
 
 
 def _problem(error: Any) -> str:

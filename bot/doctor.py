@@ -58,7 +58,9 @@ def _configuration(warnings: list[str]) -> Finding:
     where = config_file()
     source = str(where) if where.is_file() else "defaults (no parley.toml)"
     if warnings:
-        return Finding("configuration", False, "; ".join(warnings), "fix or remove those keys")
+        return Finding(
+            "configuration", False, "; ".join(warnings), "fix or remove those keys and variables"
+        )
     return Finding("configuration", True, f"read from {source}")
 
 
@@ -71,8 +73,8 @@ def _judge(settings: Settings) -> Finding:
             "judge",
             False,
             str(exc),
-            "set `judge` in parley.toml (or PARLEY_JUDGE) to the name of a [[models]] entry,"
-            " or remove it for the offline judge",
+            "set `judge` in parley.toml (or PARLEY_JUDGE) to the name of an openai or"
+            " anthropic [[models]] entry, or remove it for the offline judge",
         )
     if spec is None:
         return Finding("judge", True, "the offline judge")
@@ -187,7 +189,7 @@ async def _server_database(settings: Settings) -> Finding:
 async def _models(settings: Settings) -> list[Finding]:
     try:
         async with open_service(settings, in_memory=True) as service:
-            statuses = service.models()
+            statuses = await service.models()
             checks = {c.name: c for c in await service.check_models()}
     except (ArenaError, BotError, KnowledgeError) as exc:
         return [Finding("models", False, str(exc), "fix the [[models]] in parley.toml")]

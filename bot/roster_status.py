@@ -21,7 +21,9 @@ __all__ = ["ModelCheck", "ModelStatus", "check_contestant", "model_statuses"]
 
 @dataclass(frozen=True)
 class ModelStatus:
-    """One configured model: what it is, and whether it could be set up."""
+    """One configured model: what it is, and whether it could be set up. ``name`` is the
+    one it is rated and shown under (``name #hash`` once its settings changed, as the
+    leaderboard shows it); ``configured_name`` the one parley.toml gives it."""
 
     name: str
     provider: str
@@ -29,6 +31,7 @@ class ModelStatus:
     ready: bool
     reason: str = ""
     pipeline: dict[str, object] = field(default_factory=dict)  # the settings it answers with
+    configured_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -43,9 +46,12 @@ class ModelCheck:
 
 def model_statuses(roster: Roster) -> list[ModelStatus]:
     """Every configured model, ready or not, with what is wrong with the latter, and
-    the pipeline settings each answers with."""
+    the pipeline settings each answers with; a ready one under the name it is rated
+    under when ``roster`` was identified."""
     ready = [
-        ModelStatus(c.name, c.spec.provider, c.spec.model, True, pipeline=c.settings)
+        ModelStatus(
+            c.name, c.spec.provider, c.spec.model, True, "", c.settings, configured_name=c.spec.name
+        )
         for c in roster.entries
     ]
     skipped = [
@@ -56,6 +62,7 @@ def model_statuses(roster: Roster) -> list[ModelStatus]:
             False,
             why,
             roster.pipeline_for(spec).settings(spec),
+            configured_name=spec.name,
         )
         for spec, why in roster.skipped
     ]

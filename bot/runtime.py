@@ -147,6 +147,7 @@ async def open_service(
     read_only: bool = False,
     hold_index: bool = False,
     in_memory: bool = False,
+    rated_names: bool = False,
     processes: WorkerProcesses | None = None,
 ) -> AsyncIterator[Service]:
     """A Service over the knowledge base, the roster and the store (see ``open_store``
@@ -156,8 +157,10 @@ async def open_service(
     right to write it, so a ``parley index`` run from another process is refused instead
     of writing under it. ``in_memory`` gives it an empty arena in memory and touches no
     data directory: for what needs only the roster (``parley models``, doctor's model
-    check). ``processes``: the worker processes the offline answerers compose in (else
-    worker threads)."""
+    check); with ``rated_names`` too, the arena is read (read-only) where there is one,
+    so the roster carries the names its entries are rated under (``parley models``).
+    ``processes``: the worker processes the offline answerers compose in (else worker
+    threads)."""
     from arena.roster import Roster, build_roster
 
     # first, so a bad entry stops start-up before the index is opened
@@ -174,7 +177,11 @@ async def open_service(
     knowledge = _OnFirstUse(settings, hold=hold_index)
     if hold_index or (settings.database_url and not in_memory):  # a wrong URL stops start-up
         await asyncio.to_thread(knowledge.get)
-    arena = _arena_in_memory() if in_memory else open_store(settings, read_only=read_only)
+    if in_memory:
+        rated = rated_names and (settings.database_url or settings.database_path.is_file())
+        arena = open_store(settings, read_only=True) if rated else _arena_in_memory()
+    else:
+        arena = open_store(settings, read_only=read_only)
     answering = not (read_only or in_memory)  # reports and the roster's status search nothing
     searches_web = any(c.pipeline.web != "off" for c in roster.entries)
     web = open_web(settings) if answering and searches_web else None

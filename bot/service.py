@@ -490,10 +490,12 @@ class Service:
 
     # --- the roster --------------------------------------------------------------------
 
-    def models(self) -> list[ModelStatus]:
-        """Every configured model, ready or not, and the pipeline each answers with."""
-        return model_statuses(self._roster)
+    async def models(self) -> list[ModelStatus]:
+        """Every configured model, ready or not, and the pipeline each answers with; a
+        ready one under the name it is rated under (the leaderboard's)."""
+        return model_statuses(await self._ready_roster())
 
     async def check_models(self) -> list[ModelCheck]:
         """Send each ready model a tiny request, all at once, and report who answered."""
-        return list(await asyncio.gather(*map(check_contestant, self._roster.entries)))
+        roster = await self._ready_roster()  # named as models() names them
+        return list(await asyncio.gather(*map(check_contestant, roster.entries)))

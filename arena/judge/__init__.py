@@ -53,17 +53,28 @@ def build_judge(name: str | None, roster: Roster, timeout: float | None = None) 
 def judge_spec(name: str | None, specs: list[ModelSpec]) -> ModelSpec | None:
     """The entry that judges as ``name`` on the roster built from ``specs``, so the judge
     can be checked, or built alone, without the rest; None for the offline judge.
-    Raises ConfigError, naming the choices, when the roster has no such entry."""
+    Raises ConfigError, naming the entries that can judge (those with structured
+    output), when the roster has no such entry or it cannot judge."""
     if name is None or name == OFFLINE:
         return None
+    from arena.models import STRUCTURED_PROVIDERS
     from arena.roster import enabled_specs
 
     enabled = enabled_specs(specs)
-    for spec in enabled:
-        if spec.name == name:
-            return spec
-    choices = ", ".join(repr(s.name) for s in enabled)
-    raise ConfigError(
-        f"no model named {name!r} in the roster to judge with; choose {choices},"
-        f" or {OFFLINE!r} for the offline judge"
+    judges = [s for s in enabled if s.provider in STRUCTURED_PROVIDERS]
+    choices = ", ".join(repr(s.name) for s in judges)
+    choose = (
+        f"choose {choices}, or {OFFLINE!r} for the offline judge"
+        if judges
+        else f"choose {OFFLINE!r} for the offline judge (only an openai or anthropic entry"
+        " can judge)"
     )
+    for spec in enabled:
+        if spec.name == name and spec in judges:
+            return spec
+        if spec.name == name:
+            raise ConfigError(
+                f"model {name!r} cannot judge: provider {spec.provider!r} has no structured"
+                f" output; {choose}"
+            )
+    raise ConfigError(f"no model named {name!r} in the roster to judge with; {choose}")

@@ -16,6 +16,7 @@ from .base import Completion, Prompt, Provider, StructuredProvider
 __all__ = [
     "LOCAL_PROVIDERS",
     "PROVIDERS",
+    "STRUCTURED_PROVIDERS",
     "Completion",
     "Prompt",
     "Provider",
@@ -33,6 +34,9 @@ PROVIDERS: dict[str, str] = {
 # providers whose answers are CPU work on this machine: they take ``processes`` (worker
 # processes to compose in) when the running bot has a pool for them
 LOCAL_PROVIDERS = frozenset({"offline-sentences", "offline-passages"})
+# providers that reply in a JSON schema (``StructuredProvider``): only these can judge.
+# Known without importing a hosted SDK, so settings can be checked before any is loaded
+STRUCTURED_PROVIDERS = frozenset({"openai", "anthropic"})
 
 
 def provider_factory(provider: str) -> Callable[[ModelSpec], Provider] | None:

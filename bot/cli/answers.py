@@ -140,9 +140,10 @@ def models(ctx: click.Context, as_json: bool, check: bool) -> None:
     from ..runtime import open_service
 
     async def go() -> tuple[list[ModelStatus], dict[str, ModelCheck]]:
-        async with open_service(settings_of(ctx), in_memory=True) as service:
+        settings = settings_of(ctx)
+        async with open_service(settings, in_memory=True, rated_names=True) as service:
             checks = await service.check_models() if check else []
-            return service.models(), {c.name: c for c in checks}
+            return await service.models(), {c.name: c for c in checks}
 
     statuses, checks = run(go())
     rows = [roster_row(s, checks.get(s.name)) for s in statuses]
@@ -168,6 +169,9 @@ def models(ctx: click.Context, as_json: bool, check: bool) -> None:
                 Text(said, colour),
             )
         console.print(table)
+        renamed = [(s.name, s.configured_name) for s in statuses if s.name != s.configured_name]
+        if renamed:
+            console.print(messages.rated_anew(renamed))
     if check and not all(row.get("reachable") for row in rows):
         sys.exit(1)  # a check is for scripts too: some model cannot answer
 
@@ -175,6 +179,7 @@ def models(ctx: click.Context, as_json: bool, check: bool) -> None:
 def roster_row(status: ModelStatus, check: ModelCheck | None = None) -> dict[str, Any]:
     row: dict[str, Any] = {
         "name": status.name,
+        "configured_name": status.configured_name,
         "provider": status.provider,
         "model": status.model,
         "configured": status.ready,

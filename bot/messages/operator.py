@@ -40,6 +40,7 @@ __all__ = [
     "not_admin",
     "nothing_found",
     "nothing_matched",
+    "rated_anew",
     "reindex_busy",
     "reindex_progress",
     "reindex_starting",
@@ -60,6 +61,16 @@ def file_skipped(path: str, reason: str) -> str:
 
 def import_line_skipped(line: int, reason: str) -> str:
     return f"line {line}: {reason}"
+
+
+def rated_anew(renamed: list[tuple[str, str]]) -> str:
+    """Under ``parley models``: why an entry shows as ``name #hash`` (rated name,
+    configured name pairs)."""
+    names = ", ".join(rated for rated, _ in renamed)
+    return (
+        f"{names}: settings changed since first rated, so rated (and shown on the"
+        " leaderboard) as a new contestant; --model takes either name"
+    )
 
 
 def model_status(status: ModelStatus, check: ModelCheck | None = None) -> str:

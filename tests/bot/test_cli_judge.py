@@ -79,8 +79,14 @@ def test_an_unknown_judge_is_a_clean_error(tmp_path: Path, monkeypatch) -> None:
     assert "no model named 'gpt-judge' in the roster" in invoke(
         tmp_path, "judge", str(cases), "--judge", "gpt-judge", code=1
     )
+    unknown = invoke(tmp_path, "judge", str(cases), "--judge", "nope", code=1)
+    assert "choose 'offline' for the offline judge" in unknown
+    assert "offline-sentences" not in unknown  # an answerer is not offered: it cannot judge
     monkeypatch.setenv("PARLEY_JUDGE", "offline-sentences")  # the configured judge is used
-    assert "cannot judge" in invoke(tmp_path, "judge", str(cases), code=1)
+    assert "'offline-sentences' cannot judge" in invoke(tmp_path, "judge", str(cases), code=1)
+    # the docs' own examples: an offline answerer, named either way, is refused the same
+    out = invoke(tmp_path, "judge", str(cases), "--judge", "offline-passages", code=1)
+    assert "'offline-passages' cannot judge" in out
 
 
 def test_agreement_between_two_files_and_within_one(tmp_path: Path) -> None:

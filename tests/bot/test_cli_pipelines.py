@@ -200,3 +200,31 @@ def test_a_model_left_off_the_roster_is_said_in_one_line(
     assert line.endswith(
         "model gpt left off the roster: set the OPENAI_API_KEY environment variable"
     )
+
+
+def test_models_names_a_changed_entry_as_the_leaderboard_will(config: Path, data_dir: Path) -> None:
+    entry = '[[models]]\nname = "sent"\nprovider = "offline-sentences"\nk = {}\n'
+    config.write_text(entry.format(4))
+    assert run(data_dir, "ask", "How do I roll back a deploy?").exit_code == 0
+    (row,) = json.loads(run(data_dir, "models", "--json").stdout)
+    assert (row["name"], row["configured_name"]) == ("sent", "sent")
+    config.write_text(entry.format(8))  # new settings: a new contestant, before it answers
+    (row,) = json.loads(run(data_dir, "models", "--json").stdout)
+    assert row["name"].startswith("sent #") and row["configured_name"] == "sent"
+    answer = json.loads(run(data_dir, "ask", "How do I roll back?", "--json").stdout)
+    assert answer["model"] == row["name"]
+    table = CliRunner().invoke(
+        cli, ["--data-dir", str(data_dir), "models", "--check"], terminal_width=200
+    )
+    assert table.exit_code == 0, table.output  # the check finds the entry by that name
+    assert f"{row['name']} " in table.output and "reachable" in table.output
+    said = " ".join(table.output.split())  # the console wraps it at its width
+    assert messages.rated_anew([(row["name"], "sent")]) in said
+
+
+def test_models_reads_no_arena_where_there_is_none_and_creates_nothing(
+    config: Path, tmp_path: Path
+) -> None:
+    config.write_text('[[models]]\nname = "sent"\nprovider = "offline-sentences"\n')
+    (row,) = json.loads(run(tmp_path / "none", "models", "--json").stdout)
+    assert row["name"] == "sent" and not (tmp_path / "none").exists()

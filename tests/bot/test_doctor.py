@@ -79,7 +79,11 @@ def test_a_judge_the_roster_does_not_have_is_found_with_what_to_set(
     )
     result = doctor(data_dir, "--no-models")
     assert result.exit_code == 0 and findings(result)["judge"]["detail"].startswith("gpt-judge")
-    config.write_text('judge = "offline-sentences"\n')  # an offline answerer, as audits find it
-    assert findings(doctor(data_dir, "--no-models"))["judge"]["ok"]
+    config.write_text('judge = "offline-sentences"\n')  # an offline answerer cannot judge
+    result = doctor(data_dir, "--no-models")
+    judge = findings(result)["judge"]
+    assert result.exit_code == 1 and not judge["ok"]
+    assert judge["detail"].startswith("model 'offline-sentences' cannot judge")
+    assert "openai or anthropic" in judge["fix"]
     config.write_text("")
     assert findings(doctor(data_dir, "--no-models"))["judge"]["detail"] == "the offline judge"

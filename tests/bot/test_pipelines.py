@@ -88,7 +88,7 @@ async def test_each_answer_is_stored_with_its_pipeline_and_the_board_shows_them(
     await service.vote(reply.battle_id, "ana", "a", platform="slack", channel="C1")
     board = await service.leaderboard()
     assert board.pipelines["deep"]["k"] == 6 and board.pipelines["shallow"]["mode"] == "dense"
-    statuses = {s.name: s.pipeline for s in service.models()}
+    statuses = {s.name: s.pipeline for s in await service.models()}
     assert statuses["shallow"]["k"] == 2 and statuses["deep"]["prompt"] == "default"
 
 
@@ -101,6 +101,17 @@ async def test_a_changed_entry_answers_as_a_new_contestant(store: Store) -> None
     assert (await changed.ask(ask(), model="rag")).answers[0].answer.model == shown.answer.model
     settings = await store.pipeline_settings()
     assert settings["rag"]["k"] == 4 and settings[shown.answer.model]["k"] == 8
+
+
+async def test_the_roster_status_names_a_changed_entry_as_it_is_rated(store: Store) -> None:
+    first = service_over_fakes(store, pipelines(pipeline("rag", k=4)), hits=DOCS)
+    await first.ask(ask())
+    changed = service_over_fakes(store, pipelines(pipeline("rag", k=8)), hits=DOCS)
+    (status,) = await changed.models()  # before the new settings answer anything
+    (check,) = await changed.check_models()
+    (shown,) = (await changed.ask(ask())).answers
+    assert status.name == check.name == shown.answer.model and status.name.startswith("rag #")
+    assert status.configured_name == "rag" and status.pipeline["k"] == 8
 
 
 async def test_fallback_searches_the_web_only_when_the_documents_have_nothing(

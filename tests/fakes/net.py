@@ -78,7 +78,9 @@ def _is_address(name: str) -> bool:
 
 
 def _hosts_from_env() -> dict[str, int]:
-    pairs = [item.split("=") for item in os.environ.get(HOSTS_ENV, "").split(",") if item]
+    """The hosts to fake, taken out of the environment: ``parley`` sees the variables a
+    user's would (it warns about a ``PARLEY_*`` one that names no setting)."""
+    pairs = [item.split("=") for item in os.environ.pop(HOSTS_ENV, "").split(",") if item]
     return {name: int(port) for name, port in pairs}
 
 
