@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
@@ -62,6 +63,18 @@ def sdk_clients_closed() -> Iterator[None]:
     left_open = [c for ref in _sdk_clients if (c := ref()) is not None and not c.is_closed]
     _sdk_clients.clear()
     assert not left_open, f"{len(left_open)} SDK HTTP client(s) left open: close the roster"
+
+
+@pytest.fixture(autouse=True)
+def logging_levels_restored() -> Iterator[None]:
+    """The CLI sets the root logger's level (errors only) and Parley's own when a test
+    runs it in process; restored after each test, so a later test's log capture does not
+    depend on which tests ran before it."""
+    names = ("", "bot", "arena.roster")
+    levels = {name: logging.getLogger(name).level for name in names}
+    yield
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
 
 
 HANDBOOK = ROOT / "examples" / "handbook"
