@@ -4,10 +4,12 @@ copied id, from SQLite to PostgreSQL and back."""
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import pytest
 
+from arena.attachment_records import AttachedFile
 from arena.judge.grades import CRITERIA, Grade, Judged
 from arena.judge.pairwise import PairVerdict
 from arena.migrations import TABLES
@@ -28,6 +30,9 @@ async def write_one_of_each(store: Store) -> dict[str, int]:
     await store.record_vote(battle, "voter", "a")
     await store.record_thumb(right, "voter", -1, "wrong")
     ((vote,),) = await store._rows("SELECT id FROM votes WHERE battle_id = ?", (battle,))
+    thread = uuid.uuid4().hex  # a conversation of its own: its file is kept whatever came before
+    await store.keep_attachments("slack", "general", thread, [AttachedFile("notes.md", ())])
+    ((kept,),) = await store._rows("SELECT id FROM thread_attachments WHERE thread = ?", (thread,))
     criteria = {c: Judged(reason=c, level="Good") for c in CRITERIA}
     grade = Grade("judge-x", criteria, Judged(reason="ctx", level="Good"), raw="{}")
     return {
@@ -40,6 +45,7 @@ async def write_one_of_each(store: Store) -> dict[str, int]:
             battle, "judge-x", PairVerdict("model_a", "first", "second")
         ),
         "audits": await store.record_audit("judge-x", {"models": {}}),
+        "thread_attachments": kept,
     }
 
 
