@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -179,25 +180,30 @@ def _passages_of(data: bytes, name: str) -> list[Passage]:
 
 class _Remembering:
     """An embedder that remembers the vectors of the texts it embedded lately: a thread's
-    follow-ups rank the same attached passages again, embedded once."""
+    follow-ups rank the same attached passages again, embedded once. Questions embed in
+    worker threads at once, so the memory is read and written under a lock (the
+    embedding itself runs outside it)."""
 
     def __init__(self, embedder: Embedder, size: int = _REMEMBERED_VECTORS) -> None:
         self.name, self.dim = embedder.name, embedder.dim
         self._embedder = embedder
         self._size = size
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        with self._lock:
+            known = {t: self._vectors[t] for t in texts if t in self._vectors}
+        missing = list(dict.fromkeys(t for t in texts if t not in known))
         if missing:
-            for text, vector in zip(missing, self._embedder.embed(missing), strict=True):
-                self._vectors[text] = vector
-        out = np.stack([self._vectors[t] for t in texts]) if texts else np.zeros((0, self.dim))
-        for text in texts:
-            self._vectors.move_to_end(text)
-        while len(self._vectors) > self._size:
-            self._vectors.popitem(last=False)
-        return out
+            known.update(zip(missing, self._embedder.embed(missing), strict=True))
+        with self._lock:
+            for text in texts:
+                self._vectors[text] = known[text]
+                self._vectors.move_to_end(text)
+            while len(self._vectors) > self._size:
+                self._vectors.popitem(last=False)
+        return np.stack([known[t] for t in texts]) if texts else np.zeros((0, self.dim))
 
 
 @cache

@@ -3,11 +3,17 @@ engines), the knowledge base's real loaders and chunker, and fake models that ci
 
 from __future__ import annotations
 
+import random
+import threading
+import time
+from collections.abc import Sequence
+
+import numpy as np
 import pytest
 
 from arena.store import Store
 from bot import messages
-from bot.attachments import MAX_PASSAGES, Attachment
+from bot.attachments import MAX_PASSAGES, Attachment, _Remembering
 from bot.errors import DownloadFailed
 from bot.service import Ask, Service
 from tests.fakes.providers import fake, roster
@@ -178,3 +184,37 @@ async def test_without_a_thread_the_file_serves_that_question_alone(store: Store
     reply = await svc.ask(ask("When does it renew?", attachment("contract.md"), thread=None))
     assert reply.answers[0].answer.citations[0].passage.is_attached
     assert await store.thread_attachments("slack", "D1", "") == []
+
+
+class Slow:
+    """An embedder that lets other threads run while it embeds, as the real one does."""
+
+    name, dim = "slow", 2
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        time.sleep(0.0001)
+        return np.array([[len(t), t.count("1")] for t in texts], dtype=float)
+
+
+def test_remembered_vectors_stay_right_when_questions_embed_at_once() -> None:
+    remembering = _Remembering(Slow(), size=3)  # smaller than what the threads ask for
+    texts = [f"passage {i}" for i in range(10)]
+    wrong: list[str] = []
+
+    def ask(seed: int) -> None:
+        rng = random.Random(seed)
+        for _ in range(2_000):
+            chosen = rng.sample(texts, 3)
+            try:
+                if not np.array_equal(remembering.embed(chosen), Slow().embed(chosen)):
+                    wrong.append(f"other vectors for {chosen}")
+            except KeyError as exc:  # a vector forgotten by another thread mid-call
+                wrong.append(repr(exc))
+                return
+
+    threads = [threading.Thread(target=ask, args=(seed,)) for seed in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert wrong == []
