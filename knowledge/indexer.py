@@ -134,6 +134,13 @@ def _not_regular(mode: int) -> str | None:
     return "not a regular file"
 
 
+def _unreadable(path: Path, exc: OSError) -> str:
+    """Why a file could not be read; a link to nothing (or to itself) is named as such."""
+    if path.is_symlink() and not path.exists():
+        return f"a broken link (to {os.readlink(path)})"
+    return f"cannot read the file: {exc.strerror or exc}"
+
+
 def _under(path: str, roots: Sequence[str]) -> bool:
     return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
 
@@ -194,8 +201,9 @@ class Indexer:
         for path in files:
             if self._stopping:
                 break
-            # roots are resolved, so only a symlinked file needs resolving (as loaders do)
-            source = (path.resolve() if path.is_symlink() else path).as_posix()
+            # roots are resolved, so only a symlinked file needs resolving (as loaders do);
+            # a broken link is reported under its own name, its target being nowhere
+            source = (path.resolve() if path.is_symlink() and path.exists() else path).as_posix()
             seen.add(source)
             item = self._examine(path, source, known.get(source), report)
             if item is None:
@@ -244,7 +252,7 @@ class Indexer:
                 return None
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
         except OSError as exc:
-            report.skipped.append((source, f"cannot read the file: {exc.strerror or exc}"))
+            report.skipped.append((source, _unreadable(path, exc)))
             return None
         record = FileRecord(source, stat.st_size, stat.st_mtime_ns, digest)
         if known and known.sha256 == digest and not self._force:  # touched, not changed

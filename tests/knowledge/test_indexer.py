@@ -126,6 +126,17 @@ def test_a_named_pipe_is_skipped_and_reported_not_read(kb: KnowledgeBase, docs: 
     assert sources(kb, "where do bikes go")[0] == "elsewhere.md"
 
 
+def test_a_broken_link_is_reported_under_its_own_path(kb: KnowledgeBase, docs: Path) -> None:
+    (docs / "dangling.md").symlink_to("/nonexistent/target.md")
+    (docs / "loop.md").symlink_to(docs / "loop.md")  # a link to itself reaches nothing either
+    report = kb.index([docs])
+    assert report.skipped == [
+        ((docs / "dangling.md").as_posix(), "a broken link (to /nonexistent/target.md)"),
+        ((docs / "loop.md").as_posix(), f"a broken link (to {docs / 'loop.md'})"),
+    ]
+    assert report.added == 3
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
 def test_a_named_pipe_given_as_a_root_is_reported_not_read(
     kb: KnowledgeBase, tmp_path: Path
