@@ -58,6 +58,19 @@ def _writable(folder: Path) -> bool:
     return os.access(folder, os.W_OK) and (not database.exists() or os.access(database, os.W_OK))
 
 
+def _vectors_gone(folder: Path) -> bool:
+    """Whether an embedded Chroma's database is missing (its folder deleted, say): then
+    it holds no vector, and opening it would only create an empty one."""
+    return not (folder / "chroma.sqlite3").is_file()
+
+
+def _missing_vectors(folder: Path) -> str:
+    return (
+        f"the vectors in {folder} are missing (was the folder deleted?); `parley index`"
+        " on the indexed paths embeds them again"
+    )
+
+
 def _read_only_vectors(folder: Path) -> str:
     return (
         f"the vectors in {folder} cannot be searched: Chroma writes to its folder as it"
@@ -79,9 +92,10 @@ def deferred(build: Callable[[], T]) -> T:
 @dataclass(frozen=True)
 class IndexHealth:
     """Passages in the lexical index and vectors in the vector store (as many as the
-    passages and the ``pending`` ones together when sound; None when the vectors cannot
-    be opened, see ``KnowledgeBase.open``), and why the configured embedder cannot search
-    this index ("" when it can)."""
+    passages and the ``pending`` ones together when sound; 0 when an embedded store's
+    database is gone; None when the vectors cannot be opened, see
+    ``KnowledgeBase.open``), and why the configured embedder cannot search this index
+    ("" when it can)."""
 
     passages: int
     vectors: int | None
@@ -114,7 +128,10 @@ class KnowledgeBase:
         lock: IndexLock | None = None,
         dense_unavailable: str = "",
         run_lock: RunLock | None = None,
+        vectors_folder: Path | None = None,
     ) -> None:
+        """``vectors_folder`` is an embedded Chroma's folder (None: a server's, or a
+        store given as it is), so a lost store is noticed without opening it."""
         self._lexical = lexical
         self._vectors = vectors
         self._embedder = embedder
@@ -123,8 +140,8 @@ class KnowledgeBase:
         self._run_lock = run_lock
         self._indexing = threading.Lock()  # one index run at a time in this process
         self._embedder_checked = False
-        # why the vectors cannot be searched ("" when they can): see ``open``
-        self.dense_unavailable = dense_unavailable
+        self._vectors_folder = vectors_folder
+        self._unopenable = dense_unavailable  # a read-only folder: see ``open``
 
     @classmethod
     def open(
@@ -182,6 +199,7 @@ class KnowledgeBase:
             embedder or deferred(default_embedder),
             lock=lock,
             run_lock=run_lock,
+            vectors_folder=None if chroma_host else index_dir / "chroma",
         )
 
     @classmethod
@@ -202,7 +220,9 @@ class KnowledgeBase:
         else:
             lexical = LexicalIndex(index_dir / "lexical.db", read_only=True)
         folder = index_dir / "chroma"
-        unavailable = "" if chroma_host or _writable(folder) else _read_only_vectors(folder)
+        # a store that is gone is told apart at each search (``dense_unavailable``)
+        sound = chroma_host or _vectors_gone(folder) or _writable(folder)
+        unavailable = "" if sound else _read_only_vectors(folder)
         vectors = deferred(
             partial(_refuse, unavailable)
             if unavailable
@@ -213,6 +233,7 @@ class KnowledgeBase:
             vectors,
             embedder or deferred(default_embedder),
             dense_unavailable=unavailable,
+            vectors_folder=None if chroma_host else folder,
         )
 
     def index(
@@ -248,6 +269,7 @@ class KnowledgeBase:
                         self._vectors,
                         self._embedder,
                         batch_size=batch_size,
+                        check_vectors=self._may_have_lost_vectors(),
                     )
                     recorder = RunRecorder(self._lexical)  # type: ignore[arg-type]
                     report = None
@@ -267,14 +289,34 @@ class KnowledgeBase:
         finally:
             self._indexing.release()
 
+    @property
+    def dense_unavailable(self) -> str:
+        """Why the vectors cannot be searched ("" when they can): an embedded store whose
+        database is gone (looked for at each call, a stat: so a search never creates an
+        empty store in its place, and the vectors are searched again once an index run
+        has embedded them), or a read-only folder (see ``open``). A process that opened
+        the folder before the store was gone notices too."""
+        if self._vectors_folder is not None and _vectors_gone(self._vectors_folder):
+            if not self._lexical.count():  # the first run with passages creates the store
+                return "nothing has been indexed yet"
+            return _missing_vectors(self._vectors_folder)
+        return self._unopenable
+
+    def _may_have_lost_vectors(self) -> bool:
+        """Whether a run should count the vectors first: always on a server (one request;
+        it may have restarted empty), and for an embedded Chroma only when its database
+        is gone, since opening it costs a second an unchanged re-index need not pay."""
+        return self._vectors_folder is None or _vectors_gone(self._vectors_folder)
+
     def search(self, query: str, k: int = 5, mode: Mode = "hybrid") -> list[Hit]:
         """The ``k`` best passages for ``query``; see ``Retriever.search``. Raises
         EmbedderMismatch when the index was built by another embedder. Without vectors
         (``dense_unavailable``) a hybrid search ranks by words alone and a dense one
         raises IndexStoreError."""
-        if self.dense_unavailable and mode != "lexical":
+        unavailable = self.dense_unavailable
+        if unavailable and mode != "lexical":
             if mode == "dense":
-                raise IndexStoreError(self.dense_unavailable)
+                raise IndexStoreError(unavailable)
             mode = "lexical"
         if mode != "lexical" and not self._embedder_checked:
             self._lexical.check_embedder(self._embedder.name, self._embedder.dim)
@@ -307,7 +349,8 @@ class KnowledgeBase:
             mismatch = ""
         except EmbedderMismatch as exc:
             mismatch = str(exc)
-        vectors = None if self.dense_unavailable else self._vectors.count()
+        gone = self._vectors_folder is not None and _vectors_gone(self._vectors_folder)
+        vectors = 0 if gone else None if self.dense_unavailable else self._vectors.count()
         pending = len(self._lexical.pending())
         return IndexHealth(self._lexical.count(), vectors, mismatch, pending)
 

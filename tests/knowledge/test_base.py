@@ -32,7 +32,7 @@ def test_open_lays_out_the_index_folder(tmp_path: Path) -> None:
         assert kb.count() == 0
         assert kb.search("anything", 5) == []
     assert (index / "lexical.db").is_file()
-    assert (index / "chroma").is_dir()
+    assert not (index / "chroma").exists()  # the first run that embeds creates it
 
 
 def test_reopened_index_answers_and_knows_its_files(tmp_path: Path, docs: Path, open_kb) -> None:
