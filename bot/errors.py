@@ -2,11 +2,13 @@
 
     BotError
     ├── ConfigFileError  parley.toml or a PARLEY_* variable is invalid (one line: where, what)
+    ├── IndexUnusable    the index cannot be searched until it is rebuilt (another embedder's)
     ├── NotAllowed       the user may not run this command (re-index is for admins)
     ├── NotRecorded      a vote or thumb could not be stored (disk full, database fault)
     └── ReindexBusy      a re-index is already running; the message says whose and how far
 
-Errors from ``knowledge`` and ``arena`` pass through unchanged; the CLI turns every
+Errors from ``knowledge`` and ``arena`` pass through unchanged (but for the one
+``IndexUnusable`` stands for); the CLI turns every
 one of them into a one-line ClickException in one place.
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 __all__ = [
     "BotError",
     "ConfigFileError",
+    "IndexUnusable",
     "NotAllowed",
     "NotRecorded",
     "ReindexBusy",
@@ -27,6 +30,12 @@ class BotError(Exception):
 
 class ConfigFileError(BotError):
     """The configuration cannot be read; the message names the file and the problem."""
+
+
+class IndexUnusable(BotError):
+    """The knowledge base cannot be searched until someone rebuilds it (it was built by
+    another embedder): a question gets the reason, never "try again in a minute" as a
+    passing search failure (a KnowledgeError) does, since waiting will not help."""
 
 
 class NotAllowed(BotError):

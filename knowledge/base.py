@@ -10,7 +10,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from .embed import Embedder, default_embedder
+from .embed import Embedder, MiniLMEmbedder, default_embedder
 from .errors import EmbedderMismatch, IndexBusy, IndexStoreError
 from .indexer import DEFAULT_EMBED_BATCH, Indexer, IndexReport, PassageCallback, ProgressCallback
 from .lexical import LexicalIndex
@@ -33,10 +33,11 @@ class _Deferred:
     """Stands in for an object that is costly to build, and builds it on first use,
     once, even when several threads (searches, an index run) ask at the same time."""
 
-    def __init__(self, build: Callable[[], Any]) -> None:
+    def __init__(self, build: Callable[[], Any], known: dict[str, Any]) -> None:
         self._build = build
         self._built: Any = None
         self._building = threading.Lock()
+        self.__dict__.update(known)  # read as they are, without building
 
     def __getattr__(self, name: str) -> Any:  # only called for names not set above
         if self._built is None:
@@ -83,10 +84,17 @@ def _refuse(reason: str) -> VectorStore:
     raise IndexStoreError(reason)
 
 
-def deferred(build: Callable[[], T]) -> T:
+def deferred(build: Callable[[], T], **known: Any) -> T:
     """``build()``'s result, built only when first used: loading the model or opening
-    Chroma takes seconds, and an unchanged re-index or a lexical search needs neither."""
-    return cast(T, _Deferred(build))
+    Chroma takes seconds, and an unchanged re-index or a lexical search needs neither.
+    ``known`` are attributes the caller knows it will have, read without building it."""
+    return cast(T, _Deferred(build, known))
+
+
+def _default_embedder() -> Embedder:
+    """The offline embedder, loaded on first use; its name and dimension (the class's)
+    are known at once, so an index run checks them against the index's unloaded."""
+    return deferred(default_embedder, name=MiniLMEmbedder.name, dim=MiniLMEmbedder.dim)
 
 
 @dataclass(frozen=True)
@@ -196,7 +204,7 @@ class KnowledgeBase:
         return cls(
             lexical,  # type: ignore[arg-type]
             vectors,
-            embedder or deferred(default_embedder),
+            embedder or _default_embedder(),
             lock=lock,
             run_lock=run_lock,
             vectors_folder=None if chroma_host else index_dir / "chroma",
@@ -231,7 +239,7 @@ class KnowledgeBase:
         return cls(
             lexical,  # type: ignore[arg-type]
             vectors,
-            embedder or deferred(default_embedder),
+            embedder or _default_embedder(),
             dense_unavailable=unavailable,
             vectors_folder=None if chroma_host else folder,
         )
@@ -252,7 +260,9 @@ class KnowledgeBase:
 
         Raises IndexBusy when another process holds the index, or another run is going
         on in this one (or, on PostgreSQL, anywhere in the deployment: then with its
-        progress). ``requested_by`` names who asked, for those refused meanwhile."""
+        progress). ``requested_by`` names who asked, for those refused meanwhile.
+        Raises EmbedderMismatch, before anything is read, when another embedder built
+        the index: unchanged files would hide that its vectors cannot be searched."""
         if not self._indexing.acquire(blocking=False):
             raise IndexBusy("a re-index of this knowledge base is already running")
         try:

@@ -174,7 +174,6 @@ class Indexer:
         self._vectors = vectors
         self._embedder = embedder
         self._batch_size = batch_size
-        self._embedder_checked = False
         self._writing = False
         self._force = False
         self._check_vectors = check_vectors
@@ -193,6 +192,9 @@ class Indexer:
         self._force = force
         report = IndexReport()
         self._stopping = False
+        # first, even when nothing will be embedded: an index of another embedder's
+        # vectors cannot be searched by meaning, and "unchanged" would hide that
+        self._lexical.check_embedder(self._embedder.name, self._embedder.dim, record=True)
         if self._check_vectors and not force:
             self._stored_vectors = self._vectors_if_some_lost()
         roots = []
@@ -379,9 +381,6 @@ class Indexer:
             finished(item.record.path)
 
     def _embed(self, texts: list[str]) -> np.ndarray:
-        if not self._embedder_checked:
-            self._lexical.check_embedder(self._embedder.name, self._embedder.dim, record=True)
-            self._embedder_checked = True
         self._set_writing()
         return self._embedder.embed(texts)
 

@@ -331,6 +331,9 @@ def test_an_index_refuses_an_embedder_other_than_its_own(
     index = tmp_path / "index"
     with open_kb(index, embedder=HashEmbedder()) as kb:
         kb.index([docs])
+    refused = pytest.raises(EmbedderMismatch, match="built with the embedder hash-embedder")
+    with open_kb(index, embedder=OtherEmbedder()) as kb, refused:
+        kb.index([docs])  # nothing to embed: refused all the same
     (docs / "lunch.md").write_text("# Lunch\n\nThe canteen now serves soup.\n")
     with open_kb(index, embedder=OtherEmbedder()) as kb:
         with pytest.raises(EmbedderMismatch, match="built with the embedder hash-embedder"):
