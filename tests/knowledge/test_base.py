@@ -31,6 +31,7 @@ def test_open_lays_out_the_index_folder(tmp_path: Path) -> None:
     with KnowledgeBase.open(index, embedder=HashEmbedder()) as kb:
         assert kb.count() == 0
         assert kb.search("anything", 5) == []
+        assert kb.dense_unavailable == "nothing has been indexed yet"  # not "missing"
     assert (index / "lexical.db").is_file()
     assert not (index / "chroma").exists()  # the first run that embeds creates it
 
