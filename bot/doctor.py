@@ -133,7 +133,21 @@ def _counts(health: IndexHealth, unsearchable: str) -> Finding:
         return Finding("index", True, f"{plural(health.passages, 'passage')}; {unsearchable}")
     if health.passages == health.vectors and not health.pending:
         return Finding("index", True, counts)
+    if unsearchable and not health.vectors:  # the store is gone: `parley index` notices
+        return Finding(
+            "index",
+            False,
+            f"{counts}: {unsearchable}",
+            "run `parley index` on the indexed paths; it embeds every passage again",
+        )
     again = "run `parley index` on the same paths again; it finishes the job"
+    if health.vectors < health.passages + health.pending:  # lost from a store still there
+        return Finding(
+            "index",
+            False,
+            f"{counts}: the vector store has lost vectors (damaged or partly deleted?)",
+            "run `parley index --force` on the indexed paths; it embeds every file again",
+        )
     if health.passages + health.pending == health.vectors:
         return Finding(
             "index",

@@ -3,12 +3,14 @@
     BotError
     ├── ConfigFileError  parley.toml or a PARLEY_* variable is invalid (one line: where, what)
     ├── DownloadFailed   a file attached to a question could not be downloaded (the reason)
+    ├── IndexUnusable    the index cannot be searched until it is rebuilt (another embedder's)
     ├── NotAllowed       the user may not run this command (re-index is for admins)
     ├── NotRecorded      a vote or thumb could not be stored (disk full, database fault)
     └── ReindexBusy      a re-index is already running; the message says whose and how far
 
-Errors from ``knowledge`` and ``arena`` pass through unchanged; the CLI turns every
-one of them into a one-line ClickException in one place.
+Errors from ``knowledge`` and ``arena`` pass through unchanged (but for the one
+``IndexUnusable`` stands for); the CLI turns every one of them into a one-line
+ClickException in one place.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ __all__ = [
     "BotError",
     "ConfigFileError",
     "DownloadFailed",
+    "IndexUnusable",
     "NotAllowed",
     "NotRecorded",
     "ReindexBusy",
@@ -34,6 +37,12 @@ class ConfigFileError(BotError):
 class DownloadFailed(BotError):
     """An attached file's download failed; the message is the plain reason ("the file
     was deleted", "Slack answered 403"), which the asker reads."""
+
+
+class IndexUnusable(BotError):
+    """The knowledge base cannot be searched until someone rebuilds it (it was built by
+    another embedder): a question gets the reason, never "try again in a minute" as a
+    passing search failure (a KnowledgeError) does, since waiting will not help."""
 
 
 class NotAllowed(BotError):

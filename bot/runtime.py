@@ -20,7 +20,7 @@ from arena.store import Store
 
 from . import messages
 from .config import Settings
-from .errors import BotError
+from .errors import BotError, IndexUnusable
 from .service import Service
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 if TYPE_CHECKING:
     from knowledge.base import KnowledgeBase
     from knowledge.processes import WorkerProcesses
+    from knowledge.types import Hit, Mode
     from knowledge.web import WebSource
 
 __all__ = [
@@ -74,6 +75,15 @@ class _OnFirstUse:
             if self._kb is None:
                 self._kb = open_knowledge(self._settings, hold=self._hold)
             return self._kb
+
+    def search(self, text: str, k: int, mode: Mode) -> list[Hit]:
+        """The service's search: an index built by another embedder is IndexUnusable."""
+        from knowledge.errors import EmbedderMismatch
+
+        try:
+            return self.get().search(text, k, mode)
+        except EmbedderMismatch as exc:
+            raise IndexUnusable(str(exc)) from exc
 
     def close(self) -> None:
         with self._lock:
@@ -189,7 +199,7 @@ async def open_service(
         async with arena as store:
             service = Service(
                 settings,
-                search=lambda text, k, mode: knowledge.get().search(text, k, mode),
+                search=knowledge.search,
                 index=lambda paths, progress, passages, force=False: knowledge.get().index(
                     paths,
                     progress=progress,

@@ -10,7 +10,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from .embed import Embedder, default_embedder
+from .embed import Embedder, MiniLMEmbedder, default_embedder
 from .errors import EmbedderMismatch, IndexBusy, IndexStoreError
 from .indexer import DEFAULT_EMBED_BATCH, Indexer, IndexReport, PassageCallback, ProgressCallback
 from .lexical import LexicalIndex
@@ -33,10 +33,11 @@ class _Deferred:
     """Stands in for an object that is costly to build, and builds it on first use,
     once, even when several threads (searches, an index run) ask at the same time."""
 
-    def __init__(self, build: Callable[[], Any]) -> None:
+    def __init__(self, build: Callable[[], Any], known: dict[str, Any]) -> None:
         self._build = build
         self._built: Any = None
         self._building = threading.Lock()
+        self.__dict__.update(known)  # read as they are, without building
 
     def __getattr__(self, name: str) -> Any:  # only called for names not set above
         if self._built is None:
@@ -58,6 +59,19 @@ def _writable(folder: Path) -> bool:
     return os.access(folder, os.W_OK) and (not database.exists() or os.access(database, os.W_OK))
 
 
+def _vectors_gone(folder: Path) -> bool:
+    """Whether an embedded Chroma's database is missing (its folder deleted, say): then
+    it holds no vector, and opening it would only create an empty one."""
+    return not (folder / "chroma.sqlite3").is_file()
+
+
+def _missing_vectors(folder: Path) -> str:
+    return (
+        f"the vectors in {folder} are missing (was the folder deleted?); `parley index`"
+        " on the indexed paths embeds them again"
+    )
+
+
 def _read_only_vectors(folder: Path) -> str:
     return (
         f"the vectors in {folder} cannot be searched: Chroma writes to its folder as it"
@@ -70,18 +84,26 @@ def _refuse(reason: str) -> VectorStore:
     raise IndexStoreError(reason)
 
 
-def deferred(build: Callable[[], T]) -> T:
+def deferred(build: Callable[[], T], **known: Any) -> T:
     """``build()``'s result, built only when first used: loading the model or opening
-    Chroma takes seconds, and an unchanged re-index or a lexical search needs neither."""
-    return cast(T, _Deferred(build))
+    Chroma takes seconds, and an unchanged re-index or a lexical search needs neither.
+    ``known`` are attributes the caller knows it will have, read without building it."""
+    return cast(T, _Deferred(build, known))
+
+
+def _default_embedder() -> Embedder:
+    """The offline embedder, loaded on first use; its name and dimension (the class's)
+    are known at once, so an index run checks them against the index's unloaded."""
+    return deferred(default_embedder, name=MiniLMEmbedder.name, dim=MiniLMEmbedder.dim)
 
 
 @dataclass(frozen=True)
 class IndexHealth:
     """Passages in the lexical index and vectors in the vector store (as many as the
-    passages and the ``pending`` ones together when sound; None when the vectors cannot
-    be opened, see ``KnowledgeBase.open``), and why the configured embedder cannot search
-    this index ("" when it can)."""
+    passages and the ``pending`` ones together when sound; 0 when an embedded store's
+    database is gone; None when the vectors cannot be opened, see
+    ``KnowledgeBase.open``), and why the configured embedder cannot search this index
+    ("" when it can)."""
 
     passages: int
     vectors: int | None
@@ -114,7 +136,10 @@ class KnowledgeBase:
         lock: IndexLock | None = None,
         dense_unavailable: str = "",
         run_lock: RunLock | None = None,
+        vectors_folder: Path | None = None,
     ) -> None:
+        """``vectors_folder`` is an embedded Chroma's folder (None: a server's, or a
+        store given as it is), so a lost store is noticed without opening it."""
         self._lexical = lexical
         self._vectors = vectors
         self._embedder = embedder
@@ -123,8 +148,8 @@ class KnowledgeBase:
         self._run_lock = run_lock
         self._indexing = threading.Lock()  # one index run at a time in this process
         self._embedder_checked = False
-        # why the vectors cannot be searched ("" when they can): see ``open``
-        self.dense_unavailable = dense_unavailable
+        self._vectors_folder = vectors_folder
+        self._unopenable = dense_unavailable  # a read-only folder: see ``open``
 
     @classmethod
     def open(
@@ -179,9 +204,10 @@ class KnowledgeBase:
         return cls(
             lexical,  # type: ignore[arg-type]
             vectors,
-            embedder or deferred(default_embedder),
+            embedder or _default_embedder(),
             lock=lock,
             run_lock=run_lock,
+            vectors_folder=None if chroma_host else index_dir / "chroma",
         )
 
     @classmethod
@@ -202,7 +228,9 @@ class KnowledgeBase:
         else:
             lexical = LexicalIndex(index_dir / "lexical.db", read_only=True)
         folder = index_dir / "chroma"
-        unavailable = "" if chroma_host or _writable(folder) else _read_only_vectors(folder)
+        # a store that is gone is told apart at each search (``dense_unavailable``)
+        sound = chroma_host or _vectors_gone(folder) or _writable(folder)
+        unavailable = "" if sound else _read_only_vectors(folder)
         vectors = deferred(
             partial(_refuse, unavailable)
             if unavailable
@@ -211,8 +239,9 @@ class KnowledgeBase:
         return cls(
             lexical,  # type: ignore[arg-type]
             vectors,
-            embedder or deferred(default_embedder),
+            embedder or _default_embedder(),
             dense_unavailable=unavailable,
+            vectors_folder=None if chroma_host else folder,
         )
 
     def index(
@@ -231,7 +260,9 @@ class KnowledgeBase:
 
         Raises IndexBusy when another process holds the index, or another run is going
         on in this one (or, on PostgreSQL, anywhere in the deployment: then with its
-        progress). ``requested_by`` names who asked, for those refused meanwhile."""
+        progress). ``requested_by`` names who asked, for those refused meanwhile.
+        Raises EmbedderMismatch, before anything is read, when another embedder built
+        the index: unchanged files would hide that its vectors cannot be searched."""
         if not self._indexing.acquire(blocking=False):
             raise IndexBusy("a re-index of this knowledge base is already running")
         try:
@@ -248,6 +279,7 @@ class KnowledgeBase:
                         self._vectors,
                         self._embedder,
                         batch_size=batch_size,
+                        check_vectors=self._may_have_lost_vectors(),
                     )
                     recorder = RunRecorder(self._lexical)  # type: ignore[arg-type]
                     report = None
@@ -267,14 +299,34 @@ class KnowledgeBase:
         finally:
             self._indexing.release()
 
+    @property
+    def dense_unavailable(self) -> str:
+        """Why the vectors cannot be searched ("" when they can): an embedded store whose
+        database is gone (looked for at each call, a stat: so a search never creates an
+        empty store in its place, and the vectors are searched again once an index run
+        has embedded them), or a read-only folder (see ``open``). A process that opened
+        the folder before the store was gone notices too."""
+        if self._vectors_folder is not None and _vectors_gone(self._vectors_folder):
+            if not self._lexical.count():  # the first run with passages creates the store
+                return "nothing has been indexed yet"
+            return _missing_vectors(self._vectors_folder)
+        return self._unopenable
+
+    def _may_have_lost_vectors(self) -> bool:
+        """Whether a run should count the vectors first: always on a server (one request;
+        it may have restarted empty), and for an embedded Chroma only when its database
+        is gone, since opening it costs a second an unchanged re-index need not pay."""
+        return self._vectors_folder is None or _vectors_gone(self._vectors_folder)
+
     def search(self, query: str, k: int = 5, mode: Mode = "hybrid") -> list[Hit]:
         """The ``k`` best passages for ``query``; see ``Retriever.search``. Raises
         EmbedderMismatch when the index was built by another embedder. Without vectors
         (``dense_unavailable``) a hybrid search ranks by words alone and a dense one
         raises IndexStoreError."""
-        if self.dense_unavailable and mode != "lexical":
+        unavailable = self.dense_unavailable
+        if unavailable and mode != "lexical":
             if mode == "dense":
-                raise IndexStoreError(self.dense_unavailable)
+                raise IndexStoreError(unavailable)
             mode = "lexical"
         if mode != "lexical" and not self._embedder_checked:
             self._lexical.check_embedder(self._embedder.name, self._embedder.dim)
@@ -307,7 +359,8 @@ class KnowledgeBase:
             mismatch = ""
         except EmbedderMismatch as exc:
             mismatch = str(exc)
-        vectors = None if self.dense_unavailable else self._vectors.count()
+        gone = self._vectors_folder is not None and _vectors_gone(self._vectors_folder)
+        vectors = 0 if gone else None if self.dense_unavailable else self._vectors.count()
         pending = len(self._lexical.pending())
         return IndexHealth(self._lexical.count(), vectors, mismatch, pending)
 

@@ -21,6 +21,13 @@ more) with every finished file written, the rest left as it was, and the report 
 store and are named in the lexical database (``pending_vectors``), so the next run
 embeds only what is left, after a stop or a kill alike.
 
+A store that has lost vectors (its folder deleted, a Chroma server restarted empty) is
+noticed when the run is asked to ``check_vectors``: the store holding fewer vectors
+than the passages need, each file with passages whose vectors are gone is parsed again
+and those passages alone are embedded, even when the file is unchanged. The caller asks
+for it when the check is cheap or the loss likely (see ``KnowledgeBase.index``):
+opening an embedded Chroma costs a second an unchanged re-index need not pay.
+
 A ``force`` run parses and embeds every file again, changed or not, and writes each
 over its old passages and vectors (same ids) the same way: for when the vectors are no
 longer to be trusted (an embedder upgraded under the same name, a damaged vector
@@ -74,7 +81,8 @@ class IndexReport:
     """What a run did; ``passages`` is the total in the index afterwards. A ``stopped``
     run counts only the files it finished, removed nothing, and kept the vectors of
     ``pending`` passages of files it did not finish, for the next run. ``reembedded``
-    counts the unchanged files a ``force`` run embedded again."""
+    counts the unchanged files embedded again: by a ``force`` run, or for vectors the
+    store had lost (``restored`` counts those passages)."""
 
     added: int = 0
     changed: int = 0
@@ -86,6 +94,7 @@ class IndexReport:
     seconds: float = 0.0
     stopped: bool = False
     pending: int = 0
+    restored: int = 0
 
 
 @dataclass(eq=False)  # one per file: told apart by identity
@@ -134,6 +143,13 @@ def _not_regular(mode: int) -> str | None:
     return "not a regular file"
 
 
+def _unreadable(path: Path, exc: OSError) -> str:
+    """Why a file could not be read; a link to nothing (or to itself) is named as such."""
+    if path.is_symlink() and not path.exists():
+        return f"a broken link (to {os.readlink(path)})"
+    return f"cannot read the file: {exc.strerror or exc}"
+
+
 def _under(path: str, roots: Sequence[str]) -> bool:
     return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
 
@@ -148,16 +164,20 @@ class Indexer:
         embedder: Embedder,
         *,
         batch_size: int = DEFAULT_EMBED_BATCH,
+        check_vectors: bool = False,
     ) -> None:
+        """``check_vectors``: before the run, look for passages whose vectors the store
+        has lost and embed them again (opens the vector store)."""
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         self._lexical = lexical
         self._vectors = vectors
         self._embedder = embedder
         self._batch_size = batch_size
-        self._embedder_checked = False
         self._writing = False
         self._force = False
+        self._check_vectors = check_vectors
+        self._stored_vectors: set[str] | None = None  # when some are missing: those left
 
     def run(
         self,
@@ -172,6 +192,11 @@ class Indexer:
         self._force = force
         report = IndexReport()
         self._stopping = False
+        # first, even when nothing will be embedded: an index of another embedder's
+        # vectors cannot be searched by meaning, and "unchanged" would hide that
+        self._lexical.check_embedder(self._embedder.name, self._embedder.dim, record=True)
+        if self._check_vectors and not force:
+            self._stored_vectors = self._vectors_if_some_lost()
         roots = []
         for root in (p.resolve() for p in paths):
             if root.exists():
@@ -194,8 +219,9 @@ class Indexer:
         for path in files:
             if self._stopping:
                 break
-            # roots are resolved, so only a symlinked file needs resolving (as loaders do)
-            source = (path.resolve() if path.is_symlink() else path).as_posix()
+            # roots are resolved, so only a symlinked file needs resolving (as loaders do);
+            # a broken link is reported under its own name, its target being nowhere
+            source = (path.resolve() if path.is_symlink() and path.exists() else path).as_posix()
             seen.add(source)
             item = self._examine(path, source, known.get(source), report)
             if item is None:
@@ -239,15 +265,16 @@ class Indexer:
                 self._skip(source, reason, known, report)
                 return None
             same_stat = known and (known.size, known.mtime_ns) == (stat.st_size, stat.st_mtime_ns)
-            if same_stat and not self._force:
+            lost = self._lost_vectors(source) if known else 0
+            if same_stat and not (self._force or lost):
                 report.unchanged += 1
                 return None
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
         except OSError as exc:
-            report.skipped.append((source, f"cannot read the file: {exc.strerror or exc}"))
+            report.skipped.append((source, _unreadable(path, exc)))
             return None
         record = FileRecord(source, stat.st_size, stat.st_mtime_ns, digest)
-        if known and known.sha256 == digest and not self._force:  # touched, not changed
+        if known and known.sha256 == digest and not (self._force or lost):  # touched only
             self._lexical.touch_file(record)
             report.unchanged += 1
             return None
@@ -264,9 +291,26 @@ class Indexer:
         if not self._force:
             stored = self._lexical.passage_titles(source) if known else {}
             stored |= self._lexical.pending_titles(source)
+        if self._stored_vectors is not None:  # a title kept is no vector kept
+            stored = {i: title for i, title in stored.items() if i in self._stored_vectors}
         fresh = [p for p in passages if stored.get(p.id) != p.title]
         same = known is not None and known.sha256 == digest
+        report.restored += lost if same else 0  # a changed file's lost ones are gone anyway
         return _PendingFile(record, passages, fresh, new=known is None, same=same)
+
+    def _vectors_if_some_lost(self) -> set[str] | None:
+        """The ids in the vector store when it holds fewer vectors than the passages
+        and the pending ones need (it lost some); None when it holds them all."""
+        needed = self._lexical.count() + len(self._lexical.pending())
+        if not needed or self._vectors.count() >= needed:
+            return None
+        return self._vectors.ids()
+
+    def _lost_vectors(self, source: str) -> int:
+        """How many of a file's written passages have no vector in the store."""
+        if self._stored_vectors is None:
+            return 0
+        return sum(1 for i in self._lexical.passage_titles(source) if i not in self._stored_vectors)
 
     def _skip(
         self, source: str, reason: str, known: FileRecord | None, report: IndexReport
@@ -337,9 +381,6 @@ class Indexer:
             finished(item.record.path)
 
     def _embed(self, texts: list[str]) -> np.ndarray:
-        if not self._embedder_checked:
-            self._lexical.check_embedder(self._embedder.name, self._embedder.dim, record=True)
-            self._embedder_checked = True
         self._set_writing()
         return self._embedder.embed(texts)
 

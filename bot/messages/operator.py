@@ -90,11 +90,17 @@ def empty_search() -> str:
 
 
 def index_summary(report: IndexReport) -> str:
+    restored = (
+        f" The vector store had lost the vectors of {plural(report.restored, 'passage')};"
+        " they were embedded again."
+        if report.restored
+        else ""
+    )
     return (
         f"Indexed in {report.seconds:.1f} s: {report.added} added, {report.changed} changed, "
         + (f"{report.reembedded} re-embedded, " if report.reembedded else "")
         + f"{report.removed} removed, {report.unchanged} unchanged, {len(report.skipped)} skipped; "
-        f"{plural(report.passages, 'passage')} in the index."
+        f"{plural(report.passages, 'passage')} in the index.{restored}"
     )
 
 

@@ -82,13 +82,16 @@ def sections_from_blocks(blocks: Iterable[Block | PlacedBlock]) -> tuple[str, li
     """Group paragraphs under the headings above them; the title is the first level-1 heading.
 
     A block may name its location (``"page 2"``): body text from different locations
-    never shares a section, so every section cites one place.
+    never shares a section, so every section cites one place. A document of headings
+    alone (a one-line note written as ``# Visitors park on level minus two``) has them
+    as its text, one section where the first one stands.
     """
     title = ""
     stack: list[tuple[int, str]] = []
     sections: list[Section] = []
     body: list[str] = []
     body_location = ""
+    headings: list[tuple[str, str]] = []  # (heading, location), for a document of no body
 
     def flush() -> None:
         if body:
@@ -109,5 +112,8 @@ def sections_from_blocks(blocks: Iterable[Block | PlacedBlock]) -> tuple[str, li
         flush()
         title = title or (text if level == 1 else "")
         stack = [(lvl, h) for lvl, h in stack if lvl < level] + [(level, squash(text))]
+        headings.append((squash(text), location))
     flush()
+    if not sections and headings:
+        sections.append(Section("\n\n".join(h for h, _ in headings), (), headings[0][1]))
     return title, sections

@@ -4,6 +4,8 @@ searches, noisy libraries. Each is one clear line, never a traceback."""
 from __future__ import annotations
 
 import json
+import shutil
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -13,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import cli
+from tests.conftest import HANDBOOK
 from tests.fakes.http_server import Scripted
 
 
@@ -220,3 +223,23 @@ def test_parley_index_is_refused_while_a_bot_holds_the_index(tmp_path: Path) -> 
     finally:
         bot.communicate("\n", timeout=30)
     assert bot.returncode == 0
+
+
+def test_an_index_built_by_another_embedder_is_named_by_ask_search_and_index(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "copy"  # the index records another embedder than the one Parley has
+    shutil.copytree(data_dir, copy)
+    with sqlite3.connect(copy / "index" / "lexical.db") as db:
+        db.execute("UPDATE index_state SET value = 'bge-small-en' WHERE name = 'embedder'")
+        db.execute("UPDATE index_state SET value = '768' WHERE name = 'embedder_dim'")
+    where = ["--data-dir", str(copy)]
+    mismatch = "was built with the embedder bge-small-en (768 dimensions)"
+    for command in (["ask", "How do I roll back a deploy?"], ["search", "roll back"]):
+        result = run(*where, *command)
+        assert result.exit_code == 1, result.output
+        assert mismatch in result.output and f"delete {copy / 'index'}" in result.output
+        assert "Try again" not in result.output and "Traceback" not in result.output
+    indexed = run(*where, "index", str(HANDBOOK))  # every file unchanged: refused all the same
+    assert indexed.exit_code == 1 and mismatch in indexed.output
+    assert "unchanged" not in indexed.output

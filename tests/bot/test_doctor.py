@@ -10,6 +10,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from bot.cli import cli
+from knowledge.store import VectorStore
+from tests.conftest import HANDBOOK
 
 
 def doctor(data_dir: Path, *args: str):
@@ -44,6 +46,44 @@ def test_a_damaged_database_and_disagreeing_stores_are_found(
     assert "parley index" in found["index"]["fix"]
     assert not found["arena database"]["ok"] and "restore" in found["arena database"]["fix"]
     assert not any(k.startswith("model") for k in found)
+
+
+def test_a_deleted_vector_store_is_found_and_a_plain_index_run_embeds_it_again(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "copy"  # a writable data folder whose vectors were deleted
+    shutil.copytree(data_dir, copy, ignore=shutil.ignore_patterns("chroma"))
+    result = doctor(copy, "--no-models")
+    index = findings(result)["index"]
+    assert result.exit_code == 1 and not index["ok"]
+    assert "are missing" in index["detail"] and "read-only" not in index["detail"]
+    assert "`parley index`" in index["fix"] and "--force" not in index["fix"]
+    where = ["--data-dir", str(copy)]
+    found = CliRunner().invoke(cli, [*where, "search", "roll back a deploy"])
+    assert "matching by words only" in found.output and "are missing" in found.output
+    assert "read-only" not in found.output
+    indexed = CliRunner().invoke(cli, [*where, "index", str(HANDBOOK)])
+    assert indexed.exit_code == 0, indexed.output
+    assert "8 re-embedded" in indexed.output
+    assert "had lost the vectors of 37 passages" in indexed.output
+    assert findings(doctor(copy, "--no-models"))["index"] == {
+        "check": "index",
+        "ok": True,
+        "detail": "37 passages, 37 vectors",
+        "fix": "",
+    }
+
+
+def test_a_store_that_lost_some_vectors_is_found_with_the_forced_run_that_restores_them(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(data_dir, copy)
+    vectors = VectorStore.persistent(copy / "index" / "chroma")
+    vectors.delete(sorted(vectors.ids())[:2])
+    index = findings(doctor(copy, "--no-models"))["index"]
+    assert not index["ok"] and "37 passages, 35 vectors" in index["detail"]
+    assert "lost vectors" in index["detail"] and "`parley index --force`" in index["fix"]
 
 
 def test_a_missing_index_says_to_index(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 import knowledge.base
 from knowledge.base import KnowledgeBase
-from knowledge.errors import IndexStoreError
+from knowledge.errors import EmbedderMismatch, IndexStoreError
 from tests.conftest import HANDBOOK, HashEmbedder
 
 
@@ -31,8 +31,9 @@ def test_open_lays_out_the_index_folder(tmp_path: Path) -> None:
     with KnowledgeBase.open(index, embedder=HashEmbedder()) as kb:
         assert kb.count() == 0
         assert kb.search("anything", 5) == []
+        assert kb.dense_unavailable == "nothing has been indexed yet"  # not "missing"
     assert (index / "lexical.db").is_file()
-    assert (index / "chroma").is_dir()
+    assert not (index / "chroma").exists()  # the first run that embeds creates it
 
 
 def test_reopened_index_answers_and_knows_its_files(tmp_path: Path, docs: Path, open_kb) -> None:
@@ -44,9 +45,9 @@ def test_reopened_index_answers_and_knows_its_files(tmp_path: Path, docs: Path, 
 
 
 def test_unchanged_reindex_loads_neither_model_nor_chroma(
-    tmp_path: Path, docs: Path, monkeypatch: pytest.MonkeyPatch, open_kb
+    tmp_path: Path, docs: Path, monkeypatch: pytest.MonkeyPatch, open_kb, real_embedder
 ) -> None:
-    with open_kb(tmp_path / "index", embedder=HashEmbedder()) as kb:
+    with open_kb(tmp_path / "index", embedder=real_embedder) as kb:
         kb.index([docs])
 
     def no_model():
@@ -61,6 +62,21 @@ def test_unchanged_reindex_loads_neither_model_nor_chroma(
         report = kb.index([docs])
         assert (report.unchanged, report.passages) == (2, 2)
         assert kb.search("canteen", 1, mode="lexical")  # lexical search needs no model either
+
+
+def test_an_unchanged_reindex_refuses_another_embedders_index_without_loading_the_model(
+    tmp_path: Path, docs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with KnowledgeBase.open(tmp_path / "index", embedder=HashEmbedder()) as kb:
+        kb.index([docs])
+
+    def no_model():
+        raise AssertionError("the embedding model was loaded")
+
+    monkeypatch.setattr(knowledge.base, "default_embedder", no_model)
+    refused = pytest.raises(EmbedderMismatch, match="built with the embedder hash-embedder")
+    with KnowledgeBase.open(tmp_path / "index") as kb, refused:
+        kb.index([docs])  # the configured model's name and size are known unloaded
 
 
 def test_a_closed_knowledge_base_fails_clearly(tmp_path: Path, docs: Path, open_kb) -> None:

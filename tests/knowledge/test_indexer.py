@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from knowledge.base import KnowledgeBase
-from knowledge.errors import EmbedderMismatch
+from knowledge.errors import EmbedderMismatch, IndexStoreError
+from knowledge.indexer import Indexer
 from knowledge.store import VectorStore
 from tests.conftest import HashEmbedder
 
@@ -124,6 +125,17 @@ def test_a_named_pipe_is_skipped_and_reported_not_read(kb: KnowledgeBase, docs: 
     assert report.skipped == [(pipe, "not a regular file (a named pipe)")]
     assert report.added == 4 and kb.count() == 4
     assert sources(kb, "where do bikes go")[0] == "elsewhere.md"
+
+
+def test_a_broken_link_is_reported_under_its_own_path(kb: KnowledgeBase, docs: Path) -> None:
+    (docs / "dangling.md").symlink_to("/nonexistent/target.md")
+    (docs / "loop.md").symlink_to(docs / "loop.md")  # a link to itself reaches nothing either
+    report = kb.index([docs])
+    assert report.skipped == [
+        ((docs / "dangling.md").as_posix(), "a broken link (to /nonexistent/target.md)"),
+        ((docs / "loop.md").as_posix(), f"a broken link (to {docs / 'loop.md'})"),
+    ]
+    assert report.added == 3
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
@@ -319,6 +331,9 @@ def test_an_index_refuses_an_embedder_other_than_its_own(
     index = tmp_path / "index"
     with open_kb(index, embedder=HashEmbedder()) as kb:
         kb.index([docs])
+    refused = pytest.raises(EmbedderMismatch, match="built with the embedder hash-embedder")
+    with open_kb(index, embedder=OtherEmbedder()) as kb, refused:
+        kb.index([docs])  # nothing to embed: refused all the same
     (docs / "lunch.md").write_text("# Lunch\n\nThe canteen now serves soup.\n")
     with open_kb(index, embedder=OtherEmbedder()) as kb:
         with pytest.raises(EmbedderMismatch, match="built with the embedder hash-embedder"):
@@ -414,3 +429,42 @@ def test_a_forced_run_restores_the_vectors_a_damaged_store_lost(
     assert kb._vectors.count() == 3
     hits = kb.search("where do visitors park", 1, mode="dense")
     assert Path(hits[0].passage.source).name == "parking.md"
+
+
+def test_a_deleted_vector_store_is_noticed_and_embedded_again_without_force(
+    open_kb, tmp_path: Path, docs: Path
+) -> None:
+    with open_kb(tmp_path / "built", embedder=HashEmbedder()) as kb:
+        kb.index([docs])
+    # a copy without its vectors: Chroma keeps a store it opened in this process alive
+    index = tmp_path / "index"
+    shutil.copytree(tmp_path / "built", index, ignore=shutil.ignore_patterns("chroma"))
+    embedder = HashEmbedder()
+    with open_kb(index, embedder=embedder) as kb:
+        assert "are missing" in kb.dense_unavailable
+        assert kb.health().vectors == 0
+        with pytest.raises(IndexStoreError, match="parley index"):
+            kb.search("where do visitors park", 1, mode="dense")
+        assert sources(kb, "where do visitors park")[0] == "parking.md"  # by words alone
+        assert not (index / "chroma").exists()  # a search does not make an empty store
+        report = kb.index([docs])
+        assert (report.reembedded, report.unchanged, report.restored) == (3, 0, 3)
+        assert embedder.texts == 3 and kb._vectors.count() == kb.count() == 3
+        assert not kb.dense_unavailable
+        hits = kb.search("where do visitors park", 1, mode="dense")
+        assert Path(hits[0].passage.source).name == "parking.md"
+        assert kb.index([docs]).unchanged == 3
+
+
+def test_a_store_that_lost_some_vectors_gets_only_those_embedded_again(
+    kb: KnowledgeBase, docs: Path, hash_embedder: HashEmbedder
+) -> None:
+    kb.index([docs])
+    (lost,) = kb.search("where do visitors park", 1, mode="dense")
+    kb._vectors.delete([lost.passage.id])
+    before = hash_embedder.texts
+    checking = Indexer(kb._lexical, kb._vectors, hash_embedder, check_vectors=True)
+    report = checking.run([docs])
+    assert (report.reembedded, report.unchanged, report.restored) == (1, 2, 1)
+    assert hash_embedder.texts - before == 1
+    assert kb._vectors.count() == 3

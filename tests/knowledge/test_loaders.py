@@ -42,6 +42,32 @@ def test_markdown_code_fences_are_not_headings(tmp_path: Path) -> None:
     assert "# not a heading" in doc.sections[0].text
 
 
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("note.md", "# Visitors park on level minus two\n"),
+        ("note.rst", "Visitors park on level minus two\n=================================\n"),
+        ("note.html", "<h1>Visitors park on level minus two</h1>"),
+    ],
+)
+def test_a_file_of_one_heading_is_that_heading(tmp_path: Path, name: str, content: str) -> None:
+    path = tmp_path / name
+    path.write_text(content)
+    doc = load_document(path)
+    assert doc.title == "Visitors park on level minus two"
+    assert [(s.text, s.heading_path) for s in doc.sections] == [
+        ("Visitors park on level minus two", ())
+    ]
+
+
+def test_a_file_of_headings_alone_keeps_them_all_as_its_text(tmp_path: Path) -> None:
+    path = tmp_path / "outline.md"
+    path.write_text("# Parking\n\n## Level   minus two\n\n## Bikes by the gate\n")
+    assert [s.text for s in load_document(path).sections] == [
+        "Parking\n\nLevel minus two\n\nBikes by the gate"
+    ]
+
+
 def test_rst_underlined_headings(tmp_path: Path) -> None:
     path = tmp_path / "guide.rst"
     path.write_text(
