@@ -74,8 +74,8 @@ class EmbedderMismatch(KnowledgeError):
         rebuild = rebuild or f"delete {folder} and index your files again"
         super().__init__(
             f"the index in {place} was built with the embedder {built[0]} ({built[1]}"
-            f" dimensions), but {configured[0]} ({configured[1]} dimensions) is configured;"
-            f" configure {built[0]} again, or rebuild the index: {rebuild}"
+            f" dimensions), but this Parley embeds with {configured[0]} ({configured[1]}"
+            f" dimensions), so it cannot search it: {rebuild}"
         )
 
 

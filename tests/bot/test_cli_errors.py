@@ -240,6 +240,7 @@ def test_an_index_built_by_another_embedder_is_named_by_ask_search_and_index(
         assert result.exit_code == 1, result.output
         assert mismatch in result.output and f"delete {copy / 'index'}" in result.output
         assert "Try again" not in result.output and "Traceback" not in result.output
+        assert "configure" not in result.output  # no setting chooses the embedder
     indexed = run(*where, "index", str(HANDBOOK))  # every file unchanged: refused all the same
     assert indexed.exit_code == 1 and mismatch in indexed.output
     assert "unchanged" not in indexed.output
