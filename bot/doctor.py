@@ -19,7 +19,7 @@ from knowledge import cannot_read, read_only_uri
 from knowledge.errors import KnowledgeError
 
 from .config import Settings, config_file
-from .errors import BotError
+from .errors import SAID_TO_USERS
 from .messages import plural
 from .runtime import open_knowledge, open_service, open_store
 
@@ -205,7 +205,7 @@ async def _models(settings: Settings) -> list[Finding]:
         async with open_service(settings, in_memory=True) as service:
             statuses = await service.models()
             checks = {c.name: c for c in await service.check_models()}
-    except (ArenaError, BotError, KnowledgeError) as exc:
+    except SAID_TO_USERS as exc:
         return [Finding("models", False, str(exc), "fix the [[models]] in parley.toml")]
     findings = []
     for status in statuses:

@@ -15,7 +15,11 @@ ClickException in one place.
 
 from __future__ import annotations
 
+from arena.errors import ArenaError
+from knowledge.errors import KnowledgeError
+
 __all__ = [
+    "SAID_TO_USERS",
     "BotError",
     "ConfigFileError",
     "DownloadFailed",
@@ -55,3 +59,8 @@ class NotRecorded(BotError):
 
 class ReindexBusy(BotError):
     """A re-index is already running; one runs at a time."""
+
+
+# every error whose message is written for the person who met it: shown to them as it
+# is (a one-line CLI error, a reply in chat); anything else is a fault, logged in full
+SAID_TO_USERS = (BotError, ArenaError, KnowledgeError)

@@ -22,13 +22,10 @@ from typing import Any, TypeVar
 
 import click
 
-from arena.errors import ArenaError
-from knowledge.errors import KnowledgeError
-
 from .. import messages
 from ..access import Requester
 from ..config import Settings, load_settings
-from ..errors import BotError
+from ..errors import SAID_TO_USERS
 
 __all__ = [
     "COMMAND_MODULES",
@@ -99,7 +96,7 @@ class ParleyGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (KnowledgeError, ArenaError, BotError) as exc:
+        except SAID_TO_USERS as exc:
             error = click.ClickException(str(exc))
             error.__cause__ = exc
         except click.UsageError:

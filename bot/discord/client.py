@@ -21,8 +21,10 @@ import discord
 from discord import app_commands
 
 from .. import messages
+from ..errors import SAID_TO_USERS
 from ..service import Service
 from .commands import COMMANDS, ORIGINAL_SHOWN
+from .embeds import CONTENT_LIMIT
 from .mentions import answer, asked_of
 from .views import ThumbButton, VoteButton, submit_reason
 
@@ -92,9 +94,8 @@ class ParleyClient(discord.Client):
         try:
             asked = asked_of(message, text)
             await answer(self, self.service, str(message.id), asked, channel, message)
-        except Exception:
-            log.exception("answering message %s failed", message.id)
-            await message.channel.send(messages.unexpected_error())
+        except Exception as exc:
+            await message.channel.send(_failure(exc, f"answering message {message.id}"))
 
 
 def with_channel(parse: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
@@ -132,11 +133,21 @@ async def _command_failed(
     """Log the failure and tell the user plainly: privately, unless the command had already
     shown everyone that Parley is thinking; that placeholder then says what happened."""
     name = interaction.command.name if interaction.command else "?"
-    log.error("/%s failed", name, exc_info=error)
-    text = messages.unexpected_error()
+    text = _failure(getattr(error, "original", error), f"/{name}")
     if not interaction.response.is_done():
         await interaction.response.send_message(text, ephemeral=True)
     elif interaction.extras.get(ORIGINAL_SHOWN):  # a follow-up now makes a private message
         await interaction.followup.send(text, ephemeral=True)
     else:  # a follow-up would only edit the placeholder, ephemeral flag ignored: on purpose
         await interaction.edit_original_response(content=text)
+
+
+def _failure(error: BaseException, doing: str) -> str:
+    """What the user reads when ``doing`` failed: an error written for them (an index to
+    rebuild, no model ready) as it is, logged in a line; any other, logged in full, as
+    "something went wrong"."""
+    if isinstance(error, SAID_TO_USERS):
+        log.warning("%s failed: %s", doing, error)
+        return str(error)[:CONTENT_LIMIT]
+    log.error("%s failed", doing, exc_info=error)
+    return messages.unexpected_error()

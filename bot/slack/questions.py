@@ -10,11 +10,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from arena.errors import ArenaError
-from knowledge.errors import KnowledgeError
-
 from ..attachments import Attachment
-from ..errors import BotError
+from ..errors import SAID_TO_USERS
 from ..service import Ask, Reply
 from ..streaming import Throttled
 from . import blocks
@@ -73,7 +70,7 @@ async def answer(
             Ask(text, user, channel, thread, PLATFORM, files),
             on_text=Throttled(show, EDIT_INTERVAL),
         )
-    except (BotError, ArenaError, KnowledgeError) as exc:
+    except SAID_TO_USERS as exc:
         replies = [blocks.text_message(str(exc))]
     else:
         replies, question_id = reply_messages(text, reply), reply.question_id

@@ -18,12 +18,10 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from arena.errors import ArenaError
-from knowledge.errors import KnowledgeError
 from knowledge.types import display_path
 
 from .. import messages
-from ..errors import BotError
+from ..errors import SAID_TO_USERS
 from .access import csrf_ok
 from .cells import moment
 from .responses import arrange, download, live, live_html, page
@@ -124,7 +122,7 @@ async def _reindex(web, requester) -> None:
     """Run it and leave its outcome (the summary, or what went wrong) for the page."""
     try:
         report = await web.service.reindex(requester)
-    except (BotError, KnowledgeError, ArenaError) as exc:
+    except SAID_TO_USERS as exc:
         web.reindex_notice = str(exc)
     except Exception:
         log.exception("a re-index started from the dashboard failed")

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from arena.errors import ProviderUnavailable
+from arena.roster import Roster
 from arena.store import Store
+from arena.types import ModelSpec
 from bot import messages
 from bot.discord.embeds import CONTENT_LIMIT, DESCRIPTION_LIMIT, MESSAGE_EMBEDS_LIMIT
 from tests.fakes.discord_api import (
@@ -237,6 +239,22 @@ async def test_a_failure_after_the_answer_is_shown_is_told_privately(
     assert first["flags"] == 0 and first["embeds"][0]["title"] == "alpha"
     assert sorry["content"] == messages.unexpected_error()
     assert sorry["flags"] == EPHEMERAL
+
+
+async def test_a_question_no_model_can_answer_yet_is_told_why(
+    discord_api: FakeDiscord, store: Store
+) -> None:
+    """An error written for the user (here: every model left off, its key unset) is
+    said as it is, on /ask and in a DM, not as "something went wrong"."""
+    unset = (ModelSpec(name="gpt", provider="openai"), "OPENAI_API_KEY is not set")
+    bot = await start(discord_api, make_service(store, Roster(entries=[], skipped=[unset])))
+    _, token = await bot.slash("ask", question="How do I roll back?")
+    await bot.say("How do I roll back?", channel_id=8888, guild=False)
+    await bot.client.close()
+    (told,) = discord_api.shown(token)
+    (dm,) = discord_api.posted(8888)
+    for reply in (told["content"], dm["content"]):
+        assert "no model is ready to answer" in reply and "OPENAI_API_KEY is not set" in reply
 
 
 class Indexer:
