@@ -44,7 +44,7 @@ if TYPE_CHECKING:  # the loaders, chunker and embedder load with the first attac
     from knowledge.embed import Embedder
     from knowledge.memory_index import MemoryIndex
 
-    from .service import Ask
+    from .asks import Ask
 
 __all__ = [
     "MAX_PASSAGES",
