@@ -47,7 +47,7 @@ async def _attachment(bot: SlackBot, file: dict) -> Attachment:
         except DELIVERY_ERRORS as exc:
             log.warning("files.info failed for %s: %s", file.get("id"), why(exc))
             return _withheld(file, messages.slack_file_not_shared(why(exc)))
-    name = str(file.get("name") or file.get("title") or file.get("id") or "a file")
+    name = _name(file)
     if file.get("mode") == "tombstone":
         return _withheld(file, messages.slack_file_deleted())
     if file.get("mode") == "hidden_by_limit":
@@ -63,9 +63,12 @@ async def _attachment(bot: SlackBot, file: dict) -> Attachment:
     return Attachment(name, int(file.get("size") or 0), fetch)
 
 
+def _name(file: dict) -> str:
+    return str(file.get("name") or file.get("title") or file.get("id") or "a file")
+
+
 def _withheld(file: dict, reason: str) -> Attachment:
-    name = str(file.get("name") or file.get("title") or file.get("id") or "a file")
-    return Attachment(name, 0, _nothing, withheld=reason)
+    return Attachment(_name(file), 0, _nothing, withheld=reason)
 
 
 async def _nothing() -> bytes:  # a withheld file is never fetched
