@@ -14,8 +14,8 @@ What was read is kept for the conversation (``arena.attachment_records``: the ne
 few files of a thread, each cut at ``MAX_PASSAGES`` passages), so its follow-ups, on
 whichever instance they reach, are answered from it too. It is never added to the
 knowledge base. For each question the conversation's passages are ranked by the same
-hybrid search as the knowledge base's (``knowledge.memory_index``) and lead the
-passages a model reads (``bot.retrieval``).
+hybrid search as the knowledge base's (``knowledge.memory_index``), and their best
+compete with the knowledge base's for the passages a model reads (``bot.retrieval``).
 """
 
 from __future__ import annotations
@@ -57,7 +57,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-MAX_PASSAGES = 300  # of one file (some 60 pages): what is kept and embedded per question
+# of one file (some 2 MB of text, or 2,000 spreadsheet rows): what is kept and searched;
+# a question embeds only BM25's best few of them (``knowledge.memory_index``)
+MAX_PASSAGES = 2_000
 _REMEMBERED_VECTORS = 4_000  # passage vectors kept between a thread's questions
 
 

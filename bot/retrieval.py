@@ -13,10 +13,12 @@ search fails or runs past its deadline, the pipelines that wanted it answer from
 documents alone, and their answers say why (``Question.source_note``).
 
 Passages of documents attached in the conversation (``bot.attachments``) are searched
-as the knowledge base is, for each retrieval setting, and lead: they take up to
-``ATTACHED_SHARE`` of the ``k`` places (a question about the attached contract is about
-the contract), the knowledge base's best fill the rest, and a knowledge-base passage
-that repeats an attached one is dropped.
+as the knowledge base is, for each retrieval setting; then the attached file's ``k``
+best and the knowledge base's ``k`` best are ranked again together, in one in-memory
+index, for the ``k`` places: the two searches' scores are not on one scale, and a file
+that always led would push the knowledge base's answer out of the few passages an
+offline answerer reads when the question is not about the file. A knowledge-base
+passage that repeats an attached one is dropped.
 
 A question about days relative to today ("Who is on call today?") is searched deeper,
 and the passages dated on those days, or nearest to them, join the ones read
@@ -27,7 +29,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -51,7 +52,6 @@ if TYPE_CHECKING:
     from knowledge.web import WebSource
 
 __all__ = [
-    "ATTACHED_SHARE",
     "AttachedIndexFn",
     "PipelineRetrieval",
     "RelevanceFn",
@@ -68,7 +68,6 @@ SearchFn = Callable[[str, int, Mode], Sequence[Hit]]
 RelevanceFn = Callable[[str, Sequence[Passage]], bool]
 # attached passages made searchable (``search(query, k, mode)``, ``close()``)
 AttachedIndexFn = Callable[[Sequence[Passage]], "MemoryIndex"]
-ATTACHED_SHARE = 0.75  # of k, the most places attached passages take (rounded up)
 
 
 def offline_gate(question: str, passages: Sequence[Passage]) -> bool:
@@ -120,7 +119,7 @@ class PipelineRetrieval:
     ) -> Retrieved:
         """Raises KnowledgeError when the knowledge base cannot be searched; a failed web
         search only becomes the answers' note. ``attached``: the conversation's attached
-        passages, which lead."""
+        passages, ranked with the knowledge base's."""
         settings = list(dict.fromkeys(_retrieval(c) for c in contestants))
         index = await asyncio.to_thread(self._attached_index, attached) if attached else None
         try:
@@ -153,20 +152,23 @@ class PipelineRetrieval:
     async def _led(
         self, text: str, history: list[Turn], retrieval: Retrieval, index: MemoryIndex | None
     ) -> list[Hit]:
-        """The knowledge base's passages, led by the best attached ones when there are."""
+        """The knowledge base's passages; with documents attached in the conversation,
+        the attached ones' best and the knowledge base's ranked together, on one scale."""
         documents = await self._documents(text, history, retrieval)
         if index is None:
             return documents
-        k = retrieval.k
+        lead = await asyncio.to_thread(_ranked, index, text, history, retrieval)
+        both = [h.passage for h in (*lead, *_new_to(documents, lead))]
+        return await asyncio.to_thread(self._ranked_together, both, text, history, retrieval)
 
-        def search(query: str, limit: int) -> Sequence[Hit]:
-            return index.search(query, limit, retrieval.mode)
-
-        places = math.ceil(ATTACHED_SHARE * k)
-        lead = await asyncio.to_thread(
-            followup_search, search, text, history, places, retrieval.followup
-        )
-        return [*lead, *_new_to(documents, lead)][:k]
+    def _ranked_together(
+        self, passages: list[Passage], text: str, history: list[Turn], retrieval: Retrieval
+    ) -> list[Hit]:
+        pool = self._attached_index(passages)
+        try:
+            return _ranked(pool, text, history, retrieval)
+        finally:
+            pool.close()
 
     async def _documents(self, text: str, history: list[Turn], retrieval: Retrieval) -> list[Hit]:
         def search(query: str, k: int) -> Sequence[Hit]:
@@ -235,6 +237,16 @@ def nearest_dated(hits: Sequence[Hit], k: int, days: list[Span]) -> list[Hit]:
     others = [h for h in hits if h not in chosen][: k - len(chosen)]
     kept = {h.passage.id for h in [*chosen, *others]}
     return [h for h in hits if h.passage.id in kept]
+
+
+def _ranked(index: MemoryIndex, text: str, history: list[Turn], retrieval: Retrieval) -> list[Hit]:
+    """The ``k`` best of ``index`` for ``text``, the thread's history read as the
+    retrieval setting says. Blocking: run in a worker thread."""
+
+    def search(query: str, limit: int) -> Sequence[Hit]:
+        return index.search(query, limit, retrieval.mode)
+
+    return followup_search(search, text, history, retrieval.k, retrieval.followup)
 
 
 def _retrieval(contestant: Contestant) -> Retrieval:

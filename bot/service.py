@@ -164,7 +164,7 @@ class Service:
 
         ``on_text`` sees a single hosted model's answer as it grows (adapters edit it
         in); battles never stream, so both answers arrive whole and anonymous. Files
-        attached to it or earlier in its thread lead its passages (``bot.attachments``).
+        attached to it or earlier in its thread join its passages (``bot.attachments``).
         """
         attached = await self._attachments.gather(ask)
         if ask.attachments and await reject_empty(ask):

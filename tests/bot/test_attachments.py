@@ -16,6 +16,7 @@ from bot import messages
 from bot.attachments import MAX_PASSAGES, Attachment, _Remembering
 from bot.errors import DownloadFailed
 from bot.service import Ask, Service
+from knowledge.types import Hit, Passage
 from tests.fakes.providers import fake, roster
 from tests.fakes.service import service_over_fakes
 
@@ -75,6 +76,43 @@ async def test_an_attached_document_leads_and_is_cited_by_its_name(store: Store)
     # the knowledge base fills the places the document leaves: its passage comes after
     assert [p.is_attached for p in passages] == [True, True, False]
     assert "(source: contract.md (attached)" in model.prompts[0].messages[-1]["content"]
+
+
+LONG_CONTRACT = (
+    CONTRACT
+    + b"""
+## Termination
+
+Either party may end the agreement for a material breach after thirty days' notice.
+
+## Liability
+
+Liability is capped at the fees paid in the twelve months before a claim.
+"""
+)
+PAGER = Hit(
+    Passage("kb1", "The emergency pager number is +1 555 0100.", "/hb/on-call.md", "On-call"), 0.9
+)
+ROLLBACK = Hit(
+    Passage("kb2", "Run shipit rollback to roll back.", "/hb/deploys.md", "Deploys"), 0.5
+)
+
+
+async def test_a_question_the_file_does_not_answer_still_reads_the_knowledge_base_first(
+    store: Store,
+) -> None:
+    """The file's passages and the knowledge base's compete for the places: an offline
+    answerer reads the first three, so a file that always came first would hide the
+    handbook's answer behind four clauses of a contract."""
+    svc, model = service(store, hits=[PAGER, ROLLBACK])
+    await svc.ask(
+        ask("What is the emergency pager number?", attachment("contract.md", LONG_CONTRACT))
+    )
+    passages = [h.passage for h in model.prompts[0].passages]
+    assert passages[0].id == "kb1"
+    assert any(p.is_attached for p in passages)  # still read, after the answer
+    await svc.ask(ask("What is the liability cap?"))  # a follow-up about the file
+    assert "capped at the fees" in model.prompts[1].passages[0].passage.text
 
 
 async def test_a_follow_up_in_the_thread_still_reads_the_document(store: Store) -> None:
@@ -172,7 +210,9 @@ async def test_a_thread_keeps_its_newest_files_and_a_new_version_replaces_the_ol
 
 async def test_a_long_file_is_cut_with_a_notice(store: Store) -> None:
     svc, _ = service(store)
-    long = "\n\n".join(f"## Clause {n}\n\nClause {n} says thing {n}." for n in range(400))
+    long = "\n\n".join(
+        f"## Clause {n}\n\nClause {n} says thing {n}." for n in range(MAX_PASSAGES + 100)
+    )
     reply = await svc.ask(ask("", attachment("long.md", long.encode())))
     assert reply.notices[1] == f"long.md is long: I read its first {MAX_PASSAGES} passages."
     (kept,) = await store.thread_attachments("slack", "D1", "t1")
