@@ -42,6 +42,11 @@ NOT_AN_END = re.compile(
     r"|Fr|Ft|Gen|Gov|Hon|Lt|Maj|Mr|Mrs|Ms|Mt|Prof|Pvt|Rep|Rev|Sen|Sgt|St|No|Nos|Vol|Fig|pp?"
     r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\."
 )
+# a day before its month, as German writes a date ("am 1. März 2027"): one sentence
+DAY_BEFORE_MONTH = re.compile(
+    r"\d{1,2}\.\s(?:Januar|Jänner|Februar|März|April|Mai|Juni|Juli|August|September"
+    r"|Oktober|November|Dezember)\b"
+)
 CLOSED = (".", "!", "?", ":")  # a line ending so has finished its sentence
 LIST_ITEM = re.compile(r"\d+[.)]\s")  # "1. Run the tests", "2) Deploy"
 MAX_HEADING_WORDS = 8
@@ -168,10 +173,12 @@ def _reads_as_heading(paragraph: str) -> bool:
 
 
 def _sentences_of(paragraph: str) -> list[str]:
-    """A paragraph's sentences, not cut after an initial, a title or an abbreviation."""
+    """A paragraph's sentences, not cut after an initial, a title, an abbreviation or a
+    day before its month."""
     sentences: list[str] = []
     for piece in SENTENCE_END.split(paragraph):
-        if sentences and NOT_AN_END.fullmatch(sentences[-1].rsplit(None, 1)[-1]):
+        last = sentences[-1].rsplit(None, 1)[-1] if sentences else ""
+        if sentences and (NOT_AN_END.fullmatch(last) or DAY_BEFORE_MONTH.match(f"{last} {piece}")):
             sentences[-1] += " " + piece
         elif piece:
             sentences.append(piece)

@@ -164,6 +164,19 @@ def test_a_full_stop_after_an_initial_or_a_title_does_not_end_the_sentence() -> 
     ]
 
 
+def test_a_day_before_its_month_does_not_end_the_sentence() -> None:
+    text = (
+        "Der Vertrag verlängert sich am 1. März 2027 um ein Jahr. "
+        "Die Kündigung muss bis zum 15. Dezember eingehen. Version 2. April kam später."
+    )
+    assert split_sentences(text) == [
+        "Der Vertrag verlängert sich am 1. März 2027 um ein Jahr.",
+        "Die Kündigung muss bis zum 15. Dezember eingehen.",
+        "Version 2. April kam später.",
+    ]
+    assert split_sentences("We shipped 3. Then we rested.") == ["We shipped 3.", "Then we rested."]
+
+
 def test_a_sentence_ends_before_a_closing_quote_or_bracket_too() -> None:
     text = 'Our stock trades as “LWAY.” Trading began in 1988. He said "Go." (See below.) We left.'
     assert split_sentences(text) == [
