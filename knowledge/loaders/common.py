@@ -8,6 +8,7 @@ characters cannot be decoded is not text Parley can read, and is rejected.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import io
 import logging
 import zipfile
@@ -39,7 +40,9 @@ PlacedBlock = tuple[int, str, str]  # ... and where in the file it sits ("page 2
 
 
 def decode_text(data: bytes) -> str:
-    """UTF-8 (with or without BOM) or BOM-marked UTF-16; a few bad bytes, never binary."""
+    """UTF-8 (with or without BOM) or BOM-marked UTF-16; Windows' Western code page
+    (cp1252, which Excel and Notepad long saved in, and which reads Latin-1 text too)
+    when no byte of the file reads as UTF-8's non-ASCII; a few bad bytes, never binary."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             return data.decode("utf-16")
@@ -49,6 +52,9 @@ def decode_text(data: bytes) -> str:
         raise LoadError("looks binary (contains NUL bytes), not text")
     text = data.decode("utf-8-sig", errors="replace")
     bad = text.count("\ufffd") - data.count("\ufffd".encode())
+    if bad and not any(ord(c) > 127 and c != "\ufffd" for c in text):
+        with contextlib.suppress(UnicodeDecodeError):  # cp1252 leaves five bytes undefined
+            return data.decode("cp1252")
     if bad > max(MIN_BAD_CHARS, MAX_BAD_CHAR_SHARE * len(text)):
         raise LoadError(
             f"not UTF-8 text: {bad} of {len(text)} characters cannot be decoded"

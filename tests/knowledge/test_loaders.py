@@ -223,6 +223,21 @@ def test_a_few_bad_bytes_are_tolerated(tmp_path: Path) -> None:
     assert "opening hours" in texts(path)
 
 
+@pytest.mark.parametrize("name", ["notes.txt", "rota.csv"])
+def test_text_saved_in_windows_western_code_page_is_read(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    text = "Datum,Dienst\n1. März 2027,Jörg Weiß\n2. März 2027,Renée Dœuf – 5 €\n"
+    path.write_bytes(text.encode("cp1252"))
+    read = texts(path)
+    assert "Jörg Weiß" in read and "Renée Dœuf – 5 €" in read and "\ufffd" not in read
+
+
+def test_utf8_with_a_bad_byte_stays_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "mostly.txt"
+    path.write_bytes("Jörg opened the café. ".encode() * 20 + b"\xe9")
+    assert "Jörg opened the café." in texts(path)  # not read as cp1252 ("JÃ¶rg")
+
+
 def test_unsupported_suffix(tmp_path: Path) -> None:
     path = tmp_path / "image.png"
     path.write_bytes(b"\x89PNG")
