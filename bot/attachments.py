@@ -60,6 +60,7 @@ log = logging.getLogger(__name__)
 # of one file (some 2 MB of text, or 2,000 spreadsheet rows): what is kept and searched;
 # a question embeds only BM25's best few of them (``knowledge.memory_index``)
 MAX_PASSAGES = 2_000
+MAX_CHARS = MAX_PASSAGES * 2_000  # text they can hold: a passage of 200 word pieces is shorter
 _REMEMBERED_VECTORS = 4_000  # passage vectors kept between a thread's questions
 
 
@@ -153,11 +154,11 @@ class AttachmentDesk:
         if len(data) > self._max_bytes:  # the platform reported less than it sent
             return messages.attachment_too_large(name, None, self._max_bytes)
         try:
-            passages = await asyncio.to_thread(_passages_of, data, name)
+            passages, longer = await asyncio.to_thread(_passages_of, data, name)
         except LoadError as exc:
             return messages.attachment_unreadable(name, str(exc))
-        cut = messages.attachment_cut(name, MAX_PASSAGES) if len(passages) > MAX_PASSAGES else None
-        return AttachedFile(name, tuple(passages[:MAX_PASSAGES])), cut
+        cut = messages.attachment_cut(name, len(passages)) if longer else None
+        return AttachedFile(name, tuple(passages)), cut
 
 
 @cache
@@ -170,14 +171,25 @@ def _formats() -> dict[str, str]:
     return {suffix: first[loader] for suffix, loader in LOADERS.items()}
 
 
-def _passages_of(data: bytes, name: str) -> list[Passage]:
-    """The file's passages, as the indexer would cut them; titled by the file's name, the
-    name a person knows it by (and the one its citations show)."""
+def _passages_of(data: bytes, name: str) -> tuple[list[Passage], bool]:
+    """The file's first ``MAX_PASSAGES`` passages, as the indexer would cut them, and
+    whether there was more; titled by the file's name, the name a person knows it by
+    (and the one its citations show). Only the text those passages can hold is cut into
+    passages (``MAX_CHARS``): chunking a whole 20 MB file to keep its first 2 MB took
+    20 s and most of a gigabyte."""
     from knowledge.chunking import chunk_document
     from knowledge.loaders import load_bytes
 
     document = load_bytes(data, name, f"{ATTACHED}{name}")
-    return chunk_document(replace(document, title=name))
+    sections, room = [], MAX_CHARS
+    for section in document.sections:
+        if room <= 0:
+            break
+        sections.append(replace(section, text=section.text[:room]))
+        room -= len(section.text)
+    passages = chunk_document(replace(document, title=name, sections=sections))
+    cut = room < 0 or len(sections) < len(document.sections) or len(passages) > MAX_PASSAGES
+    return passages[:MAX_PASSAGES], cut
 
 
 class _Remembering:

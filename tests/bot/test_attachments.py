@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from arena.store import Store
-from bot import messages
+from bot import attachments, messages
 from bot.attachments import MAX_PASSAGES, Attachment, _Remembering
 from bot.errors import DownloadFailed
 from bot.service import Ask, Service
@@ -217,6 +217,19 @@ async def test_a_long_file_is_cut_with_a_notice(store: Store) -> None:
     assert reply.notices[1] == f"long.md is long: I read its first {MAX_PASSAGES} passages."
     (kept,) = await store.thread_attachments("slack", "D1", "t1")
     assert len(kept.passages) == MAX_PASSAGES
+
+
+async def test_only_the_text_the_kept_passages_can_hold_is_read(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 20 MB file is not cut into passages whole to keep its first 2,000."""
+    monkeypatch.setattr(attachments, "MAX_CHARS", 120)
+    svc, _ = service(store)
+    reply = await svc.ask(ask("", attachment("contract.md")))
+    (kept,) = await store.thread_attachments("slack", "D1", "t1")
+    assert reply.notices[1] == messages.attachment_cut("contract.md", len(kept.passages))
+    shown = " ".join(p.text for p in kept.passages)
+    assert "renews automatically" in shown and "12,000 euros" not in shown
 
 
 async def test_without_a_thread_the_file_serves_that_question_alone(store: Store) -> None:
