@@ -63,7 +63,7 @@ def ask(
     async def go():
         async with open_service(settings) as service:
             chosen = model or service.default_model
-            files = tuple(map(file_attachment, attached))
+            files = tuple(file_attachment(p, settings.attachment_max_bytes) for p in attached)
             asked = Ask(question, getpass.getuser(), "cli", None, "cli", files)
             if as_json:  # stdout carries the JSON alone
                 return await service.ask(asked, model=chosen)
@@ -84,16 +84,26 @@ def ask(
         console.print(line, highlight=False, soft_wrap=True, style="dim")
 
 
-def file_attachment(path: Path) -> Attachment:
-    """A file named by ``--attach``, read when the service asks for it."""
+def file_attachment(path: Path, max_bytes: int) -> Attachment:
+    """A file named by ``--attach``, read when the service asks for it: a regular file
+    alone (a device such as /dev/zero never ends, a named pipe blocks), and only to one
+    byte past ``max_bytes``, so a file that grew since its size was taken is too large
+    rather than read whole."""
+    from knowledge.indexer import not_regular
 
     async def fetch() -> bytes:
         try:
-            return await asyncio.to_thread(path.read_bytes)
+            return await asyncio.to_thread(_head, path, max_bytes + 1)
         except OSError as exc:
             raise DownloadFailed(exc.strerror or str(exc)) from exc
 
-    return Attachment(path.name, path.stat().st_size, fetch)
+    stat = path.stat()
+    return Attachment(path.name, stat.st_size, fetch, withheld=not_regular(stat.st_mode) or "")
+
+
+def _head(path: Path, size: int) -> bytes:
+    with path.open("rb") as file:
+        return file.read(size)
 
 
 def answer_json(shown: ShownAnswer) -> dict[str, Any]:
