@@ -6,6 +6,7 @@ import asyncio
 import getpass
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +77,8 @@ def ask(
         click.echo(notice, err=True)
     shown = reply.answers[0]
     if as_json:
-        click.echo(json.dumps(answer_json(shown), indent=2, ensure_ascii=False))
+        payload = answer_json(shown, reply.notices)
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
         return
     console.print(marked_text(shown.answer.text, shown.flags), highlight=False, soft_wrap=True)
     note = flags_note(shown.flags)
@@ -106,10 +108,11 @@ def _head(path: Path, size: int) -> bytes:
         return file.read(size)
 
 
-def answer_json(shown: ShownAnswer) -> dict[str, Any]:
-    """``ask --json``: the answer, its citations (a web page marked, with its URL) and
-    accounting, the note of a failed web search, and ``sentences``: each claim sentence
-    with its support (None when it was not checked; docs/bot.md)."""
+def answer_json(shown: ShownAnswer, notices: Sequence[str] = ()) -> dict[str, Any]:
+    """``ask --json``: the answer, its citations (a web page or attached file marked) and
+    accounting, the note of a failed web search, ``sentences``: each claim sentence with
+    its support (None when it was not checked; docs/bot.md), and the reply's ``notices``
+    (a file not read or cut short), so a script sees what stderr says."""
     answer = shown.answer
     return {
         "answer": answer.text,
@@ -122,17 +125,20 @@ def answer_json(shown: ShownAnswer) -> dict[str, Any]:
         "output_tokens": answer.output_tokens,
         "cost_usd": answer.cost_usd,
         "sentences": None if shown.flags is None else [f.as_dict() for f in shown.flags],
+        "notices": list(notices),
     }
 
 
 def citation_json(citation: Citation) -> dict[str, Any]:
-    """A source as ``ask --json`` lists it; a web page is marked ``web`` and has its URL."""
+    """A source as ``ask --json`` lists it; a web page is marked ``web`` and has its URL,
+    a file attached to the question is marked ``attached``."""
     passage = citation.passage
     row: dict[str, Any] = {
         "number": citation.number,
         "source": passage.display_source,
         "location": passage.place,
         "web": passage.is_web,
+        "attached": passage.is_attached,
     }
     if passage.is_web:
         row["url"] = passage.source

@@ -39,6 +39,8 @@ def test_an_attached_document_answers_and_is_cited(data_dir: Path, tmp_path: Pat
     payload = json.loads(ask(data_dir, question, "--attach", str(contract), "--json").stdout)
     assert "1 March 2027" in payload["answer"]
     assert payload["citations"][0]["source"] == "contract.md (attached)"
+    assert payload["citations"][0]["attached"] is True and payload["notices"] == []
+    assert not any(c["attached"] for c in payload["citations"][1:])  # the handbook's
     plain = ask(data_dir, question, "--attach", str(contract)).stdout
     assert "contract.md (attached)" in plain
     without = json.loads(ask(data_dir, question, "--json").stdout)
@@ -52,7 +54,9 @@ def test_a_file_parley_cannot_read_is_named_and_the_question_answered(
     photo.write_bytes(b"\x89PNG\r\n")
     result = ask(data_dir, "How do I roll back a deploy?", "--attach", str(photo), "--json")
     assert "I can't read scan.png" in result.stderr
-    assert "shipit rollback" in json.loads(result.stdout)["answer"]
+    payload = json.loads(result.stdout)
+    assert "shipit rollback" in payload["answer"]
+    assert [n.split(":")[0] for n in payload["notices"]] == ["I can't read scan.png"]
 
 
 @pytest.mark.parametrize("kind", ["device", "named pipe"])
@@ -67,7 +71,9 @@ def test_only_a_regular_file_is_read(data_dir: Path, tmp_path: Path, kind: str) 
     result = ask(data_dir, "How do I roll back a deploy?", "--attach", str(odd), "--json")
     assert f"I can't open zero.md: not a regular file (a {kind})" in result.stderr
     assert "Traceback" not in result.output
-    assert "shipit rollback" in json.loads(result.stdout)["answer"]
+    payload = json.loads(result.stdout)  # a script is told too
+    assert "shipit rollback" in payload["answer"]
+    assert payload["notices"] == [f"I can't open zero.md: not a regular file (a {kind})."]
 
 
 def test_a_file_is_read_no_further_than_one_byte_past_the_limit(tmp_path: Path) -> None:
