@@ -62,6 +62,7 @@ __all__ = [
     "Indexer",
     "PassageCallback",
     "ProgressCallback",
+    "not_regular",
 ]
 
 # (path, files done, files in the run): called as each file is finished (written,
@@ -129,8 +130,8 @@ def _walk(roots: Sequence[Path]) -> Iterator[Path]:
                     yield Path(folder) / name
 
 
-def _not_regular(mode: int) -> str | None:
-    """Why an existing file cannot be indexed, or None for a regular file: reading a
+def not_regular(mode: int) -> str | None:
+    """Why an existing file cannot be indexed (or attached), or None for a regular file: reading a
     named pipe or a device blocks until someone writes to it, or never ends."""
     if stat_mode.S_ISREG(mode):
         return None
@@ -261,7 +262,7 @@ class Indexer:
             return None
         try:
             stat = path.stat()  # follows a symlink: one to a regular file is indexed
-            if reason := _not_regular(stat.st_mode):  # never opened: reading could block
+            if reason := not_regular(stat.st_mode):  # never opened: reading could block
                 self._skip(source, reason, known, report)
                 return None
             same_stat = known and (known.size, known.mtime_ns) == (stat.st_size, stat.st_mtime_ns)

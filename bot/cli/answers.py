@@ -6,6 +6,7 @@ import asyncio
 import getpass
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +64,7 @@ def ask(
     async def go():
         async with open_service(settings) as service:
             chosen = model or service.default_model
-            files = tuple(map(file_attachment, attached))
+            files = tuple(file_attachment(p, settings.attachment_max_bytes) for p in attached)
             asked = Ask(question, getpass.getuser(), "cli", None, "cli", files)
             if as_json:  # stdout carries the JSON alone
                 return await service.ask(asked, model=chosen)
@@ -76,7 +77,8 @@ def ask(
         click.echo(notice, err=True)
     shown = reply.answers[0]
     if as_json:
-        click.echo(json.dumps(answer_json(shown), indent=2, ensure_ascii=False))
+        payload = answer_json(shown, reply.notices)
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
         return
     console.print(marked_text(shown.answer.text, shown.flags), highlight=False, soft_wrap=True)
     note = flags_note(shown.flags)
@@ -84,22 +86,33 @@ def ask(
         console.print(line, highlight=False, soft_wrap=True, style="dim")
 
 
-def file_attachment(path: Path) -> Attachment:
-    """A file named by ``--attach``, read when the service asks for it."""
+def file_attachment(path: Path, max_bytes: int) -> Attachment:
+    """A file named by ``--attach``, read when the service asks for it: a regular file
+    alone (a device such as /dev/zero never ends, a named pipe blocks), and only to one
+    byte past ``max_bytes``, so a file that grew since its size was taken is too large
+    rather than read whole."""
+    from knowledge.indexer import not_regular
 
     async def fetch() -> bytes:
         try:
-            return await asyncio.to_thread(path.read_bytes)
+            return await asyncio.to_thread(_head, path, max_bytes + 1)
         except OSError as exc:
             raise DownloadFailed(exc.strerror or str(exc)) from exc
 
-    return Attachment(path.name, path.stat().st_size, fetch)
+    stat = path.stat()
+    return Attachment(path.name, stat.st_size, fetch, withheld=not_regular(stat.st_mode) or "")
 
 
-def answer_json(shown: ShownAnswer) -> dict[str, Any]:
-    """``ask --json``: the answer, its citations (a web page marked, with its URL) and
-    accounting, the note of a failed web search, and ``sentences``: each claim sentence
-    with its support (None when it was not checked; docs/bot.md)."""
+def _head(path: Path, size: int) -> bytes:
+    with path.open("rb") as file:
+        return file.read(size)
+
+
+def answer_json(shown: ShownAnswer, notices: Sequence[str] = ()) -> dict[str, Any]:
+    """``ask --json``: the answer, its citations (a web page or attached file marked) and
+    accounting, the note of a failed web search, ``sentences``: each claim sentence with
+    its support (None when it was not checked; docs/bot.md), and the reply's ``notices``
+    (a file not read or cut short), so a script sees what stderr says."""
     answer = shown.answer
     return {
         "answer": answer.text,
@@ -112,17 +125,20 @@ def answer_json(shown: ShownAnswer) -> dict[str, Any]:
         "output_tokens": answer.output_tokens,
         "cost_usd": answer.cost_usd,
         "sentences": None if shown.flags is None else [f.as_dict() for f in shown.flags],
+        "notices": list(notices),
     }
 
 
 def citation_json(citation: Citation) -> dict[str, Any]:
-    """A source as ``ask --json`` lists it; a web page is marked ``web`` and has its URL."""
+    """A source as ``ask --json`` lists it; a web page is marked ``web`` and has its URL,
+    a file attached to the question is marked ``attached``."""
     passage = citation.passage
     row: dict[str, Any] = {
         "number": citation.number,
         "source": passage.display_source,
         "location": passage.place,
         "web": passage.is_web,
+        "attached": passage.is_attached,
     }
     if passage.is_web:
         row["url"] = passage.source

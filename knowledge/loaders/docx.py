@@ -13,20 +13,27 @@ from .tables import table_lines
 
 __all__ = ["load_docx"]
 
+# what an Office file that is not a Word document holds, by its main part's content type
+_OTHER_OFFICE_FILES = {"spreadsheetml": "an Excel workbook", "presentationml": "a PowerPoint deck"}
+
 if TYPE_CHECKING:
     from docx.table import Table
 
 
 def load_docx(data: bytes) -> tuple[str, list[Section]]:
     """The core properties' title names the document, else its first level-1 heading."""
-    import docx
+    from docx.opc.constants import CONTENT_TYPE
+    from docx.package import Package
     from docx.table import Table
 
     check_unpacked_size(data, "DOCX")
-    try:
-        document = docx.Document(io.BytesIO(data))
+    try:  # opened as docx.Document opens it, whose own type check names the stream's repr
+        main = Package.open(io.BytesIO(data)).main_document_part
     except Exception as exc:  # zipfile, lxml and python-docx errors alike
         raise LoadError(f"not a valid DOCX file: {exc}") from exc
+    if main.content_type != CONTENT_TYPE.WML_DOCUMENT_MAIN:
+        raise LoadError(f"not a Word file: it is {_other_office_file(main.content_type)}")
+    document = main.document
     blocks: list[Block] = []
     for item in document.iter_inner_content():
         if isinstance(item, Table):
@@ -36,6 +43,11 @@ def load_docx(data: bytes) -> tuple[str, list[Section]]:
             blocks.append((_docx_heading_level(style or ""), item.text))
     title, sections = sections_from_blocks(blocks)
     return document.core_properties.title or title, sections
+
+
+def _other_office_file(content_type: str) -> str:
+    kinds = (kind for key, kind in _OTHER_OFFICE_FILES.items() if key in content_type)
+    return next(kinds, "another kind of Office file")
 
 
 def _docx_heading_level(style: str) -> int:

@@ -353,3 +353,25 @@ def test_bytes_get_the_checks_a_file_gets() -> None:
         load_bytes(b"<html><body> </body></html>", "page.html", "attached:page.html")
     doc = load_bytes(b"a,b\n1,2\n", "Rota.CSV", "attached:Rota.CSV")  # the suffix in any case
     assert doc.title == "Rota" and doc.source == "attached:Rota.CSV"  # the name's stem
+
+
+@pytest.mark.parametrize(
+    ("name", "other"),
+    [
+        ("renamed.docx", "service-catalogue.xlsx"),
+        ("renamed.xlsx", "security-basics.docx"),
+        ("renamed.pdf", "service-catalogue.xlsx"),
+        ("renamed.docx", "expenses-policy.pdf"),
+    ],
+)
+def test_a_file_of_another_format_is_named_by_its_format_alone(name: str, other: str) -> None:
+    """An attached file arrives as bytes: its reason must name no object of ours."""
+    with pytest.raises(LoadError) as caught:
+        load_bytes((HANDBOOK / other).read_bytes(), name, f"attached:{name}")
+    assert not re.search(r"object at 0x|BytesIO|<", str(caught.value)), caught.value
+
+
+def test_a_workbook_renamed_to_docx_is_said_to_be_one() -> None:
+    data = (HANDBOOK / "service-catalogue.xlsx").read_bytes()
+    with pytest.raises(LoadError, match="not a Word file: it is an Excel workbook"):
+        load_bytes(data, "budget.docx", "attached:budget.docx")
