@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator
 from unittest.mock import AsyncMock
@@ -32,6 +33,7 @@ LEASE = 1.0  # seconds: short, so the dead instance's claim runs out within the 
 HANGS = 3600.0  # a model that does not reply within a test: its instance is as dead
 DEFERRED = 5
 MENTION = f"<@{BOT_ID}> How do I roll back?"  # a question asked in the channel
+CONTRACT = b"# Vendor contract\n\nThis agreement renews automatically on 1 March 2027.\n"
 
 
 class StartsThenHangs(FakeProvider):
@@ -225,6 +227,21 @@ async def test_a_direct_message_whose_instance_died_is_answered_in_the_dm(
     assert answer["embeds"][0]["description"] == "Run shipit rollback [1]."
     assert discord_api.server.seen(f"{API}/channels/8888", "GET")
     assert not [r for r in discord_api.server.requests if r.path.endswith("/threads")]
+
+
+async def test_a_direct_message_with_a_file_whose_instance_died_is_answered_from_the_file(
+    pair: tuple[Discord, Discord, Store], discord_api: FakeDiscord
+) -> None:
+    dead, alive, store = pair
+    files = [discord_api.attachment("contract.md", CONTRACT, "text/markdown", channel_id=8888)]
+    async with ending_when_done():
+        asked = "When does the contract renew?"
+        await taken_then_dead(dead, store, asked, channel_id=8888, guild=False, attachments=files)
+        await wait_until(lambda: discord_api.cdn_requests(), 5, "the dead instance's download")
+        await rescued(alive, lambda: discord_api.posted(8888))
+    (answer,) = discord_api.posted(8888)
+    assert "[1] contract.md" in json.dumps(answer["embeds"])  # the claim kept the file
+    assert len(discord_api.cdn_requests()) == 2  # read by the dead instance, then again
 
 
 async def test_a_message_whose_channel_is_gone_is_given_up_once(
