@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator
 
 import pytest
@@ -19,6 +20,7 @@ from bot.slack.app import MESSAGE_SCOPE, SlackBot, message_key
 from bot.slack.rescue import Rescue
 from bot.slack.run import run_http
 from tests.bot.slack.conftest import HITS, SECRET, Harness, mention, message, start_app
+from tests.bot.slack.payloads import file_share
 from tests.fakes.providers import fake, roster
 from tests.fakes.service import service_over_fakes
 from tests.fakes.slack_api import BOT_USER, TEAM, FakeSlack, listening_socket
@@ -182,6 +184,26 @@ async def test_a_mention_whose_instance_died_is_answered_by_the_others_rescue(
         assert turns[0].text == "How do I roll back?"
         claim = await alive.store.claim(MESSAGE_SCOPE, message_key(TEAM, event), "late", LEASE)
         assert (claim.status, claim.owner) == ("done", alive.service.claims.owner)
+
+
+async def test_a_dm_with_a_file_whose_instance_died_is_answered_from_the_file(
+    slack: FakeSlack, durable_target: str
+) -> None:
+    async with instances(slack, durable_target, HANGS, 0.0) as (dead, alive):
+        files = [slack.add_file("contract.md", b"# Contract\n\nIt renews on 1 March.\n")]
+        event = file_share("When does the contract renew?", ts="710.1", files=files)
+        await acknowledged_then_dead(dead, event)
+        for _ in range(200):  # the dead one read the file before its model hung
+            if slack.downloads():
+                break
+            await asyncio.sleep(0.02)
+        async with rescuing(alive) as rescue:
+            rescue.start()
+            await answered(slack, "710.1")
+            await alive.settle()
+        (reply,) = answers_in(slack, "710.1")
+        assert "[1] contract.md" in json.dumps(reply["blocks"])
+        assert len(slack.downloads()) == 2  # the claim kept the file: read again
 
 
 def slow_claims(app: Harness, delay: float) -> None:
