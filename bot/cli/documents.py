@@ -13,12 +13,14 @@ from knowledge.indexer import IndexReport
 from knowledge.types import IndexProgress
 
 from .. import messages
+from ..streaming import Throttled
 from .base import cli, local_operator, run, settings_of
 from .output import console
 
 __all__ = ["INTERRUPTED"]
 
 INTERRUPTED = 128 + signal.SIGINT  # the exit code of a run stopped by Ctrl-C, as shells use
+PIPED_EVERY = 30.0  # seconds between progress lines when the output is not a terminal
 
 
 @cli.command()
@@ -45,13 +47,17 @@ def index(ctx: click.Context, paths: tuple[Path, ...], force: bool) -> None:
         TextColumn("{task.description}"),
         console=console,
         transient=True,
-        disable=not console.is_terminal,  # piped output gets the summary alone
+        disable=not console.is_terminal,  # piped: progress lines on stderr (``progress``)
     ) as bar:
         task = bar.add_task("", total=None)
         # a second bar for the passages of a file too long for one embedding batch
         within = bar.add_task("", total=None, visible=False)
+        piped = Throttled(_to_stderr, PIPED_EVERY)  # a log (CI, cron): a line now and then
 
         async def progress(status: IndexProgress) -> None:
+            if not console.is_terminal:
+                await piped(messages.reindex_progress(status))
+                return
             bar.update(
                 task,
                 completed=status.done,
@@ -95,3 +101,7 @@ def index(ctx: click.Context, paths: tuple[Path, ...], force: bool) -> None:
         console.print(messages.index_stopped(report), highlight=False, soft_wrap=True)
         sys.exit(INTERRUPTED)
     console.print(messages.index_summary(report), highlight=False, soft_wrap=True)
+
+
+async def _to_stderr(line: str) -> None:
+    click.echo(line, err=True)

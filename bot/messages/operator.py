@@ -193,9 +193,12 @@ def _ago(seconds: float) -> str:
 
 
 def reindex_progress(status: IndexProgress) -> str:
-    """``Re-indexing: 12 of 40 files (handbook.pdf)``; the total is unknown at first."""
+    """``Re-indexing: 12 of 40 files (handbook.pdf)``; the total is unknown at first; a
+    file too long for one embedding batch says how far its passages are."""
     name = display_path(status.current).rsplit("/", 1)[-1] if status.current else ""
     count = f"{status.done} of {plural(status.total, 'file')}" if status.total else "starting"
+    if name and status.passages_total:
+        name += f": {status.passages_done:,} of {status.passages_total:,} passages embedded"
     return f"Re-indexing: {count}" + (f" ({name})" if name else "")
 
 

@@ -30,6 +30,16 @@ def invoke(data_dir: Path, *args: str, input: str | None = None):
     return result
 
 
+def test_a_piped_index_says_how_far_it_is_on_stderr(tmp_path: Path) -> None:
+    """No bar in a log (CI, cron): a progress line on stderr at once, then one every
+    ``PIPED_EVERY`` seconds, instead of silence until the summary."""
+    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "index", str(HANDBOOK)])
+    assert result.exit_code == 0, result.output
+    (said,) = result.stderr.splitlines()  # the handbook takes less than PIPED_EVERY
+    assert said.startswith("Re-indexing: ")
+    assert result.stdout.startswith("Indexed in") and "Re-indexing" not in result.stdout
+
+
 def test_index_reports_and_reindex_skips_unchanged(data_dir: Path) -> None:
     files = [p for p in HANDBOOK.iterdir() if p.is_file()]
     out = invoke(data_dir, "index", str(HANDBOOK)).output

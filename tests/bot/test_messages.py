@@ -29,6 +29,10 @@ def test_one_of_a_thing_is_singular_and_more_are_plural() -> None:
     )
     status = IndexProgress("slack:U1", 0.0, done=0, total=1, current="/kb/a.md")
     assert messages.reindex_progress(status) == "Re-indexing: 0 of 1 file (a.md)"
+    long = IndexProgress("cli", 0.0, 1, 2, "/kb/rota.csv", passages_done=1200, passages_total=20004)
+    assert messages.reindex_progress(long) == (
+        "Re-indexing: 1 of 2 files (rota.csv: 1,200 of 20,004 passages embedded)"
+    )
     assert messages.backup_done(Path("b.db"), 1).endswith("(1 vote).")
     assert messages.plural(1, "analysis", "analyses") == "1 analysis"
     assert messages.plural(2, "analysis", "analyses") == "2 analyses"
