@@ -157,14 +157,22 @@ class PipelineRetrieval:
         documents = await self._documents(text, history, retrieval)
         if index is None:
             return documents
-        lead = await asyncio.to_thread(_ranked, index, text, history, retrieval)
-        both = [h.passage for h in (*lead, *_new_to(documents, lead))]
-        return await asyncio.to_thread(self._ranked_together, both, text, history, retrieval)
+        return await asyncio.to_thread(
+            self._with_attached, index, documents, text, history, retrieval
+        )
 
-    def _ranked_together(
-        self, passages: list[Passage], text: str, history: list[Turn], retrieval: Retrieval
+    def _with_attached(
+        self,
+        index: MemoryIndex,
+        documents: list[Hit],
+        text: str,
+        history: list[Turn],
+        retrieval: Retrieval,
     ) -> list[Hit]:
-        pool = self._attached_index(passages)
+        """The attached files' ``k`` best and ``documents`` ranked again together, in one
+        index of both. Blocking: run in a worker thread."""
+        lead = _ranked(index, text, history, retrieval)
+        pool = self._attached_index([h.passage for h in (*lead, *_new_to(documents, lead))])
         try:
             return _ranked(pool, text, history, retrieval)
         finally:

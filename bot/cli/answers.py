@@ -40,8 +40,8 @@ __all__ = ["answer_json", "citation_json", "file_attachment", "roster_row"]
     "attached",
     multiple=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Answer from this document too (PDF, DOCX, Markdown, ...), ahead of the"
-    " knowledge base; not indexed. Repeatable.",
+    help="Answer from this document too (PDF, DOCX, Markdown, ...), its passages ranked"
+    " with the knowledge base's; not indexed. Repeatable.",
 )
 @json_option
 @click.pass_context
